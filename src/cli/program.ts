@@ -1,0 +1,19 @@
+// Assembles the commander program. Commands are added here as they are implemented;
+// exit codes follow CONFIG.md: 0 ok, 1 invalid input, 2 runtime failure.
+import { Command } from 'commander';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('vrrpd')
+    .description('VRRP (v2/v3) and IPVS health-checking daemon for Linux load-balancer directors')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      // commander's own usage errors are "invalid input" (exit 1); help/version exit 0.
+      process.exit(err.exitCode === 0 ? 0 : 1);
+    });
+  return program;
+}
