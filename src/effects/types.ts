@@ -1,0 +1,90 @@
+// The small interfaces behind which every OS effect lives (ARCHITECTURE rule 4).
+// Unit tests fake them; integration tests and the daemon use the real ones in src/effects/.
+
+export type Family = 4 | 6;
+
+/** A received VRRP packet with the facts the IP layer knows about it. */
+export interface ReceivedPacket {
+  family: Family;
+  /** the VRRP message only (IP header stripped) */
+  payload: Buffer;
+  srcAddress: string;
+  dstAddress: string;
+  /** IPv4 TTL or IPv6 hop limit as received */
+  ttl: number;
+  ifindex: number;
+}
+
+/** Sends and receives VRRP adverts (IP protocol 112) on one interface and family. */
+export interface AdvertTransport {
+  readonly family: Family;
+  readonly ifname: string;
+  /** Sends one VRRP message (payload only; the transport builds the IP header, TTL/hop limit 255). */
+  send(payload: Buffer, dst: string, src?: string): Promise<void>;
+  /** Registers the receive callback (one per transport). */
+  onPacket(cb: (pkt: ReceivedPacket) => void): void;
+  /** Reports socket errors that are not tied to one send. */
+  onError(cb: (err: Error) => void): void;
+  close(): void;
+}
+
+/** One address on an interface, as rtnetlink knows it. */
+export interface InterfaceAddress {
+  ifindex: number;
+  family: Family;
+  address: string;
+  prefixLength: number;
+  label?: string;
+}
+
+export interface AddressManager {
+  /** Adds address/prefix on ifname (IPv6 with IFA_F_NODAD). Already present is not an error. */
+  add(ifname: string, address: string, prefixLength: number): Promise<void>;
+  /** Removes address/prefix from ifname. Already absent is not an error. */
+  remove(ifname: string, address: string, prefixLength: number): Promise<void>;
+  list(ifname?: string): Promise<InterfaceAddress[]>;
+}
+
+export interface LinkInfo {
+  ifindex: number;
+  name: string;
+  up: boolean; // IFF_UP
+  running: boolean; // IFF_RUNNING (carrier)
+  mac: string; // "aa:bb:cc:dd:ee:ff"
+  mtu: number;
+}
+
+/** Link and address change events from rtnetlink multicast groups. */
+export type LinkEvent =
+  | { type: 'link'; link: LinkInfo }
+  | { type: 'link-removed'; ifindex: number; name: string }
+  | { type: 'address-added'; address: InterfaceAddress }
+  | { type: 'address-removed'; address: InterfaceAddress };
+
+export interface LinkWatcher {
+  links(): Promise<LinkInfo[]>;
+  onEvent(cb: (ev: LinkEvent) => void): void;
+  close(): void;
+}
+
+/** Sends link-layer frames (gratuitous ARP, unsolicited NA) on an interface. */
+export interface FrameSender {
+  /** frame: a full Ethernet frame (dst MAC, src MAC, ethertype, payload). */
+  send(ifname: string, frame: Buffer): Promise<void>;
+  close(): void;
+}
+
+export interface ScriptResult {
+  /** exit code, or null when killed by a signal */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** stdout+stderr, truncated */
+  output: string;
+  durationMs: number;
+}
+
+export interface ScriptRunner {
+  /** Runs argv without a shell; kills the whole process group at timeoutMs. */
+  run(argv: readonly string[], opts: { timeoutMs: number; user?: string; env?: Record<string, string> }): Promise<ScriptResult>;
+}
