@@ -86,5 +86,8 @@ export interface ScriptResult {
 
 export interface ScriptRunner {
   /** Runs argv without a shell; kills the whole process group at timeoutMs. */
-  run(argv: readonly string[], opts: { timeoutMs: number; user?: string; env?: Record<string, string> }): Promise<ScriptResult>;
+  run(
+    argv: readonly string[],
+    opts: { timeoutMs: number; user?: string; env?: Record<string, string> },
+  ): Promise<ScriptResult>;
 }
