@@ -40,7 +40,9 @@ function parseIpv6(text: string): Buffer {
   const fill = tail === undefined ? 0 : 8 - h.length - t.length;
   const words = [...h, ...Array<string>(fill).fill('0'), ...t];
   const out = Buffer.alloc(16);
-  words.forEach((w, i) => out.writeUInt16BE(Number.parseInt(w, 16), i * 2));
+  words.forEach((w, i) => {
+    out.writeUInt16BE(Number.parseInt(w, 16), i * 2);
+  });
   return out;
 }
 
