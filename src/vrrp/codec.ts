@@ -1,0 +1,408 @@
+// VRRP advertisement codec: VRRPv2 (RFC 3768 §5) and VRRPv3 (RFC 5798 §5, RFC 9568).
+// Pure and policy-free: it parses and builds. Whether the VRID, password, interval or
+// address list match the local configuration is for the caller to decide
+// (helpers `checkSimpleAuth` and `sameAddressSet` below keep those checks in one place).
+// Decoding never throws; every drop has a named reason so the daemon can count it
+// (RFC 6527 style: one counter per reason).
+import { formatIp, type IpFamily, parseIp } from '../net/addr.js';
+import { checksumValid, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader } from '../net/checksum.js';
+
+export const VRRP_PROTOCOL = 112; // IANA protocol number, RFC 5798 §5.1.1.3
+export const VRRP_TTL = 255; // RFC 5798 §5.1.1.3 / §5.1.2.3, RFC 3768 §5.2.3
+export const VRRP_IPV4_GROUP = '224.0.0.18';
+export const VRRP_IPV6_GROUP = 'ff02::12';
+export const VRRP_TYPE_ADVERTISEMENT = 1;
+
+/** v2 authentication types (RFC 3768 §5.3.6; type 2, IP AH, is obsolete and unsupported). */
+export const AUTH_NONE = 0;
+export const AUTH_SIMPLE = 1;
+export const AUTH_AH = 2;
+
+const HEADER_LENGTH = 8;
+const V2_AUTH_LENGTH = 8;
+const V3_MAX_INTERVAL_CS = 0x0fff; // 12 bits
+
+export interface VrrpAdvertV2 {
+  version: 2;
+  type: 1;
+  vrid: number;
+  priority: number;
+  advertIntervalSec: number;
+  authType: number;
+  /** Always 8 bytes on the wire (RFC 3768 §5.3.10); zeros when authType is 0. */
+  authData: Buffer;
+  addresses: string[];
+  /** Checksum as received; ignored by encode, which always recomputes it. */
+  checksum?: number;
+}
+
+export interface VrrpAdvertV3 {
+  version: 3;
+  type: 1;
+  vrid: number;
+  priority: number;
+  maxAdvertIntervalCs: number;
+  addresses: string[];
+  /** The 4 reserved bits as received (RFC 5798 §5.2.6: sent as zero, ignored on receive). */
+  reserved?: number;
+  checksum?: number;
+}
+
+export type VrrpAdvert = VrrpAdvertV2 | VrrpAdvertV3;
+
+export interface AdvertContext {
+  /** IP family of the packet carrying the advert. */
+  family: IpFamily;
+  /** IP source and destination, as text or bytes: the v3 checksum covers them. */
+  srcAddress: string | Uint8Array;
+  dstAddress: string | Uint8Array;
+  /** TTL / hop limit of the received packet; when given it must be 255. Ignored by encode. */
+  ttl?: number;
+  /**
+   * v3 over IPv4: include the IPv4 pseudo-header in the checksum (RFC 5798 §5.2.8; FRR's
+   * default, keepalived 2.2.7 too). `false` checksums the VRRP message only, for old peers.
+   */
+  v3Ipv4PseudoHeader?: boolean;
+  /** When set, a packet of another version is dropped with reason `version`. */
+  expectVersion?: 2 | 3;
+}
+
+/** Every reason a received advert can be dropped by the codec, stable strings for counters. */
+export const ADVERT_DROP_REASONS = [
+  'too-short', // shorter than the fixed 8-byte header
+  'ttl', // TTL / hop limit not 255 (RFC 5798 §7.1, RFC 3768 §7.1)
+  'version', // neither 2 nor 3, or not the version the caller expects
+  'type', // not an ADVERTISEMENT (type 1)
+  'address-family', // v2 over IPv6, or IP addresses in ctx not of ctx.family
+  'length', // message length does not match the address count
+  'checksum', // checksum does not verify
+  'auth-type', // v2 auth type other than 0 or 1 (2 = AH, obsolete, unsupported)
+  'interval', // advertisement interval of zero
+] as const;
+export type AdvertDropReason = (typeof ADVERT_DROP_REASONS)[number];
+
+export type DecodeResult<T, R extends string = AdvertDropReason> =
+  | { ok: true; value: T }
+  | { ok: false; reason: R; detail?: string };
+
+/** Thrown by encode when an advert cannot be represented on the wire (a caller bug). */
+export class VrrpEncodeError extends Error {
+  readonly code = 'ERR_VRRP_ENCODE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'VrrpEncodeError';
+  }
+}
+
+function addressLength(family: IpFamily): number {
+  return family === 4 ? 4 : 16;
+}
+
+/** Bytes the advert takes on the wire for the given IP family (the VRRP message only). */
+export function encodingLength(advert: VrrpAdvert, family: IpFamily): number {
+  const body = HEADER_LENGTH + advert.addresses.length * addressLength(family);
+  return advert.version === 2 ? body + V2_AUTH_LENGTH : body;
+}
+
+function addressBytes(a: string | Uint8Array, family: IpFamily): Uint8Array | null {
+  if (typeof a !== 'string') return a.length === addressLength(family) ? a : null;
+  const p = parseIp(a);
+  return p && p.family === family ? p.bytes : null;
+}
+
+function checkField(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new VrrpEncodeError(`VRRP advert field ${name}=${value} does not fit on the wire (0..${max})`);
+  }
+}
+
+/**
+ * Writes the advert into `buf` at `offset` and returns the number of bytes written.
+ * The checksum is always recomputed (a `checksum` field in the value is ignored).
+ */
+export function encodeAdvertInto(advert: VrrpAdvert, ctx: AdvertContext, buf: Buffer, offset = 0): number {
+  const family = ctx.family;
+  if (advert.version === 2 && family !== 4) {
+    throw new VrrpEncodeError('VRRPv2 is defined for IPv4 only (RFC 3768); use version 3 for IPv6');
+  }
+  checkField('vrid', advert.vrid, 255);
+  checkField('priority', advert.priority, 255);
+  if (advert.addresses.length > 255) {
+    throw new VrrpEncodeError(`a VRRP advert carries at most 255 addresses, not ${advert.addresses.length}`);
+  }
+  const len = encodingLength(advert, family);
+  if (offset < 0 || offset + len > buf.length) {
+    throw new VrrpEncodeError(`buffer too small: need ${len} bytes at offset ${offset}, have ${buf.length}`);
+  }
+  const out = buf.subarray(offset, offset + len);
+  out[0] = (advert.version << 4) | VRRP_TYPE_ADVERTISEMENT;
+  out[1] = advert.vrid;
+  out[2] = advert.priority;
+  out[3] = advert.addresses.length;
+  if (advert.version === 2) {
+    checkField('authType', advert.authType, 255);
+    checkField('advertIntervalSec', advert.advertIntervalSec, 255);
+    if (advert.authData.length !== V2_AUTH_LENGTH) {
+      throw new VrrpEncodeError(`VRRPv2 authentication data is 8 bytes, not ${advert.authData.length}`);
+    }
+    out[4] = advert.authType;
+    out[5] = advert.advertIntervalSec;
+  } else {
+    checkField('maxAdvertIntervalCs', advert.maxAdvertIntervalCs, V3_MAX_INTERVAL_CS);
+    const reserved = advert.reserved ?? 0;
+    checkField('reserved', reserved, 15);
+    out.writeUInt16BE((reserved << 12) | advert.maxAdvertIntervalCs, 4);
+  }
+  out.writeUInt16BE(0, 6);
+  const alen = addressLength(family);
+  advert.addresses.forEach((a, i) => {
+    const bytes = addressBytes(a, family);
+    if (!bytes) throw new VrrpEncodeError(`'${a}' is not an IPv${family} address`);
+    out.set(bytes, HEADER_LENGTH + i * alen);
+  });
+  if (advert.version === 2) out.set(advert.authData, len - V2_AUTH_LENGTH);
+  const pseudo = advert.version === 3 ? pseudoHeaderFor(ctx, len) : null;
+  if (pseudo === undefined) {
+    throw new VrrpEncodeError(`source/destination in the context are not IPv${family} addresses`);
+  }
+  const sum = pseudo ? internetChecksum(pseudo, out) : internetChecksum(out);
+  out.writeUInt16BE(sum, 6);
+  return len;
+}
+
+/**
+ * Encodes an advert. Without `buf` a fresh buffer of exactly the advert's length is
+ * returned; with `buf` the advert is written at `offset` and `buf` itself is returned.
+ */
+export function encodeAdvert(advert: VrrpAdvert, ctx: AdvertContext, buf?: Buffer, offset = 0): Buffer {
+  if (buf) {
+    encodeAdvertInto(advert, ctx, buf, offset);
+    return buf;
+  }
+  const out = Buffer.alloc(encodingLength(advert, ctx.family));
+  encodeAdvertInto(advert, ctx, out, 0);
+  return out;
+}
+
+/**
+ * The pseudo-header the v3 checksum covers, null when none applies (v3 over IPv4 with
+ * the compatibility switch off), undefined when the context's addresses are unusable.
+ */
+function pseudoHeaderFor(ctx: AdvertContext, length: number): Buffer | null | undefined {
+  if (ctx.family === 4 && ctx.v3Ipv4PseudoHeader === false) return null;
+  const src = addressBytes(ctx.srcAddress, ctx.family);
+  const dst = addressBytes(ctx.dstAddress, ctx.family);
+  if (!src || !dst) return undefined;
+  return ctx.family === 4
+    ? ipv4PseudoHeader(src, dst, VRRP_PROTOCOL, length)
+    : ipv6PseudoHeader(src, dst, VRRP_PROTOCOL, length);
+}
+
+function fail(
+  reason: AdvertDropReason,
+  detail?: string,
+): { ok: false; reason: AdvertDropReason; detail?: string } {
+  return detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
+}
+
+/**
+ * Decodes the VRRP message (the IP payload, not the IP header). Never throws.
+ * Checks are in RFC 3768 §7.1 / RFC 5798 §7.1 order as far as they are codec checks.
+ */
+export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<VrrpAdvert> {
+  if (buf.length < HEADER_LENGTH) return fail('too-short', `${buf.length} bytes, the header alone is 8`);
+  if (ctx.ttl !== undefined && ctx.ttl !== VRRP_TTL) {
+    return fail('ttl', `TTL/hop limit ${ctx.ttl}, must be 255: the sender is not on this link`);
+  }
+  const version = buf[0]! >> 4;
+  const type = buf[0]! & 0x0f;
+  if (version !== 2 && version !== 3) return fail('version', `version ${version} is neither 2 nor 3`);
+  if (ctx.expectVersion !== undefined && version !== ctx.expectVersion) {
+    return fail('version', `version ${version} received, configured for version ${ctx.expectVersion}`);
+  }
+  if (type !== VRRP_TYPE_ADVERTISEMENT)
+    return fail('type', `packet type ${type}, only 1 (advertisement) exists`);
+  const family = ctx.family;
+  if (version === 2 && family !== 4)
+    return fail('address-family', 'VRRPv2 over IPv6 does not exist (RFC 3768)');
+  const count = buf[3]!;
+  const alen = addressLength(family);
+  const expected = HEADER_LENGTH + count * alen + (version === 2 ? V2_AUTH_LENGTH : 0);
+  if (buf.length !== expected) {
+    return fail('length', `${buf.length} bytes for ${count} IPv${family} address(es), expected ${expected}`);
+  }
+  const received = (buf[6]! << 8) | buf[7]!;
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  if (version === 3) {
+    const pseudo = pseudoHeaderFor(ctx, buf.length);
+    if (pseudo === undefined) {
+      return fail('address-family', `the packet's source/destination are not IPv${family} addresses`);
+    }
+    const ok = pseudo ? checksumValid(pseudo, bytes) : checksumValid(bytes);
+    if (!ok) return fail('checksum', checksumDetail(bytes, pseudo, received));
+  } else if (!checksumValid(bytes)) {
+    return fail('checksum', checksumDetail(bytes, null, received));
+  }
+  const addresses: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = HEADER_LENGTH + i * alen;
+    addresses.push(formatIp(bytes.subarray(at, at + alen)));
+  }
+  const vrid = buf[1]!;
+  const priority = buf[2]!;
+  if (version === 2) {
+    const authType = buf[4]!;
+    if (authType === AUTH_AH)
+      return fail('auth-type', 'auth type 2 (IP Authentication Header) is not supported');
+    if (authType !== AUTH_NONE && authType !== AUTH_SIMPLE) {
+      return fail('auth-type', `unknown auth type ${authType}`);
+    }
+    const advertIntervalSec = buf[5]!;
+    if (advertIntervalSec === 0) return fail('interval', 'advertisement interval of 0 s');
+    const authData = Buffer.from(bytes.subarray(buf.length - V2_AUTH_LENGTH));
+    return {
+      ok: true,
+      value: {
+        version: 2,
+        type: 1,
+        vrid,
+        priority,
+        advertIntervalSec,
+        authType,
+        authData,
+        addresses,
+        checksum: received,
+      },
+    };
+  }
+  const word = (buf[4]! << 8) | buf[5]!;
+  const maxAdvertIntervalCs = word & V3_MAX_INTERVAL_CS;
+  if (maxAdvertIntervalCs === 0) return fail('interval', 'maximum advertisement interval of 0 cs');
+  return {
+    ok: true,
+    value: {
+      version: 3,
+      type: 1,
+      vrid,
+      priority,
+      maxAdvertIntervalCs,
+      addresses,
+      reserved: word >> 12,
+      checksum: received,
+    },
+  };
+}
+
+function checksumDetail(bytes: Buffer, pseudo: Buffer | null, received: number): string {
+  const copy = Buffer.from(bytes);
+  copy.writeUInt16BE(0, 6);
+  const want = pseudo ? internetChecksum(pseudo, copy) : internetChecksum(copy);
+  const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
+  return `checksum ${hex(received)}, computed ${hex(want)}${pseudo ? ' (with pseudo-header)' : ' (VRRP message only)'}`;
+}
+
+/** The dns-packet style trio. */
+export const advertCodec = { encode: encodeAdvert, decode: decodeAdvert, encodingLength } as const;
+
+/** The 8 auth-data bytes for a simple-text password: truncated to 8 bytes, zero padded (RFC 3768 §5.3.10). */
+export function simpleAuthData(password: string): Buffer {
+  const out = Buffer.alloc(V2_AUTH_LENGTH);
+  Buffer.from(password, 'utf8').copy(out, 0, 0, V2_AUTH_LENGTH);
+  return out;
+}
+
+/**
+ * RFC 3768 §7.1 authentication check, pure. `password` null means no authentication is
+ * configured: the advert must then carry auth type 0 (v3 carries none at all).
+ * With a password, the advert must be v2, type 1, with the same padded 8 bytes.
+ */
+export function checkSimpleAuth(advert: VrrpAdvert, password: string | null): boolean {
+  if (advert.version === 3) return password === null;
+  if (password === null) return advert.authType === AUTH_NONE;
+  return advert.authType === AUTH_SIMPLE && advert.authData.equals(simpleAuthData(password));
+}
+
+/** True when both lists hold the same addresses, ignoring order and text form (RFC 5798 §7.1 check). */
+export function sameAddressSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const norm = (list: readonly string[]) =>
+    list
+      .map((x) => {
+        const p = parseIp(x);
+        return p ? `${p.family}/${p.bytes.toString('hex')}` : `?${x}`;
+      })
+      .sort();
+  const na = norm(a);
+  const nb = norm(b);
+  return na.every((x, i) => x === nb[i]);
+}
+
+/** Reasons an IPv4 packet read from a raw socket is dropped before VRRP decoding. */
+export const IPV4_DROP_REASONS = [
+  'too-short', // fewer bytes than the header claims
+  'ip-version', // version nibble not 4
+  'ip-header-length', // IHL below 5 (20 bytes)
+  'ip-total-length', // total length shorter than the header or longer than the bytes read
+  'ip-checksum', // header checksum wrong (only when asked to verify)
+  'fragment', // a fragment: VRRP adverts are never fragmented
+] as const;
+export type Ipv4DropReason = (typeof IPV4_DROP_REASONS)[number];
+
+export interface Ipv4Packet {
+  src: string;
+  dst: string;
+  ttl: number;
+  protocol: number;
+  tos: number;
+  headerLength: number;
+  /** The bytes after the header up to the total length (link padding removed); a view, not a copy. */
+  payload: Buffer;
+}
+
+/**
+ * Splits an IPv4 packet as a raw IPv4 socket returns it (header included, RFC 791 §3.1).
+ * The header checksum is verified only with `verifyChecksum` (the kernel already did).
+ * Never throws.
+ */
+export function decodeIpv4Packet(
+  buf: Uint8Array,
+  opts: { verifyChecksum?: boolean } = {},
+): DecodeResult<Ipv4Packet, Ipv4DropReason> {
+  if (buf.length < 20)
+    return { ok: false, reason: 'too-short', detail: `${buf.length} bytes, an IPv4 header is 20` };
+  const version = buf[0]! >> 4;
+  if (version !== 4) return { ok: false, reason: 'ip-version', detail: `IP version ${version}` };
+  const headerLength = (buf[0]! & 0x0f) * 4;
+  if (headerLength < 20) return { ok: false, reason: 'ip-header-length', detail: `IHL ${headerLength / 4}` };
+  if (buf.length < headerLength) {
+    return { ok: false, reason: 'too-short', detail: `${buf.length} bytes, header claims ${headerLength}` };
+  }
+  const totalLength = (buf[2]! << 8) | buf[3]!;
+  if (totalLength < headerLength || totalLength > buf.length) {
+    return {
+      ok: false,
+      reason: 'ip-total-length',
+      detail: `total length ${totalLength}, header ${headerLength}, ${buf.length} bytes read`,
+    };
+  }
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  if (opts.verifyChecksum && !checksumValid(bytes.subarray(0, headerLength))) {
+    return { ok: false, reason: 'ip-checksum', detail: 'IPv4 header checksum does not verify' };
+  }
+  const flagsFrag = (buf[6]! << 8) | buf[7]!;
+  if ((flagsFrag & 0x2000) !== 0 || (flagsFrag & 0x1fff) !== 0) {
+    return { ok: false, reason: 'fragment', detail: 'fragmented IPv4 packet' };
+  }
+  return {
+    ok: true,
+    value: {
+      src: formatIp(bytes.subarray(12, 16)),
+      dst: formatIp(bytes.subarray(16, 20)),
+      ttl: buf[8]!,
+      protocol: buf[9]!,
+      tos: buf[1]!,
+      headerLength,
+      payload: bytes.subarray(headerLength, totalLength),
+    },
+  };
+}
