@@ -1,0 +1,227 @@
+// The IPVS table as data: virtual services, their destinations (real servers) and
+// the keys that identify them. Shared by the reconciler (pure), the netlink codec
+// and the IPVS client. Field meanings follow linux/ip_vs.h; units are in the names.
+import { canonicalIp } from '../net/addr.js';
+
+export type IpvsFamily = 4 | 6;
+export type IpvsProtocol = 'tcp' | 'udp' | 'sctp';
+/** IP_VS_CONN_F_MASQ (nat) 0, LOCALNODE (local) 1, TUNNEL (tun) 2, DROUTE (dr) 3 */
+export type IpvsForwarding = 'nat' | 'local' | 'tun' | 'dr';
+/** IP_VS_CONN_F_TUNNEL_TYPE_*: IPIP 0, GUE 1, GRE 2 */
+export type IpvsTunnelType = 'ipip' | 'gue' | 'gre';
+
+/** Virtual service flags (IP_VS_SVC_F_*); HASHED is kernel-internal and never modelled. */
+export interface IpvsServiceFlags {
+  /** IP_VS_SVC_F_PERSISTENT: clients stick to one real server for timeoutS */
+  persistent: boolean;
+  /** IP_VS_SVC_F_ONEPACKET: schedule each UDP datagram on its own (ops) */
+  onePacket: boolean;
+  /** IP_VS_SVC_F_SCHED1 = sh-fallback: the sh scheduler skips unavailable servers */
+  shFallback: boolean;
+  /** IP_VS_SVC_F_SCHED2 = sh-port: the sh scheduler hashes the source port too */
+  shPort: boolean;
+  /** IP_VS_SVC_F_SCHED3: scheduler-specific, unused by the stock schedulers */
+  sched3: boolean;
+}
+
+export interface IpvsService {
+  family: IpvsFamily;
+  /** null for a firewall-mark service */
+  protocol: IpvsProtocol | null;
+  /** virtual address (canonical text); absent for fwmark services */
+  address?: string;
+  port?: number;
+  fwmark?: number;
+  /** scheduler module name without the ip_vs_ prefix: rr, wrr, wlc, sh, mh, ... */
+  scheduler: string;
+  flags: IpvsServiceFlags;
+  /** persistence timeout, seconds */
+  timeoutS: number;
+  /** persistence granularity as a prefix length (IPv4 0..32, IPv6 1..128) */
+  netmask: number;
+  /** persistence engine, e.g. "sip" */
+  peName?: string;
+}
+
+export interface IpvsDest {
+  /** address family of the real server (may differ from the service's with tun) */
+  family: IpvsFamily;
+  address: string;
+  port: number;
+  forwarding: IpvsForwarding;
+  weight: number;
+  /** 0 = no limit */
+  upperThreshold: number;
+  lowerThreshold: number;
+  /** only meaningful with forwarding 'tun' */
+  tunType?: IpvsTunnelType;
+  /** GUE destination port */
+  tunPort?: number;
+  /** IP_VS_TUNNEL_ENCAP_FLAG_*: csum 1, remcsum 2 */
+  tunFlags?: number;
+}
+
+export interface IpvsStats {
+  conns: bigint;
+  inPkts: bigint;
+  outPkts: bigint;
+  inBytes: bigint;
+  outBytes: bigint;
+  cps: bigint;
+  inPps: bigint;
+  outPps: bigint;
+  inBps: bigint;
+  outBps: bigint;
+}
+
+/** What a dump adds to a destination beyond its configuration. */
+export interface IpvsDestCounters {
+  activeConns: number;
+  inactiveConns: number;
+  persistentConns: number;
+  stats?: IpvsStats;
+}
+
+export interface IpvsServiceEntry {
+  service: IpvsService;
+  dests: Map<string, IpvsDest>;
+  /** present in dumps only */
+  stats?: IpvsStats;
+  /** present in dumps only, by dest key */
+  destCounters?: Map<string, IpvsDestCounters>;
+}
+
+/** By serviceKey(); within a service, dests by destKey(). */
+export type IpvsTable = Map<string, IpvsServiceEntry>;
+
+export const DEFAULT_FLAGS: Readonly<IpvsServiceFlags> = Object.freeze({
+  persistent: false,
+  onePacket: false,
+  shFallback: false,
+  shPort: false,
+  sched3: false,
+});
+
+function addrText(a: string | undefined): string {
+  if (a === undefined) return '?';
+  return canonicalIp(a) ?? a;
+}
+
+/**
+ * Identity of a virtual service, as the kernel sees it: family + protocol + address +
+ * port, or family + fwmark. Everything else about a service is editable in place.
+ * Forms: "tcp:192.0.2.10:80", "udp:[2001:db8::1]:53", "fwmark:4:7".
+ */
+export function serviceKey(
+  s: Pick<IpvsService, 'family' | 'protocol' | 'address' | 'port' | 'fwmark'>,
+): string {
+  if (s.protocol === null) return `fwmark:${s.family}:${s.fwmark ?? 0}`;
+  const a = addrText(s.address);
+  return s.family === 6 ? `${s.protocol}:[${a}]:${s.port ?? 0}` : `${s.protocol}:${a}:${s.port ?? 0}`;
+}
+
+/** Identity of a destination within its service: address + port (family follows the address). */
+export function destKey(d: Pick<IpvsDest, 'family' | 'address' | 'port'>): string {
+  const a = addrText(d.address);
+  return d.family === 6 ? `[${a}]:${d.port}` : `${a}:${d.port}`;
+}
+
+/** Fills defaults and canonicalises addresses so that equal services compare equal. */
+export function normalizeService(s: IpvsService): IpvsService {
+  const out: IpvsService = {
+    family: s.family,
+    protocol: s.protocol,
+    scheduler: s.scheduler,
+    flags: { ...DEFAULT_FLAGS, ...s.flags },
+    timeoutS: s.timeoutS,
+    netmask: s.netmask,
+  };
+  if (s.protocol === null) out.fwmark = s.fwmark ?? 0;
+  else {
+    out.address = addrText(s.address);
+    out.port = s.port ?? 0;
+  }
+  if (s.peName) out.peName = s.peName;
+  return out;
+}
+
+export function normalizeDest(d: IpvsDest): IpvsDest {
+  const out: IpvsDest = {
+    family: d.family,
+    address: addrText(d.address),
+    port: d.port,
+    forwarding: d.forwarding,
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+  };
+  if (d.forwarding === 'tun') {
+    out.tunType = d.tunType ?? 'ipip';
+    if (out.tunType === 'gue') out.tunPort = d.tunPort ?? 0;
+    out.tunFlags = d.tunFlags ?? 0;
+  }
+  return out;
+}
+
+/** Editable service attributes equal? (identity is compared through the key) */
+export function sameServiceSettings(a: IpvsService, b: IpvsService): boolean {
+  return (
+    a.scheduler === b.scheduler &&
+    a.timeoutS === b.timeoutS &&
+    a.netmask === b.netmask &&
+    (a.peName ?? '') === (b.peName ?? '') &&
+    a.flags.persistent === b.flags.persistent &&
+    a.flags.onePacket === b.flags.onePacket &&
+    a.flags.shFallback === b.flags.shFallback &&
+    a.flags.shPort === b.flags.shPort &&
+    a.flags.sched3 === b.flags.sched3
+  );
+}
+
+/** Editable destination attributes equal? */
+export function sameDestSettings(a: IpvsDest, b: IpvsDest): boolean {
+  if (
+    a.forwarding !== b.forwarding ||
+    a.weight !== b.weight ||
+    a.upperThreshold !== b.upperThreshold ||
+    a.lowerThreshold !== b.lowerThreshold
+  ) {
+    return false;
+  }
+  // tunnel attributes only matter (and only come back from the kernel) for tun
+  if (a.forwarding !== 'tun') return true;
+  return (
+    (a.tunType ?? 'ipip') === (b.tunType ?? 'ipip') &&
+    (a.tunPort ?? 0) === (b.tunPort ?? 0) &&
+    (a.tunFlags ?? 0) === (b.tunFlags ?? 0)
+  );
+}
+
+/** Builds a table from lists (tests, config adapters). Later duplicates win. */
+export function buildTable(
+  entries: Iterable<{ service: IpvsService; dests?: Iterable<IpvsDest> }>,
+): IpvsTable {
+  const t: IpvsTable = new Map();
+  for (const e of entries) {
+    const service = normalizeService(e.service);
+    const dests = new Map<string, IpvsDest>();
+    for (const d of e.dests ?? []) {
+      const nd = normalizeDest(d);
+      dests.set(destKey(nd), nd);
+    }
+    t.set(serviceKey(service), { service, dests });
+  }
+  return t;
+}
+
+/** Deep copy without stats/counters (the configuration part only). */
+export function cloneTable(t: IpvsTable): IpvsTable {
+  const out: IpvsTable = new Map();
+  for (const [k, e] of t) {
+    out.set(k, {
+      service: { ...e.service, flags: { ...e.service.flags } },
+      dests: new Map([...e.dests].map(([dk, d]) => [dk, { ...d }])),
+    });
+  }
+  return out;
+}
