@@ -1,0 +1,40 @@
+// A checker is just a probe (ARCHITECTURE rule 6): it does one attempt against one
+// target and reports ok or a reason. Rise/fall, retries, scheduling and the overall
+// timeout live elsewhere (hysteresis.ts, scheduler.ts, manager.ts), written once.
+
+export type ProbeResult =
+  | { ok: true; latencyMs: number; detail?: string }
+  | { ok: false; reason: string; latencyMs: number; detail?: string };
+
+/**
+ * One attempt. Must settle soon after `signal` aborts and should never reject
+ * (a rejection is reported as a failure with the error's message).
+ */
+export type Probe = (signal: AbortSignal) => Promise<ProbeResult>;
+
+/** Abort reasons the scheduler and manager use; probes may show them in a reason. */
+export class CheckAbort extends Error {
+  constructor(
+    readonly code: 'CHECK_TIMEOUT' | 'CHECK_STOPPED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CheckAbort';
+  }
+}
+
+/** Short, operator-readable text for a socket/TLS error ("connect ECONNREFUSED 127.0.0.1:9"). */
+export function describeError(err: unknown): string {
+  if (err instanceof CheckAbort) return err.message;
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && !err.message.includes(code)) return `${err.message} (${code})`;
+    return err.message;
+  }
+  return String(err);
+}
+
+/** Milliseconds since `start` (a performance.now() value), rounded to 0.01 ms. */
+export function since(start: number): number {
+  return Math.round((performance.now() - start) * 100) / 100;
+}
