@@ -1,0 +1,263 @@
+// The status snapshot: the one JSON document the daemon serves over the control socket
+// (`status` method) and `vrrpd status --json` prints verbatim. It is a contract for
+// scripts (CONFIG.md "What the daemon keeps stable"): fields are only ever added within
+// a version; renaming or removing one, or changing its meaning, bumps SNAPSHOT_VERSION.
+//
+// Conventions:
+// - times are ISO 8601 UTC strings (`new Date().toISOString()`); durations carry their
+//   unit in the name (`uptimeS`, `latencyMs`);
+// - addresses are printed as in RFC 5952 (IPv6) / dotted quad (IPv4), without prefix;
+// - `null` means "not known / not applicable", never "zero";
+// - names are those of the configuration file (instance, sync group, script names).
+
+/** Bumped whenever an existing field is renamed, removed or changes meaning. */
+export const SNAPSHOT_VERSION = 1 as const;
+
+/**
+ * VRRP state of an instance (RFC 5798 §6.4 Initialize/Backup/Master, plus keepalived's
+ * FAULT: a tracked interface or script put the instance out of service).
+ */
+export type VrrpStateName = 'init' | 'backup' | 'master' | 'fault';
+
+/**
+ * Names of the per-instance drop reasons, after the RFC 6527 (VRRPv3 MIB) statistics and
+ * RFC 2787 (VRRPv2 MIB) authentication counters. Each received advert that is discarded
+ * increments exactly one. The daemon may add reasons; consumers must accept unknown keys.
+ */
+export const DROP_REASONS = [
+  'checksum', // vrrpv3StatisticsChecksumErrors: bad VRRP checksum (RFC 5798 §7.1)
+  'version', // vrrpv3StatisticsVersionErrors: unknown or other-version packet
+  'vrid', // vrrpv3StatisticsVrIdErrors: VRID not configured on this interface
+  'ttl', // vrrpv3StatisticsIpTtlErrors: TTL / hop limit not 255 (RFC 5798 §7.1)
+  'type', // vrrpv3StatisticsRcvdInvalidTypePackets: type field not 1 (advertisement)
+  'length', // vrrpv3StatisticsPacketLengthErrors: shorter than the header + addresses
+  'address-list', // vrrpv3StatisticsAddressListErrors: VIP list differs from ours
+  'advert-interval', // vrrpv3StatisticsAdvIntervalErrors: v2 interval differs from ours
+  'auth-failure', // vrrpStatsAuthFailures (RFC 2787): v2 password mismatch
+  'auth-type-invalid', // vrrpStatsInvalidAuthType: unknown v2 auth type
+  'auth-type-mismatch', // vrrpStatsAuthTypeMismatch: v2 auth type differs from ours
+  'family', // an advert of the other address family than the instance's
+  'own-packet', // our own advert looped back (multicast loop); not an error, just skipped
+] as const;
+export type KnownDropReason = (typeof DROP_REASONS)[number];
+
+export interface Snapshot {
+  /** SNAPSHOT_VERSION the document follows. Check it before reading anything else. */
+  version: typeof SNAPSHOT_VERSION;
+  /** When the daemon built this document. */
+  generatedAt: string;
+  daemon: DaemonInfo;
+  instances: InstanceStatus[];
+  syncGroups: SyncGroupStatus[];
+  /**
+   * Drops that belong to no instance (RFC 6527 keeps checksum, version and VRID errors
+   * router-wide: before a packet is decoded it cannot be matched to an instance).
+   * Keys as in DROP_REASONS.
+   */
+  globalDrops: Record<string, number>;
+  vrrpScripts: VrrpScriptStatus[];
+  virtualServers: VirtualServerStatus[];
+  /** State of the IPVS side, null when the configuration has no virtual servers. */
+  ipvs: IpvsStatus | null;
+}
+
+export interface DaemonInfo {
+  pid: number;
+  /** vrrpd software version (package.json). */
+  softwareVersion: string;
+  /** Daemon start time. */
+  startedAt: string;
+  /** Whole seconds since startedAt (monotonic clock, so clock steps don't skew it). */
+  uptimeS: number;
+  /** Absolute path of the configuration file the daemon runs from. */
+  configFile: string;
+  /** When the running configuration was loaded (start or last successful reload). */
+  configLoadedAt: string;
+  /** global.router_id. */
+  routerId: string;
+  /** The last reload attempt, null if there has been none since start. */
+  lastReload: ReloadOutcome | null;
+}
+
+export interface ReloadOutcome {
+  at: string;
+  ok: boolean;
+  /** Refused reloads: the errors as `FILE:LINE:COL: message`; empty when ok. */
+  errors: string[];
+}
+
+export interface VipStatus {
+  address: string;
+  prefixLength: number;
+  /** Device the VIP lives on (the instance's interface unless configured `dev`). */
+  device: string;
+  /** Whether the address is on the device right now (rtnetlink view). */
+  present: boolean;
+}
+
+export interface InstanceCounters {
+  /** Adverts this instance sent (including priority-0 adverts). */
+  advertsSent: number;
+  /** Adverts received and accepted for this instance (after every check passed). */
+  advertsReceived: number;
+  /** Every state change, whatever the states (vrrpv3StatisticsMasterTransitions counts only to master). */
+  transitions: number;
+  /** Transitions to master (vrrpv3StatisticsMasterTransitions). */
+  becameMaster: number;
+  /** vrrpv3StatisticsRcvdPriZeroPackets. */
+  priorityZeroReceived: number;
+  /** vrrpv3StatisticsSentPriZeroPackets. */
+  priorityZeroSent: number;
+  /** Discarded adverts by reason (keys as in DROP_REASONS; absent key = 0). */
+  drops: Record<string, number>;
+}
+
+export interface InstanceStatus {
+  name: string;
+  /** Interface the instance advertises on (the macvlan's parent when useVmac). */
+  interface: string;
+  vrid: number;
+  /** VRRP protocol version, 2 (RFC 3768) or 3 (RFC 5798). */
+  version: 2 | 3;
+  /** Address family of the adverts (that of the first VIP). */
+  family: 4 | 6;
+  state: VrrpStateName;
+  /** Configured priority, 1-255. */
+  priority: number;
+  /** Priority after tracking weights (what the adverts carry), 0-255. */
+  effectivePriority: number;
+  /** Advert interval this instance sends with, in centiseconds (RFC 5798 units). */
+  advertIntervalCs: number;
+  /** Primary address of the current master: ours when master, null when unknown. */
+  masterAddress: string | null;
+  /** Priority the current master advertises, null when unknown. */
+  masterPriority: number | null;
+  /** When the instance entered its current state. */
+  since: string;
+  /**
+   * Why it entered that state, a short kebab-case word: 'startup', 'master-down-timer',
+   * 'higher-priority-advert', 'priority-zero-advert', 'preempt', 'interface-down',
+   * 'script-failed', 'sync-group', 'shutdown', 'reload', ... (vrrpv3StatisticsNewMasterReason
+   * generalised to every transition).
+   */
+  lastTransitionReason: string;
+  /** Name of the sync group the instance belongs to, null if none. */
+  syncGroup: string | null;
+  vips: VipStatus[];
+  /** Tracked interfaces and their effect on the instance. */
+  trackedInterfaces: TrackedInterfaceStatus[];
+  /** Names of tracked vrrp_scripts (their state is in Snapshot.vrrpScripts). */
+  trackedScripts: string[];
+  counters: InstanceCounters;
+}
+
+export interface TrackedInterfaceStatus {
+  interface: string;
+  up: boolean;
+  /** Priority change while down; 0 = down puts the instance in FAULT. */
+  weight: number;
+}
+
+export interface SyncGroupStatus {
+  name: string;
+  instances: string[];
+  /** State the group drives its members to. */
+  state: VrrpStateName;
+}
+
+export interface VrrpScriptStatus {
+  name: string;
+  /** 'ok' after `rise` successes, 'failing' after `fall` failures, 'unknown' before either. */
+  state: 'ok' | 'failing' | 'unknown';
+  /** Priority change while failing; 0 = failing puts tracking instances in FAULT. */
+  weight: number;
+  lastCheck: CheckResult | null;
+}
+
+/** One probe's outcome. */
+export interface CheckResult {
+  ok: boolean;
+  /** 'ok' or why it failed, short and human: 'connection refused', 'HTTP 503', 'timeout after 1s'. */
+  reason: string;
+  /** How long the probe took (until the failure for failed ones). */
+  latencyMs: number;
+  /** When the probe finished. */
+  at: string;
+}
+
+export type RealServerHealth = 'up' | 'down' | 'unknown';
+
+export interface RealServerStatus {
+  address: string;
+  port: number;
+  /** Weight the configuration asks for. */
+  weight: number;
+  /** Weight in the kernel table right now (0 when inhibited), null when not in IPVS. */
+  ipvsWeight: number | null;
+  forwarding: 'nat' | 'dr' | 'tun';
+  /** After rise/fall hysteresis; 'unknown' until the first result (see ARCHITECTURE rule 5). */
+  health: RealServerHealth;
+  /** When `health` last changed (or startup). */
+  healthSince: string;
+  /** Whether this destination is in the kernel's IPVS table. */
+  inIpvs: boolean;
+  /** Check type, null for a real server without a check (counts as up). */
+  checkType: 'tcp' | 'http' | 'https' | 'script' | null;
+  lastCheck: CheckResult | null;
+  /** Results since startup or the last reload that changed this real server. */
+  checksOk: number;
+  checksFailed: number;
+}
+
+export interface VirtualServerStatus {
+  /**
+   * Stable identity used in logs and metrics: `tcp/192.0.2.50:80`,
+   * `udp/[2001:db8::50]:53`, `fwmark/10` (with `/6` appended for an IPv6 fwmark service).
+   */
+  key: string;
+  /** null for fwmark services. */
+  address: string | null;
+  /** null for fwmark services. */
+  port: number | null;
+  /** null for address/port services. */
+  fwmark: number | null;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  family: 4 | 6;
+  scheduler: string;
+  forwarding: 'nat' | 'dr' | 'tun';
+  persistenceTimeoutS: number;
+  /** Minimum number of healthy real servers (configured `quorum`). */
+  quorum: number;
+  /** Whether the healthy count is at or above quorum (with hysteresis applied). */
+  quorumUp: boolean;
+  sorryServer: { address: string; port: number } | null;
+  /** Whether the sorry server is what IPVS serves right now. */
+  sorryActive: boolean;
+  /** Whether the service exists in the kernel's IPVS table. */
+  inIpvs: boolean;
+  realServers: RealServerStatus[];
+}
+
+export interface IpvsStatus {
+  /** Whether the kernel offers IPVS (generic netlink family "IPVS" resolved). */
+  available: boolean;
+  /** Last completed reconciliation against a kernel dump, null before the first. */
+  lastReconcileAt: string | null;
+  /** Operations the last reconciliation applied (0 = kernel already matched). */
+  lastReconcileOps: number;
+  /** Last reconciliation error message, null when the last one succeeded. */
+  lastError: string | null;
+}
+
+/** Runtime shape check used by the CLI before rendering (a newer daemon, a foreign socket). */
+export function isSnapshot(v: unknown): v is Snapshot {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (
+    o.version === SNAPSHOT_VERSION &&
+    typeof o.daemon === 'object' &&
+    o.daemon !== null &&
+    Array.isArray(o.instances) &&
+    Array.isArray(o.virtualServers)
+  );
+}
