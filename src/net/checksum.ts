@@ -22,10 +22,10 @@ export function onesComplementSum(parts: readonly Uint8Array[], initial = 0): nu
       sum += p[i]! << 8;
       odd = true;
     }
-    // fold early so the sum stays a small integer however long the input (RFC 1071 §4.1)
-    if (sum > 0xffffff) sum = (sum & 0xffff) + (sum >>> 16);
   }
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  // Deferred carries (RFC 1071 §2(B)): the sum is exact in a double up to 2^53, far beyond
+  // any packet; fold with arithmetic, not 32-bit bit operators, which would drop high bits.
+  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
   return sum;
 }
 
