@@ -74,6 +74,8 @@ interface Entry {
   /** due time (idle) or deadline (running) */
   key: number;
   heapIndex: number;
+  /** insertion order: equal keys run first-in first-out */
+  seq: number;
   phase: 'idle' | 'queued' | 'running' | 'removed';
   controller: AbortController | null;
   startedAt: number;
@@ -97,7 +99,12 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
   let maxStartsPerTick = 0;
   let stopped = false;
 
-  // --- binary min-heap on entry.key with back-pointers for O(log n) removal ---
+  let pushSeq = 0;
+
+  // --- binary min-heap on (key, seq) with back-pointers for O(log n) removal ---
+  function less(a: Entry, b: Entry): boolean {
+    return a.key < b.key || (a.key === b.key && a.seq < b.seq);
+  }
   function swap(i: number, j: number): void {
     const a = heap[i]!;
     const b = heap[j]!;
@@ -109,7 +116,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
   function siftUp(i: number): void {
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (heap[p]!.key <= heap[i]!.key) return;
+      if (!less(heap[i]!, heap[p]!)) return;
       swap(i, p);
       i = p;
     }
@@ -120,8 +127,8 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < n && heap[l]!.key < heap[m]!.key) m = l;
-      if (r < n && heap[r]!.key < heap[m]!.key) m = r;
+      if (l < n && less(heap[l]!, heap[m]!)) m = l;
+      if (r < n && less(heap[r]!, heap[m]!)) m = r;
       if (m === i) return;
       swap(i, m);
       i = m;
@@ -129,6 +136,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
   }
   function heapPush(e: Entry): void {
     e.heapIndex = heap.length;
+    e.seq = pushSeq++;
     heap.push(e);
     siftUp(e.heapIndex);
   }
@@ -264,6 +272,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
         job,
         key: clock.now() + random() * job.intervalMs,
         heapIndex: -1,
+        seq: 0,
         phase: 'idle',
         controller: null,
         startedAt: 0,
