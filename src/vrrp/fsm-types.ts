@@ -1,0 +1,146 @@
+// Types of the pure VRRP state machine (src/vrrp/fsm.ts) and the validation of its config.
+// Kept apart so the runtime, the config layer and tests can import them without the logic.
+
+import { ipFamily } from '../net/addr.js';
+
+/** An error with a stable `code` an operator (or a test) can match on. */
+export class VrrpFsmError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'VrrpFsmError';
+    this.code = code;
+  }
+}
+
+/**
+ * 'init' is RFC Initialize, 'master' is RFC 5798 Master (RFC 9568 calls it Active),
+ * 'fault' is not in the RFC: it is keepalived's FAULT (interface down, tracked failure),
+ * where the instance neither sends nor listens and holds no VIPs.
+ */
+export type VrrpState = 'init' | 'backup' | 'master' | 'fault';
+
+export interface FsmConfig {
+  version: 2 | 3;
+  vrid: number;
+  /** Configured priority, 1..255 (255 = IPvX address owner, RFC 5798 §5.2.4). */
+  priority: number;
+  /** Our Advertisement_Interval in centiseconds; v2 carries whole seconds, so a multiple of 100. */
+  advertIntervalCs: number;
+  /** RFC 5798 §6.1 Preempt_Mode. An owner (255) always preempts, whatever this says. */
+  preempt: boolean;
+  /** keepalived's preempt_delay; see the rule at the top of fsm.ts. 0 = preempt at once. */
+  preemptDelayMs: number;
+  /**
+   * RFC 5798 §6.1 Accept_Mode. Not a state decision: the FSM only carries it. The runtime
+   * uses it while master to decide whether the node itself answers packets addressed to
+   * the VIPs (owner or acceptMode: yes; otherwise it must not, RFC 5798 §6.4.3).
+   */
+  acceptMode: boolean;
+  /** Our primary address on the interface (IPv4 primary, or IPv6 link-local): the §6.4.3 tie-break. */
+  primaryAddress: string;
+}
+
+export interface FsmState {
+  state: VrrpState;
+  cfg: FsmConfig;
+  /** Configured priority adjusted by tracking, clamped 1..254; an owner (255) stays 255. */
+  effectivePriority: number;
+  /** RFC Master_Adver_Interval (centiseconds): ours until a v3 backup learns the master's. */
+  masterAdverIntervalCs: number;
+  /** Monotonic ms deadlines; null = not armed. */
+  masterDownAt: number | null;
+  advertAt: number | null;
+  preemptAt: number | null;
+  /** Last known master (ourselves when master); masterPriority 0 = it announced it is leaving. */
+  masterAddress: string | null;
+  masterPriority: number | null;
+  /** Monotonic ms when the current state was entered. */
+  since: number;
+  /**
+   * Active fault reasons. Non-empty ⇒ state 'fault', except in 'init': reasons reported
+   * before startup (or still true at shutdown) are kept so that startup enters FAULT.
+   * State 'fault' ⇒ non-empty.
+   */
+  faultReasons: string[];
+  /** ADDED: the reason of the last state change (same text as the state-change action), for status. */
+  lastReason: string;
+}
+
+export type FsmEvent =
+  /** Leave Initialize (RFC 5798 §6.4.1). Ignored in any other state. */
+  | { type: 'startup' }
+  /** RFC 5798 §6.4.2/§6.4.3 Shutdown: a master sends priority 0; every state goes to init. */
+  | { type: 'shutdown' }
+  /** An advert that already passed every codec/policy check (RFC 5798 §7.1) for this VRID. */
+  | { type: 'advert'; priority: number; maxAdvertIntervalCs: number; srcAddress: string }
+  /** The runtime calls this at/after nextDeadline(state); the FSM decides what expired given `now`. */
+  | { type: 'timer' }
+  /** Tracking changed the effective priority (absolute value; the FSM clamps it). */
+  | { type: 'priority'; effectivePriority: number }
+  /** Add a fault reason (interface down, tracked script with weight 0 failed, ...). */
+  | { type: 'fault'; reason: string }
+  /** Remove one; when none remain leave FAULT → backup (or master if owner 255). */
+  | { type: 'fault-clear'; reason: string }
+  /** Sync groups: follow another instance of the group (keepalived semantics, see fsm.ts). */
+  | { type: 'force'; to: 'master' | 'backup' | 'fault' };
+
+export type FsmAction =
+  /** priority 0 when leaving master (shutdown, fault, forced backup). */
+  | { type: 'send-advert'; priority: number }
+  | { type: 'add-vips' }
+  | { type: 'remove-vips' }
+  /** Start a gratuitous ARP / unsolicited NA batch for all VIPs (RFC 5798 §6.4.1, §8.1.2, §8.2.2). */
+  | { type: 'announce' }
+  | { type: 'state-change'; from: VrrpState; to: VrrpState; reason: string };
+
+export interface StepResult {
+  state: FsmState;
+  actions: FsmAction[];
+}
+
+/** Checks a config; throws VrrpFsmError with a stable code on the first problem. */
+export function validateFsmConfig(cfg: FsmConfig): void {
+  const where = `VRRP instance vrid ${cfg.vrid}`;
+  if (cfg.version !== 2 && cfg.version !== 3) {
+    throw new VrrpFsmError(
+      'ERR_VRRP_VERSION',
+      `${where}: version must be 2 or 3, got ${String(cfg.version)}`,
+    );
+  }
+  if (!Number.isInteger(cfg.vrid) || cfg.vrid < 1 || cfg.vrid > 255) {
+    throw new VrrpFsmError('ERR_VRRP_VRID', `VRRP instance: vrid must be an integer 1..255, got ${cfg.vrid}`);
+  }
+  if (!Number.isInteger(cfg.priority) || cfg.priority < 1 || cfg.priority > 255) {
+    throw new VrrpFsmError(
+      'ERR_VRRP_PRIORITY',
+      `${where}: priority must be an integer 1..255 (255 only on the address owner), got ${cfg.priority}`,
+    );
+  }
+  const iv = cfg.advertIntervalCs;
+  if (!Number.isInteger(iv) || iv < 1 || iv > 4095) {
+    throw new VrrpFsmError(
+      'ERR_VRRP_INTERVAL',
+      `${where}: advertisement interval must be 1..4095 centiseconds (10 ms..40.95 s), got ${iv}`,
+    );
+  }
+  // RFC 3768 §5.3.7: the v2 field is whole seconds.
+  if (cfg.version === 2 && iv % 100 !== 0) {
+    throw new VrrpFsmError(
+      'ERR_VRRP_INTERVAL',
+      `${where}: VRRPv2 advertises whole seconds; advertisement interval ${iv / 100} s is not a whole number`,
+    );
+  }
+  if (!Number.isFinite(cfg.preemptDelayMs) || cfg.preemptDelayMs < 0) {
+    throw new VrrpFsmError(
+      'ERR_VRRP_PREEMPT_DELAY',
+      `${where}: preempt delay must be >= 0 ms, got ${cfg.preemptDelayMs}`,
+    );
+  }
+  if (ipFamily(cfg.primaryAddress) === null) {
+    throw new VrrpFsmError(
+      'ERR_VRRP_PRIMARY_ADDRESS',
+      `${where}: primary address '${cfg.primaryAddress}' is not an IPv4 or IPv6 address`,
+    );
+  }
+}
