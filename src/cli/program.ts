@@ -1,6 +1,8 @@
 // Assembles the commander program. Commands are added here as they are implemented;
 // exit codes follow CONFIG.md: 0 ok, 1 invalid input, 2 runtime failure.
 import { Command } from 'commander';
+import { registerReloadCommand } from './reload.js';
+import { registerStatusCommand } from './status.js';
 
 export const VERSION = '0.1.0';
 
@@ -15,5 +17,7 @@ export function buildProgram(): Command {
       // commander's own usage errors are "invalid input" (exit 1); help/version exit 0.
       process.exit(err.exitCode === 0 ? 0 : 1);
     });
+  registerStatusCommand(program);
+  registerReloadCommand(program);
   return program;
 }
