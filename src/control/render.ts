@@ -1,0 +1,205 @@
+// Snapshot → the table `vrrpd status` prints for a person. Pure: the clock and the
+// colour decision come in as options, so tests render fixed snapshots to fixed text.
+import type {
+  CheckResult,
+  InstanceStatus,
+  Snapshot,
+  VirtualServerStatus,
+  VrrpStateName,
+} from './snapshot.js';
+
+export interface RenderOptions {
+  /** ANSI colours; the CLI passes true only when stdout is a TTY and NO_COLOR is unset. */
+  color: boolean;
+  /** "Now", for the "ago" columns. */
+  now: Date;
+}
+
+type Paint = (text: string, code: number) => string;
+
+/** Whole seconds → "45s", "5m12s", "2h03m", "3d04h". */
+export function formatDuration(totalS: number): string {
+  const s = Math.max(0, Math.floor(totalS));
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86400)}d${pad(Math.floor((s % 86400) / 3600))}h`;
+}
+
+function ago(iso: string | null | undefined, now: Date): string {
+  if (!iso) return '-';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '-';
+  return `${formatDuration((now.getTime() - t) / 1000)} ago`;
+}
+
+/** Lays out rows in columns separated by two spaces; colour applies after padding. */
+function table(
+  header: string[],
+  rows: { cells: string[]; color?: (number | undefined)[] }[],
+  paint: Paint,
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r.cells[i] ?? '').length)));
+  const line = (cells: string[], colors?: (number | undefined)[]) =>
+    cells
+      .map((c, i) => {
+        const last = i === cells.length - 1;
+        const padded = last ? c : c.padEnd(widths[i] ?? 0);
+        const code = colors?.[i];
+        return code === undefined ? padded : paint(padded, code);
+      })
+      .join('  ')
+      .trimEnd();
+  return [paint(line(header), 1), ...rows.map((r) => line(r.cells, r.color))];
+}
+
+const STATE_COLOR: Record<VrrpStateName, number | undefined> = {
+  master: 32, // green
+  backup: undefined,
+  fault: 31, // red
+  init: 33, // yellow
+};
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function describeCheck(c: CheckResult | null, now: Date): string {
+  if (c === null) return '-';
+  const what = c.ok ? 'ok' : c.reason;
+  return `${what} (${Math.round(c.latencyMs)} ms, ${ago(c.at, now)})`;
+}
+
+function dropsText(drops: Record<string, number> | undefined): string {
+  const parts = Object.entries(drops ?? {})
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${k}=${n}`);
+  return parts.join(' ');
+}
+
+function instancesTable(instances: InstanceStatus[], opts: RenderOptions, paint: Paint): string[] {
+  if (instances.length === 0) return ['no VRRP instances'];
+  const rows = instances.map((i) => {
+    const master =
+      i.state === 'master'
+        ? 'this router'
+        : i.masterAddress === null
+          ? '-'
+          : i.masterPriority === null
+            ? i.masterAddress
+            : `${i.masterAddress} (${i.masterPriority})`;
+    const vips = i.vips
+      .map((v) => `${v.address}/${v.prefixLength}${v.present ? '' : ' (absent)'}`)
+      .join(', ');
+    return {
+      cells: [
+        i.name,
+        i.interface,
+        String(i.vrid),
+        `v${i.version}`,
+        i.state.toUpperCase(),
+        String(i.priority),
+        String(i.effectivePriority),
+        master,
+        `${ago(i.since, opts.now)} (${i.lastTransitionReason})`,
+        vips || '-',
+      ],
+      color: [undefined, undefined, undefined, undefined, STATE_COLOR[i.state]],
+    };
+  });
+  return table(
+    ['INSTANCE', 'IFACE', 'VRID', 'VER', 'STATE', 'PRIO', 'EFF', 'MASTER', 'SINCE', 'VIPS'],
+    rows,
+    paint,
+  );
+}
+
+function virtualServerBlock(vs: VirtualServerStatus, opts: RenderOptions, paint: Paint): string[] {
+  const up = vs.realServers.filter((r) => r.health === 'up').length;
+  const quorum = `${up}/${vs.realServers.length} up, quorum ${vs.quorum} ${vs.quorumUp ? 'met' : 'LOST'}`;
+  const flags = [
+    vs.scheduler,
+    vs.forwarding,
+    vs.inIpvs ? null : 'NOT IN IPVS',
+    vs.sorryActive && vs.sorryServer
+      ? `sorry server ${hostPort(vs.sorryServer.address, vs.sorryServer.port)}`
+      : null,
+  ]
+    .filter((x): x is string => x !== null)
+    .join(', ');
+  const head = `${paint(vs.key, 1)}  ${flags}  ${vs.quorumUp ? quorum : paint(quorum, 31)}`;
+  if (vs.realServers.length === 0) return [head, '  no real servers'];
+  const rows = vs.realServers.map((r) => ({
+    cells: [
+      hostPort(r.address, r.port),
+      r.health.toUpperCase(),
+      r.ipvsWeight === null || r.ipvsWeight === r.weight
+        ? String(r.weight)
+        : `${r.weight} (ipvs ${r.ipvsWeight})`,
+      r.inIpvs ? 'yes' : 'no',
+      r.checkType ?? 'none',
+      describeCheck(r.lastCheck, opts.now),
+    ],
+    color: [undefined, r.health === 'up' ? 32 : r.health === 'down' ? 31 : 33],
+  }));
+  return [
+    head,
+    ...table(['REAL SERVER', 'HEALTH', 'WEIGHT', 'IPVS', 'CHECK', 'LAST RESULT'], rows, paint).map(
+      (l) => `  ${l}`,
+    ),
+  ];
+}
+
+export function renderStatus(s: Snapshot, opts: RenderOptions): string {
+  const paint: Paint = opts.color ? (t, code) => `\x1b[${code}m${t}\x1b[0m` : (t) => t;
+  const d = s.daemon;
+  const out: string[] = [];
+  out.push(
+    `vrrpd ${d.softwareVersion} on ${d.routerId}: pid ${d.pid}, up ${formatDuration(d.uptimeS)}, config ${d.configFile} (loaded ${ago(d.configLoadedAt, opts.now)})`,
+  );
+  if (d.lastReload && !d.lastReload.ok) {
+    out.push(
+      paint(
+        `last reload REFUSED ${ago(d.lastReload.at, opts.now)} (${d.lastReload.errors.length} error(s)); the previous config is running`,
+        31,
+      ),
+    );
+  }
+  out.push('');
+  out.push(...instancesTable(s.instances, opts, paint));
+
+  for (const g of s.syncGroups ?? []) {
+    out.push(`sync group ${g.name}: ${g.state.toUpperCase()} (${g.instances.join(', ')})`);
+  }
+  const scripts = s.vrrpScripts ?? [];
+  if (scripts.length > 0) {
+    out.push(
+      `scripts: ${scripts
+        .map((sc) => {
+          const text = `${sc.name} ${sc.state}${sc.state === 'failing' && sc.lastCheck ? ` (${sc.lastCheck.reason})` : ''}`;
+          return sc.state === 'failing' ? paint(text, 31) : text;
+        })
+        .join(', ')}`,
+    );
+  }
+
+  const dropLines = s.instances
+    .map((i) => [i.name, dropsText(i.counters?.drops)] as const)
+    .filter(([, t]) => t !== '')
+    .map(([n, t]) => `${n}: ${t}`);
+  const global = dropsText(s.globalDrops);
+  if (global !== '') dropLines.push(`not matched to an instance: ${global}`);
+  out.push(dropLines.length === 0 ? 'drops: none' : `drops: ${dropLines.join('; ')}`);
+
+  if (s.virtualServers.length > 0) {
+    out.push('');
+    for (const vs of s.virtualServers) out.push(...virtualServerBlock(vs, opts, paint));
+    if (s.ipvs && (!s.ipvs.available || s.ipvs.lastError)) {
+      const why = s.ipvs.available ? `last reconciliation failed: ${s.ipvs.lastError}` : 'kernel has no IPVS';
+      out.push(paint(`IPVS: ${why}`, 31));
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
