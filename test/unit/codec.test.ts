@@ -1,0 +1,566 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { internetChecksum } from '../../src/net/checksum.js';
+import {
+  ADVERT_DROP_REASONS,
+  type AdvertContext,
+  type AdvertDropReason,
+  advertCodec,
+  checkSimpleAuth,
+  decodeAdvert,
+  decodeIpv4Packet,
+  encodeAdvert,
+  encodeAdvertInto,
+  encodingLength,
+  IPV4_DROP_REASONS,
+  type Ipv4DropReason,
+  sameAddressSet,
+  simpleAuthData,
+  type VrrpAdvert,
+  VrrpEncodeError,
+} from '../../src/vrrp/codec.js';
+import { ipPackets, readPcap, splitEthernet } from '../helpers/pcap.js';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures');
+const V4: AdvertContext = { family: 4, srcAddress: '192.0.2.1', dstAddress: '224.0.0.18' };
+const V6: AdvertContext = { family: 6, srcAddress: 'fe80::1', dstAddress: 'ff02::12' };
+
+const v2 = (over: Partial<Extract<VrrpAdvert, { version: 2 }>> = {}): VrrpAdvert => ({
+  version: 2,
+  type: 1,
+  vrid: 51,
+  priority: 150,
+  advertIntervalSec: 1,
+  authType: 0,
+  authData: Buffer.alloc(8),
+  addresses: ['192.0.2.50'],
+  ...over,
+});
+const v3 = (over: Partial<Extract<VrrpAdvert, { version: 3 }>> = {}): VrrpAdvert => ({
+  version: 3,
+  type: 1,
+  vrid: 51,
+  priority: 100,
+  maxAdvertIntervalCs: 100,
+  addresses: ['192.0.2.50'],
+  ...over,
+});
+
+describe('round trip, three ways (fresh buffer, re-encode of the decoded value, external buffer at an offset)', () => {
+  const cases: [string, VrrpAdvert, AdvertContext][] = [
+    ['v2 IPv4, no auth', v2(), V4],
+    ['v2 IPv4, simple auth', v2({ authType: 1, authData: simpleAuthData('s3cret'), priority: 254 }), V4],
+    [
+      'v2 IPv4, 3 addresses, interval 255 s',
+      v2({ addresses: ['192.0.2.50', '198.51.100.7', '203.0.113.1'], advertIntervalSec: 255 }),
+      V4,
+    ],
+    ['v3 IPv4 (pseudo-header)', v3(), V4],
+    [
+      'v3 IPv4, no pseudo-header (compat)',
+      v3({ maxAdvertIntervalCs: 4095 }),
+      { ...V4, v3Ipv4PseudoHeader: false },
+    ],
+    ['v3 IPv4, no addresses', v3({ addresses: [] }), V4],
+    ['v3 IPv6, one address', v3({ addresses: ['fe80::50'], vrid: 1, priority: 255 }), V6],
+    ['v3 IPv6, three addresses', v3({ addresses: ['fe80::50', '2001:db8::50', '2001:db8:1::ffff'] }), V6],
+    ['v3 IPv6, reserved bits kept', v3({ addresses: ['fe80::50'], reserved: 0xa }), V6],
+  ];
+  for (const [name, advert, ctx] of cases) {
+    it(name, () => {
+      const fresh = encodeAdvert(advert, ctx);
+      expect(fresh.length).toBe(encodingLength(advert, ctx.family));
+      expect(fresh.length).toBe(advertCodec.encodingLength(advert, ctx.family));
+
+      const dec = decodeAdvert(fresh, ctx);
+      if (!dec.ok) throw new Error(`decode failed: ${dec.reason} ${dec.detail}`);
+      expect(dec.value).toEqual({
+        ...advert,
+        reserved: advert.version === 3 ? (advert.reserved ?? 0) : undefined,
+        checksum: fresh.readUInt16BE(6),
+      });
+      expect(encodeAdvert(dec.value, ctx)).toEqual(fresh);
+
+      // a stale checksum in the value is ignored: encode always recomputes
+      expect(encodeAdvert({ ...dec.value, checksum: 0x1234 }, ctx)).toEqual(fresh);
+
+      const ext = Buffer.alloc(fresh.length + 20, 0xaa);
+      const returned = encodeAdvert(advert, ctx, ext, 7);
+      expect(returned).toBe(ext);
+      expect(ext.subarray(7, 7 + fresh.length)).toEqual(fresh);
+      expect(ext.subarray(0, 7).every((b) => b === 0xaa)).toBe(true);
+      expect(ext.subarray(7 + fresh.length).every((b) => b === 0xaa)).toBe(true);
+      expect(encodeAdvertInto(advert, ctx, ext, 3)).toBe(fresh.length);
+      const again = advertCodec.decode(ext.subarray(3, 3 + fresh.length), ctx);
+      expect(again.ok && again.value).toEqual(dec.value);
+    });
+  }
+
+  it('encodes addresses given in any text form as canonical text', () => {
+    const buf = encodeAdvert(v3({ addresses: ['FE80:0:0:0::50', '2001:DB8::0:1'] }), V6);
+    const dec = decodeAdvert(buf, V6);
+    expect(dec.ok && dec.value.addresses).toEqual(['fe80::50', '2001:db8::1']);
+  });
+
+  it('accepts context addresses as bytes', () => {
+    const ctx: AdvertContext = {
+      family: 4,
+      srcAddress: Buffer.from([192, 0, 2, 1]),
+      dstAddress: Buffer.from([224, 0, 0, 18]),
+    };
+    expect(encodeAdvert(v3(), ctx)).toEqual(encodeAdvert(v3(), V4));
+  });
+
+  it('property: any representable advert round-trips', () => {
+    const v4addr = fc.ipV4();
+    const v6addr = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => {
+      const w = Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16));
+      return w.join(':');
+    });
+    const common = { vrid: fc.integer({ min: 0, max: 255 }), priority: fc.integer({ min: 0, max: 255 }) };
+    const arb = fc.oneof(
+      fc.record({
+        family: fc.constant(4 as const),
+        advert: fc.record({
+          version: fc.constant(2 as const),
+          type: fc.constant(1 as const),
+          ...common,
+          advertIntervalSec: fc.integer({ min: 1, max: 255 }),
+          authType: fc.constantFrom(0, 1),
+          authData: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((u) => Buffer.from(u)),
+          addresses: fc.array(v4addr, { maxLength: 20 }),
+        }),
+      }),
+      fc.record({
+        family: fc.constant(4 as const),
+        advert: fc.record({
+          version: fc.constant(3 as const),
+          type: fc.constant(1 as const),
+          ...common,
+          maxAdvertIntervalCs: fc.integer({ min: 1, max: 4095 }),
+          addresses: fc.array(v4addr, { maxLength: 20 }),
+        }),
+      }),
+      fc.record({
+        family: fc.constant(6 as const),
+        advert: fc.record({
+          version: fc.constant(3 as const),
+          type: fc.constant(1 as const),
+          ...common,
+          maxAdvertIntervalCs: fc.integer({ min: 1, max: 4095 }),
+          addresses: fc.array(v6addr, { maxLength: 20 }),
+        }),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, fc.boolean(), ({ family, advert }, pseudo) => {
+        const ctx = family === 4 ? { ...V4, v3Ipv4PseudoHeader: pseudo } : V6;
+        const a = advert as VrrpAdvert;
+        const buf = encodeAdvert(a, ctx);
+        const dec = decodeAdvert(buf, ctx);
+        if (!dec.ok) throw new Error(`${dec.reason}: ${dec.detail}`);
+        expect(sameAddressSet(dec.value.addresses, a.addresses)).toBe(true);
+        expect(dec.value.vrid).toBe(a.vrid);
+        expect(dec.value.priority).toBe(a.priority);
+        expect(encodeAdvert(dec.value, ctx)).toEqual(buf);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+/** Fields tshark printed for one packet (`tshark -V -x`), and the frame bytes from the hex dump. */
+function parseTsharkText(text: string) {
+  const field = (re: RegExp) => {
+    const m = text.match(re);
+    if (!m?.[1]) throw new Error(`field ${re} not in tshark text`);
+    return m[1];
+  };
+  const hex = [...text.matchAll(/^[0-9a-f]{4} {2}((?:[0-9a-f]{2} )+)/gm)]
+    .map((m) => m[1]!.replace(/ /g, ''))
+    .join('');
+  const auth = text.match(/Auth Type: .*\((\d+)\)/);
+  return {
+    frame: Buffer.from(hex, 'hex'),
+    version: Number(field(/VRRP protocol version: (\d+)/)),
+    vrid: Number(field(/Virtual Rtr ID: (\d+)/)),
+    priority: Number(field(/Priority: (\d+)/)),
+    count: Number(field(/Addr Count: (\d+)/)),
+    interval: Number(field(/Adver Int: (\d+)/)),
+    checksum: Number.parseInt(field(/\n {4}Checksum: 0x([0-9a-f]{4}) \[correct\]/), 16),
+    address: field(/IP Address: (\S+)/),
+    ttl: Number(field(/Time to Live: (\d+)/)),
+    src: field(/Internet Protocol Version 4, Src: (\S+),/),
+    authType: auth?.[1] === undefined ? undefined : Number(auth[1]),
+  };
+}
+
+const ctxOf = (p: { family: 4 | 6; src: string; dst: string; ttl: number }): AdvertContext => ({
+  family: p.family,
+  srcAddress: p.src,
+  dstAddress: p.dst,
+  ttl: p.ttl,
+});
+
+describe('real keepalived 2.2.7 and FRR 8.4 captures', () => {
+  const texts = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
+  const pcaps = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap'));
+
+  it('has the fixtures', () => {
+    expect(texts.length).toBe(8);
+    expect(pcaps.length).toBe(4);
+  });
+
+  for (const name of texts) {
+    it(`${name}: decodes field for field as tshark did, re-encodes byte-identical`, () => {
+      const t = parseTsharkText(readFileSync(join(FIXTURES, name), 'utf8'));
+      const eth = splitEthernet(t.frame)!;
+      const ip = decodeIpv4Packet(eth.payload, { verifyChecksum: true });
+      if (!ip.ok) throw new Error(ip.reason);
+      expect(ip.value).toMatchObject({ src: t.src, dst: '224.0.0.18', ttl: t.ttl, protocol: 112 });
+      const ctx = ctxOf({ family: 4, src: ip.value.src, dst: ip.value.dst, ttl: ip.value.ttl });
+      const dec = decodeAdvert(ip.value.payload, ctx);
+      if (!dec.ok) throw new Error(`${dec.reason}: ${dec.detail}`);
+      const a = dec.value;
+      expect(a.version).toBe(t.version);
+      expect(a.vrid).toBe(51);
+      expect(a.vrid).toBe(t.vrid);
+      expect(a.priority).toBe(t.priority);
+      expect(a.priority).toBe(name.includes('prio0') ? 0 : 150);
+      expect(a.addresses).toEqual([t.address]);
+      expect(a.addresses.length).toBe(t.count);
+      expect(a.checksum).toBe(t.checksum);
+      if (a.version === 2) {
+        expect(a.advertIntervalSec).toBe(t.interval);
+        expect(a.authType).toBe(t.authType);
+      } else {
+        expect(a.maxAdvertIntervalCs).toBe(t.interval);
+      }
+      expect(encodeAdvert(a, ctx)).toEqual(ip.value.payload);
+      // the same frame is in the matching capture
+      const pcap = readPcap(join(FIXTURES, name.replace(/-(advert|prio0)\.txt$/, '.pcap')));
+      expect(pcap.frames.some((f) => f.data.equals(t.frame))).toBe(true);
+    });
+  }
+
+  const expectedInterval: Record<string, number> = {
+    'keepalived-vrrp-v2.pcap': 1,
+    'frr+keepalived-vrrp-v2.pcap': 1,
+    'keepalived-vrrp-v3.pcap': 10,
+    'frr+keepalived-vrrp-v3.pcap': 100,
+  };
+  for (const name of pcaps) {
+    it(`${name}: every VRRP packet decodes and re-encodes byte-identical`, () => {
+      const file = readPcap(join(FIXTURES, name));
+      expect(file.linkType).toBe(1);
+      const packets = ipPackets(file, 112);
+      expect(packets.length).toBeGreaterThanOrEqual(8);
+      const seen = new Set<string>();
+      for (const p of packets) {
+        // the transport's path: raw IPv4 bytes (header included) -> decodeIpv4Packet -> decodeAdvert
+        const ip = decodeIpv4Packet(splitEthernet(p.frame.data)!.payload, { verifyChecksum: true });
+        if (!ip.ok) throw new Error(ip.reason);
+        expect(ip.value.payload).toEqual(p.payload);
+        const ctx = { ...ctxOf(p), expectVersion: name.includes('v2') ? (2 as const) : (3 as const) };
+        const dec = decodeAdvert(p.payload, ctx);
+        if (!dec.ok) throw new Error(`${name} at ${p.frame.timeSec}: ${dec.reason} ${dec.detail}`);
+        const a = dec.value;
+        expect(a.vrid).toBe(51);
+        expect(a.addresses).toEqual(['192.0.2.50']);
+        expect(a.version === 2 ? a.advertIntervalSec : a.maxAdvertIntervalCs).toBe(expectedInterval[name]);
+        expect(p.src === '192.0.2.1' ? [150, 0] : [100]).toContain(a.priority);
+        if (a.version === 2) expect(a.authType).toBe(0);
+        expect(encodeAdvert(a, ctx)).toEqual(p.payload);
+        seen.add(`${p.src}/${a.priority}`);
+      }
+      // both routers and the master's priority-0 goodbye are in every capture
+      expect([...seen].sort()).toEqual(['192.0.2.1/0', '192.0.2.1/150', '192.0.2.2/100']);
+    });
+  }
+
+  it('FRR and keepalived v3 over IPv4 use the pseudo-header: the compat switch rejects them', () => {
+    for (const name of ['keepalived-vrrp-v3.pcap', 'frr+keepalived-vrrp-v3.pcap']) {
+      for (const p of ipPackets(readPcap(join(FIXTURES, name)), 112)) {
+        const r = decodeAdvert(p.payload, { ...ctxOf(p), v3Ipv4PseudoHeader: false });
+        expect(r.ok ? 'ok' : r.reason).toBe('checksum');
+      }
+    }
+  });
+
+  it('a v3 IPv4 advert checksummed without the pseudo-header fails by default and decodes with the compat switch', () => {
+    const p = ipPackets(readPcap(join(FIXTURES, 'frr+keepalived-vrrp-v3.pcap')), 112)[0]!;
+    const old = Buffer.from(p.payload);
+    old.writeUInt16BE(0, 6);
+    old.writeUInt16BE(internetChecksum(old), 6);
+    const def = decodeAdvert(old, ctxOf(p));
+    expect(def.ok ? 'ok' : def.reason).toBe('checksum');
+    expect(def.ok ? '' : def.detail).toMatch(/computed 0x[0-9a-f]{4} \(with pseudo-header\)/);
+    const compat: AdvertContext = { ...ctxOf(p), v3Ipv4PseudoHeader: false };
+    const dec = decodeAdvert(old, compat);
+    if (!dec.ok) throw new Error(dec.reason);
+    expect(dec.value).toMatchObject({ version: 3, vrid: 51, priority: 150, maxAdvertIntervalCs: 100 });
+    expect(encodeAdvert(dec.value, compat)).toEqual(old);
+  });
+});
+
+describe('named drop reasons', () => {
+  const produced = new Set<AdvertDropReason>();
+  const base = encodeAdvert(v2(), V4);
+  const base3 = encodeAdvert(v3(), V4);
+  /** A copy of `buf` changed by `edit`, with the checksum then made right again. */
+  const craft = (buf: Buffer, edit: (b: Buffer) => void, ctx: AdvertContext = V4, fixSum = true) => {
+    const b = Buffer.from(buf);
+    edit(b);
+    if (fixSum) {
+      b.writeUInt16BE(0, 6);
+      const pseudo =
+        b[0]! >> 4 === 3 ? Buffer.from([192, 0, 2, 1, 224, 0, 0, 18, 0, 112, 0, b.length]) : Buffer.alloc(0);
+      b.writeUInt16BE(internetChecksum(ctx.family === 4 ? pseudo : Buffer.alloc(0), b), 6);
+    }
+    return b;
+  };
+  const expectReason = (buf: Uint8Array, ctx: AdvertContext, reason: AdvertDropReason, detail?: RegExp) => {
+    const r = decodeAdvert(buf, ctx);
+    expect(r.ok ? 'decoded' : r.reason).toBe(reason);
+    if (!r.ok) {
+      produced.add(r.reason);
+      if (detail) expect(r.detail).toMatch(detail);
+    }
+  };
+
+  it('too-short', () => {
+    expectReason(Buffer.alloc(0), V4, 'too-short');
+    expectReason(base.subarray(0, 7), V4, 'too-short');
+  });
+  it('ttl: anything but 255', () => {
+    expectReason(base, { ...V4, ttl: 254 }, 'ttl', /254/);
+    expectReason(base, { ...V4, ttl: 0 }, 'ttl');
+    expect(decodeAdvert(base, { ...V4, ttl: 255 }).ok).toBe(true);
+  });
+  it('version: unknown, or not the one expected', () => {
+    expectReason(
+      craft(base, (b) => (b[0] = 0x11)),
+      V4,
+      'version',
+      /version 1/,
+    );
+    expectReason(
+      craft(base, (b) => (b[0] = 0x41)),
+      V4,
+      'version',
+    );
+    expectReason(base, { ...V4, expectVersion: 3 }, 'version', /configured for version 3/);
+    expectReason(base3, { ...V4, expectVersion: 2 }, 'version');
+  });
+  it('type: only 1 (advertisement)', () => {
+    expectReason(
+      craft(base, (b) => (b[0] = 0x22)),
+      V4,
+      'type',
+      /type 2/,
+    );
+    expectReason(
+      craft(base3, (b) => (b[0] = 0x30)),
+      V4,
+      'type',
+    );
+  });
+  it('address-family: v2 over IPv6, or context addresses of the wrong family', () => {
+    expectReason(base, V6, 'address-family', /RFC 3768/);
+    const v6 = encodeAdvert(v3({ addresses: ['fe80::50'] }), V6);
+    expectReason(v6, { ...V6, srcAddress: '192.0.2.1' }, 'address-family');
+    expectReason(v6, { ...V6, dstAddress: 'not an address' }, 'address-family');
+  });
+  it('length: address count does not match the length', () => {
+    expectReason(
+      craft(base, (b) => (b[3] = 2)),
+      V4,
+      'length',
+      /expected 24/,
+    );
+    expectReason(Buffer.concat([base, Buffer.alloc(1)]), V4, 'length');
+    expectReason(base.subarray(0, base.length - 1), V4, 'length');
+    expectReason(base3, V6, 'length'); // a 4-byte address read as IPv6
+  });
+  it('checksum: any flipped bit', () => {
+    expectReason(
+      craft(base, (b) => (b[8]! ^= 1), V4, false),
+      V4,
+      'checksum',
+      /computed/,
+    );
+    expectReason(
+      craft(base3, (b) => (b[2]! ^= 0x80), V4, false),
+      V4,
+      'checksum',
+    );
+    // v3 checksum covers the IP addresses: another source fails it
+    expectReason(base3, { ...V4, srcAddress: '192.0.2.2' }, 'checksum');
+  });
+  it('auth-type: AH (2) is reported unsupported, unknown types rejected', () => {
+    expectReason(
+      craft(base, (b) => (b[4] = 2)),
+      V4,
+      'auth-type',
+      /Authentication Header/,
+    );
+    expectReason(
+      craft(base, (b) => (b[4] = 7)),
+      V4,
+      'auth-type',
+      /unknown auth type 7/,
+    );
+  });
+  it('interval: zero', () => {
+    expectReason(
+      craft(base, (b) => (b[5] = 0)),
+      V4,
+      'interval',
+    );
+    expectReason(
+      craft(base3, (b) => b.writeUInt16BE(0xf000, 4)),
+      V4,
+      'interval',
+    );
+  });
+  it('every reason in ADVERT_DROP_REASONS is produced by some crafted buffer', () => {
+    expect([...produced].sort()).toEqual([...ADVERT_DROP_REASONS].sort());
+  });
+});
+
+describe('decodeIpv4Packet', () => {
+  const payload = encodeAdvert(v3(), V4);
+  const packet = (edit: (b: Buffer) => void = () => {}, withChecksum = true) => {
+    const h = Buffer.from('45c00000000c0000ff700000c0000201e0000012', 'hex');
+    h.writeUInt16BE(20 + payload.length, 2);
+    edit(h);
+    if (withChecksum) h.writeUInt16BE(internetChecksum(h), 10);
+    return Buffer.concat([h, payload]);
+  };
+  const produced = new Set<Ipv4DropReason>();
+  const expectReason = (buf: Buffer, reason: Ipv4DropReason, verifyChecksum = false) => {
+    const r = decodeIpv4Packet(buf, { verifyChecksum });
+    expect(r.ok ? 'decoded' : r.reason).toBe(reason);
+    if (!r.ok) produced.add(r.reason);
+  };
+
+  it('splits header and payload, dropping link-layer padding', () => {
+    const r = decodeIpv4Packet(Buffer.concat([packet(), Buffer.alloc(6)]), { verifyChecksum: true });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.value).toMatchObject({
+      src: '192.0.2.1',
+      dst: '224.0.0.18',
+      ttl: 255,
+      protocol: 112,
+      tos: 0xc0,
+      headerLength: 20,
+    });
+    expect(r.value.payload).toEqual(payload);
+  });
+  it('skips IP options', () => {
+    const h = Buffer.from('46c00000000c0000ff700000c0000201e000001294040000', 'hex'); // router alert option
+    h.writeUInt16BE(24 + payload.length, 2);
+    h.writeUInt16BE(internetChecksum(h), 10);
+    const r = decodeIpv4Packet(Buffer.concat([h, payload]), { verifyChecksum: true });
+    expect(r.ok && r.value.payload).toEqual(payload);
+  });
+  it('drops with named reasons', () => {
+    expectReason(packet().subarray(0, 19), 'too-short');
+    expectReason(
+      packet((h) => (h[0] = 0x65)),
+      'ip-version',
+    );
+    expectReason(
+      packet((h) => (h[0] = 0x44)),
+      'ip-header-length',
+    );
+    expectReason(
+      packet((h) => (h[0] = 0x4f)),
+      'too-short',
+    );
+    expectReason(
+      packet((h) => h.writeUInt16BE(10, 2)),
+      'ip-total-length',
+    );
+    expectReason(
+      packet((h) => h.writeUInt16BE(200, 2)),
+      'ip-total-length',
+    );
+    expectReason(
+      packet((h) => (h[8] = 1), false),
+      'ip-checksum',
+      true,
+    );
+    expect(decodeIpv4Packet(packet((h) => (h[8] = 1), false)).ok).toBe(true); // not verified unless asked
+    expectReason(
+      packet((h) => h.writeUInt16BE(0x2000, 6)),
+      'fragment',
+    );
+    expectReason(
+      packet((h) => h.writeUInt16BE(0x0010, 6)),
+      'fragment',
+    );
+    expect([...produced].sort()).toEqual([...IPV4_DROP_REASONS].sort());
+  });
+});
+
+describe('encode refuses what the wire cannot carry', () => {
+  const cases: [string, VrrpAdvert, AdvertContext][] = [
+    ['v2 over IPv6', v2(), V6],
+    ['vrid 256', v2({ vrid: 256 }), V4],
+    ['priority -1', v3({ priority: -1 }), V4],
+    ['fractional interval', v2({ advertIntervalSec: 1.5 }), V4],
+    ['v3 interval 4096 cs', v3({ maxAdvertIntervalCs: 4096 }), V4],
+    ['auth data of 7 bytes', v2({ authData: Buffer.alloc(7) }), V4],
+    ['IPv6 address in an IPv4 advert', v3({ addresses: ['2001:db8::1'] }), V4],
+    ['not an address', v3({ addresses: ['vip'] }), V4],
+    ['256 addresses', v3({ addresses: Array(256).fill('192.0.2.1') }), V4],
+    ['v3 with a bad context address', v3(), { ...V4, srcAddress: 'x' }],
+  ];
+  for (const [name, advert, ctx] of cases) {
+    it(name, () => {
+      let err: unknown;
+      try {
+        encodeAdvert(advert, ctx);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(VrrpEncodeError);
+      expect((err as VrrpEncodeError).code).toBe('ERR_VRRP_ENCODE');
+    });
+  }
+  it('a too-small external buffer', () => {
+    expect(() => encodeAdvertInto(v2(), V4, Buffer.alloc(29), 10)).toThrow(VrrpEncodeError);
+  });
+});
+
+describe('policy helpers (pure)', () => {
+  it('simpleAuthData pads with zeros and truncates to 8 bytes (RFC 3768 §5.3.10)', () => {
+    expect(simpleAuthData('abc').toString('hex')).toBe('6162630000000000');
+    expect(simpleAuthData('123456789')).toEqual(Buffer.from('12345678'));
+  });
+  it('checkSimpleAuth', () => {
+    const withPw = v2({ authType: 1, authData: simpleAuthData('s3cret') });
+    expect(checkSimpleAuth(withPw, 's3cret')).toBe(true);
+    expect(checkSimpleAuth(withPw, 's3cre')).toBe(false);
+    expect(checkSimpleAuth(withPw, null)).toBe(false);
+    expect(checkSimpleAuth(v2(), null)).toBe(true);
+    expect(checkSimpleAuth(v2(), 's3cret')).toBe(false);
+    // type 0 with matching bytes is still a mismatch of method
+    expect(checkSimpleAuth(v2({ authData: simpleAuthData('s3cret') }), 's3cret')).toBe(false);
+    expect(checkSimpleAuth(v3(), null)).toBe(true);
+    expect(checkSimpleAuth(v3(), 's3cret')).toBe(false);
+    // a long configured password compares by its first 8 bytes, as it is sent
+    const long = v2({ authType: 1, authData: simpleAuthData('123456789') });
+    expect(checkSimpleAuth(long, '12345678')).toBe(true);
+  });
+  it('sameAddressSet ignores order and text form', () => {
+    expect(sameAddressSet(['192.0.2.50', '2001:db8::1'], ['2001:DB8:0::1', '192.0.2.50'])).toBe(true);
+    expect(sameAddressSet(['192.0.2.50'], ['192.0.2.51'])).toBe(false);
+    expect(sameAddressSet(['192.0.2.50'], ['192.0.2.50', '192.0.2.50'])).toBe(false);
+    expect(sameAddressSet([], [])).toBe(true);
+    expect(sameAddressSet(['::ffff:192.0.2.1'], ['192.0.2.1'])).toBe(false);
+  });
+});
