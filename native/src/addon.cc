@@ -1,7 +1,120 @@
-#include <napi.h>
+// vrrpd's Node-API addon: file descriptors and syscalls only (ARCHITECTURE rule 10).
+// Exports: Socket (socket.h), constants, ifNameToIndex, ifIndexToName, interfaceMac,
+// unixDgramSend. All protocol logic lives in TypeScript (src/native/, src/effects/).
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "errors.h"
+#include "sockaddr.h"
+#include "socket.h"
+
+namespace vrrpd {
+namespace {
+
+Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return ThrowArg(env, "ifNameToIndex(name) needs a string");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  unsigned idx = if_nametoindex(name.c_str());
+  if (idx == 0) {
+    std::string label = "if_nametoindex(" + name + ")";
+    return ThrowErrno(env, errno, label.c_str());
+  }
+  return Napi::Number::New(env, idx);
+}
+
+Napi::Value IfIndexToName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowArg(env, "ifIndexToName(index) needs a number");
+  char buf[IF_NAMESIZE];
+  if (if_indextoname(info[0].As<Napi::Number>().Uint32Value(), buf) == nullptr)
+    return ThrowErrno(env, errno, "if_indextoname");
+  return Napi::String::New(env, buf);
+}
+
+// interfaceMac(name) -> Buffer(6): the hardware address via SIOCGIFHWADDR.
+Napi::Value InterfaceMac(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return ThrowArg(env, "interfaceMac(name) needs a string");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name.size() >= IFNAMSIZ) return ThrowErrno(env, ENODEV, "ioctl(SIOCGIFHWADDR)");
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, errno, "socket");
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name.c_str(), name.size());
+  int rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+  int err = errno;
+  close(fd);
+  if (rc < 0) return ThrowErrno(env, err, "ioctl(SIOCGIFHWADDR)");
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(ifr.ifr_hwaddr.sa_data), 6);
+}
+
+// unixDgramSend(path, data): one datagram to a unix socket ('@name' = abstract), e.g. sd_notify.
+Napi::Value UnixDgramSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBuffer())
+    return ThrowArg(env, "unixDgramSend(path, buffer) needs a string and a Buffer");
+  Napi::Object addr = Napi::Object::New(env);
+  addr.Set("path", info[0]);
+  sockaddr_storage ss;
+  socklen_t len = 0;
+  if (!ParseSockaddr(env, addr, &ss, &len)) return env.Undefined();
+  auto data = info[1].As<Napi::Buffer<uint8_t>>();
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return ThrowErrno(env, errno, "socket(AF_UNIX)");
+  ssize_t n;
+  do {
+    n = sendto(fd, data.Data(), data.Length(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&ss), len);
+  } while (n < 0 && errno == EINTR);
+  int err = errno;
+  close(fd);
+  if (n < 0) return ThrowErrno(env, err, "sendto(AF_UNIX)");
+  return env.Undefined();
+}
+
+#define C(name) constants.Set(#name, Napi::Number::New(env, name))
+
+Napi::Object Constants(Napi::Env env) {
+  Napi::Object constants = Napi::Object::New(env);
+  C(AF_INET); C(AF_INET6); C(AF_NETLINK); C(AF_PACKET); C(AF_UNIX);
+  C(SOCK_RAW); C(SOCK_DGRAM);
+  C(SOL_SOCKET); C(SO_BINDTODEVICE); C(SO_RCVBUF); C(SO_RCVBUFFORCE); C(SO_SNDBUF); C(SO_REUSEADDR);
+  C(SO_PASSCRED);
+  C(IPPROTO_IP); C(IPPROTO_IPV6); C(IPPROTO_RAW); C(IPPROTO_ICMPV6);
+  C(IP_PKTINFO); C(IP_RECVTTL); C(IP_TTL); C(IP_TOS); C(IP_MULTICAST_TTL); C(IP_MULTICAST_LOOP);
+  C(IP_MULTICAST_ALL); C(IP_HDRINCL);
+  C(IPV6_RECVPKTINFO); C(IPV6_RECVHOPLIMIT); C(IPV6_UNICAST_HOPS); C(IPV6_MULTICAST_HOPS);
+  C(IPV6_MULTICAST_LOOP); C(IPV6_TCLASS); C(IPV6_CHECKSUM); C(IPV6_V6ONLY); C(IPV6_MULTICAST_ALL);
+  C(SOL_NETLINK); C(NETLINK_ADD_MEMBERSHIP); C(NETLINK_DROP_MEMBERSHIP); C(NETLINK_EXT_ACK);
+  C(NETLINK_GET_STRICT_CHK); C(NETLINK_CAP_ACK); C(NETLINK_NO_ENOBUFS);
+  C(NETLINK_ROUTE); C(NETLINK_GENERIC);
+  C(ETH_P_ALL); C(ETH_P_ARP); C(ETH_P_IP); C(ETH_P_IPV6);
+  return constants;
+}
+
+#undef C
+
+}  // namespace
+}  // namespace vrrpd
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  using namespace vrrpd;
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("Socket", Socket::Define(env));
+  exports.Set("constants", Constants(env));
+  exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
+  exports.Set("ifIndexToName", Napi::Function::New<IfIndexToName>(env, "ifIndexToName"));
+  exports.Set("interfaceMac", Napi::Function::New<InterfaceMac>(env, "interfaceMac"));
+  exports.Set("unixDgramSend", Napi::Function::New<UnixDgramSend>(env, "unixDgramSend"));
   return exports;
 }
 

@@ -1,0 +1,235 @@
+// Socket send and receive: sendmsg with optional pktinfo/TTL ancillary data, and a
+// uv_poll-driven recvmsg loop that parses TTL/hop limit, ifindex and destination address.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "errors.h"
+#include "sockaddr.h"
+#include "socket.h"
+
+namespace vrrpd {
+
+namespace {
+// Datagrams handled per readable event before yielding to the loop (uv_poll is level-triggered,
+// so the rest are read on the next iteration); keeps one busy socket from starving timers.
+constexpr int kMaxPerWakeup = 64;
+constexpr size_t kDefaultRecvBytes = 65536;
+constexpr size_t kCmsgBytes = 256;
+}  // namespace
+
+// sendTo(buf, addr, opts?) -> bytes sent. opts: { src?: string, ifindex?: number, ttl?: number }
+// src/ifindex go out as IP_PKTINFO / IPV6_PKTINFO (source address and outgoing interface for
+// this datagram only), ttl as IP_TTL / IPV6_HOPLIMIT. Non-blocking: EAGAIN throws with that code.
+Napi::Value Socket::SendTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (info.Length() < 2 || !info[0].IsBuffer()) return ThrowArg(env, "sendTo(buffer, address, opts?)");
+  auto data = info[0].As<Napi::Buffer<uint8_t>>();
+  sockaddr_storage ss;
+  socklen_t sslen = 0;
+  if (!ParseSockaddr(env, info[1], &ss, &sslen)) return env.Undefined();
+
+  iovec iov{data.Data(), data.Length()};
+  msghdr msg{};
+  msg.msg_name = &ss;
+  msg.msg_namelen = sslen;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) unsigned char control[kCmsgBytes];
+  std::memset(control, 0, sizeof(control));
+  size_t used = 0;
+
+  if (info.Length() > 2 && info[2].IsObject()) {
+    Napi::Object o = info[2].As<Napi::Object>();
+    Napi::Value src = o.Get("src");
+    Napi::Value ifx = o.Get("ifindex");
+    Napi::Value ttl = o.Get("ttl");
+    int ifindex = ifx.IsNumber() ? ifx.As<Napi::Number>().Int32Value() : 0;
+    unsigned char raw[16] = {0};
+    int srcFam = 0;
+    if (src.IsString()) {
+      srcFam = ParseIp(src.As<Napi::String>().Utf8Value(), raw);
+      if (srcFam != domain_) return ThrowArg(env, "opts.src is not an address of the socket's family");
+    }
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (srcFam != 0 || ifindex != 0) {
+      if (domain_ == AF_INET6) {
+        in6_pktinfo pi{};
+        std::memcpy(&pi.ipi6_addr, raw, 16);
+        pi.ipi6_ifindex = static_cast<unsigned>(ifindex);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(pi));
+        std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        used += CMSG_SPACE(sizeof(pi));
+      } else {
+        in_pktinfo pi{};
+        std::memcpy(&pi.ipi_spec_dst, raw, 4);
+        pi.ipi_ifindex = ifindex;
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(pi));
+        std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        used += CMSG_SPACE(sizeof(pi));
+      }
+      c = CMSG_NXTHDR(&msg, c);
+    }
+    if (ttl.IsNumber()) {
+      int t = ttl.As<Napi::Number>().Int32Value();
+      c->cmsg_level = domain_ == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+      c->cmsg_type = domain_ == AF_INET6 ? IPV6_HOPLIMIT : IP_TTL;
+      c->cmsg_len = CMSG_LEN(sizeof(t));
+      std::memcpy(CMSG_DATA(c), &t, sizeof(t));
+      used += CMSG_SPACE(sizeof(t));
+    }
+    msg.msg_controllen = used;
+    if (used == 0) msg.msg_control = nullptr;
+  }
+
+  ssize_t n;
+  do {
+    n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ThrowErrno(env, errno, "sendmsg");
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// startReading(cb, maxBytes?): cb(err, msg) per datagram, msg = { data, from, dst?, ifindex?, ttl? }.
+// maxBytes is the largest datagram accepted (default 64 KiB); a longer one is reported as an
+// EMSGSIZE error instead of being delivered cut short.
+Napi::Value Socket::StartReading(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (info.Length() < 1 || !info[0].IsFunction()) return ThrowArg(env, "startReading(callback, maxBytes?)");
+  size_t size = kDefaultRecvBytes;
+  if (info.Length() > 1 && info[1].IsNumber()) size = info[1].As<Napi::Number>().Uint32Value();
+  if (size < 1024) size = 1024;
+  rbuf_.resize(size);
+  onRead_ = Napi::Persistent(info[0].As<Napi::Function>());
+  if (poll_ == nullptr) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
+      return ThrowErrno(env, EINVAL, "napi_get_uv_event_loop");
+    auto* box = new PollBox{};
+    box->owner = this;
+    int rc = uv_poll_init_socket(loop, &box->handle, fd_);
+    if (rc < 0) {
+      delete box;
+      return ThrowErrno(env, -rc, "uv_poll_init");
+    }
+    poll_ = box;
+    if (!handleRef_) uv_unref(reinterpret_cast<uv_handle_t*>(&box->handle));
+  }
+  int rc = uv_poll_start(&poll_->handle, UV_READABLE, &Socket::OnPoll);
+  if (rc < 0) return ThrowErrno(env, -rc, "uv_poll_start");
+  if (!reading_) {
+    reading_ = true;
+    Ref();  // an active reader must not be garbage-collected
+  }
+  return env.Undefined();
+}
+
+Napi::Value Socket::StopReading(const Napi::CallbackInfo& info) {
+  if (poll_ != nullptr) uv_poll_stop(&poll_->handle);
+  if (reading_) {
+    reading_ = false;
+    onRead_.Reset();
+    Unref();
+  }
+  return info.Env().Undefined();
+}
+
+void Socket::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
+  auto* box = reinterpret_cast<PollBox*>(handle);
+  Socket* self = box->owner;
+  if (self == nullptr || !self->reading_) return;
+  Napi::Env env(self->env_);
+  Napi::HandleScope scope(env);
+  if (status < 0) {
+    self->Deliver(env, ErrnoError(env, -status, "uv_poll").Value(), env.Undefined());
+    return;
+  }
+  self->DrainReadable();
+}
+
+void Socket::DrainReadable() {
+  Napi::Env env(env_);
+  PollBox* box = poll_;
+  for (int i = 0; i < kMaxPerWakeup; i++) {
+    // The callback may have stopped or closed this socket.
+    if (box->owner != this || !reading_ || fd_ < 0) return;
+    Napi::HandleScope scope(env);
+    sockaddr_storage from{};
+    iovec iov{rbuf_.data(), rbuf_.size()};
+    alignas(cmsghdr) unsigned char control[kCmsgBytes];
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    // MSG_TRUNC: the return value is the datagram's real length, so truncation is detectable.
+    ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;
+      // ENOBUFS (netlink overrun) and ICMP-reported errors are worth reporting, then keep going.
+      Deliver(env, ErrnoError(env, err, "recvmsg").Value(), env.Undefined());
+      if (err == ENOBUFS || err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) continue;
+      return;
+    }
+    if (static_cast<size_t>(n) > rbuf_.size()) {
+      Deliver(env, ErrnoError(env, EMSGSIZE, "recvmsg (datagram larger than the receive buffer)").Value(),
+              env.Undefined());
+      continue;
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("data", Napi::Buffer<uint8_t>::Copy(env, rbuf_.data(), static_cast<size_t>(n)));
+    out.Set("from", SockaddrToJs(env, &from, msg.msg_namelen));
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        in_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+        out.Set("ifindex", Napi::Number::New(env, pi.ipi_ifindex));
+        out.Set("dst", IpToJs(env, AF_INET, &pi.ipi_addr));  // header destination
+      } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+        int ttl;
+        std::memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+        out.Set("ttl", Napi::Number::New(env, ttl));
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        in6_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+        out.Set("ifindex", Napi::Number::New(env, pi.ipi6_ifindex));
+        out.Set("dst", IpToJs(env, AF_INET6, &pi.ipi6_addr));
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+        int hops;
+        std::memcpy(&hops, CMSG_DATA(c), sizeof(hops));
+        out.Set("ttl", Napi::Number::New(env, hops));
+      }
+    }
+    Deliver(env, env.Null(), out);
+  }
+}
+
+// Calls the JS callback as a top-level macrotask (napi_make_callback runs microtasks after).
+// A throw in the callback becomes an uncaught exception of this env (process or worker).
+void Socket::Deliver(Napi::Env env, napi_value err, napi_value msg) {
+  if (onRead_.IsEmpty()) return;
+  Napi::Function cb = onRead_.Value();
+  napi_value args[2] = {err, msg};
+  napi_value result;
+  napi_status st = napi_make_callback(env, nullptr, Value(), cb, 2, args, &result);
+  if (st == napi_pending_exception || env.IsExceptionPending()) {
+    napi_value ex;
+    if (napi_get_and_clear_last_exception(env, &ex) == napi_ok) napi_fatal_exception(env, ex);
+  }
+}
+
+}  // namespace vrrpd

@@ -1,0 +1,119 @@
+// Loads the compiled addon (native/build/Release/vrrpd_native.node) and types its raw surface.
+// Loading is lazy, so modules that merely import src/native/ work where the addon isn't built.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** JS shapes of socket addresses, one per family (see native/src/sockaddr.h). */
+export type SockAddr =
+  | { address: string; port?: number; scopeId?: number }
+  | { nlPid: number; nlGroups?: number }
+  | { path: string }
+  | { ifindex: number; protocol?: number; mac?: Buffer };
+
+/** A received datagram as the addon reports it. */
+export interface RawDatagram {
+  data: Buffer;
+  /** sender: {address, port, scopeId?} | {nlPid, nlGroups} | {ifindex, protocol, pkttype, mac} | {path} */
+  from: {
+    address?: string;
+    scopeId?: number;
+    nlPid?: number;
+    nlGroups?: number;
+    ifindex?: number;
+    protocol?: number;
+    pkttype?: number;
+    mac?: Buffer;
+    path?: string;
+  };
+  /** destination address from IP_PKTINFO / IPV6_PKTINFO */
+  dst?: string;
+  /** receiving interface from IP_PKTINFO / IPV6_PKTINFO */
+  ifindex?: number;
+  /** IPv4 TTL (IP_RECVTTL) or IPv6 hop limit (IPV6_RECVHOPLIMIT) */
+  ttl?: number;
+}
+
+/** Errors from the addon: `code` is the errno name ('ENODEV'), `syscall` names the call. */
+export interface NativeError extends Error {
+  code: string;
+  errno?: number;
+  syscall?: string;
+}
+
+export interface SendOptions {
+  /** source address for this datagram (IP_PKTINFO / IPV6_PKTINFO) */
+  src?: string;
+  /** outgoing interface for this datagram */
+  ifindex?: number;
+  /** TTL / hop limit for this datagram */
+  ttl?: number;
+}
+
+export interface NativeSocket {
+  fd(): number;
+  setIntOption(level: number, name: number, value: number, label?: string): void;
+  getIntOption(level: number, name: number): number;
+  setStringOption(level: number, name: number, value: string, label?: string): void;
+  joinGroup(group: string, ifindex: number): void;
+  leaveGroup(group: string, ifindex: number): void;
+  setMulticastIf(ifindex: number): void;
+  bind(addr: SockAddr): void;
+  getsockname(): RawDatagram['from'];
+  sendTo(data: Buffer, addr: SockAddr, opts?: SendOptions): number;
+  startReading(cb: (err: NativeError | null, msg: RawDatagram | undefined) => void, maxBytes?: number): void;
+  stopReading(): void;
+  setRef(ref: boolean): void;
+  close(): void;
+}
+
+export interface NativeConstants {
+  [name: string]: number;
+}
+
+export interface NativeAddon {
+  abiVersion: number;
+  Socket: new (domain: number, type: number, protocol: number) => NativeSocket;
+  constants: NativeConstants;
+  ifNameToIndex(name: string): number;
+  ifIndexToName(index: number): string;
+  interfaceMac(name: string): Buffer;
+  unixDgramSend(path: string, data: Buffer): void;
+}
+
+const ADDON_REL = join('native', 'build', 'Release', 'vrrpd_native.node');
+let loaded: NativeAddon | undefined;
+
+/** Finds the addon: $VRRPD_NATIVE_PATH, else walks up from this file (src/ or dist/src/). */
+function locate(): string {
+  const override = process.env.VRRPD_NATIVE_PATH;
+  if (override) return override;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, ADDON_REL);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  const err = new Error(
+    `vrrpd native addon not found (${ADDON_REL}); build it with 'npm run build:native'`,
+  ) as NativeError;
+  err.code = 'ERR_NATIVE_MISSING';
+  throw err;
+}
+
+/** The addon, loaded on first use (per thread: each worker gets its own instance). */
+export function addon(): NativeAddon {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url);
+    loaded = require(locate()) as NativeAddon;
+  }
+  return loaded;
+}
+
+/** A named constant from the addon (Linux values, compiled in), e.g. c('IP_PKTINFO'). */
+export function c(name: string): number {
+  const v = addon().constants[name];
+  if (v === undefined) throw new Error(`unknown native constant ${name}`);
+  return v;
+}

@@ -1,0 +1,302 @@
+// Typed wrapper over vrrpd's Node-API addon (native/). Works on the main thread and inside
+// worker_threads (each env has its own loop and its own sockets; teardown closes them).
+//
+// Exports:
+//   openNetlinkSocket(protocol, {groups?, rcvbufBytes?, extAck?, strictCheck?}): NetlinkSocket
+//   unixDgramSend(path, data): void                 ('@name' = abstract namespace; sd_notify)
+//   openRawIpSocket({family, protocol, ifname}): RawIpSocket   (IP protocol 112 for VRRP)
+//   openPacketSocket(ifname, {protocol?}): PacketSocket        (AF_PACKET SOCK_RAW frames)
+//   ifNameToIndex(name), ifIndexToName(index), interfaceMac(name): string "aa:bb:..."
+//   addon(), c(name), types NativeError / RawDatagram / SockAddr (from ./binding.js)
+// Every error is a NativeError: `code` ('ENODEV', 'EPERM', 'EAGAIN'...), `errno`, `syscall`.
+// Sends are synchronous on non-blocking sockets: a full buffer throws code 'EAGAIN'.
+import { addon, c, type NativeError, type NativeSocket, type RawDatagram } from './binding.js';
+
+export { addon, c, type NativeError, type RawDatagram, type SendOptions, type SockAddr } from './binding.js';
+
+type ErrorCb = (err: NativeError) => void;
+
+/** Reports an error to the registered handler, or as a process warning when there is none. */
+function report(handler: ErrorCb | undefined, err: NativeError): void {
+  if (handler) handler(err);
+  else process.emitWarning(err);
+}
+
+// ---------------------------------------------------------------- netlink
+
+export interface NetlinkSocket {
+  /** the port id the kernel assigned (nl_pid), for matching replies */
+  readonly pid: number;
+  /** Sends one datagram (one or more netlink messages) to the kernel (nl_pid 0). */
+  send(buf: Buffer): void;
+  /** Starts reading; cb gets each datagram from the kernel (may hold several messages). */
+  onMessage(cb: (datagram: Buffer) => void): void;
+  /** Socket errors, e.g. ENOBUFS when the kernel dropped multicast events (resync needed). */
+  onError(cb: (err: NativeError) => void): void;
+  addMembership(group: number): void;
+  dropMembership(group: number): void;
+  /** false: an idle reader does not keep the event loop alive */
+  setRef(ref: boolean): void;
+  close(): void;
+}
+
+export interface NetlinkOptions {
+  /** multicast groups to join (numbers, e.g. RTNLGRP_LINK = 1) */
+  groups?: number[];
+  /** SO_RCVBUFFORCE (falls back to SO_RCVBUF), useful for event sockets */
+  rcvbufBytes?: number;
+  /** NETLINK_EXT_ACK: error messages carry the kernel's text (default true) */
+  extAck?: boolean;
+  /** NETLINK_GET_STRICT_CHK: kernel filters dumps by the request header (default false) */
+  strictCheck?: boolean;
+}
+
+// Largest datagram accepted from netlink. The kernel sizes dump skbs to the reader's buffer
+// (capped near 32 KiB) but single messages may be bigger; MSG_TRUNC reports any overflow.
+const NETLINK_RECV_BYTES = 256 * 1024;
+
+export function openNetlinkSocket(protocol: number, opts: NetlinkOptions = {}): NetlinkSocket {
+  const a = addon();
+  const s = new a.Socket(c('AF_NETLINK'), c('SOCK_RAW'), protocol);
+  try {
+    if (opts.rcvbufBytes !== undefined) {
+      try {
+        s.setIntOption(c('SOL_SOCKET'), c('SO_RCVBUFFORCE'), opts.rcvbufBytes, 'SO_RCVBUFFORCE');
+      } catch {
+        s.setIntOption(c('SOL_SOCKET'), c('SO_RCVBUF'), opts.rcvbufBytes, 'SO_RCVBUF');
+      }
+    }
+    if (opts.extAck !== false) s.setIntOption(c('SOL_NETLINK'), c('NETLINK_EXT_ACK'), 1, 'NETLINK_EXT_ACK');
+    if (opts.strictCheck)
+      s.setIntOption(c('SOL_NETLINK'), c('NETLINK_GET_STRICT_CHK'), 1, 'NETLINK_GET_STRICT_CHK');
+    s.bind({ nlPid: 0 });
+    for (const g of opts.groups ?? [])
+      s.setIntOption(c('SOL_NETLINK'), c('NETLINK_ADD_MEMBERSHIP'), g, 'NETLINK_ADD_MEMBERSHIP');
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+  const pid = s.getsockname().nlPid ?? 0;
+  let errorCb: ErrorCb | undefined;
+  return {
+    pid,
+    send(buf) {
+      s.sendTo(buf, { nlPid: 0 });
+    },
+    onMessage(cb) {
+      s.startReading((err, msg) => {
+        if (err) return report(errorCb, err);
+        // Only the kernel (nl_pid 0) may talk to us; another process could forge replies.
+        if (msg && (msg.from.nlPid ?? 0) === 0) cb(msg.data);
+      }, NETLINK_RECV_BYTES);
+    },
+    onError(cb) {
+      errorCb = cb;
+    },
+    addMembership(group) {
+      s.setIntOption(c('SOL_NETLINK'), c('NETLINK_ADD_MEMBERSHIP'), group, 'NETLINK_ADD_MEMBERSHIP');
+    },
+    dropMembership(group) {
+      s.setIntOption(c('SOL_NETLINK'), c('NETLINK_DROP_MEMBERSHIP'), group, 'NETLINK_DROP_MEMBERSHIP');
+    },
+    setRef(ref) {
+      s.setRef(ref);
+    },
+    close() {
+      s.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- unix datagram
+
+/** Sends one datagram to a unix socket path; '@name' is the Linux abstract namespace. */
+export function unixDgramSend(path: string, data: Buffer): void {
+  addon().unixDgramSend(path, data);
+}
+
+// ---------------------------------------------------------------- interfaces
+
+export function ifNameToIndex(name: string): number {
+  return addon().ifNameToIndex(name);
+}
+
+export function ifIndexToName(index: number): string {
+  return addon().ifIndexToName(index);
+}
+
+/** The interface's hardware address as "aa:bb:cc:dd:ee:ff". */
+export function interfaceMac(name: string): string {
+  return [...addon().interfaceMac(name)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+// ---------------------------------------------------------------- raw IP
+
+/** A received raw IP datagram. IPv4 data starts with the IP header; IPv6 data is the payload. */
+export interface RawIpPacket {
+  data: Buffer;
+  src: string;
+  dst: string;
+  ifindex: number;
+  /** TTL / hop limit as received */
+  ttl: number;
+}
+
+export interface RawIpSocket {
+  readonly family: 4 | 6;
+  readonly ifname: string;
+  readonly ifindex: number;
+  /** Sends payload (no IP header) to dst; src/ttl/ifindex apply to this datagram only. */
+  sendTo(payload: Buffer, dst: string, opts?: { src?: string; ttl?: number }): void;
+  joinGroup(group: string): void;
+  leaveGroup(group: string): void;
+  /** TTL / hop limit for multicast and unicast sends */
+  setTtl(ttl: number): void;
+  setMulticastLoop(on: boolean): void;
+  /** IP_TOS / IPV6_TCLASS byte (e.g. 0xc0 = CS6) */
+  setTos(tos: number): void;
+  onPacket(cb: (pkt: RawIpPacket) => void): void;
+  onError(cb: (err: NativeError) => void): void;
+  setRef(ref: boolean): void;
+  close(): void;
+  /** the underlying socket, for options not wrapped here */
+  readonly socket: NativeSocket;
+}
+
+export function openRawIpSocket(opts: { family: 4 | 6; protocol: number; ifname: string }): RawIpSocket {
+  const a = addon();
+  const v6 = opts.family === 6;
+  const ifindex = a.ifNameToIndex(opts.ifname);
+  const s = new a.Socket(c(v6 ? 'AF_INET6' : 'AF_INET'), c('SOCK_RAW'), opts.protocol);
+  const IP = c('IPPROTO_IP');
+  const IP6 = c('IPPROTO_IPV6');
+  try {
+    s.setStringOption(c('SOL_SOCKET'), c('SO_BINDTODEVICE'), opts.ifname, 'SO_BINDTODEVICE');
+    s.setMulticastIf(ifindex);
+    if (v6) {
+      s.setIntOption(IP6, c('IPV6_RECVPKTINFO'), 1, 'IPV6_RECVPKTINFO');
+      s.setIntOption(IP6, c('IPV6_RECVHOPLIMIT'), 1, 'IPV6_RECVHOPLIMIT');
+      // Deliver only groups joined on this socket, not every group any socket joined.
+      s.setIntOption(IP6, c('IPV6_MULTICAST_ALL'), 0, 'IPV6_MULTICAST_ALL');
+    } else {
+      s.setIntOption(IP, c('IP_PKTINFO'), 1, 'IP_PKTINFO');
+      s.setIntOption(IP, c('IP_RECVTTL'), 1, 'IP_RECVTTL');
+      s.setIntOption(IP, c('IP_MULTICAST_ALL'), 0, 'IP_MULTICAST_ALL');
+    }
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+  let errorCb: ErrorCb | undefined;
+  return {
+    family: opts.family,
+    ifname: opts.ifname,
+    ifindex,
+    socket: s,
+    sendTo(payload, dst, o = {}) {
+      s.sendTo(payload, { address: dst, scopeId: v6 ? ifindex : 0 }, { ...o, ifindex });
+    },
+    joinGroup(group) {
+      s.joinGroup(group, ifindex);
+    },
+    leaveGroup(group) {
+      s.leaveGroup(group, ifindex);
+    },
+    setTtl(ttl) {
+      if (v6) {
+        s.setIntOption(IP6, c('IPV6_MULTICAST_HOPS'), ttl, 'IPV6_MULTICAST_HOPS');
+        s.setIntOption(IP6, c('IPV6_UNICAST_HOPS'), ttl, 'IPV6_UNICAST_HOPS');
+      } else {
+        s.setIntOption(IP, c('IP_MULTICAST_TTL'), ttl, 'IP_MULTICAST_TTL');
+        s.setIntOption(IP, c('IP_TTL'), ttl, 'IP_TTL');
+      }
+    },
+    setMulticastLoop(on) {
+      if (v6) s.setIntOption(IP6, c('IPV6_MULTICAST_LOOP'), on ? 1 : 0, 'IPV6_MULTICAST_LOOP');
+      else s.setIntOption(IP, c('IP_MULTICAST_LOOP'), on ? 1 : 0, 'IP_MULTICAST_LOOP');
+    },
+    setTos(tos) {
+      if (v6) s.setIntOption(IP6, c('IPV6_TCLASS'), tos, 'IPV6_TCLASS');
+      else s.setIntOption(IP, c('IP_TOS'), tos, 'IP_TOS');
+    },
+    onPacket(cb) {
+      s.startReading((err, msg) => {
+        if (err) return report(errorCb, err);
+        if (!msg) return;
+        cb({
+          data: msg.data,
+          src: msg.from.address ?? '',
+          dst: msg.dst ?? '',
+          ifindex: msg.ifindex ?? 0,
+          ttl: msg.ttl ?? -1,
+        });
+      });
+    },
+    onError(cb) {
+      errorCb = cb;
+    },
+    setRef(ref) {
+      s.setRef(ref);
+    },
+    close() {
+      s.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- AF_PACKET
+
+export interface PacketSocket {
+  readonly ifname: string;
+  readonly ifindex: number;
+  /** Sends a full Ethernet frame (dst MAC, src MAC, ethertype, payload) out of the interface. */
+  send(frame: Buffer): void;
+  /** Receives frames of the protocol given at open (needs {protocol}, e.g. ETH_P_ALL = 3). */
+  onFrame(cb: (frame: Buffer, info: RawDatagram['from']) => void): void;
+  onError(cb: (err: NativeError) => void): void;
+  setRef(ref: boolean): void;
+  close(): void;
+}
+
+/**
+ * AF_PACKET SOCK_RAW socket bound to ifname. Without opts.protocol it receives nothing
+ * (protocol 0), which is what a pure sender wants: no frames queue up unread.
+ */
+export function openPacketSocket(ifname: string, opts: { protocol?: number } = {}): PacketSocket {
+  const a = addon();
+  const ifindex = a.ifNameToIndex(ifname);
+  // The socket's protocol is in network byte order (htons), as packet(7) requires.
+  const proto = opts.protocol ?? 0;
+  const s = new a.Socket(c('AF_PACKET'), c('SOCK_RAW'), ((proto & 0xff) << 8) | ((proto >> 8) & 0xff));
+  try {
+    s.bind({ ifindex, protocol: proto });
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+  let errorCb: ErrorCb | undefined;
+  return {
+    ifname,
+    ifindex,
+    send(frame) {
+      s.sendTo(frame, { ifindex });
+    },
+    onFrame(cb) {
+      s.startReading((err, msg) => {
+        if (err) return report(errorCb, err);
+        if (msg) cb(msg.data, msg.from);
+      });
+    },
+    onError(cb) {
+      errorCb = cb;
+    },
+    setRef(ref) {
+      s.setRef(ref);
+    },
+    close() {
+      s.close();
+    },
+  };
+}
+
+export type { NativeSocket };
