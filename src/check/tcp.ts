@@ -1,0 +1,87 @@
+// TCP connect probe: up when the three-way handshake completes, and optionally when
+// `expect` arrives after `send` (keepalived TCP_CHECK, plus a simple banner/echo check).
+
+import net from 'node:net';
+import { describeError, type Probe, type ProbeResult, since } from './probe.js';
+
+export interface TcpProbeOptions {
+  host: string;
+  port: number;
+  /** source address for the connection (keepalived bindto) */
+  bindAddress?: string;
+  /** fail when the handshake has not completed within this time; else only the check timeout applies */
+  connectTimeoutMs?: number;
+  /** bytes written once connected */
+  send?: string | Buffer;
+  /** bytes that must appear in what the target sends back (first 64 KiB) */
+  expect?: string | Buffer;
+}
+
+const MAX_EXPECT_BYTES = 64 * 1024;
+
+export function tcpProbe(opts: TcpProbeOptions): Probe {
+  const send = typeof opts.send === 'string' ? Buffer.from(opts.send) : opts.send;
+  const expect = typeof opts.expect === 'string' ? Buffer.from(opts.expect) : opts.expect;
+  const where = opts.host.includes(':') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
+  const connectOpts: net.TcpNetConnectOpts = { host: opts.host, port: opts.port, noDelay: true };
+  if (opts.bindAddress) connectOpts.localAddress = opts.bindAddress;
+
+  return (signal) =>
+    new Promise<ProbeResult>((resolve) => {
+      const start = performance.now();
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      let received: Buffer | undefined;
+      const socket = net.connect(connectOpts);
+
+      const finish = (result: ProbeResult) => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        // Close gracefully (FIN): a reset would show up as an error in the target's logs.
+        socket.destroy();
+        resolve(result);
+      };
+      const fail = (reason: string) => finish({ ok: false, reason, latencyMs: since(start) });
+      const onAbort = () => fail(`${describeError(signal.reason)} (${where})`);
+
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (opts.connectTimeoutMs !== undefined) {
+        timer = setTimeout(
+          () => fail(`connect to ${where} timed out after ${opts.connectTimeoutMs} ms`),
+          opts.connectTimeoutMs,
+        );
+      }
+
+      socket.once('error', (err) => fail(describeError(err)));
+      socket.once('connect', () => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        if (!send && !expect) return finish({ ok: true, latencyMs: since(start) });
+        if (send) {
+          socket.write(send, (err) => {
+            if (err) fail(`send to ${where}: ${describeError(err)}`);
+            else if (!expect) finish({ ok: true, latencyMs: since(start) });
+          });
+        }
+        if (!expect) return;
+        socket.on('data', (chunk: Buffer) => {
+          received = received ? Buffer.concat([received, chunk]) : chunk;
+          if (received.includes(expect)) return finish({ ok: true, latencyMs: since(start) });
+          if (received.length > MAX_EXPECT_BYTES) {
+            fail(
+              `expected ${JSON.stringify(expect.toString())} not within the first ${MAX_EXPECT_BYTES} bytes from ${where}`,
+            );
+          }
+        });
+        socket.once('end', () =>
+          fail(
+            `${where} closed the connection before sending ${JSON.stringify(expect.toString())}` +
+              (received ? ` (got ${JSON.stringify(received.subarray(0, 64).toString())})` : ''),
+          ),
+        );
+      });
+    });
+}
