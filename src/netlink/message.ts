@@ -145,7 +145,7 @@ export interface NlError {
 export function decodeError(m: NlMessage): NlError | { error: string } {
   const p = m.payload;
   if (p.length < 4) return { error: `NLMSG_ERROR payload of ${p.length} bytes is too short` };
-  const res: NlError = { errno: -readS32(p, 0) };
+  const res: NlError = { errno: 0 - readS32(p, 0) || 0 };
   if (p.length >= 4 + NLMSG_HDRLEN) {
     res.request = {
       type: readU16(p, 8),

@@ -1,0 +1,103 @@
+// Adds and removes VIPs with rtnetlink (RTM_NEWADDR/RTM_DELADDR) and lists addresses
+// with an RTM_GETADDR dump. Idempotent: the engine may re-apply its desired state at
+// any time, so "already there" on add and "already gone" on remove are success.
+import { NetlinkClient, NetlinkError } from '../netlink/client.js';
+import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL } from '../netlink/message.js';
+import {
+  addressDumpRequest,
+  addressRequest,
+  linkByNameRequest,
+  parseAddress,
+  parseLink,
+  RTM_DELADDR,
+  RTM_GETADDR,
+  RTM_GETLINK,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+} from '../netlink/rtnetlink.js';
+import type { AddressManager, InterfaceAddress } from './types.js';
+
+/** Resolves an interface name to its index in the current network namespace (RTM_GETLINK). */
+export async function ifindexByName(client: NetlinkClient, ifname: string): Promise<number> {
+  const replies = await client.request(
+    RTM_GETLINK,
+    0,
+    linkByNameRequest(ifname),
+    `look up interface ${ifname}`,
+  );
+  for (const m of replies) {
+    if (m.type !== RTM_NEWLINK) continue;
+    const l = parseLink(m.payload);
+    if (l) return l.ifindex;
+  }
+  throw new NetlinkError(19, 'ENODEV', `look up interface ${ifname}`);
+}
+
+export interface RealAddressManager extends AddressManager {
+  close(): void;
+}
+
+/** Uses `client` when given (the caller keeps ownership), else opens its own NETLINK_ROUTE socket. */
+export function createAddressManager(client?: NetlinkClient): RealAddressManager {
+  const nl = client ?? NetlinkClient.open(NETLINK_ROUTE);
+  const own = !client;
+
+  return {
+    async add(ifname, address, prefixLength) {
+      const ifindex = await ifindexByName(nl, ifname);
+      const payload = addressRequest(ifindex, address, prefixLength, { nodad: true });
+      try {
+        // NLM_F_EXCL so that EEXIST tells us it was there; either way the address is present
+        await nl.request(
+          RTM_NEWADDR,
+          NLM_F_CREATE | NLM_F_EXCL,
+          payload,
+          `add ${address}/${prefixLength} to ${ifname}`,
+        );
+      } catch (e) {
+        if (e instanceof NetlinkError && e.code === 'EEXIST') return;
+        throw e;
+      }
+    },
+
+    async remove(ifname, address, prefixLength) {
+      let ifindex: number;
+      try {
+        ifindex = await ifindexByName(nl, ifname);
+      } catch (e) {
+        // the interface is gone, and its addresses with it
+        if (e instanceof NetlinkError && e.code === 'ENODEV') return;
+        throw e;
+      }
+      const payload = addressRequest(ifindex, address, prefixLength);
+      try {
+        await nl.request(RTM_DELADDR, 0, payload, `remove ${address}/${prefixLength} from ${ifname}`);
+      } catch (e) {
+        // EADDRNOTAVAIL: not configured (IPv4 and IPv6 both report this); ENODEV: link vanished meanwhile
+        if (e instanceof NetlinkError && (e.code === 'EADDRNOTAVAIL' || e.code === 'ENODEV')) return;
+        throw e;
+      }
+    },
+
+    async list(ifname) {
+      const ifindex = ifname === undefined ? undefined : await ifindexByName(nl, ifname);
+      const replies = await nl.request(
+        RTM_GETADDR,
+        NLM_F_DUMP,
+        addressDumpRequest(),
+        ifname ? `list addresses on ${ifname}` : 'list addresses',
+      );
+      const out: InterfaceAddress[] = [];
+      for (const m of replies) {
+        if (m.type !== RTM_NEWADDR) continue;
+        const a = parseAddress(m.payload);
+        if (a && (ifindex === undefined || a.ifindex === ifindex)) out.push(a);
+      }
+      return out;
+    },
+
+    close() {
+      if (own) nl.close();
+    },
+  };
+}
