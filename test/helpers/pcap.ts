@@ -156,3 +156,77 @@ export function ipPackets(file: PcapFile, protocol: number): (IpLayer & { frame:
   }
   return out;
 }
+
+/** Writes frames as a classic pcap (µs, little-endian, Ethernet), e.g. for tshark to judge. */
+export function writePcap(frames: readonly Buffer[], startSec = 1_795_000_000): Buffer {
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(65535, 16);
+  head.writeUInt32LE(LINKTYPE_ETHERNET, 20);
+  const parts: Buffer[] = [head];
+  frames.forEach((f, i) => {
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(startSec + i, 0);
+    rec.writeUInt32LE(f.length, 8);
+    rec.writeUInt32LE(f.length, 12);
+    parts.push(rec, f);
+  });
+  return Buffer.concat(parts);
+}
+
+function ethHeader(dstMac: Buffer, srcMac: Buffer, etherType: number): Buffer {
+  const h = Buffer.alloc(14);
+  dstMac.copy(h, 0);
+  srcMac.copy(h, 6);
+  h.writeUInt16BE(etherType, 12);
+  return h;
+}
+
+/** An Ethernet + IPv4 frame around `payload` (test use: feeding our encodings to tshark). */
+export function buildIpv4Frame(o: {
+  src: Buffer;
+  dst: Buffer;
+  protocol: number;
+  payload: Buffer;
+  ttl?: number;
+  srcMac?: Buffer;
+}): Buffer {
+  const ip = Buffer.alloc(20);
+  ip[0] = 0x45;
+  ip[1] = 0xc0;
+  ip.writeUInt16BE(20 + o.payload.length, 2);
+  ip[8] = o.ttl ?? 255;
+  ip[9] = o.protocol;
+  o.src.copy(ip, 12);
+  o.dst.copy(ip, 16);
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += ip.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  ip.writeUInt16BE(~sum & 0xffff, 10);
+  const dstMac = Buffer.from([0x01, 0x00, 0x5e, o.dst[1]! & 0x7f, o.dst[2]!, o.dst[3]!]);
+  const srcMac = o.srcMac ?? Buffer.from([0x02, 0, 0, 0, 0, 1]);
+  return Buffer.concat([ethHeader(dstMac, srcMac, 0x0800), ip, o.payload]);
+}
+
+/** An Ethernet + IPv6 frame around `payload`, to a multicast destination. */
+export function buildIpv6Frame(o: {
+  src: Buffer;
+  dst: Buffer;
+  nextHeader: number;
+  payload: Buffer;
+  hopLimit?: number;
+  srcMac?: Buffer;
+}): Buffer {
+  const ip = Buffer.alloc(40);
+  ip.writeUInt32BE(0x60000000, 0);
+  ip.writeUInt16BE(o.payload.length, 4);
+  ip[6] = o.nextHeader;
+  ip[7] = o.hopLimit ?? 255;
+  o.src.copy(ip, 8);
+  o.dst.copy(ip, 24);
+  const dstMac = Buffer.from([0x33, 0x33, o.dst[12]!, o.dst[13]!, o.dst[14]!, o.dst[15]!]);
+  const srcMac = o.srcMac ?? Buffer.from([0x02, 0, 0, 0, 0, 1]);
+  return Buffer.concat([ethHeader(dstMac, srcMac, 0x86dd), ip, o.payload]);
+}
