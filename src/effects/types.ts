@@ -82,12 +82,20 @@ export interface ScriptResult {
   /** stdout+stderr, truncated */
   output: string;
   durationMs: number;
+  /** stable code when the script did not run: SCRIPT_INSECURE, SCRIPT_NOT_FOUND, SCRIPT_USER_UNKNOWN, SCRIPT_SPAWN_FAILED */
+  errorCode?: string;
 }
 
 export interface ScriptRunner {
   /** Runs argv without a shell; kills the whole process group at timeoutMs. */
   run(
     argv: readonly string[],
-    opts: { timeoutMs: number; user?: string; env?: Record<string, string> },
+    opts: {
+      timeoutMs: number;
+      user?: string;
+      env?: Record<string, string>;
+      /** aborting kills the whole process group, as the timeout does */
+      signal?: AbortSignal;
+    },
   ): Promise<ScriptResult>;
 }
