@@ -150,9 +150,12 @@ function resolveCommand(command: string, searchPath: string): string | undefined
   return undefined;
 }
 
-export function createScriptRunner(opts: ScriptRunnerOptions = {}): ScriptRunner & {
+/** The real runner; its results carry the optional pid/truncated details. */
+export interface ProcessScriptRunner extends ScriptRunner {
   run(argv: readonly string[], o: RunOptions): Promise<ScriptResultDetail>;
-} {
+}
+
+export function createScriptRunner(opts: ScriptRunnerOptions = {}): ProcessScriptRunner {
   const maxOutput = opts.maxOutputBytes ?? 4096;
   const grace = opts.killGraceMs ?? 500;
   const searchPath = opts.path ?? DEFAULT_PATH;
