@@ -1,0 +1,177 @@
+// Metrics: a real scrape over loopback, parsed back from the Prometheus text exposition.
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleSnapshot } from '../../src/control/example.js';
+import {
+  createMetrics,
+  createMetricsServer,
+  type MetricsServer,
+  parseListen,
+} from '../../src/control/metrics.js';
+import type { Snapshot } from '../../src/control/snapshot.js';
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Minimal parser for the text exposition format (no escapes in our label values). */
+function parseExposition(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`unparseable exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const lm of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)) labels[lm[1]!] = lm[2]!;
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+function get(port: number, path: string, method = 'GET') {
+  return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('metrics endpoint', () => {
+  let snapshot: Snapshot | null = exampleSnapshot();
+  const metrics = createMetrics({ snapshot: () => snapshot });
+  let server: MetricsServer;
+  let calls = 0;
+  const counting = createMetrics({
+    snapshot: () => {
+      calls++;
+      return exampleSnapshot();
+    },
+    processMetrics: false,
+  });
+
+  beforeAll(async () => {
+    server = await createMetricsServer({ listen: '127.0.0.1:0', registry: metrics.registry });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const find = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+
+  it('serves the snapshot as vrrpd_ metrics', async () => {
+    metrics.observeCheck({
+      virtualServer: 'tcp/192.0.2.50:80',
+      realServer: '198.51.100.2:80',
+      type: 'http',
+      durationS: 0.0032,
+      ok: true,
+    });
+    metrics.observeCheck({
+      virtualServer: 'tcp/192.0.2.50:80',
+      realServer: '198.51.100.3:80',
+      type: 'tcp',
+      durationS: 0.001,
+      ok: false,
+    });
+    const res = await get(server.address.port, '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.type).toContain('text/plain');
+    const s = parseExposition(res.body);
+    const one = (name: string, labels: Record<string, string> = {}) => {
+      const hits = find(s, name, labels);
+      expect(hits, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
+      return hits[0]!.value;
+    };
+    expect(one('vrrpd_info', { version: '0.1.0', router_id: 'lb1' })).toBe(1);
+    expect(one('vrrpd_instance_state', { instance: 'VI_1', state: 'master' })).toBe(1);
+    expect(one('vrrpd_instance_state', { instance: 'VI_1', state: 'backup' })).toBe(0);
+    expect(one('vrrpd_instance_state', { instance: 'VI_2', state: 'backup' })).toBe(1);
+    expect(find(s, 'vrrpd_instance_state')).toHaveLength(8);
+    expect(one('vrrpd_instance_priority', { instance: 'VI_2' })).toBe(100);
+    expect(one('vrrpd_instance_effective_priority', { instance: 'VI_2' })).toBe(80);
+    expect(one('vrrpd_instance_transitions_total', { instance: 'VI_1' })).toBe(2);
+    expect(one('vrrpd_adverts_sent_total', { instance: 'VI_1' })).toBe(43200);
+    expect(one('vrrpd_adverts_received_total', { instance: 'VI_2' })).toBe(7196);
+    expect(one('vrrpd_drops_total', { instance: 'VI_2', reason: 'ttl' })).toBe(3);
+    expect(one('vrrpd_drops_total', { instance: 'VI_2', reason: 'auth-failure' })).toBe(1);
+    expect(one('vrrpd_unmatched_drops_total', { reason: 'vrid' })).toBe(5);
+    expect(one('vrrpd_vip_present', { instance: 'VI_2', address: '198.51.100.50/32' })).toBe(0);
+    expect(one('vrrpd_vrrp_script_up', { script: 'chk_haproxy' })).toBe(0);
+    expect(one('vrrpd_virtual_server_quorum_up', { virtual_server: 'tcp/192.0.2.50:80' })).toBe(1);
+    expect(one('vrrpd_real_server_up', { real_server: '198.51.100.2:80' })).toBe(1);
+    expect(one('vrrpd_real_server_up', { real_server: '198.51.100.3:80' })).toBe(0);
+    expect(one('vrrpd_real_server_weight', { real_server: '198.51.100.2:80' })).toBe(2);
+    expect(one('vrrpd_real_server_weight', { real_server: '198.51.100.3:80' })).toBe(0);
+    expect(one('vrrpd_check_duration_seconds_count', { real_server: '198.51.100.2:80', type: 'http' })).toBe(
+      1,
+    );
+    expect(one('vrrpd_check_duration_seconds_bucket', { real_server: '198.51.100.2:80', le: '0.0025' })).toBe(
+      0,
+    );
+    expect(one('vrrpd_check_duration_seconds_bucket', { real_server: '198.51.100.2:80', le: '0.005' })).toBe(
+      1,
+    );
+    expect(one('vrrpd_check_results_total', { type: 'tcp', result: 'fail' })).toBe(1);
+    expect(one('vrrpd_check_results_total', { type: 'http', result: 'ok' })).toBe(1);
+    // process metrics, with our prefix
+    expect(find(s, 'vrrpd_process_cpu_user_seconds_total').length).toBe(1);
+    // every sample is a number and every name is ours
+    for (const x of s) {
+      expect(x.name.startsWith('vrrpd_')).toBe(true);
+      expect(Number.isNaN(x.value)).toBe(false);
+    }
+  });
+
+  it('follows the snapshot: counters advance, removed instances disappear', async () => {
+    const next = exampleSnapshot();
+    next.instances[0]!.counters.advertsSent = 43210;
+    next.instances.pop();
+    snapshot = next;
+    const s = parseExposition((await get(server.address.port, '/metrics')).body);
+    expect(find(s, 'vrrpd_adverts_sent_total', { instance: 'VI_1' })[0]!.value).toBe(43210);
+    expect(find(s, 'vrrpd_instance_priority', { instance: 'VI_2' })).toHaveLength(0);
+    snapshot = null; // daemon not ready yet: no instance metrics, still a valid scrape
+    const empty = await get(server.address.port, '/metrics');
+    expect(empty.status).toBe(200);
+    expect(find(parseExposition(empty.body), 'vrrpd_instance_state')).toHaveLength(0);
+    snapshot = exampleSnapshot();
+  });
+
+  it('builds the snapshot once per scrape', async () => {
+    await counting.registry.metrics();
+    expect(calls).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    await counting.registry.metrics();
+    expect(calls).toBe(2);
+  });
+
+  it('answers only GET/HEAD /metrics', async () => {
+    expect((await get(server.address.port, '/')).status).toBe(404);
+    expect((await get(server.address.port, '/metrics/x')).status).toBe(404);
+    expect((await get(server.address.port, '/metrics', 'POST')).status).toBe(405);
+    const head = await get(server.address.port, '/metrics', 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect((await get(server.address.port, '/metrics?x=1')).status).toBe(200);
+  });
+
+  it('parses metrics_listen', () => {
+    expect(parseListen('127.0.0.1:9650')).toEqual({ host: '127.0.0.1', port: 9650 });
+    expect(parseListen('[::1]:9650')).toEqual({ host: '::1', port: 9650 });
+    expect(parseListen(':9650')).toEqual({ host: '::', port: 9650 });
+    expect(() => parseListen('9650')).toThrow(/not HOST:PORT/);
+    expect(() => parseListen('127.0.0.1:70000')).toThrow(/not HOST:PORT/);
+  });
+});
