@@ -1,6 +1,7 @@
 // Assembles the commander program. Commands are added here as they are implemented;
 // exit codes follow CONFIG.md: 0 ok, 1 invalid input, 2 runtime failure.
 import { Command } from 'commander';
+import { registerCheckConfigCommand } from './check-config.js';
 import { registerReloadCommand } from './reload.js';
 import { registerStatusCommand } from './status.js';
 
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
     });
   registerStatusCommand(program);
   registerReloadCommand(program);
+  registerCheckConfigCommand(program);
   return program;
 }

@@ -1,0 +1,432 @@
+// Semantic checks and model building for the IPVS half: virtual_servers (with their
+// real servers, sorry server and checks) and lvs_timeouts. Input already passed the schema.
+import { type IpFamily, parseCidr, parseIp } from '../net/addr.js';
+import { argvOf, type BuildContext, familyName, hostPort } from './build-context.js';
+import type { ConfigPath } from './errors.js';
+import { pathText } from './errors.js';
+import type {
+  Check,
+  Forwarding,
+  LvsTimeouts,
+  RealServer,
+  Scheduler,
+  SorryServer,
+  Tunnel,
+  VirtualServer,
+} from './model.js';
+import type { RawCheck, RawConfig, RawRealServer, RawVirtualServer, TunType } from './raw.js';
+
+// which check keys make sense for which check type; the rest are errors, not silently ignored
+const CHECK_KEY_TYPES: Record<string, readonly RawCheck['type'][]> = {
+  port: ['tcp', 'http', 'https'],
+  connect_timeout: ['tcp', 'http', 'https'],
+  bind_address: ['tcp', 'http', 'https'],
+  send: ['tcp'],
+  expect: ['tcp'],
+  path: ['http', 'https'],
+  status: ['http', 'https'],
+  expect_body: ['http', 'https'],
+  digest: ['http', 'https'],
+  host: ['http', 'https'],
+  tls_verify: ['https'],
+  command: ['script'],
+};
+
+interface CheckScope {
+  vs: RawVirtualServer;
+  rsPort: number;
+  rsFamily: IpFamily;
+}
+
+function buildCheck(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: CheckScope): Check | undefined {
+  let ok = true;
+  for (const [key, types] of Object.entries(CHECK_KEY_TYPES)) {
+    if ((c as unknown as Record<string, unknown>)[key] !== undefined && !types.includes(c.type)) {
+      ctx.error(
+        [...p, key],
+        'CONFIG_NOT_APPLICABLE',
+        `'${key}' does not apply to a ${c.type} check (only ${types.join('/')})`,
+        true,
+      );
+      ok = false;
+    }
+  }
+  const d = scope.vs.check_defaults;
+  const timing = {
+    intervalMs: ctx.positiveMs([...p, 'interval'], c.interval ?? d.interval),
+    timeoutMs: ctx.positiveMs([...p, 'timeout'], c.timeout ?? d.timeout),
+    rise: c.rise ?? d.rise,
+    fall: c.fall ?? d.fall,
+    retry: c.retry ?? d.retry,
+    retryDelayMs: ctx.ms([...p, 'retry_delay'], c.retry_delay ?? d.retry_delay),
+  };
+  if (c.type === 'script') {
+    if (!c.command) {
+      ctx.error(p, 'CONFIG_MISSING_KEY', `${pathText(p)}: a script check needs 'command' (an argv list)`);
+      return undefined;
+    }
+    return ok ? { type: 'script', ...timing, command: [...c.command] } : undefined;
+  }
+  const port = c.port ?? scope.rsPort;
+  if (port === 0) {
+    ctx.error(
+      p,
+      'CONFIG_MISSING_KEY',
+      `${pathText(p)}: a ${c.type} check needs 'port' (the real server has none)`,
+    );
+    ok = false;
+  }
+  let bindAddress: string | undefined;
+  if (c.bind_address !== undefined) {
+    const ip = parseIp(c.bind_address);
+    if (!ip) {
+      ctx.error([...p, 'bind_address'], 'CONFIG_BAD_ADDRESS', `'${c.bind_address}' is not an IP address`);
+    } else if (ip.family !== scope.rsFamily) {
+      ctx.error(
+        [...p, 'bind_address'],
+        'CONFIG_FAMILY_MISMATCH',
+        `bind_address ${c.bind_address} is ${familyName(ip.family)} but the real server is ${familyName(scope.rsFamily)}`,
+      );
+    } else bindAddress = parseCidr(c.bind_address)!.address;
+  }
+  const net = {
+    ...timing,
+    port,
+    connectTimeoutMs:
+      c.connect_timeout === undefined
+        ? timing.timeoutMs
+        : ctx.positiveMs([...p, 'connect_timeout'], c.connect_timeout),
+    ...(bindAddress !== undefined ? { bindAddress } : {}),
+  };
+  if (!ok) return undefined;
+  if (c.type === 'tcp') {
+    return {
+      type: 'tcp',
+      ...net,
+      ...(c.send !== undefined ? { send: c.send } : {}),
+      ...(c.expect !== undefined ? { expect: c.expect } : {}),
+    };
+  }
+  const path = c.path ?? '/';
+  if (!path.startsWith('/')) {
+    ctx.error(
+      [...p, 'path'],
+      'CONFIG_BAD_VALUE',
+      `${pathText([...p, 'path'])} must start with '/', not '${path}'`,
+    );
+  }
+  const host = c.host ?? scope.vs.virtualhost;
+  return {
+    type: c.type,
+    ...net,
+    path,
+    status: [...(c.status ?? [200])],
+    ...(c.expect_body !== undefined ? { expectBody: c.expect_body } : {}),
+    ...(c.digest !== undefined
+      ? {
+          digest: {
+            algorithm: c.digest.length === 32 ? ('md5' as const) : ('sha256' as const),
+            hex: c.digest.toLowerCase(),
+          },
+        }
+      : {}),
+    ...(host !== undefined ? { host } : {}),
+    tlsVerify: c.type === 'https' && c.tls_verify === true,
+  };
+}
+
+function buildTunnel(
+  ctx: BuildContext,
+  p: ConfigPath,
+  forwarding: Forwarding,
+  type: TunType | undefined,
+  port: number | undefined,
+): Tunnel | undefined {
+  if (forwarding !== 'tun') {
+    if (type !== undefined)
+      ctx.error([...p, 'tun_type'], 'CONFIG_NOT_APPLICABLE', 'tun_type needs forwarding: tun', true);
+    return undefined;
+  }
+  const t = type ?? 'ipip';
+  if (t === 'gue' && port === undefined) {
+    ctx.error(p, 'CONFIG_MISSING_KEY', `${pathText(p)}: tun_type gue needs tun_port`);
+  }
+  if (t !== 'gue' && port !== undefined) {
+    ctx.error([...p, 'tun_port'], 'CONFIG_NOT_APPLICABLE', 'tun_port is only for tun_type gue', true);
+  }
+  return t === 'gue' && port !== undefined ? { type: t, port } : { type: t };
+}
+
+function buildRealServer(
+  ctx: BuildContext,
+  r: RawRealServer,
+  p: ConfigPath,
+  vs: RawVirtualServer,
+  family: IpFamily,
+): RealServer | undefined {
+  const ip = parseIp(r.address);
+  if (!ip) {
+    ctx.error([...p, 'address'], 'CONFIG_BAD_ADDRESS', `'${r.address}' is not an IP address`);
+    return undefined;
+  }
+  const address = parseCidr(r.address)!.address;
+  const forwarding = r.forwarding ?? vs.forwarding;
+  // IPVS forwards to a real server of the other family only through a tunnel
+  if (ip.family !== family && forwarding !== 'tun') {
+    ctx.error(
+      [...p, 'address'],
+      'CONFIG_FAMILY_MISMATCH',
+      `real server ${r.address} is ${familyName(ip.family)} but the virtual server is ${familyName(family)}; only tun forwarding can mix families`,
+    );
+  }
+  if (r.port === undefined && vs.fwmark === undefined) {
+    ctx.error(
+      p,
+      'CONFIG_MISSING_KEY',
+      `${pathText(p)} needs 'port' (only fwmark virtual servers take real servers without one)`,
+    );
+  }
+  const port = r.port ?? 0;
+  if (r.upper_threshold > 0 && r.lower_threshold > r.upper_threshold) {
+    ctx.error(
+      [...p, 'lower_threshold'],
+      'CONFIG_OUT_OF_RANGE',
+      'lower_threshold must not be above upper_threshold',
+    );
+  }
+  const tunnel = buildTunnel(ctx, p, forwarding, r.tun_type ?? vs.tun_type, r.tun_port ?? vs.tun_port);
+  const check = r.check
+    ? buildCheck(ctx, r.check, [...p, 'check'], { vs, rsPort: port, rsFamily: ip.family })
+    : undefined;
+  const notifyUp = argvOf(r.notify_up);
+  const notifyDown = argvOf(r.notify_down);
+  return {
+    key: hostPort(address, port),
+    address,
+    family: ip.family,
+    port,
+    weight: r.weight,
+    forwarding,
+    ...(tunnel ? { tunnel } : {}),
+    inhibitOnFailure: r.inhibit_on_failure,
+    upperThreshold: r.upper_threshold,
+    lowerThreshold: r.lower_threshold,
+    ...(notifyUp ? { notifyUp } : {}),
+    ...(notifyDown ? { notifyDown } : {}),
+    ...(check ? { check } : {}),
+  };
+}
+
+function persistencePrefix(
+  ctx: BuildContext,
+  p: ConfigPath,
+  v: string | number | undefined,
+  family: IpFamily,
+): number {
+  const max = family === 4 ? 32 : 128;
+  if (v === undefined) return max;
+  const path = [...p, 'persistence_netmask'];
+  let len: number | null = null;
+  if (typeof v === 'number' || /^\/?\d{1,3}$/.test(v)) {
+    len = Number(String(v).replace('/', ''));
+  } else if (family === 4) {
+    const ip = parseIp(v);
+    if (ip?.family === 4) {
+      // contiguous: the host part (inverted mask) is 2^k - 1
+      const host = ~ip.bytes.readUInt32BE(0) >>> 0;
+      if ((host & (host + 1)) === 0) len = 32 - Math.log2(host + 1);
+    }
+  }
+  if (len === null || len < 1 || len > max) {
+    ctx.error(
+      path,
+      'CONFIG_BAD_VALUE',
+      `${pathText(path)} must be ${family === 4 ? 'a contiguous IPv4 netmask (255.255.255.0) or ' : ''}a prefix length 1-${max}, not '${v}'`,
+    );
+    return max;
+  }
+  return len;
+}
+
+function buildVirtualServer(
+  ctx: BuildContext,
+  v: RawVirtualServer,
+  p: ConfigPath,
+): VirtualServer | undefined {
+  if ((v.address === undefined) === (v.fwmark === undefined)) {
+    ctx.error(
+      v.fwmark === undefined ? p : [...p, 'fwmark'],
+      'CONFIG_BAD_VALUE',
+      `${pathText(p)} needs either address (with port) or fwmark, ${v.fwmark === undefined ? 'and has neither' : 'not both'}`,
+      v.fwmark !== undefined,
+    );
+    return undefined;
+  }
+  let family: IpFamily;
+  let address: string | undefined;
+  if (v.address !== undefined) {
+    const ip = parseIp(v.address);
+    if (!ip) {
+      ctx.error([...p, 'address'], 'CONFIG_BAD_ADDRESS', `'${v.address}' is not an IP address`);
+      return undefined;
+    }
+    family = ip.family;
+    address = parseCidr(v.address)!.address;
+    if (v.port === undefined)
+      ctx.error(p, 'CONFIG_MISSING_KEY', `${pathText(p)} needs 'port' (0 = all ports, with persistence)`);
+    if (v.family !== undefined) {
+      ctx.error(
+        [...p, 'family'],
+        'CONFIG_NOT_APPLICABLE',
+        'family is for fwmark services; the address sets it here',
+        true,
+      );
+    }
+  } else {
+    const firstRs = v.real_servers.map((r) => parseIp(r.address)).find((x) => x !== null);
+    family = v.family === 'inet6' ? 6 : v.family === 'inet' ? 4 : (firstRs?.family ?? 4);
+    if (v.port !== undefined)
+      ctx.error([...p, 'port'], 'CONFIG_NOT_APPLICABLE', 'a fwmark service has no port', true);
+  }
+  const persistenceTimeoutS = ctx.wholeSeconds([...p, 'persistence_timeout'], v.persistence_timeout);
+  if (v.port === 0 && persistenceTimeoutS === 0) {
+    ctx.error(
+      [...p, 'port'],
+      'CONFIG_BAD_VALUE',
+      'port 0 (all ports) needs persistence_timeout > 0, as in IPVS',
+    );
+  }
+  const flagRule = (key: 'sh_fallback' | 'sh_port' | 'mh_fallback' | 'mh_port', sched: string): void => {
+    if (v[key] && v.scheduler !== sched) {
+      ctx.error(
+        [...p, key],
+        'CONFIG_NOT_APPLICABLE',
+        `${key} needs scheduler: ${sched} (it is ${v.scheduler})`,
+        true,
+      );
+    }
+  };
+  flagRule('sh_fallback', 'sh');
+  flagRule('sh_port', 'sh');
+  flagRule('mh_fallback', 'mh');
+  flagRule('mh_port', 'mh');
+  if (v.ops && v.protocol !== 'udp' && v.fwmark === undefined) {
+    ctx.error(
+      [...p, 'ops'],
+      'CONFIG_NOT_APPLICABLE',
+      'ops (one-packet scheduling) is for UDP services',
+      true,
+    );
+  }
+  let sorryServer: SorryServer | undefined;
+  if (v.sorry_server) {
+    const s = v.sorry_server;
+    const ip = parseIp(s.address);
+    const fwd = s.forwarding ?? v.forwarding;
+    if (!ip)
+      ctx.error(
+        [...p, 'sorry_server', 'address'],
+        'CONFIG_BAD_ADDRESS',
+        `'${s.address}' is not an IP address`,
+      );
+    else if (ip.family !== family && fwd !== 'tun') {
+      ctx.error(
+        [...p, 'sorry_server', 'address'],
+        'CONFIG_FAMILY_MISMATCH',
+        `sorry server ${s.address} is ${familyName(ip.family)} but the virtual server is ${familyName(family)}`,
+      );
+    } else
+      sorryServer = {
+        address: parseCidr(s.address)!.address,
+        port: s.port ?? v.port ?? 0,
+        forwarding: fwd,
+        inhibit: s.inhibit,
+      };
+  }
+  const realServers: RealServer[] = [];
+  v.real_servers.forEach((r, j) => {
+    const rp = [...p, 'real_servers', j];
+    const rs = buildRealServer(ctx, r, rp, v, family);
+    if (!rs) return;
+    const prev = realServers.findIndex((x) => x.key === rs.key);
+    if (prev >= 0)
+      ctx.error([...rp, 'address'], 'CONFIG_DUPLICATE', `real server ${rs.key} is already listed`);
+    else realServers.push(rs);
+  });
+  const key =
+    v.fwmark !== undefined
+      ? `fwmark:${v.fwmark}:${family}`
+      : `${v.protocol}:${hostPort(address!, v.port ?? 0)}`;
+  const quorumUp = argvOf(v.quorum_up);
+  const quorumDown = argvOf(v.quorum_down);
+  return {
+    key,
+    ...(address !== undefined ? { address, port: v.port ?? 0 } : { fwmark: v.fwmark! }),
+    protocol: v.protocol,
+    family,
+    scheduler: v.scheduler as Scheduler,
+    forwarding: v.forwarding,
+    persistenceTimeoutS,
+    persistencePrefixLength: persistencePrefix(ctx, p, v.persistence_netmask, family),
+    flags: {
+      ops: v.ops,
+      shFallback: v.sh_fallback,
+      shPort: v.sh_port,
+      mhFallback: v.mh_fallback,
+      mhPort: v.mh_port,
+    },
+    quorum: v.quorum,
+    hysteresis: v.hysteresis,
+    ...(quorumUp ? { quorumUp } : {}),
+    ...(quorumDown ? { quorumDown } : {}),
+    ...(sorryServer ? { sorryServer } : {}),
+    alpha: v.alpha,
+    realServers,
+  };
+}
+
+export function buildVirtualServers(ctx: BuildContext, raw: RawVirtualServer[]): VirtualServer[] {
+  const out: VirtualServer[] = [];
+  const byKey = new Map<string, number>();
+  raw.forEach((v, i) => {
+    const p = ['virtual_servers', i];
+    const vs = buildVirtualServer(ctx, v, p);
+    if (!vs) return;
+    const prev = byKey.get(vs.key);
+    if (prev !== undefined) {
+      ctx.error(
+        [...p, v.fwmark !== undefined ? 'fwmark' : 'address'],
+        'CONFIG_DUPLICATE',
+        `virtual server ${vs.key} is already defined at virtual_servers[${prev}]`,
+      );
+      return;
+    }
+    byKey.set(vs.key, i);
+    out.push(vs);
+  });
+  return out;
+}
+
+export function buildLvsTimeouts(ctx: BuildContext, raw: RawConfig['lvs_timeouts']): LvsTimeouts {
+  const out: { -readonly [K in keyof LvsTimeouts]: LvsTimeouts[K] } = {};
+  if (!raw) return out;
+  const one = (k: 'tcp' | 'tcp_fin' | 'udp'): number | undefined => {
+    const v = raw[k];
+    if (v === undefined) return undefined;
+    const s = ctx.wholeSeconds(['lvs_timeouts', k], v);
+    if (s === 0)
+      ctx.error(
+        ['lvs_timeouts', k],
+        'CONFIG_OUT_OF_RANGE',
+        `lvs_timeouts.${k} must be at least 1s (leave it out to keep the kernel's value)`,
+      );
+    return s;
+  };
+  const tcp = one('tcp');
+  const tcpFin = one('tcp_fin');
+  const udp = one('udp');
+  if (tcp !== undefined) out.tcpS = tcp;
+  if (tcpFin !== undefined) out.tcpFinS = tcpFin;
+  if (udp !== undefined) out.udpS = udp;
+  return out;
+}

@@ -1,0 +1,388 @@
+// Semantic checks and model building for the VRRP half: global, vrrp_scripts,
+// vrrp_instances, vrrp_sync_groups, lvs_sync_daemon. Input already passed the schema.
+import { type IpFamily, parseCidr, parseIp } from '../net/addr.js';
+import { type BuildContext, familyName, notifyOf } from './build-context.js';
+import type { ConfigPath } from './errors.js';
+import { pathText } from './errors.js';
+import type {
+  GlobalConfig,
+  LvsSyncDaemon,
+  TrackInterface,
+  TrackScript,
+  VirtualIp,
+  VrrpInstance,
+  VrrpScript,
+  VrrpSyncGroup,
+} from './model.js';
+import type { RawConfig, RawGlobal, RawInstance, RawVip, RawVrrpScript } from './raw.js';
+import { suggestionSuffix } from './suggest.js';
+
+export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): GlobalConfig {
+  const p = ['global'];
+  let metricsListen: GlobalConfig['metricsListen'];
+  if (g.metrics_listen !== undefined) {
+    const m =
+      /^\[([^\]]+)\]:(\d{1,5})$/.exec(g.metrics_listen) ?? /^([^:]+):(\d{1,5})$/.exec(g.metrics_listen);
+    const ip = m ? parseIp(m[1]!) : null;
+    const port = m ? Number(m[2]) : 0;
+    if (!m || !ip || port < 1 || port > 65535) {
+      ctx.error(
+        [...p, 'metrics_listen'],
+        'CONFIG_BAD_ADDRESS',
+        `global.metrics_listen must be ADDRESS:PORT (e.g. 127.0.0.1:9650 or [::1]:9650), not '${g.metrics_listen}'`,
+      );
+    } else {
+      metricsListen = { address: parseCidr(m[1]!)!.address, port };
+    }
+  }
+  return {
+    routerId: g.router_id ?? hostname,
+    controlSocket: g.control_socket,
+    ...(g.control_group !== undefined ? { controlGroup: g.control_group } : {}),
+    ...(metricsListen ? { metricsListen } : {}),
+    ...(g.script_user !== undefined ? { scriptUser: g.script_user } : {}),
+    logLevel: g.log_level,
+    notifyTimeoutMs: ctx.positiveMs([...p, 'notify_timeout'], g.notify_timeout),
+    scriptTimeoutMs: ctx.positiveMs([...p, 'script_timeout'], g.script_timeout),
+  };
+}
+
+export function buildScripts(
+  ctx: BuildContext,
+  raw: Record<string, RawVrrpScript>,
+  defaultTimeoutMs: number,
+): Record<string, VrrpScript> {
+  const out: Record<string, VrrpScript> = {};
+  for (const [name, s] of Object.entries(raw)) {
+    const p = ['vrrp_scripts', name];
+    out[name] = {
+      name,
+      command: [...s.command],
+      intervalMs: ctx.positiveMs([...p, 'interval'], s.interval),
+      timeoutMs: s.timeout === undefined ? defaultTimeoutMs : ctx.positiveMs([...p, 'timeout'], s.timeout),
+      weight: s.weight,
+      rise: s.rise,
+      fall: s.fall,
+      ...(s.user !== undefined ? { user: s.user } : {}),
+    };
+  }
+  return out;
+}
+
+function parseVip(ctx: BuildContext, path: ConfigPath, v: RawVip): Omit<VirtualIp, 'inAdverts'> | null {
+  let text: string;
+  let dev: string | undefined;
+  let label: string | undefined;
+  if (typeof v === 'string') {
+    // 'ADDRESS[/PREFIX] [dev IFNAME] [label LABEL]', as `ip addr` takes it
+    const words = v.trim().split(/\s+/);
+    text = words[0] ?? '';
+    for (let i = 1; i < words.length; i += 2) {
+      const word = words[i]!;
+      const arg = words[i + 1];
+      if ((word === 'dev' || word === 'label') && arg !== undefined) {
+        if (word === 'dev') dev = arg;
+        else label = arg;
+      } else {
+        ctx.error(
+          path,
+          'CONFIG_BAD_VALUE',
+          `${pathText(path)}: unexpected '${words.slice(i).join(' ')}'; write 'ADDRESS/PREFIX [dev IFNAME] [label LABEL]'`,
+        );
+        return null;
+      }
+    }
+  } else {
+    text = v.address;
+    dev = v.dev;
+    label = v.label;
+  }
+  const cidr = parseCidr(text);
+  if (!cidr) {
+    ctx.error(
+      path,
+      'CONFIG_BAD_ADDRESS',
+      `${pathText(path)}: '${text}' is not an IP address with an optional /prefix`,
+    );
+    return null;
+  }
+  if (dev !== undefined && !/^[^\s/:]{1,15}$/.test(dev)) {
+    ctx.error(path, 'CONFIG_BAD_VALUE', `${pathText(path)}: '${dev}' is not a valid interface name`);
+  }
+  if (label !== undefined && (cidr.family !== 4 || label.length > 15)) {
+    ctx.error(
+      path,
+      'CONFIG_BAD_VALUE',
+      `${pathText(path)}: a label is for IPv4 addresses, at most 15 characters`,
+    );
+  }
+  return {
+    address: cidr.address,
+    prefixLength: cidr.prefixLength,
+    family: cidr.family,
+    ...(dev !== undefined ? { dev } : {}),
+    ...(label !== undefined ? { label } : {}),
+  };
+}
+
+/** RFC 3768 §5.3.7: v2 counts whole seconds (1 byte); RFC 5798 §5.2.7: v3 counts centiseconds (12 bits). */
+function checkAdvertInterval(
+  ctx: BuildContext,
+  path: ConfigPath,
+  version: 2 | 3,
+  ms: number,
+  raw: unknown,
+): void {
+  const ok =
+    version === 2
+      ? ms % 1000 === 0 && ms >= 1000 && ms <= 255_000
+      : ms % 10 === 0 && ms >= 10 && ms <= 40_950;
+  if (!ok) {
+    const rule =
+      version === 2
+        ? 'VRRPv2 takes whole seconds from 1s to 255s'
+        : 'VRRPv3 takes 10ms to 40.95s in steps of 10ms';
+    ctx.error(path, 'CONFIG_ADVERT_INTERVAL', `${pathText(path)} ${String(raw)} is out of range: ${rule}`);
+  }
+}
+
+function buildInstance(
+  ctx: BuildContext,
+  r: RawInstance,
+  p: ConfigPath,
+  scripts: Record<string, VrrpScript>,
+): VrrpInstance {
+  const vips: Omit<VirtualIp, 'inAdverts'>[] = [];
+  const seenVip = new Map<string, number>();
+  r.virtual_ips.forEach((v, j) => {
+    const vip = parseVip(ctx, [...p, 'virtual_ips', j], v);
+    if (!vip) return;
+    const prev = seenVip.get(vip.address);
+    if (prev !== undefined) {
+      ctx.error(
+        [...p, 'virtual_ips', j],
+        'CONFIG_DUPLICATE',
+        `VIP ${vip.address} is already listed at virtual_ips[${prev}]`,
+      );
+      return;
+    }
+    seenVip.set(vip.address, j);
+    vips.push(vip);
+  });
+  const family: IpFamily = vips[0]?.family ?? 4;
+  if (r.version === 2 && family === 6) {
+    ctx.error(
+      [...p, 'virtual_ips', 0],
+      'CONFIG_FAMILY_MISMATCH',
+      'VRRPv2 carries IPv4 only (RFC 3768): the first VIP sets the instance family and must be IPv4; use version: 3 for IPv6',
+    );
+  }
+  const advertIntervalMs = ctx.ms([...p, 'advert_interval'], r.advert_interval);
+  checkAdvertInterval(ctx, [...p, 'advert_interval'], r.version, advertIntervalMs, r.advert_interval);
+  const preemptDelayMs = ctx.ms([...p, 'preempt_delay'], r.preempt_delay);
+  if (preemptDelayMs > 1_000_000) {
+    ctx.error(
+      [...p, 'preempt_delay'],
+      'CONFIG_OUT_OF_RANGE',
+      `${pathText([...p, 'preempt_delay'])} must be at most 1000s`,
+    );
+  }
+  if (r.auth_pass !== undefined && r.version !== 2) {
+    ctx.error(
+      [...p, 'auth_pass'],
+      'CONFIG_NOT_APPLICABLE',
+      'auth_pass is VRRPv2 only: RFC 5798 removed authentication from VRRPv3',
+      true,
+    );
+  }
+
+  const addrOfFamily = (path: ConfigPath, text: string, what: string): string | undefined => {
+    const ip = parseIp(text);
+    if (!ip) {
+      ctx.error(path, 'CONFIG_BAD_ADDRESS', `${pathText(path)}: '${text}' is not an IP address`);
+      return undefined;
+    }
+    if (ip.family !== family) {
+      ctx.error(
+        path,
+        'CONFIG_FAMILY_MISMATCH',
+        `${what} ${text} is ${familyName(ip.family)} but the instance is ${familyName(family)} (family of its first VIP)`,
+      );
+    }
+    return parseCidr(text)!.address;
+  };
+  const unicastSrc =
+    r.unicast_src === undefined
+      ? undefined
+      : addrOfFamily([...p, 'unicast_src'], r.unicast_src, 'unicast_src');
+  const unicastPeers: string[] = [];
+  r.unicast_peers.forEach((peer, j) => {
+    const a = addrOfFamily([...p, 'unicast_peers', j], peer, 'unicast peer');
+    if (a === undefined) return;
+    if (unicastPeers.includes(a))
+      ctx.error([...p, 'unicast_peers', j], 'CONFIG_DUPLICATE', `unicast peer ${a} is listed twice`);
+    else unicastPeers.push(a);
+  });
+  if (r.unicast_src !== undefined && r.unicast_peers.length === 0) {
+    ctx.error(
+      [...p, 'unicast_src'],
+      'CONFIG_NOT_APPLICABLE',
+      'unicast_src has no effect without unicast_peers',
+      true,
+    );
+  }
+
+  const trackInterfaces: TrackInterface[] = [];
+  r.track_interfaces.forEach((t, j) => {
+    const ti = typeof t === 'string' ? { interface: t, weight: 0 } : t;
+    if (trackInterfaces.some((x) => x.interface === ti.interface)) {
+      ctx.error(
+        [...p, 'track_interfaces', j],
+        'CONFIG_DUPLICATE',
+        `interface ${ti.interface} is tracked twice`,
+      );
+    } else trackInterfaces.push({ interface: ti.interface, weight: ti.weight });
+  });
+  const trackScripts: TrackScript[] = [];
+  const scriptNames = Object.keys(scripts);
+  r.track_scripts.forEach((t, j) => {
+    const ts = typeof t === 'string' ? { name: t } : t;
+    const path = [...p, 'track_scripts', j, ...(typeof t === 'string' ? [] : ['name'])];
+    if (!(ts.name in scripts)) {
+      ctx.error(
+        path,
+        'CONFIG_UNKNOWN_REFERENCE',
+        `unknown vrrp_script '${ts.name}'${scriptNames.length ? suggestionSuffix(ts.name, scriptNames) : ' (vrrp_scripts is empty)'}`,
+      );
+    } else if (trackScripts.some((x) => x.name === ts.name)) {
+      ctx.error(path, 'CONFIG_DUPLICATE', `script ${ts.name} is tracked twice`);
+    } else
+      trackScripts.push(ts.weight === undefined ? { name: ts.name } : { name: ts.name, weight: ts.weight });
+  });
+
+  const g = r.garp;
+  return {
+    name: r.name,
+    interface: r.interface,
+    vrid: r.vrid,
+    version: r.version,
+    family,
+    priority: r.priority,
+    advertIntervalMs,
+    preempt: r.preempt,
+    preemptDelayMs,
+    accept: r.accept,
+    useVmac: r.use_vmac,
+    ...(r.auth_pass !== undefined ? { authPass: r.auth_pass } : {}),
+    ...(unicastSrc !== undefined ? { unicastSrc } : {}),
+    unicastPeers,
+    virtualIps: vips.map((v) => ({ ...v, inAdverts: v.family === family })),
+    trackInterfaces,
+    trackScripts,
+    garp: {
+      repeat: g.repeat,
+      intervalMs: ctx.ms([...p, 'garp', 'interval'], g.interval),
+      delayMs: ctx.ms([...p, 'garp', 'delay'], g.delay),
+      refreshMs: ctx.ms([...p, 'garp', 'refresh'], g.refresh),
+      refreshRepeat: g.refresh_repeat,
+    },
+    notify: notifyOf(r.notify),
+    v3ChecksumIpv4PseudoHeader: r.v3_checksum_ipv4_pseudo_header,
+  };
+}
+
+export function buildInstances(
+  ctx: BuildContext,
+  raw: RawInstance[],
+  scripts: Record<string, VrrpScript>,
+): VrrpInstance[] {
+  const byName = new Map<string, number>();
+  // RFC 5798 §7.3: a VRID names one virtual router per interface and family (the MAC is 00-00-5E-00-0{1,2}-VRID)
+  const byVrid = new Map<string, number>();
+  const out: VrrpInstance[] = [];
+  raw.forEach((r, i) => {
+    const p = ['vrrp_instances', i];
+    const prevName = byName.get(r.name);
+    if (prevName !== undefined) {
+      ctx.error(
+        [...p, 'name'],
+        'CONFIG_DUPLICATE',
+        `instance name '${r.name}' is already used by vrrp_instances[${prevName}]`,
+      );
+    } else byName.set(r.name, i);
+    const inst = buildInstance(ctx, r, p, scripts);
+    const vkey = `${inst.interface}|${inst.vrid}|${inst.family}`;
+    const prevVrid = byVrid.get(vkey);
+    if (prevVrid !== undefined) {
+      ctx.error(
+        [...p, 'vrid'],
+        'CONFIG_DUPLICATE_VRID',
+        `vrid ${inst.vrid} is already used on ${inst.interface} for ${familyName(inst.family)} by instance '${raw[prevVrid]!.name}' (vrrp_instances[${prevVrid}])`,
+      );
+    } else byVrid.set(vkey, i);
+    out.push(inst);
+  });
+  return out;
+}
+
+export function buildSyncGroups(
+  ctx: BuildContext,
+  raw: RawConfig['vrrp_sync_groups'],
+  instanceNames: string[],
+): VrrpSyncGroup[] {
+  const groupOf = new Map<string, string>();
+  const names = new Set<string>();
+  return raw.map((g, i) => {
+    const p = ['vrrp_sync_groups', i];
+    if (names.has(g.name))
+      ctx.error([...p, 'name'], 'CONFIG_DUPLICATE', `sync group name '${g.name}' is used twice`);
+    names.add(g.name);
+    const members: string[] = [];
+    g.instances.forEach((n, j) => {
+      const path = [...p, 'instances', j];
+      if (!instanceNames.includes(n)) {
+        ctx.error(
+          path,
+          'CONFIG_UNKNOWN_REFERENCE',
+          `unknown instance '${n}'${suggestionSuffix(n, instanceNames)}`,
+        );
+        return;
+      }
+      const other = groupOf.get(n);
+      if (other !== undefined) {
+        ctx.error(
+          path,
+          'CONFIG_DUPLICATE',
+          other === g.name
+            ? `instance '${n}' is listed twice in sync group '${g.name}'`
+            : `instance '${n}' is already in sync group '${other}'; an instance belongs to at most one group`,
+        );
+        return;
+      }
+      groupOf.set(n, g.name);
+      members.push(n);
+    });
+    return { name: g.name, instances: members, notify: notifyOf(g.notify) };
+  });
+}
+
+export function buildLvsSyncDaemon(
+  ctx: BuildContext,
+  raw: RawConfig['lvs_sync_daemon'],
+  instances: VrrpInstance[],
+): LvsSyncDaemon | undefined {
+  if (!raw) return undefined;
+  const inst = instances.find((x) => x.name === raw.instance);
+  if (!inst) {
+    ctx.error(
+      ['lvs_sync_daemon', 'instance'],
+      'CONFIG_UNKNOWN_REFERENCE',
+      `unknown instance '${raw.instance}'${suggestionSuffix(
+        raw.instance,
+        instances.map((x) => x.name),
+      )}`,
+    );
+  }
+  // keepalived's default sync id is the VRID of the instance it follows
+  return { interface: raw.interface, instance: raw.instance, syncId: raw.sync_id ?? inst?.vrid ?? 0 };
+}

@@ -1,0 +1,63 @@
+// Configuration errors: every one names a file position, so an operator can jump to it
+// the way they would with a compiler error. Codes are stable; messages may improve.
+
+export type ConfigErrorCode =
+  | 'CONFIG_FILE_UNREADABLE'
+  | 'CONFIG_NOT_TEXT'
+  | 'CONFIG_YAML_SYNTAX'
+  | 'CONFIG_NOT_A_MAPPING'
+  | 'CONFIG_EMPTY'
+  | 'CONFIG_UNKNOWN_KEY'
+  | 'CONFIG_MISSING_KEY'
+  | 'CONFIG_WRONG_TYPE'
+  | 'CONFIG_BAD_VALUE'
+  | 'CONFIG_OUT_OF_RANGE'
+  | 'CONFIG_BAD_DURATION'
+  | 'CONFIG_BAD_ADDRESS'
+  | 'CONFIG_FAMILY_MISMATCH'
+  | 'CONFIG_DUPLICATE'
+  | 'CONFIG_DUPLICATE_VRID'
+  | 'CONFIG_ADVERT_INTERVAL'
+  | 'CONFIG_UNKNOWN_REFERENCE'
+  | 'CONFIG_NOT_APPLICABLE';
+
+export interface ConfigError {
+  file: string;
+  /** 1-based */
+  line: number;
+  /** 1-based */
+  col: number;
+  message: string;
+  code: ConfigErrorCode;
+}
+
+/** `FILE:LINE:COL: message`, the form compilers and editors understand. */
+export function formatConfigError(e: ConfigError): string {
+  return `${e.file}:${e.line}:${e.col}: ${e.message}`;
+}
+
+export function compareErrors(a: ConfigError, b: ConfigError): number {
+  return a.line - b.line || a.col - b.col || a.message.localeCompare(b.message);
+}
+
+/** A path into the configuration document: mapping keys and sequence indexes. */
+export type ConfigPath = readonly (string | number)[];
+
+/** An error found while validating, before it is given a file position. */
+export interface PathError {
+  path: ConfigPath;
+  /** true: point at the key of the last path element, not at its value */
+  atKey?: boolean;
+  code: ConfigErrorCode;
+  message: string;
+}
+
+/** `vrrp_instances[0].virtual_ips[1]` — how messages name a place in the document. */
+export function pathText(path: ConfigPath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? seg : `.${seg}`;
+  }
+  return out === '' ? 'the top level' : out;
+}

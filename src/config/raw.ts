@@ -1,0 +1,151 @@
+// The shape of the YAML data after the JSON Schema accepted it and filled in its
+// defaults (snake_case, durations still as written). Only build-*.ts read these.
+
+export type RawDuration = number | string;
+export type RawArgv = string[];
+
+export interface RawNotify {
+  master?: RawArgv;
+  backup?: RawArgv;
+  fault?: RawArgv;
+  stop?: RawArgv;
+  any?: RawArgv;
+}
+
+export interface RawGlobal {
+  router_id?: string;
+  control_socket: string;
+  control_group?: string;
+  metrics_listen?: string;
+  script_user?: string;
+  log_level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  notify_timeout: RawDuration;
+  script_timeout: RawDuration;
+}
+
+export interface RawVrrpScript {
+  command: RawArgv;
+  interval: RawDuration;
+  timeout?: RawDuration;
+  weight: number;
+  rise: number;
+  fall: number;
+  user?: string;
+}
+
+export type RawVip = string | { address: string; dev?: string; label?: string };
+
+export interface RawInstance {
+  name: string;
+  interface: string;
+  vrid: number;
+  version: 2 | 3;
+  priority: number;
+  advert_interval: RawDuration;
+  preempt: boolean;
+  preempt_delay: RawDuration;
+  accept: boolean;
+  use_vmac: boolean;
+  auth_pass?: string;
+  unicast_src?: string;
+  unicast_peers: string[];
+  virtual_ips: RawVip[];
+  track_interfaces: (string | { interface: string; weight: number })[];
+  track_scripts: (string | { name: string; weight?: number })[];
+  garp: {
+    repeat: number;
+    interval: RawDuration;
+    delay: RawDuration;
+    refresh: RawDuration;
+    refresh_repeat: number;
+  };
+  notify: RawNotify;
+  v3_checksum_ipv4_pseudo_header: boolean;
+}
+
+export interface RawSyncGroup {
+  name: string;
+  instances: string[];
+  notify: RawNotify;
+}
+
+export interface RawCheckTiming {
+  interval?: RawDuration;
+  timeout?: RawDuration;
+  rise?: number;
+  fall?: number;
+  retry?: number;
+  retry_delay?: RawDuration;
+}
+
+export interface RawCheck extends RawCheckTiming {
+  type: 'tcp' | 'http' | 'https' | 'script';
+  port?: number;
+  connect_timeout?: RawDuration;
+  bind_address?: string;
+  send?: string;
+  expect?: string;
+  path?: string;
+  status?: number[];
+  expect_body?: string;
+  digest?: string;
+  host?: string;
+  tls_verify?: boolean;
+  command?: RawArgv;
+}
+
+export type Forwarding = 'nat' | 'dr' | 'tun';
+export type TunType = 'ipip' | 'gue' | 'gre';
+
+export interface RawRealServer {
+  address: string;
+  port?: number;
+  weight: number;
+  forwarding?: Forwarding;
+  tun_type?: TunType;
+  tun_port?: number;
+  inhibit_on_failure: boolean;
+  upper_threshold: number;
+  lower_threshold: number;
+  notify_up?: RawArgv;
+  notify_down?: RawArgv;
+  check?: RawCheck;
+}
+
+export interface RawVirtualServer {
+  address?: string;
+  port?: number;
+  fwmark?: number;
+  family?: 'inet' | 'inet6';
+  protocol: 'tcp' | 'udp' | 'sctp';
+  scheduler: string;
+  forwarding: Forwarding;
+  tun_type?: TunType;
+  tun_port?: number;
+  persistence_timeout: RawDuration;
+  persistence_netmask?: string | number;
+  ops: boolean;
+  sh_fallback: boolean;
+  sh_port: boolean;
+  mh_fallback: boolean;
+  mh_port: boolean;
+  quorum: number;
+  hysteresis: number;
+  quorum_up?: RawArgv;
+  quorum_down?: RawArgv;
+  sorry_server?: { address: string; port?: number; forwarding?: Forwarding; inhibit: boolean };
+  alpha: boolean;
+  virtualhost?: string;
+  check_defaults: Required<RawCheckTiming>;
+  real_servers: RawRealServer[];
+}
+
+export interface RawConfig {
+  global: RawGlobal;
+  vrrp_scripts: Record<string, RawVrrpScript>;
+  vrrp_instances: RawInstance[];
+  vrrp_sync_groups: RawSyncGroup[];
+  lvs_sync_daemon?: { interface: string; instance: string; sync_id?: number };
+  lvs_timeouts?: { tcp?: RawDuration; tcp_fin?: RawDuration; udp?: RawDuration };
+  virtual_servers: RawVirtualServer[];
+}

@@ -1,0 +1,469 @@
+// The JSON Schema (draft-07) of the vrrpd YAML configuration: structure, types and every
+// default. ajv evaluates it (with useDefaults) before the semantic checks in build-*.ts;
+// schema/vrrpd.schema.json is this object written out for editors (see write-schema.ts).
+// Rules that need more than one value (families, references, VRID clashes) live in TS.
+import { DURATION_PATTERN } from './duration.js';
+
+type Schema = Record<string, unknown>;
+
+export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.:@-]*$';
+export const IFNAME_PATTERN = '^[^\\s/:]{1,15}$';
+
+export const SCHEDULERS = [
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'sh',
+  'dh',
+  'lblc',
+  'lblcr',
+  'sed',
+  'nq',
+  'fo',
+  'ovf',
+  'mh',
+];
+export const CHECK_TYPES = ['tcp', 'http', 'https', 'script'];
+export const FORWARDING = ['nat', 'dr', 'tun'];
+
+function duration(description: string, dflt?: string): Schema {
+  return {
+    type: ['number', 'string'],
+    pattern: DURATION_PATTERN,
+    minimum: 0,
+    description: `${description} Duration: 10ms, 1s, 1.5s, 2m, or a number of seconds.`,
+    ...(dflt === undefined ? {} : { default: dflt }),
+  };
+}
+
+function argv(description: string): Schema {
+  return {
+    type: 'array',
+    minItems: 1,
+    items: { type: 'string', minLength: 1 },
+    description: `${description} An argv list: the program, then its arguments; no shell.`,
+  };
+}
+
+function obj(properties: Record<string, Schema>, required: string[], description: string): Schema {
+  return {
+    type: 'object',
+    description,
+    additionalProperties: false,
+    ...(required.length ? { required } : {}),
+    properties,
+  };
+}
+
+const int = (min: number, max: number, description: string, dflt?: number): Schema => ({
+  type: 'integer',
+  minimum: min,
+  maximum: max,
+  description,
+  ...(dflt === undefined ? {} : { default: dflt }),
+});
+const bool = (description: string, dflt: boolean): Schema => ({
+  type: 'boolean',
+  description,
+  default: dflt,
+});
+const str = (description: string): Schema => ({ type: 'string', minLength: 1, description });
+const name = (description: string): Schema => ({ type: 'string', pattern: NAME_PATTERN, description });
+const ifname = (description: string): Schema => ({ type: 'string', pattern: IFNAME_PATTERN, description });
+const port = (description: string): Schema => int(0, 65535, description);
+
+const notify = (what: string): Schema =>
+  obj(
+    {
+      master: argv(`Run when ${what} becomes MASTER.`),
+      backup: argv(`Run when ${what} becomes BACKUP.`),
+      fault: argv(`Run when ${what} enters FAULT.`),
+      stop: argv(`Run when ${what} stops (daemon shutdown).`),
+      any: argv(
+        `Run on every transition of ${what}, with keepalived's notify arguments appended: TYPE NAME STATE PRIORITY.`,
+      ),
+    },
+    [],
+    'Notify scripts, run as global.script_user and killed after global.notify_timeout.',
+  );
+
+const checkTimingProps = (withDefaults: boolean): Record<string, Schema> => {
+  const d = <T>(v: T): T | undefined => (withDefaults ? v : undefined);
+  return {
+    interval: duration('Time between two checks (keepalived delay_loop).', d('2s')),
+    timeout: duration('A probe that takes longer fails (keepalived connect_timeout for tcp).', d('1s')),
+    rise: int(1, 1000, 'Consecutive successes before a failed server is up again.', d(1)),
+    fall: int(1, 1000, 'Consecutive failures before an up server is marked down.', d(1)),
+    retry: int(
+      0,
+      1000,
+      'Extra attempts, retry_delay apart, before a probe counts as failed (keepalived retry).',
+      d(1),
+    ),
+    retry_delay: duration('Pause before a retry (keepalived delay_before_retry).', d('1s')),
+  };
+};
+
+const checkSchema: Schema = obj(
+  {
+    type: {
+      type: 'string',
+      enum: CHECK_TYPES,
+      description: 'tcp connect, HTTP or HTTPS GET, or a script (exit 0 = up).',
+    },
+    ...checkTimingProps(false),
+    port: int(1, 65535, 'Port to probe (tcp/http/https). Default: the real server port.'),
+    connect_timeout: duration('TCP connect timeout (tcp/http/https). Default: timeout.'),
+    bind_address: str('Source address of the probe (tcp/http/https). Default: chosen by the kernel.'),
+    send: str('tcp only: bytes sent after connecting (escapes \\r \\n \\t \\xHH).'),
+    expect: str('tcp only: the reply must contain this text (needs send or a banner protocol).'),
+    path: str('http/https only: path requested. Default: /.'),
+    status: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'integer', minimum: 100, maximum: 599 },
+      description: 'http/https only: accepted status codes. Default: [200].',
+    },
+    expect_body: str('http/https only: the body must contain this text.'),
+    digest: {
+      type: 'string',
+      pattern: '^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$',
+      description: 'http/https only: MD5 (32 hex digits, as keepalived genhash) or SHA-256 (64) of the body.',
+    },
+    host: str(
+      'http/https only: Host header and TLS SNI. Default: the virtual server virtualhost, else the address.',
+    ),
+    tls_verify: {
+      type: 'boolean',
+      description: 'https only: verify the server certificate. Default: false (as keepalived).',
+    },
+    command: argv('script only: the check program; exit status 0 = up.'),
+  },
+  ['type'],
+  'Health check of this real server. Without one the server counts as up (as in keepalived).',
+);
+
+const vrrpScript: Schema = obj(
+  {
+    command: argv('The tracked program; exit status 0 = OK.'),
+    interval: duration('Time between two runs.', '1s'),
+    timeout: duration('A run that takes longer fails and is killed. Default: global.script_timeout.'),
+    weight: int(
+      -253,
+      253,
+      'Priority change while failing (negative) or while OK (positive); 0 = FAULT on failure.',
+      0,
+    ),
+    rise: int(1, 1000, 'Consecutive OK runs before the script counts as OK.', 1),
+    fall: int(1, 1000, 'Consecutive failed runs before the script counts as failed.', 1),
+    user: str('Run as this user instead of global.script_user.'),
+  },
+  ['command'],
+  'A script tracked by instances (keepalived vrrp_script).',
+);
+
+const vip: Schema = {
+  type: ['string', 'object'],
+  minLength: 1,
+  description:
+    "A virtual IP: 'ADDRESS[/PREFIX] [dev IFNAME]' or {address, dev}. Without a prefix: /32 or /128. VIPs of the other family than the first are not advertised (keepalived virtual_ipaddress_excluded) but follow the state.",
+  additionalProperties: false,
+  required: ['address'],
+  properties: {
+    address: str('ADDRESS[/PREFIX]'),
+    dev: ifname('Interface to add it on. Default: the instance interface.'),
+    label: str('IPv4 address label (ip addr ... label), max 15 characters.'),
+  },
+};
+
+const vrrpInstance: Schema = obj(
+  {
+    name: name('Instance name, unique; used in logs, status and notify arguments.'),
+    interface: ifname('Interface the adverts are sent and received on.'),
+    vrid: int(1, 255, 'Virtual router id (RFC 5798 §5.2.3), unique per interface and family.'),
+    version: {
+      type: 'integer',
+      enum: [2, 3],
+      default: 3,
+      description: 'VRRP version: 2 (RFC 3768) or 3 (RFC 5798).',
+    },
+    priority: int(1, 255, '1-254 backup priority; 255 = address owner (RFC 5798 §5.2.4).', 100),
+    advert_interval: duration(
+      'Advertisement interval. v2: whole seconds 1-255 s; v3: 10ms-40.95s in 10 ms steps.',
+      '1s',
+    ),
+    preempt: bool(
+      'A higher-priority backup takes over from a lower-priority master (RFC 5798 Preempt_Mode).',
+      true,
+    ),
+    preempt_delay: duration(
+      'Wait this long after start before preempting (keepalived preempt_delay), max 1000s.',
+      '0s',
+    ),
+    accept: bool('Accept packets addressed to the VIPs when not the owner (RFC 5798 Accept_Mode).', false),
+    use_vmac: bool('Send from a macvlan with the virtual MAC 00:00:5e:00:01:VRID (02:VRID for IPv6).', false),
+    auth_pass: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 8,
+      description: 'VRRPv2 simple-text authentication (keepalived auth_type PASS), at most 8 characters.',
+    },
+    unicast_src: str('Source address for unicast adverts. Default: the primary address of the interface.'),
+    unicast_peers: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Send adverts to these addresses by unicast instead of multicast.',
+    },
+    virtual_ips: {
+      type: 'array',
+      minItems: 1,
+      items: vip,
+      description: 'The virtual IPs; the first sets the family.',
+    },
+    track_interfaces: {
+      type: 'array',
+      default: [],
+      description: 'Interfaces watched: down → FAULT (weight 0) or priority + weight.',
+      items: {
+        type: ['string', 'object'],
+        pattern: IFNAME_PATTERN,
+        description: 'IFNAME or {interface, weight}',
+        additionalProperties: false,
+        required: ['interface'],
+        properties: {
+          interface: ifname('Watched interface.'),
+          weight: int(-253, 253, 'Priority change while down; 0 = FAULT.', 0),
+        },
+      },
+    },
+    track_scripts: {
+      type: 'array',
+      default: [],
+      description: 'Names from vrrp_scripts tracked by this instance.',
+      items: {
+        type: ['string', 'object'],
+        minLength: 1,
+        description: 'NAME or {name, weight}',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: name('A key of vrrp_scripts.'),
+          weight: int(-253, 253, "Overrides the script's weight for this instance."),
+        },
+      },
+    },
+    garp: {
+      ...obj(
+        {
+          repeat: int(0, 1000, 'Gratuitous ARPs / unsolicited NAs per VIP on becoming master.', 5),
+          interval: duration('Pause between them.', '0s'),
+          delay: duration('A second batch this long after becoming master; 0 = none.', '5s'),
+          refresh: duration('While master, repeat periodically; 0 = off.', '0s'),
+          refresh_repeat: int(1, 1000, 'Packets per VIP per refresh.', 1),
+        },
+        [],
+        "Announcing the VIPs (keepalived's garp_master_* defaults).",
+      ),
+      default: {},
+    },
+    notify: { ...notify('the instance'), default: {} },
+    v3_checksum_ipv4_pseudo_header: bool(
+      'v3 over IPv4: include the IPv4 pseudo-header in the checksum (RFC 5798 §5.2.8). false only for old peers.',
+      true,
+    ),
+  },
+  ['name', 'interface', 'vrid', 'virtual_ips'],
+  'A VRRP instance (keepalived vrrp_instance).',
+);
+
+const syncGroup: Schema = obj(
+  {
+    name: name('Group name.'),
+    instances: { type: 'array', minItems: 1, items: name('An instance name.'), description: 'Members.' },
+    notify: { ...notify('the group'), default: {} },
+  },
+  ['name', 'instances'],
+  'Instances that change state together (keepalived vrrp_sync_group).',
+);
+
+const realServer: Schema = obj(
+  {
+    address: str('Real server address.'),
+    port: port('Real server port; required unless the virtual server is a fwmark.'),
+    weight: int(0, 65535, 'Scheduling weight; 0 = no new connections.', 1),
+    forwarding: { type: 'string', enum: FORWARDING, description: 'Overrides the virtual server forwarding.' },
+    tun_type: {
+      type: 'string',
+      enum: ['ipip', 'gue', 'gre'],
+      description: 'Tunnel encapsulation (forwarding tun).',
+    },
+    tun_port: int(1, 65535, 'GUE destination port (tun_type gue).'),
+    inhibit_on_failure: bool('On failure set weight 0 instead of removing the server.', false),
+    upper_threshold: int(0, 2147483647, 'Stop new connections above this many; 0 = no limit.', 0),
+    lower_threshold: int(0, 2147483647, 'Resume below this many connections; 0 = no limit.', 0),
+    notify_up: argv('Run when the server becomes up.'),
+    notify_down: argv('Run when the server goes down.'),
+    check: checkSchema,
+  },
+  ['address'],
+  'A real server (keepalived real_server).',
+);
+
+const virtualServer: Schema = obj(
+  {
+    address: str('Virtual address (with port); or use fwmark.'),
+    port: port('Virtual port; 0 = all ports (needs persistence).'),
+    fwmark: int(1, 4294967295, 'Firewall-mark service instead of address:port.'),
+    family: {
+      type: 'string',
+      enum: ['inet', 'inet6'],
+      description: 'fwmark services only: address family. Default: that of the first real server, else inet.',
+    },
+    protocol: {
+      type: 'string',
+      enum: ['tcp', 'udp', 'sctp'],
+      default: 'tcp',
+      description: 'Transport protocol.',
+    },
+    scheduler: {
+      type: 'string',
+      enum: SCHEDULERS,
+      default: 'wlc',
+      description: 'IPVS scheduler (keepalived lb_algo).',
+    },
+    forwarding: {
+      type: 'string',
+      enum: FORWARDING,
+      default: 'nat',
+      description: 'Default forwarding of its real servers (keepalived lb_kind).',
+    },
+    tun_type: {
+      type: 'string',
+      enum: ['ipip', 'gue', 'gre'],
+      description: 'Default tunnel type for tun real servers.',
+    },
+    tun_port: int(1, 65535, 'Default GUE port.'),
+    persistence_timeout: duration('Client persistence, whole seconds; 0 = off.', '0s'),
+    persistence_netmask: {
+      type: ['string', 'integer'],
+      minLength: 1,
+      minimum: 0,
+      maximum: 128,
+      description:
+        'Persistence granularity: an IPv4 netmask (255.255.255.0) or a prefix length. Default: a single host.',
+    },
+    ops: bool('One-packet scheduling, for UDP (ipvsadm --ops, IP_VS_SVC_F_ONEPACKET).', false),
+    sh_fallback: bool('sh scheduler: skip unavailable servers (IP_VS_SVC_F_SCHED_SH_FALLBACK).', false),
+    sh_port: bool('sh scheduler: hash the source port too (IP_VS_SVC_F_SCHED_SH_PORT).', false),
+    mh_fallback: bool('mh scheduler: skip unavailable servers (IP_VS_SVC_F_SCHED_MH_FALLBACK).', false),
+    mh_port: bool('mh scheduler: hash the source port too (IP_VS_SVC_F_SCHED_MH_PORT).', false),
+    quorum: int(1, 65535, 'Minimum total weight of up servers; below it the sorry server serves.', 1),
+    hysteresis: int(
+      0,
+      65535,
+      'Quorum is regained at quorum + hysteresis and lost below quorum - hysteresis.',
+      0,
+    ),
+    quorum_up: argv('Run when the quorum is reached.'),
+    quorum_down: argv('Run when the quorum is lost.'),
+    sorry_server: obj(
+      {
+        address: str('Sorry server address.'),
+        port: port('Sorry server port. Default: the virtual port.'),
+        forwarding: {
+          type: 'string',
+          enum: FORWARDING,
+          description: 'Default: the virtual server forwarding.',
+        },
+        inhibit: bool(
+          'Keep it in the table with weight 0 while the quorum holds (keepalived sorry_server_inhibit).',
+          false,
+        ),
+      },
+      ['address'],
+      'Served while the quorum is lost.',
+    ),
+    alpha: bool('Real servers start failed until their first successful check.', false),
+    virtualhost: str('Default Host header for http/https checks.'),
+    check_defaults: {
+      ...obj(checkTimingProps(true), [], 'Defaults for every check of this virtual server.'),
+      default: {},
+    },
+    real_servers: { type: 'array', items: realServer, default: [], description: 'The real servers.' },
+  },
+  [],
+  'An IPVS virtual service (keepalived virtual_server).',
+);
+
+export const configSchema: Schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://vrrpd.invalid/schema/vrrpd.schema.json',
+  title: 'vrrpd configuration',
+  description: 'VRRP instances and IPVS virtual servers. Unknown keys are errors.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    global: {
+      ...obj(
+        {
+          router_id: str('Name of this router in logs and status. Default: the hostname.'),
+          control_socket: {
+            type: 'string',
+            minLength: 1,
+            default: '/run/vrrpd/vrrpd.sock',
+            description: 'Unix socket of the control plane (mode 0600, 0660 with control_group).',
+          },
+          control_group: str('Group allowed to use the control socket.'),
+          metrics_listen: str('ADDRESS:PORT for Prometheus /metrics ([::1]:9650 for IPv6). Absent: off.'),
+          script_user: str('User that notify and check scripts run as. Default: the user vrrpd runs as.'),
+          log_level: {
+            type: 'string',
+            enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],
+            default: 'info',
+            description: 'Log level.',
+          },
+          notify_timeout: duration('Notify scripts running longer are killed.', '10s'),
+          script_timeout: duration('Default timeout of vrrp_scripts without one.', '5s'),
+        },
+        [],
+        'Daemon-wide settings (keepalived global_defs).',
+      ),
+      default: {},
+    },
+    vrrp_scripts: {
+      type: 'object',
+      description: 'Tracked scripts by name.',
+      default: {},
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: vrrpScript,
+    },
+    vrrp_instances: { type: 'array', items: vrrpInstance, default: [], description: 'VRRP instances.' },
+    vrrp_sync_groups: { type: 'array', items: syncGroup, default: [], description: 'Sync groups.' },
+    lvs_sync_daemon: obj(
+      {
+        interface: ifname('Interface for the sync multicast.'),
+        instance: name('The VRRP instance whose state the daemon follows (MASTER → sync master).'),
+        sync_id: int(0, 255, 'Sync id. Default: the vrid of the instance.'),
+      },
+      ['interface', 'instance'],
+      'IPVS connection synchronisation following a VRRP instance.',
+    ),
+    lvs_timeouts: obj(
+      {
+        tcp: duration('IPVS TCP established timeout, whole seconds.'),
+        tcp_fin: duration('IPVS TCP FIN_WAIT timeout, whole seconds.'),
+        udp: duration('IPVS UDP timeout, whole seconds.'),
+      },
+      [],
+      'IPVS connection timeouts (ipvsadm --set). Absent ones are left as they are.',
+    ),
+    virtual_servers: {
+      type: 'array',
+      items: virtualServer,
+      default: [],
+      description: 'IPVS virtual servers.',
+    },
+  },
+};
