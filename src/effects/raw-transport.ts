@@ -1,0 +1,144 @@
+// AdvertTransport over a raw IP protocol 112 socket (the addon in native/).
+// Per RFC 3768 §5.2.3/§7.1 and RFC 5798 §5.1.1.3/§5.1.2.3 adverts go out with TTL/hop limit 255
+// and receivers must check it: so we send with 255 (multicast and unicast) and report the
+// received value untouched. Multicast loop is off (we never hear ourselves), DSCP is CS6 (0xc0,
+// network control, as keepalived does). For IPv6 the source is the interface's link-local
+// address (RFC 5798 §5.1.2.1), chosen per datagram with IPV6_PKTINFO.
+// Validation and counting of what arrives is the engine's job; this drops only non-VRRP data.
+import { networkInterfaces } from 'node:os';
+import { type NativeError, openRawIpSocket, type RawIpPacket } from '../native/index.js';
+import type { AdvertTransport, Family, ReceivedPacket } from './types.js';
+
+export const VRRP_PROTOCOL = 112;
+export const VRRP_GROUP_V4 = '224.0.0.18';
+export const VRRP_GROUP_V6 = 'ff02::12';
+const TOS_CS6 = 0xc0;
+
+export interface RawTransportOptions {
+  family: Family;
+  ifname: string;
+  /** default source for sends (IPv4 unicast mode; IPv6 defaults to the link-local address) */
+  unicastSrc?: string;
+  /** unicast mode: the group is not joined */
+  unicastPeers?: string[];
+  /** default 224.0.0.18 / ff02::12 */
+  multicastGroup?: string;
+}
+
+/** The first IPv6 link-local address of ifname, from getifaddrs (this thread's netns). */
+export function linkLocalOf(ifname: string): string | undefined {
+  return networkInterfaces()[ifname]?.find((a) => a.family === 'IPv6' && /^fe80:/i.test(a.address))?.address;
+}
+
+/** Splits an IPv4 datagram from a raw socket into the header facts and the VRRP payload. */
+export function parseIpv4Datagram(
+  data: Buffer,
+): { payload: Buffer; src: string; dst: string; ttl: number; protocol: number } | undefined {
+  if (data.length < 20 || data[0]! >> 4 !== 4) return undefined;
+  const ihl = (data[0]! & 0x0f) * 4;
+  const total = data.readUInt16BE(2);
+  if (ihl < 20 || data.length < ihl) return undefined;
+  // Trust the header's total length if it is sane; the kernel already checked it.
+  const end = total >= ihl && total <= data.length ? total : data.length;
+  return {
+    payload: data.subarray(ihl, end),
+    ttl: data[8]!,
+    protocol: data[9]!,
+    src: `${data[12]}.${data[13]}.${data[14]}.${data[15]}`,
+    dst: `${data[16]}.${data[17]}.${data[18]}.${data[19]}`,
+  };
+}
+
+function toReceived(family: Family, pkt: RawIpPacket): ReceivedPacket | undefined {
+  if (family === 4) {
+    const ip = parseIpv4Datagram(pkt.data);
+    if (!ip || ip.protocol !== VRRP_PROTOCOL) return undefined;
+    return {
+      family,
+      payload: ip.payload,
+      srcAddress: ip.src,
+      dstAddress: ip.dst,
+      ttl: ip.ttl,
+      ifindex: pkt.ifindex,
+    };
+  }
+  return {
+    family,
+    payload: pkt.data,
+    srcAddress: pkt.src.replace(/%.*$/, ''),
+    dstAddress: pkt.dst,
+    ttl: pkt.ttl,
+    ifindex: pkt.ifindex,
+  };
+}
+
+export function createRawTransport(opts: RawTransportOptions): AdvertTransport {
+  const { family, ifname } = opts;
+  const sock = openRawIpSocket({ family, protocol: VRRP_PROTOCOL, ifname });
+  const group = opts.multicastGroup ?? (family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6);
+  const joined = (opts.unicastPeers?.length ?? 0) === 0;
+  try {
+    sock.setMulticastLoop(false);
+    sock.setTtl(255);
+    sock.setTos(TOS_CS6);
+    if (joined) sock.joinGroup(group);
+  } catch (err) {
+    sock.close();
+    throw err;
+  }
+  let errorCb: ((err: Error) => void) | undefined;
+  let closed = false;
+  let linkLocal: string | undefined;
+
+  const sourceFor = (src: string | undefined, refresh: boolean): string | undefined => {
+    if (src) return src;
+    if (opts.unicastSrc) return opts.unicastSrc;
+    if (family === 6) {
+      if (refresh || linkLocal === undefined) linkLocal = linkLocalOf(ifname);
+      return linkLocal;
+    }
+    return undefined; // IPv4: the kernel picks the interface's primary address
+  };
+
+  return {
+    family,
+    ifname,
+    send(payload, dst, src) {
+      if (closed) return Promise.reject(closedError());
+      try {
+        try {
+          sock.sendTo(payload, dst, { src: sourceFor(src, false) });
+        } catch (err) {
+          // A cached link-local may have gone (interface re-created): look it up once more.
+          const code = (err as NativeError).code;
+          if (family !== 6 || src || (code !== 'EADDRNOTAVAIL' && code !== 'EINVAL')) throw err;
+          sock.sendTo(payload, dst, { src: sourceFor(undefined, true) });
+        }
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    onPacket(cb) {
+      sock.onPacket((pkt) => {
+        const rx = toReceived(family, pkt);
+        if (rx) cb(rx);
+      });
+    },
+    onError(cb) {
+      errorCb = cb;
+      sock.onError((err) => errorCb?.(err));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      sock.close(); // closing the socket also leaves the group
+    },
+  };
+}
+
+function closedError(): NativeError {
+  const e = new Error('VRRP transport is closed') as NativeError;
+  e.code = 'ERR_TRANSPORT_CLOSED';
+  return e;
+}
