@@ -7,6 +7,7 @@
 // the kernel stamps a notification caused by our own request with our seq and port id,
 // so on a shared socket it could be taken for a reply.
 import { getSystemErrorName } from 'node:util';
+import { openNetlinkSocket } from '../native/index.js';
 import {
   decodeError,
   decodeMessages,
@@ -39,19 +40,20 @@ export type NetlinkSocketFactory = (
   opts: { groups: number[]; rcvbufBytes?: number | undefined },
 ) => NetlinkSocket;
 
-let socketFactory: NetlinkSocketFactory | null = null;
+const nativeFactory: NetlinkSocketFactory = (protocol, opts) => {
+  const o: { groups: number[]; rcvbufBytes?: number } = { groups: opts.groups };
+  if (opts.rcvbufBytes !== undefined) o.rcvbufBytes = opts.rcvbufBytes;
+  return openNetlinkSocket(protocol, o);
+};
 
-/** Installs the socket factory NetlinkClient.open uses when none is passed (tests, or the addon). */
+let socketFactory: NetlinkSocketFactory = nativeFactory;
+
+/** Replaces the socket factory NetlinkClient.open uses when none is passed (null: the addon's). */
 export function setDefaultSocketFactory(f: NetlinkSocketFactory | null): void {
-  socketFactory = f;
+  socketFactory = f ?? nativeFactory;
 }
 
 function defaultSocketFactory(): NetlinkSocketFactory {
-  if (!socketFactory) {
-    throw Object.assign(new Error('netlink: no socket factory installed (native addon not loaded)'), {
-      code: 'ENATIVE',
-    });
-  }
   return socketFactory;
 }
 
@@ -138,6 +140,8 @@ export class NetlinkClient {
   private readonly overrunCbs: (() => void)[] = [];
   private closed = false;
   private readonly timeoutMs: number;
+  private dumping = false;
+  private readonly dumpQueue: (() => void)[] = [];
 
   private constructor(
     private readonly sock: NetlinkSocket,
@@ -164,14 +168,28 @@ export class NetlinkClient {
   /**
    * Sends one request and resolves with its replies: a dump (NLM_F_DUMP in flags) pages until
    * NLMSG_DONE; anything else gets NLM_F_ACK and resolves on the ack with the data messages
-   * received before it (often []). A dump the kernel marks NLM_F_DUMP_INTR (changed while
+   * received before it (often []). Dumps on one client run one after another; other requests
+   * go out at once. A dump the kernel marks NLM_F_DUMP_INTR (changed while
    * dumping) is repeated up to 3 times.
    */
   async request(type: number, flags: number, payload: Buffer, describe?: string): Promise<NlMessage[]> {
     const what = describe ?? `netlink request type ${type}`;
-    for (let attempt = 0; ; attempt++) {
-      const r = await this.requestOnce(type, flags, payload, what);
-      if (!r.interrupted || attempt >= DUMP_RETRIES) return r.replies;
+    const run = async () => {
+      for (let attempt = 0; ; attempt++) {
+        const r = await this.requestOnce(type, flags, payload, what);
+        if (!r.interrupted || attempt >= DUMP_RETRIES) return r.replies;
+      }
+    };
+    if ((flags & NLM_F_DUMP) !== NLM_F_DUMP) return run();
+    // the kernel runs one dump per socket at a time (a second one fails with EBUSY): queue them
+    if (this.dumping) await new Promise<void>((r) => this.dumpQueue.push(r));
+    this.dumping = true;
+    try {
+      return await run();
+    } finally {
+      const next = this.dumpQueue.shift();
+      if (next) next();
+      else this.dumping = false;
     }
   }
 

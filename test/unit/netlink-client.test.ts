@@ -128,11 +128,32 @@ describe('NetlinkClient', () => {
     });
     const c = NetlinkClient.open(0, { socketFactory: () => s });
     const a = c.request(22, NLM_F_DUMP, Buffer.alloc(0));
-    const b = c.request(22, NLM_F_DUMP, Buffer.alloc(0));
-    s.deliver(Buffer.concat([data(held[1]!, 2), done(held[1]!)]));
+    const b = c.request(18, 0, Buffer.alloc(0));
+    await Promise.resolve();
+    expect(held).toHaveLength(2);
+    s.deliver(Buffer.concat([data(held[1]!, 2, 0), errMsg(held[1]!, 0)]));
     s.deliver(Buffer.concat([data(held[0]!, 1), done(held[0]!)]));
     expect((await a).map((m) => m.payload[0])).toEqual([1]);
     expect((await b).map((m) => m.payload[0])).toEqual([2]);
+  });
+
+  it('runs dumps one at a time (the kernel answers a second concurrent dump with EBUSY)', async () => {
+    const held: NlMessage[] = [];
+    const s = fakeSocket((r) => {
+      held.push(r);
+      return [];
+    });
+    const c = NetlinkClient.open(0, { socketFactory: () => s });
+    const a = c.request(22, NLM_F_DUMP, Buffer.alloc(0));
+    const b = c.request(18, NLM_F_DUMP, Buffer.alloc(0));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(held.map((m) => m.type)).toEqual([22]);
+    s.deliver(Buffer.concat([data(held[0]!, 1), errMsg(held[0]!, 16)]));
+    await expect(a).rejects.toMatchObject({ code: 'EBUSY' });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(held.map((m) => m.type)).toEqual([22, 18]);
+    s.deliver(done(held[1]!));
+    await expect(b).resolves.toEqual([]);
   });
 
   it('repeats a dump the kernel marked NLM_F_DUMP_INTR', async () => {
