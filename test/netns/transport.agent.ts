@@ -99,7 +99,12 @@ if (isMainThread) {
     const r = JSON.parse(line) as Req;
     try {
       if (r.op === 'startWorker') {
-        worker = new Worker(new URL(import.meta.url));
+        // Node 20 does not apply `--import tsx` to workers: load this file through tsx's API.
+        const api = import.meta.resolve('tsx/esm/api');
+        const self = JSON.stringify(import.meta.url);
+        worker = new Worker(`import(${JSON.stringify(api)}).then((m) => m.tsImport(${self}, ${self}))`, {
+          eval: true,
+        });
         worker.on('message', (m: { reqId?: number; ev?: string }) => {
           if (m.ev) emit({ ...m, fromWorker: true });
           else if (m.reqId !== undefined) pending.get(m.reqId)?.(m);
