@@ -61,7 +61,10 @@ let hostIpvsCache: boolean | undefined;
 /** True when the host kernel has IPVS (after trying to load it). */
 export function hostHasIpvs(): boolean {
   if (hostIpvsCache !== undefined) return hostIpvsCache;
-  if (process.env.VRRPD_VM === 'guest') return (hostIpvsCache = false);
+  if (process.env.VRRPD_VM === 'guest') {
+    hostIpvsCache = false;
+    return false;
+  }
   try {
     execFileSync('modprobe', ['-q', 'ip_vs'], { stdio: 'ignore' });
   } catch {
