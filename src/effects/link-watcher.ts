@@ -61,11 +61,13 @@ function toAddress(a: InterfaceAddress): InterfaceAddress {
 
 export function createLinkWatcher(opts: LinkWatcherOptions = {}): RealLinkWatcher {
   const factory = opts.socketFactory ? { socketFactory: opts.socketFactory } : {};
-  const events = NetlinkClient.open(NETLINK_ROUTE, {
-    ...factory,
-    groups: [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR],
-    rcvbufBytes: opts.rcvbufBytes ?? 4 * 1024 * 1024,
-  });
+  const openEvents = () =>
+    NetlinkClient.open(NETLINK_ROUTE, {
+      ...factory,
+      groups: [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR],
+      rcvbufBytes: opts.rcvbufBytes ?? 4 * 1024 * 1024,
+    });
+  let events = openEvents();
   // dumps go over their own socket so their replies never mix with notifications
   const requests = NetlinkClient.open(NETLINK_ROUTE, factory);
 
@@ -190,11 +192,28 @@ export function createLinkWatcher(opts: LinkWatcherOptions = {}): RealLinkWatche
     })();
   }
 
-  events.onNotification(onMessage);
-  events.onOverrun(() => {
-    overruns++;
-    resync();
-  });
+  function wire(c: NetlinkClient): void {
+    c.onNotification(onMessage);
+    c.onOverrun(() => {
+      overruns++;
+      resync();
+    });
+    // Any other error on the event socket may have stopped it (libuv reports POLLERR, which
+    // an overrun raises, as EBADF and stops polling): replace the socket, then resync.
+    c.onError(() => {
+      if (closed) return;
+      overruns++;
+      c.close();
+      try {
+        events = openEvents();
+        wire(events);
+      } catch {
+        // no socket now; the next resync attempt retries through the dump path
+      }
+      resync();
+    });
+  }
+  wire(events);
   requests.onOverrun(() => {});
 
   const ready = sync(true).catch((e: unknown) => {

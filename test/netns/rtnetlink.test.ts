@@ -50,8 +50,14 @@ const ops = {
     while (small.stats().resyncs < 1 && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
     const st = small.stats();
+    // and it keeps reporting afterwards
+    let removedAfter = false;
+    small.onEvent((ev) => { if (ev.type === 'address-removed' && ev.address.address === a.probe) removedAfter = true; });
+    execFileSync('ip', ['addr', 'del', a.probe + '/128', 'dev', a.ifname]);
+    const t1 = Date.now();
+    while (!removedAfter && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 20));
     small.close();
-    return { ...st, seen: [...seen] };
+    return { ...st, seen: [...seen], removedAfter };
   },
 };
 const rl = createInterface({ input: process.stdin });
@@ -297,12 +303,17 @@ describe.skipIf(skip)('rtnetlink in a namespace', () => {
       batch += `addr add ${a}/128 dev vb nodad\n`;
     }
     const t0 = Date.now();
-    const r = await ok<{ overruns: number; resyncs: number; seen: string[] }>('flood', { batch }, 60_000);
+    const r = await ok<{ overruns: number; resyncs: number; seen: string[]; removedAfter: boolean }>(
+      'flood',
+      { batch, ifname: 'vb', probe: want[0] },
+      60_000,
+    );
     console.log(
       `flood of ${n} addresses: ${r.overruns} overrun(s), ${r.resyncs} resync(s), ${Date.now() - t0} ms`,
     );
     expect(r.overruns).toBeGreaterThanOrEqual(1);
     expect(r.resyncs).toBeGreaterThanOrEqual(1);
     expect(new Set(r.seen)).toEqual(new Set([...want]));
+    expect(r.removedAfter).toBe(true);
   });
 });
