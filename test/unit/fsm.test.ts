@@ -170,6 +170,15 @@ describe('§6.4.2 Backup', () => {
     expect(nextDeadline(r.s)).toBeNull();
   });
 
+  it('§7.1 (erratum 8301) an advert with interval 0 or a priority out of range is ignored, not learned', () => {
+    const r = new Sim(cfg(), T0).started();
+    const before = r.s;
+    expect(r.send(advert(200, HIGHER_ADDR, 0))).toEqual([]);
+    expect(r.send(advert(256, HIGHER_ADDR))).toEqual([]);
+    expect(r.send(advert(-1, HIGHER_ADDR))).toEqual([]);
+    expect(r.s).toBe(before);
+  });
+
   it('§6.4.2 backup ignores its own looped-back advert', () => {
     const r = new Sim(cfg(), T0).started();
     const before = r.s;
