@@ -162,6 +162,32 @@ describe.skipIf(skip)('raw VRRP transport in namespaces', () => {
     expect(got.pkttype).toBe(1); // PACKET_BROADCAST
   });
 
+  it('on the wire: multicast MACs, DSCP CS6, TTL/hop limit 255, protocol 112', async () => {
+    await b.call('capture', { ifname: 'eth0' });
+    const p4 = payload();
+    const p6 = payload();
+    await a.call('send', { id: 'a4', payload: p4, dst: '224.0.0.18' });
+    await a.call('send', { id: 'a6', payload: p6, dst: 'ff02::12' });
+    const f4 = Buffer.from(
+      String((await b.waitEvent((m) => m.ev === 'frame' && String(m.frame).endsWith(p4))).frame),
+      'hex',
+    );
+    expect(f4.subarray(0, 6).toString('hex')).toBe('01005e000012'); // RFC 1112 §6.4 mapping
+    expect(f4.readUInt16BE(12)).toBe(0x0800);
+    expect(f4[15]).toBe(0xc0); // TOS: DSCP CS6
+    expect(f4[22]).toBe(255); // TTL
+    expect(f4[23]).toBe(112); // protocol
+    const f6 = Buffer.from(
+      String((await b.waitEvent((m) => m.ev === 'frame' && String(m.frame).endsWith(p6))).frame),
+      'hex',
+    );
+    expect(f6.subarray(0, 6).toString('hex')).toBe('333300000012'); // RFC 2464 §7 mapping
+    expect(f6.readUInt16BE(12)).toBe(0x86dd);
+    expect(((f6[14]! & 0x0f) << 4) | (f6[15]! >> 4)).toBe(0xc0); // traffic class
+    expect(f6[20]).toBe(112); // next header
+    expect(f6[21]).toBe(255); // hop limit
+  });
+
   it('errors carry code and syscall', async () => {
     const r = await a.callRaw('open', { id: 'bad', family: 4, ifname: 'nodev9' });
     expect(r.ok).toBe(false);
