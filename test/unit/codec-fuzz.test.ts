@@ -47,13 +47,13 @@ function seeds(): Seed[] {
   for (const f of readdirSync(FIXTURES).filter((n) => n.endsWith('.pcap'))) {
     for (const p of ipPackets(readPcap(join(FIXTURES, f)), 112)) {
       out.push({
-        ip: Buffer.from(splitEthernet(p.frame.data)!.payload),
+        ip: p.family === 4 ? Buffer.from(splitEthernet(p.frame.data)!.payload) : Buffer.alloc(0),
         vrrp: Buffer.from(p.payload),
-        ctx: { family: 4, srcAddress: p.src, dstAddress: p.dst, ttl: p.ttl },
+        ctx: { family: p.family, srcAddress: p.src, dstAddress: p.dst, ttl: p.ttl },
       });
     }
   }
-  // IPv6 v3 seeds: no real capture exists, so our own encoding (checked against tshark elsewhere)
+  // more IPv6 seeds with several addresses: our own encoding (checked against tshark elsewhere)
   const ctx6: AdvertContext = { family: 6, srcAddress: 'fe80::1', dstAddress: 'ff02::12', ttl: 255 };
   for (const n of [1, 2, 5]) {
     const addresses = ['fe80::50', ...Array.from({ length: n - 1 }, (_, i) => `2001:db8::${i + 1}`)];

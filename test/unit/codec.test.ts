@@ -21,7 +21,7 @@ import {
   type VrrpAdvert,
   VrrpEncodeError,
 } from '../../src/vrrp/codec.js';
-import { ipPackets, readPcap, splitEthernet } from '../helpers/pcap.js';
+import { ipPackets, readPcap, splitEthernet, splitIp } from '../helpers/pcap.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures');
 const V4: AdvertContext = { family: 4, srcAddress: '192.0.2.1', dstAddress: '224.0.0.18' };
@@ -190,9 +190,11 @@ function parseTsharkText(text: string) {
     count: Number(field(/Addr Count: (\d+)/)),
     interval: Number(field(/Adver Int: (\d+)/)),
     checksum: Number.parseInt(field(/\n {4}Checksum: 0x([0-9a-f]{4}) \[correct\]/), 16),
-    address: field(/IP Address: (\S+)/),
-    ttl: Number(field(/Time to Live: (\d+)/)),
-    src: field(/Internet Protocol Version 4, Src: (\S+),/),
+    address: field(/IP(?:v6)? Address: (\S+)/),
+    ttl: Number(field(/(?:Time to Live|Hop Limit): (\d+)/)),
+    family: Number(field(/Internet Protocol Version ([46]), Src:/)) as 4 | 6,
+    src: field(/Internet Protocol Version [46], Src: (\S+),/),
+    dst: field(/Internet Protocol Version [46], Src: \S+, Dst: (\S+)/),
     authType: auth?.[1] === undefined ? undefined : Number(auth[1]),
   };
 }
@@ -204,24 +206,32 @@ const ctxOf = (p: { family: 4 | 6; src: string; dst: string; ttl: number }): Adv
   ttl: p.ttl,
 });
 
-describe('real keepalived 2.2.7 and FRR 8.4 captures', () => {
+describe('real keepalived 2.2.7 and FRR 8.4 captures (IPv4), keepalived 2.2.7 (IPv6)', () => {
   const texts = readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'));
   const pcaps = readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap'));
 
   it('has the fixtures', () => {
-    expect(texts.length).toBe(8);
-    expect(pcaps.length).toBe(4);
+    expect(texts.length).toBe(10);
+    expect(pcaps.length).toBe(5);
   });
 
   for (const name of texts) {
     it(`${name}: decodes field for field as tshark did, re-encodes byte-identical`, () => {
       const t = parseTsharkText(readFileSync(join(FIXTURES, name), 'utf8'));
-      const eth = splitEthernet(t.frame)!;
-      const ip = decodeIpv4Packet(eth.payload, { verifyChecksum: true });
-      if (!ip.ok) throw new Error(ip.reason);
-      expect(ip.value).toMatchObject({ src: t.src, dst: '224.0.0.18', ttl: t.ttl, protocol: 112 });
-      const ctx = ctxOf({ family: 4, src: ip.value.src, dst: ip.value.dst, ttl: ip.value.ttl });
-      const dec = decodeAdvert(ip.value.payload, ctx);
+      const ip = splitIp(t.frame)!;
+      expect(ip).toMatchObject({ family: t.family, src: t.src, dst: t.dst, ttl: t.ttl, protocol: 112 });
+      expect(t.dst).toBe(t.family === 4 ? '224.0.0.18' : 'ff02::12');
+      if (t.family === 4) {
+        const raw = decodeIpv4Packet(splitEthernet(t.frame)!.payload, { verifyChecksum: true });
+        expect(raw.ok && raw.value).toMatchObject({
+          src: t.src,
+          dst: t.dst,
+          ttl: t.ttl,
+          payload: ip.payload,
+        });
+      }
+      const ctx = ctxOf(ip);
+      const dec = decodeAdvert(ip.payload, ctx);
       if (!dec.ok) throw new Error(`${dec.reason}: ${dec.detail}`);
       const a = dec.value;
       expect(a.version).toBe(t.version);
@@ -238,7 +248,7 @@ describe('real keepalived 2.2.7 and FRR 8.4 captures', () => {
       } else {
         expect(a.maxAdvertIntervalCs).toBe(t.interval);
       }
-      expect(encodeAdvert(a, ctx)).toEqual(ip.value.payload);
+      expect(encodeAdvert(a, ctx)).toEqual(ip.payload);
       // the same frame is in the matching capture
       const pcap = readPcap(join(FIXTURES, name.replace(/-(advert|prio0)\.txt$/, '.pcap')));
       expect(pcap.frames.some((f) => f.data.equals(t.frame))).toBe(true);
@@ -250,33 +260,46 @@ describe('real keepalived 2.2.7 and FRR 8.4 captures', () => {
     'frr+keepalived-vrrp-v2.pcap': 1,
     'keepalived-vrrp-v3.pcap': 10,
     'frr+keepalived-vrrp-v3.pcap': 100,
+    'keepalived-vrrp-v3-ipv6.pcap': 100,
   };
+  // who sent what: master (150, then 0 on SIGTERM) and backup (100)
+  const routers = (family: 4 | 6) =>
+    family === 4
+      ? { master: '192.0.2.1', backup: '192.0.2.2', vip: '192.0.2.50' }
+      : { master: 'fe80::ff:fe00:1', backup: 'fe80::ff:fe00:2', vip: '2001:db8::50' };
   for (const name of pcaps) {
     it(`${name}: every VRRP packet decodes and re-encodes byte-identical`, () => {
       const file = readPcap(join(FIXTURES, name));
       expect(file.linkType).toBe(1);
       const packets = ipPackets(file, 112);
-      expect(packets.length).toBeGreaterThanOrEqual(8);
+      expect(packets.length).toBeGreaterThanOrEqual(7);
       const seen = new Set<string>();
+      const family = packets[0]!.family;
+      const who = routers(family);
       for (const p of packets) {
-        // the transport's path: raw IPv4 bytes (header included) -> decodeIpv4Packet -> decodeAdvert
-        const ip = decodeIpv4Packet(splitEthernet(p.frame.data)!.payload, { verifyChecksum: true });
-        if (!ip.ok) throw new Error(ip.reason);
-        expect(ip.value.payload).toEqual(p.payload);
+        expect(p.family).toBe(family);
+        if (family === 4) {
+          // the transport's path: raw IPv4 bytes (header included) -> decodeIpv4Packet -> decodeAdvert
+          const ip = decodeIpv4Packet(splitEthernet(p.frame.data)!.payload, { verifyChecksum: true });
+          if (!ip.ok) throw new Error(ip.reason);
+          expect(ip.value.payload).toEqual(p.payload);
+        }
         const ctx = { ...ctxOf(p), expectVersion: name.includes('v2') ? (2 as const) : (3 as const) };
         const dec = decodeAdvert(p.payload, ctx);
         if (!dec.ok) throw new Error(`${name} at ${p.frame.timeSec}: ${dec.reason} ${dec.detail}`);
         const a = dec.value;
         expect(a.vrid).toBe(51);
-        expect(a.addresses).toEqual(['192.0.2.50']);
+        expect(a.addresses).toEqual([who.vip]);
         expect(a.version === 2 ? a.advertIntervalSec : a.maxAdvertIntervalCs).toBe(expectedInterval[name]);
-        expect(p.src === '192.0.2.1' ? [150, 0] : [100]).toContain(a.priority);
+        expect(p.src === who.master ? [150, 0] : [100]).toContain(a.priority);
         if (a.version === 2) expect(a.authType).toBe(0);
         expect(encodeAdvert(a, ctx)).toEqual(p.payload);
-        seen.add(`${p.src}/${a.priority}`);
+        seen.add(
+          `${p.src === who.master ? 'master' : p.src === who.backup ? 'backup' : p.src}/${a.priority}`,
+        );
       }
       // both routers and the master's priority-0 goodbye are in every capture
-      expect([...seen].sort()).toEqual(['192.0.2.1/0', '192.0.2.1/150', '192.0.2.2/100']);
+      expect([...seen].sort()).toEqual(['backup/100', 'master/0', 'master/150']);
     });
   }
 
