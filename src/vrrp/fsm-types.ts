@@ -72,7 +72,11 @@ export type FsmEvent =
   | { type: 'startup' }
   /** RFC 5798 §6.4.2/§6.4.3 Shutdown: a master sends priority 0; every state goes to init. */
   | { type: 'shutdown' }
-  /** An advert that already passed every codec/policy check (RFC 5798 §7.1) for this VRID. */
+  /**
+   * An advert that already passed every codec/policy check (RFC 5798 §7.1) for this VRID.
+   * maxAdvertIntervalCs: v3 field as is; v2 adverts give seconds × 100. srcAddress: IP source
+   * (the sender's primary address), same family as cfg.primaryAddress.
+   */
   | { type: 'advert'; priority: number; maxAdvertIntervalCs: number; srcAddress: string }
   /** The runtime calls this at/after nextDeadline(state); the FSM decides what expired given `now`. */
   | { type: 'timer' }
