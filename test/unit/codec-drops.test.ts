@@ -1,0 +1,303 @@
+// Every named drop reason from crafted buffers; encode refusals; the pure policy helpers.
+import { describe, expect, it } from 'vitest';
+import { internetChecksum } from '../../src/net/checksum.js';
+import {
+  ADVERT_DROP_REASONS,
+  type AdvertContext,
+  type AdvertDropReason,
+  checkSimpleAuth,
+  decodeAdvert,
+  decodeIpv4Packet,
+  encodeAdvert,
+  encodeAdvertInto,
+  IPV4_DROP_REASONS,
+  type Ipv4DropReason,
+  sameAddressSet,
+  simpleAuthData,
+  type VrrpAdvert,
+  VrrpEncodeError,
+} from '../../src/vrrp/codec.js';
+
+const V4: AdvertContext = { family: 4, srcAddress: '192.0.2.1', dstAddress: '224.0.0.18' };
+const V6: AdvertContext = { family: 6, srcAddress: 'fe80::1', dstAddress: 'ff02::12' };
+
+const v2 = (over: Partial<Extract<VrrpAdvert, { version: 2 }>> = {}): VrrpAdvert => ({
+  version: 2,
+  type: 1,
+  vrid: 51,
+  priority: 150,
+  advertIntervalSec: 1,
+  authType: 0,
+  authData: Buffer.alloc(8),
+  addresses: ['192.0.2.50'],
+  ...over,
+});
+const v3 = (over: Partial<Extract<VrrpAdvert, { version: 3 }>> = {}): VrrpAdvert => ({
+  version: 3,
+  type: 1,
+  vrid: 51,
+  priority: 100,
+  maxAdvertIntervalCs: 100,
+  addresses: ['192.0.2.50'],
+  ...over,
+});
+
+describe('named drop reasons', () => {
+  const produced = new Set<AdvertDropReason>();
+  const base = encodeAdvert(v2(), V4);
+  const base3 = encodeAdvert(v3(), V4);
+  /** A copy of `buf` changed by `edit`, with the checksum then made right again. */
+  const craft = (buf: Buffer, edit: (b: Buffer) => void, ctx: AdvertContext = V4, fixSum = true) => {
+    const b = Buffer.from(buf);
+    edit(b);
+    if (fixSum) {
+      b.writeUInt16BE(0, 6);
+      const pseudo =
+        b[0]! >> 4 === 3 ? Buffer.from([192, 0, 2, 1, 224, 0, 0, 18, 0, 112, 0, b.length]) : Buffer.alloc(0);
+      b.writeUInt16BE(internetChecksum(ctx.family === 4 ? pseudo : Buffer.alloc(0), b), 6);
+    }
+    return b;
+  };
+  const expectReason = (buf: Uint8Array, ctx: AdvertContext, reason: AdvertDropReason, detail?: RegExp) => {
+    const r = decodeAdvert(buf, ctx);
+    expect(r.ok ? 'decoded' : r.reason).toBe(reason);
+    if (!r.ok) {
+      produced.add(r.reason);
+      if (detail) expect(r.detail).toMatch(detail);
+    }
+  };
+
+  it('too-short', () => {
+    expectReason(Buffer.alloc(0), V4, 'too-short');
+    expectReason(base.subarray(0, 7), V4, 'too-short');
+  });
+  it('ttl: anything but 255', () => {
+    expectReason(base, { ...V4, ttl: 254 }, 'ttl', /254/);
+    expectReason(base, { ...V4, ttl: 0 }, 'ttl');
+    expect(decodeAdvert(base, { ...V4, ttl: 255 }).ok).toBe(true);
+  });
+  it('version: unknown, or not the one expected', () => {
+    expectReason(
+      craft(base, (b) => (b[0] = 0x11)),
+      V4,
+      'version',
+      /version 1/,
+    );
+    expectReason(
+      craft(base, (b) => (b[0] = 0x41)),
+      V4,
+      'version',
+    );
+    expectReason(base, { ...V4, expectVersion: 3 }, 'version', /configured for version 3/);
+    expectReason(base3, { ...V4, expectVersion: 2 }, 'version');
+  });
+  it('type: only 1 (advertisement)', () => {
+    expectReason(
+      craft(base, (b) => (b[0] = 0x22)),
+      V4,
+      'type',
+      /type 2/,
+    );
+    expectReason(
+      craft(base3, (b) => (b[0] = 0x30)),
+      V4,
+      'type',
+    );
+  });
+  it('address-family: v2 over IPv6, or context addresses of the wrong family', () => {
+    expectReason(base, V6, 'address-family', /RFC 3768/);
+    const v6 = encodeAdvert(v3({ addresses: ['fe80::50'] }), V6);
+    expectReason(v6, { ...V6, srcAddress: '192.0.2.1' }, 'address-family');
+    expectReason(v6, { ...V6, dstAddress: 'not an address' }, 'address-family');
+  });
+  it('length: address count does not match the length', () => {
+    expectReason(
+      craft(base, (b) => (b[3] = 2)),
+      V4,
+      'length',
+      /expected 24/,
+    );
+    expectReason(Buffer.concat([base, Buffer.alloc(1)]), V4, 'length');
+    expectReason(base.subarray(0, base.length - 1), V4, 'length');
+    expectReason(base3, V6, 'length'); // a 4-byte address read as IPv6
+  });
+  it('checksum: any flipped bit', () => {
+    expectReason(
+      craft(base, (b) => (b[8]! ^= 1), V4, false),
+      V4,
+      'checksum',
+      /computed/,
+    );
+    expectReason(
+      craft(base3, (b) => (b[2]! ^= 0x80), V4, false),
+      V4,
+      'checksum',
+    );
+    // v3 checksum covers the IP addresses: another source fails it
+    expectReason(base3, { ...V4, srcAddress: '192.0.2.2' }, 'checksum');
+  });
+  it('auth-type: AH (2) is reported unsupported, unknown types rejected', () => {
+    expectReason(
+      craft(base, (b) => (b[4] = 2)),
+      V4,
+      'auth-type',
+      /Authentication Header/,
+    );
+    expectReason(
+      craft(base, (b) => (b[4] = 7)),
+      V4,
+      'auth-type',
+      /unknown auth type 7/,
+    );
+  });
+  it('interval: zero', () => {
+    expectReason(
+      craft(base, (b) => (b[5] = 0)),
+      V4,
+      'interval',
+    );
+    expectReason(
+      craft(base3, (b) => b.writeUInt16BE(0xf000, 4)),
+      V4,
+      'interval',
+    );
+  });
+  it('every reason in ADVERT_DROP_REASONS is produced by some crafted buffer', () => {
+    expect([...produced].sort()).toEqual([...ADVERT_DROP_REASONS].sort());
+  });
+});
+
+describe('decodeIpv4Packet', () => {
+  const payload = encodeAdvert(v3(), V4);
+  const packet = (edit: (b: Buffer) => void = () => {}, withChecksum = true) => {
+    const h = Buffer.from('45c00000000c0000ff700000c0000201e0000012', 'hex');
+    h.writeUInt16BE(20 + payload.length, 2);
+    edit(h);
+    if (withChecksum) h.writeUInt16BE(internetChecksum(h), 10);
+    return Buffer.concat([h, payload]);
+  };
+  const produced = new Set<Ipv4DropReason>();
+  const expectReason = (buf: Buffer, reason: Ipv4DropReason, verifyChecksum = false) => {
+    const r = decodeIpv4Packet(buf, { verifyChecksum });
+    expect(r.ok ? 'decoded' : r.reason).toBe(reason);
+    if (!r.ok) produced.add(r.reason);
+  };
+
+  it('splits header and payload, dropping link-layer padding', () => {
+    const r = decodeIpv4Packet(Buffer.concat([packet(), Buffer.alloc(6)]), { verifyChecksum: true });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.value).toMatchObject({
+      src: '192.0.2.1',
+      dst: '224.0.0.18',
+      ttl: 255,
+      protocol: 112,
+      tos: 0xc0,
+      headerLength: 20,
+    });
+    expect(r.value.payload).toEqual(payload);
+  });
+  it('skips IP options', () => {
+    const h = Buffer.from('46c00000000c0000ff700000c0000201e000001294040000', 'hex'); // router alert option
+    h.writeUInt16BE(24 + payload.length, 2);
+    h.writeUInt16BE(internetChecksum(h), 10);
+    const r = decodeIpv4Packet(Buffer.concat([h, payload]), { verifyChecksum: true });
+    expect(r.ok && r.value.payload).toEqual(payload);
+  });
+  it('drops with named reasons', () => {
+    expectReason(packet().subarray(0, 19), 'too-short');
+    expectReason(
+      packet((h) => (h[0] = 0x65)),
+      'ip-version',
+    );
+    expectReason(
+      packet((h) => (h[0] = 0x44)),
+      'ip-header-length',
+    );
+    expectReason(
+      packet((h) => (h[0] = 0x4f)),
+      'too-short',
+    );
+    expectReason(
+      packet((h) => h.writeUInt16BE(10, 2)),
+      'ip-total-length',
+    );
+    expectReason(
+      packet((h) => h.writeUInt16BE(200, 2)),
+      'ip-total-length',
+    );
+    expectReason(
+      packet((h) => (h[8] = 1), false),
+      'ip-checksum',
+      true,
+    );
+    expect(decodeIpv4Packet(packet((h) => (h[8] = 1), false)).ok).toBe(true); // not verified unless asked
+    expectReason(
+      packet((h) => h.writeUInt16BE(0x2000, 6)),
+      'fragment',
+    );
+    expectReason(
+      packet((h) => h.writeUInt16BE(0x0010, 6)),
+      'fragment',
+    );
+    expect([...produced].sort()).toEqual([...IPV4_DROP_REASONS].sort());
+  });
+});
+
+describe('encode refuses what the wire cannot carry', () => {
+  const cases: [string, VrrpAdvert, AdvertContext][] = [
+    ['v2 over IPv6', v2(), V6],
+    ['vrid 256', v2({ vrid: 256 }), V4],
+    ['priority -1', v3({ priority: -1 }), V4],
+    ['fractional interval', v2({ advertIntervalSec: 1.5 }), V4],
+    ['v3 interval 4096 cs', v3({ maxAdvertIntervalCs: 4096 }), V4],
+    ['auth data of 7 bytes', v2({ authData: Buffer.alloc(7) }), V4],
+    ['IPv6 address in an IPv4 advert', v3({ addresses: ['2001:db8::1'] }), V4],
+    ['not an address', v3({ addresses: ['vip'] }), V4],
+    ['256 addresses', v3({ addresses: Array(256).fill('192.0.2.1') }), V4],
+    ['v3 with a bad context address', v3(), { ...V4, srcAddress: 'x' }],
+  ];
+  for (const [name, advert, ctx] of cases) {
+    it(name, () => {
+      let err: unknown;
+      try {
+        encodeAdvert(advert, ctx);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(VrrpEncodeError);
+      expect((err as VrrpEncodeError).code).toBe('ERR_VRRP_ENCODE');
+    });
+  }
+  it('a too-small external buffer', () => {
+    expect(() => encodeAdvertInto(v2(), V4, Buffer.alloc(29), 10)).toThrow(VrrpEncodeError);
+  });
+});
+
+describe('policy helpers (pure)', () => {
+  it('simpleAuthData pads with zeros and truncates to 8 bytes (RFC 3768 §5.3.10)', () => {
+    expect(simpleAuthData('abc').toString('hex')).toBe('6162630000000000');
+    expect(simpleAuthData('123456789')).toEqual(Buffer.from('12345678'));
+  });
+  it('checkSimpleAuth', () => {
+    const withPw = v2({ authType: 1, authData: simpleAuthData('s3cret') });
+    expect(checkSimpleAuth(withPw, 's3cret')).toBe(true);
+    expect(checkSimpleAuth(withPw, 's3cre')).toBe(false);
+    expect(checkSimpleAuth(withPw, null)).toBe(false);
+    expect(checkSimpleAuth(v2(), null)).toBe(true);
+    expect(checkSimpleAuth(v2(), 's3cret')).toBe(false);
+    // type 0 with matching bytes is still a mismatch of method
+    expect(checkSimpleAuth(v2({ authData: simpleAuthData('s3cret') }), 's3cret')).toBe(false);
+    expect(checkSimpleAuth(v3(), null)).toBe(true);
+    expect(checkSimpleAuth(v3(), 's3cret')).toBe(false);
+    // a long configured password compares by its first 8 bytes, as it is sent
+    const long = v2({ authType: 1, authData: simpleAuthData('123456789') });
+    expect(checkSimpleAuth(long, '12345678')).toBe(true);
+  });
+  it('sameAddressSet ignores order and text form', () => {
+    expect(sameAddressSet(['192.0.2.50', '2001:db8::1'], ['2001:DB8:0::1', '192.0.2.50'])).toBe(true);
+    expect(sameAddressSet(['192.0.2.50'], ['192.0.2.51'])).toBe(false);
+    expect(sameAddressSet(['192.0.2.50'], ['192.0.2.50', '192.0.2.50'])).toBe(false);
+    expect(sameAddressSet([], [])).toBe(true);
+    expect(sameAddressSet(['::ffff:192.0.2.1'], ['192.0.2.1'])).toBe(false);
+  });
+});
