@@ -124,6 +124,7 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
 
   opts.hosts.forEach((name, i) => {
     if (!/^[a-z0-9]+$/i.test(name)) throw new Error(`host name '${name}' must be alphanumeric`);
+    if (hosts.has(name)) throw new Error(`host name '${name}' given twice`);
     hosts.set(name, {
       name,
       ns: `${prefix}${name}`,
