@@ -96,6 +96,8 @@ export class NetlinkError extends Error {
     let code: string;
     try {
       code = getSystemErrorName(-errno);
+      // same number on Linux; the kernel's name is the one operators find in its sources and docs
+      if (code === 'ENOTSUP') code = 'EOPNOTSUPP';
     } catch {
       code = `E${errno}`;
     }
