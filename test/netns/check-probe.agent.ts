@@ -1,0 +1,26 @@
+// Runs one probe inside a network namespace for check-netns.test.ts:
+//   ip netns exec NS tsx test/netns/check-probe.agent.ts '{"kind":"tcp","opts":{...},"abortMs":500}'
+// Prints the ProbeResult as one JSON line.
+import { httpProbe } from '../../src/check/http.js';
+import { CheckAbort, type ProbeResult } from '../../src/check/probe.js';
+import { tcpProbe } from '../../src/check/tcp.js';
+
+const req = JSON.parse(process.argv[2] ?? '{}') as {
+  kind: 'tcp' | 'http';
+  opts: Record<string, unknown>;
+  abortMs?: number;
+};
+const ac = new AbortController();
+if (req.abortMs !== undefined) {
+  setTimeout(
+    () => ac.abort(new CheckAbort('CHECK_TIMEOUT', `timed out after ${req.abortMs} ms`)),
+    req.abortMs,
+  );
+}
+const probe =
+  req.kind === 'tcp'
+    ? tcpProbe(req.opts as unknown as Parameters<typeof tcpProbe>[0])
+    : httpProbe(req.opts as unknown as Parameters<typeof httpProbe>[0]);
+const r: ProbeResult = await probe(ac.signal);
+process.stdout.write(`${JSON.stringify(r)}\n`);
+process.exit(0);
