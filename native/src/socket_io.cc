@@ -151,6 +151,8 @@ void Socket::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
   Napi::Env env(self->env_);
   Napi::HandleScope scope(env);
   if (status < 0) {
+    // A poll error would fire again on every loop turn: report it once and stop reading.
+    if (self->poll_ != nullptr) uv_poll_stop(&self->poll_->handle);
     self->Deliver(env, ErrnoError(env, -status, "uv_poll").Value(), env.Undefined());
     return;
   }
