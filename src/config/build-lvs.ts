@@ -385,10 +385,11 @@ function buildVirtualServer(
   };
 }
 
-export function buildVirtualServers(ctx: BuildContext, raw: RawVirtualServer[]): VirtualServer[] {
+export function buildVirtualServers(ctx: BuildContext, raw: (RawVirtualServer | null)[]): VirtualServer[] {
   const out: VirtualServer[] = [];
   const byKey = new Map<string, number>();
   raw.forEach((v, i) => {
+    if (!v) return;
     const p = ['virtual_servers', i];
     const vs = buildVirtualServer(ctx, v, p);
     if (!vs) return;

@@ -14,7 +14,7 @@ import type {
   VrrpScript,
   VrrpSyncGroup,
 } from './model.js';
-import type { RawConfig, RawGlobal, RawInstance, RawVip, RawVrrpScript } from './raw.js';
+import type { RawConfig, RawGlobal, RawInstance, RawSyncGroup, RawVip, RawVrrpScript } from './raw.js';
 import { suggestionSuffix } from './suggest.js';
 
 export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): GlobalConfig {
@@ -150,7 +150,7 @@ function buildInstance(
   ctx: BuildContext,
   r: RawInstance,
   p: ConfigPath,
-  scripts: Record<string, VrrpScript>,
+  scriptNames: string[],
 ): VrrpInstance {
   const vips: Omit<VirtualIp, 'inAdverts'>[] = [];
   const seenVip = new Map<string, number>();
@@ -244,11 +244,10 @@ function buildInstance(
     } else trackInterfaces.push({ interface: ti.interface, weight: ti.weight });
   });
   const trackScripts: TrackScript[] = [];
-  const scriptNames = Object.keys(scripts);
   r.track_scripts.forEach((t, j) => {
     const ts = typeof t === 'string' ? { name: t } : t;
     const path = [...p, 'track_scripts', j, ...(typeof t === 'string' ? [] : ['name'])];
-    if (!(ts.name in scripts)) {
+    if (!scriptNames.includes(ts.name)) {
       ctx.error(
         path,
         'CONFIG_UNKNOWN_REFERENCE',
@@ -293,14 +292,15 @@ function buildInstance(
 
 export function buildInstances(
   ctx: BuildContext,
-  raw: RawInstance[],
-  scripts: Record<string, VrrpScript>,
+  raw: (RawInstance | null)[],
+  scriptNames: string[],
 ): VrrpInstance[] {
   const byName = new Map<string, number>();
   // RFC 5798 §7.3: a VRID names one virtual router per interface and family (the MAC is 00-00-5E-00-0{1,2}-VRID)
   const byVrid = new Map<string, number>();
   const out: VrrpInstance[] = [];
   raw.forEach((r, i) => {
+    if (!r) return;
     const p = ['vrrp_instances', i];
     const prevName = byName.get(r.name);
     if (prevName !== undefined) {
@@ -310,14 +310,14 @@ export function buildInstances(
         `instance name '${r.name}' is already used by vrrp_instances[${prevName}]`,
       );
     } else byName.set(r.name, i);
-    const inst = buildInstance(ctx, r, p, scripts);
+    const inst = buildInstance(ctx, r, p, scriptNames);
     const vkey = `${inst.interface}|${inst.vrid}|${inst.family}`;
     const prevVrid = byVrid.get(vkey);
     if (prevVrid !== undefined) {
       ctx.error(
         [...p, 'vrid'],
         'CONFIG_DUPLICATE_VRID',
-        `vrid ${inst.vrid} is already used on ${inst.interface} for ${familyName(inst.family)} by instance '${raw[prevVrid]!.name}' (vrrp_instances[${prevVrid}])`,
+        `vrid ${inst.vrid} is already used on ${inst.interface} for ${familyName(inst.family)} by instance '${raw[prevVrid]?.name}' (vrrp_instances[${prevVrid}])`,
       );
     } else byVrid.set(vkey, i);
     out.push(inst);
@@ -327,12 +327,14 @@ export function buildInstances(
 
 export function buildSyncGroups(
   ctx: BuildContext,
-  raw: RawConfig['vrrp_sync_groups'],
+  raw: (RawSyncGroup | null)[],
   instanceNames: string[],
 ): VrrpSyncGroup[] {
   const groupOf = new Map<string, string>();
   const names = new Set<string>();
-  return raw.map((g, i) => {
+  const out: VrrpSyncGroup[] = [];
+  raw.forEach((g, i) => {
+    if (!g) return;
     const p = ['vrrp_sync_groups', i];
     if (names.has(g.name))
       ctx.error([...p, 'name'], 'CONFIG_DUPLICATE', `sync group name '${g.name}' is used twice`);
@@ -362,25 +364,24 @@ export function buildSyncGroups(
       groupOf.set(n, g.name);
       members.push(n);
     });
-    return { name: g.name, instances: members, notify: notifyOf(g.notify) };
+    out.push({ name: g.name, instances: members, notify: notifyOf(g.notify) });
   });
+  return out;
 }
 
 export function buildLvsSyncDaemon(
   ctx: BuildContext,
   raw: RawConfig['lvs_sync_daemon'],
   instances: VrrpInstance[],
+  instanceNames: string[],
 ): LvsSyncDaemon | undefined {
   if (!raw) return undefined;
   const inst = instances.find((x) => x.name === raw.instance);
-  if (!inst) {
+  if (!instanceNames.includes(raw.instance)) {
     ctx.error(
       ['lvs_sync_daemon', 'instance'],
       'CONFIG_UNKNOWN_REFERENCE',
-      `unknown instance '${raw.instance}'${suggestionSuffix(
-        raw.instance,
-        instances.map((x) => x.name),
-      )}`,
+      `unknown instance '${raw.instance}'${suggestionSuffix(raw.instance, instanceNames)}`,
     );
   }
   // keepalived's default sync id is the VRID of the instance it follows

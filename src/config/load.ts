@@ -13,7 +13,7 @@ import {
 } from './build-vrrp.js';
 import { type ConfigError, compareErrors, type PathError } from './errors.js';
 import { type Config, deepFreeze } from './model.js';
-import type { RawConfig } from './raw.js';
+import type { RawConfig, RawInstance, RawSyncGroup, RawVirtualServer } from './raw.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
 
@@ -22,6 +22,65 @@ export type LoadResult = { ok: true; config: Config } | { ok: false; errors: Con
 export interface ParseOptions {
   /** default for global.router_id; os.hostname() when absent */
   hostname?: string;
+}
+
+interface PrunedConfig {
+  global: RawConfig['global'];
+  vrrp_scripts: RawConfig['vrrp_scripts'];
+  badScriptNames: string[];
+  vrrp_instances: (RawInstance | null)[];
+  instanceNames: string[];
+  vrrp_sync_groups: (RawSyncGroup | null)[];
+  lvs_sync_daemon: RawConfig['lvs_sync_daemon'];
+  lvs_timeouts: RawConfig['lvs_timeouts'];
+  virtual_servers: (RawVirtualServer | null)[];
+}
+
+const LISTS = ['vrrp_instances', 'vrrp_sync_groups', 'virtual_servers'];
+
+/** The schema-valid parts of the data: bad list items become null (indexes stay), bad sections defaults. */
+function withoutBadParts(data: Record<string, unknown>, errors: PathError[]): PrunedConfig {
+  const bad = new Set<string>();
+  for (const e of errors) {
+    const [top, second] = e.path;
+    if (top === undefined) continue;
+    bad.add(String(top));
+    if (second !== undefined && (LISTS.includes(String(top)) || top === 'vrrp_scripts'))
+      bad.add(`${top}/${second}`);
+  }
+  const sectionOk = (k: string): boolean => !bad.has(k) || LISTS.includes(k) || k === 'vrrp_scripts';
+  const list = <T>(k: string): (T | null)[] => {
+    const v = data[k];
+    if (!Array.isArray(v)) return [];
+    return v.map((item, i) => (bad.has(`${k}/${i}`) ? null : (item as T)));
+  };
+  const scriptsIn = data.vrrp_scripts;
+  const scripts: RawConfig['vrrp_scripts'] = {};
+  const badScriptNames: string[] = [];
+  if (scriptsIn && typeof scriptsIn === 'object' && !Array.isArray(scriptsIn)) {
+    for (const [name, s] of Object.entries(scriptsIn)) {
+      if (bad.has(`vrrp_scripts/${name}`)) badScriptNames.push(name);
+      else scripts[name] = s as RawConfig['vrrp_scripts'][string];
+    }
+  }
+  const instancesIn = Array.isArray(data.vrrp_instances) ? (data.vrrp_instances as unknown[]) : [];
+  const defaults = { global: {} } as Record<string, unknown>;
+  validateAgainstSchema(defaults); // a valid, default-filled global section
+  return {
+    global: (sectionOk('global') ? data.global : defaults.global) as RawConfig['global'],
+    vrrp_scripts: scripts,
+    badScriptNames,
+    vrrp_instances: list<RawInstance>('vrrp_instances'),
+    instanceNames: instancesIn
+      .map((i) => (i && typeof i === 'object' ? (i as { name?: unknown }).name : undefined))
+      .filter((n): n is string => typeof n === 'string'),
+    vrrp_sync_groups: list<RawSyncGroup>('vrrp_sync_groups'),
+    lvs_sync_daemon: sectionOk('lvs_sync_daemon')
+      ? (data.lvs_sync_daemon as RawConfig['lvs_sync_daemon'])
+      : undefined,
+    lvs_timeouts: sectionOk('lvs_timeouts') ? (data.lvs_timeouts as RawConfig['lvs_timeouts']) : undefined,
+    virtual_servers: list<RawVirtualServer>('virtual_servers'),
+  };
 }
 
 function located(file: string, source: YamlSource, errors: PathError[]): ConfigError[] {
@@ -37,18 +96,21 @@ export function parseConfigText(text: string, fileName: string, opts: ParseOptio
   const { source } = parsed;
   const data = source.data;
   const schemaErrors = validateAgainstSchema(data);
-  // semantic checks assume well-typed data: they run once the structure is right
-  if (schemaErrors.length > 0) return { ok: false, errors: located(fileName, source, schemaErrors) };
-  const raw = data as RawConfig;
+  // Semantic checks assume well-typed data: parts with schema errors are left out of
+  // them (their names still count as known), so one run reports as much as it can.
+  const raw = withoutBadParts(data as Record<string, unknown>, schemaErrors);
   const ctx = new BuildContext();
   const global = buildGlobal(ctx, raw.global, opts.hostname ?? osHostname());
   const vrrpScripts = buildScripts(ctx, raw.vrrp_scripts, global.scriptTimeoutMs);
-  const vrrpInstances = buildInstances(ctx, raw.vrrp_instances, vrrpScripts);
-  const names = raw.vrrp_instances.map((i) => i.name);
-  const vrrpSyncGroups = buildSyncGroups(ctx, raw.vrrp_sync_groups, names);
-  const lvsSyncDaemon = buildLvsSyncDaemon(ctx, raw.lvs_sync_daemon, vrrpInstances);
+  const scriptNames = Object.keys(raw.vrrp_scripts).concat(raw.badScriptNames);
+  const vrrpInstances = buildInstances(ctx, raw.vrrp_instances, scriptNames);
+  const vrrpSyncGroups = buildSyncGroups(ctx, raw.vrrp_sync_groups, raw.instanceNames);
+  const lvsSyncDaemon = buildLvsSyncDaemon(ctx, raw.lvs_sync_daemon, vrrpInstances, raw.instanceNames);
   const lvsTimeouts = buildLvsTimeouts(ctx, raw.lvs_timeouts);
   const virtualServers = buildVirtualServers(ctx, raw.virtual_servers);
+  if (schemaErrors.length > 0 || ctx.errors.length > 0) {
+    return { ok: false, errors: located(fileName, source, [...schemaErrors, ...ctx.errors]) };
+  }
   if (ctx.errors.length > 0) return { ok: false, errors: located(fileName, source, ctx.errors) };
   const config: Config = {
     file: fileName,

@@ -60,6 +60,24 @@ export function parseYaml(text: string): YamlParseResult {
     };
   }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const keepalived =
+    /^[ \t]*(global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server)\b[^\n:]*\{/m.exec(text);
+  if (keepalived && (doc.errors.length > 0 || !isMap(doc.contents))) {
+    // the most likely mistake is handing over the file being migrated from
+    const line = text.slice(0, keepalived.index).split('\n').length;
+    return {
+      ok: false,
+      errors: [
+        {
+          line,
+          col: 1,
+          code: 'CONFIG_YAML_SYNTAX',
+          message:
+            "this looks like a keepalived.conf, not vrrpd YAML; convert it with 'vrrpd import-keepalived FILE'",
+        },
+      ],
+    };
+  }
   const pos = (offset: number): Position => {
     const lp = lineCounter.linePos(offset);
     return { line: lp.line, col: lp.col };

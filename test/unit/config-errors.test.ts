@@ -422,4 +422,18 @@ describe('semantic errors', () => {
       /^f\.yaml:1:26: global.metrics_listen must be/,
     );
   });
+
+  it('schema errors in one part do not hide semantic errors elsewhere, nor invent new ones', () => {
+    const text = lines(
+      'vrrp_instances:',
+      '  - {name: A, interface: eth0, vrid: 1, priority: high, virtual_ips: [192.0.2.1]}',
+      '  - {name: B, interface: eth0, vrid: 2, virtual_ips: [192.0.2.2], track_scripts: [nope]}',
+      'vrrp_sync_groups:',
+      '  - {name: G, instances: [A, B]}',
+    );
+    expect(errors(text)).toEqual([
+      "f.yaml:2:50: vrrp_instances[0].priority must be a whole number, not the string 'high'",
+      "f.yaml:3:82: unknown vrrp_script 'nope'",
+    ]);
+  });
 });
