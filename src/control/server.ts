@@ -247,8 +247,11 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
 
   await listen(server, opts.path);
   chmodSync(opts.path, mode);
-  if (gid !== undefined) chownSync(opts.path, -1, gid);
-  const ino = lstatSync(opts.path).ino;
+  const st = lstatSync(opts.path);
+  // The socket already has the daemon's group; chown only for another one (that needs
+  // membership or CAP_CHOWN, and the systemd unit's syscall filter forbids chown).
+  if (gid !== undefined && st.gid !== gid) chownSync(opts.path, -1, gid);
+  const ino = st.ino;
 
   let closed: Promise<void> | undefined;
   return {
