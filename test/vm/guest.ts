@@ -15,8 +15,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, inCI } from '../helpers/env.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-export const REPO = resolve(HERE, '../..');
+// Found by walking up to package.json, so this works from test/vm/ (tsx) and from
+// dist/test/vm/ (compiled into a bench) alike; the shell and C helpers stay in test/vm/.
+function findRepo(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) return resolve(from, '../..');
+    dir = up;
+  }
+  return dir;
+}
+export const REPO = findRepo(dirname(fileURLToPath(import.meta.url)));
+const HERE = join(REPO, 'test', 'vm');
 
 /** Modules most IPVS jobs need; schedulers beyond these are loaded on demand by name. */
 export const DEFAULT_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack', 'veth'];
