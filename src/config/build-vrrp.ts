@@ -150,7 +150,7 @@ function buildInstance(
   ctx: BuildContext,
   r: RawInstance,
   p: ConfigPath,
-  scriptNames: string[],
+  scriptNames: string[] | null,
 ): VrrpInstance {
   const vips: Omit<VirtualIp, 'inAdverts'>[] = [];
   const seenVip = new Map<string, number>();
@@ -247,7 +247,7 @@ function buildInstance(
   r.track_scripts.forEach((t, j) => {
     const ts = typeof t === 'string' ? { name: t } : t;
     const path = [...p, 'track_scripts', j, ...(typeof t === 'string' ? [] : ['name'])];
-    if (!scriptNames.includes(ts.name)) {
+    if (scriptNames && !scriptNames.includes(ts.name)) {
       ctx.error(
         path,
         'CONFIG_UNKNOWN_REFERENCE',
@@ -293,7 +293,8 @@ function buildInstance(
 export function buildInstances(
   ctx: BuildContext,
   raw: (RawInstance | null)[],
-  scriptNames: string[],
+  /** null: unknown (vrrp_scripts is malformed), references are not checked */
+  scriptNames: string[] | null,
 ): VrrpInstance[] {
   const byName = new Map<string, number>();
   // RFC 5798 §7.3: a VRID names one virtual router per interface and family (the MAC is 00-00-5E-00-0{1,2}-VRID)
@@ -328,7 +329,8 @@ export function buildInstances(
 export function buildSyncGroups(
   ctx: BuildContext,
   raw: (RawSyncGroup | null)[],
-  instanceNames: string[],
+  /** null: unknown (vrrp_instances is malformed), references are not checked */
+  instanceNames: string[] | null,
 ): VrrpSyncGroup[] {
   const groupOf = new Map<string, string>();
   const names = new Set<string>();
@@ -342,7 +344,7 @@ export function buildSyncGroups(
     const members: string[] = [];
     g.instances.forEach((n, j) => {
       const path = [...p, 'instances', j];
-      if (!instanceNames.includes(n)) {
+      if (instanceNames && !instanceNames.includes(n)) {
         ctx.error(
           path,
           'CONFIG_UNKNOWN_REFERENCE',
@@ -373,11 +375,11 @@ export function buildLvsSyncDaemon(
   ctx: BuildContext,
   raw: RawConfig['lvs_sync_daemon'],
   instances: VrrpInstance[],
-  instanceNames: string[],
+  instanceNames: string[] | null,
 ): LvsSyncDaemon | undefined {
   if (!raw) return undefined;
   const inst = instances.find((x) => x.name === raw.instance);
-  if (!instanceNames.includes(raw.instance)) {
+  if (instanceNames && !instanceNames.includes(raw.instance)) {
     ctx.error(
       ['lvs_sync_daemon', 'instance'],
       'CONFIG_UNKNOWN_REFERENCE',

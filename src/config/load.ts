@@ -28,8 +28,11 @@ interface PrunedConfig {
   global: RawConfig['global'];
   vrrp_scripts: RawConfig['vrrp_scripts'];
   badScriptNames: string[];
+  /** false when vrrp_scripts itself is malformed: references to scripts cannot be checked */
+  scriptsKnown: boolean;
   vrrp_instances: (RawInstance | null)[];
-  instanceNames: string[];
+  /** null when vrrp_instances itself is malformed: references to instances cannot be checked */
+  instanceNames: string[] | null;
   vrrp_sync_groups: (RawSyncGroup | null)[];
   lvs_sync_daemon: RawConfig['lvs_sync_daemon'];
   lvs_timeouts: RawConfig['lvs_timeouts'];
@@ -70,10 +73,13 @@ function withoutBadParts(data: Record<string, unknown>, errors: PathError[]): Pr
     global: (sectionOk('global') ? data.global : defaults.global) as RawConfig['global'],
     vrrp_scripts: scripts,
     badScriptNames,
+    scriptsKnown: !!scriptsIn && typeof scriptsIn === 'object' && !Array.isArray(scriptsIn),
     vrrp_instances: list<RawInstance>('vrrp_instances'),
-    instanceNames: instancesIn
-      .map((i) => (i && typeof i === 'object' ? (i as { name?: unknown }).name : undefined))
-      .filter((n): n is string => typeof n === 'string'),
+    instanceNames: !Array.isArray(data.vrrp_instances)
+      ? null
+      : instancesIn
+          .map((i) => (i && typeof i === 'object' ? (i as { name?: unknown }).name : undefined))
+          .filter((n): n is string => typeof n === 'string'),
     vrrp_sync_groups: list<RawSyncGroup>('vrrp_sync_groups'),
     lvs_sync_daemon: sectionOk('lvs_sync_daemon')
       ? (data.lvs_sync_daemon as RawConfig['lvs_sync_daemon'])
@@ -102,7 +108,7 @@ export function parseConfigText(text: string, fileName: string, opts: ParseOptio
   const ctx = new BuildContext();
   const global = buildGlobal(ctx, raw.global, opts.hostname ?? osHostname());
   const vrrpScripts = buildScripts(ctx, raw.vrrp_scripts, global.scriptTimeoutMs);
-  const scriptNames = Object.keys(raw.vrrp_scripts).concat(raw.badScriptNames);
+  const scriptNames = raw.scriptsKnown ? Object.keys(raw.vrrp_scripts).concat(raw.badScriptNames) : null;
   const vrrpInstances = buildInstances(ctx, raw.vrrp_instances, scriptNames);
   const vrrpSyncGroups = buildSyncGroups(ctx, raw.vrrp_sync_groups, raw.instanceNames);
   const lvsSyncDaemon = buildLvsSyncDaemon(ctx, raw.lvs_sync_daemon, vrrpInstances, raw.instanceNames);
