@@ -432,8 +432,8 @@ describe('semantic errors', () => {
       '  - {name: G, instances: [A, B]}',
     );
     expect(errors(text)).toEqual([
-      "f.yaml:2:50: vrrp_instances[0].priority must be a whole number, not the string 'high'",
-      "f.yaml:3:82: unknown vrrp_script 'nope'",
+      "f.yaml:2:51: vrrp_instances[0].priority must be a whole number, not the string 'high'",
+      "f.yaml:3:83: unknown vrrp_script 'nope' (vrrp_scripts is empty)",
     ]);
   });
 });
