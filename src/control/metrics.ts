@@ -31,7 +31,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Snapshot, VrrpStateName } from './snapshot.js';
+import { endpointKey, type Snapshot, type VrrpStateName } from './snapshot.js';
 
 const STATES: VrrpStateName[] = ['init', 'backup', 'master', 'fault'];
 
@@ -56,10 +56,6 @@ export interface MetricsOptions {
   snapshot: () => Snapshot | null;
   /** Node/process metrics (default true; tests may turn them off). */
   processMetrics?: boolean;
-}
-
-function rsKey(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 export function createMetrics(opts: MetricsOptions): Metrics {
@@ -211,7 +207,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     (pick: (r: Snapshot['virtualServers'][number]['realServers'][number]) => number) => (s: Snapshot) =>
       s.virtualServers.flatMap((vs) =>
         vs.realServers.map(
-          (r): Sample => [{ virtual_server: vs.key, real_server: rsKey(r.address, r.port) }, pick(r)],
+          (r): Sample => [{ virtual_server: vs.key, real_server: endpointKey(r.address, r.port) }, pick(r)],
         ),
       );
   const rsLabels = ['virtual_server', 'real_server'];

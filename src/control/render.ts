@@ -1,11 +1,12 @@
 // Snapshot → the table `vrrpd status` prints for a person. Pure: the clock and the
 // colour decision come in as options, so tests render fixed snapshots to fixed text.
-import type {
-  CheckResult,
-  InstanceStatus,
-  Snapshot,
-  VirtualServerStatus,
-  VrrpStateName,
+import {
+  type CheckResult,
+  endpointKey,
+  type InstanceStatus,
+  type Snapshot,
+  type VirtualServerStatus,
+  type VrrpStateName,
 } from './snapshot.js';
 
 export interface RenderOptions {
@@ -60,10 +61,6 @@ const STATE_COLOR: Record<VrrpStateName, number | undefined> = {
   fault: 31, // red
   init: 33, // yellow
 };
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 function describeCheck(c: CheckResult | null, now: Date): string {
   if (c === null) return '-';
@@ -124,7 +121,7 @@ function virtualServerBlock(vs: VirtualServerStatus, opts: RenderOptions, paint:
     vs.forwarding,
     vs.inIpvs ? null : 'NOT IN IPVS',
     vs.sorryActive && vs.sorryServer
-      ? `sorry server ${hostPort(vs.sorryServer.address, vs.sorryServer.port)}`
+      ? `sorry server ${endpointKey(vs.sorryServer.address, vs.sorryServer.port)}`
       : null,
   ]
     .filter((x): x is string => x !== null)
@@ -133,7 +130,7 @@ function virtualServerBlock(vs: VirtualServerStatus, opts: RenderOptions, paint:
   if (vs.realServers.length === 0) return [head, '  no real servers'];
   const rows = vs.realServers.map((r) => ({
     cells: [
-      hostPort(r.address, r.port),
+      endpointKey(r.address, r.port),
       r.health.toUpperCase(),
       r.ipvsWeight === null || r.ipvsWeight === r.weight
         ? String(r.weight)

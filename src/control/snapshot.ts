@@ -261,3 +261,21 @@ export function isSnapshot(v: unknown): v is Snapshot {
     Array.isArray(o.virtualServers)
   );
 }
+
+/** `address:port`, with IPv6 in brackets (RFC 5952 §6): real server names in logs and metrics. */
+export function endpointKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** VirtualServerStatus.key: `tcp/192.0.2.50:80`, `udp/[2001:db8::50]:53`, `fwmark/10`, `fwmark/10/6`. */
+export function virtualServerKey(vs: {
+  protocol: string;
+  address?: string | null;
+  port?: number | null;
+  fwmark?: number | null;
+  family?: 4 | 6;
+}): string {
+  if (vs.fwmark !== undefined && vs.fwmark !== null)
+    return `fwmark/${vs.fwmark}${vs.family === 6 ? '/6' : ''}`;
+  return `${vs.protocol}/${endpointKey(vs.address ?? '', vs.port ?? 0)}`;
+}

@@ -11,7 +11,7 @@ import { exampleSnapshot } from '../../src/control/example.js';
 import type { ReloadResult } from '../../src/control/protocol.js';
 import { formatDuration, renderStatus } from '../../src/control/render.js';
 import { type ControlServer, createControlServer } from '../../src/control/server.js';
-import type { Snapshot } from '../../src/control/snapshot.js';
+import { endpointKey, isSnapshot, type Snapshot, virtualServerKey } from '../../src/control/snapshot.js';
 
 const NOW = new Date('2026-11-22T10:00:00.000Z');
 
@@ -90,6 +90,27 @@ describe('renderStatus', () => {
       '23h59m',
       '1d01h',
     ]);
+  });
+});
+
+describe('snapshot helpers', () => {
+  it('names virtual and real servers the same way everywhere', () => {
+    expect(endpointKey('198.51.100.2', 80)).toBe('198.51.100.2:80');
+    expect(endpointKey('2001:db8::2', 80)).toBe('[2001:db8::2]:80');
+    expect(virtualServerKey({ protocol: 'tcp', address: '192.0.2.50', port: 80 })).toBe('tcp/192.0.2.50:80');
+    expect(virtualServerKey({ protocol: 'udp', address: '2001:db8::50', port: 53 })).toBe(
+      'udp/[2001:db8::50]:53',
+    );
+    expect(virtualServerKey({ protocol: 'tcp', fwmark: 10, family: 4 })).toBe('fwmark/10');
+    expect(virtualServerKey({ protocol: 'tcp', fwmark: 10, family: 6 })).toBe('fwmark/10/6');
+  });
+
+  it('the example document is a valid snapshot and survives JSON', () => {
+    const s = exampleSnapshot();
+    expect(isSnapshot(s)).toBe(true);
+    expect(isSnapshot(JSON.parse(JSON.stringify(s)))).toBe(true);
+    expect(isSnapshot({ ...s, version: 2 })).toBe(false);
+    for (const vs of s.virtualServers) expect(virtualServerKey(vs)).toBe(vs.key);
   });
 });
 
@@ -178,21 +199,32 @@ describe('status and reload commands against a control server', () => {
     expect(await runReload({ socket: join(dir, 'nope.sock') }, gone.io)).toBe(2);
   });
 
-  it('the real CLI exits 2 with one stderr line and nothing on stdout', async () => {
+  it('the status and reload commands exit 2 with one stderr line and nothing on stdout', async () => {
+    // The commands as commander runs them, in a child process. Built on a bare program
+    // rather than src/cli/main.ts, so other commands' imports don't affect this test.
     const socket = join(dir, 'absent.sock');
-    const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'status', '-s', socket],
-        { cwd: process.cwd(), timeout: 15_000 },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      ),
-    );
-    expect(res).toEqual({
-      code: 2,
-      stdout: '',
-      stderr: `vrrpd: vrrpd is not running (no control socket at ${socket})\n`,
-    });
+    const script = (cmd: string) => `
+      const { Command } = await import('commander');
+      const { tsImport } = await import('tsx/esm/api');
+      const m = await tsImport('./src/cli/${cmd}.ts', import.meta.url);
+      const program = new Command();
+      m.register${cmd === 'status' ? 'Status' : 'Reload'}Command(program);
+      await program.parseAsync(['node', 'vrrpd', '${cmd}', '-s', ${JSON.stringify(socket)}]);`;
+    for (const cmd of ['status', 'reload']) {
+      const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', script(cmd)],
+          { cwd: process.cwd(), timeout: 15_000 },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        ),
+      );
+      expect(res).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `vrrpd: vrrpd is not running (no control socket at ${socket})\n`,
+      });
+    }
   });
 });
