@@ -3,9 +3,12 @@
 import { Command } from 'commander';
 import { registerCheckConfigCommand } from './check-config.js';
 import { registerReloadCommand } from './reload.js';
+import { registerRunCommand } from './run.js';
 import { registerStatusCommand } from './status.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../version.js';
+
+import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,6 +21,7 @@ export function buildProgram(): Command {
       // commander's own usage errors are "invalid input" (exit 1); help/version exit 0.
       process.exit(err.exitCode === 0 ? 0 : 1);
     });
+  registerRunCommand(program);
   registerStatusCommand(program);
   registerReloadCommand(program);
   registerCheckConfigCommand(program);

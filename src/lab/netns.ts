@@ -1,3 +1,4 @@
+// Shared by the test suites (test/helpers/netns.ts re-exports it) and by `vrrpd lab`.
 // Network-namespace test topologies: N hosts, each in its own namespace with one veth "eth0",
 // all joined by a bridge that lives in its OWN namespace (the root namespace is never touched).
 //

@@ -1,0 +1,72 @@
+// `vrrpd run -c FILE`: the daemon in the foreground (systemd Type=notify).
+// SIGTERM/SIGINT: priority-0 adverts, VIPs removed, IPVS left as it is; SIGHUP: reload.
+import type { Command } from 'commander';
+import { loadConfigFile } from '../config/index.js';
+import { Daemon, DaemonError } from '../daemon.js';
+import { createSdNotify } from '../effects/sd-notify.js';
+import { createLogger } from '../log.js';
+
+export async function runDaemon(configFile: string): Promise<number> {
+  // Read once up front for the log settings; the daemon validates and reports errors itself.
+  const pre = await loadConfigFile(configFile).catch(() => null);
+  const global = pre?.ok ? pre.config.global : null;
+  const logger = createLogger({
+    level: global?.logLevel ?? 'info',
+    ...(global?.routerId ? { routerId: global.routerId } : {}),
+  });
+  const sd = createSdNotify(process.env, {
+    onError: (err) => logger.warn({ event: 'sd-notify-error', err: err.message }, 'sd_notify failed'),
+  });
+  const daemon = new Daemon({
+    configFile,
+    logger,
+    ...(sd.enabled ? { notify: sd } : {}),
+  });
+  try {
+    await daemon.start();
+  } catch (err) {
+    const code = err instanceof DaemonError ? err.exitCode : 2;
+    const msg = err instanceof Error ? err.message : String(err);
+    logger.fatal({ event: 'start-failed', err: msg }, `vrrpd could not start: ${msg}`);
+    process.stderr.write(`vrrpd: ${msg}\n`);
+    await daemon.stop().catch(() => {});
+    return code;
+  }
+  return await new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
+      daemon.stop().then(
+        () => resolveExit(0),
+        (err: unknown) => {
+          logger.error({ event: 'stop-failed', err: String(err) }, 'shutdown failed');
+          resolveExit(2);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading');
+      daemon
+        .reload()
+        .catch((err: unknown) => logger.error({ event: 'reload-failed', err: String(err) }, 'reload failed'));
+    });
+  });
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'run the daemon in the foreground (SIGTERM: priority-0 adverts and VIPs removed; SIGHUP: reload)',
+    )
+    .requiredOption('-c, --config <file>', 'configuration file (YAML)')
+    .action(async (opts: { config: string }) => {
+      process.exitCode = await runDaemon(opts.config);
+      // sockets and timers are closed; make sure nothing keeps the process alive
+      setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+    });
+}

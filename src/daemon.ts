@@ -1,0 +1,367 @@
+// The one place that assembles vrrpd: config, the VRRP engine worker, checks and the
+// IPVS reconciler, the control socket, metrics, sd_notify, signals and shutdown.
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { formatConfigError, loadConfigFile } from './config/index.js';
+import type { Config } from './config/model.js';
+import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
+import { type ControlServer, createControlServer } from './control/server.js';
+import type { IpvsStatus, ReloadOutcome, Snapshot, VirtualServerStatus } from './control/snapshot.js';
+import { NotifyRunner } from './notify.js';
+import { buildSnapshot } from './status-snapshot.js';
+import { TrackScripts } from './track-scripts.js';
+import { VERSION } from './version.js';
+import type { EngineSnapshot } from './vrrp/engine.js';
+import type { FromWorker, ToWorker, WorkerData } from './vrrp/worker-protocol.js';
+
+export interface DaemonOptions {
+  configFile: string;
+  logger: Logger;
+  /** called for sd_notify; absent when not under systemd */
+  notify?: {
+    ready(status?: string): void;
+    status(text: string): void;
+    reloading(): void;
+    stopping(): void;
+    watchdog(): void;
+    watchdogIntervalMs: number | null;
+  };
+}
+
+/** What the daemon needs of the LVS side (src/lvs/controller.ts), loaded only when configured. */
+interface LvsPart {
+  start(): Promise<void>;
+  setConfig(config: Config): Promise<void>;
+  instanceStateChanged(instance: string, state: string): void;
+  snapshot(): { virtualServers: VirtualServerStatus[]; ipvs: IpvsStatus | null };
+  stop(): void;
+}
+
+async function createLvs(config: Config, log: Logger): Promise<LvsPart> {
+  const modPath = './lvs/controller.js';
+  const mod = (await import(modPath)) as { LvsController: new (c: Config, l: Logger) => LvsPart };
+  return new mod.LvsController(config, log);
+}
+
+export class DaemonError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export class Daemon {
+  private worker: Worker | null = null;
+  private config!: Config;
+  private readonly log: Logger;
+  private lastHeartbeat = 0;
+  private readonly pending = new Map<number, (m: FromWorker) => void>();
+  private nextId = 1;
+  private watchdogTimer: NodeJS.Timeout | null = null;
+  readonly startedAt = new Date();
+  configLoadedAt = new Date();
+  private stopping = false;
+  private lvs: LvsPart | null = null;
+  private scripts: TrackScripts | null = null;
+  private notifyRunner: NotifyRunner | null = null;
+  private readonly states = new Map<string, string>();
+  private stoppedResolve: (() => void) | null = null;
+  private control: ControlServer | null = null;
+  private metrics: Metrics | null = null;
+  private metricsServer: MetricsServer | null = null;
+  private lastSnapshot: Snapshot | null = null;
+  private lastReload: ReloadOutcome | null = null;
+  private readonly startedMono = performance.now();
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.log = opts.logger;
+  }
+
+  async start(): Promise<void> {
+    const loaded = await loadConfigFile(this.opts.configFile);
+    if (!loaded.ok) {
+      for (const e of loaded.errors) {
+        this.log.error({ event: 'config-error', file: e.file, line: e.line, col: e.col }, e.message);
+        process.stderr.write(`${formatConfigError(e)}\n`);
+      }
+      throw new DaemonError(`invalid configuration in ${this.opts.configFile}`, 1);
+    }
+    this.config = loaded.config;
+    this.notifyRunner = new NotifyRunner(this.config, this.log);
+    if (this.config.vrrpInstances.length > 0) await this.startWorker();
+    this.scripts = new TrackScripts(this.config, this.log, (name, ok) =>
+      this.send({ type: 'script-result', name, ok }),
+    );
+    this.scripts.start();
+    if (this.config.virtualServers.length > 0 || this.config.lvsSyncDaemon) {
+      this.lvs = await createLvs(this.config, this.log);
+      await this.lvs.start();
+    }
+    await this.startControl();
+    this.startWatchdog();
+    this.opts.notify?.ready(this.statusLine());
+    this.log.info(
+      {
+        event: 'started',
+        instances: this.config.vrrpInstances.length,
+        virtualServers: this.config.virtualServers.length,
+      },
+      'vrrpd running',
+    );
+  }
+
+  private async startControl(): Promise<void> {
+    const g = this.config.global;
+    this.control = await createControlServer({
+      path: g.controlSocket,
+      ...(g.controlGroup ? { mode: 0o660 as const, group: g.controlGroup } : {}),
+      handlers: {
+        status: () => this.snapshot(),
+        reload: async () => {
+          const r = await this.reload();
+          return r.ok ? { ok: true, summary: r.summary } : { ok: false, errors: r.errors };
+        },
+      },
+      onError: (err, ctx) =>
+        this.log.warn(
+          { event: 'control-error', method: ctx.method, err: err.message },
+          'control request failed',
+        ),
+    });
+    if (g.metricsListen) {
+      this.metrics = createMetrics({ snapshot: () => this.lastSnapshot });
+      const listen = g.metricsListen.address.includes(':')
+        ? `[${g.metricsListen.address}]:${g.metricsListen.port}`
+        : `${g.metricsListen.address}:${g.metricsListen.port}`;
+      this.metricsServer = await createMetricsServer({ listen, registry: this.metrics.registry });
+      // metrics read the latest snapshot; refresh it in the background
+      const refresh = setInterval(() => void this.snapshot().catch(() => {}), 5000);
+      refresh.unref();
+      await this.snapshot().catch(() => {});
+    }
+  }
+
+  /** The status document served on the control socket and used by metrics. */
+  async snapshot(): Promise<Snapshot> {
+    const engine = await this.engineSnapshot();
+    const snap = buildSnapshot({
+      config: this.config,
+      engine,
+      presentVips: new Set(engine.presentAddresses),
+      links: new Map(Object.entries(engine.links)),
+      lvs: this.lvs?.snapshot() ?? { virtualServers: [], ipvs: null },
+      scripts: this.scripts?.snapshot() ?? [],
+      daemon: {
+        pid: process.pid,
+        softwareVersion: VERSION,
+        startedAt: this.startedAt,
+        uptimeS: (performance.now() - this.startedMono) / 1000,
+        configFile: resolve(this.opts.configFile),
+        configLoadedAt: this.configLoadedAt,
+        lastReload: this.lastReload,
+      },
+      // the worker's performance.now() has its own origin; wall time of its events is close enough via Date
+      monoToDate: (ms) => new Date(Date.now() - (this.engineNow - ms)),
+    });
+    this.lastSnapshot = snap;
+    return snap;
+  }
+
+  private engineNow = 0;
+
+  private async startWorker(): Promise<void> {
+    const data: WorkerData = { config: this.config, heartbeatMs: 500 };
+    const worker = new Worker(new URL('./vrrp/worker.js', import.meta.url), { workerData: data });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'fatal') reject(new DaemonError(m.message, 2));
+        else this.onWorkerMessage(m);
+      });
+      worker.on('error', (err) => {
+        this.log.error({ event: 'engine-crashed', err: String(err) }, 'VRRP engine crashed');
+        reject(new DaemonError(`VRRP engine failed: ${err.message}`, 2));
+        if (!this.stopping) process.exitCode = 2;
+      });
+      worker.on('exit', (code) => {
+        this.worker = null;
+        this.stoppedResolve?.();
+        if (!this.stopping) {
+          this.log.error({ event: 'engine-exited', code }, 'VRRP engine exited unexpectedly');
+          reject(new DaemonError(`VRRP engine exited with code ${code}`, 2));
+        }
+      });
+    });
+  }
+
+  private onWorkerMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'log':
+        this.log[m.level](m.obj, m.msg);
+        break;
+      case 'heartbeat':
+        this.lastHeartbeat = Date.now();
+        break;
+      case 'state-change':
+        this.states.set(m.instance, m.to);
+        this.log.info(
+          { event: 'state-change', instance: m.instance, from: m.from, to: m.to, reason: m.reason },
+          `${m.instance}: ${m.from} -> ${m.to} (${m.reason})`,
+        );
+        this.notifyRunner?.stateChanged(m.instance, m.to);
+        this.lvs?.instanceStateChanged(m.instance, m.to);
+        this.opts.notify?.status(this.statusLine());
+        break;
+      case 'snapshot':
+      case 'reloaded':
+        this.pending.get(m.id)?.(m);
+        this.pending.delete(m.id);
+        break;
+      case 'stopped':
+        this.stoppedResolve?.();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private send(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private ask<T extends FromWorker>(make: (id: number) => ToWorker, timeoutMs = 5000): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error('the VRRP engine did not answer in time'));
+      }, timeoutMs);
+      this.pending.set(id, (m) => {
+        clearTimeout(t);
+        resolve(m as T);
+      });
+      this.send(make(id));
+    });
+  }
+
+  async engineSnapshot(): Promise<EngineSnapshot> {
+    if (!this.worker)
+      return { instances: [], syncGroups: [], interfaceDrops: {}, links: {}, presentAddresses: [], now: 0 };
+    const m = await this.ask<Extract<FromWorker, { type: 'snapshot' }>>((id) => ({ type: 'snapshot', id }));
+    this.engineNow = m.snapshot.now;
+    return m.snapshot;
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  lvsSnapshot() {
+    return this.lvs?.snapshot() ?? [];
+  }
+
+  scriptsSnapshot() {
+    return this.scripts?.snapshot() ?? [];
+  }
+
+  /** Re-reads the config file; a bad file is refused and the running config stays. */
+  async reload(): Promise<{ ok: true; summary: string } | { ok: false; errors: string[] }> {
+    this.opts.notify?.reloading();
+    try {
+      const loaded = await loadConfigFile(this.opts.configFile);
+      if (!loaded.ok) {
+        for (const e of loaded.errors) {
+          this.log.error({ event: 'config-error', file: e.file, line: e.line, col: e.col }, e.message);
+        }
+        this.log.warn(
+          { event: 'reload-refused', errors: loaded.errors.length },
+          'reload refused: the running configuration stays',
+        );
+        const errors = loaded.errors.map(formatConfigError);
+        this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+        return { ok: false, errors };
+      }
+      const next = loaded.config;
+      let summary = '';
+      if (next.vrrpInstances.length > 0 && !this.worker) {
+        this.config = next;
+        await this.startWorker();
+        summary = `started VRRP engine with ${next.vrrpInstances.length} instance(s)`;
+      } else if (this.worker) {
+        const r = await this.ask<Extract<FromWorker, { type: 'reloaded' }>>(
+          (id) => ({ type: 'reload', config: next, id }),
+          15000,
+        );
+        if (r.error) return { ok: false, errors: [r.error] };
+        const res = r.result!;
+        summary = `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
+      }
+      this.config = next;
+      this.configLoadedAt = new Date();
+      this.notifyRunner?.setConfig(next);
+      this.scripts?.setConfig(next);
+      if (this.lvs) await this.lvs.setConfig(next);
+      else if (next.virtualServers.length > 0) {
+        this.lvs = await createLvs(next, this.log);
+        await this.lvs.start();
+      }
+      summary += `; virtual servers: ${next.virtualServers.length}`;
+      this.log.info({ event: 'reloaded', summary }, 'configuration reloaded');
+      this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };
+      return { ok: true, summary };
+    } finally {
+      this.opts.notify?.ready(this.statusLine());
+    }
+  }
+
+  private statusLine(): string {
+    const counts: Record<string, number> = {};
+    for (const s of this.states.values()) counts[s] = (counts[s] ?? 0) + 1;
+    const parts = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
+    return `${this.config?.vrrpInstances.length ?? 0} instance(s)${parts.length ? ` (${parts.join(', ')})` : ''}, ${this.config?.virtualServers.length ?? 0} virtual server(s)`;
+  }
+
+  /** WATCHDOG=1 only while the engine's own loop keeps reporting in. */
+  private startWatchdog(): void {
+    const n = this.opts.notify;
+    if (!n?.watchdogIntervalMs) return;
+    this.watchdogTimer = setInterval(() => {
+      const engineAlive = !this.config.vrrpInstances.length || Date.now() - this.lastHeartbeat < 3000;
+      if (engineAlive) n.watchdog();
+      else
+        this.log.error(
+          { event: 'engine-stalled' },
+          'VRRP engine stopped reporting; withholding the watchdog',
+        );
+    }, n.watchdogIntervalMs);
+  }
+
+  /** SIGTERM: priority-0 adverts, VIPs removed, IPVS left as it is. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.opts.notify?.stopping();
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    this.scripts?.stop();
+    this.lvs?.stop();
+    await this.control?.close().catch(() => {});
+    await this.metricsServer?.close().catch(() => {});
+    if (this.worker) {
+      const stopped = new Promise<void>((res) => {
+        this.stoppedResolve = res;
+      });
+      this.send({ type: 'shutdown' });
+      await Promise.race([stopped, new Promise((res) => setTimeout(res, 3000))]);
+      await this.worker?.terminate();
+    }
+    for (const [name, state] of this.states)
+      if (state !== 'init') this.notifyRunner?.stateChanged(name, 'stop');
+    await this.notifyRunner?.drain(2000);
+    this.log.info({ event: 'stopped' }, 'vrrpd stopped');
+  }
+}

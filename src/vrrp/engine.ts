@@ -1,0 +1,413 @@
+// The VRRP engine: owns time for every instance (one timer, armed for the earliest
+// deadline, ARCHITECTURE rule 3), demultiplexes received adverts to instances by
+// interface/family/VRID, applies tracking and sync groups. It runs inside its own
+// worker_thread in the daemon (rule 7); everything OS-facing is injected.
+import type { Config, VrrpInstance } from '../config/model.js';
+import type {
+  AddressManager,
+  AdvertTransport,
+  Family,
+  FrameSender,
+  LinkEvent,
+  LinkInfo,
+  LinkWatcher,
+  ReceivedPacket,
+} from '../effects/types.js';
+import { formatMac, parseMac, virtualMac } from '../net/addr.js';
+import { decodeAdvert } from './codec.js';
+import type { VrrpState } from './fsm.js';
+import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
+
+export interface Clock {
+  now(): number;
+  setTimer(fn: () => void, delayMs: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export interface EngineEffects {
+  clock: Clock;
+  openTransport(opts: {
+    family: Family;
+    ifname: string;
+    unicastSrc?: string;
+    unicastPeers?: string[];
+  }): AdvertTransport;
+  addresses: AddressManager;
+  frames: FrameSender;
+  links: LinkWatcher;
+  /** Creates (or finds) the macvlan carrying the virtual MAC; returns its name. */
+  ensureVmac?(parent: string, name: string, mac: string): Promise<unknown>;
+  removeVmac?(name: string): Promise<void>;
+  log(level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
+  onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
+}
+
+interface TransportEntry {
+  key: string;
+  transport: AdvertTransport;
+  family: Family;
+  ifname: string;
+  byVrid: Map<number, InstanceRuntime>;
+  drops: Record<string, number>;
+}
+
+export interface EngineSnapshot {
+  instances: InstanceSnapshot[];
+  syncGroups: { name: string; instances: string[] }[];
+  interfaceDrops: Record<string, Record<string, number>>;
+  /** interface name → up and running */
+  links: Record<string, boolean>;
+  /** "dev/address" of every address present on the instances' VIP devices */
+  presentAddresses: string[];
+  /** the engine clock's now, to place sinceMs on the wall clock */
+  now: number;
+}
+
+/** Name of the macvlan for an instance with use_vmac (15 characters at most). */
+export function vmacName(family: Family, vrid: number): string {
+  return `vrrp${family === 6 ? '6' : ''}.${vrid}`;
+}
+
+export class Engine {
+  private readonly fx: EngineEffects;
+  private cfg: Config;
+  private readonly instances = new Map<string, InstanceRuntime>();
+  private readonly transports = new Map<string, TransportEntry>();
+  private links = new Map<string, LinkInfo>();
+  private timer: unknown = null;
+  private timerAt: number | null = null;
+  private scriptOk = new Map<string, boolean>();
+  private stopped = false;
+  /** guards against sync-group forcing recursing through its own transitions */
+  private syncing = false;
+
+  constructor(cfg: Config, fx: EngineEffects) {
+    this.cfg = cfg;
+    this.fx = fx;
+  }
+
+  async start(): Promise<void> {
+    for (const l of await this.fx.links.links()) this.links.set(l.name, l);
+    this.fx.links.onEvent((ev) => this.onLinkEvent(ev));
+    for (const inst of this.cfg.vrrpInstances) await this.addInstance(inst);
+    this.reschedule();
+  }
+
+  private async primaryAddressOf(inst: VrrpInstance): Promise<string> {
+    if (inst.unicastSrc) return inst.unicastSrc;
+    const vipSet = new Set(inst.virtualIps.map((v) => v.address));
+    const addrs = (await this.fx.addresses.list(inst.interface)).filter(
+      (a) => a.family === inst.family && !vipSet.has(a.address),
+    );
+    // RFC 5798 §5.1.2.1: IPv6 adverts come from the interface's link-local address.
+    const pick = inst.family === 6 ? addrs.find((a) => a.address.startsWith('fe80:')) : addrs[0];
+    if (!pick) {
+      throw Object.assign(
+        new Error(
+          `instance ${inst.name}: interface ${inst.interface} has no ${inst.family === 6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from`,
+        ),
+        { code: 'ENOPRIMARY' },
+      );
+    }
+    return pick.address;
+  }
+
+  private async addInstance(inst: VrrpInstance): Promise<void> {
+    const now = this.fx.clock.now();
+    let vipInterface = inst.interface;
+    if (inst.useVmac && this.fx.ensureVmac) {
+      vipInterface = vmacName(inst.family, inst.vrid);
+      await this.fx.ensureVmac(inst.interface, vipInterface, formatMac(virtualMac(inst.family, inst.vrid)));
+    }
+    const primary = await this.primaryAddressOf(inst);
+    const entry = this.transportFor(inst);
+    const runtime = new InstanceRuntime(
+      inst,
+      primary,
+      {
+        transport: entry.transport,
+        addresses: this.fx.addresses,
+        frames: this.fx.frames,
+        vipInterface,
+        announceMac: () =>
+          inst.useVmac
+            ? virtualMac(inst.family, inst.vrid)
+            : parseMac(this.links.get(inst.interface)?.mac ?? ''),
+        log: this.fx.log,
+        onStateChange: (ev) => this.onStateChange(ev),
+        now: () => this.fx.clock.now(),
+        wake: () => this.reschedule(),
+      },
+      now,
+    );
+    if (entry.byVrid.has(inst.vrid)) throw new Error(`VRID ${inst.vrid} used twice on ${entry.key}`);
+    entry.byVrid.set(inst.vrid, runtime);
+    this.instances.set(inst.name, runtime);
+    runtime.start(now);
+    this.applyTracking(runtime, now);
+  }
+
+  private transportFor(inst: VrrpInstance): TransportEntry {
+    const unicast = inst.unicastPeers.length > 0;
+    const key = `${inst.interface}/${inst.family}${unicast ? `/unicast:${inst.name}` : ''}`;
+    let entry = this.transports.get(key);
+    if (entry) return entry;
+    const transport = this.fx.openTransport({
+      family: inst.family,
+      ifname: inst.interface,
+      ...(unicast ? { unicastPeers: [...inst.unicastPeers] } : {}),
+      ...(inst.unicastSrc ? { unicastSrc: inst.unicastSrc } : {}),
+    });
+    entry = { key, transport, family: inst.family, ifname: inst.interface, byVrid: new Map(), drops: {} };
+    const e = entry;
+    transport.onPacket((pkt) => this.onPacket(e, pkt));
+    transport.onError((err) =>
+      this.fx.log('error', { transport: key, err: String(err) }, 'VRRP socket error'),
+    );
+    this.transports.set(key, entry);
+    return entry;
+  }
+
+  private onPacket(entry: TransportEntry, pkt: ReceivedPacket): void {
+    if (this.stopped) return;
+    const now = this.fx.clock.now();
+    const vrid = pkt.payload.length >= 2 ? pkt.payload[1]! : -1;
+    const target = entry.byVrid.get(vrid);
+    const countDrop = (reason: string) => {
+      if (target) target.drop(reason);
+      else entry.drops[reason] = (entry.drops[reason] ?? 0) + 1;
+    };
+    // Our own adverts (unicast to ourselves, or looped back) are not news.
+    if (target && pkt.srcAddress === target.primaryAddress) return;
+    const decoded = decodeAdvert(pkt.payload, {
+      family: pkt.family,
+      srcAddress: pkt.srcAddress,
+      dstAddress: pkt.dstAddress,
+      ttl: pkt.ttl,
+      v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
+    });
+    if (!decoded.ok) {
+      countDrop(decoded.reason);
+      return;
+    }
+    if (!target) {
+      countDrop('vrid');
+      return;
+    }
+    target.receive(decoded.value, pkt, now);
+    this.reschedule();
+  }
+
+  private onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void {
+    this.fx.onStateChange(ev);
+    // keepalived sync-group semantics: one member changes, the others follow.
+    if (this.syncing || ev.to === 'init') return;
+    const group = this.cfg.vrrpSyncGroups.find((g) => g.instances.includes(ev.instance));
+    if (!group) return;
+    this.syncing = true;
+    try {
+      const now = this.fx.clock.now();
+      for (const name of group.instances) {
+        const other = this.instances.get(name);
+        if (!other || name === ev.instance || other.state === ev.to) continue;
+        other.force(ev.to as 'master' | 'backup' | 'fault', now);
+      }
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private onLinkEvent(ev: LinkEvent): void {
+    const now = this.fx.clock.now();
+    if (ev.type === 'link') {
+      this.links.set(ev.link.name, ev.link);
+      for (const r of this.instances.values()) this.applyTracking(r, now);
+    } else if (ev.type === 'link-removed') {
+      this.links.delete(ev.name);
+      for (const r of this.instances.values()) this.applyTracking(r, now);
+    } else if (ev.type === 'address-removed') {
+      for (const r of this.instances.values()) r.addressRemoved(ev.address.address);
+    }
+    this.reschedule();
+  }
+
+  /** A tracked vrrp_script changed result (reported by the main thread's checker). */
+  setScriptResult(name: string, ok: boolean): void {
+    this.scriptOk.set(name, ok);
+    const now = this.fx.clock.now();
+    for (const r of this.instances.values()) this.applyTracking(r, now);
+    this.reschedule();
+  }
+
+  private linkUp(name: string): boolean {
+    const l = this.links.get(name);
+    return !!l && l.up && l.running;
+  }
+
+  /** Recomputes an instance's fault reasons and tracking weight from links and scripts. */
+  private applyTracking(r: InstanceRuntime, now: number): void {
+    const cfg = r.cfg;
+    const faults = new Map<string, boolean>();
+    faults.set(`interface ${cfg.interface} down`, !this.linkUp(cfg.interface));
+    let weight = 0;
+    for (const t of cfg.trackInterfaces) {
+      const down = !this.linkUp(t.interface);
+      if (!t.weight) faults.set(`tracked interface ${t.interface} down`, down);
+      else if (t.weight < 0 && down) weight += t.weight;
+      else if (t.weight > 0 && !down) weight += t.weight;
+    }
+    for (const t of cfg.trackScripts) {
+      const script = this.cfg.vrrpScripts[t.name];
+      const w = t.weight ?? script?.weight ?? 0;
+      // a script counts only once it has a result; keepalived: a negative weight
+      // applies while failing, a positive one while succeeding
+      const result = this.scriptOk.get(t.name);
+      if (!w) faults.set(`tracked script ${t.name} failed`, result === false);
+      else if (w < 0 && result === false) weight += w;
+      else if (w > 0 && result === true) weight += w;
+    }
+    r.setTrackWeight(weight, now);
+    for (const [reason, on] of faults) {
+      if (on) r.fault(reason, now);
+      else r.clearFault(reason, now);
+    }
+  }
+
+  private reschedule(): void {
+    if (this.stopped) return;
+    let next: number | null = null;
+    for (const r of this.instances.values()) {
+      const d = r.nextDeadline();
+      if (d !== null && (next === null || d < next)) next = d;
+    }
+    if (next === this.timerAt) return;
+    if (this.timer !== null) this.fx.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.timerAt = next;
+    if (next === null) return;
+    const delay = Math.max(0, next - this.fx.clock.now());
+    this.timer = this.fx.clock.setTimer(() => this.onTimer(), delay);
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = null;
+    const now = this.fx.clock.now();
+    for (const r of this.instances.values()) {
+      const d = r.nextDeadline();
+      if (d !== null && d <= now) r.tick(now);
+    }
+    this.reschedule();
+  }
+
+  /** Applies a new config: unchanged instances are left alone (no flap), others changed minimally. */
+  async reload(
+    cfg: Config,
+  ): Promise<{ added: string[]; removed: string[]; changed: string[]; unchanged: string[] }> {
+    const now = this.fx.clock.now();
+    const result = {
+      added: [] as string[],
+      removed: [] as string[],
+      changed: [] as string[],
+      unchanged: [] as string[],
+    };
+    const newByName = new Map(cfg.vrrpInstances.map((i) => [i.name, i]));
+    for (const [name, r] of this.instances) {
+      const next = newByName.get(name);
+      if (!next || identityChanged(r.cfg, next)) {
+        await this.removeInstance(name, now);
+        result.removed.push(name);
+      }
+    }
+    this.cfg = cfg;
+    for (const inst of cfg.vrrpInstances) {
+      const r = this.instances.get(inst.name);
+      if (!r) {
+        await this.addInstance(inst);
+        result.added.push(inst.name);
+      } else if (JSON.stringify(r.cfg) === JSON.stringify(inst)) {
+        result.unchanged.push(inst.name);
+      } else {
+        r.reconfigure(inst, now);
+        this.applyTracking(r, now);
+        result.changed.push(inst.name);
+      }
+    }
+    this.reschedule();
+    return result;
+  }
+
+  private async removeInstance(name: string, now: number): Promise<void> {
+    const r = this.instances.get(name);
+    if (!r) return;
+    r.shutdown(now);
+    await r.removeVipsNow();
+    this.instances.delete(name);
+    for (const [key, e] of this.transports) {
+      if (e.byVrid.get(r.cfg.vrid) === r) e.byVrid.delete(r.cfg.vrid);
+      if (e.byVrid.size === 0) {
+        e.transport.close();
+        this.transports.delete(key);
+      }
+    }
+    if (r.cfg.useVmac && this.fx.removeVmac)
+      await this.fx.removeVmac(vmacName(r.cfg.family, r.cfg.vrid)).catch(() => {});
+  }
+
+  /** SIGTERM: priority-0 adverts from every master, VIPs removed, sockets closed. */
+  async stop(): Promise<void> {
+    const now = this.fx.clock.now();
+    for (const r of this.instances.values()) r.shutdown(now);
+    this.stopped = true;
+    if (this.timer !== null) this.fx.clock.clearTimer(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.instances.values()].map((r) => r.removeVipsNow()));
+    // give the priority-0 sends a moment to leave the socket before closing it
+    await new Promise((res) => setTimeout(res, 20));
+    for (const e of this.transports.values()) e.transport.close();
+    this.transports.clear();
+    for (const r of this.instances.values()) {
+      if (r.cfg.useVmac && this.fx.removeVmac)
+        await this.fx.removeVmac(vmacName(r.cfg.family, r.cfg.vrid)).catch(() => {});
+    }
+    this.fx.links.close();
+  }
+
+  async snapshot(): Promise<EngineSnapshot> {
+    const interfaceDrops: Record<string, Record<string, number>> = {};
+    for (const e of this.transports.values()) interfaceDrops[e.key] = { ...e.drops };
+    const links: Record<string, boolean> = {};
+    for (const [name, l] of this.links) links[name] = l.up && l.running;
+    const instances = [...this.instances.values()].map((r) => r.snapshot());
+    const byIndex = new Map([...this.links.values()].map((l) => [l.ifindex, l.name]));
+    let presentAddresses: string[] = [];
+    try {
+      presentAddresses = (await this.fx.addresses.list()).map(
+        (a) => `${byIndex.get(a.ifindex) ?? a.ifindex}/${a.address}`,
+      );
+    } catch {
+      // status must not fail because one dump did
+    }
+    return {
+      instances,
+      syncGroups: this.cfg.vrrpSyncGroups.map((g) => ({ name: g.name, instances: [...g.instances] })),
+      interfaceDrops,
+      links,
+      presentAddresses,
+      now: this.fx.clock.now(),
+    };
+  }
+}
+
+/** Changes that need a fresh instance (new socket or identity); others are edited in place. */
+function identityChanged(a: VrrpInstance, b: VrrpInstance): boolean {
+  return (
+    a.interface !== b.interface ||
+    a.vrid !== b.vrid ||
+    a.version !== b.version ||
+    a.family !== b.family ||
+    a.useVmac !== b.useVmac ||
+    a.unicastSrc !== b.unicastSrc ||
+    JSON.stringify(a.unicastPeers) !== JSON.stringify(b.unicastPeers)
+  );
+}

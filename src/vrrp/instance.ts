@@ -1,0 +1,514 @@
+// Runtime of one VRRP instance: feeds validated adverts, timer ticks and tracking
+// changes into the pure FSM (fsm.ts) and carries out its actions through the effects
+// given to it. It owns no timer: the engine asks it for its next deadline and calls
+// tick() when that time has come (ARCHITECTURE rule 3).
+import type { VrrpInstance } from '../config/model.js';
+import type { AddressManager, AdvertTransport, FrameSender, ReceivedPacket } from '../effects/types.js';
+import { buildGratuitousArp } from '../net/arp.js';
+import { buildUnsolicitedNa } from '../net/ndisc.js';
+import { encodeAdvert, type VrrpAdvert } from './codec.js';
+import {
+  type FsmAction,
+  type FsmConfig,
+  type FsmEvent,
+  type FsmState,
+  initialState,
+  nextDeadline,
+  reconfigure,
+  step,
+  type VrrpState,
+} from './fsm.js';
+
+export const VRRP_MCAST_V4 = '224.0.0.18';
+export const VRRP_MCAST_V6 = 'ff02::12';
+
+/** What the instance needs from the world, injected so tests can fake it. */
+export interface InstanceEffects {
+  transport: AdvertTransport;
+  addresses: AddressManager;
+  frames: FrameSender;
+  /** MAC used as the source of gratuitous ARP / NA (the interface's, or the virtual MAC) */
+  announceMac: () => Buffer | null;
+  /** the interface VIPs live on (the macvlan with use_vmac) */
+  vipInterface: string;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string) => void;
+  onStateChange: (ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }) => void;
+  /** monotonic now, for work that completes asynchronously */
+  now: () => number;
+  /** asks the engine to re-arm its timer after asynchronous work added deadlines */
+  wake: () => void;
+}
+
+export interface InstanceCounters {
+  advertsSent: number;
+  advertsReceived: number;
+  priorityZeroSent: number;
+  priorityZeroReceived: number;
+  transitions: number;
+  becameMaster: number;
+  releasedMaster: number;
+  garpSent: number;
+  naSent: number;
+  vipsRestored: number;
+  sendErrors: number;
+  addressListMismatch: number;
+  drops: Record<string, number>;
+}
+
+export interface InstanceSnapshot {
+  name: string;
+  interface: string;
+  vrid: number;
+  version: 2 | 3;
+  family: 4 | 6;
+  state: VrrpState;
+  priority: number;
+  effectivePriority: number;
+  masterAddress: string | null;
+  masterPriority: number | null;
+  sinceMs: number;
+  lastTransitionReason: string;
+  faultReasons: string[];
+  primaryAddress: string;
+  vips: { address: string; prefixLength: number; dev: string }[];
+  counters: InstanceCounters;
+}
+
+/** A GARP/NA batch: `left` more sends at `interval` spacing, starting at `at`. */
+interface AnnounceBatch {
+  at: number;
+  left: number;
+  intervalMs: number;
+}
+
+export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfig {
+  return {
+    version: cfg.version,
+    vrid: cfg.vrid,
+    priority: cfg.priority,
+    advertIntervalCs: Math.round(cfg.advertIntervalMs / 10),
+    preempt: cfg.preempt,
+    preemptDelayMs: cfg.preemptDelayMs,
+    acceptMode: cfg.accept,
+    primaryAddress,
+  };
+}
+
+export class InstanceRuntime {
+  cfg: VrrpInstance;
+  private fsm: FsmState;
+  private readonly fx: InstanceEffects;
+  readonly primaryAddress: string;
+  private batches: AnnounceBatch[] = [];
+  private refreshAt: number | null = null;
+  private lastReason = 'startup';
+  private trackPenalty = 0;
+  readonly counters: InstanceCounters = {
+    advertsSent: 0,
+    advertsReceived: 0,
+    priorityZeroSent: 0,
+    priorityZeroReceived: 0,
+    transitions: 0,
+    becameMaster: 0,
+    releasedMaster: 0,
+    garpSent: 0,
+    naSent: 0,
+    vipsRestored: 0,
+    sendErrors: 0,
+    addressListMismatch: 0,
+    drops: {},
+  };
+
+  constructor(cfg: VrrpInstance, primaryAddress: string, fx: InstanceEffects, now: number) {
+    this.cfg = cfg;
+    this.primaryAddress = primaryAddress;
+    this.fx = fx;
+    this.fsm = initialState(fsmConfigOf(cfg, primaryAddress), now);
+  }
+
+  get state(): VrrpState {
+    return this.fsm.state;
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  /** The VIPs this instance carries in its adverts (same family, `inAdverts`). */
+  advertAddresses(): string[] {
+    return this.cfg.virtualIps.filter((v) => v.inAdverts).map((v) => v.address);
+  }
+
+  drop(reason: string): void {
+    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
+  }
+
+  start(now: number): void {
+    this.apply({ type: 'startup' }, now);
+  }
+
+  shutdown(now: number): void {
+    this.batches = [];
+    this.refreshAt = null;
+    this.apply({ type: 'shutdown' }, now);
+  }
+
+  /** A packet for our VRID that passed the codec; policy checks happen here. */
+  receive(advert: VrrpAdvert, pkt: ReceivedPacket, now: number): void {
+    if (advert.version !== this.cfg.version) {
+      this.drop('version');
+      return;
+    }
+    if (advert.version === 2) {
+      // RFC 3768 §7.1: the auth type and data must match the configuration.
+      const wantType = this.cfg.authPass ? 1 : 0;
+      if (advert.authType !== wantType) {
+        this.drop('auth-type-mismatch');
+        return;
+      }
+      if (this.cfg.authPass && !authMatches(advert.authData, this.cfg.authPass)) {
+        this.drop('auth-failure');
+        return;
+      }
+      // RFC 3768 §7.1: an advert interval that differs from ours is discarded.
+      if (advert.advertIntervalSec * 1000 !== this.cfg.advertIntervalMs) {
+        this.drop('advert-interval');
+        return;
+      }
+    }
+    if (this.cfg.unicastPeers.length > 0 && !this.cfg.unicastPeers.includes(pkt.srcAddress)) {
+      this.drop('unknown-peer');
+      return;
+    }
+    this.counters.advertsReceived++;
+    if (advert.priority === 0) this.counters.priorityZeroReceived++;
+    // RFC 5798 §7.1: a differing address list is logged but not dropped, unless we own them.
+    if (!sameAddresses(advert.addresses, this.advertAddresses())) {
+      this.counters.addressListMismatch++;
+      if (this.counters.addressListMismatch === 1 || this.counters.addressListMismatch % 100 === 0) {
+        this.fx.log(
+          'warn',
+          {
+            event: 'address-list-mismatch',
+            instance: this.name,
+            from: pkt.srcAddress,
+            theirs: advert.addresses,
+          },
+          'advert address list differs from ours',
+        );
+      }
+    }
+    const maxAdvertIntervalCs =
+      advert.version === 3 ? advert.maxAdvertIntervalCs : advert.advertIntervalSec * 100;
+    this.apply(
+      { type: 'advert', priority: advert.priority, maxAdvertIntervalCs, srcAddress: pkt.srcAddress },
+      now,
+    );
+  }
+
+  /** Tracking: `penalty` is the sum of the weights of failed tracked objects (negative lowers). */
+  setTrackWeight(total: number, now: number): void {
+    this.trackPenalty = total;
+    if (this.cfg.priority === 255) return; // the address owner keeps 255 (RFC 5798 §6.1)
+    const eff = Math.max(1, Math.min(254, this.cfg.priority + total));
+    if (eff !== this.fsm.effectivePriority) this.apply({ type: 'priority', effectivePriority: eff }, now);
+  }
+
+  fault(reason: string, now: number): void {
+    if (!this.fsm.faultReasons.includes(reason)) this.apply({ type: 'fault', reason }, now);
+  }
+
+  clearFault(reason: string, now: number): void {
+    if (this.fsm.faultReasons.includes(reason)) this.apply({ type: 'fault-clear', reason }, now);
+  }
+
+  force(to: 'master' | 'backup' | 'fault', now: number): void {
+    this.apply({ type: 'force', to }, now);
+  }
+
+  reconfigure(cfg: VrrpInstance, now: number): void {
+    const old = this.cfg;
+    this.cfg = cfg;
+    if (this.fsm.state === 'master') this.updateVips(old, cfg);
+    const r = reconfigure(this.fsm, fsmConfigOf(cfg, this.primaryAddress), now);
+    this.fsm = r.state;
+    this.run(r.actions, now);
+    this.setTrackWeight(this.trackPenalty, now);
+  }
+
+  nextDeadline(): number | null {
+    let d = nextDeadline(this.fsm);
+    for (const b of this.batches) d = d === null ? b.at : Math.min(d, b.at);
+    if (this.refreshAt !== null) d = d === null ? this.refreshAt : Math.min(d, this.refreshAt);
+    return d;
+  }
+
+  tick(now: number): void {
+    const d = nextDeadline(this.fsm);
+    if (d !== null && d <= now) this.apply({ type: 'timer' }, now);
+    this.runAnnouncements(now);
+  }
+
+  /** An address of ours vanished from the interface (someone ran `ip addr del`). */
+  addressRemoved(address: string): void {
+    if (this.fsm.state !== 'master') return;
+    const vip = this.cfg.virtualIps.find((v) => v.address === address);
+    if (!vip) return;
+    this.counters.vipsRestored++;
+    this.fx.log(
+      'warn',
+      { event: 'vip-restored', instance: this.name, vip: address },
+      'VIP removed behind our back; restoring',
+    );
+    void this.fx.addresses
+      .add(vip.dev ?? this.fx.vipInterface, vip.address, vip.prefixLength)
+      .then(() => {
+        this.startAnnounce(this.fx.now(), 1, 0);
+        this.fx.wake();
+      })
+      .catch((err) =>
+        this.fx.log('error', { instance: this.name, vip: address, err: String(err) }, 'restoring VIP failed'),
+      );
+  }
+
+  snapshot(): InstanceSnapshot {
+    return {
+      name: this.name,
+      interface: this.cfg.interface,
+      vrid: this.cfg.vrid,
+      version: this.cfg.version,
+      family: this.cfg.family,
+      state: this.fsm.state,
+      priority: this.cfg.priority,
+      effectivePriority: this.fsm.effectivePriority,
+      masterAddress: this.fsm.masterAddress,
+      masterPriority: this.fsm.masterPriority,
+      sinceMs: this.fsm.since,
+      lastTransitionReason: this.lastReason,
+      faultReasons: [...this.fsm.faultReasons],
+      primaryAddress: this.primaryAddress,
+      vips: this.cfg.virtualIps.map((v) => ({
+        address: v.address,
+        prefixLength: v.prefixLength,
+        dev: v.dev ?? this.fx.vipInterface,
+      })),
+      counters: { ...this.counters, drops: { ...this.counters.drops } },
+    };
+  }
+
+  private apply(ev: FsmEvent, now: number): void {
+    const r = step(this.fsm, ev, now);
+    this.fsm = r.state;
+    this.run(r.actions, now);
+  }
+
+  private run(actions: FsmAction[], now: number): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send-advert':
+          this.sendAdvert(a.priority);
+          break;
+        case 'add-vips':
+          this.setVips(true);
+          break;
+        case 'remove-vips':
+          this.batches = [];
+          this.refreshAt = null;
+          this.setVips(false);
+          break;
+        case 'announce':
+          this.startAnnounce(now, this.cfg.garp.repeat, this.cfg.garp.intervalMs);
+          // keepalived's garp_master_delay: a second batch a while later catches
+          // switches that were slow to learn the first one.
+          if (this.cfg.garp.delayMs > 0) {
+            this.batches.push({
+              at: now + this.cfg.garp.delayMs,
+              left: this.cfg.garp.repeat,
+              intervalMs: this.cfg.garp.intervalMs,
+            });
+          }
+          if (this.cfg.garp.refreshMs > 0) this.refreshAt = now + this.cfg.garp.refreshMs;
+          break;
+        case 'state-change':
+          this.lastReason = a.reason;
+          this.counters.transitions++;
+          if (a.to === 'master') this.counters.becameMaster++;
+          if (a.from === 'master') this.counters.releasedMaster++;
+          this.fx.onStateChange({ instance: this.name, from: a.from, to: a.to, reason: a.reason });
+          break;
+      }
+    }
+  }
+
+  private startAnnounce(now: number, repeat: number, intervalMs: number): void {
+    if (repeat <= 0) return;
+    this.batches.push({ at: now, left: repeat, intervalMs });
+    this.runAnnouncements(now);
+  }
+
+  private runAnnouncements(now: number): void {
+    if (this.fsm.state !== 'master') {
+      this.batches = [];
+      this.refreshAt = null;
+      return;
+    }
+    for (const b of this.batches) {
+      while (b.left > 0 && b.at <= now) {
+        this.announceOnce();
+        b.left--;
+        b.at += b.intervalMs;
+      }
+    }
+    this.batches = this.batches.filter((b) => b.left > 0);
+    if (this.refreshAt !== null && this.refreshAt <= now) {
+      this.announceOnce();
+      this.refreshAt = now + this.cfg.garp.refreshMs;
+    }
+  }
+
+  private announceOnce(): void {
+    const mac = this.fx.announceMac();
+    if (!mac) return;
+    for (const vip of this.cfg.virtualIps) {
+      const dev = vip.dev ?? this.fx.vipInterface;
+      const frame =
+        vip.family === 4
+          ? buildGratuitousArp(vip.address, mac)
+          : buildUnsolicitedNa({ target: vip.address, mac, router: true });
+      this.fx.frames.send(dev, frame).then(
+        () => {
+          if (vip.family === 4) this.counters.garpSent++;
+          else this.counters.naSent++;
+        },
+        (err) => {
+          this.counters.sendErrors++;
+          this.fx.log(
+            'warn',
+            { instance: this.name, vip: vip.address, err: String(err) },
+            'announcing VIP failed',
+          );
+        },
+      );
+    }
+  }
+
+  private sendAdvert(priority: number): void {
+    const advert = this.buildAdvert(priority);
+    const peers =
+      this.cfg.unicastPeers.length > 0
+        ? this.cfg.unicastPeers
+        : [this.cfg.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6];
+    for (const dst of peers) {
+      let payload: Buffer;
+      try {
+        payload = encodeAdvert(advert, {
+          family: this.cfg.family,
+          srcAddress: this.primaryAddress,
+          dstAddress: dst,
+          v3Ipv4PseudoHeader: this.cfg.v3ChecksumIpv4PseudoHeader,
+        });
+      } catch (err) {
+        this.counters.sendErrors++;
+        this.fx.log('error', { instance: this.name, err: String(err) }, 'encoding advert failed');
+        return;
+      }
+      this.counters.advertsSent++;
+      if (priority === 0) this.counters.priorityZeroSent++;
+      this.fx.transport.send(payload, dst, this.primaryAddress).catch((err) => {
+        this.counters.sendErrors++;
+        this.fx.log('warn', { instance: this.name, dst, err: String(err) }, 'sending advert failed');
+      });
+    }
+  }
+
+  buildAdvert(priority: number): VrrpAdvert {
+    const addresses = this.advertAddresses();
+    if (this.cfg.version === 2) {
+      const authData = Buffer.alloc(8);
+      if (this.cfg.authPass) authData.write(this.cfg.authPass, 'utf8');
+      return {
+        version: 2,
+        type: 1,
+        vrid: this.cfg.vrid,
+        priority,
+        advertIntervalSec: Math.round(this.cfg.advertIntervalMs / 1000),
+        authType: this.cfg.authPass ? 1 : 0,
+        authData,
+        addresses,
+      };
+    }
+    return {
+      version: 3,
+      type: 1,
+      vrid: this.cfg.vrid,
+      priority,
+      maxAdvertIntervalCs: Math.round(this.cfg.advertIntervalMs / 10),
+      addresses,
+    };
+  }
+
+  private setVips(present: boolean): void {
+    for (const vip of this.cfg.virtualIps) {
+      const dev = vip.dev ?? this.fx.vipInterface;
+      const op = present
+        ? this.fx.addresses.add(dev, vip.address, vip.prefixLength)
+        : this.fx.addresses.remove(dev, vip.address, vip.prefixLength);
+      op.catch((err) =>
+        this.fx.log(
+          'error',
+          {
+            event: present ? 'vip-add-failed' : 'vip-remove-failed',
+            instance: this.name,
+            vip: vip.address,
+            dev,
+            err: String(err),
+          },
+          present ? 'adding VIP failed' : 'removing VIP failed',
+        ),
+      );
+    }
+  }
+
+  /** While master, a reload that changes the VIP list adds and removes only the difference. */
+  private updateVips(old: VrrpInstance, cfg: VrrpInstance): void {
+    const key = (v: { address: string; prefixLength: number; dev?: string | undefined }) =>
+      `${v.address}/${v.prefixLength}@${v.dev ?? this.fx.vipInterface}`;
+    const oldKeys = new Set(old.virtualIps.map(key));
+    const newKeys = new Set(cfg.virtualIps.map(key));
+    for (const v of old.virtualIps) {
+      if (!newKeys.has(key(v)))
+        void this.fx.addresses
+          .remove(v.dev ?? this.fx.vipInterface, v.address, v.prefixLength)
+          .catch(() => {});
+    }
+    const added = cfg.virtualIps.filter((v) => !oldKeys.has(key(v)));
+    if (added.length === 0) return;
+    void Promise.allSettled(
+      added.map((v) => this.fx.addresses.add(v.dev ?? this.fx.vipInterface, v.address, v.prefixLength)),
+    ).then(() => {
+      this.startAnnounce(this.fx.now(), this.cfg.garp.repeat, this.cfg.garp.intervalMs);
+      this.fx.wake();
+    });
+  }
+
+  /** Waits until VIP removal has gone through (used at shutdown). */
+  async removeVipsNow(): Promise<void> {
+    await Promise.allSettled(
+      this.cfg.virtualIps.map((v) =>
+        this.fx.addresses.remove(v.dev ?? this.fx.vipInterface, v.address, v.prefixLength),
+      ),
+    );
+  }
+}
+
+function authMatches(data: Buffer, pass: string): boolean {
+  const want = Buffer.alloc(8);
+  want.write(pass, 'utf8');
+  return data.length === 8 && want.equals(data);
+}
+
+function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
+}

@@ -1,0 +1,31 @@
+// Messages between the daemon's main thread and the VRRP engine worker.
+import type { Config } from '../config/model.js';
+import type { EngineSnapshot } from './engine.js';
+import type { VrrpState } from './fsm.js';
+
+export type ToWorker =
+  | { type: 'reload'; config: Config; id: number }
+  | { type: 'script-result'; name: string; ok: boolean }
+  | { type: 'snapshot'; id: number }
+  | { type: 'shutdown' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'fatal'; message: string; code?: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: Record<string, unknown>; msg: string }
+  | { type: 'state-change'; instance: string; from: VrrpState; to: VrrpState; reason: string }
+  | { type: 'heartbeat'; at: number }
+  | { type: 'snapshot'; id: number; snapshot: EngineSnapshot }
+  | {
+      type: 'reloaded';
+      id: number;
+      result?: { added: string[]; removed: string[]; changed: string[]; unchanged: string[] };
+      error?: string;
+    }
+  | { type: 'stopped' };
+
+export interface WorkerData {
+  config: Config;
+  /** how often the engine loop reports that it is alive (for the systemd watchdog) */
+  heartbeatMs: number;
+}
