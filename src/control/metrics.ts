@@ -52,8 +52,12 @@ export interface Metrics {
 }
 
 export interface MetricsOptions {
-  /** The current snapshot, or null before the daemon has one (then only process metrics). */
-  snapshot: () => Snapshot | null;
+  /**
+   * The current snapshot, or null before the daemon has one (then only process metrics).
+   * May be async (the engine's part comes from its worker): it is called once per scrape.
+   * A rejected promise yields a scrape without the snapshot's metrics.
+   */
+  snapshot: () => Snapshot | null | Promise<Snapshot | null>;
   /** Node/process metrics (default true; tests may turn them off). */
   processMetrics?: boolean;
 }
@@ -64,10 +68,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
 
   // prom-client starts every metric's collect() in the same tick: build the snapshot
   // once per scrape, not once per metric.
-  let cached: Snapshot | null | undefined;
-  const current = (): Snapshot | null => {
+  let cached: Promise<Snapshot | null> | undefined;
+  const current = (): Promise<Snapshot | null> => {
     if (cached === undefined) {
-      cached = opts.snapshot();
+      cached = Promise.resolve()
+        .then(() => opts.snapshot())
+        .catch(() => null);
       setImmediate(() => {
         cached = undefined;
       });
@@ -86,9 +92,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       help,
       labelNames,
       registers,
-      collect() {
+      async collect() {
+        const s = await current();
         this.reset();
-        const s = current();
         if (s) for (const [labels, v] of samples(s)) this.set(labels, v);
       },
     });
@@ -106,9 +112,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       help,
       labelNames,
       registers,
-      collect() {
+      async collect() {
+        const s = await current();
         this.reset();
-        const s = current();
         if (s) for (const [labels, v] of samples(s)) this.inc(labels, Math.max(0, v));
       },
     });

@@ -53,8 +53,9 @@ describe('metrics endpoint', () => {
   let server: MetricsServer;
   let calls = 0;
   const counting = createMetrics({
-    snapshot: () => {
+    snapshot: async () => {
       calls++;
+      await new Promise((r) => setTimeout(r, 5));
       return exampleSnapshot();
     },
     processMetrics: false,
@@ -149,12 +150,25 @@ describe('metrics endpoint', () => {
     snapshot = exampleSnapshot();
   });
 
-  it('builds the snapshot once per scrape', async () => {
-    await counting.registry.metrics();
+  it('builds the snapshot once per scrape, also when it is async', async () => {
+    const text = await counting.registry.metrics();
     expect(calls).toBe(1);
+    expect(text).toContain('vrrpd_instance_state{instance="VI_1",state="master"} 1');
     await new Promise((r) => setImmediate(r));
     await counting.registry.metrics();
     expect(calls).toBe(2);
+  });
+
+  it('still scrapes when the snapshot cannot be built', async () => {
+    const failing = createMetrics({
+      snapshot: async () => {
+        throw new Error('engine worker not answering');
+      },
+      processMetrics: false,
+    });
+    const text = await failing.registry.metrics();
+    expect(text).toContain('# TYPE vrrpd_instance_state gauge');
+    expect(text).not.toContain('vrrpd_instance_state{');
   });
 
   it('answers only GET/HEAD /metrics', async () => {
