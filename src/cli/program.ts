@@ -2,6 +2,7 @@
 // exit codes follow CONFIG.md: 0 ok, 1 invalid input, 2 runtime failure.
 import { Command } from 'commander';
 import { registerCheckConfigCommand } from './check-config.js';
+import { registerImportKeepalivedCommand } from './import-keepalived.js';
 import { registerReloadCommand } from './reload.js';
 import { registerRunCommand } from './run.js';
 import { registerStatusCommand } from './status.js';
@@ -25,5 +26,6 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerReloadCommand(program);
   registerCheckConfigCommand(program);
+  registerImportKeepalivedCommand(program);
   return program;
 }
