@@ -1,0 +1,504 @@
+// The LVS controller: config + health → desired IPVS table → the kernel, reconciled
+// (ARCHITECTURE rule 5). It owns the real-server checks, the quorum scripts, the notify
+// scripts, lvs_timeouts and the connection-sync daemon, and never flushes anything.
+//
+// Passes (dump, diff, apply) run one at a time. A pass is requested on every health
+// change, every VRRP state change of the sync daemon's instance and every PERIOD_MS (so
+// a hand-made change heals); requests are debounced (DEBOUNCE_MS: a burst of health
+// changes makes one pass) and a request while a pass runs schedules exactly one more.
+// start() and setConfig() run a pass and resolve when it is done.
+//
+// Failures never throw out of here: a refused op, a missing scheduler module, no IPVS
+// in the kernel are logged in the IPVS client's operator words and shown in
+// snapshot().ipvs.lastError; checks keep running so the status stays useful.
+import {
+  type CheckManager,
+  type CheckManagerOptions,
+  type CheckSnapshot,
+  createCheckManager,
+} from '../check/manager.js';
+import type { ProbeResult } from '../check/probe.js';
+import { type Clock, monotonicClock } from '../check/scheduler.js';
+import type { Config } from '../config/model.js';
+import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
+import { createScriptRunner } from '../effects/script-runner.js';
+import type { ScriptRunner } from '../effects/types.js';
+import { type Log, logHealthChange } from '../log.js';
+import type { IpvsSyncDaemon, IpvsTimeouts } from '../netlink/ipvs.js';
+import { applyOps, type OpFailure } from './apply.js';
+import { type CheckTarget, checkSpecsOf } from './controller-checks.js';
+import { virtualServerStatuses } from './controller-status.js';
+import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
+import { type IpvsTable, serviceKey } from './model.js';
+import { describeOp, type IpvsOp, reconcile } from './reconcile.js';
+
+/** What the controller needs of the IPVS client (src/effects/ipvs-client.ts has it all). */
+export interface LvsIpvsClient {
+  dump(): Promise<IpvsTable>;
+  applyAll(ops: readonly IpvsOp[]): Promise<{ failures: OpFailure[] }>;
+  setTimeouts(t: Partial<IpvsTimeouts>): Promise<void>;
+  startDaemon(d: IpvsSyncDaemon): Promise<void>;
+  stopDaemon(state: IpvsSyncDaemon['state']): Promise<void>;
+  listDaemons(): Promise<IpvsSyncDaemon[]>;
+  close?(): void;
+}
+
+export interface LvsControllerDeps {
+  /** a client (the caller owns it) or a factory (the controller closes what it made); default: the netlink client */
+  ipvs?: LvsIpvsClient | (() => Promise<LvsIpvsClient>);
+  checks?: (opts: CheckManagerOptions) => CheckManager;
+  runner?: ScriptRunner;
+  /** monotonic clock and timers (tests: a fake one) */
+  clock?: Clock;
+  /** wall-clock ms for ISO times in the status; default Date.now */
+  wallClock?: () => number;
+  debounceMs?: number;
+  periodMs?: number;
+}
+
+export const DEBOUNCE_MS = 20;
+export const PERIOD_MS = 10_000;
+/** More ops than this in one pass are logged as a count, not one line each. */
+const OPS_LOGGED_ONE_BY_ONE = 50;
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class LvsController {
+  private config: Config;
+  private readonly log: Log;
+  private readonly deps: LvsControllerDeps;
+  private readonly clock: Clock;
+  private readonly wall: () => number;
+  private readonly runner: ScriptRunner;
+  private readonly checks: CheckManager;
+  private targets = new Map<string, CheckTarget>();
+
+  private client: LvsIpvsClient | null = null;
+  private ownsClient = false;
+  private available: boolean | null = null;
+  private kernel: IpvsTable = new Map();
+  private desired: DesiredState | null = null;
+  private readonly quorum = new Map<string, boolean>();
+  /** services a reload dropped: deleted at the next pass (OWNERSHIP.md rule 4) */
+  private readonly retire = new Set<string>();
+  private timeoutsDue = false;
+  private readonly instanceStates = new Map<string, string>();
+  /** a sync daemon was configured at some point: vrrpd may stop what runs */
+  private syncOwned = false;
+
+  private lastReconcileAt: string | null = null;
+  private lastReconcileOps = 0;
+  private lastError: string | null = null;
+  private lastLoggedError: string | null = null;
+  private readonly healthSince = new Map<string, string>();
+  private readonly lastResultAt = new Map<string, string>();
+  private readonly startedAt: string;
+
+  private started = false;
+  private stopped = false;
+  private chain: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private debounceTimer: unknown = null;
+  private periodTimer: unknown = null;
+
+  constructor(config: Config, log: Log, deps: LvsControllerDeps = {}) {
+    this.config = config;
+    this.log = log;
+    this.deps = deps;
+    this.clock = deps.clock ?? monotonicClock;
+    this.wall = deps.wallClock ?? Date.now;
+    this.runner = deps.runner ?? createScriptRunner();
+    this.startedAt = this.iso();
+    const opts: CheckManagerOptions = {
+      runner: this.runner,
+      onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
+      onResult: (id, r) => this.onResult(id, r),
+      // the manager's own transition line would repeat our health-change line
+      logger: {
+        info: (o, m) => log.debug(o as Record<string, unknown>, m),
+        warn: (o, m) => log.warn(o as Record<string, unknown>, m),
+      },
+    };
+    if (deps.clock) opts.clock = deps.clock;
+    this.checks = (deps.checks ?? createCheckManager)(opts);
+  }
+
+  /** Starts checks and runs the first pass (kernel-present servers keep their place). */
+  async start(): Promise<void> {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.setChecks(this.config);
+    this.timeoutsDue = hasTimeouts(this.config);
+    await this.exclusive(() => this.pass());
+    this.armPeriodic();
+  }
+
+  /** Reload: checks are diffed by id (unchanged ones keep their state), then one pass. */
+  async setConfig(config: Config): Promise<void> {
+    if (this.stopped) return;
+    if (this.started) this.setChecks(config);
+    const keep = new Set(config.virtualServers.map((v) => serviceKey(serviceOf(v))));
+    for (const v of this.config.virtualServers) {
+      const k = serviceKey(serviceOf(v));
+      if (!keep.has(k)) this.retire.add(k);
+    }
+    for (const k of keep) this.retire.delete(k);
+    const vsKeys = new Set(config.virtualServers.map((v) => v.key));
+    for (const k of [...this.quorum.keys()]) if (!vsKeys.has(k)) this.quorum.delete(k);
+    this.config = config;
+    this.timeoutsDue = hasTimeouts(config);
+    if (this.started) await this.exclusive(() => this.pass());
+  }
+
+  /**
+   * VRRP state of an instance. The sync daemon follows lvs_sync_daemon.instance as
+   * keepalived does: master → MASTER (BACKUP stopped), anything else → BACKUP.
+   */
+  instanceStateChanged(instance: string, state: string): void {
+    const before = this.syncRole();
+    this.instanceStates.set(instance, state);
+    if (this.config.lvsSyncDaemon?.instance === instance && this.syncRole() !== before) this.request();
+  }
+
+  snapshot(): { virtualServers: VirtualServerStatus[]; ipvs: IpvsStatus | null } {
+    const checks = new Map<string, CheckSnapshot>(this.checks.snapshot().map((s) => [s.id, s]));
+    const virtualServers = virtualServerStatuses({
+      config: this.config,
+      desired: this.desired,
+      kernel: this.kernel,
+      checks,
+      lastResultAt: this.lastResultAt,
+      healthSince: this.healthSince,
+      startedAt: this.startedAt,
+    });
+    const ipvs: IpvsStatus | null = this.needsIpvs()
+      ? {
+          available: this.available === true,
+          lastReconcileAt: this.lastReconcileAt,
+          lastReconcileOps: this.lastReconcileOps,
+          lastError: this.lastError,
+        }
+      : null;
+    return { virtualServers, ipvs };
+  }
+
+  /** Stops checks and timers. The IPVS table stays as it is: a restart loses no connection. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.debounceTimer !== null) this.clock.clearTimeout(this.debounceTimer);
+    if (this.periodTimer !== null) this.clock.clearTimeout(this.periodTimer);
+    this.debounceTimer = this.periodTimer = null;
+    this.checks.stop();
+    const client = this.client;
+    if (client && this.ownsClient) void this.chain.finally(() => client.close?.());
+    this.client = null;
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(fn).catch((e: unknown) => {
+      this.log.error({ event: 'ipvs-error', err: errText(e) }, `LVS reconcile failed: ${errText(e)}`);
+    });
+    this.chain = run;
+    return run;
+  }
+
+  private request(): void {
+    if (!this.started || this.stopped || this.scheduled) return;
+    this.scheduled = true;
+    this.debounceTimer = this.clock.setTimeout(() => {
+      this.debounceTimer = null;
+      void this.exclusive(async () => {
+        // cleared when the pass starts: a request during the pass schedules one more
+        this.scheduled = false;
+        await this.pass();
+      });
+    }, this.deps.debounceMs ?? DEBOUNCE_MS);
+  }
+
+  private armPeriodic(): void {
+    if (this.stopped) return;
+    this.periodTimer = this.clock.setTimeout(() => {
+      this.periodTimer = null;
+      this.request();
+      this.armPeriodic();
+    }, this.deps.periodMs ?? PERIOD_MS);
+  }
+
+  // ---------------------------------------------------------------- health
+
+  private setChecks(config: Config): void {
+    const { specs, targets } = checkSpecsOf(config);
+    this.checks.set(specs);
+    this.targets = targets;
+    for (const id of [...this.healthSince.keys()]) if (!targets.has(id)) this.healthSince.delete(id);
+    for (const id of [...this.lastResultAt.keys()]) if (!targets.has(id)) this.lastResultAt.delete(id);
+  }
+
+  private onResult(id: string, _r: ProbeResult): void {
+    this.lastResultAt.set(id, this.iso());
+  }
+
+  private onHealthChange(id: string, from: string, to: string, reason: string): void {
+    const t = this.targets.get(id);
+    if (!t || this.stopped) return;
+    this.healthSince.set(id, this.iso());
+    logHealthChange(this.log, { virtualServer: statusKey(t.vs), realServer: t.rs.key, from, to, reason });
+    // notify_up when a known-down server comes back; an unknown one was presumed in
+    // service (keepalived starts real servers up), so its first pass is no news.
+    if (to === 'up' && from === 'down' && t.rs.notifyUp)
+      this.runScript(t.rs.notifyUp, `notify_up of ${t.rs.key}`);
+    if (to === 'down' && t.rs.notifyDown) this.runScript(t.rs.notifyDown, `notify_down of ${t.rs.key}`);
+    this.request();
+  }
+
+  private healthOf(): (vsKey: string, rsKey: string) => RealServerHealth {
+    const states = new Map(this.checks.snapshot().map((s) => [s.id, s.state]));
+    const byPair = new Map<string, RealServerHealth>();
+    for (const [id, t] of this.targets) byPair.set(`${t.vs.key} ${t.rs.key}`, states.get(id) ?? 'unknown');
+    return (vsKey, rsKey) => byPair.get(`${vsKey} ${rsKey}`) ?? 'unknown';
+  }
+
+  private runScript(argv: readonly string[], what: string): void {
+    const g = this.config.global;
+    const opts: Parameters<ScriptRunner['run']>[1] = { timeoutMs: g.notifyTimeoutMs };
+    if (g.scriptUser !== undefined) opts.user = g.scriptUser;
+    this.runner.run(argv, opts).then(
+      (r) => {
+        if (r.code === 0 && !r.timedOut && !r.errorCode) return;
+        const why =
+          r.errorCode ??
+          (r.timedOut ? `timed out after ${g.notifyTimeoutMs} ms` : `exit ${r.code ?? r.signal}`);
+        this.log.warn(
+          { event: 'script-failed', script: argv[0], what, output: r.output.slice(0, 512) },
+          `${what} (${argv[0]}) failed: ${why}`,
+        );
+      },
+      (e: unknown) =>
+        this.log.warn({ event: 'script-failed', script: argv[0], what }, `${what} failed: ${errText(e)}`),
+    );
+  }
+
+  // ---------------------------------------------------------------- the pass
+
+  private needsIpvs(): boolean {
+    return (
+      this.config.virtualServers.length > 0 ||
+      this.config.lvsSyncDaemon !== undefined ||
+      this.retire.size > 0 ||
+      this.syncOwned
+    );
+  }
+
+  private async ensureClient(): Promise<LvsIpvsClient | null> {
+    if (this.client) return this.client;
+    if (!this.needsIpvs()) return null;
+    const dep = this.deps.ipvs;
+    try {
+      if (dep && typeof dep === 'object') {
+        this.client = dep;
+      } else {
+        const make =
+          dep ??
+          (async () =>
+            (await import('../effects/ipvs-client.js')).createIpvsClient() as Promise<LvsIpvsClient>);
+        this.client = await make();
+        this.ownsClient = true;
+      }
+      if (this.available === false) this.log.info({ event: 'ipvs-available' }, 'IPVS is available now');
+      this.available = true;
+      return this.client;
+    } catch (e) {
+      const msg = errText(e);
+      if (this.available !== false) {
+        this.log.error(
+          { event: 'ipvs-unavailable', err: msg, code: (e as { code?: string }).code },
+          `IPVS is not available (${msg}); real servers are still checked but the IPVS table is not managed`,
+        );
+      }
+      this.available = false;
+      this.lastError = msg;
+      this.lastLoggedError = msg;
+      return null;
+    }
+  }
+
+  private async pass(): Promise<void> {
+    if (this.stopped) return;
+    const errors: string[] = [];
+    const client = await this.ensureClient();
+    let current: IpvsTable | null = null;
+    if (client) {
+      if (this.timeoutsDue) {
+        this.timeoutsDue = false;
+        await this.applyTimeouts(client).catch((e: unknown) => errors.push(errText(e)));
+      }
+      try {
+        current = await client.dump();
+      } catch (e) {
+        errors.push(`reading the IPVS table failed: ${errText(e)}`);
+      }
+    }
+    if (this.stopped) return;
+
+    const desired = desiredTable(
+      this.config.virtualServers,
+      this.healthOf(),
+      current ?? this.kernel,
+      this.quorum,
+    );
+    this.desired = desired;
+    this.quorumTransitions(desired);
+
+    if (client && current) {
+      const ops = reconcile(desired.table, current, { pending: desired.pending, retire: this.retire });
+      let failures: OpFailure[] = [];
+      if (ops.length > 0) {
+        try {
+          failures = (await client.applyAll(ops)).failures;
+        } catch (e) {
+          failures = ops.map((op) => ({ op, error: e as Error }));
+        }
+      }
+      const failed = new Set(failures.map((f) => f.op));
+      const done = ops.filter((op) => !failed.has(op));
+      this.logOps(done);
+      for (const f of failures.slice(0, 20)) errors.push(f.error.message);
+      if (failures.length > 20) errors.push(`and ${failures.length - 20} more failed operations`);
+      try {
+        this.kernel = applyOps(current, done);
+      } catch {
+        this.kernel = current;
+      }
+      for (const k of [...this.retire]) if (!this.kernel.has(k)) this.retire.delete(k);
+      this.lastReconcileAt = this.iso();
+      this.lastReconcileOps = done.length;
+    } else if (!client) {
+      this.kernel = new Map();
+    }
+
+    if (client) await this.syncDaemon(client).catch((e: unknown) => errors.push(errText(e)));
+    this.setError(errors, client !== null);
+  }
+
+  private setError(errors: string[], haveClient: boolean): void {
+    if (!haveClient) return; // ensureClient reported it
+    const text = errors.length > 0 ? errors.join('; ') : null;
+    this.lastError = text;
+    if (text !== null && text !== this.lastLoggedError) {
+      this.log.error({ event: 'ipvs-error', errors }, `IPVS: ${text}`);
+    } else if (text === null && this.lastLoggedError !== null) {
+      this.log.info({ event: 'ipvs-ok' }, 'IPVS table reconciled without errors again');
+    }
+    this.lastLoggedError = text;
+  }
+
+  private logOps(ops: readonly IpvsOp[]): void {
+    if (ops.length > OPS_LOGGED_ONE_BY_ONE) {
+      this.log.info({ event: 'ipvs-change', ops: ops.length }, `IPVS: applied ${ops.length} changes`);
+      return;
+    }
+    for (const op of ops) this.log.info({ event: 'ipvs-change', op: op.op }, `IPVS: ${describeOp(op)}`);
+  }
+
+  private quorumTransitions(d: DesiredState): void {
+    for (const vs of this.config.virtualServers) {
+      const o = d.virtualServers.get(vs.key);
+      if (!o) continue;
+      const before = this.quorum.get(vs.key);
+      this.quorum.set(vs.key, o.quorumUp);
+      // the first evaluation reports only a missing quorum (a service starting without it)
+      if (before === o.quorumUp || (before === undefined && o.quorumUp)) continue;
+      const key = statusKey(vs);
+      const fields = {
+        event: 'quorum-change',
+        virtualServer: key,
+        from: before === undefined ? 'unknown' : before ? 'up' : 'down',
+        to: o.quorumUp ? 'up' : 'down',
+        healthyWeight: o.healthyWeight,
+        quorum: vs.quorum,
+        hysteresis: vs.hysteresis,
+        sorryServer: o.sorryActive,
+      };
+      const sorry = vs.sorryServer ? `${vs.sorryServer.address}:${vs.sorryServer.port}` : undefined;
+      if (o.quorumUp) {
+        this.log.info(
+          fields,
+          `${key}: quorum regained (healthy weight ${o.healthyWeight} >= ${vs.quorum}+${vs.hysteresis})${sorry ? `; sorry server ${sorry} out` : ''}`,
+        );
+        if (vs.quorumUp) this.runScript(vs.quorumUp, `quorum_up of ${key}`);
+      } else {
+        this.log.warn(
+          fields,
+          `${key}: quorum lost (healthy weight ${o.healthyWeight}, quorum ${vs.quorum}, hysteresis ${vs.hysteresis})${sorry ? `; sorry server ${sorry} in` : ''}`,
+        );
+        if (vs.quorumDown) this.runScript(vs.quorumDown, `quorum_down of ${key}`);
+      }
+    }
+  }
+
+  private async applyTimeouts(client: LvsIpvsClient): Promise<void> {
+    const t = this.config.lvsTimeouts;
+    const set: Partial<IpvsTimeouts> = {};
+    if (t.tcpS !== undefined) set.tcpS = t.tcpS;
+    if (t.tcpFinS !== undefined) set.tcpFinS = t.tcpFinS;
+    if (t.udpS !== undefined) set.udpS = t.udpS;
+    await client.setTimeouts(set);
+    this.log.info({ event: 'ipvs-timeouts', ...set }, 'IPVS connection timeouts set');
+  }
+
+  private syncRole(): 'master' | 'backup' {
+    const sd = this.config.lvsSyncDaemon;
+    return sd && this.instanceStates.get(sd.instance) === 'master' ? 'master' : 'backup';
+  }
+
+  /** Makes the kernel's sync daemons match: the wanted role running with our settings, the other stopped. */
+  private async syncDaemon(client: LvsIpvsClient): Promise<void> {
+    const want = this.config.lvsSyncDaemon;
+    if (!want && !this.syncOwned) return;
+    const running = await client.listDaemons();
+    if (!want) {
+      for (const d of running) await client.stopDaemon(d.state);
+      if (running.length > 0)
+        this.log.info(
+          { event: 'sync-daemon', state: 'stopped' },
+          'IPVS sync daemon stopped (removed from the config)',
+        );
+      this.syncOwned = false;
+      return;
+    }
+    this.syncOwned = true;
+    const role = this.syncRole();
+    let ours = false;
+    for (const d of running) {
+      const matches = d.state === role && d.ifname === want.interface && d.syncId === want.syncId;
+      if (matches) ours = true;
+      else await client.stopDaemon(d.state);
+    }
+    if (ours) return;
+    await client.startDaemon({ state: role, ifname: want.interface, syncId: want.syncId });
+    this.log.info(
+      {
+        event: 'sync-daemon',
+        state: role,
+        interface: want.interface,
+        syncId: want.syncId,
+        instance: want.instance,
+      },
+      `IPVS sync daemon running as ${role.toUpperCase()} on ${want.interface} (sync id ${want.syncId}), following ${want.instance}`,
+    );
+  }
+
+  private iso(): string {
+    return new Date(this.wall()).toISOString();
+  }
+}
+
+function hasTimeouts(c: Config): boolean {
+  const t = c.lvsTimeouts;
+  return t.tcpS !== undefined || t.tcpFinS !== undefined || t.udpS !== undefined;
+}
