@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { describeError, type Probe, type ProbeResult, since } from './probe.js';
+import { describeError, type Probe, type ProbeResult, settlesOnAbort, since } from './probe.js';
 
 export interface HttpProbeOptions {
   host: string;
@@ -71,107 +71,109 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
     if (opts.ca) reqOpts.ca = opts.ca;
   }
 
-  return (signal) =>
-    new Promise<ProbeResult>((resolve) => {
-      const start = performance.now();
-      let done = false;
-      let timer: NodeJS.Timeout | undefined;
-      let req: http.ClientRequest | undefined;
+  return settlesOnAbort(
+    (signal) =>
+      new Promise<ProbeResult>((resolve) => {
+        const start = performance.now();
+        let done = false;
+        let timer: NodeJS.Timeout | undefined;
+        let req: http.ClientRequest | undefined;
 
-      const finish = (result: ProbeResult) => {
-        if (done) return;
-        done = true;
-        if (timer) clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        req?.destroy();
-        resolve(result);
-      };
-      const fail = (reason: string) => finish({ ok: false, reason, latencyMs: since(start) });
-      const onAbort = () => fail(`GET ${url}: ${describeError(signal.reason)}`);
-      const arm = (ms: number | undefined, what: string) => {
-        if (timer) clearTimeout(timer);
-        timer = undefined;
-        if (ms !== undefined)
-          timer = setTimeout(() => fail(`GET ${url}: ${what} timed out after ${ms} ms`), ms);
-      };
-
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-
-      // One timer at a time: the connect limit first, then what is left of the total.
-      const total = opts.timeoutMs;
-      const connectMs =
-        opts.connectTimeoutMs !== undefined && (total === undefined || opts.connectTimeoutMs < total)
-          ? opts.connectTimeoutMs
-          : undefined;
-      if (connectMs !== undefined) arm(connectMs, 'connect');
-      else arm(total, 'request');
-
-      try {
-        req = mod.request(reqOpts);
-      } catch (err) {
-        return fail(`GET ${url}: ${describeError(err)}`);
-      }
-      req.once('error', (err) => fail(`GET ${url}: ${describeTlsOrSocketError(err)}`));
-      if (connectMs !== undefined) {
-        req.once('socket', (sock) => {
-          sock.once(opts.tls ? 'secureConnect' : 'connect', () => {
-            if (!done)
-              arm(
-                total === undefined ? undefined : Math.max(1, total - (performance.now() - start)),
-                'request',
-              );
-          });
-        });
-      }
-      req.once('response', (res) => {
-        const code = res.statusCode ?? 0;
-        if (!okStatus(code)) {
-          res.resume();
-          return fail(`GET ${url}: status ${code}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
-        }
-        if (!needBody) {
-          // Drain so the server sees a clean close, then report.
-          res.resume();
-          res.once('end', () => finish({ ok: true, latencyMs: since(start) }));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
-        const hash = opts.digest ? createHash(opts.digest.algo) : undefined;
-        res.on('data', (chunk: Buffer) => {
-          if (truncated) return;
-          if (size + chunk.length > maxBody) {
-            chunk = chunk.subarray(0, maxBody - size);
-            truncated = true;
-          }
-          size += chunk.length;
-          hash?.update(chunk);
-          if (expectBody) chunks.push(chunk);
-          if (truncated) checkBody();
-        });
-        res.once('end', () => checkBody());
-        res.once('error', (err) => fail(`GET ${url}: ${describeError(err)}`));
-
-        function checkBody() {
+        const finish = (result: ProbeResult) => {
           if (done) return;
-          if (hash) {
-            if (truncated)
-              return fail(`GET ${url}: body larger than ${maxBody} bytes; cannot check its digest`);
-            const got = hash.digest('hex');
-            if (got !== wantDigest)
-              return fail(`GET ${url}: body ${opts.digest!.algo} ${got}, expected ${wantDigest}`);
-          }
-          if (expectBody && !Buffer.concat(chunks).includes(expectBody)) {
-            const within = truncated ? ` within the first ${maxBody} bytes` : '';
-            return fail(`GET ${url}: body does not contain ${JSON.stringify(opts.expectBody)}${within}`);
-          }
-          finish({ ok: true, latencyMs: since(start) });
+          done = true;
+          if (timer) clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          req?.destroy();
+          resolve(result);
+        };
+        const fail = (reason: string) => finish({ ok: false, reason, latencyMs: since(start) });
+        const onAbort = () => fail(`GET ${url}: ${describeError(signal.reason)}`);
+        const arm = (ms: number | undefined, what: string) => {
+          if (timer) clearTimeout(timer);
+          timer = undefined;
+          if (ms !== undefined)
+            timer = setTimeout(() => fail(`GET ${url}: ${what} timed out after ${ms} ms`), ms);
+        };
+
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+
+        // One timer at a time: the connect limit first, then what is left of the total.
+        const total = opts.timeoutMs;
+        const connectMs =
+          opts.connectTimeoutMs !== undefined && (total === undefined || opts.connectTimeoutMs < total)
+            ? opts.connectTimeoutMs
+            : undefined;
+        if (connectMs !== undefined) arm(connectMs, 'connect');
+        else arm(total, 'request');
+
+        try {
+          req = mod.request(reqOpts);
+        } catch (err) {
+          return fail(`GET ${url}: ${describeError(err)}`);
         }
-      });
-      req.end();
-    });
+        req.once('error', (err) => fail(`GET ${url}: ${describeTlsOrSocketError(err)}`));
+        if (connectMs !== undefined) {
+          req.once('socket', (sock) => {
+            sock.once(opts.tls ? 'secureConnect' : 'connect', () => {
+              if (!done)
+                arm(
+                  total === undefined ? undefined : Math.max(1, total - (performance.now() - start)),
+                  'request',
+                );
+            });
+          });
+        }
+        req.once('response', (res) => {
+          const code = res.statusCode ?? 0;
+          if (!okStatus(code)) {
+            res.resume();
+            return fail(`GET ${url}: status ${code}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
+          }
+          if (!needBody) {
+            // Drain so the server sees a clean close, then report.
+            res.resume();
+            res.once('end', () => finish({ ok: true, latencyMs: since(start) }));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          let truncated = false;
+          const hash = opts.digest ? createHash(opts.digest.algo) : undefined;
+          res.on('data', (chunk: Buffer) => {
+            if (truncated) return;
+            if (size + chunk.length > maxBody) {
+              chunk = chunk.subarray(0, maxBody - size);
+              truncated = true;
+            }
+            size += chunk.length;
+            hash?.update(chunk);
+            if (expectBody) chunks.push(chunk);
+            if (truncated) checkBody();
+          });
+          res.once('end', () => checkBody());
+          res.once('error', (err) => fail(`GET ${url}: ${describeError(err)}`));
+
+          function checkBody() {
+            if (done) return;
+            if (hash) {
+              if (truncated)
+                return fail(`GET ${url}: body larger than ${maxBody} bytes; cannot check its digest`);
+              const got = hash.digest('hex');
+              if (got !== wantDigest)
+                return fail(`GET ${url}: body ${opts.digest!.algo} ${got}, expected ${wantDigest}`);
+            }
+            if (expectBody && !Buffer.concat(chunks).includes(expectBody)) {
+              const within = truncated ? ` within the first ${maxBody} bytes` : '';
+              return fail(`GET ${url}: body does not contain ${JSON.stringify(opts.expectBody)}${within}`);
+            }
+            finish({ ok: true, latencyMs: since(start) });
+          }
+        });
+        req.end();
+      }),
+  );
 }
 
 /** Certificate errors carry a code such as DEPTH_ZERO_SELF_SIGNED_CERT; show it for operators. */

@@ -342,6 +342,17 @@ function isStop(reason: unknown): boolean {
 
 /** Runs a probe so that it always settles: on abort at once, and a rejection becomes a failure. */
 function guarded(probe: Probe, signal: AbortSignal, elapsed: () => number): Promise<ProbeResult> {
+  if (probe.settlesOnAbort) {
+    try {
+      return probe(signal).catch((err: unknown) => ({
+        ok: false,
+        reason: describeError(err),
+        latencyMs: elapsed(),
+      }));
+    } catch (err) {
+      return Promise.resolve({ ok: false, reason: describeError(err), latencyMs: elapsed() });
+    }
+  }
   return new Promise((resolve) => {
     let settled = false;
     const settle = (r: ProbeResult) => {

@@ -10,7 +10,16 @@ export type ProbeResult =
  * One attempt. Must settle soon after `signal` aborts and should never reject
  * (a rejection is reported as a failure with the error's message).
  */
-export type Probe = (signal: AbortSignal) => Promise<ProbeResult>;
+export interface Probe {
+  (signal: AbortSignal): Promise<ProbeResult>;
+  /** true for probes known to settle promptly on abort; the manager then skips its own race */
+  settlesOnAbort?: boolean;
+}
+
+/** Marks a built-in probe as settling on abort (saves a listener and a promise per run). */
+export function settlesOnAbort(fn: (signal: AbortSignal) => Promise<ProbeResult>): Probe {
+  return Object.assign(fn, { settlesOnAbort: true });
+}
 
 /** Abort reasons the scheduler and manager use; probes may show them in a reason. */
 export class CheckAbort extends Error {

@@ -16,8 +16,8 @@ const http = require('node:http');
 const net = require('node:net');
 http.createServer((q, s) => { if (q.url === '/healthz') s.end('ok ' + q.headers.host); else { s.statusCode = 503; s.end('no'); } })
   .listen(8080, '0.0.0.0', () => console.log('ready'));
-net.createServer((c) => c.end()).listen(8081, '0.0.0.0');
-net.createServer((c) => c.end()).listen(8082, '0.0.0.0');
+net.createServer((c) => c.on('error', () => {}).end()).listen(8081, '0.0.0.0');
+net.createServer((c) => c.on('error', () => {}).end()).listen(8082, '0.0.0.0');
 `;
 
 describe.skipIf(why)('check probes in namespaces', () => {

@@ -191,7 +191,7 @@ describe('check manager', () => {
 
 describe('check manager with real TCP probes (loopback, real clock)', () => {
   it('goes up against a listener and down when it closes', async () => {
-    const server = net.createServer((s) => s.end());
+    const server = net.createServer((s) => s.on('error', () => {}).end());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as net.AddressInfo).port;
     const changes: string[] = [];

@@ -31,6 +31,10 @@ async function closedPort(): Promise<number> {
   await close(s);
   return p;
 }
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
 function expectFail(r: ProbeResult, re: RegExp): void {
   expect(r.ok, JSON.stringify(r)).toBe(false);
   if (!r.ok) expect(r.reason).toMatch(re);
@@ -45,8 +49,9 @@ describe('tcp probe', () => {
   let silentPort = 0;
   const silentSockets: net.Socket[] = [];
   beforeAll(async () => {
-    echo = net.createServer((s) => s.pipe(s));
-    banner = net.createServer((s) => s.end('220 ready\r\n'));
+    // The probe ends connections with a reset by default: servers must expect ECONNRESET.
+    echo = net.createServer((s) => s.on('error', () => {}).pipe(s));
+    banner = net.createServer((s) => s.on('error', () => {}).end('220 ready\r\n'));
     silent = net.createServer((s) => {
       silentSockets.push(s);
       s.on('error', () => {});
@@ -90,10 +95,31 @@ describe('tcp probe', () => {
     expect(r.latencyMs).toBeLessThan(2000);
   });
 
+  it('closes with a reset by default (no TIME_WAIT on the director), or gracefully on request', async () => {
+    const seen: string[] = [];
+    const s = net.createServer((c) => {
+      c.on('error', (e: NodeJS.ErrnoException) => seen.push(e.code ?? 'error'));
+      c.on('end', () => seen.push('end'));
+      c.resume();
+    });
+    const port = await listen(s);
+    try {
+      expect((await tcpProbe({ host: LO, port })(never)).ok).toBe(true);
+      await until(() => seen.length === 1);
+      expect(seen).toEqual(['ECONNRESET']);
+      expect((await tcpProbe({ host: LO, port, close: 'graceful' })(never)).ok).toBe(true);
+      await until(() => seen.length === 2);
+      expect(seen).toEqual(['ECONNRESET', 'end']);
+    } finally {
+      await close(s);
+    }
+  });
+
   it('binds to the requested source address', async () => {
     let peer = '';
     const s = net.createServer((c) => {
       peer = c.remoteAddress ?? '';
+      c.on('error', () => {});
       c.end();
     });
     const port = await listen(s);

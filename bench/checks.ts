@@ -1,0 +1,197 @@
+// Health-check throughput: N targets (default 10,000) on loopback, each checked every
+// interval, for a measured window. Prints checks/s, checker CPU (% of one core), RSS and
+// event-loop delay. The target servers run in a child process so their CPU is not counted.
+//
+//   npx tsx bench/checks.ts [--kind tcp|http|both] [--targets 10000] [--interval 1000] [--seconds 10]
+//
+// Done-when (issue 6): 10,000 TCP checks/s using at most 50 % of one core.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type CheckSpec, createCheckManager } from '../src/check/manager.js';
+import { createScriptRunner } from '../src/effects/script-runner.js';
+
+interface Args {
+  kind: 'tcp' | 'http' | 'both';
+  targets: number;
+  intervalMs: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { kind: 'both', targets: 10_000, intervalMs: 1000, seconds: 10, warmupSeconds: 2 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const v = argv[i + 1] ?? '';
+    switch (argv[i]) {
+      case '--kind':
+        a.kind = v as Args['kind'];
+        break;
+      case '--targets':
+        a.targets = Number(v);
+        break;
+      case '--interval':
+        a.intervalMs = Number(v);
+        break;
+      case '--seconds':
+        a.seconds = Number(v);
+        break;
+      case '--warmup':
+        a.warmupSeconds = Number(v);
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  return a;
+}
+
+// The servers: `targets` listeners on 127.0.0.1, reporting their ports and, on request, CPU.
+const SERVER = `
+const net = require('node:net'), http = require('node:http');
+const [kind, n] = [process.argv[1], Number(process.argv[2])];
+const ports = []; let pending = n;
+for (let i = 0; i < n; i++) {
+  const s = kind === 'http'
+    ? http.createServer({ keepAlive: false }, (q, r) => r.end('ok'))
+    : net.createServer((c) => { c.on('error', () => {}); c.end(); });
+  s.on('error', (e) => { console.error(e.message); process.exit(1); });
+  s.listen(0, '127.0.0.1', () => { ports[i] = s.address().port; if (--pending === 0) process.stdout.write(JSON.stringify(ports) + '\\n'); });
+}
+const c0 = process.cpuUsage();
+process.stdin.on('data', () => { const c = process.cpuUsage(c0); process.stdout.write(JSON.stringify({ cpuMs: (c.user + c.system) / 1000 }) + '\\n'); });
+`;
+
+function startServers(kind: 'tcp' | 'http', n: number): Promise<{ child: ChildProcess; ports: number[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', SERVER, kind, String(n)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout?.off('data', onData);
+      resolve({ child, ports: JSON.parse(buf.slice(0, nl)) as number[] });
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
+  });
+}
+
+function serverCpuMs(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.stdout?.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { cpuMs: number }).cpuMs));
+    child.stdin?.write('\n');
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Row {
+  kind: string;
+  targets: number;
+  checksPerSec: number;
+  failedPct: number;
+  cpuPctOneCore: number;
+  userPct: number;
+  sysPct: number;
+  serverCpuPct: number;
+  rssMiB: number;
+  loopDelayP99Ms: number;
+  maxLatencyMs: number;
+}
+
+async function benchOne(kind: 'tcp' | 'http', a: Args): Promise<Row> {
+  const { child, ports } = await startServers(kind, a.targets);
+  let results = 0;
+  let failures = 0;
+  let maxLatency = 0;
+  let lastFailure = '';
+  const mgr = createCheckManager({
+    runner: createScriptRunner(),
+    onChange: () => {},
+    onResult: (_id, r) => {
+      results++;
+      if (!r.ok) {
+        failures++;
+        lastFailure = r.reason;
+      }
+      if (r.latencyMs > maxLatency) maxLatency = r.latencyMs;
+    },
+  });
+  const specs: CheckSpec[] = ports.map((port, i) => ({
+    id: `${kind}-${i}`,
+    probe:
+      kind === 'tcp'
+        ? { type: 'tcp', host: '127.0.0.1', port }
+        : { type: 'http', host: '127.0.0.1', port, path: '/', status: [200] },
+    intervalMs: a.intervalMs,
+    timeoutMs: Math.min(a.intervalMs, 3000),
+    rise: 1,
+    fall: 1,
+    retry: 0,
+    retryDelayMs: 0,
+    alpha: false,
+  }));
+  mgr.set(specs);
+  await sleep(a.warmupSeconds * 1000);
+
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const r0 = results;
+  const f0 = failures;
+  maxLatency = 0;
+  const c0 = process.cpuUsage();
+  const s0 = await serverCpuMs(child);
+  const t0 = performance.now();
+  let rssMax = 0;
+  for (let s = 0; s < a.seconds; s++) {
+    await sleep(1000);
+    rssMax = Math.max(rssMax, process.memoryUsage().rss);
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const s1 = await serverCpuMs(child);
+  loop.disable();
+  mgr.stop();
+  child.kill('SIGTERM');
+  const done = results - r0;
+  if (failures - f0 > 0) console.error(`${kind}: ${failures - f0} failures, e.g. ${lastFailure}`);
+  await sleep(500);
+  return {
+    kind,
+    targets: a.targets,
+    checksPerSec: Math.round(done / elapsed),
+    failedPct: done ? Math.round(((failures - f0) / done) * 1000) / 10 : 0,
+    cpuPctOneCore: Math.round(((c.user + c.system) / 1000 / (elapsed * 1000)) * 1000) / 10,
+    userPct: Math.round((c.user / 1000 / (elapsed * 1000)) * 1000) / 10,
+    sysPct: Math.round((c.system / 1000 / (elapsed * 1000)) * 1000) / 10,
+    serverCpuPct: Math.round(((s1 - s0) / (elapsed * 1000)) * 1000) / 10,
+    rssMiB: Math.round(rssMax / 1024 / 1024),
+    loopDelayP99Ms: Math.round(loop.percentile(99) / 1e4) / 100,
+    maxLatencyMs: Math.round(maxLatency),
+  };
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const kinds: Array<'tcp' | 'http'> = a.kind === 'both' ? ['tcp', 'http'] : [a.kind];
+  const rows: Row[] = [];
+  for (const k of kinds) rows.push(await benchOne(k, a));
+  console.log(
+    `health checks: ${a.targets} targets on 127.0.0.1, interval ${a.intervalMs} ms, ${a.seconds} s measured, node ${process.version}`,
+  );
+  console.table(rows);
+  const tcp = rows.find((r) => r.kind === 'tcp');
+  if (tcp) {
+    const pass = tcp.checksPerSec >= 10_000 * (1000 / a.intervalMs) * 0.95 && tcp.cpuPctOneCore <= 50;
+    console.log(
+      `done-when (10,000 TCP checks/s at <= 50 % of one core): ${a.targets === 10_000 && a.intervalMs === 1000 ? (pass ? 'PASS' : 'FAIL') : 'n/a for these arguments'}`,
+    );
+  }
+  process.exit(0);
+}
+
+await main();
