@@ -36,6 +36,9 @@ export function requireBuilt(): void {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Thrown inside an until() callback to stop polling at once (e.g. the process died). */
+export class GiveUp extends Error {}
+
 /** Polls fn until it returns a truthy value; rejects with `what` and the last value on timeout. */
 export async function until<T>(
   fn: () => Promise<T | null | undefined | false>,
@@ -51,6 +54,7 @@ export async function until<T>(
       if (v) return v;
       last = v;
     } catch (e) {
+      if (e instanceof GiveUp) throw e;
       last = e;
     }
     if (Date.now() > end)
@@ -139,6 +143,7 @@ export class Vrrpd {
     try {
       return await until(
         async () => {
+          if (this.exitInfo) throw new GiveUp(`vrrpd exited ${JSON.stringify(this.exitInfo)}`);
           const i = await this.instance(name);
           last = `${i.state} (${i.lastTransitionReason}, prio ${i.effectivePriority})`;
           return i.state === state ? i : null;
