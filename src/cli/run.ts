@@ -2,11 +2,12 @@
 // SIGTERM/SIGINT: priority-0 adverts, VIPs removed, IPVS left as it is; SIGHUP: reload.
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/index.js';
-import { Daemon, DaemonError } from '../daemon.js';
 import { createSdNotify } from '../effects/sd-notify.js';
 import { createLogger } from '../log.js';
 
 export async function runDaemon(configFile: string): Promise<number> {
+  // loaded here so that other commands (check-config, status) never load daemon or native code
+  const { Daemon, DaemonError } = await import('../daemon.js');
   // Read once up front for the log settings; the daemon validates and reports errors itself.
   const pre = await loadConfigFile(configFile).catch(() => null);
   const global = pre?.ok ? pre.config.global : null;
