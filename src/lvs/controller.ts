@@ -329,9 +329,12 @@ export class LvsController {
 
   private async pass(): Promise<void> {
     if (this.stopped) return;
+    const t0 = this.clock.now();
     const errors: string[] = [];
     const client = await this.ensureClient();
     let current: IpvsTable | null = null;
+    let tDump = t0;
+    let tApply = t0;
     if (client) {
       if (this.timeoutsDue) {
         this.timeoutsDue = false;
@@ -342,6 +345,7 @@ export class LvsController {
       } catch (e) {
         errors.push(`reading the IPVS table failed: ${errText(e)}`);
       }
+      tDump = this.clock.now();
     }
     if (this.stopped) return;
 
@@ -364,6 +368,7 @@ export class LvsController {
           failures = ops.map((op) => ({ op, error: e as Error }));
         }
       }
+      tApply = this.clock.now();
       const failed = new Set(failures.map((f) => f.op));
       const done = ops.filter((op) => !failed.has(op));
       this.logOps(done);
@@ -377,6 +382,16 @@ export class LvsController {
       for (const k of [...this.retire]) if (!this.kernel.has(k)) this.retire.delete(k);
       this.lastReconcileAt = this.iso();
       this.lastReconcileOps = done.length;
+      this.log.debug(
+        {
+          event: 'ipvs-reconcile',
+          ops: ops.length,
+          failed: failures.length,
+          dumpMs: Math.round(tDump - t0),
+          applyMs: Math.round(tApply - tDump),
+        },
+        `IPVS pass: ${ops.length} ops`,
+      );
     } else if (!client) {
       this.kernel = new Map();
     }
