@@ -8,7 +8,8 @@ export type ProbeResult =
 
 /**
  * One attempt. Must settle soon after `signal` aborts and should never reject
- * (a rejection is reported as a failure with the error's message).
+ * (a rejection is reported as a failure with the error's message). A probe must remove
+ * its abort listener when it settles: the scheduler reuses a signal that did not abort.
  */
 export interface Probe {
   (signal: AbortSignal): Promise<ProbeResult>;

@@ -77,8 +77,11 @@ interface Entry {
   /** insertion order: equal keys run first-in first-out */
   seq: number;
   phase: 'idle' | 'queued' | 'running' | 'removed';
+  /** reused across runs until it is aborted (saves an allocation per run) */
   controller: AbortController | null;
   startedAt: number;
+  onSettled: (delay: number | undefined) => void;
+  onFailed: () => void;
 }
 
 export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
@@ -217,7 +220,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
     const now = clock.now();
     e.phase = 'running';
     e.startedAt = now;
-    e.controller = new AbortController();
+    if (!e.controller || e.controller.signal.aborted) e.controller = new AbortController();
     e.key = now + e.job.timeoutMs;
     heapPush(e);
     running++;
@@ -227,10 +230,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
     } catch {
       p = Promise.resolve(undefined);
     }
-    p.then(
-      (delay) => settle(e, delay),
-      () => settle(e, undefined),
-    );
+    p.then(e.onSettled, e.onFailed);
   }
 
   function jittered(intervalMs: number): number {
@@ -240,7 +240,6 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
   function settle(e: Entry, delay: number | undefined): void {
     running--;
     heapRemove(e);
-    e.controller = null;
     if (e.phase === 'removed' || stopped) {
       drain();
       rearm();
@@ -276,6 +275,8 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
         phase: 'idle',
         controller: null,
         startedAt: 0,
+        onSettled: (delay) => settle(e, delay),
+        onFailed: () => settle(e, undefined),
       };
       entries.set(id, e);
       heapPush(e);

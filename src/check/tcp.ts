@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import { describeError, type Probe, type ProbeResult, settlesOnAbort, since } from './probe.js';
+import { connectOnce, fastConnectAvailable } from './tcp-connect.js';
 
 export interface TcpProbeOptions {
   host: string;
@@ -23,6 +24,11 @@ export interface TcpProbeOptions {
    * log a reset. HAProxy's health checks make the same choice.
    */
   close?: 'reset' | 'graceful';
+  /**
+   * 'auto' (default): a plain connect check to an IP literal uses a bare TCP handle
+   * (tcp-connect.ts) when this Node has it; 'socket' always uses net.Socket.
+   */
+  engine?: 'auto' | 'socket';
 }
 
 const MAX_EXPECT_BYTES = 64 * 1024;
@@ -34,6 +40,10 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
   const connectOpts: net.TcpNetConnectOpts = { host: opts.host, port: opts.port };
   const graceful = opts.close === 'graceful';
   if (opts.bindAddress) connectOpts.localAddress = opts.bindAddress;
+  const family = net.isIP(opts.host);
+  if (!send && !expect && !graceful && opts.engine !== 'socket' && family !== 0 && fastConnectAvailable()) {
+    return handleProbe(opts, family as 4 | 6, where);
+  }
 
   return settlesOnAbort(
     (signal) =>
@@ -95,6 +105,41 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
             ),
           );
         });
+      }),
+  );
+}
+
+/** The same probe on a bare handle: connect, reset, report (no stream, no nextTick events). */
+function handleProbe(opts: TcpProbeOptions, family: 4 | 6, where: string): Probe {
+  const { host, port, bindAddress, connectTimeoutMs } = opts;
+  return settlesOnAbort(
+    (signal) =>
+      new Promise<ProbeResult>((resolve) => {
+        const start = performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        let settled = false;
+        const finish = (failure: string | null) => {
+          if (settled) return;
+          settled = true;
+          if (timer) clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          const latencyMs = since(start);
+          resolve(failure === null ? { ok: true, latencyMs } : { ok: false, reason: failure, latencyMs });
+        };
+        const giveUp = (reason: string) => {
+          attempt.cancel();
+          finish(reason);
+        };
+        const onAbort = () => giveUp(`${describeError(signal.reason)} (${where})`);
+        const attempt = connectOnce(host, family, port, bindAddress, finish);
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        if (connectTimeoutMs !== undefined) {
+          timer = setTimeout(
+            () => giveUp(`connect to ${where} timed out after ${connectTimeoutMs} ms`),
+            connectTimeoutMs,
+          );
+        }
       }),
   );
 }

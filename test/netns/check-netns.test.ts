@@ -76,13 +76,15 @@ describe.skipIf(why)('check probes in namespaces', () => {
     expect(bad.result).toMatchObject({ ok: false, reason: expect.stringMatching(/status 503/) });
   });
 
-  it('a target behind an nft drop rule fails within the connect timeout', async () => {
-    const { result } = await probe('tcp', { host: srv, port: 8081, connectTimeoutMs: 500 });
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.reason).toBe(`connect to ${srv}:8081 timed out after 500 ms`);
-    expect(result.latencyMs).toBeGreaterThanOrEqual(450);
-    expect(result.latencyMs).toBeLessThan(2500);
-  });
+  for (const engine of ['auto', 'socket'] as const) {
+    it(`a target behind an nft drop rule fails within the connect timeout (engine ${engine})`, async () => {
+      const { result } = await probe('tcp', { host: srv, port: 8081, connectTimeoutMs: 500, engine });
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.reason).toBe(`connect to ${srv}:8081 timed out after 500 ms`);
+      expect(result.latencyMs).toBeGreaterThanOrEqual(450);
+      expect(result.latencyMs).toBeLessThan(2500);
+    });
+  }
 
   it('…and within the check timeout when only the scheduler aborts', async () => {
     const { result } = await probe('tcp', { host: srv, port: 8081 }, 700);

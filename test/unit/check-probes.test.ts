@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../src/check/http.js';
 import { CheckAbort, type ProbeResult } from '../../src/check/probe.js';
 import { tcpProbe } from '../../src/check/tcp.js';
+import { fastConnectAvailable } from '../../src/check/tcp-connect.js';
 import { missing } from '../helpers/env.js';
 
 const never = new AbortController().signal;
@@ -40,6 +41,11 @@ function expectFail(r: ProbeResult, re: RegExp): void {
   if (!r.ok) expect(r.reason).toMatch(re);
 }
 
+it('the bare-handle fast path is available on this Node', () => {
+  // If a Node upgrade removes it, plain checks silently use net.Socket; this says so loudly.
+  expect(fastConnectAvailable()).toBe(true);
+});
+
 describe('tcp probe', () => {
   let echo: net.Server;
   let banner: net.Server;
@@ -63,16 +69,50 @@ describe('tcp probe', () => {
     await Promise.all([close(echo), close(banner), close(silent)]);
   });
 
-  it('connects to a listening port', async () => {
-    const r = await tcpProbe({ host: LO, port: echoPort })(never);
-    expect(r.ok).toBe(true);
-    expect(r.latencyMs).toBeGreaterThanOrEqual(0);
-    expect(r.latencyMs).toBeLessThan(1000);
-  });
+  for (const engine of ['auto', 'socket'] as const) {
+    describe(`plain connect (engine ${engine})`, () => {
+      it('connects to a listening port', async () => {
+        const r = await tcpProbe({ host: LO, port: echoPort, engine })(never);
+        expect(r.ok).toBe(true);
+        expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+        expect(r.latencyMs).toBeLessThan(1000);
+      });
 
-  it('fails on a closed port with the errno in the reason', async () => {
-    expectFail(await tcpProbe({ host: LO, port: await closedPort() })(never), /ECONNREFUSED/);
-  });
+      it('fails on a closed port with the errno in the reason', async () => {
+        const port = await closedPort();
+        expectFail(
+          await tcpProbe({ host: LO, port, engine })(never),
+          new RegExp(`^connect ECONNREFUSED ${LO}:${port}$`),
+        );
+      });
+
+      it('an abort ends the attempt with the abort reason', async () => {
+        const ac = new AbortController();
+        const p = tcpProbe({ host: LO, port: echoPort, engine })(ac.signal);
+        ac.abort(new CheckAbort('CHECK_STOPPED', 'checks stopped'));
+        expectFail(await p, new RegExp(`checks stopped \\(${LO}:${echoPort}\\)`));
+        const pre = await tcpProbe({ host: LO, port: echoPort, engine })(ac.signal);
+        expectFail(pre, /checks stopped/);
+      });
+
+      it('IPv6 loopback', async () => {
+        const s = net.createServer((c) => c.on('error', () => {}).end());
+        const port = await new Promise<number>((resolve) =>
+          s.listen(0, '::1', () => resolve((s.address() as net.AddressInfo).port)),
+        );
+        try {
+          expect((await tcpProbe({ host: '::1', port, engine })(never)).ok).toBe(true);
+          await close(s);
+          expectFail(
+            await tcpProbe({ host: '::1', port, engine })(never),
+            new RegExp(`ECONNREFUSED \\[?::1\\]?:${port}`),
+          );
+        } finally {
+          s.close();
+        }
+      });
+    });
+  }
 
   it('send/expect: echo matches, wrong expectation fails when the peer closes', async () => {
     expect((await tcpProbe({ host: LO, port: echoPort, send: 'PING\n', expect: 'PING' })(never)).ok).toBe(
@@ -106,10 +146,12 @@ describe('tcp probe', () => {
     try {
       expect((await tcpProbe({ host: LO, port })(never)).ok).toBe(true);
       await until(() => seen.length === 1);
-      expect(seen).toEqual(['ECONNRESET']);
-      expect((await tcpProbe({ host: LO, port, close: 'graceful' })(never)).ok).toBe(true);
+      expect((await tcpProbe({ host: LO, port, engine: 'socket' })(never)).ok).toBe(true);
       await until(() => seen.length === 2);
-      expect(seen).toEqual(['ECONNRESET', 'end']);
+      expect(seen).toEqual(['ECONNRESET', 'ECONNRESET']);
+      expect((await tcpProbe({ host: LO, port, close: 'graceful' })(never)).ok).toBe(true);
+      await until(() => seen.length === 3);
+      expect(seen).toEqual(['ECONNRESET', 'ECONNRESET', 'end']);
     } finally {
       await close(s);
     }
@@ -124,9 +166,16 @@ describe('tcp probe', () => {
     });
     const port = await listen(s);
     try {
-      expect((await tcpProbe({ host: LO, port, bindAddress: '127.0.0.7' })(never)).ok).toBe(true);
-      expect(peer).toBe('127.0.0.7');
-      expectFail(await tcpProbe({ host: LO, port, bindAddress: '192.0.2.1' })(never), /EADDRNOTAVAIL/);
+      for (const engine of ['auto', 'socket'] as const) {
+        peer = '';
+        expect((await tcpProbe({ host: LO, port, bindAddress: '127.0.0.7', engine })(never)).ok).toBe(true);
+        await until(() => peer !== '');
+        expect(peer).toBe('127.0.0.7');
+        expectFail(
+          await tcpProbe({ host: LO, port, bindAddress: '192.0.2.1', engine })(never),
+          /EADDRNOTAVAIL/,
+        );
+      }
     } finally {
       await close(s);
     }
