@@ -63,6 +63,15 @@ export interface EngineSnapshot {
   now: number;
 }
 
+// The codec's drop reasons under the counter names the status document promises
+// (src/control/snapshot.ts DROP_REASONS, after the RFC 6527 statistics).
+const COUNTER_OF_CODEC_REASON: Partial<Record<string, string>> = {
+  'too-short': 'length', // vrrpv3StatisticsPacketLengthErrors
+  'auth-type': 'auth-type-invalid', // vrrpStatsInvalidAuthType (RFC 2787)
+  interval: 'advert-interval', // vrrpv3StatisticsAdvIntervalErrors (interval of zero)
+  'address-family': 'family',
+};
+
 /** Name of the macvlan for an instance with use_vmac (15 characters at most). */
 export function vmacName(family: Family, vrid: number): string {
   return `vrrp${family === 6 ? '6' : ''}.${vrid}`;
@@ -187,7 +196,7 @@ export class Engine {
       v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
     });
     if (!decoded.ok) {
-      countDrop(decoded.reason);
+      countDrop(COUNTER_OF_CODEC_REASON[decoded.reason] ?? decoded.reason);
       return;
     }
     if (!target) {
