@@ -128,6 +128,7 @@ export class Engine {
       vipInterface = vmacName(inst.family, inst.vrid);
       await this.fx.ensureVmac(inst.interface, vipInterface, formatMac(virtualMac(inst.family, inst.vrid)));
     }
+    await this.removeLeftoverVips(inst, vipInterface);
     const primary = await this.primaryAddressOf(inst);
     const entry = this.transportFor(inst);
     const runtime = new InstanceRuntime(
@@ -154,6 +155,39 @@ export class Engine {
     this.instances.set(inst.name, runtime);
     runtime.start(now);
     this.applyTracking(runtime, now);
+  }
+
+  /**
+   * A VIP still on the interface from a run that died without cleaning up (SIGKILL, crash)
+   * would make this node answer ARP/ND for it while another router is master. It goes
+   * before the instance starts; entering master adds it back.
+   */
+  private async removeLeftoverVips(inst: VrrpInstance, vipInterface: string): Promise<void> {
+    const byDev = new Map<string, VrrpInstance['virtualIps'][number][]>();
+    for (const v of inst.virtualIps) {
+      const dev = v.dev ?? vipInterface;
+      byDev.set(dev, [...(byDev.get(dev) ?? []), v]);
+    }
+    for (const [dev, vips] of byDev) {
+      const present = await this.fx.addresses.list(dev).catch(() => []);
+      for (const v of vips) {
+        if (!present.some((a) => a.address === v.address)) continue;
+        this.fx.log(
+          'info',
+          { event: 'vip-leftover-removed', instance: inst.name, vip: v.address, dev },
+          'removing a VIP left on the interface by an earlier run',
+        );
+        await this.fx.addresses
+          .remove(dev, v.address, v.prefixLength)
+          .catch((err) =>
+            this.fx.log(
+              'warn',
+              { instance: inst.name, vip: v.address, err: String(err) },
+              'removing a leftover VIP failed',
+            ),
+          );
+      }
+    }
   }
 
   private transportFor(inst: VrrpInstance): TransportEntry {

@@ -164,3 +164,27 @@ describe('GARP batches (garp: repeat, interval, delay)', () => {
     expect(a.frames.sent).toHaveLength(0);
   });
 });
+
+describe('start', () => {
+  it('a VIP left on the interface by a crashed run is removed before the instance starts, re-added as master', async () => {
+    const clock = new FakeClock();
+    const a = new Node('A', clock, pairConfig(150), { primary4: A_IP });
+    started.push(a);
+    await a.addresses.add('eth0', '192.0.2.50', 24);
+    a.addresses.ops.length = 0;
+    await a.engine.start();
+    expect(a.addresses.ops.map((o) => `${o.op} ${o.address}`)).toEqual(['remove 192.0.2.50']);
+    expect(a.addresses.has('eth0', '192.0.2.50')).toBe(false);
+    expect(a.logs.some((l) => l.obj.event === 'vip-leftover-removed')).toBe(true);
+    await clock.advance(5_000);
+    expect(a.addresses.has('eth0', '192.0.2.50')).toBe(true);
+  });
+
+  it('no leftover: no address operation at start', async () => {
+    const clock = new FakeClock();
+    const a = new Node('A', clock, pairConfig(150), { primary4: A_IP });
+    started.push(a);
+    await a.engine.start();
+    expect(a.addresses.ops).toEqual([]);
+  });
+});
