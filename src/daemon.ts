@@ -346,6 +346,9 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     this.opts.notify?.stopping();
+    // Taken before the engine shuts down: its shutdown reports every instance as 'init',
+    // which would otherwise leave no instance for the 'stop' hooks below.
+    const running = [...this.states].filter(([, state]) => state !== 'init').map(([name]) => name);
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
     this.lvs?.stop();
@@ -359,8 +362,7 @@ export class Daemon {
       await Promise.race([stopped, new Promise((res) => setTimeout(res, 3000))]);
       await this.worker?.terminate();
     }
-    for (const [name, state] of this.states)
-      if (state !== 'init') this.notifyRunner?.stateChanged(name, 'stop');
+    for (const name of running) this.notifyRunner?.stateChanged(name, 'stop');
     await this.notifyRunner?.drain(2000);
     this.log.info({ event: 'stopped' }, 'vrrpd stopped');
   }
