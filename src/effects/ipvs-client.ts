@@ -20,7 +20,6 @@ import {
 import { GenlFamilyMissingError, resolveFamily } from '../netlink/genl.js';
 import {
   decodeDaemonMessage,
-  decodeDestMessage,
   decodeInfoMessage,
   decodeServiceMessage,
   decodeTimeoutsMessage,
@@ -34,15 +33,16 @@ import {
   serviceAttrs,
 } from '../netlink/ipvs.js';
 import { IPVS_CMD, IPVS_GENL_NAME } from '../netlink/ipvs-attrs.js';
+import { decodeDestFast, NlWriter, writeOp } from '../netlink/ipvs-fast.js';
 import {
   decodeError,
   decodeMessages,
-  encodeMessage,
   NETLINK_GENERIC,
   NLM_F_ACK,
   NLM_F_DUMP,
   NLM_F_REQUEST,
   NLMSG_ERROR,
+  writeU16,
 } from '../netlink/message.js';
 
 export { IpvsError } from '../lvs/errors.js';
@@ -170,8 +170,8 @@ class Client implements IpvsClient {
     const payload = ipvsPayload(IPVS_CMD.GET_DEST, { IPVS_CMD_ATTR_SERVICE: serviceAttrs(e.service, false) });
     const msgs = await this.ask(payload, `list real servers of ${serviceKey(e.service)}`, true);
     for (const m of msgs) {
-      const d = decodeDestMessage(m, e.service.family);
-      if ('error' in d) continue;
+      const d = decodeDestFast(m.payload, e.service.family);
+      if (!d) continue;
       const k = destKey(d.dest);
       e.dests.set(k, d.dest);
       e.destCounters?.set(k, d.counters);
@@ -197,28 +197,22 @@ class Client implements IpvsClient {
     let i = 0;
     while (i < ops.length) {
       // one datagram: ops until batchBytes; only its last message asks for an ack
-      const parts: Buffer[] = [];
+      const w = new NlWriter(batchBytes + 4096);
       const bySeq = new Map<number, IpvsOp>();
-      let size = 0;
-      while (i < ops.length && (size < batchBytes || parts.length === 0)) {
+      while (i < ops.length) {
         const op = ops[i++]!;
-        const { payload } = encodeOp(op);
         const seq = this.nextSeq();
-        const last = i === ops.length || size + payload.length + 20 >= batchBytes;
-        const msg = encodeMessage({
-          type: this.familyId,
-          flags: NLM_F_REQUEST | (last ? NLM_F_ACK : 0),
-          seq,
-          pid: 0,
-          payload,
-        });
-        parts.push(msg);
+        const start = w.off;
+        writeOp(w, op, this.familyId, NLM_F_REQUEST, seq);
         bySeq.set(seq, op);
-        size += msg.length;
-        if (last) break;
+        if (i === ops.length || w.off >= batchBytes) {
+          // flags live at offset 6 of the last message's header
+          writeU16(w.buf, NLM_F_REQUEST | NLM_F_ACK, start + 6);
+          break;
+        }
       }
       const lastSeq = this.batchSeq;
-      const done = this.sendBatch(sock, Buffer.concat(parts), bySeq, lastSeq, failures);
+      const done = this.sendBatch(sock, w.view(), bySeq, lastSeq, failures);
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
       if (inFlight.size >= window) await Promise.race(inFlight);

@@ -102,8 +102,13 @@ export const DEFAULT_FLAGS: Readonly<IpvsServiceFlags> = Object.freeze({
   sched3: false,
 });
 
+// Dotted quads without leading zeros are already canonical; keys are made for every
+// entry of 10k-server tables, so skip the parse for them.
+const CANONICAL_V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 function addrText(a: string | undefined): string {
   if (a === undefined) return '?';
+  if (CANONICAL_V4.test(a)) return a;
   return canonicalIp(a) ?? a;
 }
 
