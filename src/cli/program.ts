@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerCheckConfigCommand } from './check-config.js';
 import { registerImportKeepalivedCommand } from './import-keepalived.js';
+import { registerLabCommand } from './lab.js';
 import { registerReloadCommand } from './reload.js';
 import { registerRunCommand } from './run.js';
 import { registerStatusCommand } from './status.js';
@@ -27,5 +28,6 @@ export function buildProgram(): Command {
   registerReloadCommand(program);
   registerCheckConfigCommand(program);
   registerImportKeepalivedCommand(program);
+  registerLabCommand(program);
   return program;
 }

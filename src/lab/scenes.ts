@@ -1,0 +1,238 @@
+// The scenes of `vrrpd lab`, each a short story told with measurements: election,
+// failover after a crash (SIGKILL), preemption when the better director returns,
+// graceful handover (SIGTERM: priority 0, RFC 5798 §6.4.3 / §6.4.2 Skew_Time), and
+// real-server health checks (with traffic through the VIP when the kernel has IPVS).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { renderStatus } from '../control/render.js';
+import type { Snapshot } from '../control/snapshot.js';
+import { LAB_INSTANCE, LAB_VIP4, LAB_VIP6 } from './config.js';
+import { seconds } from './narrator.js';
+import { type DirectorName, LabError, type LabWorld, type RealServerName, waitUntil } from './world.js';
+
+const execFileP = promisify(execFile);
+
+export const SCENES = ['election', 'failover', 'preempt', 'handover', 'health'] as const;
+export type Scene = (typeof SCENES)[number];
+
+const other = (d: DirectorName): DirectorName => (d === 'd1' ? 'd2' : 'd1');
+
+function table(s: Snapshot): string {
+  return renderStatus(s, { color: false, now: new Date() });
+}
+
+async function masterOf(w: LabWorld): Promise<DirectorName | null> {
+  for (const d of ['d1', 'd2'] as const) if ((await w.stateOf(d)) === 'master') return d;
+  return null;
+}
+
+/** ms from `fromWallMs` to when `name` entered master, from its own status ('since'). */
+async function becameMasterAfter(
+  w: LabWorld,
+  name: DirectorName,
+  fromWallMs: number,
+): Promise<number | null> {
+  const inst = (await w.status(name))?.instances.find((i) => i.name === LAB_INSTANCE);
+  if (inst?.state !== 'master') return null;
+  return Date.parse(inst.since) - fromWallMs;
+}
+
+/**
+ * After an event at wall time t0 (performance time p0), measures when `to` is master, holds the
+ * VIP, and when the client's ARP (and NDP) entry for the VIP points at its MAC.
+ */
+async function measureMove(w: LabWorld, to: DirectorName, t0Wall: number, p0: number): Promise<void> {
+  const mac = w.directors[to].mac;
+  const seen: { vip?: number; arp?: number; nd?: number } = {};
+  await waitUntil(
+    `${to} taking the VIP over`,
+    async () => {
+      const now = () => performance.now() - p0;
+      const [vip, arp, nd] = await Promise.all([
+        seen.vip === undefined ? w.hasAddress(to, LAB_VIP4) : true,
+        seen.arp === undefined ? w.neighMac('c', LAB_VIP4) : mac,
+        seen.nd === undefined ? w.neighMac('c', LAB_VIP6) : mac,
+      ]);
+      if (vip && seen.vip === undefined) seen.vip = now();
+      if (arp === mac && seen.arp === undefined) seen.arp = now();
+      if (nd === mac && seen.nd === undefined) seen.nd = now();
+      return seen.vip !== undefined && seen.arp !== undefined && seen.nd !== undefined;
+    },
+    10_000,
+  );
+  const became = await becameMasterAfter(w, to, t0Wall);
+  const n = w.n;
+  if (became !== null) n.say(`  ${to} became MASTER ${seconds(became)} after that (its status: 'since')`);
+  n.say(`  ${LAB_VIP4} was on ${to}'s eth0 after ${seconds(seen.vip!)} (seen by polling \`ip addr\`)`);
+  n.say(
+    `  the client's ARP entry for ${LAB_VIP4} moved to ${to} (${mac}) after ${seconds(seen.arp!)}: gratuitous ARP`,
+  );
+  n.say(`  the client's neighbour entry for ${LAB_VIP6} moved after ${seconds(seen.nd!)}: unsolicited NA`);
+}
+
+async function election(w: LabWorld): Promise<void> {
+  const n = w.n;
+  n.say(
+    'Scene 1 — election. Starting vrrpd on d1 (priority 150) and d2 (priority 100): VRRPv3, adverts every 100 ms.',
+  );
+  const p0 = performance.now();
+  await Promise.all([w.startDirector('d1'), w.startDirector('d2')]);
+  const took = await waitUntil('a master election', async () => (await masterOf(w)) !== null, 10_000, 20);
+  const m = (await masterOf(w))!;
+  n.say(
+    `${m} is MASTER and ${other(m)} is ${(await w.stateOf(other(m)))?.toUpperCase()}, ${seconds(took)} after the daemons answered (${seconds(performance.now() - p0)} since start).`,
+  );
+  // the client learns the VIP's MAC, so the next scenes can watch the entry move
+  await w.topo.exec('c', ['ping', '-c1', '-W2', LAB_VIP4], { allowFail: true });
+  await w.topo.exec('c', ['ping', '-6', '-c1', '-W2', LAB_VIP6], { allowFail: true });
+  n.say(
+    `The client reaches ${LAB_VIP4} at ${(await w.neighMac('c', LAB_VIP4)) ?? '?'} (${m}'s MAC is ${w.directors[m].mac}).`,
+  );
+  n.say(`\`vrrpd status\` on ${m}:`);
+  const s = await w.status(m);
+  if (s) n.block(table(s));
+}
+
+async function failover(w: LabWorld): Promise<void> {
+  const n = w.n;
+  const m = await masterOf(w);
+  if (!m) throw new LabError('ENOMASTER', 'no master before the failover scene');
+  n.say(`Scene 2 — failover. Killing vrrpd on ${m} with SIGKILL: no goodbye advert, as in a crash.`);
+  const t0 = Date.now();
+  const p0 = performance.now();
+  const exited = w.signalDirector(m, 'SIGKILL');
+  await measureMove(w, other(m), t0, p0);
+  await exited;
+  n.say(
+    '  (expected: Master_Down_Interval = 3 × 100 ms + Skew_Time(100) = 360.9 ms after the last advert heard, so 261-361 ms after the kill; RFC 5798 §6.1)',
+  );
+  n.say(
+    `  ${m} still has the VIPs on its eth0 (only the daemon died); the next vrrpd there removes them at start.`,
+  );
+}
+
+async function preempt(w: LabWorld): Promise<void> {
+  const n = w.n;
+  const stopped = (['d1', 'd2'] as const).find((d) => !w.isRunning(d));
+  if (stopped !== 'd1') {
+    n.say('Scene 3 — preemption: skipped (d1 is still running; it needs the failover scene first).');
+    return;
+  }
+  n.say(
+    'Scene 3 — preemption. Restarting vrrpd on d1: it starts as BACKUP, hears d2 at priority 100 < 150 and takes over.',
+  );
+  const t0 = Date.now();
+  const p0 = performance.now();
+  await w.startDirector('d1');
+  n.say(`  vrrpd on d1 answers on its control socket after ${seconds(performance.now() - p0)}.`);
+  await measureMove(w, 'd1', t0, p0);
+  await waitUntil('d2 going back to backup', async () => (await w.stateOf('d2')) === 'backup', 5_000);
+  n.say(
+    `  d2 is BACKUP again (reason: ${(await w.status('d2'))?.instances[0]?.lastTransitionReason ?? '?'}).`,
+  );
+}
+
+async function handover(w: LabWorld): Promise<void> {
+  const n = w.n;
+  const m = await masterOf(w);
+  if (!m || !w.isRunning(other(m))) {
+    n.say('Scene 4 — graceful handover: skipped (needs a master and a running backup).');
+    return;
+  }
+  n.say(
+    `Scene 4 — graceful handover. Stopping vrrpd on ${m} with SIGTERM: it sends a priority-0 advert and removes its VIPs.`,
+  );
+  const t0 = Date.now();
+  const p0 = performance.now();
+  const exited = w.signalDirector(m, 'SIGTERM');
+  await measureMove(w, other(m), t0, p0);
+  await exited;
+  n.say('  (expected: Skew_Time(100) = 60.9 ms after the priority-0 advert, RFC 5798 §6.4.2)');
+  n.say(`Restarting vrrpd on ${m}.`);
+  await w.startDirector(m);
+  await waitUntil(
+    'both directors running with one master',
+    async () => (await masterOf(w)) !== null,
+    10_000,
+    20,
+  );
+}
+
+async function realServerHealth(w: LabWorld, d: DirectorName, rs: RealServerName): Promise<string> {
+  const s = await w.status(d);
+  const addr = w.host(rs).ipv4;
+  for (const vs of s?.virtualServers ?? [])
+    for (const r of vs.realServers) if (r.address === addr) return r.health;
+  return 'missing';
+}
+
+async function curlVip(w: LabWorld, times: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < times; i++) {
+    const r = await w.topo.exec('c', ['curl', '-s', '-m', '1', `http://${LAB_VIP4}/`], { allowFail: true });
+    out.push(r.code === 0 ? r.stdout.trim() : 'no answer');
+  }
+  return out;
+}
+
+async function health(w: LabWorld): Promise<void> {
+  const n = w.n;
+  const m = (await masterOf(w)) ?? (['d1', 'd2'] as const).find((d) => w.isRunning(d));
+  if (!m) throw new LabError('ENODAEMON', 'no director is running for the health scene');
+  n.say(`Scene 5 — health checks. Both directors check r1 and r2 with HTTP GET /healthz every 300 ms.`);
+  const first = await w.status(m);
+  const ipvs = first?.ipvs?.available === true;
+  if (!ipvs) {
+    n.say(
+      'This kernel has no IPVS (generic netlink family "IPVS" missing): the directors check the real servers but forward no traffic; showing the checks only.',
+    );
+  }
+  await waitUntil(
+    'both real servers up',
+    async () => {
+      const h = await Promise.all([realServerHealth(w, m, 'r1'), realServerHealth(w, m, 'r2')]);
+      return h.every((x) => x === 'up');
+    },
+    10_000,
+    50,
+  );
+  n.say(`r1 and r2 are up on ${m}.`);
+  const hasCurl = await execFileP('sh', ['-c', 'command -v curl']).then(
+    () => true,
+    () => false,
+  );
+  if (ipvs && hasCurl)
+    n.say(`  client → http://${LAB_VIP4}/ answered by: ${(await curlVip(w, 4)).join(', ')}`);
+  n.say('Stopping the HTTP server on r2.');
+  await w.stopHttp('r2');
+  const down = await waitUntil(
+    'r2 marked down',
+    async () => (await realServerHealth(w, m, 'r2')) === 'down',
+    10_000,
+    20,
+  );
+  n.say(`  ${m} marked r2 DOWN after ${seconds(down)}.`);
+  const s = await w.status(m);
+  if (s) n.block(table(s));
+  if (ipvs && hasCurl)
+    n.say(`  client → http://${LAB_VIP4}/ answered by: ${(await curlVip(w, 4)).join(', ')}`);
+  n.say('Starting the HTTP server on r2 again.');
+  await w.startHttp('r2');
+  const up = await waitUntil(
+    'r2 marked up',
+    async () => (await realServerHealth(w, m, 'r2')) === 'up',
+    10_000,
+    20,
+  );
+  n.say(`  ${m} marked r2 UP after ${seconds(up)}.`);
+  if (ipvs && hasCurl)
+    n.say(`  client → http://${LAB_VIP4}/ answered by: ${(await curlVip(w, 4)).join(', ')}`);
+}
+
+export const sceneRunners: Record<Scene, (w: LabWorld) => Promise<void>> = {
+  election,
+  failover,
+  preempt,
+  handover,
+  health,
+};

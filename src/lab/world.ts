@@ -1,0 +1,280 @@
+// The `vrrpd lab` world: a namespace topology (src/lab/netns.ts) with two directors
+// running real `vrrpd run` processes, two real servers with tiny HTTP servers and a
+// client, plus the probes the scenes use (status over the control socket, `ip neigh`,
+// `ip addr`). Everything it creates is removed by close(), also after a failure.
+import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { request } from '../control/client.js';
+import { isSnapshot, type Snapshot } from '../control/snapshot.js';
+import { directorYaml, httpServerScript, LAB_INSTANCE, LAB_VIP4 } from './config.js';
+import type { Narrator } from './narrator.js';
+import { createTopology, type HostInfo, type Topology } from './netns.js';
+
+const execFileP = promisify(execFile);
+
+export class LabError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+export type DirectorName = 'd1' | 'd2';
+export type RealServerName = 'r1' | 'r2';
+
+export interface Director {
+  name: DirectorName;
+  priority: number;
+  configFile: string;
+  socket: string;
+  logFile: string;
+  mac: string;
+  child: ChildProcess | null;
+}
+
+export interface RealServer {
+  name: RealServerName;
+  host: HostInfo;
+  child: ChildProcess | null;
+}
+
+/** dist/src/cli/main.js, found from this module (dist/src/lab/world.js or src/lab/world.ts). */
+export function findMainJs(): string {
+  const candidates = [
+    fileURLToPath(new URL('../cli/main.js', import.meta.url)),
+    fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url)),
+  ];
+  const found = candidates.find((p) => p.includes(`${join('dist', 'src', 'cli')}`) && existsSync(p));
+  if (!found)
+    throw new LabError('ENOBUILD', `vrrpd is not built (no ${candidates.join(' or ')}): run 'npm run build'`);
+  return found;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class LabWorld {
+  readonly directors: Record<DirectorName, Director>;
+  readonly realServers: Record<RealServerName, RealServer>;
+  private closed = false;
+
+  private constructor(
+    readonly topo: Topology,
+    readonly dir: string,
+    readonly n: Narrator,
+    private readonly mainJs: string,
+  ) {
+    const rsList = (['r1', 'r2'] as const).map((name) => ({ name, address: topo.host(name).ipv4 }));
+    const mk = (name: DirectorName, priority: number): Director => {
+      const socket = join(dir, `${name}.sock`);
+      const configFile = join(dir, `${name}.yaml`);
+      writeFileSync(
+        configFile,
+        directorYaml({ routerId: name, priority, controlSocket: socket, realServers: rsList }),
+      );
+      return { name, priority, configFile, socket, logFile: join(dir, `${name}.log`), mac: '', child: null };
+    };
+    this.directors = { d1: mk('d1', 150), d2: mk('d2', 100) };
+    this.realServers = {
+      r1: { name: 'r1', host: topo.host('r1'), child: null },
+      r2: { name: 'r2', host: topo.host('r2'), child: null },
+    };
+  }
+
+  /** Builds the topology (namespaces `<prefix>d1` … `<prefix>c`); cleans up itself if that fails. */
+  static async create(n: Narrator, prefix: string): Promise<LabWorld> {
+    const mainJs = findMainJs();
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    let topo: Topology;
+    try {
+      topo = await createTopology({ prefix, hosts: ['d1', 'd2', 'r1', 'r2', 'c'] });
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    const w = new LabWorld(topo, dir, n, mainJs);
+    try {
+      for (const d of Object.values(w.directors)) d.mac = await w.macOf(d.name);
+      for (const r of Object.values(w.realServers)) await w.prepareRealServer(r);
+    } catch (e) {
+      await w.close();
+      throw e;
+    }
+    return w;
+  }
+
+  host(name: string): HostInfo {
+    return this.topo.host(name);
+  }
+
+  private async ip(host: string, args: string[]): Promise<string> {
+    const r = await execFileP('ip', ['-n', this.topo.host(host).ns, ...args], { timeout: 10_000 });
+    return r.stdout;
+  }
+
+  async macOf(host: string): Promise<string> {
+    const links = JSON.parse(await this.ip(host, ['-j', 'link', 'show', 'dev', 'eth0'])) as {
+      address: string;
+    }[];
+    return links[0]?.address ?? '';
+  }
+
+  /** The MAC the host's neighbour table has for addr, or null (no entry, or FAILED/INCOMPLETE). */
+  async neighMac(host: string, addr: string): Promise<string | null> {
+    const out = await this.ip(host, ['-j', 'neigh', 'show', 'to', addr, 'dev', 'eth0']);
+    const entries = JSON.parse(out || '[]') as { dst: string; lladdr?: string }[];
+    return entries.find((e) => e.dst === addr)?.lladdr ?? null;
+  }
+
+  async hasAddress(host: string, addr: string): Promise<boolean> {
+    const out = await this.ip(host, ['-j', 'addr', 'show', 'dev', 'eth0']);
+    const links = JSON.parse(out || '[]') as { addr_info?: { local: string }[] }[];
+    return links.some((l) => (l.addr_info ?? []).some((a) => a.local === addr));
+  }
+
+  /** Direct routing: the real server accepts packets for the VIP but never answers ARP for it. */
+  private async prepareRealServer(r: RealServer): Promise<void> {
+    await this.topo.exec(r.name, [
+      'sysctl',
+      '-qw',
+      'net.ipv4.conf.all.arp_ignore=1',
+      'net.ipv4.conf.all.arp_announce=2',
+    ]);
+    await this.ip(r.name, ['addr', 'add', `${LAB_VIP4}/32`, 'dev', 'lo']);
+    await this.startHttp(r.name);
+  }
+
+  async startHttp(name: RealServerName): Promise<void> {
+    const r = this.realServers[name];
+    const child = this.topo.spawn(name, [process.execPath, '-e', httpServerScript(name)]);
+    r.child = child;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new LabError('EHTTP', `${name}: HTTP server did not start`)), 10_000);
+      child.stdout?.once('data', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new LabError('EHTTP', `${name}: HTTP server exited (${code})`));
+      });
+    });
+  }
+
+  async stopHttp(name: RealServerName): Promise<void> {
+    const r = this.realServers[name];
+    if (r.child) await this.topo.kill(r.child, 2000);
+    r.child = null;
+  }
+
+  /** Starts `vrrpd run` in the director's namespace and waits until its control socket answers. */
+  async startDirector(name: DirectorName): Promise<void> {
+    const d = this.directors[name];
+    const fd = openSync(d.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = this.topo.spawn(name, [process.execPath, this.mainJs, 'run', '-c', d.configFile], {
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    d.child = child;
+    let exited: number | string | null = null;
+    child.once('exit', (code, signal) => {
+      exited = code ?? signal;
+    });
+    const deadline = performance.now() + 20_000;
+    while (performance.now() < deadline) {
+      if (exited !== null) {
+        throw new LabError(
+          'EDAEMON',
+          `${name}: vrrpd exited (${exited}) at startup; its log:\n${this.logTail(name)}`,
+        );
+      }
+      if (await this.status(name)) return;
+      await sleep(50);
+    }
+    throw new LabError(
+      'EDAEMON',
+      `${name}: vrrpd did not answer on ${d.socket} within 20 s:\n${this.logTail(name)}`,
+    );
+  }
+
+  /**
+   * Sends a signal to the director's vrrpd (by the PID we started); returns at once with a
+   * promise of its exit, so the scene can measure while the daemon is still shutting down.
+   */
+  signalDirector(name: DirectorName, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    const d = this.directors[name];
+    const child = d.child;
+    d.child = null;
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+      return Promise.resolve();
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    process.kill(child.pid, signal);
+    return done;
+  }
+
+  isRunning(name: DirectorName): boolean {
+    return this.directors[name].child !== null;
+  }
+
+  logTail(name: DirectorName, lines = 15): string {
+    try {
+      return readFileSync(this.directors[name].logFile, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(-lines)
+        .join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** The director's status document, or null when it does not answer. */
+  async status(name: DirectorName): Promise<Snapshot | null> {
+    try {
+      const s = await request(this.directors[name].socket, 'status', {}, 2000);
+      return isSnapshot(s) ? s : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async stateOf(name: DirectorName): Promise<string | null> {
+    const s = await this.status(name);
+    return s?.instances.find((i) => i.name === LAB_INSTANCE)?.state ?? null;
+  }
+
+  /** Stops every process by PID and deletes every namespace and file of the lab. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.topo.cleanup();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls cond every pollMs until it is true; returns the elapsed ms, throws LabError at timeoutMs. */
+export async function waitUntil(
+  what: string,
+  cond: () => Promise<boolean>,
+  timeoutMs: number,
+  pollMs = 10,
+): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await cond()) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs)
+      throw new LabError('ETIMEOUT', `${what} did not happen within ${timeoutMs / 1000} s`);
+    await sleep(pollMs);
+  }
+}
