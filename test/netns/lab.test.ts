@@ -1,0 +1,103 @@
+// `vrrpd lab` end to end: the built CLI runs the whole demo as a child process; it must exit
+// 0 within 60 s, say who was elected and how long the failover took, and leave no
+// `vlab<pid>-` namespace behind (also when interrupted with Ctrl-C under --keep).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { missing } from '../helpers/env.js';
+import { listNamespaces } from '../helpers/netns.js';
+
+const skip = missing({ root: true, commands: ['ip', 'ping'] });
+const mainJs = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  out: () => string;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+}
+
+const children = new Set<ChildProcess>();
+
+function runLab(args: string[]): Run {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [mainJs, 'lab', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let text = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal, ms: performance.now() - t0 });
+    }),
+  );
+  return { child, out: () => text, done };
+}
+
+async function waitForText(run: Run, re: RegExp, timeoutMs: number): Promise<void> {
+  const t0 = performance.now();
+  while (!re.test(run.out())) {
+    if (performance.now() - t0 > timeoutMs || run.child.exitCode !== null)
+      throw new Error(`no ${re} in the lab's output:\n${run.out()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(skip)('vrrpd lab', () => {
+  afterAll(async () => {
+    // a failed test must not leave a lab running: stop it by the PID we started
+    if (children.size === 0) return;
+    for (const c of children) if (c.pid !== undefined) process.kill(c.pid, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 3000));
+  });
+
+  it('is built', () => {
+    expect(existsSync(mainJs), `${mainJs} missing: run 'npm run build'`).toBe(true);
+  });
+
+  it('runs every scene in under 60 s, reports election and failover, and removes its namespaces', async () => {
+    const run = runLab([]);
+    const { code, ms } = await run.done;
+    const out = run.out();
+    console.log(out);
+    expect(code, out).toBe(0);
+    expect(ms).toBeLessThan(60_000);
+    expect(out).toMatch(/d1 is MASTER and d2 is BACKUP/);
+    expect(out).toMatch(/INSTANCE\s+IFACE\s+VRID/); // the status table of the master
+    // failover after SIGKILL: d2 takes over within Master_Down_Interval (+ generous slack)
+    const failover = /Scene 2[^\n]*\n(?:[^\n]*\n)*?[^\n]*d2 became MASTER (\d+\.\d+) s after that/.exec(out);
+    expect(failover, out).not.toBeNull();
+    const s = Number(failover![1]);
+    expect(s).toBeGreaterThan(0.2);
+    expect(s).toBeLessThan(2);
+    expect(out).toMatch(/client's ARP entry for 192\.0\.2\.50 moved to d2 .* after \d+\.\d+ s/);
+    expect(out).toMatch(/d1 became MASTER/); // preemption
+    expect(out).toMatch(/priority-0 advert/);
+    expect(out).toMatch(/marked r2 DOWN after/);
+    expect(out).toMatch(/marked r2 UP after/);
+    expect(await listNamespaces(`vlab${run.child.pid}-`)).toEqual([]);
+  });
+
+  it('--keep runs until Ctrl-C, then removes everything', async () => {
+    const run = runLab(['--keep', '--steps', 'election']);
+    await waitForText(run, /Press Ctrl-C/, 40_000);
+    expect((await listNamespaces(`vlab${run.child.pid}-`)).length).toBe(6);
+    process.kill(run.child.pid!, 'SIGINT');
+    const { code } = await run.done;
+    expect(code).toBe(130);
+    expect(await listNamespaces(`vlab${run.child.pid}-`)).toEqual([]);
+  });
+
+  it('an unknown scene is a usage error (exit 1) and creates nothing', async () => {
+    const run = runLab(['--steps', 'election,nope']);
+    const { code } = await run.done;
+    expect(code).toBe(1);
+    expect(run.out()).toMatch(/unknown scene 'nope'/);
+    expect(await listNamespaces(`vlab${run.child.pid}-`)).toEqual([]);
+  });
+});
