@@ -70,6 +70,7 @@ describe.skipIf(skip !== null)('keepalived 2.2.7 as the peer router', () => {
 
   it.each(cases)('%s: failover both ways, preemption, adverts decode cleanly', async (_name, c) => {
     const r = await runPeerCase(lab, c);
+    console.info(`${_name}: ${r.steps.map((s) => `${s.step} ${s.ms} ms`).join('; ')}`);
     // Adverts we sent while master (at least the start-up preemption period).
     expect(r.ours.frames, r.ours.text.slice(0, 4000)).toBeGreaterThan(0);
     expect(r.ours.expertInfo).toEqual([]);

@@ -170,6 +170,9 @@ export function createFrr(topo: Topology, host: string, dir: string, spec: Route
       if (zebra && !exited(zebra)) await topo.kill(zebra, 3000);
       // -N made /var/run/frr/<pathspace>; remove it (it is ours: the name carries the run prefix).
       rmSync(join('/var/run/frr', pathspace), { recursive: true, force: true });
+      // The macvlan lives in the host's namespace, which outlives this router.
+      if (mvlName) await topo.exec(host, ['ip', 'link', 'del', mvlName], { allowFail: true });
+      mvlName = '';
     },
   };
   return router;

@@ -1,7 +1,7 @@
 // Shared set-up of the peer test files: one topology (a = vrrpd, b = the peer, c = observer
 // capturing with tcpdump), and a case runner that starts both routers, runs the failover
 // scenario, then checks our adverts in the capture with tshark and vrrpd's drop counters.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTopology, type Topology } from '../../helpers/netns.js';
@@ -25,6 +25,8 @@ export async function createPeerLab(): Promise<PeerLab> {
     prefix: `vp${process.pid}${Math.floor(Math.random() * 100)}-`,
   });
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-peer-'));
+  // FRR drops to user frr and must reach its files below this directory.
+  chmodSync(dir, 0o755);
   return {
     topo,
     dir,
