@@ -24,24 +24,15 @@ import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import { createScriptRunner } from '../effects/script-runner.js';
 import type { ScriptRunner } from '../effects/types.js';
 import { type Log, logHealthChange } from '../log.js';
-import type { IpvsSyncDaemon, IpvsTimeouts } from '../netlink/ipvs.js';
 import { applyOps, type OpFailure } from './apply.js';
 import { type CheckTarget, checkSpecsOf } from './controller-checks.js';
+import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './controller-kernel.js';
 import { virtualServerStatuses } from './controller-status.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
 import { type IpvsTable, serviceKey } from './model.js';
 import { describeOp, type IpvsOp, reconcile } from './reconcile.js';
 
-/** What the controller needs of the IPVS client (src/effects/ipvs-client.ts has it all). */
-export interface LvsIpvsClient {
-  dump(): Promise<IpvsTable>;
-  applyAll(ops: readonly IpvsOp[]): Promise<{ failures: OpFailure[] }>;
-  setTimeouts(t: Partial<IpvsTimeouts>): Promise<void>;
-  startDaemon(d: IpvsSyncDaemon): Promise<void>;
-  stopDaemon(state: IpvsSyncDaemon['state']): Promise<void>;
-  listDaemons(): Promise<IpvsSyncDaemon[]>;
-  close?(): void;
-}
+export type { LvsIpvsClient } from './controller-kernel.js';
 
 export interface LvsControllerDeps {
   /** a client (the caller owns it) or a factory (the controller closes what it made); default: the netlink client */
@@ -338,7 +329,9 @@ export class LvsController {
     if (client) {
       if (this.timeoutsDue) {
         this.timeoutsDue = false;
-        await this.applyTimeouts(client).catch((e: unknown) => errors.push(errText(e)));
+        await applyTimeouts(client, this.config.lvsTimeouts, this.log).catch((e: unknown) =>
+          errors.push(errText(e)),
+        );
       }
       try {
         current = await client.dump();
@@ -456,64 +449,18 @@ export class LvsController {
     }
   }
 
-  private async applyTimeouts(client: LvsIpvsClient): Promise<void> {
-    const t = this.config.lvsTimeouts;
-    const set: Partial<IpvsTimeouts> = {};
-    if (t.tcpS !== undefined) set.tcpS = t.tcpS;
-    if (t.tcpFinS !== undefined) set.tcpFinS = t.tcpFinS;
-    if (t.udpS !== undefined) set.udpS = t.udpS;
-    await client.setTimeouts(set);
-    this.log.info({ event: 'ipvs-timeouts', ...set }, 'IPVS connection timeouts set');
-  }
-
   private syncRole(): 'master' | 'backup' {
     const sd = this.config.lvsSyncDaemon;
     return sd && this.instanceStates.get(sd.instance) === 'master' ? 'master' : 'backup';
   }
 
-  /** Makes the kernel's sync daemons match: the wanted role running with our settings, the other stopped. */
   private async syncDaemon(client: LvsIpvsClient): Promise<void> {
     const want = this.config.lvsSyncDaemon;
     if (!want && !this.syncOwned) return;
-    const running = await client.listDaemons();
-    if (!want) {
-      for (const d of running) await client.stopDaemon(d.state);
-      if (running.length > 0)
-        this.log.info(
-          { event: 'sync-daemon', state: 'stopped' },
-          'IPVS sync daemon stopped (removed from the config)',
-        );
-      this.syncOwned = false;
-      return;
-    }
-    this.syncOwned = true;
-    const role = this.syncRole();
-    let ours = false;
-    for (const d of running) {
-      const matches = d.state === role && d.ifname === want.interface && d.syncId === want.syncId;
-      if (matches) ours = true;
-      else await client.stopDaemon(d.state);
-    }
-    if (ours) return;
-    await client.startDaemon({ state: role, ifname: want.interface, syncId: want.syncId });
-    this.log.info(
-      {
-        event: 'sync-daemon',
-        state: role,
-        interface: want.interface,
-        syncId: want.syncId,
-        instance: want.instance,
-      },
-      `IPVS sync daemon running as ${role.toUpperCase()} on ${want.interface} (sync id ${want.syncId}), following ${want.instance}`,
-    );
+    this.syncOwned = await reconcileSyncDaemon(client, want, this.syncRole(), this.log);
   }
 
   private iso(): string {
     return new Date(this.wall()).toISOString();
   }
-}
-
-function hasTimeouts(c: Config): boolean {
-  const t = c.lvsTimeouts;
-  return t.tcpS !== undefined || t.tcpFinS !== undefined || t.udpS !== undefined;
 }

@@ -26,8 +26,11 @@
 //   configured weight) so that a fresh start does not declare a loss before the first
 //   results. The first evaluation has no hysteresis: up when the sum reaches quorum.
 // - Sorry server (keepalived): put in (weight 1) when the quorum is lost, and then the
-//   remaining real servers are taken out (removed, or weight 0 with inhibit_on_failure)
-//   so that clients get one consistent answer. Without a sorry server a lost quorum only
+//   remaining real servers get no new connections, so that clients get one consistent
+//   answer. Unlike keepalived, which deletes them, healthy ones stay at weight 0: a
+//   deleted destination's established connections are silently dropped by the kernel
+//   (net.ipv4.vs.expire_nodest_conn=0, the default; seen in the test guest), weight 0
+//   lets them finish. Failed ones are removed as usual. Without a sorry server a lost quorum only
 //   runs quorum_down: the remaining healthy servers keep serving (taking them out would
 //   serve nobody). When the quorum is back the sorry server is removed (kept at weight 0
 //   with its `inhibit`).
@@ -215,8 +218,9 @@ export function desiredTable(
       let dest = p.dest;
       let isPending = p.pending;
       if (sorryActive) {
-        // the sorry server answers alone: take the real servers out (inhibit: weight 0)
-        dest = p.rs.inhibitOnFailure ? destOf(p.rs, 0) : undefined;
+        // the sorry server takes every new connection; live servers keep their
+        // established ones at weight 0 (see the header), failed ones stay out
+        dest = dest ? { ...dest, weight: 0 } : undefined;
         isPending = false;
       }
       if (dest) dests.set(p.dk, dest);

@@ -335,7 +335,7 @@ describe('sorry server', () => {
     });
   });
 
-  it('quorum lost while some are up: the sorry server replaces them (inhibit: weight 0)', () => {
+  it('quorum lost while some are up: the sorry server takes new connections, live ones go to weight 0', () => {
     const v = vs({
       quorum: 2,
       sorryServer: sorry,
@@ -343,11 +343,11 @@ describe('sorry server', () => {
     });
     const d = desiredTable(
       [v],
-      (_v, r) => (r.startsWith('198.51.100.4') ? 'down' : r.startsWith('198.51.100.3') ? 'up' : 'down'),
+      (_v, r) => (r.startsWith('198.51.100.2') ? 'up' : 'down'), // .3 (inhibit) and .4 down
       new Map(),
       new Map([[v.key, true]]),
     );
-    expect(weights(d.table)).toEqual({ '198.51.100.3': 0, '198.51.100.99': 1 });
+    expect(weights(d.table)).toEqual({ '198.51.100.2': 0, '198.51.100.3': 0, '198.51.100.99': 1 });
   });
 
   it('quorum lost without a sorry server: the healthy ones keep serving', () => {
