@@ -8,7 +8,13 @@
 // servers then cost a few dozen system calls instead of 20,000 (ipvsadm -R's way).
 import type { IpvsTableClient, OpFailure } from '../lvs/apply.js';
 import { describeIpvsFailure, IpvsError } from '../lvs/errors.js';
-import { destKey, type IpvsServiceEntry, type IpvsTable, serviceKey } from '../lvs/model.js';
+import {
+  destKey,
+  type IpvsService,
+  type IpvsServiceEntry,
+  type IpvsTable,
+  serviceKey,
+} from '../lvs/model.js';
 import { describeOp, type IpvsOp } from '../lvs/reconcile.js';
 import { openNetlinkSocket } from '../native/index.js';
 import {
@@ -42,6 +48,7 @@ import {
   NLM_F_DUMP,
   NLM_F_REQUEST,
   NLMSG_ERROR,
+  type NlMessage,
   writeU16,
 } from '../netlink/message.js';
 
@@ -53,6 +60,11 @@ export interface IpvsClient extends IpvsTableClient {
   getInfo(): Promise<IpvsInfo>;
   /** Services, then each service's destinations, with stats and connection counts. */
   dump(): Promise<IpvsTable>;
+  /**
+   * The same for the given services only (those the kernel has): after a health change
+   * in one service, reconcile that service without reading the whole table.
+   */
+  dumpOnly(services: Iterable<IpvsService>): Promise<IpvsTable>;
   /** Applies one op; throws IpvsError. */
   apply(op: IpvsOp): Promise<void>;
   /** Applies ops in order, pipelined; failures are collected with the op that failed. */
@@ -148,22 +160,62 @@ class Client implements IpvsClient {
       if (s.stats) entry.stats = s.stats;
       table.set(serviceKey(s.service), entry);
     }
+    await this.fillDests(table);
+    return table;
+  }
+
+  async dumpOnly(services: Iterable<IpvsService>): Promise<IpvsTable> {
+    const table: IpvsTable = new Map();
+    for (const want of services) {
+      const payload = ipvsPayload(IPVS_CMD.GET_SERVICE, { IPVS_CMD_ATTR_SERVICE: serviceAttrs(want, false) });
+      const key = serviceKey(want);
+      let msgs: NlMessage[];
+      try {
+        msgs = await this.ask(payload, `read IPVS service ${key}`);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ESRCH') continue; // not in the kernel
+        throw e;
+      }
+      const s = msgs[0] ? decodeServiceMessage(msgs[0]) : { error: 'no reply' };
+      if ('error' in s) continue;
+      const entry: IpvsServiceEntry = { service: s.service, dests: new Map(), destCounters: new Map() };
+      if (s.stats) entry.stats = s.stats;
+      table.set(serviceKey(s.service), entry);
+    }
+    await this.fillDests(table);
+    return table;
+  }
+
+  /** Destination dumps for every service of `table`, several in flight. */
+  private async fillDests(table: IpvsTable): Promise<void> {
     const entries = [...table.values()];
     let next = 0;
     const worker = async () => {
       while (next < entries.length) {
         const e = entries[next++]!;
-        await this.dumpDests(e).catch((err: unknown) => {
-          // the service went away between the two dumps: it is simply gone
-          if ((err as { code?: string }).code !== 'ESRCH') throw err;
-          table.delete(serviceKey(e.service));
-        });
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await this.dumpDests(e);
+            break;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            // the service went away between the two dumps: it is simply gone
+            if (code === 'ESRCH') {
+              table.delete(serviceKey(e.service));
+              break;
+            }
+            // one dump at a time per socket: a big one still being paged makes the
+            // kernel refuse the next with EBUSY; retry once it has been read
+            if (code !== 'EBUSY' || attempt > 1000) throw err;
+            e.dests.clear();
+            e.destCounters?.clear();
+            await new Promise((ok) => setTimeout(ok, attempt < 10 ? 0 : 2));
+          }
+        }
       }
     };
-    await Promise.all(
-      Array.from({ length: Math.min(this.opts.dumpConcurrency ?? 32, entries.length) }, worker),
-    );
-    return table;
+    const n = Math.min(this.opts.dumpConcurrency ?? 32, entries.length);
+    await Promise.all(Array.from({ length: n }, worker));
   }
 
   private async dumpDests(e: IpvsServiceEntry): Promise<void> {

@@ -65,6 +65,10 @@ describe.skipIf(skip !== null)('IPVS against a real kernel', () => {
     expect(Number(r.info.applyFromEmptyMs)).toBeLessThan(20_000);
   });
 
+  it('services larger than a netlink page dump whole; one service can be read alone', () => {
+    check('bigServicesAndPartialDump');
+  });
+
   it('LVS-NAT HTTP traffic from a client through the director to two real servers', () => {
     const r = check('natTraffic');
     expect(r.info.answers).toHaveLength(6);
