@@ -149,13 +149,16 @@ async function handover(w: LabWorld): Promise<void> {
   await exited;
   n.say('  (expected: Skew_Time(100) = 60.9 ms after the priority-0 advert, RFC 5798 §6.4.2)');
   n.say(`Restarting vrrpd on ${m}.`);
+  const p1 = performance.now();
   await w.startDirector(m);
+  // steady state again: the higher priority (d1, preempt on) master, the other backup
   await waitUntil(
-    'both directors running with one master',
-    async () => (await masterOf(w)) !== null,
+    'd1 master and d2 backup again',
+    async () => (await w.stateOf('d1')) === 'master' && (await w.stateOf('d2')) === 'backup',
     10_000,
     20,
   );
+  n.say(`  d1 is MASTER and d2 BACKUP again, ${seconds(performance.now() - p1)} after the restart.`);
 }
 
 async function realServerHealth(w: LabWorld, d: DirectorName, rs: RealServerName): Promise<string> {
@@ -182,9 +185,12 @@ async function health(w: LabWorld): Promise<void> {
   n.say(`Scene 5 — health checks. Both directors check r1 and r2 with HTTP GET /healthz every 300 ms.`);
   const first = await w.status(m);
   const ipvs = first?.ipvs?.available === true;
-  if (!ipvs) {
+  if (ipvs) {
+    n.say(`IPVS is available: ${LAB_VIP4}:80 is a direct-routing service with r1 and r2 behind it.`);
+  } else {
+    const err = first?.ipvs?.lastError;
     n.say(
-      'This kernel has no IPVS (generic netlink family "IPVS" missing): the directors check the real servers but forward no traffic; showing the checks only.',
+      `${err ? `IPVS is not available (${err})` : 'This kernel has no IPVS'}: the directors check the real servers but forward no traffic; showing the checks only.`,
     );
   }
   await waitUntil(
@@ -196,7 +202,7 @@ async function health(w: LabWorld): Promise<void> {
     10_000,
     50,
   );
-  n.say(`r1 and r2 are up on ${m}.`);
+  n.say(`r1 and r2 are up on ${m} (the master).`);
   const hasCurl = await execFileP('sh', ['-c', 'command -v curl']).then(
     () => true,
     () => false,
