@@ -6,7 +6,7 @@ import { createAddressManager } from '../effects/address-manager.js';
 import { createFrameSender } from '../effects/frame-sender.js';
 import { createLinkWatcher } from '../effects/link-watcher.js';
 import { createRawTransport } from '../effects/raw-transport.js';
-import { createVmac, deleteLink } from '../effects/vmac.js';
+import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js';
 import { Engine } from './engine.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
@@ -26,7 +26,13 @@ async function main(): Promise<void> {
     addresses: createAddressManager(),
     frames: createFrameSender(),
     links: createLinkWatcher(),
-    ensureVmac: (parent, name, mac) => createVmac(parent, name, mac),
+    // arp_ignore=1 on the macvlan too: otherwise every vmac of the parent (another VRID's,
+    // an IPv6 instance's) answers ARP for the VIP with its own MAC (Linux weak host model).
+    ensureVmac: async (parent, name, mac) => {
+      const ifindex = await createVmac(parent, name, mac);
+      await setParentArpSysctls(name);
+      return ifindex;
+    },
     removeVmac: (name) => deleteLink(name),
     log: (level, obj, msg) => post({ type: 'log', level, obj, msg }),
     onStateChange: (ev) => post({ type: 'state-change', ...ev }),
