@@ -37,11 +37,6 @@ export interface HttpProbeOptions {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
-const httpsAgent = new https.Agent({
-  keepAlive: false,
-  maxSockets: Number.POSITIVE_INFINITY,
-  maxCachedSessions: 0,
-});
 
 function hostForHeader(host: string, port: number, tls: boolean): string {
   const h = isIP(host) === 6 ? `[${host}]` : host;
