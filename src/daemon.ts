@@ -30,20 +30,7 @@ export interface DaemonOptions {
   };
 }
 
-/** What the daemon needs of the LVS side (src/lvs/controller.ts), loaded only when configured. */
-interface LvsPart {
-  start(): Promise<void>;
-  setConfig(config: Config): Promise<void>;
-  instanceStateChanged(instance: string, state: string): void;
-  snapshot(): { virtualServers: VirtualServerStatus[]; ipvs: IpvsStatus | null };
-  stop(): void;
-}
-
-async function createLvs(config: Config, log: Logger): Promise<LvsPart> {
-  const modPath = './lvs/controller.js';
-  const mod = (await import(modPath)) as { LvsController: new (c: Config, l: Logger) => LvsPart };
-  return new mod.LvsController(config, log);
-}
+type LvsPart = import('./lvs/controller.js').LvsController;
 
 export class DaemonError extends Error {
   constructor(
@@ -98,7 +85,7 @@ export class Daemon {
     );
     this.scripts.start();
     if (this.config.virtualServers.length > 0 || this.config.lvsSyncDaemon) {
-      this.lvs = await createLvs(this.config, this.log);
+      this.lvs = await this.createLvs(this.config);
       await this.lvs.start();
     }
     await this.startControl();
@@ -112,6 +99,14 @@ export class Daemon {
       },
       'vrrpd running',
     );
+  }
+
+  /** The LVS side is loaded only when the configuration has virtual servers. */
+  private async createLvs(config: Config): Promise<LvsPart> {
+    const { LvsController } = await import('./lvs/controller.js');
+    return new LvsController(config, this.log, {
+      onCheckResult: (o) => this.metrics?.observeCheck(o),
+    });
   }
 
   private async startControl(): Promise<void> {
@@ -307,7 +302,7 @@ export class Daemon {
       this.scripts?.setConfig(next);
       if (this.lvs) await this.lvs.setConfig(next);
       else if (next.virtualServers.length > 0) {
-        this.lvs = await createLvs(next, this.log);
+        this.lvs = await this.createLvs(next);
         await this.lvs.start();
       }
       summary += `; virtual servers: ${next.virtualServers.length}`;

@@ -45,6 +45,14 @@ export interface LvsControllerDeps {
   wallClock?: () => number;
   debounceMs?: number;
   periodMs?: number;
+  /** every probe result, for the check latency histogram */
+  onCheckResult?: (o: {
+    virtualServer: string;
+    realServer: string;
+    type: string;
+    durationS: number;
+    ok: boolean;
+  }) => void;
 }
 
 export const DEBOUNCE_MS = 20;
@@ -230,8 +238,18 @@ export class LvsController {
     for (const id of [...this.lastResultAt.keys()]) if (!targets.has(id)) this.lastResultAt.delete(id);
   }
 
-  private onResult(id: string, _r: ProbeResult): void {
+  private onResult(id: string, r: ProbeResult): void {
     this.lastResultAt.set(id, this.iso());
+    const t = this.targets.get(id);
+    if (t && this.deps.onCheckResult) {
+      this.deps.onCheckResult({
+        virtualServer: statusKey(t.vs),
+        realServer: t.rs.key,
+        type: t.rs.check?.type ?? 'none',
+        durationS: r.latencyMs / 1000,
+        ok: r.ok,
+      });
+    }
   }
 
   private onHealthChange(id: string, from: string, to: string, reason: string): void {
