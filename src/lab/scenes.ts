@@ -161,12 +161,28 @@ async function handover(w: LabWorld): Promise<void> {
   n.say(`  d1 is MASTER and d2 BACKUP again, ${seconds(performance.now() - p1)} after the restart.`);
 }
 
-async function realServerHealth(w: LabWorld, d: DirectorName, rs: RealServerName): Promise<string> {
+async function realServerStatus(w: LabWorld, d: DirectorName, rs: RealServerName) {
   const s = await w.status(d);
   const addr = w.host(rs).ipv4;
-  for (const vs of s?.virtualServers ?? [])
-    for (const r of vs.realServers) if (r.address === addr) return r.health;
-  return 'missing';
+  for (const vs of s?.virtualServers ?? []) for (const r of vs.realServers) if (r.address === addr) return r;
+  return null;
+}
+
+async function realServerHealth(w: LabWorld, d: DirectorName, rs: RealServerName): Promise<string> {
+  return (await realServerStatus(w, d, rs))?.health ?? 'missing';
+}
+
+/** With IPVS: waits until the kernel table has (or no longer has) the real server. */
+async function untilInIpvs(w: LabWorld, d: DirectorName, rs: RealServerName, want: boolean): Promise<void> {
+  const ms = await waitUntil(
+    `${rs} ${want ? 'added to' : 'removed from'} IPVS`,
+    async () => (await realServerStatus(w, d, rs))?.inIpvs === want,
+    10_000,
+    20,
+  );
+  w.n.say(
+    `  ${d} ${want ? 'added' : 'removed'} ${rs} ${want ? 'to' : 'from'} the IPVS table (${seconds(ms)} later).`,
+  );
 }
 
 async function curlVip(w: LabWorld, times: number): Promise<string[]> {
@@ -203,6 +219,7 @@ async function health(w: LabWorld): Promise<void> {
     50,
   );
   n.say(`r1 and r2 are up on ${m} (the master).`);
+  if (ipvs) for (const rs of ['r1', 'r2'] as const) await untilInIpvs(w, m, rs, true);
   const hasCurl = await execFileP('sh', ['-c', 'command -v curl']).then(
     () => true,
     () => false,
@@ -218,6 +235,7 @@ async function health(w: LabWorld): Promise<void> {
     20,
   );
   n.say(`  ${m} marked r2 DOWN after ${seconds(down)}.`);
+  if (ipvs) await untilInIpvs(w, m, 'r2', false);
   const s = await w.status(m);
   if (s) n.block(table(s));
   if (ipvs && hasCurl)
@@ -231,6 +249,7 @@ async function health(w: LabWorld): Promise<void> {
     20,
   );
   n.say(`  ${m} marked r2 UP after ${seconds(up)}.`);
+  if (ipvs) await untilInIpvs(w, m, 'r2', true);
   if (ipvs && hasCurl)
     n.say(`  client → http://${LAB_VIP4}/ answered by: ${(await curlVip(w, 4)).join(', ')}`);
 }
