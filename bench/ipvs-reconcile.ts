@@ -80,11 +80,13 @@ async function inside(): Promise<void> {
     { what: 'vrrpd reconcile from empty (dump + diff + apply)', ms: [] },
     { what: 'ipvsadm -R from empty', ms: [] },
     { what: 'vrrpd reconcile after 1 % change (dump + diff + apply)', ms: [] },
-    { what: 'ipvsadm -R of the 1 % change (-e lines)', ms: [] },
+    { what: 'ipvsadm -R of the 1 % change (-e lines, no read)', ms: [] },
+    { what: 'ipvsadm -Sn (read the full table)', ms: [] },
     { what: 'vrrpd dump of the full table', ms: [] },
     { what: 'vrrpd reconcile, no change (dump + diff)', ms: [] },
   ];
-  const [fromEmpty, restore, change, restoreChange, dumpRow, noChange] = rows as [
+  const [fromEmpty, restore, change, restoreChange, saveRow, dumpRow, noChange] = rows as [
+    Row,
     Row,
     Row,
     Row,
@@ -114,6 +116,9 @@ async function inside(): Promise<void> {
       restore.ops = rules.split('\n').length - 1;
       restoreChange.ms.push(timeIpvsadmRestore(`${editLines.join('\n')}\n`));
       restoreChange.ops = editLines.length;
+      const t1 = performance.now();
+      sh('ipvsadm -Sn > /dev/null');
+      saveRow.ms.push(performance.now() - t1);
       const check = reconcile(changed, await c.dump());
       if (check.length !== 0) throw new Error(`ipvsadm -R left ${check.length} differences`);
     }
