@@ -180,9 +180,7 @@ async function untilInIpvs(w: LabWorld, d: DirectorName, rs: RealServerName, wan
     10_000,
     20,
   );
-  w.n.say(
-    `  ${d} ${want ? 'added' : 'removed'} ${rs} ${want ? 'to' : 'from'} the IPVS table (${seconds(ms)} later).`,
-  );
+  w.n.say(`  ${rs} is ${want ? 'in' : 'out of'} ${d}'s IPVS table (${seconds(ms)} later).`);
 }
 
 async function curlVip(w: LabWorld, times: number): Promise<string[]> {
