@@ -5,6 +5,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/index.js';
+import { directorYaml } from '../../src/lab/config.js';
+import { parseSteps } from '../../src/lab/run.js';
 import { missing } from '../helpers/env.js';
 import { listNamespaces } from '../helpers/netns.js';
 
@@ -99,5 +102,35 @@ describe.skipIf(skip)('vrrpd lab', () => {
     expect(code).toBe(1);
     expect(run.out()).toMatch(/unknown scene 'nope'/);
     expect(await listNamespaces(`vlab${run.child.pid}-`)).toEqual([]);
+  });
+});
+
+describe('vrrpd lab pieces (no root needed)', () => {
+  it("the directors' config is valid and says what the demo claims", () => {
+    const text = directorYaml({
+      routerId: 'd1',
+      priority: 150,
+      controlSocket: '/tmp/x/d1.sock',
+      realServers: [
+        { name: 'r1', address: '192.0.2.13' },
+        { name: 'r2', address: '192.0.2.14' },
+      ],
+    });
+    const r = parseConfigText(text, 'd1.yaml');
+    if (!r.ok) throw new Error(r.errors.map((e) => `${e.line}:${e.col}: ${e.message}`).join('\n'));
+    const inst = r.config.vrrpInstances[0]!;
+    expect(inst).toMatchObject({ version: 3, advertIntervalMs: 100, priority: 150, preempt: true });
+    expect(inst.virtualIps.map((v) => `${v.address}/${v.prefixLength}`)).toEqual([
+      '192.0.2.50/24',
+      '2001:db8::50/64',
+    ]);
+    const vs = r.config.virtualServers[0]!;
+    expect(vs.realServers.map((rs) => rs.check?.type)).toEqual(['http', 'http']);
+  });
+
+  it('--steps: election always runs, order is fixed, unknown names are refused', () => {
+    expect(parseSteps(undefined)).toEqual(['election', 'failover', 'preempt', 'handover', 'health']);
+    expect(parseSteps('health,failover')).toEqual(['election', 'failover', 'health']);
+    expect(() => parseSteps('failover,nope')).toThrow(/unknown scene 'nope'/);
   });
 });
