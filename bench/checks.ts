@@ -2,17 +2,18 @@
 // interval, for a measured window. Prints checks/s, checker CPU (% of one core), RSS and
 // event-loop delay. The target servers run in a child process so their CPU is not counted.
 //
-//   npx tsx bench/checks.ts [--kind tcp|http|both] [--targets 10000] [--interval 1000] [--seconds 10]
+//   npx tsx bench/checks.ts [--kind tcp|http|floor|both] [--targets 10000] [--interval 1000] [--seconds 10]
 //
 // Done-when (issue 6): 10,000 TCP checks/s using at most 50 % of one core.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CheckSpec, createCheckManager } from '../src/check/manager.js';
+import { connectOnce, fastConnectAvailable } from '../src/check/tcp-connect.js';
 import { createScriptRunner } from '../src/effects/script-runner.js';
 
 interface Args {
-  kind: 'tcp' | 'http' | 'both';
+  kind: 'tcp' | 'http' | 'both' | 'floor';
   targets: number;
   intervalMs: number;
   seconds: number;
@@ -95,6 +96,7 @@ interface Row {
   checksPerSec: number;
   failedPct: number;
   cpuPctOneCore: number;
+  cpuUsPerCheck: number;
   userPct: number;
   sysPct: number;
   serverCpuPct: number;
@@ -166,6 +168,7 @@ async function benchOne(kind: 'tcp' | 'http', a: Args): Promise<Row> {
     checksPerSec: Math.round(done / elapsed),
     failedPct: done ? Math.round(((failures - f0) / done) * 1000) / 10 : 0,
     cpuPctOneCore: Math.round(((c.user + c.system) / 1000 / (elapsed * 1000)) * 1000) / 10,
+    cpuUsPerCheck: done ? Math.round(((c.user + c.system) / done) * 10) / 10 : 0,
     userPct: Math.round((c.user / 1000 / (elapsed * 1000)) * 1000) / 10,
     sysPct: Math.round((c.system / 1000 / (elapsed * 1000)) * 1000) / 10,
     serverCpuPct: Math.round(((s1 - s0) / (elapsed * 1000)) * 1000) / 10,
@@ -175,11 +178,65 @@ async function benchOne(kind: 'tcp' | 'http', a: Args): Promise<Row> {
   };
 }
 
+/**
+ * The floor: bare connect + reset on the same listeners, no scheduler, no manager, as fast
+ * as 64 parallel attempts go. Its CPU per connection is what the kernel (both ends of a
+ * loopback handshake run in our syscalls) and libuv cost; a check's cost above it is ours.
+ */
+async function benchFloor(a: Args): Promise<Row> {
+  if (!fastConnectAvailable()) throw new Error('the bare TCP handle is not available in this Node');
+  const { child, ports } = await startServers('tcp', a.targets);
+  let done = 0;
+  let failures = 0;
+  let stop = false;
+  let i = 0;
+  const worker = async () => {
+    while (!stop) {
+      const port = ports[i++ % ports.length]!;
+      const failure = await new Promise<string | null>((resolve) => {
+        connectOnce('127.0.0.1', 4, port, undefined, resolve);
+      });
+      done++;
+      if (failure) failures++;
+    }
+  };
+  const workers = Array.from({ length: 64 }, worker);
+  await sleep(a.warmupSeconds * 1000);
+  const d0 = done;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(a.seconds * 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const n = done - d0;
+  stop = true;
+  await Promise.all(workers);
+  child.kill('SIGTERM');
+  await sleep(500);
+  const pct = (us: number) => Math.round((us / 1000 / (elapsed * 1000)) * 1000) / 10;
+  return {
+    kind: 'floor (bare connect+RST)',
+    targets: a.targets,
+    checksPerSec: Math.round(n / elapsed),
+    failedPct: n ? Math.round((failures / n) * 1000) / 10 : 0,
+    cpuPctOneCore: pct(c.user + c.system),
+    cpuUsPerCheck: Math.round(((c.user + c.system) / n) * 10) / 10,
+    userPct: pct(c.user),
+    sysPct: pct(c.system),
+    serverCpuPct: Number.NaN,
+    rssMiB: Math.round(process.memoryUsage().rss / 1024 / 1024),
+    loopDelayP99Ms: Number.NaN,
+    maxLatencyMs: Number.NaN,
+  };
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const kinds: Array<'tcp' | 'http'> = a.kind === 'both' ? ['tcp', 'http'] : [a.kind];
+  const kinds: Array<'tcp' | 'http'> =
+    a.kind === 'both' ? ['tcp', 'http'] : a.kind === 'floor' ? [] : [a.kind];
   const rows: Row[] = [];
   for (const k of kinds) rows.push(await benchOne(k, a));
+  if (a.kind === 'floor' || a.kind === 'both') rows.push(await benchFloor(a));
   console.log(
     `health checks: ${a.targets} targets on 127.0.0.1, interval ${a.intervalMs} ms, ${a.seconds} s measured, node ${process.version}`,
   );
