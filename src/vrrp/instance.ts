@@ -102,6 +102,8 @@ export class InstanceRuntime {
   private batches: AnnounceBatch[] = [];
   private refreshAt: number | null = null;
   private lastReason = 'startup';
+  /** the VIP additions of the latest add-vips action, until its announcement is started */
+  private vipsAdding: Promise<void> | null = null;
   private trackPenalty = 0;
   readonly counters: InstanceCounters = {
     advertsSent: 0,
@@ -309,7 +311,7 @@ export class InstanceRuntime {
           this.sendAdvert(a.priority);
           break;
         case 'add-vips':
-          this.setVips(true);
+          this.vipsAdding = this.setVips(true);
           break;
         case 'remove-vips':
           this.batches = [];
@@ -317,7 +319,19 @@ export class InstanceRuntime {
           this.setVips(false);
           break;
         case 'announce':
-          this.startAnnounce(now, this.cfg.garp.repeat, this.cfg.garp.intervalMs);
+          if (this.vipsAdding) {
+            // announce only once the kernel has the VIPs: a GARP for an address we
+            // do not answer for yet would send the first packets into the void
+            const adding = this.vipsAdding;
+            this.vipsAdding = null;
+            void adding.then(() => {
+              if (this.fsm.state !== 'master') return;
+              this.startAnnounce(this.fx.now(), this.cfg.garp.repeat, this.cfg.garp.intervalMs);
+              this.fx.wake();
+            });
+          } else {
+            this.startAnnounce(now, this.cfg.garp.repeat, this.cfg.garp.intervalMs);
+          }
           // keepalived's garp_master_delay: a second batch a while later catches
           // switches that were slow to learn the first one.
           if (this.cfg.garp.delayMs > 0) {
@@ -447,13 +461,14 @@ export class InstanceRuntime {
     };
   }
 
-  private setVips(present: boolean): void {
+  private setVips(present: boolean): Promise<void> {
+    const ops: Promise<unknown>[] = [];
     for (const vip of this.cfg.virtualIps) {
       const dev = vip.dev ?? this.fx.vipInterface;
       const op = present
         ? this.fx.addresses.add(dev, vip.address, vip.prefixLength)
         : this.fx.addresses.remove(dev, vip.address, vip.prefixLength);
-      op.catch((err) =>
+      const logged = op.catch((err) =>
         this.fx.log(
           'error',
           {
@@ -466,7 +481,9 @@ export class InstanceRuntime {
           present ? 'adding VIP failed' : 'removing VIP failed',
         ),
       );
+      ops.push(logged);
     }
+    return Promise.all(ops).then(() => undefined);
   }
 
   /** While master, a reload that changes the VIP list adds and removes only the difference. */
