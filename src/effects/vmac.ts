@@ -80,10 +80,25 @@ export async function createVmac(
       if (!(e instanceof NetlinkError && e.code === 'EEXIST')) throw e;
     }
     const ifindex = await ifindexByName(c, name);
+    await disableIpv6AddrGen(name, opts.procSys);
     await c.request(RTM_NEWLINK, 0, linkSetUpRequest(ifindex, true), `set ${name} up`);
     await setParentArpSysctls(parentIfname, opts.procSys);
     return ifindex;
   });
+}
+
+/**
+ * RFC 5798 §7.4: the virtual MAC must not be used to form an IPv6 interface identifier.
+ * Every router's macvlan has the same MAC, so an automatic link-local would be the same
+ * on all of them; addr_gen_mode=1 (none) before the link goes up keeps it off, and the
+ * engine puts the parent's link-local on the macvlan instead. No IPv6: nothing to do.
+ */
+async function disableIpv6AddrGen(name: string, procSys = '/proc/sys'): Promise<void> {
+  try {
+    await writeFile(`${procSys}/net/ipv6/conf/${name}/addr_gen_mode`, '1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
 
 /** Deletes a link by name; already gone is not an error. */

@@ -130,7 +130,16 @@ export class Engine {
     }
     await this.removeLeftoverVips(inst, vipInterface);
     const primary = await this.primaryAddressOf(inst);
-    const entry = this.transportFor(inst);
+    // RFC 5798 §5.1.1.1/§5.1.2.1: with a virtual MAC the adverts' Ethernet source is the
+    // virtual router MAC, so they go out of (and are heard on) the macvlan. IPv6 adverts
+    // come from our link-local address, which must then be on the macvlan too (the
+    // macvlan generates none of its own: src/effects/vmac.ts).
+    let advertIf = inst.interface;
+    if (inst.useVmac && vipInterface !== inst.interface) {
+      advertIf = vipInterface;
+      if (inst.family === 6) await this.fx.addresses.add(vipInterface, primary, 64);
+    }
+    const entry = this.transportFor(inst, advertIf);
     const runtime = new InstanceRuntime(
       inst,
       primary,
@@ -190,18 +199,18 @@ export class Engine {
     }
   }
 
-  private transportFor(inst: VrrpInstance): TransportEntry {
+  private transportFor(inst: VrrpInstance, ifname: string): TransportEntry {
     const unicast = inst.unicastPeers.length > 0;
-    const key = `${inst.interface}/${inst.family}${unicast ? `/unicast:${inst.name}` : ''}`;
+    const key = `${ifname}/${inst.family}${unicast ? `/unicast:${inst.name}` : ''}`;
     let entry = this.transports.get(key);
     if (entry) return entry;
     const transport = this.fx.openTransport({
       family: inst.family,
-      ifname: inst.interface,
+      ifname,
       ...(unicast ? { unicastPeers: [...inst.unicastPeers] } : {}),
       ...(inst.unicastSrc ? { unicastSrc: inst.unicastSrc } : {}),
     });
-    entry = { key, transport, family: inst.family, ifname: inst.interface, byVrid: new Map(), drops: {} };
+    entry = { key, transport, family: inst.family, ifname, byVrid: new Map(), drops: {} };
     const e = entry;
     transport.onPacket((pkt) => this.onPacket(e, pkt));
     transport.onError((err) =>

@@ -1,8 +1,7 @@
 // use_vmac: the master's VIPs live on a macvlan carrying the virtual router MAC
 // (RFC 5798 §7.3: 00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6), its
 // gratuitous ARP / NA come from that MAC, so after a failover the client's neighbour
-// entry keeps the same MAC. SIGTERM removes the macvlans. Adverts from the virtual MAC
-// are a known gap, kept as an `it.fails` expectation below.
+// entry keeps the same MAC. SIGTERM removes the macvlans. Adverts come from the virtual MAC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeArpFrame } from '../../src/net/arp.js';
 import { missing } from '../helpers/env.js';
@@ -81,10 +80,8 @@ describe.skipIf(why)('use_vmac: virtual MAC on a macvlan, IPv4 and IPv6', () => 
     expect(n[0]?.lladdr).toBe(VMAC4);
   });
 
-  // KNOWN GAP (reported to the lead): adverts still leave through the parent eth0 with its
-  // own MAC. RFC 5798 §5.1.1.1 / §5.1.2.1 want the virtual router MAC as their source.
-  // `it.fails` keeps the expectation written down and turns red once the daemon does it.
-  it.fails('adverts of a use_vmac master come from the virtual MAC (RFC 5798 §5.1.1.1)', async () => {
+  // The adverts of a use_vmac master leave through the macvlan (RFC 5798 §5.1.1.1 / §5.1.2.1).
+  it('adverts of a use_vmac master come from the virtual MAC (RFC 5798 §5.1.1.1)', async () => {
     const cap = await lab.capture('c', 'vrrp or ip6 proto 112');
     await sleep(500);
     const ads = adverts(await cap.stop());
