@@ -7,7 +7,9 @@ export type ToWorker =
   | { type: 'reload'; config: Config; id: number }
   | { type: 'script-result'; name: string; ok: boolean }
   | { type: 'snapshot'; id: number }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  // Test-only (VRRPD_TEST_HOOKS=1, see WorkerData.testHooks): busy-wait the engine's loop.
+  | { type: 'debug-stall'; ms: number };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -28,4 +30,9 @@ export interface WorkerData {
   config: Config;
   /** how often the engine loop reports that it is alive (for the systemd watchdog) */
   heartbeatMs: number;
+  /**
+   * Test hooks on (`vrrpd run` with VRRPD_TEST_HOOKS=1 only): the worker obeys
+   * 'debug-stall'. Off, it ignores the message, whoever sends it.
+   */
+  testHooks?: boolean;
 }

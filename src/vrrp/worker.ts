@@ -57,6 +57,16 @@ async function main(): Promise<void> {
             post({ type: 'reloaded', id: m.id, error: String(err instanceof Error ? err.message : err) }),
         );
         break;
+      case 'debug-stall': {
+        // Test hook: block this loop (no adverts, no heartbeat) as a runaway engine
+        // would, so tests can watch the daemon withhold WATCHDOG=1.
+        if (!data.testHooks) break;
+        const until = performance.now() + Math.min(Math.max(0, m.ms), 60_000);
+        while (performance.now() < until) {
+          // busy-wait on purpose
+        }
+        break;
+      }
       case 'shutdown':
         clearInterval(hb);
         engine.stop().finally(() => {
