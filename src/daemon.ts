@@ -28,7 +28,22 @@ export interface DaemonOptions {
     watchdog(): void;
     watchdogIntervalMs: number | null;
   };
+  /**
+   * Test hooks (`vrrpd run` sets it only when VRRPD_TEST_HOOKS=1 is in its environment):
+   * adds the control method `debug.stall-engine {ms}`, which blocks the VRRP engine's loop
+   * so tests can watch the watchdog being withheld. Never on otherwise: no config key or
+   * control request can turn it on.
+   */
+  testHooks?: boolean;
 }
+
+/** Heartbeat period of the engine worker's own loop. */
+const HEARTBEAT_MS = 500;
+/**
+ * The engine counts as stalled after three missed heartbeats: jitter and GC pauses stay
+ * well under that, and the stall must show well within a short WatchdogSec (1 s in tests).
+ */
+const ENGINE_STALE_MS = 3 * HEARTBEAT_MS;
 
 type LvsPart = import('./lvs/controller.js').LvsController;
 
@@ -60,7 +75,6 @@ export class Daemon {
   private control: ControlServer | null = null;
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
-  private lastSnapshot: Snapshot | null = null;
   private lastReload: ReloadOutcome | null = null;
   private readonly startedMono = performance.now();
 
@@ -120,6 +134,7 @@ export class Daemon {
           const r = await this.reload();
           return r.ok ? { ok: true, summary: r.summary } : { ok: false, errors: r.errors };
         },
+        ...(this.opts.testHooks ? { 'debug.stall-engine': (p: unknown) => this.stallEngine(p) } : {}),
       },
       onError: (err, ctx) =>
         this.log.warn(
@@ -128,15 +143,12 @@ export class Daemon {
         ),
     });
     if (g.metricsListen) {
-      this.metrics = createMetrics({ snapshot: () => this.lastSnapshot });
+      // a fresh snapshot per scrape: a cached one would show a failover seconds late
+      this.metrics = createMetrics({ snapshot: () => this.snapshot() });
       const listen = g.metricsListen.address.includes(':')
         ? `[${g.metricsListen.address}]:${g.metricsListen.port}`
         : `${g.metricsListen.address}:${g.metricsListen.port}`;
       this.metricsServer = await createMetricsServer({ listen, registry: this.metrics.registry });
-      // metrics read the latest snapshot; refresh it in the background
-      const refresh = setInterval(() => void this.snapshot().catch(() => {}), 5000);
-      refresh.unref();
-      await this.snapshot().catch(() => {});
     }
   }
 
@@ -162,14 +174,17 @@ export class Daemon {
       // the worker's performance.now() has its own origin; wall time of its events is close enough via Date
       monoToDate: (ms) => new Date(Date.now() - (this.engineNow - ms)),
     });
-    this.lastSnapshot = snap;
     return snap;
   }
 
   private engineNow = 0;
 
   private async startWorker(): Promise<void> {
-    const data: WorkerData = { config: this.config, heartbeatMs: 500 };
+    const data: WorkerData = {
+      config: this.config,
+      heartbeatMs: HEARTBEAT_MS,
+      ...(this.opts.testHooks ? { testHooks: true } : {}),
+    };
     const worker = new Worker(new URL('./vrrp/worker.js', import.meta.url), { workerData: data });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
@@ -326,7 +341,8 @@ export class Daemon {
     const n = this.opts.notify;
     if (!n?.watchdogIntervalMs) return;
     this.watchdogTimer = setInterval(() => {
-      const engineAlive = !this.config.vrrpInstances.length || Date.now() - this.lastHeartbeat < 3000;
+      const engineAlive =
+        !this.config.vrrpInstances.length || Date.now() - this.lastHeartbeat < ENGINE_STALE_MS;
       if (engineAlive) n.watchdog();
       else
         this.log.error(
@@ -334,6 +350,15 @@ export class Daemon {
           'VRRP engine stopped reporting; withholding the watchdog',
         );
     }, n.watchdogIntervalMs);
+  }
+
+  /** Test hook `debug.stall-engine {ms}` (only with opts.testHooks): blocks the engine loop. */
+  private stallEngine(params: unknown): { stalledMs: number } {
+    const ms = (params as { ms?: unknown } | null)?.ms;
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > 60_000)
+      throw Object.assign(new Error('debug.stall-engine needs {ms: 0..60000}'), { code: 'EBADPARAMS' });
+    this.send({ type: 'debug-stall', ms });
+    return { stalledMs: ms };
   }
 
   /** SIGTERM: priority-0 adverts, VIPs removed, IPVS left as it is. */

@@ -22,6 +22,9 @@ export async function runDaemon(configFile: string): Promise<number> {
     configFile,
     logger,
     ...(sd.enabled ? { notify: sd } : {}),
+    // Test hooks (debug.stall-engine on the control socket) exist only for the namespace
+    // tests; the environment of the process is the one switch, never the config file.
+    ...(process.env.VRRPD_TEST_HOOKS === '1' ? { testHooks: true } : {}),
   });
   try {
     await daemon.start();
