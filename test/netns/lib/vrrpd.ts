@@ -216,10 +216,13 @@ export interface Lab {
   start(
     host: string,
     config: Record<string, unknown>,
-    opts?: { wait?: boolean; file?: string },
+    opts?: { wait?: boolean; file?: string; env?: NodeJS.ProcessEnv },
   ): Promise<Vrrpd>;
-  /** Spawns `vrrpd run -c file` without waiting for anything (bad configs). */
-  spawnRaw(host: string, file: string): Vrrpd;
+  /**
+   * Spawns `vrrpd run -c file` without waiting for anything (bad configs). `env` replaces
+   * the daemon's environment (default: the test's own).
+   */
+  spawnRaw(host: string, file: string, env?: NodeJS.ProcessEnv): Vrrpd;
   /** tcpdump on the host's eth0 into a pcap; resolves once it is listening. */
   capture(host: string, filter: string, ifname?: string): Promise<Capture>;
   /** Runs argv in the host's namespace; rejects on failure. */
@@ -237,9 +240,9 @@ export async function createLab(hosts: string[]): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), `vrrpd-netns-${process.pid}-`));
   const daemons: Vrrpd[] = [];
 
-  const spawnRaw = (host: string, file: string): Vrrpd => {
+  const spawnRaw = (host: string, file: string, env?: NodeJS.ProcessEnv): Vrrpd => {
     const socket = join(dir, `${host}.sock`);
-    const child = topo.spawn(host, [process.execPath, CLI, 'run', '-c', file]);
+    const child = topo.spawn(host, [process.execPath, CLI, 'run', '-c', file], env ? { env } : {});
     const d = new Vrrpd(lab, host, file, socket, child);
     daemons.push(d);
     return d;
@@ -259,7 +262,7 @@ export async function createLab(hosts: string[]): Promise<Lab> {
       const file = join(dir, opts.file ?? `${host}.yaml`);
       writeFileSync(file, stringify({ ...config, global }));
       rmSync(socket, { force: true });
-      const d = spawnRaw(host, file);
+      const d = spawnRaw(host, file, opts.env);
       if (opts.wait === false) return d;
       await until(
         async () => {
