@@ -75,7 +75,7 @@ describe('tcp probe', () => {
         const r = await tcpProbe({ host: LO, port: echoPort, engine })(never);
         expect(r.ok).toBe(true);
         expect(r.latencyMs).toBeGreaterThanOrEqual(0);
-        expect(r.latencyMs).toBeLessThan(1000);
+        expect(r.latencyMs).toBeLessThan(5000);
       });
 
       it('fails on a closed port with the errno in the reason', async () => {
@@ -132,7 +132,7 @@ describe('tcp probe', () => {
     const r = await p;
     expectFail(r, /timed out after 200 ms/);
     expect(r.latencyMs).toBeGreaterThanOrEqual(150);
-    expect(r.latencyMs).toBeLessThan(2000);
+    expect(r.latencyMs).toBeLessThan(5000);
   });
 
   it('closes with a reset by default (no TIME_WAIT on the director), or gracefully on request', async () => {
@@ -252,7 +252,7 @@ describe('http probe', () => {
   it('total timeout and connection refused', async () => {
     const r = await httpProbe({ ...base, port, path: '/slow', timeoutMs: 300 })(never);
     expectFail(r, /request timed out after 300 ms/);
-    expect(r.latencyMs).toBeLessThan(2000);
+    expect(r.latencyMs).toBeLessThan(5000);
     expectFail(await httpProbe({ ...base, port: await closedPort() })(never), /ECONNREFUSED/);
   });
 });

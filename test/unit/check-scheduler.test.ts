@@ -124,25 +124,34 @@ describe('check scheduler (fake clock)', () => {
   it('honours the concurrency limit and runs waiting checks in order', async () => {
     const clock = new FakeClock();
     const s = createScheduler({ clock, random: () => 0, jitter: 0, maxConcurrent: 2 });
+    const pending: Array<() => void> = [];
+    const order: string[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    const order: string[] = [];
     for (let i = 0; i < 6; i++) {
       s.add(`j${i}`, {
         intervalMs: 10_000,
         timeoutMs: 5_000,
-        run: async () => {
-          order.push(`j${i}`);
-          inFlight++;
-          maxInFlight = Math.max(maxInFlight, inFlight);
-          await new Promise((r) => setTimeout(r, 1));
-          inFlight--;
-          return undefined;
-        },
+        run: () =>
+          new Promise((resolve) => {
+            order.push(`j${i}`);
+            inFlight++;
+            maxInFlight = Math.max(maxInFlight, inFlight);
+            pending.push(() => {
+              inFlight--;
+              resolve(undefined);
+            });
+          }),
       });
     }
     await clock.advance(0);
-    for (let i = 0; i < 10 && order.length < 6; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(order).toEqual(['j0', 'j1']);
+    expect(s.stats()).toMatchObject({ running: 2, queued: 4 });
+    // finishing one run lets exactly one waiting check start, in order
+    while (pending.length > 0) {
+      pending.shift()!();
+      await clock.advance(0);
+    }
     expect(order).toEqual(['j0', 'j1', 'j2', 'j3', 'j4', 'j5']);
     expect(maxInFlight).toBe(2);
     expect(s.stats()).toMatchObject({ running: 0, queued: 0, jobs: 6 });

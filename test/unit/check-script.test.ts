@@ -85,7 +85,7 @@ describe('script runner', () => {
     const took = Date.now() - t0;
     expect(r).toMatchObject({ timedOut: true, code: null, signal: 'SIGTERM' });
     expect(took).toBeGreaterThanOrEqual(280);
-    expect(took).toBeLessThan(3000);
+    expect(took).toBeLessThan(5000);
     expect(r.pid).toBeGreaterThan(0);
     started.push(r.pid!);
     expect(exists(r.pid!)).toBe(false); // not even a zombie: the runner reaped it
@@ -120,7 +120,7 @@ describe('script runner', () => {
     const r = await runner.run(['/bin/sleep', '100'], { timeoutMs: 60_000, signal: ac.signal });
     started.push(r.pid!);
     expect(r.timedOut).toBe(true);
-    expect(r.durationMs).toBeLessThan(3000);
+    expect(r.durationMs).toBeLessThan(5000);
   });
 
   it('a missing command is a clean failure, not an exception', async () => {
