@@ -18,6 +18,9 @@ import { adverts, announcements, describeAdverts } from './lib/wire.js';
 const why = missing({ root: true, commands: ['ip', 'tcpdump'] });
 const INTERVAL_MS = 100;
 
+const sinceDrift = (a: string | undefined, b: string | undefined) =>
+  Math.abs(Date.parse(a ?? '') - Date.parse(b ?? ''));
+
 type Config = { global?: Record<string, unknown>; vrrp_instances: Record<string, unknown>[] };
 
 describe.skipIf(why)('reload on real daemons, and their logs', () => {
@@ -73,12 +76,15 @@ describe.skipIf(why)('reload on real daemons, and their logs', () => {
     lab = await createLab(['r1', 'r2', 'c', 'w']);
     ip1 = lab.topo.host('r1').ipv4;
     ip2 = lab.topo.host('r2').ipv4;
-    [r1, r2] = await Promise.all([lab.start('r1', r1Config()), lab.start('r2', r2Config(100))]);
+    // r1 first: started together, r2 may win the first election for a moment (a flap that
+    // would blur the log counts below)
+    r1 = await lab.start('r1', r1Config());
     await Promise.all([
       r1.waitState('VI', 'master', 5000),
       r1.waitState('VJ', 'master', 5000),
       r1.waitState('VK', 'master', 5000),
     ]);
+    r2 = await lab.start('r2', r2Config(100));
     await r2.waitState('VI', 'backup', 3000);
   });
   afterAll(async () => {
@@ -102,7 +108,9 @@ describe.skipIf(why)('reload on real daemons, and their logs', () => {
     await sleep(800);
     const ads = adverts(await cap.stop());
     const after = await r1.instance('VI');
-    expect(after.since).toBe(before.since);
+    // `since` is the engine's monotonic time mapped to wall time per snapshot: allow the
+    // mapping's jitter (a round trip), far below what a restarted instance would show
+    expect(sinceDrift(after.since, before.since)).toBeLessThan(50);
     expect(after.state).toBe('master');
     expect(after.counters.transitions).toBe(before.counters.transitions);
     expect(stateChangesSince(r1, t0), r1.tail()).toEqual([]);
@@ -141,8 +149,10 @@ describe.skipIf(why)('reload on real daemons, and their logs', () => {
         vrid: b?.vrid,
         priority: b?.priority,
         state: b?.state,
-        since: b?.since,
+        advertIntervalCs: b?.advertIntervalCs,
       });
+      expect(sinceDrift(a?.since, b?.since), name).toBeLessThan(50);
+      expect(a?.counters.transitions, name).toBe(b?.counters.transitions);
     }
     expect(after.daemon.configLoadedAt).toBe(before.daemon.configLoadedAt);
     expect(after.daemon.lastReload).toMatchObject({ ok: false });
@@ -202,7 +212,7 @@ describe.skipIf(why)('reload on real daemons, and their logs', () => {
     expect(vk.at(-1)?.advert.priority, describeAdverts(vk)).toBe(0);
     const s = await r1.status();
     expect(s.instances.map((i) => i.name).sort()).toEqual(['VI', 'VJ']);
-    expect(s.instances.find((i) => i.name === 'VJ')?.since).toBe(vjBefore.since);
+    expect(sinceDrift(s.instances.find((i) => i.name === 'VJ')?.since, vjBefore.since)).toBeLessThan(50);
     expect(await lab.addresses('r1')).toEqual(expect.arrayContaining(['192.0.2.52', '192.0.2.54']));
     // r2 (still VI master) saw no VRID 53 traffic problem: its VI is untouched
     expect((await r2.instance('VI')).state).toBe('master');
