@@ -7,6 +7,7 @@ import { createFrameSender } from '../effects/frame-sender.js';
 import { createLinkWatcher } from '../effects/link-watcher.js';
 import { createRawTransport } from '../effects/raw-transport.js';
 import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js';
+import { createVmacReceiver } from '../effects/vmac-receiver.js';
 import { Engine } from './engine.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       return ifindex;
     },
     removeVmac: (name) => deleteLink(name),
+    openVmacReceiver: (ifname, family, onPacket, onError) => createVmacReceiver(ifname, family, onPacket, onError),
     log: (level, obj, msg) => post({ type: 'log', level, obj, msg }),
     onStateChange: (ev) => post({ type: 'state-change', ...ev }),
   });
