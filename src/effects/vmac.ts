@@ -90,8 +90,8 @@ export async function createVmac(
 /**
  * RFC 5798 §7.4: the virtual MAC must not be used to form an IPv6 interface identifier.
  * Every router's macvlan has the same MAC, so an automatic link-local would be the same
- * on all of them; addr_gen_mode=1 (none) before the link goes up keeps it off, and the
- * engine puts the parent's link-local on the macvlan instead. No IPv6: nothing to do.
+ * on all of them; addr_gen_mode=1 (none) before the link goes up keeps it off (adverts
+ * carry the parent's link-local, sent as frames: src/net/ipframe.ts). No IPv6: nothing to do.
  */
 async function disableIpv6AddrGen(name: string, procSys = '/proc/sys'): Promise<void> {
   try {

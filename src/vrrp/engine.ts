@@ -14,7 +14,8 @@ import type {
   ReceivedPacket,
 } from '../effects/types.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
-import { decodeAdvert } from './codec.js';
+import { buildIpFrame } from '../net/ipframe.js';
+import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
 
@@ -37,6 +38,13 @@ export interface EngineEffects {
   links: LinkWatcher;
   /** Creates (or finds) the macvlan carrying the virtual MAC; returns its name. */
   ensureVmac?(parent: string, name: string, mac: string): Promise<unknown>;
+  /** Hears adverts handed to a macvlan alone (src/effects/vmac-receiver.ts). */
+  openVmacReceiver?(
+    ifname: string,
+    family: Family,
+    onPacket: (pkt: ReceivedPacket) => void,
+    onError: (err: Error) => void,
+  ): { close(): void };
   removeVmac?(name: string): Promise<void>;
   log(level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
@@ -72,6 +80,41 @@ const COUNTER_OF_CODEC_REASON: Partial<Record<string, string>> = {
   'address-family': 'family',
 };
 
+/**
+ * Sends adverts as Ethernet frames from the virtual MAC through AF_PACKET on the macvlan
+ * (src/net/ipframe.ts says why not a socket on the macvlan). Receiving stays with `base`.
+ */
+function vmacAdvertSender(
+  base: AdvertTransport,
+  frames: FrameSender,
+  vmac: string,
+  mac: Buffer,
+): AdvertTransport {
+  let id = 0;
+  return {
+    family: base.family,
+    ifname: vmac,
+    send: (payload, dst, src) => {
+      if (!src) return Promise.reject(new Error('an advert from the virtual MAC needs its source address'));
+      id = (id + 1) & 0xffff;
+      const frame = buildIpFrame({
+        srcMac: mac,
+        src,
+        dst,
+        protocol: VRRP_PROTOCOL,
+        ttl: 255,
+        tos: 0xc0,
+        id,
+        payload,
+      });
+      return frames.send(vmac, frame);
+    },
+    onPacket: () => {},
+    onError: (cb) => base.onError(cb),
+    close: () => {},
+  };
+}
+
 /** Name of the macvlan for an instance with use_vmac (15 characters at most). */
 export function vmacName(family: Family, vrid: number): string {
   return `vrrp${family === 6 ? '6' : ''}.${vrid}`;
@@ -87,6 +130,7 @@ export class Engine {
   private timerAt: number | null = null;
   private scriptOk = new Map<string, boolean>();
   private stopped = false;
+  private readonly vmacReceivers = new Map<string, { close(): void }>();
   /** guards against sync-group forcing recursing through its own transitions */
   private syncing = false;
 
@@ -130,21 +174,28 @@ export class Engine {
     }
     await this.removeLeftoverVips(inst, vipInterface);
     const primary = await this.primaryAddressOf(inst);
-    // RFC 5798 §5.1.1.1/§5.1.2.1: with a virtual MAC the adverts' Ethernet source is the
-    // virtual router MAC, so they go out of (and are heard on) the macvlan. IPv6 adverts
-    // come from our link-local address, which must then be on the macvlan too (the
-    // macvlan generates none of its own: src/effects/vmac.ts).
-    let advertIf = inst.interface;
-    if (inst.useVmac && vipInterface !== inst.interface) {
-      advertIf = vipInterface;
-      if (inst.family === 6) await this.fx.addresses.add(vipInterface, primary, 64);
+    const entry = this.transportFor(inst, inst.interface);
+    // RFC 5798 §7.3: a use_vmac master's adverts carry the virtual MAC as Ethernet source,
+    // so they are sent as whole frames on the macvlan; they are still heard on the parent.
+    const viaVmac = inst.useVmac && vipInterface !== inst.interface && inst.unicastPeers.length === 0;
+    const sender = viaVmac
+      ? vmacAdvertSender(entry.transport, this.fx.frames, vipInterface, virtualMac(inst.family, inst.vrid))
+      : entry.transport;
+    if (viaVmac && this.fx.openVmacReceiver) {
+      const receiver = this.fx.openVmacReceiver(
+        vipInterface,
+        inst.family,
+        (pkt) => this.onPacket(entry, pkt),
+        (err) =>
+          this.fx.log('error', { instance: inst.name, err: String(err) }, 'VRRP socket error on the macvlan'),
+      );
+      this.vmacReceivers.set(inst.name, receiver);
     }
-    const entry = this.transportFor(inst, advertIf);
     const runtime = new InstanceRuntime(
       inst,
       primary,
       {
-        transport: entry.transport,
+        transport: sender,
         addresses: this.fx.addresses,
         frames: this.fx.frames,
         vipInterface,
@@ -395,6 +446,8 @@ export class Engine {
     r.shutdown(now);
     await r.removeVipsNow();
     this.instances.delete(name);
+    this.vmacReceivers.get(name)?.close();
+    this.vmacReceivers.delete(name);
     for (const [key, e] of this.transports) {
       if (e.byVrid.get(r.cfg.vrid) === r) e.byVrid.delete(r.cfg.vrid);
       if (e.byVrid.size === 0) {
@@ -418,6 +471,8 @@ export class Engine {
     await new Promise((res) => setTimeout(res, 20));
     for (const e of this.transports.values()) e.transport.close();
     this.transports.clear();
+    for (const v of this.vmacReceivers.values()) v.close();
+    this.vmacReceivers.clear();
     for (const r of this.instances.values()) {
       if (r.cfg.useVmac && this.fx.removeVmac)
         await this.fx.removeVmac(vmacName(r.cfg.family, r.cfg.vrid)).catch(() => {});
