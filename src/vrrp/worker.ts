@@ -1,5 +1,8 @@
 // Entry point of the VRRP engine's worker_thread (ARCHITECTURE rule 7): its own event
 // loop and heap, so checks, reloads and the control plane never delay an advert.
+import { execFile } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createAddressManager } from '../effects/address-manager.js';
@@ -16,7 +19,64 @@ const port = parentPort;
 const data = workerData as WorkerData;
 const post = (m: FromWorker) => port.postMessage(m);
 
+// This thread needs ~1 % of a core, but when it wakes for an advert it must get a CPU at
+// once: on a busy director (10,000 checks/s in the main thread, their softirqs, other
+// services) a runnable-but-waiting thread sent 50 ms adverts up to 50-90 ms late
+// (bench/advert-gaps.ts). So this thread alone asks for a real-time policy (SCHED_RR, as
+// keepalived's vrrp_rt_priority does for its VRRP process); where that is refused (no
+// CAP_SYS_NICE, no chrt) it falls back to the highest nice value. Linux applies both per
+// thread, and /proc/thread-self names this thread's id. VRRPD_VRRP_THREAD_SCHED=nice|none
+// opts out (benchmarks compare with it; a host that forbids real-time threads).
+const RT_PRIORITY = 10;
+const NICE_FALLBACK = -20;
+function raiseSchedulingPriority(): void {
+  let tid: number;
+  try {
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return;
+  } catch {
+    return; // not Linux
+  }
+  const mode = process.env.VRRPD_VRRP_THREAD_SCHED ?? 'rr';
+  const nice = (why: string) => {
+    try {
+      setPriority(tid, NICE_FALLBACK);
+      post({
+        type: 'log',
+        level: 'info',
+        obj: { event: 'vrrp-thread-priority', tid, nice: NICE_FALLBACK, why },
+        msg: `VRRP thread ${tid}: nice ${NICE_FALLBACK} (${why})`,
+      });
+    } catch (e) {
+      post({
+        type: 'log',
+        level: 'warn',
+        obj: { event: 'vrrp-thread-priority', tid, err: String(e) },
+        msg: `VRRP thread ${tid}: could not raise its priority (${why}; nice: ${String(e)}); adverts may be late when the CPU is busy`,
+      });
+    }
+  };
+  if (mode === 'none') return;
+  if (mode === 'nice') {
+    nice('asked for');
+    return;
+  }
+  execFile('chrt', ['--rr', '-p', String(RT_PRIORITY), String(tid)], { timeout: 5000 }, (err) => {
+    if (err) {
+      nice(`SCHED_RR refused: ${err.message.split('\n')[0]}`);
+      return;
+    }
+    post({
+      type: 'log',
+      level: 'info',
+      obj: { event: 'vrrp-thread-priority', tid, policy: 'SCHED_RR', rtPriority: RT_PRIORITY },
+      msg: `VRRP thread ${tid}: SCHED_RR priority ${RT_PRIORITY}`,
+    });
+  });
+}
+
 async function main(): Promise<void> {
+  raiseSchedulingPriority();
   const engine = new Engine(data.config, {
     clock: {
       now: () => performance.now(),
@@ -35,7 +95,8 @@ async function main(): Promise<void> {
       return ifindex;
     },
     removeVmac: (name) => deleteLink(name),
-    openVmacReceiver: (ifname, family, onPacket, onError) => createVmacReceiver(ifname, family, onPacket, onError),
+    openVmacReceiver: (ifname, family, onPacket, onError) =>
+      createVmacReceiver(ifname, family, onPacket, onError),
     log: (level, obj, msg) => post({ type: 'log', level, obj, msg }),
     onStateChange: (ev) => post({ type: 'state-change', ...ev }),
   });
