@@ -369,16 +369,18 @@ export class Daemon {
     // Taken before the engine shuts down: its shutdown reports every instance as 'init',
     // which would otherwise leave no instance for the 'stop' hooks below.
     const running = [...this.states].filter(([, state]) => state !== 'init').map(([name]) => name);
+    // The engine goes first: its priority-0 adverts are what lets the backup take over
+    // within Skew_Time, so nothing else may sit on that path.
+    const stopped = new Promise<void>((res) => {
+      this.stoppedResolve = res;
+    });
+    if (this.worker) this.send({ type: 'shutdown' });
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
     this.lvs?.stop();
     await this.control?.close().catch(() => {});
     await this.metricsServer?.close().catch(() => {});
     if (this.worker) {
-      const stopped = new Promise<void>((res) => {
-        this.stoppedResolve = res;
-      });
-      this.send({ type: 'shutdown' });
       await Promise.race([stopped, new Promise((res) => setTimeout(res, 3000))]);
       await this.worker?.terminate();
     }
