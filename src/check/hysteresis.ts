@@ -55,12 +55,24 @@ export function normaliseHysteresis(cfg: HysteresisConfig): HysteresisConfig {
   return { rise: int(cfg.rise, 1), fall: int(cfg.fall, 1), retry: int(cfg.retry, 0), alpha: cfg.alpha };
 }
 
+function isNormal(c: HysteresisConfig): boolean {
+  return (
+    Number.isInteger(c.rise) &&
+    c.rise >= 1 &&
+    Number.isInteger(c.fall) &&
+    c.fall >= 1 &&
+    Number.isInteger(c.retry) &&
+    c.retry >= 0
+  );
+}
+
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
 export function stepHealth(cfgIn: HysteresisConfig, s: HealthState, obs: Observation): StepOutcome {
-  const cfg = normaliseHysteresis(cfgIn);
+  // Normalise only when needed: this runs once per check result, thousands of times a second.
+  const cfg = isNormal(cfgIn) ? cfgIn : normaliseHysteresis(cfgIn);
   if (obs.ok) {
     const consecutiveOk = s.consecutiveOk + 1;
     const next = { state: s.state, consecutiveOk, consecutiveFail: 0, retriesUsed: 0 };

@@ -224,9 +224,26 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
     };
   }
 
-  async function runOnce(e: Entry, signal: AbortSignal): Promise<number | undefined> {
+  function runOnce(e: Entry, signal: AbortSignal): Promise<number | undefined> {
     const started = clock.now();
-    const result = await guarded(e.probe, signal, () => clock.now() - started);
+    const elapsed = () => clock.now() - started;
+    // One promise per run on the hot path (a plain check settles on abort by itself).
+    if (e.probe.settlesOnAbort) {
+      let p: Promise<ProbeResult>;
+      try {
+        p = e.probe(signal);
+      } catch (err) {
+        p = Promise.resolve({ ok: false, reason: describeError(err), latencyMs: elapsed() });
+      }
+      return p.then(
+        (result) => record(e, signal, result),
+        (err: unknown) => record(e, signal, { ok: false, reason: describeError(err), latencyMs: elapsed() }),
+      );
+    }
+    return guarded(e.probe, signal, elapsed).then((result) => record(e, signal, result));
+  }
+
+  function record(e: Entry, signal: AbortSignal, result: ProbeResult): number | undefined {
     if (e.removed || (signal.aborted && isStop(signal.reason))) return undefined;
     e.lastResult = result;
     e.lastCheckAt = clock.now();
@@ -340,19 +357,8 @@ function isStop(reason: unknown): boolean {
   return (reason as { code?: string } | undefined)?.code === 'CHECK_STOPPED';
 }
 
-/** Runs a probe so that it always settles: on abort at once, and a rejection becomes a failure. */
+/** Runs a foreign probe so that it always settles: on abort at once; a rejection becomes a failure. */
 function guarded(probe: Probe, signal: AbortSignal, elapsed: () => number): Promise<ProbeResult> {
-  if (probe.settlesOnAbort) {
-    try {
-      return probe(signal).catch((err: unknown) => ({
-        ok: false,
-        reason: describeError(err),
-        latencyMs: elapsed(),
-      }));
-    } catch (err) {
-      return Promise.resolve({ ok: false, reason: describeError(err), latencyMs: elapsed() });
-    }
-  }
   return new Promise((resolve) => {
     let settled = false;
     const settle = (r: ProbeResult) => {

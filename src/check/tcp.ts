@@ -133,7 +133,7 @@ function handleProbe(opts: TcpProbeOptions, family: 4 | 6, where: string): Probe
         const onAbort = () => giveUp(`${describeError(signal.reason)} (${where})`);
         const attempt = connectOnce(host, family, port, bindAddress, finish);
         if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
+        signal.addEventListener('abort', onAbort);
         if (connectTimeoutMs !== undefined) {
           timer = setTimeout(
             () => giveUp(`connect to ${where} timed out after ${connectTimeoutMs} ms`),
