@@ -171,15 +171,22 @@ export class Daemon {
         configLoadedAt: this.configLoadedAt,
         lastReload: this.lastReload,
       },
-      // the worker's performance.now() has its own origin; wall time of its events is close enough via Date
-      monoToDate: (ms) => new Date(Date.now() - (this.engineNow - ms)),
+      monoToDate: (ms) => new Date((this.engineToWall ?? 0) + ms),
     });
     return snap;
   }
 
-  private engineNow = 0;
+  /**
+   * Wall-clock ms minus the engine's clock ms (the worker's performance.now() has its own
+   * origin). Fixed at the first snapshot of each worker: re-deriving it at every snapshot
+   * made event times such as an instance's `since` jitter by the message round trip from
+   * one status call to the next (and follow later wall-clock steps, though the event's
+   * time did not change).
+   */
+  private engineToWall: number | null = null;
 
   private async startWorker(): Promise<void> {
+    this.engineToWall = null;
     const data: WorkerData = {
       config: this.config,
       heartbeatMs: HEARTBEAT_MS,
@@ -262,8 +269,10 @@ export class Daemon {
   async engineSnapshot(): Promise<EngineSnapshot> {
     if (!this.worker)
       return { instances: [], syncGroups: [], interfaceDrops: {}, links: {}, presentAddresses: [], now: 0 };
+    const asked = Date.now();
     const m = await this.ask<Extract<FromWorker, { type: 'snapshot' }>>((id) => ({ type: 'snapshot', id }));
-    this.engineNow = m.snapshot.now;
+    // the engine read its clock somewhere in the round trip: its middle is the best guess
+    this.engineToWall ??= (asked + Date.now()) / 2 - m.snapshot.now;
     return m.snapshot;
   }
 
