@@ -3,7 +3,7 @@
 // never takes the daemon down: every failure becomes a ScriptResult an operator can read.
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ScriptResult, ScriptRunner } from './types.js';
 
@@ -150,6 +150,21 @@ function resolveCommand(command: string, searchPath: string): string | undefined
   return undefined;
 }
 
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
+let ambientCache: boolean | null = null;
+
+/** True when this process has ambient capabilities (as under systemd's AmbientCapabilities=). */
+export function ambientCapsPresent(): boolean {
+  if (ambientCache !== null) return ambientCache;
+  try {
+    const m = /^CapAmb:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    ambientCache = !!m?.[1] && BigInt(`0x${m[1]}`) !== 0n;
+  } catch {
+    ambientCache = false;
+  }
+  return ambientCache;
+}
+
 /** The real runner; its results carry the optional pid/truncated details. */
 export interface ProcessScriptRunner extends ScriptRunner {
   run(argv: readonly string[], o: RunOptions): Promise<ScriptResultDetail>;
@@ -183,6 +198,12 @@ export function createScriptRunner(opts: ScriptRunnerOptions = {}): ProcessScrip
         if (!v.ok) return refused(v.code, v.message, v.code === 'SCRIPT_NOT_FOUND' ? 127 : null);
         file = v.path;
       }
+      // Switching to our own uid is no switch, and under the shipped systemd unit the
+      // setuid() call itself is denied (EPERM): leave it out.
+      if (uid === process.getuid?.() && gid === process.getgid?.()) {
+        uid = undefined;
+        gid = undefined;
+      }
       return spawnAndWait(file, argv, o, { uid, gid, home });
     },
   };
@@ -206,9 +227,16 @@ export function createScriptRunner(opts: ScriptRunnerOptions = {}): ProcessScrip
       const timers: NodeJS.Timeout[] = [];
 
       let child: ReturnType<typeof spawn>;
+      // Ambient capabilities survive execve(): under the systemd unit every script would
+      // hold NET_ADMIN/NET_RAW. setpriv drops them (no privilege needed to drop).
+      const dropCaps = ambientCapsPresent() && SETPRIV !== null;
+      const execFile = dropCaps ? SETPRIV! : file;
+      const execArgs = dropCaps
+        ? ['--ambient-caps=-all', '--inh-caps=-all', '--', file, ...argv.slice(1)]
+        : argv.slice(1);
       try {
-        child = spawn(file, argv.slice(1), {
-          argv0: argv[0],
+        child = spawn(execFile, execArgs, {
+          ...(dropCaps ? {} : { argv0: argv[0] }),
           shell: false,
           detached: true, // own process group: the timeout kills the script and everything it forked
           stdio: ['ignore', 'pipe', 'pipe'],
