@@ -56,12 +56,22 @@ function raiseSchedulingPriority(): void {
       });
     }
   };
-  if (mode === 'none') return;
+  if (mode === 'none') {
+    post({
+      type: 'log',
+      level: 'info',
+      obj: { event: 'vrrp-thread-priority', tid, policy: 'default' },
+      msg: `VRRP thread ${tid}: default scheduling (VRRPD_VRRP_THREAD_SCHED=none)`,
+    });
+    return;
+  }
   if (mode === 'nice') {
     nice('asked for');
     return;
   }
-  execFile('chrt', ['--rr', '-p', String(RT_PRIORITY), String(tid)], { timeout: 5000 }, (err) => {
+  // --reset-on-fork: anything this thread spawns later starts with the normal policy.
+  const argv = ['--rr', '--reset-on-fork', '-p', String(RT_PRIORITY), String(tid)];
+  execFile('chrt', argv, { timeout: 5000 }, (err) => {
     if (err) {
       nice(`SCHED_RR refused: ${err.message.split('\n')[0]}`);
       return;
