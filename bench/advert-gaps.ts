@@ -3,14 +3,17 @@
 // observer captures the adverts and the bench prints the gaps between consecutive ones
 // (p50/p99/max), the daemon's checks/s, CPU and RSS, one row per scenario.
 //
-//   npm run build && node dist/bench/advert-gaps.js [--scenarios idle,tcp,http]
-//        [--seconds 20] [--warmup 6] [--advert 50] [--ports 100] [--addresses 100] [--json FILE]
+//   npm run build && node dist/bench/advert-gaps.js [--scenarios idle,tcp,http,tcp:none]
+//        [--seconds 15] [--warmup 5] [--advert 50] [--ports 100] [--addresses 100] [--json FILE] [--keep]
 //
 // Root only. Namespaces on one bridge (src/lab/netns.ts): d = director (vrrpd, 192.0.2.11),
 // o = observer (tcpdump, ns timestamps), r = real servers: `addresses` addresses from
 // 198.51.100.0/24 and 203.0.113.0/24 on r's loopback, routed from d via r's eth0, and one
 // node process listening on `ports` ports on all of them (accept and close; or HTTP 200).
 // Each (address, port) is a real server: `ports` virtual servers × `addresses` real servers.
+// A scenario is a load (idle = no virtual servers, tcp, http) and, after ':', how the daemon
+// schedules its VRRP thread (VRRPD_VRRP_THREAD_SCHED): rr (its default, SCHED_RR), nice
+// (nice -20) or none (as any thread) — 'tcp:none' shows what the real-time policy buys.
 // Done when (issue 6): advert gap p99 <= advert + 5 ms with 10,000 TCP checks/s running.
 import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,11 +35,20 @@ import {
   type GapStats,
   gapStats,
   realAddresses,
+  schedOf,
 } from './lib/gaps.js';
 
 const execFileP = promisify(execFile);
-type Scenario = 'idle' | CheckKind;
-const SCENARIOS: readonly Scenario[] = ['idle', 'tcp', 'http'];
+type Load = 'idle' | CheckKind;
+const LOADS: readonly Load[] = ['idle', 'tcp', 'http'];
+/** How the daemon's VRRP thread is scheduled (src/vrrp/worker.ts, VRRPD_VRRP_THREAD_SCHED). */
+type Sched = 'rr' | 'nice' | 'none';
+const SCHEDS: readonly Sched[] = ['rr', 'nice', 'none'];
+interface Scenario {
+  load: Load;
+  sched: Sched;
+}
+const nameOf = (s: Scenario) => `${s.load}${s.sched === 'rr' ? '' : `:${s.sched}`}`;
 const VIP = '192.0.2.50';
 const VRID = 51;
 const BASE_PORT = 20000;
@@ -57,17 +69,39 @@ for (const port of ports) {
 `;
 
 interface Row {
-  scenario: Scenario;
+  scenario: string;
+  load: Load;
+  /** the VRRP thread's policy as /proc showed it during the window */
+  vrrpThread: string;
+  /** CPU of the VRRP thread, % of one core */
+  vrrpCpuPct: number;
   checksPerSec: number;
   failedPct: number;
   cpuPct: number;
   /** CPU of the main thread (checks, control, logs), % of one core */
   mainCpuPct: number;
   rssMiB: number;
+  /** at the observer, after the bridge */
   gaps: GapStats;
+  /** on the director's eth0 as sent */
+  senderGaps: GapStats;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The VRRP thread's id, from the line the worker logs once its scheduling is set. */
+function watchVrrpThread(child: ChildProcess): () => string | undefined {
+  let carry = '';
+  let tid: string | undefined;
+  const scan = (d: Buffer) => {
+    if (tid) return;
+    const text = carry + d.toString();
+    tid = /"event":"vrrp-thread-priority"[^\n]*?"tid":(\d+)/.exec(text)?.[1];
+    carry = text.slice(-4096);
+  };
+  child.stdout?.on('data', scan);
+  return () => tid;
+}
 
 function outputTail(child: ChildProcess, max = 20_000): () => string {
   let out = '';
@@ -140,7 +174,8 @@ interface Opts {
   addresses: string[];
 }
 
-async function runScenario(topo: Topology, dir: string, scenario: Scenario, o: Opts): Promise<Row> {
+async function runScenario(topo: Topology, dir: string, sc: Scenario, o: Opts): Promise<Row> {
+  const scenario = nameOf(sc).replace(':', '-');
   const sock = join(dir, `vrrpd-${scenario}.sock`);
   const conf = join(dir, `vrrpd-${scenario}.yaml`);
   writeFileSync(
@@ -153,10 +188,10 @@ async function runScenario(topo: Topology, dir: string, scenario: Scenario, o: O
       advertMs: o.advertMs,
       vip: VIP,
       checks:
-        scenario === 'idle'
+        sc.load === 'idle'
           ? null
           : {
-              kind: scenario,
+              kind: sc.load,
               ports: o.ports,
               addresses: o.addresses,
               intervalMs: CHECK_INTERVAL_MS,
@@ -164,10 +199,14 @@ async function runScenario(topo: Topology, dir: string, scenario: Scenario, o: O
             },
     }),
   );
-  const listener = scenario === 'idle' ? null : await startListener(topo, scenario, o.ports);
-  const daemon = topo.spawn('d', [process.execPath, vrrpdMain(), 'run', '-c', conf]);
+  const listener = sc.load === 'idle' ? null : await startListener(topo, sc.load, o.ports);
+  const daemon = topo.spawn('d', [process.execPath, vrrpdMain(), 'run', '-c', conf], {
+    env: { ...process.env, VRRPD_VRRP_THREAD_SCHED: sc.sched },
+  });
   const out = outputTail(daemon);
+  const tidOf = watchVrrpThread(daemon);
   const pcap = join(dir, `adverts-${scenario}.pcap`);
+  const pcapD = join(dir, `adverts-${scenario}-sender.pcap`);
   try {
     await waitFor(
       () => exited(daemon) || out().includes('"event":"started"'),
@@ -177,54 +216,67 @@ async function runScenario(topo: Topology, dir: string, scenario: Scenario, o: O
     if (exited(daemon)) throw new Error(`vrrpd (${scenario}) exited at start:\n${out()}`);
     const pid = daemon.pid as number;
     await waitFor(
+      () => tidOf() !== undefined,
+      10_000,
+      () => `vrrpd (${scenario}) to log its VRRP thread:\n${out()}`,
+    );
+    const tid = tidOf() as string;
+    await waitFor(
       async () => {
-        const s = (await status(sock)) as { instances?: Array<{ state?: string }> };
+        // the first round of 10,000 results keeps the main thread busy: retry a slow answer
+        const s = (await status(sock).catch(() => ({}))) as { instances?: Array<{ state?: string }> };
         return s.instances?.[0]?.state === 'master';
       },
-      10_000,
+      30_000,
       () => `vrrpd (${scenario}) to become master:\n${out()}`,
       100,
     );
     // Warm-up: the first round of checks (spread over one interval), 10,000 health lines.
     await sleep(o.warmupS * 1000);
-    const cap = await startCapture(topo, 'o', pcap, `ip proto 112 and src ${topo.host('d').ipv4}`);
+    const filter = `ip proto 112 and src ${topo.host('d').ipv4}`;
+    const cap = await startCapture(topo, 'o', pcap, filter);
+    // The director's own tap sees each advert as the sending thread hands it to the device
+    // (dev_queue_xmit), so its gaps are the engine's alone, before softirq and the bridge.
+    const capD = await startCapture(topo, 'd', pcapD, filter);
     const c0 = checkCount(await status(sock));
+    const tc0 = performance.now();
     const k0 = readTicks(pid);
     const t0 = performance.now();
     await sleep(o.seconds * 1000);
     const k1 = readTicks(pid);
     const t1 = performance.now();
     const c1 = checkCount(await status(sock));
+    const tc1 = performance.now();
     const rss = rssMiB(pid);
+    const vrrpThread = schedOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
     await cap.stop();
+    await capD.stop();
     if (exited(daemon)) throw new Error(`vrrpd (${scenario}) exited during the window:\n${out()}`);
 
     const hz = await clockTicksPerSecond();
     const elapsedS = (t1 - t0) / 1000;
+    const threadTicks = (k: ThreadTicks, id: string) => k.byTid.get(id)?.ticks ?? 0;
     const checks = c1.ok + c1.failed - (c0.ok + c0.failed);
     const failed = c1.failed - c0.failed;
     const times = advertTimesMs(readPcap(pcap), topo.host('d').ipv4);
     return {
-      scenario,
-      checksPerSec: checks / elapsedS,
+      scenario: nameOf(sc),
+      load: sc.load,
+      vrrpThread,
+      vrrpCpuPct: (100 * (threadTicks(k1, tid) - threadTicks(k0, tid))) / hz / elapsedS,
+      // the counters come from the status answers, so their own interval divides them
+      checksPerSec: checks / ((tc1 - tc0) / 1000),
       failedPct: checks ? (100 * failed) / checks : 0,
       cpuPct: (100 * (k1.total - k0.total)) / hz / elapsedS,
-      mainCpuPct: (100 * mainThreadTicks(pid, k0, k1)) / hz / elapsedS,
+      mainCpuPct: (100 * (threadTicks(k1, String(pid)) - threadTicks(k0, String(pid)))) / hz / elapsedS,
       rssMiB: rss,
       gaps: gapStats(times, o.advertMs),
+      senderGaps: gapStats(advertTimesMs(readPcap(pcapD), topo.host('d').ipv4), o.advertMs),
     };
   } finally {
     await topo.kill(daemon, 5000);
     if (listener) await topo.kill(listener, 2000);
   }
-}
-
-// Node names every thread "node" and offers no way to learn the worker's tid, so the
-// split is: the main thread (tid = pid: checks, control socket, logging) vs the rest (the
-// VRRP worker, V8's GC/compiler helpers, libuv's pool).
-function mainThreadTicks(pid: number, k0: ThreadTicks, k1: ThreadTicks): number {
-  const key = String(pid);
-  return (k1.byTid.get(key)?.ticks ?? 0) - (k0.byTid.get(key)?.ticks ?? 0);
 }
 
 let hzCache = 0;
@@ -237,34 +289,43 @@ const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 
 function table(rows: Row[], advertMs: number): string {
   const lines = [
-    `| scenario | checks/s | failed % | daemon CPU % | main thread CPU % | RSS MB | adverts | gap p50 ms | gap p99 ms | gap max ms | gaps > ${advertMs + 5} ms |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| scenario | VRRP thread | checks/s | failed % | daemon CPU % | main thread % | VRRP thread % | RSS MB | adverts | gap p50 ms | gap p99 ms | gap max ms | gaps > ${advertMs + 5} ms | sender p99 / max ms |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    const name = r.scenario === 'idle' ? 'idle (no checks)' : `${r.scenario.toUpperCase()} checks`;
+    const name = r.load === 'idle' ? 'idle (no checks)' : `${r.load.toUpperCase()} checks`;
     lines.push(
-      `| ${name} | ${f(r.checksPerSec, 0)} | ${f(r.failedPct, 2)} | ${f(r.cpuPct)} | ${f(r.mainCpuPct)} | ${f(r.rssMiB, 0)} | ${r.gaps.adverts} | ${f(r.gaps.p50, 2)} | ${f(r.gaps.p99, 2)} | ${f(r.gaps.max, 2)} | ${r.gaps.over} |`,
+      `| ${name} | ${r.vrrpThread} | ${f(r.checksPerSec, 0)} | ${f(r.failedPct, 2)} | ${f(r.cpuPct)} | ${f(r.mainCpuPct)} | ${f(r.vrrpCpuPct)} | ${f(r.rssMiB, 0)} | ${r.gaps.adverts} | ${f(r.gaps.p50, 2)} | ${f(r.gaps.p99, 2)} | ${f(r.gaps.max, 2)} | ${r.gaps.over} | ${f(r.senderGaps.p99, 2)} / ${f(r.senderGaps.max, 2)} |`,
     );
   }
   return lines.join('\n');
 }
 
+/** 'tcp' (VRRP thread as the daemon sets it: SCHED_RR) or 'tcp:none' / 'tcp:nice'. */
+function parseScenario(text: string): Scenario {
+  const [load, sched = 'rr'] = text.split(':') as [Load, Sched?];
+  if (!LOADS.includes(load))
+    throw new Error(`unknown load '${load}' in '${text}' (have: ${LOADS.join(', ')})`);
+  if (!SCHEDS.includes(sched))
+    throw new Error(`unknown scheduling '${sched}' in '${text}' (have: ${SCHEDS.join(', ')})`);
+  return { load, sched };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      scenarios: { type: 'string', default: 'idle,tcp,http' },
-      seconds: { type: 'string', default: '20' },
-      warmup: { type: 'string', default: '6' },
+      scenarios: { type: 'string', default: 'idle,tcp,http,tcp:none' },
+      seconds: { type: 'string', default: '15' },
+      warmup: { type: 'string', default: '5' },
       advert: { type: 'string', default: '50' },
       ports: { type: 'string', default: '100' },
       addresses: { type: 'string', default: '100' },
       json: { type: 'string' },
+      keep: { type: 'boolean', default: false },
     },
   });
   if (process.getuid?.() !== 0) throw new Error('bench/advert-gaps needs root (network namespaces)');
-  const scenarios = (values.scenarios ?? '').split(',').map((s) => s.trim()) as Scenario[];
-  for (const s of scenarios)
-    if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario '${s}' (have: ${SCENARIOS.join(', ')})`);
+  const scenarios = (values.scenarios ?? '').split(',').map((s) => parseScenario(s.trim()));
   const nPorts = Number(values.ports);
   const o: Opts = {
     seconds: Number(values.seconds),
@@ -291,12 +352,13 @@ async function main(): Promise<void> {
   try {
     await setupReals(topo, o.addresses);
     for (const s of scenarios) {
-      process.stderr.write(`scenario ${s}: ${o.warmupS} s warm-up, ${o.seconds} s measured\n`);
+      process.stderr.write(`scenario ${nameOf(s)}: ${o.warmupS} s warm-up, ${o.seconds} s measured\n`);
       rows.push(await runScenario(topo, dir, s, o));
     }
   } finally {
     await topo.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) process.stderr.write(`kept captures and configs in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   const n = o.ports.length * o.addresses.length;
   console.log(

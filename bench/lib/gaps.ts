@@ -127,6 +127,18 @@ export function cpuTicks(stat: string): number {
   return Number(rest[11]) + Number(rest[12]);
 }
 
+/** Scheduling of a thread from its stat line: 'RR 10', 'FIFO 5', or 'nice -20' / 'nice 0'. */
+export function schedOf(stat: string): string {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields 19 (nice), 40 (rt_priority) and 41 (policy), counted from 1 as in proc(5)
+  const nice = Number(rest[16]);
+  const rtPrio = Number(rest[37]);
+  const policy = Number(rest[38]);
+  if (policy === 1) return `FIFO ${rtPrio}`;
+  if (policy === 2) return `RR ${rtPrio}`;
+  return `nice ${nice}`;
+}
+
 /** The thread's name (comm) from a stat line. */
 export function commOf(stat: string): string {
   return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
