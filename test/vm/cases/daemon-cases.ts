@@ -14,9 +14,23 @@ import { join } from 'node:path';
 import { request } from '../../../src/control/client.js';
 import type { Snapshot } from '../../../src/control/snapshot.js';
 import {
+  advertGap,
+  connOk,
+  freezes,
+  frozenGuest,
+  inst,
+  metric,
+  type Phase,
+  percentile,
+  round,
+  rs,
+  service80,
+  stateChanges,
+  vs80,
+} from './daemon-probe.js';
+import {
   CHECK,
   CONN,
-  type ConnReport,
   connReport,
   directorYaml,
   KNOBS0,
@@ -32,7 +46,6 @@ import {
   waitOutput,
 } from './daemon-world.js';
 
-type Phase = { problems: string[]; info: Record<string, unknown> };
 const results: Record<string, Phase> = {};
 const share = process.env.VM_SHARE ?? tmpdir();
 const RELOADS = Number(process.env.DAEMON_RELOADS ?? 100);
@@ -51,8 +64,11 @@ async function phase(name: string, fn: (r: Phase) => Promise<void>): Promise<voi
     r.problems.push(`threw: ${(e as Error).stack ?? e}`);
   } finally {
     r.info.ms = Date.now() - t0;
+    r.info.freezes = freezes
+      .filter((f) => f.at >= t0)
+      .map((f) => `${new Date(f.at).toISOString()} ${f.ms} ms`);
     try {
-      r.info.d1AdvertsInPhase = advertGap(t0, Date.now());
+      r.info.d1AdvertsInPhase = advertGap(ADVERTS, t0, Date.now());
     } catch {
       // no capture
     }
@@ -62,61 +78,7 @@ async function phase(name: string, fn: (r: Phase) => Promise<void>): Promise<voi
   }
 }
 
-const inst = (s: Snapshot, name: string) => s.instances.find((i) => i.name === name);
-const vs80 = (s: Snapshot) => s.virtualServers.find((v) => v.key === `tcp/${VIP}:80`);
-const rs = (s: Snapshot, addr: string) => vs80(s)?.realServers.find((x) => x.address === addr);
-const stateChanges = (w: World, d: 'd1' | 'd2', instance: string) =>
-  w.logLines(d).filter((l) => l.event === 'state-change' && l.instance === instance);
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0) : 0;
-};
-/** The :80 service's lines of `ipvsadm -Sn` (the :8080 one changes on purpose). */
-const service80 = async (w: World) =>
-  (await w.ipvsSave())
-    .split('\n')
-    .filter((l) => l.includes(`${VIP}:80 `))
-    .join('\n');
 const ADVERTS = join(share, 'adverts.txt');
-/** Longest pause (ms) between d1's VI_1 adverts seen by the client within [from, to] (epoch ms). */
-function advertGap(from: number, to: number): { maxGapMs: number; at: string | null; adverts: number } {
-  let last: number | null = null;
-  let max = 0;
-  let at: string | null = null;
-  let n = 0;
-  for (const line of readFileSync(ADVERTS, 'utf8').split('\n')) {
-    const m = /^(\d+\.\d+) IP 192\.0\.2\.11 > [\d.]+: VRRPv3, Advertisement, vrid 51,/.exec(line);
-    if (!m) continue;
-    const t = Number(m[1]) * 1000;
-    if (t < from || t > to) continue;
-    n++;
-    if (last !== null && t - last > max) {
-      max = t - last;
-      at = new Date(last).toISOString();
-    }
-    last = t;
-  }
-  return { maxGapMs: Math.round(max), at, adverts: n };
-}
-const round = (x: number) => Math.round(x * 10) / 10;
-
-/** Checks a connection report: open, every echo back (bar the one in flight), one backend. */
-function connOk(r: Phase, what: string, rep: ConnReport, minSent: number): void {
-  if (rep.err || rep.closed) r.problems.push(`${what}: connection broke (${rep.err ?? 'closed'})`);
-  if (rep.bad > 0) r.problems.push(`${what}: ${rep.bad} wrong or foreign echoes`);
-  if (rep.sent < minSent) r.problems.push(`${what}: only ${rep.sent} lines sent`);
-  if (rep.outstanding > 3 || rep.oldestOutstandingMs > 2000)
-    r.problems.push(`${what}: ${rep.outstanding} echoes missing (oldest ${rep.oldestOutstandingMs} ms)`);
-}
-
-/** A metric sample's value, or null: `name{labels…} value`, labels matched as substrings. */
-function metric(text: string, name: string, ...labels: string[]): number | null {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (labels.every((l) => line.includes(l))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return null;
-}
 
 async function main(): Promise<void> {
   const prefix = `vd${process.pid % 100000}-`;
@@ -133,6 +95,147 @@ async function main(): Promise<void> {
     extra.add(
       w.topo.spawn('c', ['sh', '-c', `exec tcpdump -l -n -tt -i eth0 vrrp > ${ADVERTS} 2>/dev/null`]),
     );
+
+    let k: Knobs = { ...KNOBS0 };
+    /** One round of the reload case (issue 7); r.info.window is the reload loop's span. */
+    const reloadRound = async (r: Phase): Promise<void> => {
+      const ping = w.topo.spawn('c', ['ping', '-n', '-i', '0.05', VIP]);
+      ping.stdout?.setEncoding('utf8');
+      let pingOut = '';
+      ping.stdout?.on('data', (d: string) => {
+        pingOut += d;
+      });
+      const conn = w.spawnNode('c', CONN);
+      extra.add(conn);
+      try {
+        await waitOutput(conn, /connected/, 10_000);
+        await sleep(1000);
+        const first = await connReport(conn);
+        const before = await w.mustStatus('d1');
+        const since = inst(before, 'VI_1')?.since;
+        const table80 = await service80(w);
+        const changesBefore = stateChanges(w, 'd1', 'VI_1').length;
+        const socketMs: number[] = [];
+        const cliMs: number[] = [];
+        const hupMs: number[] = [];
+        let failed = 0;
+        const t0 = Date.now();
+        for (let i = 1; i <= RELOADS; i++) {
+          // one unrelated edit at a time: comment, script interval, VI_X priority, :8080 weight
+          k = { ...k, comment: i };
+          if (i % 4 === 1) k.scriptIntervalS = k.scriptIntervalS === 1 ? 2 : 1;
+          if (i % 4 === 2) k.viXPriority = 150 + (i % 50);
+          if (i % 4 === 3) k.weight8080 = 1 + (i % 5);
+          writeFileSync(w.configFile('d1'), directorYaml('d1', w.socket('d1'), k));
+          if (i % 20 === 0) {
+            const c = await w.cli(['reload', '-s', w.socket('d1')]);
+            cliMs.push(c.ms);
+            if (c.code !== 0) {
+              failed++;
+              r.problems.push(`reload ${i} (CLI) exit ${c.code}: ${c.stderr.trim()}`);
+            }
+          } else if (i % 25 === 12) {
+            const loadedAt = (await w.mustStatus('d1')).daemon.configLoadedAt;
+            const h0 = performance.now();
+            w.hup('d1');
+            await until(
+              `reload ${i} (SIGHUP) took effect`,
+              async () => (await w.mustStatus('d1')).daemon.configLoadedAt !== loadedAt,
+              15_000,
+            );
+            hupMs.push(performance.now() - h0);
+          } else {
+            const h0 = performance.now();
+            const res = (await request(w.socket('d1'), 'reload', {}, 60_000)) as { ok: boolean };
+            socketMs.push(performance.now() - h0);
+            if (!res.ok) {
+              failed++;
+              r.problems.push(`reload ${i} refused: ${JSON.stringify(res)}`);
+            }
+          }
+          await sleep(20);
+        }
+        r.info.reloadLoopMs = Date.now() - t0;
+        r.info.window = [t0, Date.now()];
+        r.info.d1Adverts = advertGap(ADVERTS, t0, Date.now());
+        await sleep(1500);
+        const after = await w.mustStatus('d1');
+        const d2 = await w.mustStatus('d2');
+        const rep = await connReport(conn);
+        const pingPid = ping.pid;
+        const pingDone = new Promise<void>((res) => ping.once('exit', () => res()));
+        if (pingPid) process.kill(pingPid, 'SIGINT');
+        await Promise.race([pingDone, sleep(3000)]);
+        await w.topo.kill(ping, 0);
+
+        // pings: every sequence number below the last one sent must have had its reply
+        const replied = new Set([...pingOut.matchAll(/icmp_seq=(\d+) ttl/g)].map((m) => Number(m[1])));
+        const tx = Number(/(\d+) packets transmitted/.exec(pingOut)?.[1] ?? 0);
+        const lostSeqs: number[] = [];
+        for (let s = 1; s < tx; s++) if (!replied.has(s)) lostSeqs.push(s);
+        r.info.pings = {
+          sent: tx,
+          replied: replied.size,
+          lost: lostSeqs.length,
+          lostSeqs: lostSeqs.slice(0, 20),
+        };
+        if (tx < 100) r.problems.push(`only ${tx} pings sent: ${pingOut.slice(-300)}`);
+        if (lostSeqs.length > 0)
+          r.problems.push(`${lostSeqs.length} pings lost (seq ${lostSeqs.slice(0, 10)})`);
+
+        r.info.reloads = {
+          count: RELOADS,
+          failed,
+          socket: socketMs.length,
+          cli: cliMs.length,
+          sighup: hupMs.length,
+        };
+        r.info.reloadSocketMs = {
+          p50: round(percentile(socketMs, 50)),
+          p95: round(percentile(socketMs, 95)),
+          max: round(Math.max(...socketMs)),
+        };
+        r.info.reloadCliMs = { p50: round(percentile(cliMs, 50)), max: round(Math.max(...cliMs)) };
+        r.info.reloadSighupMs = { p50: round(percentile(hupMs, 50)), max: round(Math.max(...hupMs)) };
+        r.info.conn = { ...rep, sentBefore: first.sent };
+        connOk(r, 'TCP connection through IPVS', rep, 50);
+
+        const changes = stateChanges(w, 'd1', 'VI_1').slice(changesBefore);
+        if (changes.length > 0) r.problems.push(`VI_1 changed state on d1: ${JSON.stringify(changes)}`);
+        const d2Master = w
+          .logLines('d2')
+          .filter((l) => l.event === 'state-change' && l.to === 'master' && Date.parse(String(l.time)) >= t0);
+        if (d2Master.length > 0)
+          r.problems.push(
+            `the backup became master ${d2Master.length} times during the reloads: ${JSON.stringify(d2Master[0])}`,
+          );
+        r.info.d2BecameMasterEver = d2.instances.map((i) => [i.name, i.counters.becameMaster]);
+        if (d2.instances.some((i) => i.state !== 'backup'))
+          r.problems.push(`d2 status: ${JSON.stringify(d2.instances.map((i) => [i.name, i.state]))}`);
+        const vi1 = inst(after, 'VI_1');
+        if (vi1?.state !== 'master' || vi1.since !== since)
+          r.problems.push(`VI_1 on d1: ${vi1?.state} since ${vi1?.since} (was master since ${since})`);
+        r.info.vi1Since = since;
+        // the edits did take effect (else this case proves nothing)
+        const viX = inst(after, 'VI_X');
+        if (viX?.priority !== k.viXPriority)
+          r.problems.push(`VI_X priority ${viX?.priority}, the file says ${k.viXPriority}`);
+        const w8080 = after.virtualServers
+          .find((v) => v.key === `tcp/${VIP}:8080`)
+          ?.realServers.find((x) => x.address === REAL1)?.ipvsWeight;
+        if (w8080 !== k.weight8080)
+          r.problems.push(`:8080 ${REAL1} weight ${w8080} in IPVS, the file says ${k.weight8080}`);
+        const table80After = await service80(w);
+        if (table80After !== table80)
+          r.problems.push(`the :80 service changed:\n${table80}---\n${table80After}`);
+        if (after.daemon.lastReload?.ok !== true)
+          r.problems.push(`lastReload: ${JSON.stringify(after.daemon.lastReload)}`);
+      } finally {
+        await w.topo.kill(ping, 0);
+        await w.topo.kill(conn, 0);
+        extra.delete(conn);
+      }
+    };
 
     await phase('start', async (r) => {
       const t0 = Date.now();
@@ -161,138 +264,33 @@ async function main(): Promise<void> {
     if (results.start?.problems.length) return;
 
     await phase('reloads', async (r) => {
-      const ping = w.topo.spawn('c', ['ping', '-n', '-i', '0.05', VIP]);
-      ping.stdout?.setEncoding('utf8');
-      let pingOut = '';
-      ping.stdout?.on('data', (d: string) => {
-        pingOut += d;
-      });
-      const conn = w.spawnNode('c', CONN);
-      extra.add(conn);
-      await waitOutput(conn, /connected/, 10_000);
-      await sleep(1000);
-      const first = await connReport(conn);
-      const before = await w.mustStatus('d1');
-      const since = inst(before, 'VI_1')?.since;
-      const table80 = await service80(w);
-      const changesBefore = stateChanges(w, 'd1', 'VI_1').length;
-      const socketMs: number[] = [];
-      const cliMs: number[] = [];
-      const hupMs: number[] = [];
-      let k: Knobs = { ...KNOBS0 };
-      let failed = 0;
-      const t0 = Date.now();
-      for (let i = 1; i <= RELOADS; i++) {
-        // one unrelated edit at a time: comment, script interval, VI_X priority, :8080 weight
-        k = { ...k, comment: i };
-        if (i % 4 === 1) k.scriptIntervalS = k.scriptIntervalS === 1 ? 2 : 1;
-        if (i % 4 === 2) k.viXPriority = 150 + (i % 50);
-        if (i % 4 === 3) k.weight8080 = 1 + (i % 5);
-        writeFileSync(w.configFile('d1'), directorYaml('d1', w.socket('d1'), k));
-        if (i % 20 === 0) {
-          const c = await w.cli(['reload', '-s', w.socket('d1')]);
-          cliMs.push(c.ms);
-          if (c.code !== 0) {
-            failed++;
-            r.problems.push(`reload ${i} (CLI) exit ${c.code}: ${c.stderr.trim()}`);
-          }
-        } else if (i % 25 === 12) {
-          const loadedAt = (await w.mustStatus('d1')).daemon.configLoadedAt;
-          const h0 = performance.now();
-          w.hup('d1');
-          await until(
-            `reload ${i} (SIGHUP) took effect`,
-            async () => (await w.mustStatus('d1')).daemon.configLoadedAt !== loadedAt,
-            15_000,
-          );
-          hupMs.push(performance.now() - h0);
-        } else {
-          const h0 = performance.now();
-          const res = (await request(w.socket('d1'), 'reload', {}, 60_000)) as { ok: boolean };
-          socketMs.push(performance.now() - h0);
-          if (!res.ok) {
-            failed++;
-            r.problems.push(`reload ${i} refused: ${JSON.stringify(res)}`);
-          }
+      // A takeover by the backup is only excused (and the round run again, up to 3 times)
+      // when the whole guest froze: the master's adverts paused on the wire while this
+      // process's own timer was late by as much (host CPU contention; see freezes()).
+      const earlier: unknown[] = [];
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const round: Phase = { problems: [], info: {} };
+        try {
+          await reloadRound(round);
+        } catch (e) {
+          round.problems.push(`threw: ${(e as Error).stack ?? e}`);
         }
-        await sleep(20);
-      }
-      r.info.reloadLoopMs = Date.now() - t0;
-      r.info.d1Adverts = advertGap(t0, Date.now());
-      await sleep(1500);
-      const after = await w.mustStatus('d1');
-      const d2 = await w.mustStatus('d2');
-      const rep = await connReport(conn);
-      const pingPid = ping.pid;
-      const pingDone = new Promise<void>((res) => ping.once('exit', () => res()));
-      if (pingPid) process.kill(pingPid, 'SIGINT');
-      await Promise.race([pingDone, sleep(3000)]);
-      await w.topo.kill(ping, 0);
-
-      // pings: every sequence number below the last one sent must have had its reply
-      const replied = new Set([...pingOut.matchAll(/icmp_seq=(\d+) ttl/g)].map((m) => Number(m[1])));
-      const tx = Number(/(\d+) packets transmitted/.exec(pingOut)?.[1] ?? 0);
-      const lostSeqs: number[] = [];
-      for (let s = 1; s < tx; s++) if (!replied.has(s)) lostSeqs.push(s);
-      r.info.pings = {
-        sent: tx,
-        replied: replied.size,
-        lost: lostSeqs.length,
-        lostSeqs: lostSeqs.slice(0, 20),
-      };
-      if (tx < 100) r.problems.push(`only ${tx} pings sent: ${pingOut.slice(-300)}`);
-      if (lostSeqs.length > 0)
-        r.problems.push(`${lostSeqs.length} pings lost (seq ${lostSeqs.slice(0, 10)})`);
-
-      r.info.reloads = {
-        count: RELOADS,
-        failed,
-        socket: socketMs.length,
-        cli: cliMs.length,
-        sighup: hupMs.length,
-      };
-      r.info.reloadSocketMs = {
-        p50: round(percentile(socketMs, 50)),
-        p95: round(percentile(socketMs, 95)),
-        max: round(Math.max(...socketMs)),
-      };
-      r.info.reloadCliMs = { p50: round(percentile(cliMs, 50)), max: round(Math.max(...cliMs)) };
-      r.info.reloadSighupMs = { p50: round(percentile(hupMs, 50)), max: round(Math.max(...hupMs)) };
-      r.info.conn = { ...rep, sentBefore: first.sent };
-      connOk(r, 'TCP connection through IPVS', rep, 50);
-
-      const changes = stateChanges(w, 'd1', 'VI_1').slice(changesBefore);
-      if (changes.length > 0) r.problems.push(`VI_1 changed state on d1: ${JSON.stringify(changes)}`);
-      const d2Master = w
-        .logLines('d2')
-        .filter((l) => l.event === 'state-change' && l.to === 'master' && Date.parse(String(l.time)) >= t0);
-      if (d2Master.length > 0)
-        r.problems.push(
-          `the backup became master ${d2Master.length} times during the reloads: ${JSON.stringify(d2Master[0])}`,
+        Object.assign(r.info, round.info, { attempt, earlierAttempts: earlier });
+        r.problems.splice(0, r.problems.length, ...round.problems);
+        const [from, to] = (round.info.window as [number, number] | undefined) ?? [0, 0];
+        const excuse = round.problems.length > 0 ? frozenGuest(ADVERTS, from, to) : null;
+        if (!excuse) return;
+        earlier.push({ problems: round.problems.slice(0, 3), excuse });
+        console.log(`reloads: round ${attempt} spoilt by a guest freeze (${excuse}); again`);
+        await until(
+          'd1 master and d2 backup again',
+          async () =>
+            ((await w.status('d1'))?.instances.every((i) => i.state === 'master') ?? false) &&
+            ((await w.status('d2'))?.instances.every((i) => i.state === 'backup') ?? false),
+          20_000,
         );
-      r.info.d2BecameMasterEver = d2.instances.map((i) => [i.name, i.counters.becameMaster]);
-      if (d2.instances.some((i) => i.state !== 'backup'))
-        r.problems.push(`d2 status: ${JSON.stringify(d2.instances.map((i) => [i.name, i.state]))}`);
-      const vi1 = inst(after, 'VI_1');
-      if (vi1?.state !== 'master' || vi1.since !== since)
-        r.problems.push(`VI_1 on d1: ${vi1?.state} since ${vi1?.since} (was master since ${since})`);
-      r.info.vi1Since = since;
-      // the edits did take effect (else this case proves nothing)
-      const viX = inst(after, 'VI_X');
-      if (viX?.priority !== k.viXPriority)
-        r.problems.push(`VI_X priority ${viX?.priority}, the file says ${k.viXPriority}`);
-      const w8080 = after.virtualServers
-        .find((v) => v.key === `tcp/${VIP}:8080`)
-        ?.realServers.find((x) => x.address === REAL1)?.ipvsWeight;
-      if (w8080 !== k.weight8080)
-        r.problems.push(`:8080 ${REAL1} weight ${w8080} in IPVS, the file says ${k.weight8080}`);
-      const table80After = await service80(w);
-      if (table80After !== table80)
-        r.problems.push(`the :80 service changed:\n${table80}---\n${table80After}`);
-      if (after.daemon.lastReload?.ok !== true)
-        r.problems.push(`lastReload: ${JSON.stringify(after.daemon.lastReload)}`);
-      await w.topo.kill(conn, 0);
-      extra.delete(conn);
+        await sleep(3000); // ARP caches of the client and the reals point at d1 again (its GARPs)
+      }
     });
 
     await phase('badcfg', async (r) => {
