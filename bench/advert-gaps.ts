@@ -89,18 +89,22 @@ interface Row {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The VRRP thread's id, from the line the worker logs once its scheduling is set. */
-function watchVrrpThread(child: ChildProcess): () => string | undefined {
+/**
+ * The first match of re in the child's stdout (its group 1, else the whole match). The
+ * tail kept for messages is too short for this: 10,000 health lines follow start-up.
+ */
+function watchFor(child: ChildProcess, re: RegExp): () => string | undefined {
   let carry = '';
-  let tid: string | undefined;
+  let found: string | undefined;
   const scan = (d: Buffer) => {
-    if (tid) return;
+    if (found !== undefined) return;
     const text = carry + d.toString();
-    tid = /"event":"vrrp-thread-priority"[^\n]*?"tid":(\d+)/.exec(text)?.[1];
+    const m = re.exec(text);
+    if (m) found = m[1] ?? m[0];
     carry = text.slice(-4096);
   };
   child.stdout?.on('data', scan);
-  return () => tid;
+  return () => found;
 }
 
 function outputTail(child: ChildProcess, max = 20_000): () => string {
@@ -204,12 +208,14 @@ async function runScenario(topo: Topology, dir: string, sc: Scenario, o: Opts): 
     env: { ...process.env, VRRPD_VRRP_THREAD_SCHED: sc.sched },
   });
   const out = outputTail(daemon);
-  const tidOf = watchVrrpThread(daemon);
+  // the worker logs its thread id once its scheduling is set (src/vrrp/worker.ts)
+  const tidOf = watchFor(daemon, /"event":"vrrp-thread-priority"[^\n]*?"tid":(\d+)/);
+  const started = watchFor(daemon, /"event":"started"/);
   const pcap = join(dir, `adverts-${scenario}.pcap`);
   const pcapD = join(dir, `adverts-${scenario}-sender.pcap`);
   try {
     await waitFor(
-      () => exited(daemon) || out().includes('"event":"started"'),
+      () => exited(daemon) || started() !== undefined,
       30_000,
       () => `vrrpd (${scenario}) to start:\n${out()}`,
     );
