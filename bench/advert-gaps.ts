@@ -363,7 +363,7 @@ async function main(): Promise<void> {
       rows.push(await runScenario(topo, dir, s, o));
     }
   } finally {
-    await topo.cleanup();
+    await topo.cleanup().catch((e: unknown) => console.error(`cleanup: ${String(e)}`));
     if (values.keep) process.stderr.write(`kept captures and configs in ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
