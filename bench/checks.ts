@@ -2,7 +2,11 @@
 // interval, for a measured window. Prints checks/s, checker CPU (% of one core), RSS and
 // event-loop delay. The target servers run in a child process so their CPU is not counted.
 //
-//   npx tsx bench/checks.ts [--kind tcp|http|floor|both] [--targets 10000] [--interval 1000] [--seconds 10]
+//   npx tsx bench/checks.ts [--kind tcp|http|floor|paced|both] [--targets 10000] [--interval 1000] [--seconds 10]
+//
+// Reference rows (no scheduler, no manager, no probe wrapper; bare connect + RST only):
+// "floor" saturates 64 parallel attempts; "paced" starts targets/interval attempts per second
+// in batches every 10 ms, like the checker. The checker's own cost is tcp minus paced.
 //
 // Done-when (issue 6): 10,000 TCP checks/s using at most 50 % of one core.
 
@@ -14,7 +18,7 @@ import { connectOnce, fastConnectAvailable } from '../src/check/tcp-connect.js';
 import { createScriptRunner } from '../src/effects/script-runner.js';
 
 interface Args {
-  kind: 'tcp' | 'http' | 'both' | 'floor';
+  kind: 'tcp' | 'http' | 'both' | 'floor' | 'paced';
   targets: number;
   intervalMs: number;
   seconds: number;
@@ -244,12 +248,73 @@ async function benchFloor(a: Args): Promise<Row> {
   };
 }
 
+/**
+ * The paced floor: the same bare connect + reset as benchFloor, started at the checker's
+ * rate (targets per interval) in batches every 10 ms (the scheduler's default coalescing).
+ * At a steady 10,000/s the kernel costs more per connection than when saturated (wake-ups,
+ * idle exits), so this, not the floor, is the reference a check's cost is compared with.
+ */
+async function benchPaced(a: Args): Promise<Row> {
+  if (!fastConnectAvailable()) throw new Error('the bare TCP handle is not available in this Node');
+  const { child, ports } = await startServers('tcp', a.targets);
+  let done = 0;
+  let failures = 0;
+  let i = 0;
+  const tickMs = 10;
+  const perSecond = (a.targets * 1000) / a.intervalMs;
+  let owed = 0;
+  let last = performance.now();
+  const onDone = (failure: string | null) => {
+    done++;
+    if (failure) failures++;
+  };
+  const timer = setInterval(() => {
+    // Owed by elapsed time, not by tick count: setInterval ticks run late, never early.
+    const now = performance.now();
+    owed += (perSecond * (now - last)) / 1000;
+    last = now;
+    for (; owed >= 1; owed--) connectOnce('127.0.0.1', 4, ports[i++ % ports.length]!, undefined, onDone);
+  }, tickMs);
+  await sleep(a.warmupSeconds * 1000);
+  const d0 = done;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let rssMax = 0;
+  for (let s = 0; s < a.seconds; s++) {
+    await sleep(1000);
+    rssMax = Math.max(rssMax, process.memoryUsage().rss);
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const n = done - d0;
+  clearInterval(timer);
+  await sleep(200);
+  child.kill('SIGTERM');
+  await sleep(500);
+  const pct = (us: number) => Math.round((us / 1000 / (elapsed * 1000)) * 1000) / 10;
+  return {
+    kind: 'paced (bare connect+RST)',
+    targets: a.targets,
+    checksPerSec: Math.round(n / elapsed),
+    failedPct: n ? Math.round((failures / n) * 1000) / 10 : 0,
+    cpuPctOneCore: pct(c.user + c.system),
+    cpuUsPerCheck: Math.round(((c.user + c.system) / n) * 10) / 10,
+    userPct: pct(c.user),
+    sysPct: pct(c.system),
+    serverCpuPct: Number.NaN,
+    rssMiB: Math.round(rssMax / 1024 / 1024),
+    loopDelayP99Ms: Number.NaN,
+    maxLatencyMs: Number.NaN,
+  };
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const kinds: Array<'tcp' | 'http'> =
-    a.kind === 'both' ? ['tcp', 'http'] : a.kind === 'floor' ? [] : [a.kind];
+    a.kind === 'both' ? ['tcp', 'http'] : a.kind === 'floor' || a.kind === 'paced' ? [] : [a.kind];
   const rows: Row[] = [];
   for (const k of kinds) rows.push(await benchOne(k, a));
+  if (a.kind === 'paced' || a.kind === 'both') rows.push(await benchPaced(a));
   if (a.kind === 'floor' || a.kind === 'both') rows.push(await benchFloor(a));
   console.log(
     `health checks: ${a.targets} targets on 127.0.0.1, interval ${a.intervalMs} ms, ${a.seconds} s measured, node ${process.version}`,
