@@ -21,7 +21,8 @@ import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
 
 export interface Clock {
   now(): number;
-  setTimer(fn: () => void, delayMs: number): unknown;
+  /** precise: the deadline is a takeover (Master_Down / preempt), worth sub-ms accuracy */
+  setTimer(fn: () => void, delayMs: number, precise?: boolean): unknown;
   clearTimer(handle: unknown): void;
 }
 
@@ -379,9 +380,14 @@ export class Engine {
   private reschedule(): void {
     if (this.stopped) return;
     let next: number | null = null;
+    let precise = false;
     for (const r of this.instances.values()) {
       const d = r.nextDeadline();
-      if (d !== null && (next === null || d < next)) next = d;
+      if (d === null) continue;
+      if (next === null || d < next) {
+        next = d;
+        precise = r.takeoverDeadline() === d;
+      } else if (d === next && r.takeoverDeadline() === d) precise = true;
     }
     if (next === this.timerAt) return;
     if (this.timer !== null) this.fx.clock.clearTimer(this.timer);
@@ -389,7 +395,7 @@ export class Engine {
     this.timerAt = next;
     if (next === null) return;
     const delay = Math.max(0, next - this.fx.clock.now());
-    this.timer = this.fx.clock.setTimer(() => this.onTimer(), delay);
+    this.timer = this.fx.clock.setTimer(() => this.onTimer(), delay, precise);
   }
 
   private onTimer(): void {

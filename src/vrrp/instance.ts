@@ -238,6 +238,13 @@ export class InstanceRuntime {
     this.setTrackWeight(this.trackPenalty, now);
   }
 
+  /** The deadline at which this backup would take over (Master_Down_Timer or preempt), or null. */
+  takeoverDeadline(): number | null {
+    if (this.fsm.state !== 'backup') return null;
+    const ds = [this.fsm.masterDownAt, this.fsm.preemptAt].filter((d): d is number => d !== null);
+    return ds.length ? Math.min(...ds) : null;
+  }
+
   nextDeadline(): number | null {
     let d = nextDeadline(this.fsm);
     for (const b of this.batches) d = d === null ? b.at : Math.min(d, b.at);

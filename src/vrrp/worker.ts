@@ -12,6 +12,7 @@ import { createRawTransport } from '../effects/raw-transport.js';
 import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js';
 import { createVmacReceiver } from '../effects/vmac-receiver.js';
 import { Engine } from './engine.js';
+import { clearPreciseTimer, type PreciseTimerHandle, setPreciseTimer } from './precise-timer.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('vrrp/worker.ts must run in a worker_thread');
@@ -90,8 +91,13 @@ async function main(): Promise<void> {
   const engine = new Engine(data.config, {
     clock: {
       now: () => performance.now(),
-      setTimer: (fn, ms) => setTimeout(fn, ms),
-      clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+      // takeover deadlines to a fraction of a millisecond; the rest (adverts) as libuv gives
+      setTimer: (fn, ms, precise) =>
+        precise ? setPreciseTimer(fn, ms, () => performance.now()) : setTimeout(fn, ms),
+      clearTimer: (h) => {
+        if (h && typeof h === 'object' && 'cancelled' in h) clearPreciseTimer(h as PreciseTimerHandle);
+        else clearTimeout(h as NodeJS.Timeout);
+      },
     },
     openTransport: (opts) => createRawTransport(opts),
     addresses: createAddressManager(),
