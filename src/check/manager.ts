@@ -17,6 +17,7 @@ import {
   type Clock,
   createScheduler,
   monotonicClock,
+  type RunHandle,
   type Scheduler,
   type SchedulerJob,
 } from './scheduler.js';
@@ -184,6 +185,10 @@ interface Entry {
   failures: number;
   transitions: number;
   removed: boolean;
+  /** callback-form runs: the scheduler's done for the run in flight */
+  schedDone: ((delay: number | undefined) => void) | undefined;
+  /** callback-form runs: the probe's done, made once per entry rather than once per run */
+  probeDone: (result: ProbeResult) => void;
 }
 
 export function createCheckManager(opts: CheckManagerOptions): CheckManager {
@@ -202,7 +207,7 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
 
   function newEntry(spec: CheckSpec, probeKey: string): Entry {
     const cfg = hysteresisOf(spec);
-    return {
+    const e: Entry = {
       spec,
       probeKey,
       probe: factory(spec, opts.runner),
@@ -212,16 +217,44 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
       failures: 0,
       transitions: 0,
       removed: false,
+      schedDone: undefined,
+      probeDone: (result) => {
+        const done = e.schedDone;
+        e.schedDone = undefined;
+        let delay: number | undefined;
+        try {
+          delay = record(e, null, result);
+        } catch {
+          // as a rejected run: the regular interval (a logger that throws must not stop checks)
+          delay = undefined;
+        }
+        done?.(delay);
+      },
     };
+    return e;
   }
 
   function jobFor(e: Entry): SchedulerJob {
     const s = e.spec;
-    return {
+    const job: SchedulerJob = {
       intervalMs: s.intervalMs,
       timeoutMs: s.probe.type === 'script' ? s.timeoutMs + SCRIPT_DEADLINE_SLACK_MS : s.timeoutMs,
       run: (signal) => runOnce(e, signal),
     };
+    if (e.probe.start) job.start = (done) => startOnce(e, done);
+    return job;
+  }
+
+  /** The callback form of runOnce (probes with start()): no promise, no signal per run. */
+  function startOnce(e: Entry, done: (delay: number | undefined) => void): RunHandle {
+    e.schedDone = done;
+    try {
+      return e.probe.start!(e.probeDone);
+    } catch (err) {
+      const result: ProbeResult = { ok: false, reason: describeError(err), latencyMs: 0 };
+      queueMicrotask(() => e.probeDone(result));
+      return { abort() {} };
+    }
   }
 
   function runOnce(e: Entry, signal: AbortSignal): Promise<number | undefined> {
@@ -243,8 +276,9 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
     return guarded(e.probe, signal, elapsed).then((result) => record(e, signal, result));
   }
 
-  function record(e: Entry, signal: AbortSignal, result: ProbeResult): number | undefined {
-    if (e.removed || (signal.aborted && isStop(signal.reason))) return undefined;
+  /** signal: null for callback-form runs, which the manager only stops after marking e.removed */
+  function record(e: Entry, signal: AbortSignal | null, result: ProbeResult): number | undefined {
+    if (e.removed || (signal?.aborted && isStop(signal.reason))) return undefined;
     e.lastResult = result;
     e.lastCheckAt = clock.now();
     e.checks++;

@@ -30,6 +30,18 @@ export interface SchedulerJob {
    * or undefined for the regular interval counted from its start (with jitter).
    */
   run(signal: AbortSignal): Promise<number | undefined>;
+  /**
+   * Optional callback form of run, preferred when present: starts one run and calls `done`
+   * exactly once, never synchronously, with the same meaning as run's result. The returned
+   * handle's abort() replaces the signal (same reasons); `done` still follows. Why: no
+   * AbortController, signal listener or promise per run on the 10,000 checks/s path.
+   */
+  start?(done: (delay: number | undefined) => void): RunHandle;
+}
+
+/** A callback-form run in flight. */
+export interface RunHandle {
+  abort(reason: CheckAbort): void;
 }
 
 export interface SchedulerOptions {
@@ -83,6 +95,10 @@ interface Entry {
   phase: 'idle' | 'queued' | 'running' | 'removed';
   /** reused across runs until it is aborted (saves an allocation per run) */
   controller: AbortController | null;
+  /** the callback-form run in flight, if the job has that form */
+  handle: RunHandle | null;
+  /** a run was started and has not settled yet (ignores a second settle of one run) */
+  inFlight: boolean;
   startedAt: number;
   onSettled: (delay: number | undefined) => void;
   onFailed: () => void;
@@ -191,7 +207,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
       heapRemove(e);
       if (e.phase === 'running') {
         // Deadline reached: abort; the run settles soon and reschedules itself.
-        e.controller?.abort(new CheckAbort('CHECK_TIMEOUT', `timed out after ${e.job.timeoutMs} ms`));
+        abortRun(e, new CheckAbort('CHECK_TIMEOUT', `timed out after ${e.job.timeoutMs} ms`));
       } else if (e.phase === 'idle') {
         e.phase = 'queued';
         ready.push(e);
@@ -220,14 +236,29 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
     return started;
   }
 
+  function abortRun(e: Entry, reason: CheckAbort): void {
+    if (e.handle) e.handle.abort(reason);
+    else e.controller?.abort(reason);
+  }
+
   function start(e: Entry): void {
     const now = clock.now();
     e.phase = 'running';
     e.startedAt = now;
-    if (!e.controller || e.controller.signal.aborted) e.controller = new AbortController();
     e.key = now + e.job.timeoutMs;
     heapPush(e);
     running++;
+    e.inFlight = true;
+    if (e.job.start) {
+      try {
+        e.handle = e.job.start(e.onSettled);
+      } catch {
+        e.handle = null;
+        queueMicrotask(e.onFailed);
+      }
+      return;
+    }
+    if (!e.controller || e.controller.signal.aborted) e.controller = new AbortController();
     let p: Promise<number | undefined>;
     try {
       p = e.job.run(e.controller.signal);
@@ -242,6 +273,9 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
   }
 
   function settle(e: Entry, delay: number | undefined): void {
+    if (!e.inFlight) return;
+    e.inFlight = false;
+    e.handle = null;
     running--;
     heapRemove(e);
     if (e.phase === 'removed' || stopped) {
@@ -278,6 +312,8 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
         seq: 0,
         phase: 'idle',
         controller: null,
+        handle: null,
+        inFlight: false,
         startedAt: 0,
         onSettled: (delay) => settle(e, delay),
         onFailed: () => settle(e, undefined),
@@ -307,7 +343,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
       heapRemove(e);
       const wasRunning = e.phase === 'running';
       e.phase = 'removed';
-      if (wasRunning) e.controller?.abort(new CheckAbort('CHECK_STOPPED', 'check removed'));
+      if (wasRunning) abortRun(e, new CheckAbort('CHECK_STOPPED', 'check removed'));
       rearm();
     },
     has(id) {
@@ -332,7 +368,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
         const wasRunning = e.phase === 'running';
         e.phase = 'removed';
         e.heapIndex = -1;
-        if (wasRunning) e.controller?.abort(new CheckAbort('CHECK_STOPPED', 'checks stopped'));
+        if (wasRunning) abortRun(e, new CheckAbort('CHECK_STOPPED', 'checks stopped'));
       }
       entries.clear();
       heap.length = 0;

@@ -2,8 +2,15 @@
 // `expect` arrives after `send` (keepalived TCP_CHECK, plus a simple banner/echo check).
 
 import net from 'node:net';
-import { describeError, type Probe, type ProbeResult, settlesOnAbort, since } from './probe.js';
-import { connectOnce, fastConnectAvailable } from './tcp-connect.js';
+import {
+  describeError,
+  type Probe,
+  type ProbeResult,
+  type ProbeRun,
+  settlesOnAbort,
+  since,
+} from './probe.js';
+import { type ConnectAttempt, type ConnectSink, fastConnectAvailable, startConnect } from './tcp-connect.js';
 
 export interface TcpProbeOptions {
   host: string;
@@ -111,35 +118,93 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
 
 /** The same probe on a bare handle: connect, reset, report (no stream, no nextTick events). */
 function handleProbe(opts: TcpProbeOptions, family: 4 | 6, where: string): Probe {
-  const { host, port, bindAddress, connectTimeoutMs } = opts;
-  return settlesOnAbort(
+  const plain: PlainTcp = {
+    host: opts.host,
+    family,
+    port: opts.port,
+    bindAddress: opts.bindAddress,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    where,
+  };
+  const probe = settlesOnAbort(
     (signal) =>
       new Promise<ProbeResult>((resolve) => {
-        const start = performance.now();
-        let timer: NodeJS.Timeout | undefined;
-        let settled = false;
-        const finish = (failure: string | null) => {
-          if (settled) return;
-          settled = true;
-          if (timer) clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          const latencyMs = since(start);
-          resolve(failure === null ? { ok: true, latencyMs } : { ok: false, reason: failure, latencyMs });
-        };
-        const giveUp = (reason: string) => {
-          attempt.cancel();
-          finish(reason);
-        };
-        const onAbort = () => giveUp(`${describeError(signal.reason)} (${where})`);
-        const attempt = connectOnce(host, family, port, bindAddress, finish);
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort);
-        if (connectTimeoutMs !== undefined) {
-          timer = setTimeout(
-            () => giveUp(`connect to ${where} timed out after ${connectTimeoutMs} ms`),
-            connectTimeoutMs,
-          );
+        const run = new TcpRun(plain, resolve);
+        if (signal.aborted) {
+          run.abort(signal.reason);
+          return;
         }
+        const onAbort = () => run.abort(signal.reason);
+        // The listener goes when the run settles: the scheduler reuses a signal that did not abort.
+        run.onSettle = () => signal.removeEventListener('abort', onAbort);
+        signal.addEventListener('abort', onAbort);
       }),
   );
+  probe.start = (done) => new TcpRun(plain, done);
+  return probe;
+}
+
+interface PlainTcp {
+  host: string;
+  family: 4 | 6;
+  port: number;
+  bindAddress: string | undefined;
+  connectTimeoutMs: number | undefined;
+  where: string;
+}
+
+/**
+ * One plain attempt: the connect sink, the abort handle and the result in one object, so a
+ * run allocates it, the two native wrappers, the attempt and its result, and no closures.
+ */
+class TcpRun implements ConnectSink, ProbeRun {
+  private readonly started = performance.now();
+  private readonly attempt: ConnectAttempt;
+  private timer: NodeJS.Timeout | undefined;
+  private settled = false;
+  private cancelled = false;
+  onSettle: (() => void) | undefined;
+
+  constructor(
+    readonly p: PlainTcp,
+    private readonly done: (r: ProbeResult) => void,
+  ) {
+    this.attempt = startConnect(p.host, p.family, p.port, p.bindAddress, this);
+    if (p.connectTimeoutMs !== undefined && !this.attempt.finished) {
+      this.timer = setTimeout(connectTimedOut, p.connectTimeoutMs, this);
+    }
+  }
+
+  connectDone(failure: string | null): void {
+    if (!this.cancelled) this.finish(failure);
+  }
+
+  abort(reason: unknown): void {
+    this.giveUp(`${describeError(reason)} (${this.p.where})`);
+  }
+
+  /**
+   * Cancels the attempt now and reports `reason` on the next microtask (never synchronously).
+   * The first give-up wins over any outcome not yet reported (e.g. a queued bind error).
+   */
+  giveUp(reason: string): void {
+    if (this.settled || this.cancelled) return;
+    this.cancelled = true;
+    this.attempt.cancel();
+    queueMicrotask(() => this.finish(reason));
+  }
+
+  private finish(failure: string | null): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.onSettle?.();
+    const latencyMs = since(this.started);
+    this.done(failure === null ? { ok: true, latencyMs } : { ok: false, reason: failure, latencyMs });
+  }
+}
+
+function connectTimedOut(run: TcpRun): void {
+  const p = run.p;
+  run.giveUp(`connect to ${p.where} timed out after ${p.connectTimeoutMs} ms`);
 }
