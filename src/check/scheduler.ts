@@ -277,8 +277,8 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
     e.inFlight = false;
     e.handle = null;
     running--;
-    heapRemove(e);
     if (e.phase === 'removed' || stopped) {
+      heapRemove(e);
       drain();
       rearm();
       return;
@@ -293,7 +293,14 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
       e.key = e.startedAt + period >= now ? e.startedAt + period : now + period;
     }
     e.phase = 'idle';
-    heapPush(e);
+    // Still in the heap under its deadline: re-key in place (one sift instead of a removal
+    // and a push), with a fresh seq exactly as a push would give it.
+    if (e.heapIndex >= 0) {
+      e.seq = pushSeq++;
+      heapFix(e);
+    } else {
+      heapPush(e);
+    }
     drain();
     rearm();
   }
