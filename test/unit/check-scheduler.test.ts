@@ -84,6 +84,49 @@ describe('check scheduler (fake clock)', () => {
     s.stop();
   });
 
+  it('callback-form jobs: timeout and remove abort through the run handle; done reschedules once', async () => {
+    const clock = new FakeClock();
+    const s = createScheduler({ clock, random: () => 0, jitter: 0 });
+    const events: string[] = [];
+    let hang = true;
+    s.add('cb', {
+      intervalMs: 1000,
+      timeoutMs: 300,
+      run: () => Promise.reject(new Error('the callback form must be preferred')),
+      start(done) {
+        events.push(`start@${clock.now()}`);
+        if (!hang) {
+          // done twice: the second call of one run must be ignored
+          queueMicrotask(() => done(200));
+          queueMicrotask(() => done(undefined));
+        }
+        return {
+          abort(reason: CheckAbort) {
+            events.push(`abort@${clock.now()}:${reason.code}`);
+            queueMicrotask(() => done(undefined));
+          },
+        };
+      },
+    });
+    await clock.advance(1350);
+    expect(events).toEqual(['start@0', 'abort@300:CHECK_TIMEOUT', 'start@1000', 'abort@1300:CHECK_TIMEOUT']);
+    hang = false;
+    events.length = 0;
+    await clock.advance(2000 - 1350 + 450);
+    // 2000: settles with an explicit delay of 200 → 2200, then 2400 (the second done ignored)
+    expect(events).toEqual(['start@2000', 'start@2200', 'start@2400']);
+    expect(s.stats()).toMatchObject({ running: 0, jobs: 1 });
+    hang = true;
+    await clock.advance(200);
+    // 2600: a run hangs until the remove at 2650
+    expect(s.stats().running).toBe(1);
+    s.remove('cb');
+    await clock.advance(10);
+    expect(events.at(-1)).toBe('abort@2650:CHECK_STOPPED');
+    expect(s.stats()).toMatchObject({ running: 0, jobs: 0 });
+    s.stop();
+  });
+
   it('an overrun waits a full interval after it ended', async () => {
     const clock = new FakeClock();
     const s = createScheduler({ clock, random: () => 0, jitter: 0 });
