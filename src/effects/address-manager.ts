@@ -41,22 +41,43 @@ export interface RealAddressManager extends AddressManager {
 export function createAddressManager(client?: NetlinkClient): RealAddressManager {
   const nl = client ?? NetlinkClient.open(NETLINK_ROUTE);
   const own = !client;
+  // Name → index, so that adding a VIP at a takeover is one round trip, not two. A link
+  // that was re-created has a new index: the kernel answers ENODEV for the old one and
+  // the add is retried once with a fresh lookup.
+  const indexes = new Map<string, number>();
+  const lookup = async (ifname: string, fresh: boolean): Promise<number> => {
+    const known = indexes.get(ifname);
+    if (known !== undefined && !fresh) return known;
+    const ifindex = await ifindexByName(nl, ifname);
+    indexes.set(ifname, ifindex);
+    return ifindex;
+  };
+
+  const addOnce = async (ifname: string, address: string, prefixLength: number, fresh: boolean) => {
+    const ifindex = await lookup(ifname, fresh);
+    const payload = addressRequest(ifindex, address, prefixLength, { nodad: true });
+    try {
+      // NLM_F_EXCL so that EEXIST tells us it was there; either way the address is present
+      await nl.request(
+        RTM_NEWADDR,
+        NLM_F_CREATE | NLM_F_EXCL,
+        payload,
+        `add ${address}/${prefixLength} to ${ifname}`,
+      );
+    } catch (e) {
+      if (e instanceof NetlinkError && e.code === 'EEXIST') return;
+      throw e;
+    }
+  };
 
   return {
     async add(ifname, address, prefixLength) {
-      const ifindex = await ifindexByName(nl, ifname);
-      const payload = addressRequest(ifindex, address, prefixLength, { nodad: true });
       try {
-        // NLM_F_EXCL so that EEXIST tells us it was there; either way the address is present
-        await nl.request(
-          RTM_NEWADDR,
-          NLM_F_CREATE | NLM_F_EXCL,
-          payload,
-          `add ${address}/${prefixLength} to ${ifname}`,
-        );
+        await addOnce(ifname, address, prefixLength, false);
       } catch (e) {
-        if (e instanceof NetlinkError && e.code === 'EEXIST') return;
-        throw e;
+        if (!(e instanceof NetlinkError && e.code === 'ENODEV') || !indexes.has(ifname)) throw e;
+        indexes.delete(ifname);
+        await addOnce(ifname, address, prefixLength, true);
       }
     },
 

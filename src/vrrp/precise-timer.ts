@@ -2,12 +2,12 @@
 // timers have whole-millisecond resolution and usually wake up to 1 ms late; VRRP's
 // Master_Down_Interval and Skew_Time are sub-millisecond quantities (RFC 5798 §6.1), and
 // a backup that acts late only lengthens the outage. So the timer sleeps until about
-// 1 ms before the deadline, then yields to the event loop (setImmediate, so packets and
-// messages are still handled) until the deadline has passed: at most ~1 ms of polling
+// 2 ms before the deadline, then yields to the event loop (setImmediate, so packets and
+// messages are still handled) until the deadline has passed: at most ~2 ms of polling
 // per deadline. The engine uses it only for takeover deadlines (a backup's Master_Down
 // and preempt timers), which in steady state are re-armed long before they are due.
 
-const EARLY_MS = 1.2;
+const EARLY_MS = 2;
 
 export interface PreciseTimerHandle {
   cancelled: boolean;
