@@ -15,32 +15,10 @@ import {
   simpleAuthData,
   type VrrpAdvert,
 } from '../../src/vrrp/codec.js';
+import { V4, V6, v2, v3 } from '../helpers/adverts.js';
 import { ipPackets, readPcap, splitEthernet, splitIp } from '../helpers/pcap.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures');
-const V4: AdvertContext = { family: 4, srcAddress: '192.0.2.1', dstAddress: '224.0.0.18' };
-const V6: AdvertContext = { family: 6, srcAddress: 'fe80::1', dstAddress: 'ff02::12' };
-
-const v2 = (over: Partial<Extract<VrrpAdvert, { version: 2 }>> = {}): VrrpAdvert => ({
-  version: 2,
-  type: 1,
-  vrid: 51,
-  priority: 150,
-  advertIntervalSec: 1,
-  authType: 0,
-  authData: Buffer.alloc(8),
-  addresses: ['192.0.2.50'],
-  ...over,
-});
-const v3 = (over: Partial<Extract<VrrpAdvert, { version: 3 }>> = {}): VrrpAdvert => ({
-  version: 3,
-  type: 1,
-  vrid: 51,
-  priority: 100,
-  maxAdvertIntervalCs: 100,
-  addresses: ['192.0.2.50'],
-  ...over,
-});
 
 describe('round trip, three ways (fresh buffer, re-encode of the decoded value, external buffer at an offset)', () => {
   const cases: [string, VrrpAdvert, AdvertContext][] = [
