@@ -28,19 +28,35 @@ export class NotifyRunner {
   stateChanged(instance: string, state: string): void {
     if (state !== 'master' && state !== 'backup' && state !== 'fault' && state !== 'stop') return;
     const inst = this.config.vrrpInstances.find((i) => i.name === instance);
-    const argv = inst?.notify[state as Hook];
-    if (!argv || argv.length === 0) return;
-    const prev = this.queues.get(instance) ?? Promise.resolve();
-    const next = prev.then(() => this.runHook(instance, state as Hook, argv));
-    this.queues.set(instance, next);
+    if (!inst) return;
+    const hooks: [string, readonly string[]][] = [];
+    const own = inst.notify[state as Hook];
+    if (own && own.length > 0) hooks.push([state, own]);
+    // keepalived's `notify`: every transition, with TYPE NAME STATE PRIORITY appended
+    const any = inst.notify.any;
+    if (any && any.length > 0) {
+      hooks.push(['any', [...any, 'INSTANCE', instance, state.toUpperCase(), String(inst.priority)]]);
+    }
+    for (const [hook, argv] of hooks) {
+      const prev = this.queues.get(instance) ?? Promise.resolve();
+      this.queues.set(
+        instance,
+        prev.then(() => this.runHook(instance, hook, state, argv)),
+      );
+    }
   }
 
-  private async runHook(instance: string, hook: Hook, argv: readonly string[]): Promise<void> {
+  private async runHook(
+    instance: string,
+    hook: string,
+    state: string,
+    argv: readonly string[],
+  ): Promise<void> {
     const user = this.config.global.scriptUser;
     const res = await this.runner.run(argv, {
       timeoutMs: this.config.global.notifyTimeoutMs,
       ...(user ? { user } : {}),
-      env: { VRRPD_INSTANCE: instance, VRRPD_STATE: hook },
+      env: { VRRPD_INSTANCE: instance, VRRPD_STATE: state },
     });
     const fields = {
       event: 'notify',
