@@ -6,7 +6,7 @@ import type { VrrpInstance } from '../config/model.js';
 import type { AddressManager, AdvertTransport, FrameSender, ReceivedPacket } from '../effects/types.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
-import { encodeAdvert, type VrrpAdvert } from './codec.js';
+import { checkSimpleAuth, encodeAdvert, sameAddressSet, simpleAuthData, type VrrpAdvert } from './codec.js';
 import {
   type FsmAction,
   type FsmConfig,
@@ -168,7 +168,7 @@ export class InstanceRuntime {
         this.drop('auth-type-mismatch');
         return;
       }
-      if (this.cfg.authPass && !authMatches(advert.authData, this.cfg.authPass)) {
+      if (this.cfg.authPass && !checkSimpleAuth(advert, this.cfg.authPass)) {
         this.drop('auth-failure');
         return;
       }
@@ -185,7 +185,7 @@ export class InstanceRuntime {
     this.counters.advertsReceived++;
     if (advert.priority === 0) this.counters.priorityZeroReceived++;
     // RFC 5798 §7.1: a differing address list is logged but not dropped, unless we own them.
-    if (!sameAddresses(advert.addresses, this.advertAddresses())) {
+    if (!sameAddressSet(advert.addresses, this.advertAddresses())) {
       this.counters.addressListMismatch++;
       if (this.counters.addressListMismatch === 1 || this.counters.addressListMismatch % 100 === 0) {
         this.fx.log(
@@ -445,8 +445,7 @@ export class InstanceRuntime {
   buildAdvert(priority: number): VrrpAdvert {
     const addresses = this.advertAddresses();
     if (this.cfg.version === 2) {
-      const authData = Buffer.alloc(8);
-      if (this.cfg.authPass) authData.write(this.cfg.authPass, 'utf8');
+      const authData = this.cfg.authPass ? simpleAuthData(this.cfg.authPass) : Buffer.alloc(8);
       return {
         version: 2,
         type: 1,
@@ -523,16 +522,4 @@ export class InstanceRuntime {
       ),
     );
   }
-}
-
-function authMatches(data: Buffer, pass: string): boolean {
-  const want = Buffer.alloc(8);
-  want.write(pass, 'utf8');
-  return data.length === 8 && want.equals(data);
-}
-
-function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(a);
-  return b.every((x) => s.has(x));
 }
