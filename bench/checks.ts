@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CheckSpec, createCheckManager } from '../src/check/manager.js';
-import { connectOnce, fastConnectAvailable } from '../src/check/tcp-connect.js';
+import { type ConnectTarget, connectOnce, connectTarget, fastConnectAvailable } from '../src/check/tcp-connect.js';
 import { createScriptRunner } from '../src/effects/script-runner.js';
 
 interface Args {
@@ -202,17 +202,18 @@ async function benchOne(kind: 'tcp' | 'http', a: Args): Promise<Row> {
  * loopback handshake run in our syscalls) and libuv cost; a check's cost above it is ours.
  */
 async function benchFloor(a: Args): Promise<Row> {
-  if (!fastConnectAvailable()) throw new Error('the bare TCP handle is not available in this Node');
+  if (!fastConnectAvailable()) throw new Error('the native TCP prober is not available');
   const { child, ports } = await startServers('tcp', a.targets);
+  const targets = ports.map((p) => connectTarget('127.0.0.1', 4, p));
   let done = 0;
   let failures = 0;
   let stop = false;
   let i = 0;
   const worker = async () => {
     while (!stop) {
-      const port = ports[i++ % ports.length]!;
+      const target = targets[i++ % targets.length]!;
       const failure = await new Promise<string | null>((resolve) => {
-        connectOnce('127.0.0.1', 4, port, undefined, resolve);
+        connectOnce(target, resolve);
       });
       done++;
       if (failure) failures++;
@@ -255,8 +256,9 @@ async function benchFloor(a: Args): Promise<Row> {
  * idle exits), so this, not the floor, is the reference a check's cost is compared with.
  */
 async function benchPaced(a: Args): Promise<Row> {
-  if (!fastConnectAvailable()) throw new Error('the bare TCP handle is not available in this Node');
+  if (!fastConnectAvailable()) throw new Error('the native TCP prober is not available');
   const { child, ports } = await startServers('tcp', a.targets);
+  const targets: ConnectTarget[] = ports.map((p) => connectTarget('127.0.0.1', 4, p));
   let done = 0;
   let failures = 0;
   let i = 0;
@@ -273,7 +275,7 @@ async function benchPaced(a: Args): Promise<Row> {
     const now = performance.now();
     owed += (perSecond * (now - last)) / 1000;
     last = now;
-    for (; owed >= 1; owed--) connectOnce('127.0.0.1', 4, ports[i++ % ports.length]!, undefined, onDone);
+    for (; owed >= 1; owed--) connectOnce(targets[i++ % targets.length]!, onDone);
   }, tickMs);
   await sleep(a.warmupSeconds * 1000);
   const d0 = done;

@@ -1,5 +1,5 @@
 // vrrpd's Node-API addon: file descriptors and syscalls only (ARCHITECTURE rule 10).
-// Exports: Socket (socket.h), constants, ifNameToIndex, ifIndexToName, interfaceMac,
+// Exports: Socket (socket.h), TcpProber (tcp_prober.h), sockaddrBytes, constants, ifNameToIndex, ifIndexToName, interfaceMac,
 // unixDgramSend. All protocol logic lives in TypeScript (src/native/, src/effects/).
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
@@ -16,6 +16,7 @@
 #include "errors.h"
 #include "sockaddr.h"
 #include "socket.h"
+#include "tcp_prober.h"
 
 namespace vrrpd {
 namespace {
@@ -81,6 +82,21 @@ Napi::Value UnixDgramSend(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sockaddrBytes({address, port, scopeId?}) -> Buffer: the struct sockaddr_in/in6 bytes, made
+// once per target so that TcpProber.start() parses nothing per attempt.
+Napi::Value SockaddrBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sockaddr_storage ss;
+  socklen_t len = 0;
+  if (info.Length() < 1 || !ParseSockaddr(env, info[0], &ss, &len)) {
+    if (!env.IsExceptionPending()) ThrowArg(env, "sockaddrBytes({address, port, scopeId?})");
+    return env.Undefined();
+  }
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+    return ThrowArg(env, "sockaddrBytes() takes an IPv4 or IPv6 address");
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(&ss), len);
+}
+
 #define C(name) constants.Set(#name, Napi::Number::New(env, name))
 
 Napi::Object Constants(Napi::Env env) {
@@ -108,8 +124,10 @@ Napi::Object Constants(Napi::Env env) {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace vrrpd;
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   exports.Set("Socket", Socket::Define(env));
+  exports.Set("TcpProber", TcpProber::Define(env));
+  exports.Set("sockaddrBytes", Napi::Function::New<SockaddrBytes>(env, "sockaddrBytes"));
   exports.Set("constants", Constants(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   exports.Set("ifIndexToName", Napi::Function::New<IfIndexToName>(env, "ifIndexToName"));

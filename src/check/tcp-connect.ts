@@ -1,80 +1,91 @@
-// A connect-only TCP attempt on a bare libuv TCP handle (Node's tcp_wrap binding).
+// A connect-only TCP attempt on vrrpd's native prober (native/src/tcp_prober.h).
 //
-// Why: a plain TCP check needs no stream — connect, then reset. net.Socket builds a full
-// Duplex (readable and writable state, nextTick events, async hooks) per attempt, which
-// cost ~40 % of the CPU of a check at 10,000 checks/s (bench/checks.ts). The binding is
-// Node-internal, so it is feature-detected once and every caller falls back to net.Socket
-// when it is missing or has a different shape (tcp.ts).
+// Why: a plain TCP check needs no stream: connect, then reset. net.Socket builds a full
+// Duplex (readable and writable state, nextTick events, async hooks) per attempt, and even a
+// bare libuv handle costs two native wrappers and a JS callback per attempt. The prober does
+// socket/connect/epoll/RST-close in C++ and reports finished attempts in batches through one
+// shared Int32Array, so a check costs a few syscalls and one small JS object. Callers fall
+// back to net.Socket when the addon is not loadable (tcp.ts).
 //
-// Per attempt this allocates the two native wrappers, one ConnectAttempt and nothing else:
-// no closures (the completion callback is shared and finds its attempt on the request),
-// no close callbacks (reset()/close() without one never call back into JS), and the
-// "host:port" text only when a failure needs it.
+// One prober per thread, made on first use. It keeps the event loop alive only while
+// attempts are in flight.
 
 import { getSystemErrorName } from 'node:util';
+import { addon, type NativeTcpProber } from '../native/index.js';
 
-interface TcpHandle {
-  connect(req: ConnectReq, address: string, port: number): number;
-  connect6(req: ConnectReq, address: string, port: number): number;
-  bind(address: string, port: number): number;
-  bind6(address: string, port: number, flags: number): number;
-  reset(cb?: () => void): number;
-  close(cb?: () => void): void;
-}
-interface ConnectReq {
-  /** called by Node with `this` = the request: (status, handle, req, readable, writable) */
-  oncomplete: (this: ConnectReq, status: number) => void;
-  attempt: ConnectAttempt | null;
-}
-interface TcpWrapBinding {
-  TCP: new (type: number) => TcpHandle;
-  TCPConnectWrap: new () => ConnectReq;
-  constants: { SOCKET: number };
-}
+const FAILED_SOCKET = 0x20000;
+const FAILED_BIND = 0x10000;
+/** [slot, errno] pairs per batch call; a larger batch arrives in several calls */
+const BATCH_PAIRS = 1024;
 
-function load(): TcpWrapBinding | null {
-  try {
-    const b = (process as unknown as { binding(name: string): unknown }).binding(
-      'tcp_wrap',
-    ) as TcpWrapBinding;
-    if (typeof b?.TCP !== 'function' || typeof b.TCPConnectWrap !== 'function') return null;
-    if (typeof b.constants?.SOCKET !== 'number') return null;
-    const proto = b.TCP.prototype as Partial<TcpHandle>;
-    for (const m of ['connect', 'connect6', 'bind', 'bind6', 'reset', 'close'] as const) {
-      if (typeof proto[m] !== 'function') return null;
-    }
-    return b;
-  } catch {
-    return null;
+let prober: NativeTcpProber | null | undefined;
+let sockaddrBytes: ((a: { address: string; port: number }) => Buffer) | undefined;
+const out = new Int32Array(BATCH_PAIRS * 2);
+/** the attempt per prober slot */
+const bySlot: Array<ConnectAttempt | undefined> = [];
+
+function onBatch(pairs: number): void {
+  for (let i = 0; i < pairs; i++) {
+    const slot = out[2 * i]!;
+    const err = out[2 * i + 1]!;
+    const a = bySlot[slot];
+    if (a === undefined) continue;
+    bySlot[slot] = undefined;
+    if (a.finished) continue;
+    a.finished = true;
+    a.sink.connectDone(err === 0 ? null : `connect ${errName(err)} ${a.target.where}`);
   }
 }
 
-let binding: TcpWrapBinding | null | undefined;
-// Cached once: property loads on the binding object cost a lookup per attempt otherwise.
-let TCP: TcpWrapBinding['TCP'] | undefined;
-let ConnectWrap: TcpWrapBinding['TCPConnectWrap'] | undefined;
-let SOCKET = 0;
-
-/** True when the fast path can be used in this Node version. */
+/** True when the native prober can be used (the addon is built and loadable here). */
 export function fastConnectAvailable(): boolean {
-  if (binding === undefined) {
-    binding = load();
-    if (binding) {
-      TCP = binding.TCP;
-      ConnectWrap = binding.TCPConnectWrap;
-      SOCKET = binding.constants.SOCKET;
+  if (prober === undefined) {
+    try {
+      const native = addon();
+      prober = new native.TcpProber(out, onBatch);
+      sockaddrBytes = native.sockaddrBytes;
+    } catch {
+      prober = null;
     }
   }
-  return binding !== null;
+  return prober !== null;
 }
 
-/** uv error number → "ECONNREFUSED" (falls back to the number). */
-function errName(status: number): string {
+/** errno → "ECONNREFUSED" (falls back to the number). */
+function errName(errno: number): string {
   try {
-    return getSystemErrorName(status);
+    return getSystemErrorName(-errno);
   } catch {
-    return `error ${status}`;
+    return `error ${errno}`;
   }
+}
+
+/** A target's addresses, encoded once: attempts parse nothing. */
+export interface ConnectTarget {
+  readonly addr: Buffer;
+  readonly bind: Buffer | undefined;
+  readonly bindAddress: string | undefined;
+  /** "[2001:db8::1]:80" / "192.0.2.1:80", for reasons */
+  readonly where: string;
+}
+
+/**
+ * Encodes an IP literal target (no "%zone": callers use net.Socket for those). Throws when
+ * the addon is unavailable (check fastConnectAvailable() first) or an address is malformed.
+ */
+export function connectTarget(
+  host: string,
+  family: 4 | 6,
+  port: number,
+  bindAddress?: string | undefined,
+): ConnectTarget {
+  if (!fastConnectAvailable()) throw new Error('native TCP prober not available');
+  return {
+    addr: sockaddrBytes!({ address: host, port }),
+    bind: bindAddress ? sockaddrBytes!({ address: bindAddress, port: 0 }) : undefined,
+    bindAddress,
+    where: family === 6 ? `[${host}]:${port}` : `${host}:${port}`,
+  };
 }
 
 /** Receives the outcome of an attempt: null when the handshake completed, else a reason. */
@@ -85,90 +96,59 @@ export interface ConnectSink {
 /** One attempt in flight. */
 export class ConnectAttempt {
   finished = false;
+  slot = -1;
   constructor(
-    readonly handle: TcpHandle,
-    readonly host: string,
-    readonly family: 4 | 6,
-    readonly port: number,
+    readonly target: ConnectTarget,
     readonly sink: ConnectSink,
   ) {}
 
-  /** Stops the attempt (closing the handle cancels a pending connect); the sink is not called. */
+  /** Stops the attempt (its socket is closed); the sink is not called. */
   cancel(): void {
     if (this.finished) return;
     this.finished = true;
-    this.handle.close();
+    if (this.slot >= 0) {
+      prober!.cancel(this.slot);
+      if (bySlot[this.slot] === this) bySlot[this.slot] = undefined;
+    }
   }
-
-  /** "[::1]:80" / "127.0.0.1:80", only built for a failure's reason */
-  where(): string {
-    return this.family === 6 ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
-  }
-}
-
-// Shared by every request: Node calls it with `this` set to the request.
-function afterConnect(this: ConnectReq, status: number): void {
-  const a = this.attempt;
-  this.attempt = null;
-  if (!a || a.finished) return;
-  a.finished = true;
-  if (status === 0) {
-    // RST rather than FIN: no TIME_WAIT left on the director (see TcpProbeOptions.close).
-    if (a.handle.reset() !== 0) a.handle.close();
-    a.sink.connectDone(null);
-  } else {
-    a.handle.close();
-    a.sink.connectDone(`connect ${errName(status)} ${a.where()}`);
-  }
-}
-
-function failLater(a: ConnectAttempt, syscall: string, err: number, target: string): void {
-  a.finished = true;
-  a.handle.close();
-  // Report asynchronously, as a socket would.
-  const reason = `${syscall} ${errName(err)} ${target}`;
-  queueMicrotask(() => a.sink.connectDone(reason));
 }
 
 /**
- * Connects to an IP literal; calls sink.connectDone(null) when the handshake completed (the
+ * Connects to the target; calls sink.connectDone(null) when the handshake completed (the
  * connection is then reset at once) or connectDone(reason) with a net-style reason
- * ("connect ECONNREFUSED 127.0.0.1:9"), always asynchronously. Requires fastConnectAvailable().
+ * ("connect ECONNREFUSED 127.0.0.1:9"), always asynchronously.
  */
-export function startConnect(
-  host: string,
-  family: 4 | 6,
-  port: number,
-  bindAddress: string | undefined,
-  sink: ConnectSink,
-): ConnectAttempt {
-  const handle = new TCP!(SOCKET);
-  const a = new ConnectAttempt(handle, host, family, port, sink);
-  if (bindAddress) {
-    const err = family === 6 ? handle.bind6(bindAddress, 0, 0) : handle.bind(bindAddress, 0);
-    if (err) {
-      failLater(a, 'bind', err, bindAddress);
-      return a;
-    }
+export function startConnect(target: ConnectTarget, sink: ConnectSink): ConnectAttempt {
+  const a = new ConnectAttempt(target, sink);
+  const rc = prober!.start(target.addr, target.bind);
+  if (rc >= 0) {
+    a.slot = rc;
+    bySlot[rc] = a;
+    return a;
   }
-  const req = new ConnectWrap!();
-  req.oncomplete = afterConnect;
-  req.attempt = a;
-  const err = family === 6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
-  if (err) {
-    req.attempt = null;
-    failLater(a, 'connect', err, a.where());
-  }
+  const code = -rc;
+  const errno = code & 0xffff;
+  const reason =
+    code & FAILED_BIND
+      ? `bind ${errName(errno)} ${target.bindAddress}`
+      : code & FAILED_SOCKET
+        ? `socket ${errName(errno)} (for ${target.where})`
+        : `connect ${errName(errno)} ${target.where}`;
+  // Reported asynchronously, as a socket would; a cancel() before then wins.
+  queueMicrotask(() => {
+    if (a.finished) return;
+    a.finished = true;
+    sink.connectDone(reason);
+  });
   return a;
 }
 
 /** startConnect with a plain callback (one small object more per attempt). */
-export function connectOnce(
-  host: string,
-  family: 4 | 6,
-  port: number,
-  bindAddress: string | undefined,
-  done: (failure: string | null) => void,
-): ConnectAttempt {
-  return startConnect(host, family, port, bindAddress, { connectDone: done });
+export function connectOnce(target: ConnectTarget, done: (failure: string | null) => void): ConnectAttempt {
+  return startConnect(target, { connectDone: done });
+}
+
+/** Attempts in flight in this thread (for tests: 0 once every attempt has ended). */
+export function connectsInFlight(): number {
+  return prober ? prober.inFlight() : 0;
 }

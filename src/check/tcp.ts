@@ -10,7 +10,14 @@ import {
   settlesOnAbort,
   since,
 } from './probe.js';
-import { type ConnectAttempt, type ConnectSink, fastConnectAvailable, startConnect } from './tcp-connect.js';
+import {
+  type ConnectAttempt,
+  type ConnectSink,
+  type ConnectTarget,
+  connectTarget,
+  fastConnectAvailable,
+  startConnect,
+} from './tcp-connect.js';
 
 export interface TcpProbeOptions {
   host: string;
@@ -32,8 +39,8 @@ export interface TcpProbeOptions {
    */
   close?: 'reset' | 'graceful';
   /**
-   * 'auto' (default): a plain connect check to an IP literal uses a bare TCP handle
-   * (tcp-connect.ts) when this Node has it; 'socket' always uses net.Socket.
+   * 'auto' (default): a plain connect check to an IP literal (no %zone) uses the native prober
+   * (tcp-connect.ts) when the addon is loadable; 'socket' always uses net.Socket.
    */
   engine?: 'auto' | 'socket';
 }
@@ -48,8 +55,16 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
   const graceful = opts.close === 'graceful';
   if (opts.bindAddress) connectOpts.localAddress = opts.bindAddress;
   const family = net.isIP(opts.host);
-  if (!send && !expect && !graceful && opts.engine !== 'socket' && family !== 0 && fastConnectAvailable()) {
-    return handleProbe(opts, family as 4 | 6, where);
+  if (
+    !send &&
+    !expect &&
+    !graceful &&
+    opts.engine !== 'socket' &&
+    family !== 0 &&
+    !opts.host.includes('%') &&
+    fastConnectAvailable()
+  ) {
+    return nativeProbe(opts, family as 4 | 6, where);
   }
 
   return settlesOnAbort(
@@ -116,13 +131,10 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
   );
 }
 
-/** The same probe on a bare handle: connect, reset, report (no stream, no nextTick events). */
-function handleProbe(opts: TcpProbeOptions, family: 4 | 6, where: string): Probe {
+/** The same probe on the native prober: connect, reset, report (no stream, no nextTick events). */
+function nativeProbe(opts: TcpProbeOptions, family: 4 | 6, where: string): Probe {
   const plain: PlainTcp = {
-    host: opts.host,
-    family,
-    port: opts.port,
-    bindAddress: opts.bindAddress,
+    target: connectTarget(opts.host, family, opts.port, opts.bindAddress),
     connectTimeoutMs: opts.connectTimeoutMs,
     where,
   };
@@ -145,17 +157,14 @@ function handleProbe(opts: TcpProbeOptions, family: 4 | 6, where: string): Probe
 }
 
 interface PlainTcp {
-  host: string;
-  family: 4 | 6;
-  port: number;
-  bindAddress: string | undefined;
+  target: ConnectTarget;
   connectTimeoutMs: number | undefined;
   where: string;
 }
 
 /**
  * One plain attempt: the connect sink, the abort handle and the result in one object, so a
- * run allocates it, the two native wrappers, the attempt and its result, and no closures.
+ * run allocates it, the attempt and its result, and no closures.
  */
 class TcpRun implements ConnectSink, ProbeRun {
   private readonly started = performance.now();
@@ -169,7 +178,7 @@ class TcpRun implements ConnectSink, ProbeRun {
     readonly p: PlainTcp,
     private readonly done: (r: ProbeResult) => void,
   ) {
-    this.attempt = startConnect(p.host, p.family, p.port, p.bindAddress, this);
+    this.attempt = startConnect(p.target, this);
     if (p.connectTimeoutMs !== undefined && !this.attempt.finished) {
       this.timer = setTimeout(connectTimedOut, p.connectTimeoutMs, this);
     }

@@ -68,6 +68,20 @@ export interface NativeSocket {
   close(): void;
 }
 
+/**
+ * Connect-only TCP attempts (native/src/tcp_prober.h). Completions are written as
+ * [slot, errno] pairs into the Int32Array given to the constructor and announced with
+ * onBatch(pairs); a slot stays reserved until onBatch returns.
+ */
+export interface NativeTcpProber {
+  /** slot >= 0, or -(errno | 0x20000 socket() | 0x10000 bind() | 0 connect()) on an immediate failure */
+  start(addr: Buffer, bind?: Buffer | null): number;
+  /** closes an attempt still connecting (never reported); false when the slot is not connecting */
+  cancel(slot: number): boolean;
+  inFlight(): number;
+  close(): void;
+}
+
 export interface NativeConstants {
   [name: string]: number;
 }
@@ -75,6 +89,9 @@ export interface NativeConstants {
 export interface NativeAddon {
   abiVersion: number;
   Socket: new (domain: number, type: number, protocol: number) => NativeSocket;
+  TcpProber: new (out: Int32Array, onBatch: (pairs: number) => void) => NativeTcpProber;
+  /** struct sockaddr_in / sockaddr_in6 bytes for TcpProber.start() */
+  sockaddrBytes(addr: { address: string; port: number; scopeId?: number }): Buffer;
   constants: NativeConstants;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;

@@ -7,12 +7,21 @@
 //   openRawIpSocket({family, protocol, ifname}): RawIpSocket   (IP protocol 112 for VRRP)
 //   openPacketSocket(ifname, {protocol?}): PacketSocket        (AF_PACKET SOCK_RAW frames)
 //   ifNameToIndex(name), ifIndexToName(index), interfaceMac(name): string "aa:bb:..."
+//   (TCP health-check connects use addon().TcpProber directly: src/check/tcp-connect.ts)
 //   addon(), c(name), types NativeError / RawDatagram / SockAddr (from ./binding.js)
 // Every error is a NativeError: `code` ('ENODEV', 'EPERM', 'EAGAIN'...), `errno`, `syscall`.
 // Sends are synchronous on non-blocking sockets: a full buffer throws code 'EAGAIN'.
 import { addon, c, type NativeError, type NativeSocket, type RawDatagram } from './binding.js';
 
-export { addon, c, type NativeError, type RawDatagram, type SendOptions, type SockAddr } from './binding.js';
+export {
+  addon,
+  c,
+  type NativeError,
+  type NativeTcpProber,
+  type RawDatagram,
+  type SendOptions,
+  type SockAddr,
+} from './binding.js';
 
 type ErrorCb = (err: NativeError) => void;
 

@@ -23,7 +23,7 @@ function thrown(fn: () => unknown): NativeError {
 
 describe('native addon', () => {
   it('loads and exposes Linux constants', () => {
-    expect(addon().abiVersion).toBe(2);
+    expect(addon().abiVersion).toBe(3);
     expect(c('AF_NETLINK')).toBe(16);
     expect(c('IPV6_RECVHOPLIMIT')).toBe(51);
     expect(() => c('NOPE')).toThrow(/unknown native constant/);

@@ -1,0 +1,76 @@
+// Connect-only TCP attempts for health checks: non-blocking connect(), completion through
+// one private epoll set that is itself watched by a single libuv poll handle, then an RST
+// close (SO_LINGER 0) so no TIME_WAIT is left on the director. Completions are written into
+// a JS-owned Int32Array and reported with one JS call per batch, so a check costs a few
+// syscalls and no JS allocation. All state belongs to one TcpProber on the calling env's
+// loop; an async env cleanup hook closes everything on env teardown.
+#pragma once
+#include <napi.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace vrrpd {
+
+class TcpProber;
+
+// Heap box for the poll handle: it outlives the TcpProber until libuv's close callback.
+struct ProberPollBox {
+  uv_poll_t handle;
+  TcpProber* owner;
+  napi_async_cleanup_hook_handle removeOnClose;
+};
+
+class TcpProber : public Napi::ObjectWrap<TcpProber> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit TcpProber(const Napi::CallbackInfo& info);
+  ~TcpProber() override;
+
+ private:
+  // JS methods (documented in src/native/tcp-prober.ts).
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value InFlight(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  // A slot is free, connecting (fd >= 0), or reported (completed in the batch being
+  // delivered: freed only after the JS callback returns, so the callback cannot reuse a
+  // slot whose completion it has not read yet, and cancel() of it is a no-op).
+  enum class SlotState : uint8_t { Free, Connecting, Reported };
+  struct Slot {
+    int fd = -1;
+    SlotState state = SlotState::Free;
+  };
+
+  int AllocSlot();
+  void FreeSlot(int slot);
+  void Drain();
+  void Flush(Napi::Env env);
+  void UpdateRef();
+  void DoClose(napi_async_cleanup_hook_handle teardown, bool finalizing);
+
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnClosed(uv_handle_t* handle);
+  static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
+
+  int epfd_ = -1;
+  napi_env env_ = nullptr;
+  ProberPollBox* poll_ = nullptr;
+  bool refed_ = false;
+  int inFlight_ = 0;
+  std::vector<Slot> slots_;
+  std::vector<int> free_;
+  std::vector<int> reported_;
+  napi_async_cleanup_hook_handle cleanup_ = nullptr;
+  Napi::FunctionReference onBatch_;
+  Napi::Reference<Napi::Int32Array> out_;
+  int32_t* outData_ = nullptr;
+  size_t outPairs_ = 0;
+  size_t outCount_ = 0;
+  napi_async_context asyncCtx_ = nullptr;
+};
+
+}  // namespace vrrpd
