@@ -14,7 +14,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CheckSpec, createCheckManager } from '../src/check/manager.js';
-import { type ConnectTarget, connectOnce, connectTarget, fastConnectAvailable } from '../src/check/tcp-connect.js';
+import {
+  type ConnectTarget,
+  connectOnce,
+  connectTarget,
+  fastConnectAvailable,
+} from '../src/check/tcp-connect.js';
 import { createScriptRunner } from '../src/effects/script-runner.js';
 
 interface Args {
