@@ -282,10 +282,14 @@ void TcpProber::Drain() {
       if (static_cast<size_t>(slot) >= slots_.size()) continue;
       Slot& s = slots_[slot];
       if (s.state != SlotState::Connecting) continue;
+      // A connect that succeeded reports EPOLLOUT alone; a failed one adds EPOLLERR (and
+      // EPOLLHUP), and only then is SO_ERROR worth a system call.
       int err = 0;
-      socklen_t len = sizeof(err);
-      if (getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-      if (err == 0 && (evs[i].events & EPOLLOUT) == 0) err = ECONNABORTED;
+      if ((evs[i].events & (EPOLLERR | EPOLLHUP)) != 0) {
+        socklen_t len = sizeof(err);
+        if (getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (err == 0) err = (evs[i].events & EPOLLOUT) != 0 ? ECONNRESET : ECONNABORTED;
+      }
       if (err == 0) {
         // RST instead of FIN: the checker closes first, so a FIN would leave TIME_WAIT here.
         linger lg{1, 0};
