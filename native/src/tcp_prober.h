@@ -1,6 +1,8 @@
 // Connect-only TCP attempts for health checks: non-blocking connect(), completion through
 // one private epoll set that is itself watched by a single libuv poll handle, then an RST
-// close (SO_LINGER 0) so no TIME_WAIT is left on the director. Completions are written into
+// (so no TIME_WAIT is left on the director). A socket whose attempt succeeded is reset with
+// connect(AF_UNSPEC) and kept for the next attempt, saving socket(), close() and the epoll
+// registration per check. Completions are written into
 // a JS-owned Int32Array and reported with one JS call per batch, so a check costs a few
 // syscalls and no JS allocation. All state belongs to one TcpProber on the calling env's
 // loop; an async env cleanup hook closes everything on env teardown.
@@ -34,6 +36,7 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   Napi::Value InFlight(const Napi::CallbackInfo& info);
+  Napi::Value Idle(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // A slot is free, connecting (fd >= 0), or reported (completed in the batch being
@@ -43,6 +46,9 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
   struct Slot {
     int fd = -1;
     SlotState state = SlotState::Free;
+    // the socket may be reused (not bound to a source address); its family's pool index
+    bool poolable = false;
+    uint8_t pool = 0;
   };
 
   int AllocSlot();
@@ -64,6 +70,8 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
   std::vector<Slot> slots_;
   std::vector<int> free_;
   std::vector<int> reported_;
+  // Idle sockets of finished attempts, disconnected and reusable (0: IPv4, 1: IPv6).
+  std::vector<int> pool_[2];
   napi_async_cleanup_hook_handle cleanup_ = nullptr;
   Napi::FunctionReference onBatch_;
   Napi::Reference<Napi::Int32Array> out_;

@@ -79,6 +79,8 @@ export interface NativeTcpProber {
   /** closes an attempt still connecting (never reported); false when the slot is not connecting */
   cancel(slot: number): boolean;
   inFlight(): number;
+  /** sockets of succeeded attempts kept (reset, closed state) for reuse, at most 256 per family */
+  idle(): number;
   close(): void;
 }
 

@@ -1,7 +1,7 @@
 // The native TCP prober (native/src/tcp_prober.cc via src/check/tcp-connect.ts) against real
 // listeners on loopback: outcomes, reasons, cancel, batches larger than the shared output
 // array, no leaked descriptors, and a loop that is kept alive only while attempts run.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConnectTarget,
   connectOnce,
+  connectSocketsIdle,
   connectsInFlight,
   connectTarget,
   fastConnectAvailable,
@@ -33,7 +34,8 @@ async function freePort(): Promise<number> {
   await closeServer(s);
   return port;
 }
-const openFds = () => readdirSync('/proc/self/fd').length;
+/** Open descriptors, not counting the prober's idle sockets kept for reuse. */
+const openFds = () => readdirSync('/proc/self/fd').length - connectSocketsIdle();
 const tick = () => new Promise((r) => setTimeout(r, 20));
 /** The server's side of the connections closes asynchronously: wait for the count to settle. */
 async function fdsBackTo(limit: number): Promise<number> {
@@ -158,6 +160,40 @@ describe('native TCP prober', () => {
     expect(failures.filter((f) => !/ETIMEDOUT|ECONNRESET|ECONNREFUSED/.test(f))).toEqual([]);
     expect(connectsInFlight()).toBe(0);
     expect(await fdsBackTo(before)).toBeLessThanOrEqual(before);
+  });
+
+  it('reuses the socket of a succeeded attempt for a real new handshake, with an RST and no TIME_WAIT', async () => {
+    let connections = 0;
+    const counting = net.createServer((c) => {
+      connections++;
+      c.on('error', () => {});
+    });
+    const cport = await listen(counting);
+    const closed = await freePort();
+    try {
+      const ok = connectTarget(LO, 4, cport);
+      const refused = connectTarget(LO, 4, closed);
+      expect(await attempt(ok)).toBeNull();
+      const idle = connectSocketsIdle();
+      expect(idle).toBeGreaterThanOrEqual(1);
+      // Sequential attempts take the idle socket every time: success, refusal, success...
+      for (let i = 0; i < 20; i++) {
+        expect(await attempt(ok)).toBeNull();
+        expect(await attempt(refused)).toBe(`connect ECONNREFUSED 127.0.0.1:${closed}`);
+      }
+      // A refused socket is not kept, a succeeded one is: the idle count did not grow.
+      expect(connectSocketsIdle()).toBeLessThanOrEqual(idle);
+      const end = Date.now() + 5000;
+      while (connections < 21 && Date.now() < end) await tick();
+      expect(connections).toBe(21);
+      // No TIME_WAIT on the checker's side: every connection ended with an RST.
+      const tw = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( dport = :${cport} )`])
+        .toString()
+        .trim();
+      expect(tw).toBe('');
+    } finally {
+      await closeServer(counting);
+    }
   });
 
   it('keeps the process alive while an attempt is in flight and lets it exit when idle', async () => {
