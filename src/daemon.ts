@@ -394,6 +394,9 @@ export class Daemon {
       await this.worker?.terminate();
     }
     for (const name of running) this.notifyRunner?.stateChanged(name, 'stop');
+    // sync groups that had reached a state get theirs too (the engine's 'init' reports
+    // above leave a group's last state as it was)
+    this.notifyRunner?.groupsStopped();
     await this.notifyRunner?.drain(2000);
     this.log.info({ event: 'stopped' }, 'vrrpd stopped');
   }

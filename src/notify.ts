@@ -1,17 +1,27 @@
-// Runs the instances' notify hooks (master/backup/fault/stop) on state changes.
-// Hooks of one instance run in order, one at a time, each killed at its timeout; a
-// failing or hung hook is logged and never delays VRRP (it runs in the main thread,
-// the engine is in its worker).
+// Runs the notify hooks (master/backup/fault/stop and the catch-all `any`) of VRRP
+// instances and of sync groups on state changes. Hooks of one instance or one group run in
+// order, one at a time, each killed at its timeout; a failing or hung hook is logged and
+// never delays VRRP (it runs in the main thread, the engine is in its worker).
 import type { Logger } from 'pino';
-import type { Config } from './config/model.js';
+import type { Config, Notify } from './config/model.js';
 import { createScriptRunner } from './effects/script-runner.js';
 import type { ScriptRunner } from './effects/types.js';
+import { SyncGroupStates } from './sync-group-state.js';
 
 type Hook = 'master' | 'backup' | 'fault' | 'stop';
+
+/** Whose hook runs: log fields, env and the queue key follow from it. */
+interface Subject {
+  readonly kind: 'instance' | 'group';
+  readonly name: string;
+}
+
+const isHook = (s: string): s is Hook => s === 'master' || s === 'backup' || s === 'fault' || s === 'stop';
 
 export class NotifyRunner {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly runner: ScriptRunner;
+  private readonly groups: SyncGroupStates;
 
   constructor(
     private config: Config,
@@ -19,48 +29,77 @@ export class NotifyRunner {
     runner?: ScriptRunner,
   ) {
     this.runner = runner ?? createScriptRunner();
+    this.groups = new SyncGroupStates(config.vrrpSyncGroups);
   }
 
   setConfig(config: Config): void {
     this.config = config;
+    this.groups.setGroups(config.vrrpSyncGroups);
   }
 
+  /** An instance changed state: its own hooks, then those of its sync group if the group moved. */
   stateChanged(instance: string, state: string): void {
-    if (state !== 'master' && state !== 'backup' && state !== 'fault' && state !== 'stop') return;
+    // 'stop' is the daemon shutting down, not a state the member is in
+    if (state !== 'stop') {
+      for (const t of this.groups.memberChanged(instance, state)) this.groupStateChanged(t.group, t.to);
+    }
+    if (!isHook(state)) return;
     const inst = this.config.vrrpInstances.find((i) => i.name === instance);
     if (!inst) return;
+    // keepalived's `notify`: every transition, with INSTANCE NAME STATE PRIORITY appended
+    this.enqueue({ kind: 'instance', name: instance }, state, inst.notify, [
+      'INSTANCE',
+      instance,
+      state.toUpperCase(),
+      String(inst.priority),
+    ]);
+  }
+
+  /** Shutdown: the 'stop' hooks of every group that had reached a state. */
+  groupsStopped(): void {
+    for (const [group] of this.groups.known()) this.groupStateChanged(group, 'stop');
+  }
+
+  private groupStateChanged(group: string, state: Hook): void {
+    const g = this.config.vrrpSyncGroups.find((x) => x.name === group);
+    if (!g) return;
+    // keepalived gives a group's `notify` GROUP NAME STATE: a group has no priority
+    this.enqueue({ kind: 'group', name: group }, state, g.notify, ['GROUP', group, state.toUpperCase()]);
+  }
+
+  private enqueue(who: Subject, state: Hook, notify: Notify, anyArgs: readonly string[]): void {
     const hooks: [string, readonly string[]][] = [];
-    const own = inst.notify[state as Hook];
+    const own = notify[state];
     if (own && own.length > 0) hooks.push([state, own]);
-    // keepalived's `notify`: every transition, with TYPE NAME STATE PRIORITY appended
-    const any = inst.notify.any;
-    if (any && any.length > 0) {
-      hooks.push(['any', [...any, 'INSTANCE', instance, state.toUpperCase(), String(inst.priority)]]);
-    }
+    const any = notify.any;
+    if (any && any.length > 0) hooks.push(['any', [...any, ...anyArgs]]);
+    // instance and group names may coincide: the queue key keeps the kind
+    const key = `${who.kind}:${who.name}`;
     for (const [hook, argv] of hooks) {
-      const prev = this.queues.get(instance) ?? Promise.resolve();
-      this.queues.set(
-        instance,
-        prev.then(() => this.runHook(instance, hook, state, argv)),
-      );
+      const prev = this.queues.get(key) ?? Promise.resolve();
+      // the runner never throws, but a rejection here would be unhandled and end the daemon
+      const next = prev
+        .then(() => this.runHook(who, hook, state, argv))
+        .catch((err: unknown) =>
+          this.log.warn({ event: 'notify', [who.kind]: who.name, hook, err: String(err) }, 'notify failed'),
+        );
+      this.queues.set(key, next);
     }
   }
 
-  private async runHook(
-    instance: string,
-    hook: string,
-    state: string,
-    argv: readonly string[],
-  ): Promise<void> {
+  private async runHook(who: Subject, hook: string, state: string, argv: readonly string[]): Promise<void> {
     const user = this.config.global.scriptUser;
     const res = await this.runner.run(argv, {
       timeoutMs: this.config.global.notifyTimeoutMs,
       ...(user ? { user } : {}),
-      env: { VRRPD_INSTANCE: instance, VRRPD_STATE: state },
+      env:
+        who.kind === 'instance'
+          ? { VRRPD_INSTANCE: who.name, VRRPD_STATE: state }
+          : { VRRPD_GROUP: who.name, VRRPD_STATE: state },
     });
     const fields = {
       event: 'notify',
-      instance,
+      [who.kind]: who.name,
       hook,
       argv,
       code: res.code,
@@ -68,8 +107,9 @@ export class NotifyRunner {
       timedOut: res.timedOut,
       output: res.output,
     };
-    if (res.code === 0) this.log.info(fields, `notify ${hook} for ${instance} done`);
-    else this.log.warn(fields, `notify ${hook} for ${instance} failed`);
+    const what = who.kind === 'group' ? `group ${who.name}` : who.name;
+    if (res.code === 0) this.log.info(fields, `notify ${hook} for ${what} done`);
+    else this.log.warn(fields, `notify ${hook} for ${what} failed`);
   }
 
   /** Waits (bounded) for queued hooks, used at shutdown so 'stop' hooks run. */

@@ -73,7 +73,7 @@ const name = (description: string): Schema => ({ type: 'string', pattern: NAME_P
 const ifname = (description: string): Schema => ({ type: 'string', pattern: IFNAME_PATTERN, description });
 const port = (description: string): Schema => int(0, 65535, description);
 
-const notify = (what: string): Schema =>
+const notify = (what: string, appended = 'TYPE NAME STATE PRIORITY', note = ''): Schema =>
   obj(
     {
       master: argv(`Run when ${what} becomes MASTER.`),
@@ -81,11 +81,11 @@ const notify = (what: string): Schema =>
       fault: argv(`Run when ${what} enters FAULT.`),
       stop: argv(`Run when ${what} stops (daemon shutdown).`),
       any: argv(
-        `Run on every transition of ${what}, with keepalived's notify arguments appended: TYPE NAME STATE PRIORITY.`,
+        `Run on every transition of ${what}, with keepalived's notify arguments appended: ${appended}.`,
       ),
     },
     [],
-    'Notify scripts, run as global.script_user and killed after global.notify_timeout.',
+    `Notify scripts, run as global.script_user and killed after global.notify_timeout.${note}`,
   );
 
 const checkTimingProps = (withDefaults: boolean): Record<string, Schema> => {
@@ -282,7 +282,15 @@ const syncGroup: Schema = obj(
   {
     name: name('Group name.'),
     instances: { type: 'array', minItems: 1, items: name('An instance name.'), description: 'Members.' },
-    notify: { ...notify('the group'), default: {} },
+    notify: {
+      ...notify(
+        'the group',
+        'GROUP NAME STATE (no priority)',
+        ' The group is FAULT when any member is, MASTER when all are MASTER, BACKUP when all are BACKUP;' +
+          ' otherwise it keeps its last state. Each hook runs once per group transition, not per member.',
+      ),
+      default: {},
+    },
   },
   ['name', 'instances'],
   'Instances that change state together (keepalived vrrp_sync_group).',
