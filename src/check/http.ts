@@ -1,10 +1,12 @@
 // HTTP/HTTPS GET probe (keepalived HTTP_GET / SSL_GET): a fresh connection per attempt
-// (agent: false, Connection: close) so each probe tests the real server, not a pooled socket.
+// (Connection: close) so each probe tests the real server, not a pooled socket. The request
+// is written on a plain net/tls socket and the response read by http-response.ts: no
+// ClientRequest, IncomingMessage or Agent per check.
 
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import { isIP } from 'node:net';
+import net, { isIP } from 'node:net';
+import tls from 'node:tls';
+import { HttpResponseParser, type ParseStatus } from './http-response.js';
 import { describeError, type Probe, type ProbeResult, settlesOnAbort, since } from './probe.js';
 
 export interface HttpProbeOptions {
@@ -44,7 +46,6 @@ function hostForHeader(host: string, port: number, tls: boolean): string {
 }
 
 export function httpProbe(opts: HttpProbeOptions): Probe {
-  const mod = opts.tls ? https : http;
   const scheme = opts.tls ? 'https' : 'http';
   const url = `${scheme}://${hostForHeader(opts.host, opts.port, opts.tls)}${opts.path}`;
   const servername = opts.sni ?? opts.hostHeader ?? (isIP(opts.host) ? undefined : opts.host);
@@ -55,23 +56,31 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
   const wantDigest = opts.digest?.hex.toLowerCase();
   const okStatus = (code: number) =>
     opts.status && opts.status.length > 0 ? opts.status.includes(code) : code >= 200 && code < 300;
-
-  const reqOpts: https.RequestOptions = {
+  // Spaces or control characters in the request line or Host would make another request.
+  const unsafe = hasByteBelow(opts.path, 0x21)
+    ? 'the path contains spaces or control characters'
+    : hasByteBelow(hostHeader, 0x20)
+      ? 'the Host header contains control characters'
+      : undefined;
+  // Built once: every attempt writes the same bytes. HTTP/1.1 with Connection: close, so the
+  // server ends the connection after one response.
+  const request = Buffer.from(
+    `GET ${opts.path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: vrrpd-check\r\nAccept: */*\r\nConnection: close\r\n\r\n`,
+    'latin1',
+  );
+  // A fresh connection per attempt, and no TLS session resumption (a resumed session skips
+  // certificate verification).
+  // (tls.connect passes socket options such as localAddress on to net.Socket#connect)
+  const tlsOpts: tls.ConnectionOptions & { localAddress?: string } = {
     host: opts.host,
     port: opts.port,
-    path: opts.path,
-    method: 'GET',
-    // A fresh agent per request: no pooled socket, no TLS session resumption (a resumed
-    // session skips certificate verification). A shared agent measured no cheaper.
-    agent: false,
-    headers: { Host: hostHeader, 'User-Agent': 'vrrpd-check', Connection: 'close', Accept: '*/*' },
+    rejectUnauthorized: opts.tlsVerify ?? true,
   };
-  if (opts.bindAddress) reqOpts.localAddress = opts.bindAddress;
-  if (opts.tls) {
-    reqOpts.rejectUnauthorized = opts.tlsVerify ?? true;
-    if (servername) reqOpts.servername = servername;
-    if (opts.ca) reqOpts.ca = opts.ca;
-  }
+  if (servername) tlsOpts.servername = servername;
+  if (opts.ca) tlsOpts.ca = opts.ca;
+  if (opts.bindAddress) tlsOpts.localAddress = opts.bindAddress;
+  const netOpts: net.TcpNetConnectOpts = { host: opts.host, port: opts.port };
+  if (opts.bindAddress) netOpts.localAddress = opts.bindAddress;
 
   return settlesOnAbort(
     (signal) =>
@@ -79,14 +88,21 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
         const start = performance.now();
         let done = false;
         let timer: NodeJS.Timeout | undefined;
-        let req: http.ClientRequest | undefined;
+        let sock: net.Socket | undefined;
+        let peerEnded = false;
 
         const finish = (result: ProbeResult) => {
           if (done) return;
           done = true;
           if (timer) clearTimeout(timer);
           signal.removeEventListener('abort', onAbort);
-          req?.destroy();
+          if (sock) {
+            // The checker must not close first with a FIN: that leaves a TIME_WAIT socket on
+            // the director per check. After the server's FIN a plain close is fine; before
+            // it, reset (TLS sockets have no reset: they close).
+            if (!peerEnded && !opts.tls && !sock.destroyed) sock.resetAndDestroy();
+            else sock.destroy();
+          }
           resolve(result);
         };
         const fail = (reason: string) => finish({ ok: false, reason, latencyMs: since(start) });
@@ -99,6 +115,7 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
         };
 
         if (signal.aborted) return onAbort();
+        if (unsafe) return fail(`GET ${url}: ${unsafe}`);
         signal.addEventListener('abort', onAbort, { once: true });
 
         // One timer at a time: the connect limit first, then what is left of the total.
@@ -110,41 +127,31 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
         if (connectMs !== undefined) arm(connectMs, 'connect');
         else arm(total, 'request');
 
-        try {
-          req = mod.request(reqOpts);
-        } catch (err) {
-          return fail(`GET ${url}: ${describeError(err)}`);
-        }
-        req.once('error', (err) => fail(`GET ${url}: ${describeTlsOrSocketError(err)}`));
-        if (connectMs !== undefined) {
-          req.once('socket', (sock) => {
-            sock.once(opts.tls ? 'secureConnect' : 'connect', () => {
-              if (!done)
-                arm(
-                  total === undefined ? undefined : Math.max(1, total - (performance.now() - start)),
-                  'request',
-                );
-            });
-          });
-        }
-        req.once('response', (res) => {
-          const code = res.statusCode ?? 0;
-          if (!okStatus(code)) {
-            res.resume();
-            return fail(`GET ${url}: status ${code}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
+        let size = 0;
+        let truncated = false;
+        const chunks: Buffer[] = [];
+        const hash = opts.digest ? createHash(opts.digest.algo) : undefined;
+        const checkBody = () => {
+          if (done) return;
+          if (hash) {
+            if (truncated)
+              return fail(`GET ${url}: body larger than ${maxBody} bytes; cannot check its digest`);
+            const got = hash.digest('hex');
+            if (got !== wantDigest)
+              return fail(`GET ${url}: body ${opts.digest!.algo} ${got}, expected ${wantDigest}`);
           }
-          if (!needBody) {
-            // Drain so the server sees a clean close, then report.
-            res.resume();
-            res.once('end', () => finish({ ok: true, latencyMs: since(start) }));
-            return;
+          if (expectBody && !Buffer.concat(chunks).includes(expectBody)) {
+            const within = truncated ? ` within the first ${maxBody} bytes` : '';
+            return fail(`GET ${url}: body does not contain ${JSON.stringify(opts.expectBody)}${within}`);
           }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          let truncated = false;
-          const hash = opts.digest ? createHash(opts.digest.algo) : undefined;
-          res.on('data', (chunk: Buffer) => {
-            if (truncated) return;
+          finish({ ok: true, latencyMs: since(start) });
+        };
+        const parser = new HttpResponseParser({
+          head: ({ status, reason }) => {
+            if (!okStatus(status)) fail(`GET ${url}: status ${status}${reason ? ` ${reason}` : ''}`);
+          },
+          body: (chunk) => {
+            if (done || !needBody || truncated) return;
             if (size + chunk.length > maxBody) {
               chunk = chunk.subarray(0, maxBody - size);
               truncated = true;
@@ -153,29 +160,48 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
             hash?.update(chunk);
             if (expectBody) chunks.push(chunk);
             if (truncated) checkBody();
-          });
-          res.once('end', () => checkBody());
-          res.once('error', (err) => fail(`GET ${url}: ${describeError(err)}`));
-
-          function checkBody() {
-            if (done) return;
-            if (hash) {
-              if (truncated)
-                return fail(`GET ${url}: body larger than ${maxBody} bytes; cannot check its digest`);
-              const got = hash.digest('hex');
-              if (got !== wantDigest)
-                return fail(`GET ${url}: body ${opts.digest!.algo} ${got}, expected ${wantDigest}`);
-            }
-            if (expectBody && !Buffer.concat(chunks).includes(expectBody)) {
-              const within = truncated ? ` within the first ${maxBody} bytes` : '';
-              return fail(`GET ${url}: body does not contain ${JSON.stringify(opts.expectBody)}${within}`);
-            }
-            finish({ ok: true, latencyMs: since(start) });
-          }
+          },
         });
-        req.end();
+        const settle = (st: ParseStatus) => {
+          if (done || st === 'more') return;
+          if (st === 'done') return needBody ? checkBody() : finish({ ok: true, latencyMs: since(start) });
+          fail(`GET ${url}: ${st.error}`);
+        };
+
+        try {
+          sock = opts.tls ? tls.connect(tlsOpts) : net.connect(netOpts);
+        } catch (err) {
+          return fail(`GET ${url}: ${describeError(err)}`);
+        }
+        sock.once('error', (err) => fail(`GET ${url}: ${describeTlsOrSocketError(err)}`));
+        sock.once(opts.tls ? 'secureConnect' : 'connect', () => {
+          if (done) return;
+          if (connectMs !== undefined)
+            arm(
+              total === undefined ? undefined : Math.max(1, total - (performance.now() - start)),
+              'request',
+            );
+        });
+        sock.on('data', (chunk: Buffer) => settle(parser.push(chunk)));
+        sock.once('end', () => {
+          peerEnded = true;
+          settle(parser.end());
+        });
+        sock.once('close', () => {
+          if (!done) fail(`GET ${url}: connection closed before a complete response`);
+        });
+        sock.write(request);
       }),
   );
+}
+
+/** True when `text` has a character below `limit` or DEL (0x7f). */
+function hasByteBelow(text: string, limit: number): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < limit || c === 0x7f) return true;
+  }
+  return false;
 }
 
 /** Certificate errors carry a code such as DEPTH_ZERO_SELF_SIGNED_CERT; show it for operators. */
