@@ -8,7 +8,7 @@ import { formatConfigError, loadConfigFile } from './config/index.js';
 import type { Config } from './config/model.js';
 import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
 import { type ControlServer, createControlServer } from './control/server.js';
-import type { IpvsStatus, ReloadOutcome, Snapshot, VirtualServerStatus } from './control/snapshot.js';
+import type { ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { NotifyRunner } from './notify.js';
 import { buildSnapshot } from './status-snapshot.js';
 import { TrackScripts } from './track-scripts.js';

@@ -10,6 +10,7 @@ import {
   type VirtualServerStatus,
   type VrrpScriptStatus,
 } from './control/snapshot.js';
+import { deriveGroupState } from './sync-group-state.js';
 import type { EngineSnapshot } from './vrrp/engine.js';
 
 export interface SnapshotInputs {
@@ -99,7 +100,12 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
     syncGroups: i.config.vrrpSyncGroups.map((g) => ({
       name: g.name,
       instances: [...g.instances],
-      state: stateOf.get(g.instances[0] ?? '') ?? 'init',
+      // The notify hooks' rule (sync-group-state.ts); while members are still moving, the
+      // first member's state.
+      state:
+        deriveGroupState(g.instances.map((n) => stateOf.get(n))) ??
+        stateOf.get(g.instances[0] ?? '') ??
+        'init',
     })),
     globalDrops,
     vrrpScripts: i.scripts,
