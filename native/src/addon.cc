@@ -1,6 +1,7 @@
 // vrrpd's Node-API addon: file descriptors and syscalls only (ARCHITECTURE rule 10).
-// Exports: Socket (socket.h), TcpProber (tcp_prober.h), sockaddrBytes, constants, ifNameToIndex, ifIndexToName, interfaceMac,
-// unixDgramSend. All protocol logic lives in TypeScript (src/native/, src/effects/).
+// Exports: Socket (socket.h), TcpProber (tcp_prober.h), sockaddrBytes, constants,
+// ifNameToIndex, ifIndexToName, interfaceMac, unixDgramSend. All protocol logic lives in
+// TypeScript (src/native/, src/effects/, src/check/tcp-connect.ts).
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
 #include <net/if.h>
