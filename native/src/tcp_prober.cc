@@ -261,7 +261,15 @@ Napi::Value TcpProber::Cancel(const Napi::CallbackInfo& info) {
   Slot& s = slots_[slot];
   if (s.state != SlotState::Connecting) return Napi::Boolean::New(env, false);
   close(s.fd);  // also leaves the epoll set: the fd was never duplicated
-  FreeSlot(slot);
+  if (draining_) {
+    // Called from a batch callback: an event for this slot's old socket may still wait in
+    // Drain's event array, so the slot must not be reused before Drain has finished.
+    s.fd = -1;
+    s.state = SlotState::Reported;
+    cancelledInDrain_.push_back(slot);
+  } else {
+    FreeSlot(slot);
+  }
   inFlight_--;
   UpdateRef();
   return Napi::Boolean::New(env, true);
@@ -298,6 +306,7 @@ void TcpProber::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
 void TcpProber::Drain() {
   epoll_event evs[kEventsPerWait];
   Napi::Env env(env_);
+  draining_ = true;
   for (;;) {
     if (epfd_ < 0) break;
     int n = epoll_wait(epfd_, evs, kEventsPerWait, 0);
@@ -342,11 +351,20 @@ void TcpProber::Drain() {
       outData_[outCount_ * 2] = slot;
       outData_[outCount_ * 2 + 1] = err;
       if (++outCount_ == outPairs_) Flush(env);
-      if (outData_ == nullptr) return;  // closed from the callback
+      if (outData_ == nullptr) {  // closed from the callback
+        draining_ = false;
+        cancelledInDrain_.clear();
+        return;
+      }
     }
     if (n < kEventsPerWait) break;
   }
+  draining_ = false;
   if (outCount_ > 0) Flush(env);
+  for (int slot : cancelledInDrain_) {
+    if (static_cast<size_t>(slot) < slots_.size() && slots_[slot].state == SlotState::Reported) FreeSlot(slot);
+  }
+  cancelledInDrain_.clear();
   UpdateRef();
 }
 
@@ -363,6 +381,7 @@ void TcpProber::Flush(Napi::Env env) {
       if (napi_get_and_clear_last_exception(env, &ex) == napi_ok) napi_fatal_exception(env, ex);
     }
   }
+  // The slots of this call's pairs are reusable now (the callback has read them).
   for (int slot : reported_) {
     if (static_cast<size_t>(slot) < slots_.size() && slots_[slot].state == SlotState::Reported) FreeSlot(slot);
   }

@@ -66,10 +66,14 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
   napi_env env_ = nullptr;
   ProberPollBox* poll_ = nullptr;
   bool refed_ = false;
+  bool draining_ = false;
   int inFlight_ = 0;
   std::vector<Slot> slots_;
   std::vector<int> free_;
   std::vector<int> reported_;
+  // slots cancelled from a batch callback: freed when Drain ends (their old socket's event
+  // may still be in Drain's event array)
+  std::vector<int> cancelledInDrain_;
   // Idle sockets of finished attempts, disconnected and reusable (0: IPv4, 1: IPv6).
   std::vector<int> pool_[2];
   napi_async_cleanup_hook_handle cleanup_ = nullptr;

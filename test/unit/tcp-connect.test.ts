@@ -14,6 +14,7 @@ import {
   connectTarget,
   fastConnectAvailable,
 } from '../../src/check/tcp-connect.js';
+import { addon } from '../../src/native/index.js';
 
 const LO = '127.0.0.1';
 
@@ -160,6 +161,115 @@ describe('native TCP prober', () => {
     expect(failures.filter((f) => !/ETIMEDOUT|ECONNRESET|ECONNREFUSED/.test(f))).toEqual([]);
     expect(connectsInFlight()).toBe(0);
     expect(await fdsBackTo(before)).toBeLessThanOrEqual(before);
+  });
+
+  it("stress: callbacks that cancel and start attempts mid-batch never get another attempt's outcome", async () => {
+    const closed = await freePort();
+    const good = connectTarget(LO, 4, port);
+    const bad = connectTarget(LO, 4, closed);
+    type A = { handle: ReturnType<typeof connectOnce>; good: boolean; calls: number; cancelled: boolean };
+    const all: A[] = [];
+    const wrong: string[] = [];
+    let started = 0;
+    let settled = 0;
+    await new Promise<void>((resolve) => {
+      const launch = () => {
+        const isGood = started % 2 === 0;
+        started++;
+        const a: A = { handle: undefined as never, good: isGood, calls: 0, cancelled: false };
+        a.handle = connectOnce(isGood ? good : bad, (r) => {
+          a.calls++;
+          settled++;
+          if (a.cancelled) wrong.push('callback after cancel');
+          if ((r === null) !== a.good) wrong.push(`${a.good ? 'good' : 'refused'} target reported ${r}`);
+          // Cancel some attempt still in flight and start two more, from inside the batch.
+          const victim = all[(settled * 7919) % all.length]!;
+          if (victim.calls === 0 && !victim.cancelled) {
+            victim.cancelled = true;
+            victim.handle.cancel();
+            settled++;
+          }
+          if (started < 6000) {
+            launch();
+            launch();
+          }
+          if (settled >= started) resolve();
+        });
+        all.push(a);
+      };
+      for (let i = 0; i < 2500; i++) launch();
+    });
+    await tick();
+    expect(wrong).toEqual([]);
+    expect(all.every((a) => a.calls === (a.cancelled ? 0 : 1))).toBe(true);
+    expect(connectsInFlight()).toBe(0);
+  });
+
+  it('native, small batches: a slot cancelled mid-drain is not reused before the drain ends', async () => {
+    // A 7-pair output array flushes in the middle of an epoll result, so a callback can cancel
+    // an attempt whose event is still waiting in that result and start a new one.
+    const native = addon();
+    const closed = await freePort();
+    const good = native.sockaddrBytes({ address: LO, port });
+    const bad = native.sockaddrBytes({ address: LO, port: closed });
+    const out = new Int32Array(14);
+    type A = { good: boolean; calls: number; cancelled: boolean };
+    const bySlot = new Map<number, A>();
+    const wrong: string[] = [];
+    let started = 0;
+    let pending = 0;
+    let resolveAll = () => {};
+    const allDone = new Promise<void>((r) => {
+      resolveAll = r;
+    });
+    const prober = new native.TcpProber(out, (pairs) => {
+      for (let i = 0; i < pairs; i++) {
+        const slot = out[2 * i]!;
+        const err = out[2 * i + 1]!;
+        const a = bySlot.get(slot);
+        if (!a) {
+          wrong.push(`outcome for unknown slot ${slot}`);
+          continue;
+        }
+        bySlot.delete(slot);
+        a.calls++;
+        pending--;
+        if (a.cancelled) wrong.push('outcome after cancel');
+        if ((err === 0) !== a.good) wrong.push(`${a.good ? 'good' : 'refused'} target got errno ${err}`);
+        // Cancel every other attempt still connecting, then start new ones (which take the
+        // freed slots first if they were freed too early).
+        for (const [vslot, v] of bySlot) {
+          if (v.calls === 0 && !v.cancelled && (vslot + i) % 2 === 0) {
+            if (prober.cancel(vslot)) {
+              v.cancelled = true;
+              bySlot.delete(vslot);
+              pending--;
+            }
+            break;
+          }
+        }
+        if (started < 4000) {
+          launch();
+          launch();
+        }
+      }
+      if (pending === 0) resolveAll();
+    });
+    const launch = () => {
+      const isGood = started++ % 3 !== 0;
+      const slot = prober.start(isGood ? good : bad);
+      expect(slot).toBeGreaterThanOrEqual(0);
+      bySlot.set(slot, { good: isGood, calls: 0, cancelled: false });
+      pending++;
+    };
+    try {
+      for (let i = 0; i < 1500; i++) launch();
+      await allDone;
+      expect(wrong.slice(0, 5)).toEqual([]);
+      expect(prober.inFlight()).toBe(0);
+    } finally {
+      prober.close();
+    }
   });
 
   it('reuses the socket of a succeeded attempt for a real new handshake, with an RST and no TIME_WAIT', async () => {
