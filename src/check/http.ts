@@ -99,8 +99,10 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
           if (sock) {
             // The checker must not close first with a FIN: that leaves a TIME_WAIT socket on
             // the director per check. After the server's FIN a plain close is fine; before
-            // it, reset (TLS sockets have no reset: they close).
-            if (!peerEnded && !opts.tls && !sock.destroyed) sock.resetAndDestroy();
+            // it, reset (TLS sockets have no reset: they close). A socket still connecting is
+            // just closed: resetAndDestroy() would keep it until the connect ends, for
+            // minutes when the target drops SYNs.
+            if (!peerEnded && !opts.tls && !sock.destroyed && !sock.connecting) sock.resetAndDestroy();
             else sock.destroy();
           }
           resolve(result);

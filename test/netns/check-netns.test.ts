@@ -29,8 +29,12 @@ describe.skipIf(why)('check probes in namespaces', () => {
     const r = await topo.exec('chk', [TSX, AGENT, JSON.stringify({ kind, opts, abortMs })], {
       timeoutMs: 30_000,
     });
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ProbeResult;
-    return { result, wallMs: Date.now() - t0 };
+    const { leftover, ...result } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ProbeResult & {
+      leftover: string[];
+    };
+    // No probe may leave a socket behind once it has reported, whatever the outcome.
+    expect(leftover, `open handles after ${kind} ${JSON.stringify(opts)}`).toEqual([]);
+    return { result: result as ProbeResult, wallMs: Date.now() - t0 };
   }
 
   beforeAll(async () => {

@@ -22,5 +22,9 @@ const probe =
     ? tcpProbe(req.opts as unknown as Parameters<typeof tcpProbe>[0])
     : httpProbe(req.opts as unknown as Parameters<typeof httpProbe>[0]);
 const r: ProbeResult = await probe(ac.signal);
-process.stdout.write(`${JSON.stringify(r)}\n`);
+// Sockets the probe left open (e.g. one still connecting to a target that drops SYNs) show
+// as active TCP handles a moment after the result.
+await new Promise((resolve) => setTimeout(resolve, 100));
+const leftover = process.getActiveResourcesInfo().filter((x) => /TCP|TLS/i.test(x));
+process.stdout.write(`${JSON.stringify({ ...r, leftover })}\n`);
 process.exit(0);
