@@ -77,8 +77,22 @@ async function election(w: LabWorld): Promise<void> {
   );
   const p0 = performance.now();
   await Promise.all([w.startDirector('d1'), w.startDirector('d2')]);
-  const took = await waitUntil('a master election', async () => (await masterOf(w)) !== null, 10_000, 20);
+  // The election is over when the higher priority (d1, preempting) is master and d2 backup.
+  // When d2's daemon came up first it may be master for a moment (its Master_Down_Interval
+  // ran out before d1's adverts began); d1 then preempts (RFC 5798 §6.4.2). Say so if seen.
+  let d2First = false;
+  const took = await waitUntil(
+    'the election (d1 master, d2 backup)',
+    async () => {
+      const [s1, s2] = [await w.stateOf('d1'), await w.stateOf('d2')];
+      if (s2 === 'master' && s1 !== 'master') d2First = true;
+      return s1 === 'master' && s2 === 'backup';
+    },
+    10_000,
+    20,
+  );
   const m = (await masterOf(w))!;
+  if (d2First) n.say('d2 was MASTER for a moment (its daemon came up first); d1 preempted it.');
   n.say(
     `${m} is MASTER and ${other(m)} is ${(await w.stateOf(other(m)))?.toUpperCase()}, ${seconds(took)} after the daemons answered (${seconds(performance.now() - p0)} since start).`,
   );
