@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { formatConfigError, loadConfigFile } from './config/index.js';
-import type { Config } from './config/model.js';
+import type { Config, GlobalConfig } from './config/model.js';
 import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
 import { type ControlServer, createControlServer } from './control/server.js';
 import type { ReloadOutcome, Snapshot } from './control/snapshot.js';
@@ -125,7 +125,16 @@ export class Daemon {
 
   private async startControl(): Promise<void> {
     const g = this.config.global;
-    this.control = await createControlServer({
+    this.control = await this.openControl(g);
+    if (g.metricsListen) {
+      // a fresh snapshot per scrape: a cached one would show a failover seconds late
+      this.metrics = createMetrics({ snapshot: () => this.snapshot() });
+      this.metricsServer = await this.openMetrics(g.metricsListen);
+    }
+  }
+
+  private openControl(g: GlobalConfig): Promise<ControlServer> {
+    return createControlServer({
       path: g.controlSocket,
       ...(g.controlGroup ? { mode: 0o660 as const, group: g.controlGroup } : {}),
       handlers: {
@@ -142,14 +151,79 @@ export class Daemon {
           'control request failed',
         ),
     });
-    if (g.metricsListen) {
-      // a fresh snapshot per scrape: a cached one would show a failover seconds late
-      this.metrics = createMetrics({ snapshot: () => this.snapshot() });
-      const listen = g.metricsListen.address.includes(':')
-        ? `[${g.metricsListen.address}]:${g.metricsListen.port}`
-        : `${g.metricsListen.address}:${g.metricsListen.port}`;
-      this.metricsServer = await createMetricsServer({ listen, registry: this.metrics.registry });
+  }
+
+  private openMetrics(at: NonNullable<GlobalConfig['metricsListen']>): Promise<MetricsServer> {
+    this.metrics ??= createMetrics({ snapshot: () => this.snapshot() });
+    const listen = at.address.includes(':') ? `[${at.address}]:${at.port}` : `${at.address}:${at.port}`;
+    return createMetricsServer({ listen, registry: this.metrics.registry });
+  }
+
+  /**
+   * Applies changed global settings on reload, as an operator expects: the log level and
+   * router id at once; the control socket and /metrics listener moved (the new one is
+   * opened first, so a failure keeps the old one and is reported). Script user and
+   * timeouts are read at each use and need nothing here. Returns what it did, for the
+   * reload's summary.
+   */
+  private async applyGlobal(prev: GlobalConfig, next: GlobalConfig): Promise<string[]> {
+    const done: string[] = [];
+    if (prev.logLevel !== next.logLevel) {
+      this.log.level = next.logLevel;
+      done.push(`log level ${next.logLevel}`);
     }
+    if (prev.routerId !== next.routerId) {
+      this.log.setBindings({ routerId: next.routerId });
+      done.push(`router id ${next.routerId}`);
+    }
+    if (prev.controlSocket !== next.controlSocket || prev.controlGroup !== next.controlGroup) {
+      const old = this.control;
+      try {
+        if (old && prev.controlSocket === next.controlSocket) {
+          old.setAccess(next.controlGroup);
+        } else {
+          this.control = await this.openControl(next);
+          // The reload request itself may be on the old socket: stop accepting there and
+          // remove its file, but let open connections finish.
+          void old?.close({ keepConnections: true }).catch(() => {});
+        }
+        done.push(
+          `control socket ${next.controlSocket} (${next.controlGroup ? `0660, group ${next.controlGroup}` : '0600'})`,
+        );
+      } catch (err) {
+        const msg = `control socket not changed: ${(err as Error).message}`;
+        this.log.error(
+          { event: 'reload-global-failed', setting: 'control_socket', err: (err as Error).message },
+          msg,
+        );
+        done.push(msg);
+      }
+    }
+    const at = (m: GlobalConfig['metricsListen']) => (m ? `${m.address}:${m.port}` : '');
+    if (at(prev.metricsListen) !== at(next.metricsListen)) {
+      const old = this.metricsServer;
+      try {
+        if (next.metricsListen) {
+          // the new listener first: a port in use must not leave /metrics off
+          this.metricsServer = await this.openMetrics(next.metricsListen);
+          done.push(`metrics on ${at(next.metricsListen)}`);
+        } else {
+          this.metricsServer = null;
+          done.push('metrics off');
+        }
+        await old?.close().catch(() => {});
+      } catch (err) {
+        const msg = `metrics_listen not changed: ${(err as Error).message}`;
+        this.log.error(
+          { event: 'reload-global-failed', setting: 'metrics_listen', err: (err as Error).message },
+          msg,
+        );
+        done.push(msg);
+      }
+    }
+    if (done.length > 0)
+      this.log.info({ event: 'reload-global', changes: done }, `global settings: ${done.join('; ')}`);
+    return done;
   }
 
   /** The status document served on the control socket and used by metrics. */
@@ -306,6 +380,7 @@ export class Daemon {
         return { ok: false, errors };
       }
       const next = loaded.config;
+      const prevGlobal = this.config.global;
       let summary = '';
       if (next.vrrpInstances.length > 0 && !this.worker) {
         this.config = next;
@@ -322,6 +397,8 @@ export class Daemon {
       }
       this.config = next;
       this.configLoadedAt = new Date();
+      const globals = await this.applyGlobal(prevGlobal, next.global);
+      if (globals.length > 0) summary += `; global: ${globals.join('; ')}`;
       this.notifyRunner?.setConfig(next);
       this.scripts?.setConfig(next);
       if (this.lvs) await this.lvs.setConfig(next);

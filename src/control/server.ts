@@ -45,8 +45,14 @@ export interface ControlServerOptions {
 
 export interface ControlServer {
   readonly path: string;
-  /** Stops listening, drops clients and removes the socket file (if still ours). */
-  close(): Promise<void>;
+  /**
+   * Stops listening, drops clients and removes the socket file (if still ours).
+   * keepConnections: connections already open (e.g. the one a reload that moved the socket
+   * came on) are left to finish.
+   */
+  close(opts?: { keepConnections?: boolean }): Promise<void>;
+  /** Changes the socket file's access in place: 0660 + group, or 0600 without one. */
+  setAccess(group: string | undefined): void;
 }
 
 /** Unanswered requests one connection may queue before it is considered a flood. */
@@ -256,10 +262,16 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
   let closed: Promise<void> | undefined;
   return {
     path: opts.path,
-    close() {
+    close(closeOpts) {
       closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
+        if (closeOpts?.keepConnections) {
+          // server.close() calls back only when the last connection is gone
+          server.close();
+          resolve();
+        } else {
+          server.close(() => resolve());
+          for (const s of sockets) s.destroy();
+        }
         try {
           // only our own socket: a successor daemon may already have replaced the file
           if (lstatSync(opts.path).ino === ino) unlinkSync(opts.path);
@@ -268,6 +280,16 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         }
       });
       return closed;
+    },
+    setAccess(group) {
+      if (group === undefined) {
+        chmodSync(opts.path, 0o600);
+        return;
+      }
+      const g = resolveGroup(group);
+      const st = lstatSync(opts.path);
+      if (st.gid !== g) chownSync(opts.path, -1, g);
+      chmodSync(opts.path, 0o660);
     },
   };
 }

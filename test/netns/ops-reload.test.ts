@@ -7,7 +7,7 @@
 // while master is added and announced (GARP); (e) a removed instance leaves with a
 // priority-0 advert and takes its VIP away. Logs: every stdout line is JSON, state-change
 // lines carry instance/from/to/reason, and log_level warn leaves info lines out.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { request } from '../../src/control/client.js';
@@ -275,5 +275,74 @@ describe.skipIf(why)('reload on real daemons, and their logs', () => {
       w.logged((l) => l.event === 'state-change' || l.event === 'started' || l.event === 'reloaded'),
     ).toEqual([]);
     expect(w.logged((l) => l.event === 'reload-refused')).toHaveLength(1);
+  });
+  it('global settings follow a reload: log level, router id, /metrics listener and control socket move', async () => {
+    const ipw = lab.topo.host('w').ipv4;
+    const vw = instance({ name: 'VW', vrid: 61, priority: 150, virtual_ips: ['192.0.2.61/24'] });
+    const w = await lab.start('w', {
+      global: { log_level: 'warn', metrics_listen: `${ipw}:9650` },
+      vrrp_instances: [vw],
+    });
+    const moved = w.socket.replace(/\.sock$/, '-moved.sock');
+    const file = (g: Record<string, unknown>) =>
+      writeFileSync(w.configPath, stringify({ global: { router_id: 'w', ...g }, vrrp_instances: [vw] }));
+    const curl = (port: number) =>
+      lab.topo.exec(
+        'w',
+        ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${ipw}:${port}/metrics`],
+        {
+          allowFail: true,
+        },
+      );
+    try {
+      await w.waitState('VW', 'master', 5000);
+      expect((await curl(9650)).stdout).toBe('200');
+      const t0 = Date.now();
+      file({
+        router_id: 'w-renamed',
+        log_level: 'info',
+        metrics_listen: `${ipw}:9651`,
+        control_socket: moved,
+      });
+      const r = (await request(w.socket, 'reload', {}, 30_000)) as { ok: boolean; summary: string };
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      expect(r.summary).toMatch(
+        /global: log level info; router id w-renamed; control socket .*-moved\.sock \(0600\); metrics on .*:9651/,
+      );
+      // info lines now come, with the new router id
+      await until(
+        async () => w.logged((l) => l.event === 'reloaded').length === 1,
+        5000,
+        'the reloaded line',
+      );
+      expect(w.logged((l) => l.event === 'reloaded')[0]).toMatchObject({
+        level: 'info',
+        routerId: 'w-renamed',
+      });
+      expect(w.logged((l) => l.level === 'info' && Date.parse(String(l.time)) < t0)).toEqual([]);
+      // /metrics moved: the new port answers, the old one is closed
+      expect((await curl(9651)).stdout).toBe('200');
+      expect((await curl(9650)).stdout).toBe('000');
+      // the control socket moved: the old file is gone, the new one answers
+      expect(existsSync(w.socket)).toBe(false);
+      expect(
+        ((await request(moved, 'status', {}, 10_000)) as { instances: unknown[] }).instances,
+      ).toHaveLength(1);
+      // a listener that cannot be opened keeps the old one and says so
+      file({
+        router_id: 'w-renamed',
+        log_level: 'info',
+        metrics_listen: '192.0.2.250:9652',
+        control_socket: moved,
+      });
+      const bad = (await request(moved, 'reload', {}, 30_000)) as { ok: boolean; summary: string };
+      expect(bad.summary).toMatch(/metrics_listen not changed: .*EADDRNOTAVAIL/);
+      expect((await curl(9651)).stdout).toBe('200');
+    } finally {
+      // back to the helper's socket so that stop() can reach the daemon
+      file({ log_level: 'info', control_socket: w.socket });
+      await request(moved, 'reload', {}, 30_000).catch(() => {});
+      await w.stop('SIGTERM');
+    }
   });
 });

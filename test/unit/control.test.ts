@@ -149,6 +149,42 @@ describe('control server and client', () => {
     });
   });
 
+  it('setAccess changes mode and group in place; close(keepConnections) lets an open request finish', async () => {
+    const path = join(dir, 'move.sock');
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const srv = await createControlServer({
+      path,
+      handlers: handlers({
+        reload: async (): Promise<ReloadResult> => {
+          await gate;
+          return { ok: true, summary: 'moved' };
+        },
+      }),
+    });
+    try {
+      expect(lstatSync(path).mode & 0o777).toBe(0o600);
+      srv.setAccess('nogroup');
+      expect(lstatSync(path).mode & 0o777).toBe(0o660);
+      expect(lstatSync(path).gid).toBe(resolveGroup('nogroup'));
+      srv.setAccess(undefined);
+      expect(lstatSync(path).mode & 0o777).toBe(0o600);
+      // A reload in flight on this socket when the daemon moves it: the file goes at once,
+      // the answer still arrives on the open connection.
+      const answer = request(path, 'reload');
+      await new Promise((r) => setTimeout(r, 50));
+      await srv.close({ keepConnections: true });
+      expect(() => lstatSync(path)).toThrow();
+      release();
+      expect(await answer).toEqual({ ok: true, summary: 'moved' });
+    } finally {
+      release();
+      await srv.close();
+    }
+  });
+
   it('replaces a stale socket file but refuses a live one and a non-socket', async () => {
     const path = join(dir, 'stale.sock');
     // a stale socket file: bound, then the process exits without unlinking (as after SIGKILL)
