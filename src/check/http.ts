@@ -56,11 +56,12 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
   const wantDigest = opts.digest?.hex.toLowerCase();
   const okStatus = (code: number) =>
     opts.status && opts.status.length > 0 ? opts.status.includes(code) : code >= 200 && code < 300;
-  // Spaces or control characters in the request line or Host would make another request.
-  const unsafe = hasByteBelow(opts.path, 0x21)
-    ? 'the path contains spaces or control characters'
-    : hasByteBelow(hostHeader, 0x20)
-      ? 'the Host header contains control characters'
+  // Spaces or control characters in the request line or Host would make another request;
+  // other bytes must be percent-encoded (path) or punycode (host): HTTP/1.1 is ASCII here.
+  const unsafe = !printableAscii(opts.path, 0x21)
+    ? 'the path contains spaces, control or non-ASCII characters (percent-encode them)'
+    : !printableAscii(hostHeader, 0x20)
+      ? 'the Host header contains control or non-ASCII characters'
       : undefined;
   // Built once: every attempt writes the same bytes. HTTP/1.1 with Connection: close, so the
   // server ends the connection after one response.
@@ -197,13 +198,13 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
   );
 }
 
-/** True when `text` has a character below `limit` or DEL (0x7f). */
-function hasByteBelow(text: string, limit: number): boolean {
+/** True when every character of `text` is in [lowest, 0x7e]. */
+function printableAscii(text: string, lowest: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < limit || c === 0x7f) return true;
+    if (c < lowest || c > 0x7e) return false;
   }
-  return false;
+  return true;
 }
 
 /** Certificate errors carry a code such as DEPTH_ZERO_SELF_SIGNED_CERT; show it for operators. */

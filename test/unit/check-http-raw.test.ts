@@ -104,15 +104,16 @@ describe('http probe against raw responses', () => {
     fails(await httpProbe({ ...base, port, path: '/503' })(never), /status 503 Service Unavailable/);
   });
 
-  it('a path with a space or a Host with a newline is refused before connecting', async () => {
+  it('a path with a space or non-ASCII, or a Host with a newline, is refused before connecting', async () => {
     const before = requests.length;
     fails(
       await httpProbe({ ...base, port, path: '/a b' })(never),
-      /path contains spaces or control characters/,
+      /path contains spaces, control or non-ASCII/,
     );
+    fails(await httpProbe({ ...base, port, path: '/café' })(never), /percent-encode them/);
     fails(
       await httpProbe({ ...base, port, path: '/', hostHeader: 'x\r\nEvil: 1' })(never),
-      /Host header contains control characters/,
+      /Host header contains control or non-ASCII characters/,
     );
     expect(requests.length).toBe(before);
   });
