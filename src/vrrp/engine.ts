@@ -14,10 +14,10 @@ import type {
   ReceivedPacket,
 } from '../effects/types.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
-import { buildIpFrame } from '../net/ipframe.js';
-import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
+import { decodeAdvert } from './codec.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
+import { vmacAdvertSender, vmacName } from './vmac-sender.js';
 
 export interface Clock {
   now(): number;
@@ -80,46 +80,6 @@ const COUNTER_OF_CODEC_REASON: Partial<Record<string, string>> = {
   interval: 'advert-interval', // vrrpv3StatisticsAdvIntervalErrors (interval of zero)
   'address-family': 'family',
 };
-
-/**
- * Sends adverts as Ethernet frames from the virtual MAC through AF_PACKET on the macvlan
- * (src/net/ipframe.ts says why not a socket on the macvlan). Receiving stays with `base`.
- */
-function vmacAdvertSender(
-  base: AdvertTransport,
-  frames: FrameSender,
-  vmac: string,
-  mac: Buffer,
-): AdvertTransport {
-  let id = 0;
-  return {
-    family: base.family,
-    ifname: vmac,
-    send: (payload, dst, src) => {
-      if (!src) return Promise.reject(new Error('an advert from the virtual MAC needs its source address'));
-      id = (id + 1) & 0xffff;
-      const frame = buildIpFrame({
-        srcMac: mac,
-        src,
-        dst,
-        protocol: VRRP_PROTOCOL,
-        ttl: 255,
-        tos: 0xc0,
-        id,
-        payload,
-      });
-      return frames.send(vmac, frame);
-    },
-    onPacket: () => {},
-    onError: (cb) => base.onError(cb),
-    close: () => {},
-  };
-}
-
-/** Name of the macvlan for an instance with use_vmac (15 characters at most). */
-export function vmacName(family: Family, vrid: number): string {
-  return `vrrp${family === 6 ? '6' : ''}.${vrid}`;
-}
 
 export class Engine {
   private readonly fx: EngineEffects;

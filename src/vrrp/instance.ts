@@ -6,6 +6,7 @@ import type { VrrpInstance } from '../config/model.js';
 import type { AddressManager, AdvertTransport, FrameSender, ReceivedPacket } from '../effects/types.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
+import { AnnounceSchedule } from './announce-schedule.js';
 import { checkSimpleAuth, encodeAdvert, sameAddressSet, simpleAuthData, type VrrpAdvert } from './codec.js';
 import {
   type FsmAction,
@@ -74,13 +75,6 @@ export interface InstanceSnapshot {
   counters: InstanceCounters;
 }
 
-/** A GARP/NA batch: `left` more sends at `interval` spacing, starting at `at`. */
-interface AnnounceBatch {
-  at: number;
-  left: number;
-  intervalMs: number;
-}
-
 export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfig {
   return {
     version: cfg.version,
@@ -99,8 +93,7 @@ export class InstanceRuntime {
   private fsm: FsmState;
   private readonly fx: InstanceEffects;
   readonly primaryAddress: string;
-  private batches: AnnounceBatch[] = [];
-  private refreshAt: number | null = null;
+  private readonly announcements = new AnnounceSchedule();
   private lastReason = 'startup';
   /** the VIP additions of the latest add-vips action, until its announcement is started */
   private vipsAdding: Promise<void> | null = null;
@@ -150,8 +143,7 @@ export class InstanceRuntime {
   }
 
   shutdown(now: number): void {
-    this.batches = [];
-    this.refreshAt = null;
+    this.announcements.clear();
     this.apply({ type: 'shutdown' }, now);
   }
 
@@ -246,10 +238,9 @@ export class InstanceRuntime {
   }
 
   nextDeadline(): number | null {
-    let d = nextDeadline(this.fsm);
-    for (const b of this.batches) d = d === null ? b.at : Math.min(d, b.at);
-    if (this.refreshAt !== null) d = d === null ? this.refreshAt : Math.min(d, this.refreshAt);
-    return d;
+    const d = nextDeadline(this.fsm);
+    const a = this.announcements.nextAt();
+    return d === null ? a : a === null ? d : Math.min(d, a);
   }
 
   tick(now: number): void {
@@ -321,8 +312,7 @@ export class InstanceRuntime {
           this.vipsAdding = this.setVips(true);
           break;
         case 'remove-vips':
-          this.batches = [];
-          this.refreshAt = null;
+          this.announcements.clear();
           this.setVips(false);
           break;
         case 'announce':
@@ -342,13 +332,13 @@ export class InstanceRuntime {
           // keepalived's garp_master_delay: a second batch a while later catches
           // switches that were slow to learn the first one.
           if (this.cfg.garp.delayMs > 0) {
-            this.batches.push({
-              at: now + this.cfg.garp.delayMs,
-              left: this.cfg.garp.repeat,
-              intervalMs: this.cfg.garp.intervalMs,
-            });
+            this.announcements.addBatch(
+              now + this.cfg.garp.delayMs,
+              this.cfg.garp.repeat,
+              this.cfg.garp.intervalMs,
+            );
           }
-          if (this.cfg.garp.refreshMs > 0) this.refreshAt = now + this.cfg.garp.refreshMs;
+          if (this.cfg.garp.refreshMs > 0) this.announcements.setRefreshAt(now + this.cfg.garp.refreshMs);
           break;
         case 'state-change':
           this.lastReason = a.reason;
@@ -363,28 +353,16 @@ export class InstanceRuntime {
 
   private startAnnounce(now: number, repeat: number, intervalMs: number): void {
     if (repeat <= 0) return;
-    this.batches.push({ at: now, left: repeat, intervalMs });
+    this.announcements.addBatch(now, repeat, intervalMs);
     this.runAnnouncements(now);
   }
 
   private runAnnouncements(now: number): void {
     if (this.fsm.state !== 'master') {
-      this.batches = [];
-      this.refreshAt = null;
+      this.announcements.clear();
       return;
     }
-    for (const b of this.batches) {
-      while (b.left > 0 && b.at <= now) {
-        this.announceOnce();
-        b.left--;
-        b.at += b.intervalMs;
-      }
-    }
-    this.batches = this.batches.filter((b) => b.left > 0);
-    if (this.refreshAt !== null && this.refreshAt <= now) {
-      this.announceOnce();
-      this.refreshAt = now + this.cfg.garp.refreshMs;
-    }
+    for (let n = this.announcements.takeDue(now, this.cfg.garp.refreshMs); n > 0; n--) this.announceOnce();
   }
 
   private announceOnce(): void {
