@@ -288,6 +288,7 @@ describe('https probe with a certificate made by the test', () => {
   let port = 0;
   let cert: Buffer;
   const sni: (string | undefined)[] = [];
+  const peers: (string | undefined)[] = [];
   beforeAll(async () => {
     if (why) return;
     dir = mkdtempSync(join(tmpdir(), `vrrpd-check-tls-${process.pid}-`));
@@ -315,9 +316,10 @@ describe('https probe with a certificate made by the test', () => {
     cert = readFileSync(join(dir, 'cert.pem'));
     const key = readFileSync(join(dir, 'key.pem'));
     server = https.createServer({ cert, key }, (req, res) => res.end(`hello ${req.headers.host}`));
-    server.on('secureConnection', (s) =>
-      sni.push((s as unknown as { servername?: string | false }).servername || undefined),
-    );
+    server.on('secureConnection', (s) => {
+      sni.push((s as unknown as { servername?: string | false }).servername || undefined);
+      peers.push(s.remoteAddress);
+    });
     port = await listen(server);
   });
   afterAll(async () => {
@@ -349,6 +351,12 @@ describe('https probe with a certificate made by the test', () => {
     })(never);
     expect(r.ok, JSON.stringify(r)).toBe(true);
     expect(sni.at(-1)).toBe('check.example');
+  });
+
+  it.skipIf(why)('binds HTTPS checks to the requested source address', async () => {
+    const r = await httpProbe({ ...base, port, tlsVerify: false, bindAddress: '127.0.0.7' })(never);
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    expect(peers.at(-1)).toBe('127.0.0.7');
   });
 
   it.skipIf(why)('with the CA trusted, a wrong name still fails verification', async () => {
