@@ -35,12 +35,21 @@ export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): 
       metricsListen = { address: parseCidr(m[1]!)!.address, port };
     }
   }
+  // a relative path would follow the daemon's working directory, which systemd sets to /
+  if (!g.state_file.startsWith('/') || g.state_file.endsWith('/')) {
+    ctx.error(
+      [...p, 'state_file'],
+      'CONFIG_BAD_VALUE',
+      `global.state_file must be an absolute file path (e.g. /var/lib/vrrpd/ipvs-owned.json), not '${g.state_file}'`,
+    );
+  }
   return {
     routerId: g.router_id ?? hostname,
     controlSocket: g.control_socket,
     ...(g.control_group !== undefined ? { controlGroup: g.control_group } : {}),
     ...(metricsListen ? { metricsListen } : {}),
     ...(g.script_user !== undefined ? { scriptUser: g.script_user } : {}),
+    stateFile: g.state_file,
     logLevel: g.log_level,
     notifyTimeoutMs: ctx.positiveMs([...p, 'notify_timeout'], g.notify_timeout),
     scriptTimeoutMs: ctx.positiveMs([...p, 'script_timeout'], g.script_timeout),

@@ -14,6 +14,8 @@ export interface GlobalConfig {
   readonly controlGroup?: string;
   readonly metricsListen?: { readonly address: string; readonly port: number };
   readonly scriptUser?: string;
+  /** record of the IPVS services vrrpd owns (src/lvs/ownership.ts), absolute */
+  readonly stateFile: string;
   readonly logLevel: LogLevel;
   readonly notifyTimeoutMs: number;
   readonly scriptTimeoutMs: number;

@@ -18,6 +18,7 @@ export interface RawGlobal {
   control_group?: string;
   metrics_listen?: string;
   script_user?: string;
+  state_file: string;
   log_level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   notify_timeout: RawDuration;
   script_timeout: RawDuration;

@@ -426,6 +426,13 @@ export const configSchema: Schema = {
           control_group: str('Group allowed to use the control socket.'),
           metrics_listen: str('ADDRESS:PORT for Prometheus /metrics ([::1]:9650 for IPv6). Absent: off.'),
           script_user: str('User that notify and check scripts run as. Default: the user vrrpd runs as.'),
+          state_file: {
+            type: 'string',
+            minLength: 1,
+            default: '/var/lib/vrrpd/ipvs-owned.json',
+            description:
+              'Absolute path of the record of IPVS virtual services vrrpd owns, kept so that a restart removes services dropped from the config while it was stopped. Two vrrpd processes on one host need different files.',
+          },
           log_level: {
             type: 'string',
             enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],

@@ -30,6 +30,8 @@ import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } f
 import { virtualServerStatuses } from './controller-status.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
 import { type IpvsTable, serviceKey } from './model.js';
+import { fileOwnershipStore, type OwnershipStore } from './ownership-file.js';
+import { configuredServiceKeys, OwnershipTracker } from './ownership-tracker.js';
 import { describeOp, type IpvsOp, reconcile } from './reconcile.js';
 
 export type { LvsIpvsClient } from './controller-kernel.js';
@@ -39,6 +41,12 @@ export interface LvsControllerDeps {
   ipvs?: LvsIpvsClient | (() => Promise<LvsIpvsClient>);
   checks?: (opts: CheckManagerOptions) => CheckManager;
   runner?: ScriptRunner;
+  /**
+   * Where the record of owned services lives (OWNERSHIP.md rule 4); null: none. Default:
+   * the file global.state_file, but only with the real IPVS client: a record describes
+   * the kernel's table, not a fake one.
+   */
+  ownership?: OwnershipStore | null;
   /** monotonic clock and timers (tests: a fake one) */
   clock?: Clock;
   /** wall-clock ms for ISO times in the status; default Date.now */
@@ -82,6 +90,8 @@ export class LvsController {
   private readonly quorum = new Map<string, boolean>();
   /** services a reload dropped: deleted at the next pass (OWNERSHIP.md rule 4) */
   private readonly retire = new Set<string>();
+  /** the record of owned services across restarts (OWNERSHIP.md rule 4) */
+  private readonly owned: OwnershipTracker;
   private timeoutsDue = false;
   private readonly instanceStates = new Map<string, string>();
   /** a sync daemon was configured at some point: vrrpd may stop what runs */
@@ -110,6 +120,8 @@ export class LvsController {
     this.wall = deps.wallClock ?? Date.now;
     this.runner = deps.runner ?? createScriptRunner();
     this.startedAt = this.iso();
+    const store = deps.ownership !== undefined ? deps.ownership : deps.ipvs ? null : fileOwnershipStore;
+    this.owned = new OwnershipTracker(store, log);
     const opts: CheckManagerOptions = {
       runner: this.runner,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
@@ -148,6 +160,7 @@ export class LvsController {
     for (const k of [...this.quorum.keys()]) if (!vsKeys.has(k)) this.quorum.delete(k);
     this.config = config;
     this.timeoutsDue = hasTimeouts(config);
+    this.owned.markWriteDue();
     if (this.started) await this.exclusive(() => this.pass());
   }
 
@@ -370,6 +383,9 @@ export class LvsController {
     this.quorumTransitions(desired);
 
     if (client && current) {
+      const path = this.config.global.stateFile;
+      const configured = configuredServiceKeys(this.config);
+      for (const k of await this.owned.staleAtStart(path, configured, current)) this.retire.add(k);
       const ops = reconcile(desired.table, current, { pending: desired.pending, retire: this.retire });
       let failures: OpFailure[] = [];
       if (ops.length > 0) {
@@ -383,6 +399,7 @@ export class LvsController {
       const failed = new Set(failures.map((f) => f.op));
       const done = ops.filter((op) => !failed.has(op));
       this.logOps(done);
+      this.owned.noteDone(done, path);
       for (const f of failures.slice(0, 20)) errors.push(f.error.message);
       if (failures.length > 20) errors.push(`and ${failures.length - 20} more failed operations`);
       try {
@@ -391,6 +408,7 @@ export class LvsController {
         this.kernel = current;
       }
       for (const k of [...this.retire]) if (!this.kernel.has(k)) this.retire.delete(k);
+      await this.owned.save(path, configured, this.retire);
       this.lastReconcileAt = this.iso();
       this.lastReconcileOps = done.length;
       this.log.debug(

@@ -62,6 +62,7 @@ describe('defaults', () => {
     expect(c.global).toEqual({
       routerId: 'testhost',
       controlSocket: '/run/vrrpd/vrrpd.sock',
+      stateFile: '/var/lib/vrrpd/ipvs-owned.json',
       logLevel: 'info',
       notifyTimeoutMs: 10_000,
       scriptTimeoutMs: 5000,

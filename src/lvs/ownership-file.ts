@@ -1,0 +1,84 @@
+// Reading and writing the ownership record (ownership.ts) as a file. Writes are
+// atomic (a temporary file in the same directory, fsync, rename): a crash or a full
+// disk leaves the old record or the new one, never half of one, and a half-written
+// record would be read as corrupt, which loses the stale-service cleanup once.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { decodeOwnershipRecord, encodeOwnershipRecord, type RecordRead } from './ownership.js';
+
+/** Where the controller keeps its record; tests use an in-memory one. */
+export interface OwnershipStore {
+  read(path: string): Promise<RecordRead>;
+  /** Throws an OwnershipWriteError. */
+  write(path: string, keys: readonly string[]): Promise<void>;
+}
+
+export class OwnershipWriteError extends Error {
+  readonly code = 'OWNERSHIP_RECORD_UNWRITABLE';
+  /** errno name of the failed step (EACCES, EROFS, ENOSPC...) */
+  readonly errno: string | undefined;
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const errno = (cause as { code?: string }).code;
+    super(
+      `cannot write the IPVS ownership record ${path}: ${cause instanceof Error ? cause.message : String(cause)}` +
+        (errno === 'EROFS' || errno === 'EACCES' || errno === 'EPERM'
+          ? ' (with systemd, StateDirectory=vrrpd makes /var/lib/vrrpd writable)'
+          : ''),
+    );
+    this.name = 'OwnershipWriteError';
+    this.errno = errno;
+  }
+}
+
+export async function readOwnershipRecord(path: string): Promise<RecordRead> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const errno = (e as { code?: string }).code;
+    if (errno === 'ENOENT')
+      return { ok: false, code: 'OWNERSHIP_RECORD_MISSING', reason: `${path} does not exist` };
+    return {
+      ok: false,
+      code: 'OWNERSHIP_RECORD_UNREADABLE',
+      reason: `${path}: ${(e as Error).message}`,
+    };
+  }
+  const r = decodeOwnershipRecord(text);
+  return r.ok ? r : { ...r, reason: `${path}: ${r.reason}` };
+}
+
+export async function writeOwnershipRecord(path: string, keys: readonly string[]): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await fh.writeFile(encodeOwnershipRecord(keys), 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new OwnershipWriteError(path, e);
+  }
+  // the rename itself survives a power cut only once the directory is on disk
+  try {
+    const d = await open(dir, 'r');
+    await d.sync().finally(() => d.close());
+  } catch {
+    // some filesystems refuse fsync on a directory; the record is written all the same
+  }
+}
+
+export const fileOwnershipStore: OwnershipStore = {
+  read: readOwnershipRecord,
+  write: writeOwnershipRecord,
+};
