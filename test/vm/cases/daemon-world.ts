@@ -12,7 +12,7 @@
 // master holds the VIP, so the client's traffic goes through the master's table.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { request } from '../../../src/control/client.js';
 import { isSnapshot, type Snapshot } from '../../../src/control/snapshot.js';
 import { createTopology, type Topology } from '../../../src/lab/netns.js';
@@ -61,6 +61,8 @@ export function directorYaml(name: DirectorName, socket: string, k: Knobs = KNOB
     'global:',
     `  router_id: ${name}`,
     `  control_socket: ${socket}`,
+    // beside the socket: never the host's /var/lib/vrrpd (a host-netns run shares its files)
+    `  state_file: ${join(dirname(socket), `${name}-ipvs-owned.json`)}`,
     ...(name === 'd1' ? [`  metrics_listen: ${METRICS}`] : []),
     '  log_level: info',
     'vrrp_scripts:',
