@@ -98,7 +98,11 @@ export class Daemon {
       this.send({ type: 'script-result', name, ok }),
     );
     this.scripts.start();
-    if (this.config.virtualServers.length > 0 || this.config.lvsSyncDaemon) {
+    if (
+      this.config.virtualServers.length > 0 ||
+      this.config.lvsSyncDaemon ||
+      (await this.recordListsServices(this.config))
+    ) {
       this.lvs = await this.createLvs(this.config);
       await this.lvs.start();
     }
@@ -115,7 +119,21 @@ export class Daemon {
     );
   }
 
-  /** The LVS side is loaded only when the configuration has virtual servers. */
+  /**
+   * True when the ownership record of the last run lists virtual services (src/lvs/
+   * OWNERSHIP.md rule 4): with none left in the config, the LVS side must still start to
+   * delete them. Any problem with the file means no (the controller is not needed for it).
+   */
+  private async recordListsServices(config: Config): Promise<boolean> {
+    const { readOwnershipRecord } = await import('./lvs/ownership-file.js');
+    const r = await readOwnershipRecord(config.global.stateFile).catch(() => null);
+    return r?.ok === true && r.keys.size > 0;
+  }
+
+  /**
+   * The LVS side is loaded only when the configuration has virtual servers (or the
+   * ownership record lists services to remove).
+   */
   private async createLvs(config: Config): Promise<LvsPart> {
     const { LvsController } = await import('./lvs/controller.js');
     return new LvsController(config, this.log, {

@@ -312,7 +312,10 @@ export class LvsController {
       this.config.virtualServers.length > 0 ||
       this.config.lvsSyncDaemon !== undefined ||
       this.retire.size > 0 ||
-      this.syncOwned
+      this.syncOwned ||
+      // the record of the last run may list services to delete (the daemon starts this
+      // controller for that alone when no virtual server is left in the config)
+      this.owned.recordPending
     );
   }
 

@@ -29,6 +29,11 @@ export class OwnershipTracker {
     private readonly log: Log,
   ) {}
 
+  /** True until the first pass with a kernel dump has read the record (when there is a store). */
+  get recordPending(): boolean {
+    return this.store !== null && !this.consumed;
+  }
+
   /** The next save writes even an unchanged record (start, reload). */
   markWriteDue(): void {
     this.writeDue = true;

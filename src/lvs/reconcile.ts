@@ -3,7 +3,8 @@
 // the smallest ordered list of operations that turns one into the other.
 //
 // Ownership (see OWNERSHIP.md): vrrpd owns exactly the services whose keys are in
-// `desired` (plus `retire`, services it owned before a reload and no longer wants).
+// `desired` (plus `retire`, services it owned before a reload, or in its last run per the
+// ownership record, and no longer wants).
 // Every other kernel service is never looked at. Within an owned service vrrpd owns
 // every destination: one the config does not list is removed.
 import {
@@ -26,7 +27,8 @@ export type IpvsOp =
 export interface ReconcileOptions {
   /**
    * Keys of services vrrpd owned and must now remove (a reload dropped them from the
-   * config). Deleted only if the kernel still has them and `desired` does not.
+   * config, or the ownership record lists them from the last run). Deleted only if the
+   * kernel still has them and `desired` does not.
    */
   retire?: Iterable<string>;
   /**

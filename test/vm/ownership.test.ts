@@ -51,7 +51,7 @@ describe.skipIf(skip !== null)('vrrpd restart after a config edit: the ownership
     expect(results.cleanup?.problems ?? [], 'cleanup').toEqual([]);
     const r = results[name];
     if (!r || r.problems.length) {
-      for (const f of ['first.log', 'restart.log', 'corrupt.log'])
+      for (const f of ['first.log', 'restart.log', 'corrupt.log', 'empty.log'])
         console.log(`--- ${f}\n${(run.files[f] ?? '').split('\n').slice(-30).join('\n')}`);
     }
     expect(r, `phase ${name} did not run`).toBeDefined();
@@ -83,5 +83,13 @@ describe.skipIf(skip !== null)('vrrpd restart after a config edit: the ownership
     expect(r.info.warnings).toEqual([{ level: 'warn', code: 'OWNERSHIP_RECORD_CORRUPT' }]);
     expect(r.info.running).toBe(true);
     expect(r.info.record).toEqual({ version: 1, services: ['tcp:192.0.2.50:80'] });
+  });
+
+  it('a restart with no virtual server left: the LVS side starts for the record, A deleted, C untouched', () => {
+    const r = check('empty');
+    expect(r.info.aGone).toBe(true);
+    expect(r.info.cSame).toBe(true);
+    expect(r.info.staleRemoved).toEqual(['tcp:192.0.2.50:80']);
+    expect(r.info.record).toEqual({ version: 1, services: [] });
   });
 });

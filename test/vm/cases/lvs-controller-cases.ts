@@ -173,7 +173,7 @@ function teardown(): void {
 }
 
 const CONFIG = `
-global: {router_id: director}
+global: {router_id: director, state_file: ${join(share, 'ipvs-owned.json')}}
 vrrp_instances:
   - {name: VI_1, interface: ${p}d0, vrid: 51, priority: 100, virtual_ips: [${VIP}/32]}
 lvs_sync_daemon: {interface: ${p}d0, instance: VI_1, sync_id: 51}

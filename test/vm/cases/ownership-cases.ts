@@ -8,6 +8,8 @@
 //             (one warn line), A untouched (no op at all on it), C untouched, record [A]
 //   corrupt   SIGTERM, B made again by hand, the record damaged, vrrpd started: nothing
 //             deleted, one warning, the daemon runs and writes a fresh record
+//   empty     SIGTERM, the config rewritten with no virtual server at all, vrrpd started:
+//             A (in the record) deleted, C untouched, the record empty
 // Writes $VM_SHARE/results.json ({phase: {problems, info}}); the host asserts.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +37,7 @@ function lines(save: string, svc: string): string[] {
   return save.split('\n').filter((l) => l.includes(` ${svc} `) || l.endsWith(` ${svc}`));
 }
 
-function writeConfig(withB: boolean): void {
+function writeConfig(withB: boolean, withA = true): void {
   const vs = (port: number, reals: string[]) =>
     `  - {address: 192.0.2.50, port: ${port}, protocol: tcp, scheduler: rr, forwarding: nat, real_servers: [${reals
       .map((a) => `{address: ${a}, port: ${port}}`)
@@ -47,8 +49,8 @@ function writeConfig(withB: boolean): void {
       `  control_socket: ${SOCKET}`,
       `  state_file: ${STATE}`,
       '  log_level: info',
-      'virtual_servers:',
-      vs(80, ['198.51.100.2', '198.51.100.3']),
+      ...(withA || withB ? ['virtual_servers:'] : []),
+      ...(withA ? [vs(80, ['198.51.100.2', '198.51.100.3'])] : []),
       ...(withB ? [vs(8080, ['198.51.100.2'])] : []),
       '',
     ].join('\n'),
@@ -68,7 +70,7 @@ async function status(): Promise<Snapshot | null> {
 }
 
 /** Starts vrrpd and waits for its first IPVS pass (status.ipvs.lastReconcileAt). */
-async function start(logName: string): Promise<Snapshot> {
+async function start(logName: string, waitForPass = true): Promise<Snapshot> {
   logFile = join(share, logName);
   const fd = openSync(logFile, 'a');
   try {
@@ -85,7 +87,8 @@ async function start(logName: string): Promise<Snapshot> {
     if (exited !== null)
       throw new Error(`vrrpd exited (${exited}) at startup: ${readFileSync(logFile, 'utf8')}`);
     const s = await status();
-    if (s?.ipvs?.lastReconcileAt) return s;
+    // (with no virtual server configured, status has no IPVS section to wait for)
+    if (s && (!waitForPass || s.ipvs?.lastReconcileAt)) return s;
     await sleep(50);
   }
   throw new Error(`vrrpd made no IPVS pass within 30 s: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
@@ -187,6 +190,26 @@ async function main(): Promise<void> {
       .map((l) => ({ level: l.level, code: l.code }));
     r.info.running = (await status()) !== null;
     r.info.record = record(); // rewritten from the config: the next start is clean again
+  });
+
+  await phase('empty', async (r) => {
+    await stop();
+    ipvsadm('-D', '-t', '192.0.2.50:8080'); // B of the corrupt phase: never in a record
+    const before = ipvsadm('-Sn');
+    writeConfig(false, false);
+    // No virtual server left: the LVS side starts only because the record lists A.
+    await start('empty.log', false);
+    const end = Date.now() + 10_000;
+    while (lines(ipvsadm('-Sn'), '192.0.2.50:80').length > 0 && Date.now() < end) await sleep(100);
+    const after = ipvsadm('-Sn');
+    r.info.aGone = lines(after, '192.0.2.50:80').length === 0;
+    r.info.cSame =
+      JSON.stringify(lines(after, '203.0.113.9:80')) === JSON.stringify(lines(before, '203.0.113.9:80'));
+    r.info.staleRemoved = logLines()
+      .filter((l) => l.event === 'ipvs-stale-service-removed')
+      .map((l) => l.service);
+    await sleep(300);
+    r.info.record = record();
   });
 }
 
