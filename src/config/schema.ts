@@ -8,6 +8,8 @@ type Schema = Record<string, unknown>;
 
 export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.:@-]*$';
 export const IFNAME_PATTERN = '^[^\\s/:]{1,15}$';
+/** An HTTP request target in origin form: "/", then printable ASCII without spaces. */
+export const HTTP_PATH_PATTERN = '^/[!-~]*$';
 
 export const SCHEDULERS = [
   'rr',
@@ -118,7 +120,11 @@ const checkSchema: Schema = obj(
     bind_address: str('Source address of the probe (tcp/http/https). Default: chosen by the kernel.'),
     send: str('tcp only: bytes sent after connecting (escapes \\r \\n \\t \\xHH).'),
     expect: str('tcp only: the reply must contain this text (needs send or a banner protocol).'),
-    path: str('http/https only: path requested. Default: /.'),
+    path: {
+      type: 'string',
+      pattern: HTTP_PATH_PATTERN,
+      description: 'http/https only: path requested (printable ASCII, percent-encoded). Default: /.',
+    },
     status: {
       type: 'array',
       minItems: 1,

@@ -4,7 +4,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { DURATION_PATTERN } from './duration.js';
 import type { ConfigPath, PathError } from './errors.js';
 import { pathText } from './errors.js';
-import { configSchema, IFNAME_PATTERN, NAME_PATTERN } from './schema.js';
+import { configSchema, HTTP_PATH_PATTERN, IFNAME_PATTERN, NAME_PATTERN } from './schema.js';
 import { didYouMean, suggestionSuffix } from './suggest.js';
 
 const ajv = new Ajv({
@@ -20,6 +20,8 @@ const PATTERN_MESSAGES: Record<string, string> = {
   [DURATION_PATTERN]: 'is not a duration (write e.g. 10ms, 1s, 1.5s, 2m, or a number of seconds)',
   [NAME_PATTERN]: 'is not a valid name (letters, digits, _ . : @ -; no spaces)',
   [IFNAME_PATTERN]: 'is not a valid interface name (1-15 characters, no spaces, / or :)',
+  [HTTP_PATH_PATTERN]:
+    'is not an HTTP path (it starts with /; spaces and non-ASCII characters must be percent-encoded)',
 };
 
 function pointerToPath(pointer: string): (string | number)[] {

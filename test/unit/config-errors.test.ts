@@ -152,6 +152,23 @@ describe('schema errors', () => {
     expect(codes(inst('    preempt_delay: -1'))).toEqual(['CONFIG_OUT_OF_RANGE']);
   });
 
+  it('an HTTP check path that is not a printable-ASCII path', () => {
+    const vs = (path: string) =>
+      lines(
+        'virtual_servers:',
+        '  - address: 192.0.2.50',
+        '    port: 80',
+        '    real_servers:',
+        `      - {address: 198.51.100.2, port: 80, check: {type: http, path: ${path}}}`,
+      );
+    expect(errors(vs('"/a b"'))).toEqual([
+      "f.yaml:5:69: virtual_servers[0].real_servers[0].check.path: '/a b' is not an HTTP path (it starts with /; spaces and non-ASCII characters must be percent-encoded)",
+    ]);
+    expect(codes(vs('healthz'))).toEqual(['CONFIG_BAD_VALUE']);
+    expect(codes(vs('/caf\u00e9'))).toEqual(['CONFIG_BAD_VALUE']);
+    expect(parseConfigText(vs('/healthz?full=1%20x'), 'f.yaml', { hostname: 'testhost' }).ok).toBe(true);
+  });
+
   it('an empty argv list', () => {
     expect(errors(lines('vrrp_scripts:', '  chk:', '    command: []'))).toEqual([
       'f.yaml:3:14: vrrp_scripts.chk.command needs at least 1 item(s)',
