@@ -18,9 +18,13 @@ import { addon } from '../../src/native/index.js';
 
 const LO = '127.0.0.1';
 
+/** Listens with a deep accept queue: the bursts below would overflow Node's default 511 and
+ * wait for SYN retransmits (1 s, 3 s, ...), which only makes the tests slow. */
 function listen(server: net.Server, host = LO): Promise<number> {
   return new Promise((resolve) =>
-    server.listen(0, host, () => resolve((server.address() as net.AddressInfo).port)),
+    server.listen({ port: 0, host, backlog: 4096 }, () =>
+      resolve((server.address() as net.AddressInfo).port),
+    ),
   );
 }
 function closeServer(server: net.Server): Promise<void> {
