@@ -62,12 +62,6 @@ void Socket::OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   self->DoClose(handle, false);
 }
 
-void Socket::OnClosed(uv_handle_t* handle) {
-  auto* box = reinterpret_cast<PollBox*>(handle);
-  if (box->removeOnClose != nullptr) napi_remove_async_cleanup_hook(box->removeOnClose);
-  delete box;
-}
-
 // Idempotent. `teardown` is set when called from the env cleanup hook, which must be
 // released only after libuv has finished closing the poll handle.
 void Socket::DoClose(napi_async_cleanup_hook_handle teardown, bool finalizing) {
@@ -78,14 +72,8 @@ void Socket::DoClose(napi_async_cleanup_hook_handle teardown, bool finalizing) {
     // the env is already releasing it.
     if (teardown == nullptr && !finalizing) Unref();
   }
-  if (poll_ != nullptr) {
-    uv_poll_stop(&poll_->handle);
-    poll_->owner = nullptr;
-    poll_->removeOnClose = teardown;
-    teardown = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&poll_->handle), &Socket::OnClosed);
-    poll_ = nullptr;
-  }
+  ClosePollBox(poll_, &teardown);
+  poll_ = nullptr;
   if (fd_ >= 0) {
     close(fd_);
     fd_ = -1;

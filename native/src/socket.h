@@ -8,16 +8,9 @@
 
 #include <vector>
 
+#include "poll_box.h"
+
 namespace vrrpd {
-
-class Socket;
-
-// Heap box for the poll handle: it outlives the Socket until libuv's close callback.
-struct PollBox {
-  uv_poll_t handle;
-  Socket* owner;
-  napi_async_cleanup_hook_handle removeOnClose;
-};
 
 class Socket : public Napi::ObjectWrap<Socket> {
  public:
@@ -49,7 +42,6 @@ class Socket : public Napi::ObjectWrap<Socket> {
   void Deliver(Napi::Env env, napi_value err, napi_value msg);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
-  static void OnClosed(uv_handle_t* handle);
   static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
 
   int fd_ = -1;

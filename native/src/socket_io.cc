@@ -115,13 +115,9 @@ Napi::Value Socket::StartReading(const Napi::CallbackInfo& info) {
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
       return ThrowErrno(env, EINVAL, "napi_get_uv_event_loop");
-    auto* box = new PollBox{};
-    box->owner = this;
-    int rc = uv_poll_init_socket(loop, &box->handle, fd_);
-    if (rc < 0) {
-      delete box;
-      return ThrowErrno(env, -rc, "uv_poll_init");
-    }
+    int err = 0;
+    PollBox* box = OpenPollBox(loop, fd_, this, true, &err);
+    if (box == nullptr) return ThrowErrno(env, -err, "uv_poll_init");
     poll_ = box;
     if (!handleRef_) uv_unref(reinterpret_cast<uv_handle_t*>(&box->handle));
   }
@@ -146,7 +142,7 @@ Napi::Value Socket::StopReading(const Napi::CallbackInfo& info) {
 
 void Socket::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
   auto* box = reinterpret_cast<PollBox*>(handle);
-  Socket* self = box->owner;
+  auto* self = static_cast<Socket*>(box->owner);
   if (self == nullptr || !self->reading_) return;
   Napi::Env env(self->env_);
   Napi::HandleScope scope(env);
@@ -226,12 +222,7 @@ void Socket::Deliver(Napi::Env env, napi_value err, napi_value msg) {
   if (onRead_.IsEmpty()) return;
   Napi::Function cb = onRead_.Value();
   napi_value args[2] = {err, msg};
-  napi_value result;
-  napi_status st = napi_make_callback(env, nullptr, Value(), cb, 2, args, &result);
-  if (st == napi_pending_exception || env.IsExceptionPending()) {
-    napi_value ex;
-    if (napi_get_and_clear_last_exception(env, &ex) == napi_ok) napi_fatal_exception(env, ex);
-  }
+  CallIntoJs(env, nullptr, Value(), cb, 2, args);
 }
 
 }  // namespace vrrpd

@@ -76,15 +76,12 @@ TcpProber::TcpProber(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TcpProbe
     ThrowErrno(env, EINVAL, "napi_get_uv_event_loop");
     return;
   }
-  auto* box = new ProberPollBox{};
-  box->owner = this;
-  int rc = uv_poll_init(loop, &box->handle, epfd_);
-  if (rc < 0) {
-    delete box;
+  int rc = 0;
+  poll_ = OpenPollBox(loop, epfd_, this, false, &rc);
+  if (poll_ == nullptr) {
     ThrowErrno(env, -rc, "uv_poll_init");
     return;
   }
-  poll_ = box;
   rc = uv_poll_start(&poll_->handle, UV_READABLE, &TcpProber::OnPoll);
   if (rc < 0) {
     ThrowErrno(env, -rc, "uv_poll_start");
@@ -106,12 +103,6 @@ void TcpProber::OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg) 
   self->DoClose(handle, false);
 }
 
-void TcpProber::OnClosed(uv_handle_t* handle) {
-  auto* box = reinterpret_cast<ProberPollBox*>(handle);
-  if (box->removeOnClose != nullptr) napi_remove_async_cleanup_hook(box->removeOnClose);
-  delete box;
-}
-
 // Idempotent: closes every attempt's socket, the epoll set and the poll handle.
 void TcpProber::DoClose(napi_async_cleanup_hook_handle teardown, bool finalizing) {
   for (Slot& s : slots_) {
@@ -127,14 +118,8 @@ void TcpProber::DoClose(napi_async_cleanup_hook_handle teardown, bool finalizing
   }
   reported_.clear();
   inFlight_ = 0;
-  if (poll_ != nullptr) {
-    uv_poll_stop(&poll_->handle);
-    poll_->owner = nullptr;
-    poll_->removeOnClose = teardown;
-    teardown = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&poll_->handle), &TcpProber::OnClosed);
-    poll_ = nullptr;
-  }
+  ClosePollBox(poll_, &teardown);
+  poll_ = nullptr;
   if (epfd_ >= 0) {
     close(epfd_);
     epfd_ = -1;
@@ -292,8 +277,8 @@ Napi::Value TcpProber::Close(const Napi::CallbackInfo& info) {
 }
 
 void TcpProber::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-  auto* box = reinterpret_cast<ProberPollBox*>(handle);
-  TcpProber* self = box->owner;
+  auto* box = reinterpret_cast<PollBox*>(handle);
+  auto* self = static_cast<TcpProber*>(box->owner);
   if (self == nullptr) return;
   (void)status;  // an error on the epoll fd itself would show as a failing epoll_wait below
   Napi::Env env(self->env_);
@@ -374,12 +359,7 @@ void TcpProber::Flush(Napi::Env env) {
   outCount_ = 0;
   if (!onBatch_.IsEmpty() && count > 0) {
     napi_value arg = Napi::Number::New(env, static_cast<double>(count));
-    napi_value result;
-    napi_status st = napi_make_callback(env, asyncCtx_, Value(), onBatch_.Value(), 1, &arg, &result);
-    if (st == napi_pending_exception || env.IsExceptionPending()) {
-      napi_value ex;
-      if (napi_get_and_clear_last_exception(env, &ex) == napi_ok) napi_fatal_exception(env, ex);
-    }
+    CallIntoJs(env, asyncCtx_, Value(), onBatch_.Value(), 1, &arg);
   }
   // The slots of this call's pairs are reusable now (the callback has read them).
   for (int slot : reported_) {

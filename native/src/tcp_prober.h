@@ -14,16 +14,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "poll_box.h"
+
 namespace vrrpd {
-
-class TcpProber;
-
-// Heap box for the poll handle: it outlives the TcpProber until libuv's close callback.
-struct ProberPollBox {
-  uv_poll_t handle;
-  TcpProber* owner;
-  napi_async_cleanup_hook_handle removeOnClose;
-};
 
 class TcpProber : public Napi::ObjectWrap<TcpProber> {
  public:
@@ -59,12 +52,11 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
   void DoClose(napi_async_cleanup_hook_handle teardown, bool finalizing);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
-  static void OnClosed(uv_handle_t* handle);
   static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
 
   int epfd_ = -1;
   napi_env env_ = nullptr;
-  ProberPollBox* poll_ = nullptr;
+  PollBox* poll_ = nullptr;
   bool refed_ = false;
   bool draining_ = false;
   int inFlight_ = 0;
