@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { CheckManager, CheckManagerOptions, CheckSnapshot, CheckSpec } from '../../src/check/manager.js';
 import { type Config, parseConfigText } from '../../src/config/index.js';
 import type { ScriptRunner } from '../../src/effects/types.js';
-import type { Log, LogFields } from '../../src/log.js';
 import { applyOps, type OpFailure } from '../../src/lvs/apply.js';
 import { LvsController, type LvsIpvsClient } from '../../src/lvs/controller.js';
 import { buildTable, cloneTable, type IpvsTable } from '../../src/lvs/model.js';
 import type { IpvsOp } from '../../src/lvs/reconcile.js';
 import type { IpvsSyncDaemon, IpvsTimeouts } from '../../src/netlink/ipvs.js';
+import { type LogLine, recordingLog } from '../helpers/log.js';
 import { FakeClock, flush } from './check-fakes.js';
 
 // ---------------------------------------------------------------- fakes
@@ -117,27 +117,6 @@ class FakeChecks implements CheckManager {
   }
 }
 
-interface Line {
-  level: string;
-  fields: LogFields;
-  msg?: string;
-}
-function fakeLog(lines: Line[]): Log {
-  const at = (level: string) => (fields: LogFields, msg?: string) => {
-    lines.push({ level, fields, msg });
-  };
-  const log: Log = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => log,
-  };
-  return log;
-}
-
 class FakeRunner implements ScriptRunner {
   runs: { argv: readonly string[]; user?: string; timeoutMs: number }[] = [];
   async run(argv: readonly string[], o: { timeoutMs: number; user?: string }) {
@@ -179,10 +158,10 @@ function setup(cfg: Config, opts: { kernel?: IpvsTable } = {}) {
   const clock = new FakeClock();
   const ipvs = new FakeIpvs();
   if (opts.kernel) ipvs.table = opts.kernel;
-  const lines: Line[] = [];
+  const lines: LogLine[] = [];
   const runner = new FakeRunner();
   let checks!: FakeChecks;
-  const c = new LvsController(cfg, fakeLog(lines), {
+  const c = new LvsController(cfg, recordingLog(lines), {
     ipvs,
     clock,
     runner,
@@ -484,10 +463,10 @@ describe('LvsController: errors and no IPVS', () => {
 
   it('no IPVS in the kernel: logged once, available=false, checks and status keep working', async () => {
     const clock = new FakeClock();
-    const lines: Line[] = [];
+    const lines: LogLine[] = [];
     let checks!: FakeChecks;
     let attempts = 0;
-    const c = new LvsController(config(TWO), fakeLog(lines), {
+    const c = new LvsController(config(TWO), recordingLog(lines), {
       clock,
       runner: new FakeRunner(),
       ipvs: async () => {
@@ -520,7 +499,7 @@ describe('LvsController: errors and no IPVS', () => {
 
   it('no virtual servers and no sync daemon: IPVS is not even opened; ipvs status is null', async () => {
     let opened = false;
-    const c = new LvsController(config(''), fakeLog([]), {
+    const c = new LvsController(config(''), recordingLog([]), {
       clock: new FakeClock(),
       runner: new FakeRunner(),
       ipvs: async () => {

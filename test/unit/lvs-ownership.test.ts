@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckManager } from '../../src/check/manager.js';
 import { type Config, parseConfigText } from '../../src/config/index.js';
-import type { Log, LogFields } from '../../src/log.js';
 import { applyOps, type OpFailure } from '../../src/lvs/apply.js';
 import { LvsController, type LvsIpvsClient } from '../../src/lvs/controller.js';
 import { cloneTable, type IpvsService, type IpvsTable } from '../../src/lvs/model.js';
@@ -27,6 +26,7 @@ import {
   writeOwnershipRecord,
 } from '../../src/lvs/ownership-file.js';
 import type { IpvsOp } from '../../src/lvs/reconcile.js';
+import { type LogLine, recordingLog } from '../helpers/log.js';
 import { FakeClock, flush } from './check-fakes.js';
 
 const A = 'tcp:192.0.2.50:80';
@@ -197,25 +197,6 @@ class MemoryStore implements OwnershipStore {
   }
 }
 
-interface Line {
-  level: string;
-  fields: LogFields;
-  msg?: string;
-}
-function fakeLog(lines: Line[]): Log {
-  const at = (level: string) => (fields: LogFields, msg?: string) => void lines.push({ level, fields, msg });
-  const log: Log = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => log,
-  };
-  return log;
-}
-
 const noChecks = (): CheckManager => ({
   set: () => ({ added: [], removed: [], replaced: [], updated: [], unchanged: [] }),
   snapshot: () => [],
@@ -257,8 +238,8 @@ function kernelAB_C(): IpvsTable {
 }
 
 async function startWith(cfg: Config, store: OwnershipStore | null, ipvs: FakeIpvs) {
-  const lines: Line[] = [];
-  const c = new LvsController(cfg, fakeLog(lines), {
+  const lines: LogLine[] = [];
+  const c = new LvsController(cfg, recordingLog(lines), {
     ipvs,
     ownership: store,
     clock: new FakeClock(),
@@ -362,8 +343,8 @@ describe('the controller at a restart', () => {
   it('with no store (a fake kernel by default) nothing is read or written', async () => {
     const ipvs = new FakeIpvs();
     ipvs.table = kernelAB_C();
-    const lines: Line[] = [];
-    const c = new LvsController(config([80]), fakeLog(lines), {
+    const lines: LogLine[] = [];
+    const c = new LvsController(config([80]), recordingLog(lines), {
       ipvs,
       clock: new FakeClock(),
       checks: noChecks,
