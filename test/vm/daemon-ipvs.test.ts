@@ -7,36 +7,12 @@
 //   - kill -9 and a restart under an open TCP connection: table and connection intact (issue 5)
 // The cases run the built daemon: dist/ is rebuilt first when older than src/ (`npm test`
 // builds anyway). A missing guest fails in CI (ipvsMissing throws there) and skips locally.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODULES, ipvsMissing, type JobResult, REPO, runNodeJob } from './guest.js';
+import { DEFAULT_MODULES, ensureBuilt, ipvsMissing, type JobResult, runNodeJob } from './guest.js';
 
 const skip = ipvsMissing();
 
 type Phase = { problems: string[]; info: Record<string, unknown> };
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/ when it is missing or older than any file of src/. */
-function ensureBuilt(): void {
-  const main = join(REPO, 'dist', 'src', 'cli', 'main.js');
-  if (
-    existsSync(main) &&
-    statSync(join(REPO, 'dist', 'src', 'daemon.js')).mtimeMs >= newest(join(REPO, 'src'))
-  )
-    return;
-  execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'pipe', timeout: 300_000 });
-}
 
 describe.skipIf(skip !== null)(
   'vrrpd daemon against real IPVS (reloads, bad config, health, restart)',

@@ -9,7 +9,7 @@
 // with the repo as cwd, in the guest or on the host, and returns its output and the
 // exchange directory's files.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +153,29 @@ export async function runJob(script: string, opts: JobOptions = {}): Promise<Job
   } finally {
     if (!opts.keep) rmSync(share, { recursive: true, force: true });
   }
+}
+
+/** Newest modification time of the .ts files below `dir`. */
+function newestTs(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newestTs(p));
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Builds dist/ when it is missing or older than any file of src/: jobs that run the built
+ * daemon (`node dist/src/cli/main.js run`) must not run a stale one (`npm test` builds anyway).
+ */
+export function ensureBuilt(): void {
+  const main = join(REPO, 'dist', 'src', 'cli', 'main.js');
+  const daemon = join(REPO, 'dist', 'src', 'daemon.js');
+  if (existsSync(main) && existsSync(daemon) && statSync(daemon).mtimeMs >= newestTs(join(REPO, 'src')))
+    return;
+  execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'pipe', timeout: 300_000 });
 }
 
 /** Runs `node --import tsx <file> ...args` with the repo as cwd; see runJob. */

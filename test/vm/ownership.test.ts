@@ -2,32 +2,12 @@
 // guest boot (or a fresh host netns) runs test/vm/cases/ownership-cases.ts with the
 // built daemon; the results are asserted here. A missing guest fails in CI
 // (ipvsMissing throws there) and skips locally.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODULES, ipvsMissing, type JobResult, REPO, runNodeJob } from './guest.js';
+import { DEFAULT_MODULES, ensureBuilt, ipvsMissing, type JobResult, runNodeJob } from './guest.js';
 
 const skip = ipvsMissing();
 
 type Phase = { problems: string[]; info: Record<string, unknown> };
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/ when it is missing or older than any file of src/. */
-function ensureBuilt(): void {
-  const daemon = join(REPO, 'dist', 'src', 'daemon.js');
-  if (existsSync(daemon) && statSync(daemon).mtimeMs >= newest(join(REPO, 'src'))) return;
-  execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'pipe', timeout: 300_000 });
-}
 
 describe.skipIf(skip !== null)('vrrpd restart after a config edit: the ownership record (real IPVS)', () => {
   let run: JobResult;
