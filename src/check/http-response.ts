@@ -69,12 +69,14 @@ export class HttpResponseParser {
           buf = buf.subarray(end + 4);
           break;
         }
-        case S.Length: {
+        case S.Length:
+        case S.ChunkData: {
+          // `remaining` more body bytes: the rest of a Content-Length body, or of a chunk
           const n = Math.min(this.remaining, buf.length);
-          if (n > 0) this.sink.body(buf.subarray(0, n));
+          this.sink.body(buf.subarray(0, n));
           this.remaining -= n;
           buf = buf.subarray(n);
-          if (this.remaining === 0) this.state = S.Done;
+          if (this.remaining === 0) this.state = this.state === S.Length ? S.Done : S.ChunkDataEnd;
           break;
         }
         case S.ChunkSize: {
@@ -91,14 +93,6 @@ export class HttpResponseParser {
           this.remaining = Number.parseInt(hex, 16);
           this.state = this.remaining === 0 ? S.Trailers : S.ChunkData;
           buf = buf.subarray(nl + 2);
-          break;
-        }
-        case S.ChunkData: {
-          const n = Math.min(this.remaining, buf.length);
-          this.sink.body(buf.subarray(0, n));
-          this.remaining -= n;
-          buf = buf.subarray(n);
-          if (this.remaining === 0) this.state = S.ChunkDataEnd;
           break;
         }
         case S.ChunkDataEnd: {
