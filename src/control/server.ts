@@ -132,6 +132,19 @@ function listen(server: Server, path: string): Promise<void> {
   });
 }
 
+/**
+ * Gives the socket file its group, then its mode (so it is never open to a wrong group),
+ * and returns its inode. The socket already has the daemon's group; chown only for another
+ * one (that needs membership or CAP_CHOWN, and the systemd unit's syscall filter forbids
+ * chown).
+ */
+function applyAccess(path: string, mode: number, gid: number | undefined): number {
+  const st = lstatSync(path);
+  if (gid !== undefined && st.gid !== gid) chownSync(path, -1, gid);
+  chmodSync(path, mode);
+  return st.ino;
+}
+
 export async function createControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const mode = opts.mode ?? 0o600;
   if (mode === 0o660 && opts.group === undefined) {
@@ -252,12 +265,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
   }
 
   await listen(server, opts.path);
-  chmodSync(opts.path, mode);
-  const st = lstatSync(opts.path);
-  // The socket already has the daemon's group; chown only for another one (that needs
-  // membership or CAP_CHOWN, and the systemd unit's syscall filter forbids chown).
-  if (gid !== undefined && st.gid !== gid) chownSync(opts.path, -1, gid);
-  const ino = st.ino;
+  const ino = applyAccess(opts.path, mode, gid);
 
   let closed: Promise<void> | undefined;
   return {
@@ -282,14 +290,8 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       return closed;
     },
     setAccess(group) {
-      if (group === undefined) {
-        chmodSync(opts.path, 0o600);
-        return;
-      }
-      const g = resolveGroup(group);
-      const st = lstatSync(opts.path);
-      if (st.gid !== g) chownSync(opts.path, -1, g);
-      chmodSync(opts.path, 0o660);
+      if (group === undefined) applyAccess(opts.path, 0o600, undefined);
+      else applyAccess(opts.path, 0o660, resolveGroup(group));
     },
   };
 }
