@@ -64,7 +64,7 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
     !opts.host.includes('%') &&
     fastConnectAvailable()
   ) {
-    return nativeProbe(opts, family as 4 | 6, where);
+    return nativeProbe(opts, family as 4 | 6);
   }
 
   return settlesOnAbort(
@@ -132,11 +132,10 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
 }
 
 /** The same probe on the native prober: connect, reset, report (no stream, no nextTick events). */
-function nativeProbe(opts: TcpProbeOptions, family: 4 | 6, where: string): Probe {
+function nativeProbe(opts: TcpProbeOptions, family: 4 | 6): Probe {
   const plain: PlainTcp = {
     target: connectTarget(opts.host, family, opts.port, opts.bindAddress),
     connectTimeoutMs: opts.connectTimeoutMs,
-    where,
   };
   const probe = settlesOnAbort(
     (signal) =>
@@ -159,7 +158,6 @@ function nativeProbe(opts: TcpProbeOptions, family: 4 | 6, where: string): Probe
 interface PlainTcp {
   target: ConnectTarget;
   connectTimeoutMs: number | undefined;
-  where: string;
 }
 
 /**
@@ -189,7 +187,7 @@ class TcpRun implements ConnectSink, ProbeRun {
   }
 
   abort(reason: unknown): void {
-    this.giveUp(`${describeError(reason)} (${this.p.where})`);
+    this.giveUp(`${describeError(reason)} (${this.p.target.where})`);
   }
 
   /**
@@ -215,5 +213,5 @@ class TcpRun implements ConnectSink, ProbeRun {
 
 function connectTimedOut(run: TcpRun): void {
   const p = run.p;
-  run.giveUp(`connect to ${p.where} timed out after ${p.connectTimeoutMs} ms`);
+  run.giveUp(`connect to ${p.target.where} timed out after ${p.connectTimeoutMs} ms`);
 }
