@@ -144,11 +144,7 @@ export class Daemon {
   private async startControl(): Promise<void> {
     const g = this.config.global;
     this.control = await this.openControl(g);
-    if (g.metricsListen) {
-      // a fresh snapshot per scrape: a cached one would show a failover seconds late
-      this.metrics = createMetrics({ snapshot: () => this.snapshot() });
-      this.metricsServer = await this.openMetrics(g.metricsListen);
-    }
+    if (g.metricsListen) this.metricsServer = await this.openMetrics(g.metricsListen);
   }
 
   private openControl(g: GlobalConfig): Promise<ControlServer> {
@@ -172,6 +168,7 @@ export class Daemon {
   }
 
   private openMetrics(at: NonNullable<GlobalConfig['metricsListen']>): Promise<MetricsServer> {
+    // a fresh snapshot per scrape: a cached one would show a failover seconds late
     this.metrics ??= createMetrics({ snapshot: () => this.snapshot() });
     const listen = at.address.includes(':') ? `[${at.address}]:${at.port}` : `${at.address}:${at.port}`;
     return createMetricsServer({ listen, registry: this.metrics.registry });
