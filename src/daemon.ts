@@ -8,7 +8,7 @@ import { formatConfigError, loadConfigFile } from './config/index.js';
 import type { Config, GlobalConfig } from './config/model.js';
 import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
 import { type ControlServer, createControlServer } from './control/server.js';
-import type { ReloadOutcome, Snapshot } from './control/snapshot.js';
+import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { NotifyRunner } from './notify.js';
 import { buildSnapshot } from './status-snapshot.js';
 import { TrackScripts } from './track-scripts.js';
@@ -76,6 +76,7 @@ export class Daemon {
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private lastReload: ReloadOutcome | null = null;
+  private readonly reloads: ReloadCounts = { ok: 0, refused: 0, error: 0 };
   private readonly startedMono = performance.now();
 
   constructor(private readonly opts: DaemonOptions) {
@@ -259,6 +260,7 @@ export class Daemon {
         configFile: resolve(this.opts.configFile),
         configLoadedAt: this.configLoadedAt,
         lastReload: this.lastReload,
+        reloads: this.reloads,
       },
       monoToDate: (ms) => new Date((this.engineToWall ?? 0) + ms),
     });
@@ -392,6 +394,7 @@ export class Daemon {
         );
         const errors = loaded.errors.map(formatConfigError);
         this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+        this.reloads.refused++;
         return { ok: false, errors };
       }
       const next = loaded.config;
@@ -406,7 +409,11 @@ export class Daemon {
           (id) => ({ type: 'reload', config: next, id }),
           15000,
         );
-        if (r.error) return { ok: false, errors: [r.error] };
+        if (r.error) {
+          this.lastReload = { at: new Date().toISOString(), ok: false, errors: [r.error] };
+          this.reloads.refused++;
+          return { ok: false, errors: [r.error] };
+        }
         const res = r.result!;
         summary = `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
       }
@@ -424,7 +431,11 @@ export class Daemon {
       summary += `; virtual servers: ${next.virtualServers.length}`;
       this.log.info({ event: 'reloaded', summary }, 'configuration reloaded');
       this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };
+      this.reloads.ok++;
       return { ok: true, summary };
+    } catch (err) {
+      this.reloads.error++;
+      throw err;
     } finally {
       this.opts.notify?.ready(this.statusLine());
     }

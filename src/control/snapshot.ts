@@ -77,6 +77,17 @@ export interface DaemonInfo {
   routerId: string;
   /** The last reload attempt, null if there has been none since start. */
   lastReload: ReloadOutcome | null;
+  /**
+   * Reload attempts since start, by outcome: `ok` applied; `refused` the new file (or the
+   * engine) rejected it and the running config stays; `error` it failed part-way.
+   */
+  reloads: ReloadCounts;
+}
+
+export interface ReloadCounts {
+  ok: number;
+  refused: number;
+  error: number;
 }
 
 export interface ReloadOutcome {
