@@ -9,26 +9,7 @@ import {
   parseListen,
 } from '../../src/control/metrics.js';
 import { DROP_REASONS, type Snapshot } from '../../src/control/snapshot.js';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Minimal parser for the text exposition format (no escapes in our label values). */
-function parseExposition(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`unparseable exposition line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const lm of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)) labels[lm[1]!] = lm[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
+import { parseExposition, type Sample } from '../helpers/promql.js';
 
 function get(port: number, path: string, method = 'GET') {
   return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
