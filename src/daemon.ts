@@ -61,6 +61,8 @@ export class Daemon {
   private config!: Config;
   private readonly log: Logger;
   private lastHeartbeat = 0;
+  /** The engine's clock at its last heartbeat (null before the first of a worker). */
+  private lastHeartbeatAt: number | null = null;
   private readonly pending = new Map<number, (m: FromWorker) => void>();
   private nextId = 1;
   private watchdogTimer: NodeJS.Timeout | null = null;
@@ -278,6 +280,7 @@ export class Daemon {
 
   private async startWorker(): Promise<void> {
     this.engineToWall = null;
+    this.lastHeartbeatAt = null;
     const data: WorkerData = {
       config: this.config,
       heartbeatMs: HEARTBEAT_MS,
@@ -314,6 +317,11 @@ export class Daemon {
         break;
       case 'heartbeat':
         this.lastHeartbeat = Date.now();
+        // the heartbeat is an interval timer on the engine's own loop: how late it fired is
+        // that loop's delay, which adverts suffer too
+        if (this.lastHeartbeatAt !== null)
+          this.metrics?.observeEngineLateness((m.at - this.lastHeartbeatAt - HEARTBEAT_MS) / 1000);
+        this.lastHeartbeatAt = m.at;
         break;
       case 'state-change':
         this.states.set(m.instance, m.to);

@@ -38,6 +38,9 @@
 //   real_server_weight{virtual_server, real_server}  weight in the kernel table (0 when absent)
 //   check_duration_seconds{virtual_server, real_server, type}   histogram of probe latency
 //   check_results_total{type, result}                result: ok | fail
+//   vrrp_engine_timer_lateness_seconds               histogram: how late the VRRP engine worker's
+//                                                    heartbeat timer fired, i.e. its event loop's delay
+//                                                    (adverts are timers on that loop)
 //   plus prom-client's process/Node metrics (process_cpu_seconds_total, nodejs_heap_*, ...)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -75,6 +78,8 @@ export interface Metrics {
   registry: Registry;
   /** Records one finished probe (latency histogram and result counter). */
   observeCheck(o: CheckObservation): void;
+  /** Records how late (s) one periodic timer of the VRRP engine's own loop fired. */
+  observeEngineLateness(seconds: number): void;
 }
 
 export interface MetricsOptions {
@@ -317,8 +322,18 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     registers,
   });
 
+  const engineLateness = new Histogram({
+    name: 'vrrpd_vrrp_engine_timer_lateness_seconds',
+    help: "how late the VRRP engine worker's periodic timer fired (its event loop delay)",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+
   return {
     registry,
+    observeEngineLateness(seconds) {
+      engineLateness.observe(Math.max(0, seconds));
+    },
     observeCheck(o) {
       checkDuration.observe(
         { virtual_server: o.virtualServer, real_server: o.realServer, type: o.type },

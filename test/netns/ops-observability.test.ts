@@ -10,16 +10,18 @@
 //   every rule evaluates without error, vrrpd's instance label arrives as
 //   exported_instance beside the director's `instance`, one master per virtual router,
 //   pending alerts for the down real server and the lost quorum, and with VRRP blocked
-//   between the directors (nft on r2) a pending VrrpdTwoMasters for both.
+//   between the directors (nft on r2) a pending VrrpdTwoMasters for both;
+// - a blocked VRRP engine loop shows in the engine timer lateness histogram.
 import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { request } from '../../src/control/client.js';
 import { missing } from '../helpers/env.js';
 import { dashboardExprs, metricNames, parseExposition, RULES_FILE, ruleExprs } from '../helpers/promql.js';
-import { cli, createLab, instance, type Lab, until, type Vrrpd } from './lib/vrrpd.js';
+import { cli, createLab, instance, type Lab, sleep, until, type Vrrpd } from './lib/vrrpd.js';
 
 const execFileP = promisify(execFile);
 const why = missing({ root: true, commands: ['ip', 'curl', 'nft', 'promtool', 'prometheus'] });
@@ -120,7 +122,8 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
       });
     });
     // one after the other, so that r1 is master from the start
-    r1 = await lab.start('r1', config('r1', 150));
+    // test hooks: the last test blocks r1's engine loop (debug.stall-engine)
+    r1 = await lab.start('r1', config('r1', 150), { env: { ...process.env, VRRPD_TEST_HOOKS: '1' } });
     await r1.waitState('VI', 'master', 5000);
     r2 = await lab.start('r2', config('r2', 100));
     await r2.waitState('VI', 'backup', 5000);
@@ -359,5 +362,24 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
     }
     // healed: r2 hears r1 again and steps back
     await r2.waitState('VI', 'backup', 5000);
+  });
+
+  it('a blocked VRRP engine loop shows in vrrpd_vrrp_engine_timer_lateness_seconds', async () => {
+    // r2 leaves first: with it listening, a 700 ms stall of r1 would be a failover
+    await r2.stop('SIGTERM');
+    const late = async () => {
+      const m = await scrape(r1);
+      const count = m.value('vrrpd_vrrp_engine_timer_lateness_seconds_count') ?? 0;
+      const onTime = m.value('vrrpd_vrrp_engine_timer_lateness_seconds_bucket', { le: '0.1' }) ?? 0;
+      return { count, over100ms: count - onTime };
+    };
+    const before = await late();
+    // heartbeats every 500 ms since start: the histogram has been filling all along
+    expect(before.count).toBeGreaterThan(10);
+    await request(r1.socket, 'debug.stall-engine', { ms: 700 }, 3000);
+    // a 700 ms block delays at least one 500 ms heartbeat by 200 ms or more
+    await sleep(1200);
+    const after = await late();
+    expect(after.over100ms - before.over100ms, JSON.stringify({ before, after })).toBeGreaterThanOrEqual(1);
   });
 });

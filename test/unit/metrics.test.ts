@@ -173,6 +173,19 @@ describe('metrics endpoint', () => {
     }
   });
 
+  it('records how late the VRRP engine timer fired', async () => {
+    const m = createMetrics({ snapshot: () => null, processMetrics: false });
+    m.observeEngineLateness(0.0004);
+    m.observeEngineLateness(0.3);
+    m.observeEngineLateness(-0.001); // a timer a hair early counts as on time
+    const s = parseExposition(await m.registry.metrics());
+    const v = (name: string, labels: Record<string, string> = {}) => find(s, name, labels)[0]?.value;
+    expect(v('vrrpd_vrrp_engine_timer_lateness_seconds_count')).toBe(3);
+    expect(v('vrrpd_vrrp_engine_timer_lateness_seconds_bucket', { le: '0.001' })).toBe(2);
+    expect(v('vrrpd_vrrp_engine_timer_lateness_seconds_bucket', { le: '0.25' })).toBe(2);
+    expect(v('vrrpd_vrrp_engine_timer_lateness_seconds_bucket', { le: '0.5' })).toBe(3);
+  });
+
   it('follows the snapshot: counters advance, removed instances disappear', async () => {
     const next = exampleSnapshot();
     next.instances[0]!.counters.advertsSent = 43210;

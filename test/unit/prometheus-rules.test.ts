@@ -40,6 +40,7 @@ describe('Prometheus alert rules', () => {
       [
         'VrrpdAdvertDrops',
         'VrrpdDown',
+        'VrrpdEngineLate',
         'VrrpdInstanceFlapping',
         'VrrpdMasterWithoutVip',
         'VrrpdNoMaster',
