@@ -107,6 +107,17 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
   type Alert = { labels: Record<string, string>; annotations: Record<string, string>; state: string };
   const alerts = async (name: string) =>
     (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts.filter((a) => a.labels.alertname === name);
+  /** Waits until alert `name` is active (pending or firing) for both directors. */
+  const activeForBoth = (name: string) =>
+    until(
+      async () => {
+        const a = await alerts(name);
+        return a.length === 2 ? a : null;
+      },
+      15_000,
+      `${name} active for both directors`,
+      500,
+    );
 
   beforeAll(async () => {
     lab = await createLab(['r1', 'r2', 'srv', 'mon']);
@@ -282,15 +293,7 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
 
     // the real server with nothing listening: pending (for: 3m) on both directors, and
     // the virtual server below its quorum of 2 with 1 real server up
-    const down = await until(
-      async () => {
-        const a = await alerts('VrrpdRealServerDown');
-        return a.length === 2 ? a : null;
-      },
-      15_000,
-      'VrrpdRealServerDown pending on both directors',
-      500,
-    );
+    const down = await activeForBoth('VrrpdRealServerDown');
     for (const a of down) {
       expect(a.state).toBe('pending');
       expect(a.labels.real_server).toBe(`${srv}:8081`);
@@ -298,15 +301,7 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
         `Real server ${srv}:8081 of tcp/192.0.2.50:80 is down (seen from ${a.labels.instance})`,
       );
     }
-    const quorum = await until(
-      async () => {
-        const a = await alerts('VrrpdVirtualServerQuorumLost');
-        return a.length === 2 ? a : null;
-      },
-      15_000,
-      'VrrpdVirtualServerQuorumLost pending on both directors',
-      500,
-    );
+    const quorum = await activeForBoth('VrrpdVirtualServerQuorumLost');
     for (const a of quorum)
       expect(a.annotations.summary).toBe(
         `tcp/192.0.2.50:80 on ${a.labels.instance} is below quorum (1 real servers up)`,
@@ -343,15 +338,7 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
     );
     try {
       await r2.waitState('VI', 'master', 5000);
-      const two = await until(
-        async () => {
-          const a = await alerts('VrrpdTwoMasters');
-          return a.length === 2 ? a : null;
-        },
-        15_000,
-        'VrrpdTwoMasters pending for both directors',
-        500,
-      );
+      const two = await activeForBoth('VrrpdTwoMasters');
       expect(two.map((a) => a.labels.instance).sort()).toEqual(
         ['r1', 'r2'].map((h) => `${lab.topo.host(h).ipv4}:${PORT}`).sort(),
       );
