@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { DROP_REASONS } from '../../src/control/snapshot.js';
 import { missing } from '../helpers/env.js';
-import { alertRules, RULES_DIR, RULES_FILE } from '../helpers/promql.js';
+import { alertRules, dashboardExprs, RULES_DIR, RULES_FILE } from '../helpers/promql.js';
 
 const execFileP = promisify(execFile);
 const why = missing({ commands: ['promtool'] });
@@ -74,6 +75,21 @@ describe('Prometheus alert rules', () => {
         `${r.alert} has no quiet case`,
       ).toBe(true);
     }
+  });
+
+  it('names only drop reasons vrrpd counts (a renamed reason must be renamed here too)', () => {
+    const known = new Set<string>(DROP_REASONS);
+    const named = new Set<string>();
+    for (const text of [
+      ...rules.flatMap((r) => [r.expr, r.annotations?.description ?? '']),
+      ...dashboardExprs().map((e) => e.expr),
+    ]) {
+      for (const m of text.matchAll(/reason\s*(?:!~|=~|!=|=)\s*"([^"]*)"/g))
+        for (const r of (m[1] ?? '').split('|')) named.add(r);
+      for (const m of text.matchAll(/eq \$labels\.reason "([^"]*)"/g)) named.add(m[1] ?? '');
+    }
+    expect(named.size).toBeGreaterThan(3);
+    expect([...named].filter((r) => !known.has(r))).toEqual([]);
   });
 
   it.skipIf(why)('promtool check rules', async () => {
