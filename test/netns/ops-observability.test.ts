@@ -171,6 +171,18 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
       }
     }
     expect(missingNames, 'metric names used by rules/dashboard but absent from /metrics').toEqual([]);
+    const m = await scrape(r1);
+    expect(m.value('vrrpd_virtual_server_quorum', { virtual_server: 'tcp/192.0.2.50:80' })).toBe(2);
+    expect(m.value('vrrpd_virtual_server_quorum_up')).toBe(0);
+    expect(
+      m.value('vrrpd_vrrp_instance_state', {
+        vrrp_instance: 'VI',
+        interface: 'eth0',
+        vrid: '51',
+        family: 'ipv4',
+        state: 'master',
+      }),
+    ).toBe(1);
     console.log(
       `rules and dashboard: ${exprs.length} expressions, ${new Set(exprs.flatMap((e) => metricNames(e.expr))).size} metric names, all in a scrape of ${scraped.size} names`,
     );
@@ -332,6 +344,8 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
   });
 
   it('split brain: with VRRP blocked into r2, VrrpdTwoMasters is pending for both directors', async () => {
+    const vi = { vrrp_instance: 'VI', vrid: '51', family: 'ipv4' };
+    const transitions0 = (await scrape(r2)).value('vrrpd_vrrp_instance_transitions_total', vi) ?? -1;
     await lab.sh(
       'r2',
       `nft 'add table inet vrrpdobs; add chain inet vrrpdobs input { type filter hook input priority 0; }; add rule inet vrrpdobs input ip protocol vrrp drop'`,
@@ -347,8 +361,11 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
     } finally {
       await lab.sh('r2', 'nft delete table inet vrrpdobs');
     }
-    // healed: r2 hears r1 again and steps back
+    // healed: r2 hears r1 again and steps back; backup -> master -> backup counted
     await r2.waitState('VI', 'backup', 5000);
+    const m = await scrape(r2);
+    expect(m.value('vrrpd_vrrp_instance_transitions_total', vi)).toBe(transitions0 + 2);
+    expect(m.value('vrrpd_vrrp_instance_state', { ...vi, state: 'backup' })).toBe(1);
   });
 
   it('a blocked VRRP engine loop shows in vrrpd_vrrp_engine_timer_lateness_seconds', async () => {
