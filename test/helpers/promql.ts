@@ -64,7 +64,11 @@ export function dashboardExprs(d: Json = dashboard()): Expr[] {
     }
   }
   for (const a of ((d.annotations as Json | undefined)?.list as Json[] | undefined) ?? []) {
-    if (typeof a.expr === 'string') out.push({ where: `annotation "${a.name}"`, expr: a.expr });
+    // current Grafana reads `target`, older versions the top-level fields
+    const exprs = new Set(
+      [a.expr, (a.target as Json | undefined)?.expr].filter((e) => typeof e === 'string'),
+    );
+    for (const e of exprs) out.push({ where: `annotation "${a.name}"`, expr: e as string });
   }
   for (const v of ((d.templating as Json | undefined)?.list as Json[] | undefined) ?? []) {
     if (v.type !== 'query') continue;
