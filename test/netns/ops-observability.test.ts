@@ -9,7 +9,8 @@
 // - a real Prometheus (namespace mon) scraping both directors with the shipped rules:
 //   every rule evaluates without error, vrrpd's instance label arrives as
 //   exported_instance beside the director's `instance`, one master per virtual router,
-//   pending alerts for the down real server and the lost quorum, and with VRRP blocked
+//   pending alerts for the down real server and the lost quorum, data in every dashboard
+//   panel, and with VRRP blocked
 //   between the directors (nft on r2) a pending VrrpdTwoMasters for both;
 // - a blocked VRRP engine loop shows in the engine timer lateness histogram.
 import { type ChildProcess, execFile } from 'node:child_process';
@@ -20,7 +21,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { request } from '../../src/control/client.js';
 import { missing } from '../helpers/env.js';
-import { dashboardExprs, metricNames, parseExposition, RULES_FILE, ruleExprs } from '../helpers/promql.js';
+import {
+  dashboardExprs,
+  metricNames,
+  parseExposition,
+  RULES_FILE,
+  ruleExprs,
+  withoutGrafanaVariables,
+} from '../helpers/promql.js';
 import { cli, createLab, instance, type Lab, until, type Vrrpd } from './lib/vrrpd.js';
 
 const execFileP = promisify(execFile);
@@ -318,6 +326,23 @@ describe.skipIf(why)('alert rules and dashboard against live daemons and a real 
       expect(a.annotations.summary).toBe(
         `tcp/192.0.2.50:80 on ${a.labels.instance} is below quorum (1 real servers up)`,
       );
+
+    // every dashboard query runs on this Prometheus; each panel's has data (rates need a
+    // few scrapes of each director first)
+    await until(
+      async () => (await query('min(count_over_time(vrrpd_info[1m])) >= 3')).result.length > 0,
+      30_000,
+      'three scrapes of each director',
+      500,
+    );
+    const empty: string[] = [];
+    for (const e of dashboardExprs()) {
+      const r = await query(withoutGrafanaVariables(e.expr)).catch((err: Error) => {
+        throw new Error(`${e.where}: ${err.message}`);
+      });
+      if (e.where.startsWith('panel') && r.result.length === 0) empty.push(e.where);
+    }
+    expect(empty, 'dashboard panels without data from two live directors').toEqual([]);
 
     // the missing real server starts answering: health, quorum and the alerts follow
     server.stdin?.write('go\n');
