@@ -418,8 +418,8 @@ export class Daemon {
           15000,
         );
         if (r.error) {
-          this.lastReload = { at: new Date().toISOString(), ok: false, errors: [r.error] };
-          this.reloads.refused++;
+          // the engine stopped part-way through applying it: not a refusal
+          this.reloads.error++;
           return { ok: false, errors: [r.error] };
         }
         const res = r.result!;

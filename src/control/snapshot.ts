@@ -78,8 +78,9 @@ export interface DaemonInfo {
   /** The last reload attempt, null if there has been none since start. */
   lastReload: ReloadOutcome | null;
   /**
-   * Reload attempts since start, by outcome: `ok` applied; `refused` the new file (or the
-   * engine) rejected it and the running config stays; `error` it failed part-way.
+   * Reload attempts since start, by outcome: `ok` applied; `refused` the new file was
+   * rejected and the running config stays (lastReload says why); `error` applying it
+   * failed part-way (the log says why).
    */
   reloads: ReloadCounts;
 }
