@@ -1,8 +1,9 @@
 // Prometheus metrics (CONFIG.md global.metrics_listen; off unless configured).
 // Most metrics are read from the status snapshot at scrape time, so they always agree
 // with `vrrpd status` and need no bookkeeping in the engine; counters are the snapshot's
-// own cumulative counters. Only check latencies and results, which a snapshot can't
-// hold, are recorded as they happen through observeCheck().
+// own cumulative counters. Only check latencies and results and the VRRP engine's timer
+// lateness, which a snapshot can't hold, are recorded as they happen (observeCheck(),
+// observeEngineLateness()).
 //
 // Metrics (all prefixed vrrpd_):
 //   info{version, router_id}                         1
