@@ -116,7 +116,7 @@ export type Pdu =
       ranges: SearchRange[];
     }
   | { kind: 'testSet'; header: Header; context: Buffer | null; varbinds: VarBind[] }
-  | { kind: 'commitSet' | 'undoSet' | 'cleanupSet' | 'other'; header: Header };
+  | { kind: 'commitSet' | 'undoSet' | 'cleanupSet' | 'close' | 'other'; header: Header };
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -431,6 +431,8 @@ export function decodePdu(buf: Buffer): Decoded<Pdu> {
         return { ok: true, value: { kind: 'undoSet', header } };
       case PduType.cleanupSet:
         return { ok: true, value: { kind: 'cleanupSet', header } };
+      case PduType.close:
+        return { ok: true, value: { kind: 'close', header } };
       default:
         return { ok: true, value: { kind: 'other', header } };
     }

@@ -113,11 +113,13 @@ export class SnmpSubagent {
     const group = this.deps.config().vrrpSyncGroups.find((g) => g.instances.includes(ev.instance));
     const reason = this.rows.stateChanged(ev, performance.now(), group?.name ?? null);
     if (reason === null || !this.registered || !this.cfg?.traps) return;
-    void this.refresh().then((snap) => {
-      const inst = snap?.instances.find((i) => i.name === ev.instance);
+    const find = (snap: Snapshot | null) => snap?.instances.find((i) => i.name === ev.instance);
+    void (async () => {
+      // a refresh already under way may predate an instance that a reload just added
+      const inst = find(await this.refresh()) ?? find(await this.refresh());
       const vbs = inst ? newMasterNotification(inst, reason) : null;
       if (vbs) this.notify('vrrpv3NewMaster', ev.instance, vbs);
-    });
+    })();
   }
 
   async stop(): Promise<void> {
@@ -149,6 +151,9 @@ export class SnmpSubagent {
     if (opened.error !== ResponseError.noError)
       return this.lost(sock, `snmpd refused the AgentX session (error ${opened.error})`);
     this.sessionId = opened.header.sessionId;
+    // the view first: snmpd forwards requests as soon as the registration stands
+    this.rows.connected();
+    await this.refresh();
     const reg = await this.request(sock, (packetId) =>
       encodeRegister({
         sessionId: this.sessionId,
@@ -169,12 +174,10 @@ export class SnmpSubagent {
     this.registered = true;
     this.retryMs = RETRY_MIN_MS;
     this.lastWhy = null;
-    this.rows.connected();
     this.deps.log.info(
       { event: 'snmp-connected', agentx: agentxText(this.cfg!), subtree: vrrpv3MIB.join('.') },
       `SNMP: serving the VRRPv3-MIB through snmpd at ${agentxText(this.cfg!)}`,
     );
-    await this.refresh();
     this.refreshTimer = setInterval(() => void this.refresh(), this.refreshMs);
     this.pingTimer = setInterval(
       () => void this.request(sock, (packetId) => encodePing({ sessionId: this.sessionId, packetId })),
@@ -246,6 +249,10 @@ export class SnmpSubagent {
       case 'undoSet':
         return void reply({ error: ResponseError.undoFailed, index: 0 });
       case 'cleanupSet':
+        return;
+      case 'close':
+        // snmpd is shutting down (RFC 2741 §7.1.8): no answer, reconnect later
+        this.lost(sock, 'snmpd closed the session');
         return;
       default:
         reply({ error: ResponseError.processingError });

@@ -44,7 +44,7 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     },
     vrrp_instances: [instance({ priority: 100 })],
   });
-  const valueOf = (rows: Printed[], oid: string) => rows.find((r) => r.oid === oid);
+  const printedAt = (rows: Printed[], oid: string) => rows.find((r) => r.oid === oid);
   const connects = () => r1.logged((l) => l.event === 'snmp-connected').length;
 
   beforeAll(async () => {
@@ -83,30 +83,30 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     const rows = await until(
       async () => {
         const w = await snmp.walk(MIB);
-        return valueOf(w, ops(3))?.value.includes(hexOf(lab.topo.host('r2').ipv4)) ? w : null;
+        return printedAt(w, ops(3))?.value.includes(hexOf(lab.topo.host('r2').ipv4)) ? w : null;
       },
       5000,
       'the operations row with r2 as master',
     );
-    expect(valueOf(rows, ops(4))?.value).toBe(hexOf(lab.topo.host('r1').ipv4));
-    expect(valueOf(rows, ops(5))?.value).toBe('00 00 5E 00 01 33');
-    expect(valueOf(rows, ops(6))).toMatchObject({ type: 'INTEGER', value: '2' }); // backup
-    expect(valueOf(rows, ops(7))).toMatchObject({ type: 'Gauge32', value: '100' });
-    expect(valueOf(rows, ops(8))?.value).toBe('1');
-    expect(valueOf(rows, ops(9))?.value).toBe('10'); // 100 ms in centiseconds
-    expect(valueOf(rows, ops(10))?.value).toBe('1'); // preempt true(1)
-    expect(valueOf(rows, ops(11))?.value).toBe('2'); // accept false(2)
-    expect(Number(valueOf(rows, ops(12))?.value)).toBeGreaterThan(0);
-    expect(valueOf(rows, `.${MIB}.1.1.2.1.2.${idx}.4.${VIP}`)?.value).toBe('1');
-    expect(Number(valueOf(rows, stats(3))?.value)).toBeGreaterThan(0); // adverts from r2
-    expect(valueOf(rows, stats(13))?.value).toBe('1000');
-    for (const n of [1, 2, 3, 4]) expect(valueOf(rows, `.${MIB}.1.2.${n}.0`), `scalar ${n}`).toBeDefined();
+    expect(printedAt(rows, ops(4))?.value).toBe(hexOf(lab.topo.host('r1').ipv4));
+    expect(printedAt(rows, ops(5))?.value).toBe('00 00 5E 00 01 33');
+    expect(printedAt(rows, ops(6))).toMatchObject({ type: 'INTEGER', value: '2' }); // backup
+    expect(printedAt(rows, ops(7))).toMatchObject({ type: 'Gauge32', value: '100' });
+    expect(printedAt(rows, ops(8))?.value).toBe('1');
+    expect(printedAt(rows, ops(9))?.value).toBe('10'); // 100 ms in centiseconds
+    expect(printedAt(rows, ops(10))?.value).toBe('1'); // preempt true(1)
+    expect(printedAt(rows, ops(11))?.value).toBe('2'); // accept false(2)
+    expect(Number(printedAt(rows, ops(12))?.value)).toBeGreaterThan(0);
+    expect(printedAt(rows, `.${MIB}.1.1.2.1.2.${idx}.4.${VIP}`)?.value).toBe('1');
+    expect(Number(printedAt(rows, stats(3))?.value)).toBeGreaterThan(0); // adverts from r2
+    expect(printedAt(rows, stats(13))?.value).toBe('1000');
+    for (const n of [1, 2, 3, 4]) expect(printedAt(rows, `.${MIB}.1.2.${n}.0`), `scalar ${n}`).toBeDefined();
     console.log(`VRRPv3-MIB walk: ${rows.length} objects, row index ${idx}`);
   });
 
   it('injected bad adverts move the counters; a TTL error sends vrrpv3ProtoError(ipTtlError)', async () => {
     const before = await snmp.walk(MIB);
-    const n = (rows: Printed[], oid: string) => Number(valueOf(rows, oid)?.value ?? Number.NaN);
+    const n = (rows: Printed[], oid: string) => Number(printedAt(rows, oid)?.value ?? Number.NaN);
     const src = lab.topo.host('c').ipv4;
     const advert = (vrid: number) =>
       encodeAdvert(
@@ -133,30 +133,30 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
       8000,
       'vrrpv3StatisticsIpTtlErrors +3 and vrrpv3RouterVrIdErrors +2',
     );
-    expect(valueOf(after, stats(6))?.value).toBe('1'); // vrrpv3StatisticsProtoErrReason ipTtlError(1)
+    expect(printedAt(after, stats(6))?.value).toBe('1'); // vrrpv3StatisticsProtoErrReason ipTtlError(1)
     const trap = await until(async () => snmp.trapsOf(`${MIB}.0.2`)[0], 5000, 'a vrrpv3ProtoError trap');
-    expect(valueOf(trap, stats(6))?.value).toBe('1');
+    expect(printedAt(trap, stats(6))?.value).toBe('1');
   });
 
   it('failover: SIGKILL of the master makes r1 master; the walk and a vrrpv3NewMaster trap say so', async () => {
-    const transitions = Number(valueOf(await snmp.walk(MIB), stats(1))?.value);
+    const transitions = Number(printedAt(await snmp.walk(MIB), stats(1))?.value);
     r2.signal('SIGKILL');
     await r1.waitState('VI', 'master', 5000);
     const trap = await until(async () => snmp.trapsOf(`${MIB}.0.1`)[0], 5000, 'a vrrpv3NewMaster trap');
-    expect(valueOf(trap, ops(3))?.value).toBe(hexOf(lab.topo.host('r1').ipv4));
-    expect(valueOf(trap, stats(2))?.value).toBe('3'); // masterNoResponse(3)
+    expect(printedAt(trap, ops(3))?.value).toBe(hexOf(lab.topo.host('r1').ipv4));
+    expect(printedAt(trap, stats(2))?.value).toBe('3'); // masterNoResponse(3)
     const rows = await until(
       async () => {
         const w = await snmp.walk(MIB);
-        return valueOf(w, ops(6))?.value === '3' ? w : null;
+        return printedAt(w, ops(6))?.value === '3' ? w : null;
       },
       5000,
       'vrrpv3OperationsStatus master(3)',
     );
-    expect(valueOf(rows, ops(3))?.value).toBe(hexOf(lab.topo.host('r1').ipv4));
+    expect(printedAt(rows, ops(3))?.value).toBe(hexOf(lab.topo.host('r1').ipv4));
     // vrrpv3StatisticsMasterTransitions (r1 was master alone before r2 started, too)
-    expect(Number(valueOf(rows, stats(1))?.value)).toBe(transitions + 1);
-    expect(valueOf(rows, stats(2))?.value).toBe('3');
+    expect(Number(printedAt(rows, stats(1))?.value)).toBe(transitions + 1);
+    expect(printedAt(rows, stats(2))?.value).toBe('3');
   });
 
   it('snmpd restarted: the subagent reconnects and the rows are back', async () => {
@@ -172,12 +172,12 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     const rows = await until(
       async () => {
         const w = await snmp.walk(MIB);
-        return valueOf(w, ops(6)) ? w : null;
+        return printedAt(w, ops(6)) ? w : null;
       },
       5000,
       'the row after the restart',
     );
-    expect(valueOf(rows, ops(6))?.value).toBe('3');
+    expect(printedAt(rows, ops(6))?.value).toBe('3');
     expect(r1.exitInfo).toBeNull();
   });
 
@@ -192,6 +192,6 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     const on = (await request(r1.socket, 'reload', {}, 10_000)) as { ok: boolean; summary: string };
     expect(on.summary).toMatch(/snmp agentx unix:.*agentx, traps on/);
     await until(async () => connects() > before, 10_000, 'r1 to register again');
-    await until(async () => valueOf(await snmp.walk(MIB), ops(6)), 5000, 'the row again');
+    await until(async () => printedAt(await snmp.walk(MIB), ops(6)), 5000, 'the row again');
   });
 });

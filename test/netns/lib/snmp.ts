@@ -29,7 +29,6 @@ export function parseVarbinds(text: string, sep: RegExp = /\n/): Printed[] {
 export class SnmpEngines {
   readonly agentx: string;
   private snmpd: ChildProcess | null = null;
-  private trapd: ChildProcess | null = null;
   /** snmptrapd's output, one trap per line (`trap ` + tab-separated varbinds) */
   private trapText = '';
   snmpdLog = '';
@@ -86,7 +85,6 @@ export class SnmpEngines {
       ],
       { env: this.env },
     );
-    this.trapd = child;
     child.stdout?.on('data', (d: Buffer) => {
       this.trapText += d.toString();
     });
