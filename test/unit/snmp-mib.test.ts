@@ -93,6 +93,29 @@ describe('VRRPv3-MIB view from a snapshot', () => {
     expect(valueAt(v, stats(13, ...VI2))).toEqual({ type: 'gauge32', value: 1000 });
   });
 
+  it('an IPv6 instance: index type ipv6(2), 16-byte addresses, the 00-00-5E-00-02 virtual MAC', () => {
+    const s = exampleSnapshot();
+    Object.assign(s.instances[1]!, {
+      family: 6,
+      masterAddress: 'fe80::1',
+      primaryAddress: 'fe80::2',
+      vips: [
+        { address: '2001:db8::50', prefixLength: 64, device: 'eth1', present: true },
+        { address: '198.51.100.50', prefixLength: 32, device: 'eth1', present: true },
+      ],
+    });
+    const v = view({ snapshot: s });
+    const idx = [3, 52, 2];
+    expect(valueAt(v, ops(3, ...idx))).toEqual({
+      type: 'octets',
+      value: Buffer.from('fe800000000000000000000000000001', 'hex'),
+    });
+    expect(valueAt(v, ops(5, ...idx))).toEqual({ type: 'octets', value: Buffer.from('00005e000234', 'hex') });
+    expect(valueAt(v, ops(8, ...idx))).toEqual({ type: 'integer', value: 1 });
+    const addr = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50];
+    expect(valueAt(v, [...MIB, 1, 1, 2, 1, 2, ...idx, 16, ...addr])).toEqual({ type: 'integer', value: 1 });
+  });
+
   it('an instance without an ifindex (interface gone) has no row', () => {
     const s = exampleSnapshot();
     s.instances[1]!.ifIndex = null;
