@@ -78,6 +78,8 @@ export class SnmpSubagent {
   /** the last reason warned about: a retry failing the same way logs at debug */
   private lastWhy: string | null = null;
   private refreshing: Promise<Snapshot | null> | null = null;
+  /** a failed refresh is logged once until one succeeds again */
+  private refreshFailing = false;
   /** snmpd's sysUpTime as of its last response, for TimeStamp columns */
   private masterUptime: { ticks: number; atMs: number } | null = null;
   private readonly refreshMs: number;
@@ -269,6 +271,7 @@ export class SnmpSubagent {
     this.refreshing ??= this.deps
       .snapshot()
       .then((snap) => {
+        this.refreshFailing = false;
         const now = performance.now();
         const errors = this.rows.observe(snap, now, this.sysUpTimeTicks());
         const config = new Map(this.deps.config().vrrpInstances.map((i) => [i.name, i] as const));
@@ -288,7 +291,12 @@ export class SnmpSubagent {
         return snap;
       })
       .catch((err: Error) => {
-        this.deps.log.warn({ event: 'snmp-refresh-failed', err: err.message }, 'SNMP: status not refreshed');
+        if (!this.refreshFailing)
+          this.deps.log.warn(
+            { event: 'snmp-refresh-failed', err: err.message },
+            'SNMP: status not refreshed; snmpd is served the last view',
+          );
+        this.refreshFailing = true;
         return null;
       })
       .finally(() => {
