@@ -25,6 +25,20 @@ import { SnmpSubagent } from '../../src/snmp/subagent.js';
 
 const MIB = [1, 3, 6, 1, 2, 1, 207];
 
+/** Cuts a stream into PDUs and decodes each. */
+function onPdus(c: Socket, each: (pdu: Pdu) => void): void {
+  let buf = Buffer.alloc(0);
+  c.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    for (let n = frameLength(buf); n !== null && buf.length >= n; n = frameLength(buf)) {
+      const pdu = decodePdu(buf.subarray(0, n));
+      buf = buf.subarray(n);
+      if (!pdu.ok) throw new Error(pdu.reason);
+      each(pdu.value);
+    }
+  });
+}
+
 /** Replies Open and Register (with `registerError`), records every PDU the subagent sends. */
 class ScriptedMaster {
   readonly server: Server;
@@ -37,16 +51,7 @@ class ScriptedMaster {
   constructor(readonly path: string) {
     this.server = createServer((c) => {
       this.conns.push(c);
-      let buf = Buffer.alloc(0);
-      c.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        for (let n = frameLength(buf); n !== null && buf.length >= n; n = frameLength(buf)) {
-          const pdu = decodePdu(buf.subarray(0, n));
-          buf = buf.subarray(n);
-          if (!pdu.ok) throw new Error(pdu.reason);
-          this.onPdu(c, pdu.value);
-        }
-      });
+      onPdus(c, (pdu) => this.onPdu(c, pdu));
       c.on('error', () => {});
     });
   }
@@ -153,14 +158,8 @@ describe('SNMP subagent session', () => {
         ranges: [{ start: MIB, include: false, end: [] }],
       });
     const responses: Pdu[] = [];
-    let buf = Buffer.alloc(0);
-    c.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      for (let n = frameLength(buf); n !== null && buf.length >= n; n = frameLength(buf)) {
-        const p = decodePdu(buf.subarray(0, n));
-        buf = buf.subarray(n);
-        if (p.ok && p.value.kind === 'response') responses.push(p.value);
-      }
+    onPdus(c, (p) => {
+      if (p.kind === 'response') responses.push(p);
     });
     c.write(Buffer.concat([next(101), next(102)]));
     const third = next(103);
