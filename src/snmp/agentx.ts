@@ -115,7 +115,7 @@ export type Pdu =
       maxRepetitions: number;
       ranges: SearchRange[];
     }
-  | { kind: 'testSet'; header: Header; context: Buffer | null; varbinds: VarBind[] }
+  | { kind: 'testSet' | 'notify'; header: Header; context: Buffer | null; varbinds: VarBind[] }
   | { kind: 'commitSet' | 'undoSet' | 'cleanupSet' | 'close' | 'other'; header: Header };
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -261,7 +261,7 @@ export function encodeResponse(o: {
   return pdu(PduType.response, o.header, w);
 }
 
-/** A master's Get/GetNext/GetBulk (the decoder's counterpart, for tests and tools). */
+/** A master's Get/GetNext/GetBulk (the decoder's counterpart, for tests). */
 export function encodeRequest(o: {
   type: typeof PduType.get | typeof PduType.getNext | typeof PduType.getBulk;
   header: Pick<Header, 'sessionId' | 'transactionId' | 'packetId'>;
@@ -421,9 +421,11 @@ export function decodePdu(buf: Buffer): Decoded<Pdu> {
           value: { kind: 'getBulk', header, context: ctx, nonRepeaters, maxRepetitions, ranges: r.ranges() },
         };
       }
-      case PduType.testSet: {
+      case PduType.testSet:
+      case PduType.notify: {
+        const kind = header.type === PduType.testSet ? 'testSet' : 'notify';
         const ctx = context();
-        return { ok: true, value: { kind: 'testSet', header, context: ctx, varbinds: r.varbinds() } };
+        return { ok: true, value: { kind, header, context: ctx, varbinds: r.varbinds() } };
       }
       case PduType.commitSet:
         return { ok: true, value: { kind: 'commitSet', header } };

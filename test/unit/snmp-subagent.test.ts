@@ -229,6 +229,30 @@ describe('SNMP subagent session', () => {
     expect(tries.slice(1).every((l) => l.level === 20)).toBe(true);
   });
 
+  it('becoming master sends vrrpv3NewMaster with the reason; with traps off, nothing', async () => {
+    start();
+    await master.until(() => connected() === 1);
+    agent.stateChanged({ instance: 'VI_1', from: 'backup', to: 'master', reason: 'preempt' });
+    await master.until(() => master.ofType(PduType.notify).length === 1);
+    const [n] = master.ofType(PduType.notify);
+    // snmpTrapOID.0 = vrrpv3NewMaster, then vrrpv3OperationsMasterIpAddr and the reason
+    expect(n!.kind === 'notify' && n!.varbinds).toEqual([
+      { oid: [1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0], value: { type: 'oid', value: [...MIB, 0, 1] } },
+      {
+        oid: [...MIB, 1, 1, 1, 1, 3, 2, 51, 1],
+        value: { type: 'octets', value: Buffer.from([192, 0, 2, 1]) },
+      },
+      { oid: [...MIB, 1, 2, 5, 1, 2, 2, 51, 1], value: { type: 'integer', value: 2 } },
+    ]);
+    expect(agent.configure({ agentx: { kind: 'unix', path: master.path }, traps: false })).toMatch(
+      /traps off/,
+    );
+    agent.stateChanged({ instance: 'VI_1', from: 'backup', to: 'master', reason: 'preempt' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(master.ofType(PduType.notify)).toHaveLength(1);
+    expect(connected()).toBe(1); // a traps change keeps the session
+  });
+
   it('stop() sends Close; configure(undefined) turns it off', async () => {
     start();
     await master.until(() => connected() === 1);
