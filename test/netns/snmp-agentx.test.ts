@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { request } from '../../src/control/client.js';
+import { parseIp } from '../../src/net/addr.js';
 import { encodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
 import { missing } from '../helpers/env.js';
 import { type Printed, SnmpEngines } from './lib/snmp.js';
@@ -20,6 +21,13 @@ const MIB = '1.3.6.1.2.1.207';
 const VIP = '192.0.2.50';
 const GROUP = '224.0.0.18';
 const INJECT = join(ROOT, 'test/netns/lib/inject.mjs');
+
+const VIP6 = '2001:db8::50';
+/** VI (VRID 51, IPv4) and VI6 (VRID 52, IPv6), as r1 (100) and r2 (150) run them */
+const instances = (priority: number) => [
+  instance({ priority }),
+  instance({ name: 'VI6', vrid: 52, priority, virtual_ips: [`${VIP6}/64`] }),
+];
 
 const hexOf = (ip: string) =>
   ip
@@ -42,7 +50,7 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
       control_socket: r1.socket,
       ...(snmpOn ? { snmp: { agentx_socket: snmp.agentx, traps: true } } : {}),
     },
-    vrrp_instances: [instance({ priority: 100 })],
+    vrrp_instances: instances(100),
   });
   const printedAt = (rows: Printed[], oid: string) => rows.find((r) => r.oid === oid);
   const connects = () => r1.logged((l) => l.event === 'snmp-connected').length;
@@ -54,11 +62,13 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     // r1 starts first: snmpd is not there yet
     r1 = await lab.start('r1', {
       global: { log_level: 'debug', snmp: { agentx_socket: snmp.agentx, traps: true } },
-      vrrp_instances: [instance({ priority: 100 })],
+      vrrp_instances: instances(100),
     });
-    r2 = await lab.start('r2', { vrrp_instances: [instance({ priority: 150 })] });
+    r2 = await lab.start('r2', { vrrp_instances: instances(150) });
     await r2.waitState('VI', 'master', 5000);
     await r1.waitState('VI', 'backup', 5000);
+    await r2.waitState('VI6', 'master', 5000);
+    await r1.waitState('VI6', 'backup', 5000);
     const link = JSON.parse(await lab.sh('r1', 'ip -j link show dev eth0')) as { ifindex: number }[];
     idx = `${link[0]!.ifindex}.51.1`;
   });
@@ -104,6 +114,27 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     console.log(`VRRPv3-MIB walk: ${rows.length} objects, row index ${idx}`);
   });
 
+  it('the IPv6 instance: index type ipv6(2), link-local master and primary, the 2001:db8::50 row', async () => {
+    const ifindex = idx.split('.')[0];
+    const v6 = (col: number) => `.${MIB}.1.1.1.1.${col}.${ifindex}.52.2`;
+    const hex16 = (ip: string) =>
+      [...(parseIp(ip)?.bytes ?? [])].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
+    const r2ll = await lab.topo.linkLocal('r2');
+    const rows = await until(
+      async () => {
+        const w = await snmp.walk(MIB);
+        return printedAt(w, v6(3))?.value === hex16(r2ll) ? w : null;
+      },
+      5000,
+      "the IPv6 row with r2's link-local address as master",
+    );
+    expect(printedAt(rows, v6(4))?.value).toBe(hex16(await lab.topo.linkLocal('r1')));
+    expect(printedAt(rows, v6(5))?.value).toBe('00 00 5E 00 02 34');
+    expect(printedAt(rows, v6(6))?.value).toBe('2');
+    const addr = [...parseIp(VIP6)!.bytes].join('.');
+    expect(printedAt(rows, `.${MIB}.1.1.2.1.2.${ifindex}.52.2.16.${addr}`)?.value).toBe('1');
+  });
+
   it('injected bad adverts move the counters; a TTL error sends vrrpv3ProtoError(ipTtlError)', async () => {
     const before = await snmp.walk(MIB);
     const n = (rows: Printed[], oid: string) => Number(printedAt(rows, oid)?.value ?? Number.NaN);
@@ -134,7 +165,11 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
       'vrrpv3StatisticsIpTtlErrors +3 and vrrpv3RouterVrIdErrors +2',
     );
     expect(printedAt(after, stats(6))?.value).toBe('1'); // vrrpv3StatisticsProtoErrReason ipTtlError(1)
-    const trap = await until(async () => snmp.trapsOf(`${MIB}.0.2`)[0], 5000, 'a vrrpv3ProtoError trap');
+    const trap = await until(
+      async () => snmp.trapsOf(`${MIB}.0.2`).find((t) => printedAt(t, stats(6))),
+      5000,
+      'a vrrpv3ProtoError trap for VI',
+    );
     expect(printedAt(trap, stats(6))?.value).toBe('1');
   });
 
@@ -142,7 +177,11 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     const transitions = Number(printedAt(await snmp.walk(MIB), stats(1))?.value);
     r2.signal('SIGKILL');
     await r1.waitState('VI', 'master', 5000);
-    const trap = await until(async () => snmp.trapsOf(`${MIB}.0.1`)[0], 5000, 'a vrrpv3NewMaster trap');
+    const trap = await until(
+      async () => snmp.trapsOf(`${MIB}.0.1`).find((t) => printedAt(t, ops(3))),
+      5000,
+      'a vrrpv3NewMaster trap for VI',
+    );
     expect(printedAt(trap, ops(3))?.value).toBe(hexOf(lab.topo.host('r1').ipv4));
     expect(printedAt(trap, stats(2))?.value).toBe('3'); // masterNoResponse(3)
     const rows = await until(
