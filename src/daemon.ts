@@ -10,6 +10,7 @@ import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } 
 import { type ControlServer, createControlServer } from './control/server.js';
 import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { NotifyRunner } from './notify.js';
+import { SnmpSubagent } from './snmp/subagent.js';
 import { buildSnapshot } from './status-snapshot.js';
 import { TrackScripts } from './track-scripts.js';
 import { VERSION } from './version.js';
@@ -80,9 +81,16 @@ export class Daemon {
   private lastReload: ReloadOutcome | null = null;
   private readonly reloads: ReloadCounts = { ok: 0, refused: 0, error: 0 };
   private readonly startedMono = performance.now();
+  /** AgentX subagent of snmpd (global.snmp); follows state changes even while off */
+  private readonly snmp: SnmpSubagent;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger;
+    this.snmp = new SnmpSubagent({
+      log: this.log,
+      snapshot: () => this.snapshot(),
+      config: () => this.config,
+    });
   }
 
   async start(): Promise<void> {
@@ -110,6 +118,7 @@ export class Daemon {
       await this.lvs.start();
     }
     await this.startControl();
+    this.snmp.configure(this.config.global.snmp);
     this.startWatchdog();
     this.opts.notify?.ready(this.statusLine());
     this.log.info(
@@ -239,6 +248,8 @@ export class Daemon {
         done.push(msg);
       }
     }
+    const snmp = this.snmp.configure(next.snmp);
+    if (snmp) done.push(snmp);
     if (done.length > 0)
       this.log.info({ event: 'reload-global', changes: done }, `global settings: ${done.join('; ')}`);
     return done;
@@ -331,6 +342,7 @@ export class Daemon {
         );
         this.notifyRunner?.stateChanged(m.instance, m.to);
         this.lvs?.instanceStateChanged(m.instance, m.to);
+        this.snmp.stateChanged(m);
         this.opts.notify?.status(this.statusLine());
         break;
       case 'snapshot':
@@ -500,6 +512,7 @@ export class Daemon {
     this.lvs?.stop();
     await this.control?.close().catch(() => {});
     await this.metricsServer?.close().catch(() => {});
+    await this.snmp.stop();
     if (this.worker) {
       await Promise.race([stopped, new Promise((res) => setTimeout(res, 3000))]);
       await this.worker?.terminate();

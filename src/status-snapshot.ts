@@ -54,6 +54,8 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
       advertIntervalCs: Math.round((cfg?.advertIntervalMs ?? 1000) / 10),
       masterAddress: e.state === 'master' ? e.primaryAddress : e.masterAddress,
       masterPriority: e.state === 'master' ? e.effectivePriority : e.masterPriority,
+      primaryAddress: e.primaryAddress,
+      ifIndex: i.engine.ifIndexes?.[e.interface] ?? null,
       since: i.monoToDate(e.sinceMs).toISOString(),
       lastTransitionReason: e.lastTransitionReason,
       syncGroup: groupOf.get(e.name) ?? null,
@@ -76,6 +78,7 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
         becameMaster: e.counters.becameMaster,
         priorityZeroReceived: e.counters.priorityZeroReceived,
         priorityZeroSent: e.counters.priorityZeroSent,
+        addressListMismatch: e.counters.addressListMismatch,
         drops: { ...e.counters.drops },
       },
     };
