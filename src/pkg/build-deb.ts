@@ -34,7 +34,7 @@ import {
 } from 'node:fs';
 import { lutimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { buildProgram } from '../cli/program.js';
@@ -290,8 +290,15 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
   return { deb, version, bytes: statSync(deb).size, ms: performance.now() - started };
 }
 
+// node dist/src/pkg/build-deb.js [--out DIR]   (default DIR: build/deb)
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  buildDeb().then(
+  const args = process.argv.slice(2);
+  const outAt = args.indexOf('--out');
+  if ((outAt >= 0 && !args[outAt + 1]) || args.length !== (outAt >= 0 ? 2 : 0)) {
+    process.stderr.write('usage: build-deb.js [--out DIR]\n');
+    process.exit(1);
+  }
+  buildDeb(outAt >= 0 ? { outDir: resolve(args[outAt + 1]!) } : {}).then(
     (r) => {
       process.stdout.write(
         `${relative(process.cwd(), r.deb)}: ${(r.bytes / 1024).toFixed(0)} KiB, built in ${(r.ms / 1000).toFixed(1)} s\n`,
