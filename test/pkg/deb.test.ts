@@ -61,8 +61,11 @@ async function ok(cmd: string, args: string[], opts: { timeoutMs?: number; env?:
   return r.out;
 }
 
+/** dpkg-query's -f argument for one field: ${Version} */
+const field = (name: string) => `-f=\${${name}}`;
+
 async function installed(): Promise<boolean> {
-  const r = await run('dpkg-query', ['-W', '-f=${db:Status-Status}', PKG]);
+  const r = await run('dpkg-query', ['-W', field('db:Status-Status'), PKG]);
   return r.code === 0 && r.out.trim() !== 'not-installed' && r.out.trim() !== '';
 }
 
@@ -151,11 +154,11 @@ describe.skipIf(why)('Debian package (npm run deb)', () => {
     await dpkg(['-i', deb]);
     listed = (await ok('dpkg', ['-L', PKG])).split('\n').filter((l) => l.startsWith('/'));
     expect(listed).toContain('/usr/lib/vrrpd/main.js');
-    const version = (await ok('dpkg-query', ['-W', '-f=${Version}', PKG])).trim();
+    const version = (await ok('dpkg-query', ['-W', field('Version'), PKG])).trim();
     expect((await ok('/usr/bin/vrrpd', ['--version'])).trim()).toBe(version.replace(/-[^-]+$/, ''));
     const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
     expect(await ok('vrrpd', ['check-config', '/etc/vrrpd/vrrpd.yaml'], { env })).toMatch(/OK/);
-    expect(await ok('dpkg-query', ['-W', '-f=${Conffiles}', PKG])).toContain('/etc/vrrpd/vrrpd.yaml');
+    expect(await ok('dpkg-query', ['-W', field('Conffiles'), PKG])).toContain('/etc/vrrpd/vrrpd.yaml');
     // postinst: the system user, the state directory, the config readable by the daemon only
     expect(await ok('getent', ['passwd', 'vrrpd'])).toMatch(/^vrrpd:x:\d+:\d+:.*:\/usr\/sbin\/nologin$/m);
     expect(statSync('/var/lib/vrrpd').isDirectory()).toBe(true);
