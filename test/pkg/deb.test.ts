@@ -3,7 +3,7 @@
 // check-config, its unit passes `systemd-analyze verify`, its man pages render without
 // warnings, its bash completion completes, the installed daemon becomes MASTER in a
 // network namespace (so the bundle, its worker thread and the addon all load from
-// /usr/lib/vrrpd), and `dpkg --purge` leaves nothing: no file the package listed, no
+// /usr/lib/vrrpd), `vrrpd lab` runs from it, and `dpkg --purge` leaves nothing: no file the package listed, no
 // /etc/vrrpd, /var/lib/vrrpd, user or group. The package is purged in afterAll too, so a
 // failing run leaves the machine as it found it (CI runs on this machine afterwards).
 import { execFile } from 'node:child_process';
@@ -258,6 +258,12 @@ _vrrpd; printf '%s\\n' "\${COMPREPLY[@]}"`;
       await topo?.cleanup();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('vrrpd lab runs from the package (the bundle starts its own directors)', async () => {
+    const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+    const log = await ok('/usr/bin/vrrpd', ['lab', '--steps', 'election'], { env, timeoutMs: 120_000 });
+    expect(log).toMatch(/d1 is MASTER and d2 is BACKUP/);
   });
 
   it('dpkg --purge leaves nothing behind', async () => {
