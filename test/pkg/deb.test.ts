@@ -3,9 +3,10 @@
 // check-config, its unit passes `systemd-analyze verify`, its man pages render without
 // warnings, its bash completion completes, the installed daemon becomes MASTER in a
 // network namespace (so the bundle, its worker thread and the addon all load from
-// /usr/lib/vrrpd), `vrrpd lab` runs from it, and `dpkg --purge` leaves nothing: no file the package listed, no
-// /etc/vrrpd, /var/lib/vrrpd, user or group. The package is purged in afterAll too, so a
-// failing run leaves the machine as it found it (CI runs on this machine afterwards).
+// /usr/lib/vrrpd), `vrrpd lab` runs from it, and `dpkg --purge` leaves nothing: no file
+// the package listed, no /etc/vrrpd, /var/lib/vrrpd, user or group. The package is purged
+// in afterAll too, so a failing run leaves the machine as it found it (CI runs on this
+// machine afterwards).
 import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
