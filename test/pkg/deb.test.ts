@@ -8,7 +8,19 @@
 // in afterAll too, so a failing run leaves the machine as it found it (CI runs on this
 // machine afterwards).
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,17 +99,20 @@ describe.skipIf(why)('Debian package (npm run deb)', () => {
   const out = mkdtempSync(join(tmpdir(), `vrrpd-deb-${process.pid}-`));
   let deb = '';
   let listed: string[] = [];
+  // set once we know the package was not installed before: only then may afterAll purge it
+  let ours = false;
 
   beforeAll(async () => {
     if (!existsSync(BUILDER)) throw new Error(`${BUILDER} is missing: run 'npm run build' first`);
     // Never replace (and later purge) a vrrpd the machine had before this test.
     if (await installed())
       throw new Error(`the ${PKG} package is already installed here; remove it (dpkg --purge ${PKG}) first`);
+    ours = true;
   });
 
   afterAll(async () => {
     try {
-      if (await installed()) await dpkg(['--purge', PKG]);
+      if (ours && (await installed())) await dpkg(['--purge', PKG]);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -171,6 +186,16 @@ describe.skipIf(why)('Debian package (npm run deb)', () => {
     expect(existsSync('/etc/systemd/system/multi-user.target.wants/vrrpd.service')).toBe(false);
   });
 
+  it('reinstalling (the upgrade path) keeps an edited conffile and its mode', async () => {
+    const conf = '/etc/vrrpd/vrrpd.yaml';
+    appendFileSync(conf, '# edited by the operator\n');
+    chmodSync(conf, 0o600);
+    await dpkg(['-i', deb]);
+    expect(readFileSync(conf, 'utf8')).toContain('# edited by the operator');
+    expect(await ok('stat', ['-c', '%U:%G %a', conf])).toBe('root:vrrpd 600\n');
+    chmodSync(conf, 0o640);
+  });
+
   it('systemd-analyze verify accepts the installed unit', async () => {
     const r = await run('systemd-analyze', ['verify', '/lib/systemd/system/vrrpd.service']);
     const lines = (r.out + r.err).split('\n').filter((l) => l.includes('vrrpd'));
@@ -207,17 +232,24 @@ _vrrpd; printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(await complete('vrrpd', 'check-config', '/etc/vrrpd/')).toEqual(['/etc/vrrpd/vrrpd.yaml']);
   });
 
-  it('the installed daemon runs: worker thread and addon load, the instance becomes MASTER', async () => {
+  it('the installed daemon runs as the vrrpd user with two capabilities and becomes MASTER', async () => {
+    // As the unit runs it (User=vrrpd, AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW), here
+    // through setpriv since PID 1 need not be systemd: proves the bundle, its worker thread
+    // and the addon load from /usr/lib/vrrpd, and the installed user and modes fit.
     let topo: Topology | undefined;
     const dir = mkdtempSync(join(tmpdir(), `vrrpd-deb-run-${process.pid}-`));
     try {
       topo = await createTopology({ hosts: ['r1'] });
-      const socket = join(dir, 'r1.sock');
+      chmodSync(dir, 0o755);
+      const runDir = join(dir, 'run');
+      mkdirSync(runDir);
+      await ok('chown', ['vrrpd:vrrpd', runDir]);
+      const socket = join(runDir, 'vrrpd.sock');
       const file = join(dir, 'r1.yaml');
       writeFileSync(
         file,
         stringify({
-          global: { router_id: 'r1', control_socket: socket, state_file: join(dir, 'state.json') },
+          global: { router_id: 'r1', control_socket: socket },
           vrrp_instances: [
             {
               name: 'VI',
@@ -229,9 +261,16 @@ _vrrpd; printf '%s\\n' "\${COMPREPLY[@]}"`;
           ],
         }),
       );
+      await ok('chown', ['root:vrrpd', file]);
+      chmodSync(file, 0o640);
       // A clean environment: nothing may point the package at the checkout's addon.
       const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-      const child = topo.spawn('r1', ['/usr/bin/vrrpd', 'run', '-c', file], { env });
+      const caps = '+net_admin,+net_raw';
+      const argv = ['/usr/bin/vrrpd', 'run', '-c', file];
+      const asUser = ['setpriv', '--reuid=vrrpd', '--regid=vrrpd', '--clear-groups'];
+      const child = topo.spawn('r1', [...asUser, `--inh-caps=${caps}`, `--ambient-caps=${caps}`, ...argv], {
+        env,
+      });
       let logs = '';
       child.stdout?.on('data', (d: Buffer) => {
         logs += d.toString();
