@@ -40,7 +40,7 @@ import { gzipSync } from 'node:zlib';
 import { buildProgram } from '../cli/program.js';
 import { configSchema } from '../config/schema.js';
 import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.js';
-import { bundleDaemon } from './bundle.js';
+import { bundleDaemon, npmPackage } from './bundle.js';
 import { bashCompletion } from './completion.js';
 import { changelog, controlFile, copyrightFile } from './debian.js';
 import { commandManPage, configManPage } from './man.js';
@@ -233,8 +233,15 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
       projectLicense: pkg.license,
       holder: 'the vrrpd authors',
       year: when.getUTCFullYear(),
-      bundleFiles: ['usr/lib/vrrpd/main.js', 'usr/lib/vrrpd/vrrp/worker.js'],
-      packages,
+      bundles: [
+        { files: ['usr/lib/vrrpd/main.js', 'usr/lib/vrrpd/vrrp/worker.js'], packages, how: 'bundled with' },
+        // the addon is compiled with node-addon-api's headers
+        {
+          files: ['usr/lib/vrrpd/vrrpd_native.node'],
+          packages: [npmPackage(join(root, 'node_modules', 'node-addon-api'))],
+          how: 'compiled with',
+        },
+      ],
     }),
   );
   stage.writeGz(`${doc}/changelog.Debian.gz`, changelog({ version, maintainer, date: when, commit }));

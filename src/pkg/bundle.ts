@@ -53,17 +53,17 @@ function bundledPackages(root: string, meta: esbuild.Metafile): BundledPackage[]
     const m = /^(.*?node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (m) dirs.add(m[1]!);
   }
-  return [...dirs]
-    .map((rel) => {
-      const dir = join(root, rel);
-      const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name: string;
-        version: string;
-        license?: string;
-      };
-      return { name: p.name, version: p.version, license: p.license ?? 'UNKNOWN', dir };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+  return [...dirs].map((rel) => npmPackage(join(root, rel))).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Name, version and licence of the npm package in dir. */
+export function npmPackage(dir: string): BundledPackage {
+  const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    license?: string;
+  };
+  return { name: p.name, version: p.version, license: p.license ?? 'UNKNOWN', dir };
 }
 
 export async function bundleDaemon(opts: {

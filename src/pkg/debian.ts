@@ -136,34 +136,44 @@ function fieldLines(text: string): string {
     .join('\n');
 }
 
+/** Files of the package that contain third-party code, and whose code that is. */
+export interface BundledFiles {
+  files: string[];
+  packages: BundledPackage[];
+  /** what the packages went in as, e.g. "bundled" */
+  how: string;
+}
+
 export function copyrightFile(opts: {
   projectLicense: string;
   holder: string;
   year: number;
-  bundleFiles: string[];
-  packages: BundledPackage[];
+  bundles: BundledFiles[];
 }): string {
-  const ids = [...new Set([opts.projectLicense, ...opts.packages.map((p) => p.license)])];
+  const all = opts.bundles.flatMap((b) => b.packages);
+  const idsOf = (ps: BundledPackage[]) => [...new Set([opts.projectLicense, ...ps.map((p) => p.license)])];
+  const ids = idsOf(all);
   for (const id of ids)
     if (!/^[A-Za-z0-9.+-]+$/.test(id)) throw new Error(`bundled licence "${id}" needs a look by hand`);
-  const bundleCopyright = [
-    `${opts.year} ${opts.holder}`,
-    ...opts.packages.flatMap((p) => copyrightLines(p).map((c) => `${c} (${p.name})`)),
-  ];
   const parts = [
     `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: vrrpd
 
 Files: *
 Copyright: ${opts.year} ${opts.holder}
-License: ${opts.projectLicense}
-
-Files: ${opts.bundleFiles.join(' ')}
-Copyright:${fieldLines(bundleCopyright.join('\n'))}
-License: ${ids.join(' and ')}
-Comment: vrrpd's code bundled with these npm packages (name, version, licence):
-${fieldLines(opts.packages.map((p) => `${p.name} ${p.version} (${p.license})`).join('\n'))}`,
+License: ${opts.projectLicense}`,
   ];
+  for (const b of opts.bundles) {
+    const copyright = [
+      `${opts.year} ${opts.holder}`,
+      ...b.packages.flatMap((p) => copyrightLines(p).map((c) => `${c} (${p.name})`)),
+    ];
+    parts.push(`Files: ${b.files.join(' ')}
+Copyright:${fieldLines(copyright.join('\n'))}
+License: ${idsOf(b.packages).join(' and ')}
+Comment: vrrpd's code ${b.how} these npm packages (name, version, licence):
+${fieldLines(b.packages.map((p) => `${p.name} ${p.version} (${p.license})`).join('\n'))}`);
+  }
   for (const id of ids) {
     if (COMMON_LICENSES.has(id)) {
       parts.push(
@@ -171,7 +181,7 @@ ${fieldLines(opts.packages.map((p) => `${p.name} ${p.version} (${p.license})`).j
       );
       continue;
     }
-    const from = opts.packages.find((p) => p.license === id);
+    const from = all.find((p) => p.license === id);
     if (!from) throw new Error(`no bundled package carries the ${id} text`);
     parts.push(`License: ${id}\n${fieldLines(licenseText(from))}`);
   }

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { configSchema } from '../../src/config/schema.js';
+import { npmPackage } from '../../src/pkg/bundle.js';
 import { bashCompletion } from '../../src/pkg/completion.js';
-import { changelog, controlFile } from '../../src/pkg/debian.js';
+import { changelog, controlFile, copyrightFile } from '../../src/pkg/debian.js';
 import { commandManPage, configManPage, schemaKeys } from '../../src/pkg/man.js';
 import { missing } from '../helpers/env.js';
 
@@ -150,5 +151,31 @@ describe('Debian control data', () => {
     });
     expect(t).toMatch(/^vrrpd \(1\.2\.3-1\) unstable; urgency=medium\n\n {2}\* /);
     expect(t).toContain('\n -- A <a@example.org>  Thu, 03 Dec 2026 08:05:09 +0000\n');
+  });
+
+  it('copyright: machine-readable, every bundled package named with its licence and holders', () => {
+    const pkgs = ['commander', 'yaml', 'prom-client'].map((n) => npmPackage(join('node_modules', n)));
+    const t = copyrightFile({
+      projectLicense: 'MIT',
+      holder: 'the vrrpd authors',
+      year: 2026,
+      bundles: [{ files: ['usr/lib/vrrpd/main.js'], packages: pkgs, how: 'bundled with' }],
+    });
+    const paragraphs = t.trim().split('\n\n');
+    expect(paragraphs[0]).toMatch(
+      /^Format: https:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0\//,
+    );
+    expect(paragraphs[1]).toBe('Files: *\nCopyright: 2026 the vrrpd authors\nLicense: MIT');
+    expect(paragraphs[2]).toContain('License: MIT and ISC and Apache-2.0');
+    expect(paragraphs[2]).toMatch(/^ \(c\) 2011 TJ Holowaychuk .*\(commander\)$/m);
+    expect(paragraphs[2]).toMatch(/^ commander \d+\.\d+\.\d+ \(MIT\)$/m);
+    // stand-alone licence paragraphs: texts for MIT and ISC, a pointer for Apache-2.0
+    const standalone = paragraphs.slice(3).map((p) => p.split('\n')[0]);
+    expect(standalone).toEqual(['License: MIT', 'License: ISC', 'License: Apache-2.0']);
+    expect(t).toContain(' Permission is hereby granted, free of charge');
+    expect(t).toContain(' /usr/share/common-licenses/Apache-2.0.');
+    // deb822: every continuation line is indented, no blank line inside a paragraph
+    for (const p of paragraphs)
+      for (const l of p.split('\n')) expect(l).toMatch(/^([A-Z][\w-]*:( |$)| \S| \.$)/);
   });
 });
