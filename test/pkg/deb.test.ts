@@ -35,7 +35,18 @@ const PKG = 'vrrpd';
 
 const why = missing({
   root: true,
-  commands: ['dpkg-deb', 'dpkg-shlibdeps', 'lintian', 'man', 'systemd-analyze', 'ip', 'bash', 'strip'],
+  commands: [
+    'dpkg-deb',
+    'dpkg-shlibdeps',
+    'lintian',
+    'man',
+    'systemd-analyze',
+    'systemctl',
+    'ip',
+    'bash',
+    'strip',
+    'setpriv',
+  ],
 });
 
 interface Run {
@@ -307,9 +318,13 @@ _vrrpd; printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(log).toMatch(/d1 is MASTER and d2 is BACKUP/);
   });
 
-  it('dpkg --purge leaves nothing behind', async () => {
+  it('dpkg --purge leaves nothing behind, also after an operator enabled the service', async () => {
     expect(listed.length).toBeGreaterThan(10);
+    const wants = '/etc/systemd/system/multi-user.target.wants/vrrpd.service';
+    await ok('systemctl', ['enable', 'vrrpd.service']);
+    expect(lstatSync(wants).isSymbolicLink()).toBe(true);
     await dpkg(['--purge', PKG]);
+    expect(lstatSync(wants, { throwIfNoEntry: false }), wants).toBeUndefined();
     expect(await installed()).toBe(false);
     const left = listed.filter((p) => {
       try {
