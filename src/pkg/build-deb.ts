@@ -256,7 +256,7 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
   if (existsSync(overrides)) stage.copy(overrides, '/usr/share/lintian/overrides/vrrpd');
 
   // control area
-  const installedBytes = walk(stage.root)
+  const installedKiB = walk(stage.root)
     .map((p) => lstatSync(p))
     .reduce((sum, s) => sum + (s.isFile() ? Math.ceil(s.size / 1024) : 1), 0);
   const control = join(stage.root, 'DEBIAN');
@@ -273,7 +273,7 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
       version,
       arch,
       maintainer,
-      installedSizeKiB: installedBytes,
+      installedSizeKiB: installedKiB,
       shlibDepends: shlibDepends(addon),
     }),
   );
