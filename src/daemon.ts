@@ -8,7 +8,7 @@ import { formatConfigError, loadConfigFile } from './config/index.js';
 import type { Config, GlobalConfig } from './config/model.js';
 import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
 import { type ControlServer, createControlServer } from './control/server.js';
-import type { ReloadOutcome, Snapshot } from './control/snapshot.js';
+import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { NotifyRunner } from './notify.js';
 import { buildSnapshot } from './status-snapshot.js';
 import { TrackScripts } from './track-scripts.js';
@@ -61,6 +61,8 @@ export class Daemon {
   private config!: Config;
   private readonly log: Logger;
   private lastHeartbeat = 0;
+  /** The engine's clock at its last heartbeat (null before the first of a worker). */
+  private lastHeartbeatAt: number | null = null;
   private readonly pending = new Map<number, (m: FromWorker) => void>();
   private nextId = 1;
   private watchdogTimer: NodeJS.Timeout | null = null;
@@ -76,6 +78,7 @@ export class Daemon {
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private lastReload: ReloadOutcome | null = null;
+  private readonly reloads: ReloadCounts = { ok: 0, refused: 0, error: 0 };
   private readonly startedMono = performance.now();
 
   constructor(private readonly opts: DaemonOptions) {
@@ -259,6 +262,7 @@ export class Daemon {
         configFile: resolve(this.opts.configFile),
         configLoadedAt: this.configLoadedAt,
         lastReload: this.lastReload,
+        reloads: this.reloads,
       },
       monoToDate: (ms) => new Date((this.engineToWall ?? 0) + ms),
     });
@@ -276,6 +280,7 @@ export class Daemon {
 
   private async startWorker(): Promise<void> {
     this.engineToWall = null;
+    this.lastHeartbeatAt = null;
     const data: WorkerData = {
       config: this.config,
       heartbeatMs: HEARTBEAT_MS,
@@ -312,6 +317,11 @@ export class Daemon {
         break;
       case 'heartbeat':
         this.lastHeartbeat = Date.now();
+        // the heartbeat is an interval timer on the engine's own loop: how late it fired is
+        // that loop's delay, which adverts suffer too
+        if (this.lastHeartbeatAt !== null)
+          this.metrics?.observeEngineLateness((m.at - this.lastHeartbeatAt - HEARTBEAT_MS) / 1000);
+        this.lastHeartbeatAt = m.at;
         break;
       case 'state-change':
         this.states.set(m.instance, m.to);
@@ -392,6 +402,7 @@ export class Daemon {
         );
         const errors = loaded.errors.map(formatConfigError);
         this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+        this.reloads.refused++;
         return { ok: false, errors };
       }
       const next = loaded.config;
@@ -406,7 +417,11 @@ export class Daemon {
           (id) => ({ type: 'reload', config: next, id }),
           15000,
         );
-        if (r.error) return { ok: false, errors: [r.error] };
+        if (r.error) {
+          // the engine stopped part-way through applying it: not a refusal
+          this.reloads.error++;
+          return { ok: false, errors: [r.error] };
+        }
         const res = r.result!;
         summary = `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
       }
@@ -424,7 +439,11 @@ export class Daemon {
       summary += `; virtual servers: ${next.virtualServers.length}`;
       this.log.info({ event: 'reloaded', summary }, 'configuration reloaded');
       this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };
+      this.reloads.ok++;
       return { ok: true, summary };
+    } catch (err) {
+      this.reloads.error++;
+      throw err;
     } finally {
       this.opts.notify?.ready(this.statusLine());
     }

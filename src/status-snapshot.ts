@@ -4,6 +4,7 @@ import type { Config } from './config/model.js';
 import {
   type InstanceStatus,
   type IpvsStatus,
+  type ReloadCounts,
   type ReloadOutcome,
   SNAPSHOT_VERSION,
   type Snapshot,
@@ -29,6 +30,7 @@ export interface SnapshotInputs {
     configFile: string;
     configLoadedAt: Date;
     lastReload: ReloadOutcome | null;
+    reloads: ReloadCounts;
   };
   /** converts an engine monotonic ms to wall time */
   monoToDate: (ms: number) => Date;
@@ -95,6 +97,7 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
       configLoadedAt: i.daemon.configLoadedAt.toISOString(),
       routerId: i.config.global.routerId,
       lastReload: i.daemon.lastReload,
+      reloads: { ...i.daemon.reloads },
     },
     instances,
     syncGroups: i.config.vrrpSyncGroups.map((g) => ({

@@ -16,6 +16,7 @@ export function exampleSnapshot(): Snapshot {
       configLoadedAt: '2026-11-22T09:30:00.000Z',
       routerId: 'lb1',
       lastReload: { at: '2026-11-22T09:30:00.000Z', ok: true, errors: [] },
+      reloads: { ok: 1, refused: 0, error: 0 },
     },
     instances: [
       {

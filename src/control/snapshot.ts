@@ -77,6 +77,18 @@ export interface DaemonInfo {
   routerId: string;
   /** The last reload attempt, null if there has been none since start. */
   lastReload: ReloadOutcome | null;
+  /**
+   * Reload attempts since start, by outcome: `ok` applied; `refused` the new file was
+   * rejected and the running config stays (lastReload says why); `error` applying it
+   * failed part-way (the log says why).
+   */
+  reloads: ReloadCounts;
+}
+
+export interface ReloadCounts {
+  ok: number;
+  refused: number;
+  error: number;
 }
 
 export interface ReloadOutcome {
