@@ -1,7 +1,8 @@
 // `npm run deb`: builds build/deb/vrrpd_<version>-1_<arch>.deb from this checkout with
 // dpkg-deb (no debhelper, no root needed: --root-owner-group). What goes where:
 //
-//   /usr/lib/vrrpd/main.js, vrrp/worker.js   the daemon bundled by esbuild (bundle.ts)
+//   /usr/lib/vrrpd/main.js, vrrp/worker.js   the daemon bundled by esbuild (bundle.ts),
+//   /usr/lib/vrrpd/schema-validator.generated.cjs   with its generated config validator
 //   /usr/lib/vrrpd/vrrpd_native.node         the Node-API addon, stripped
 //   /usr/bin/vrrpd -> ../lib/vrrpd/main.js   run by /usr/bin/node (its #! line)
 //   /lib/systemd/system/vrrpd.service        (Debian 12 keeps units under /lib)
@@ -234,7 +235,11 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
       holder: 'the vrrpd authors',
       year: when.getUTCFullYear(),
       bundles: [
-        { files: ['usr/lib/vrrpd/main.js', 'usr/lib/vrrpd/vrrp/worker.js'], packages, how: 'bundled with' },
+        {
+          files: ['usr/lib/vrrpd/main.js', 'usr/lib/vrrpd/vrrp/worker.js', 'usr/lib/vrrpd/*.cjs'],
+          packages,
+          how: 'bundled with',
+        },
         // the addon is compiled with node-addon-api's headers
         {
           files: ['usr/lib/vrrpd/vrrpd_native.node'],

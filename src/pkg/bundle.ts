@@ -8,11 +8,18 @@
 // The layout mirrors dist/src/, so `new URL('./vrrp/worker.js', import.meta.url)` in
 // src/daemon.ts needs no change; the native addon is copied next to main.js by the caller
 // (src/native/binding.ts looks for vrrpd_native.node in the directories above itself).
+//   <outDir>/schema-validator.generated.cjs   the configuration validator as generated
+//                             code (src/config/schema-validator.ts loads it beside itself,
+//                             i.e. beside main.js; without it the daemon would need ajv's
+//                             compiler, which is not in the bundle), with ajv's runtime helpers
+//
 // The version is baked in from package.json; pino is used without transports, so its
 // worker files are never needed.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
+import { SCHEMA_VALIDATOR_FILE } from '../config/schema-validator.js';
+import { validatorSource } from '../config/validator-source.js';
 
 export interface BundledPackage {
   name: string;
@@ -93,10 +100,31 @@ export async function bundleDaemon(opts: {
   for (const w of result.warnings) process.stderr.write(`esbuild: ${w.text}\n`);
   writeFileSync(join(opts.outDir, 'package.json'), '{ "type": "module" }\n');
 
+  // The generated validator, made now from the schema, with the ajv helpers it requires.
+  const validator = await esbuild.build({
+    absWorkingDir: opts.root,
+    stdin: {
+      contents: validatorSource(),
+      resolveDir: opts.root,
+      sourcefile: SCHEMA_VALIDATOR_FILE,
+      loader: 'js',
+    },
+    outfile: join(opts.outDir, SCHEMA_VALIDATOR_FILE),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    legalComments: 'eof',
+    metafile: true,
+    logLevel: 'silent',
+  });
+  for (const w of validator.warnings) process.stderr.write(`esbuild: ${w.text}\n`);
+
   // src/cli/main.ts starts with `#!/usr/bin/env node`; the package runs Debian's node.
   const mainPath = join(opts.outDir, 'main.js');
   const main = readFileSync(mainPath, 'utf8').replace(/^#!.*\n/, '');
   writeFileSync(mainPath, `${opts.shebang}\n${main}`);
 
-  return { packages: bundledPackages(opts.root, result.metafile) };
+  const inputs = { ...result.metafile.inputs, ...validator.metafile.inputs };
+  return { packages: bundledPackages(opts.root, { inputs, outputs: {} }) };
 }
