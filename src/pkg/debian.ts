@@ -91,7 +91,7 @@ export function changelog(opts: { version: string; maintainer: string; date: Dat
 
 // ------------------------------------------------------------------ copyright
 
-const COPYRIGHT_LINE = /^\s*(Copyright\s+(\(c\)|©|\d|[A-Z]).*)$/;
+const COPYRIGHT_LINE = /^\s*(Copyright\s+(\([cC]\)|©|\d|[A-Z]).*)$/;
 const TITLE_LINE = /^\s*\(?(The )?(MIT|ISC) License( \(MIT\))?\)?\s*$/i;
 // Licences Debian ships in /usr/share/common-licenses: referred to, not repeated.
 const COMMON_LICENSES = new Set(['Apache-2.0', 'GPL-2', 'GPL-3', 'LGPL-2.1', 'LGPL-3', 'MPL-2.0']);
