@@ -14,6 +14,9 @@
 //   /usr/share/doc/vrrpd/                    copyright, changelog.Debian.gz, README,
 //                                            systemd.md (the unit's Documentation=), examples
 //
+// Before packing, the bundle is run from a copy outside the checkout (--version and
+// check-config of the conffile), so a module left out of the bundle fails the build.
+//
 // Environment: SOURCE_DATE_EPOCH (default: the last commit's time) fixes dates and file
 // times; DEBFULLNAME/DEBEMAIL set the Maintainer field.
 import { execFileSync } from 'node:child_process';
@@ -21,6 +24,7 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -101,6 +105,25 @@ function shlibDepends(addonPath: string): string {
     return m ? m[1]!.trim() : '';
   } finally {
     rmSync(tree, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the bundle from a copy outside the checkout: a module it requires at run time
+ * instead of bundling would otherwise be found in the checkout's node_modules here and be
+ * missing only once installed.
+ */
+function smokeTest(libDir: string, conf: string, version: string): void {
+  const away = mkdtempSync(join(tmpdir(), 'vrrpd-bundle-'));
+  try {
+    cpSync(libDir, away, { recursive: true });
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const main = join(away, 'main.js');
+    const v = run(process.execPath, [main, '--version'], { cwd: away, env }).trim();
+    if (v !== version) throw new Error(`the bundle says it is version ${v}, not ${version}`);
+    run(process.execPath, [main, 'check-config', conf], { cwd: away, env });
+  } finally {
+    rmSync(away, { recursive: true, force: true });
   }
 }
 
@@ -198,6 +221,7 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
     ),
   );
   stage.write(SCHEMA_PATH, readFileSync(join(root, 'schema/vrrpd.schema.json')));
+  smokeTest(lib, stage.path(CONF_FILE), pkg.version);
 
   // man pages and completion, from the code
   const program = buildProgram();
