@@ -11,6 +11,7 @@
 //   /usr/share/man/man8/vrrpd.8.gz, man5/vrrpd.yaml.5.gz   generated (man.ts)
 //   /usr/share/bash-completion/completions/vrrpd           generated (completion.ts)
 //   /usr/share/vrrpd/vrrpd.schema.json       for editors (the examples point at it)
+//   /usr/share/vrrpd/prometheus/, grafana/   alert rules (+ their promtool tests), dashboard
 //   /usr/share/doc/vrrpd/                    copyright, changelog.Debian.gz, README,
 //                                            systemd.md (the unit's Documentation=), examples
 //
@@ -221,6 +222,9 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
     ),
   );
   stage.write(SCHEMA_PATH, readFileSync(join(root, 'schema/vrrpd.schema.json')));
+  for (const kit of ['prometheus', 'grafana'])
+    for (const f of readdirSync(join(root, 'conf', kit)).sort())
+      stage.copy(join(root, 'conf', kit, f), `/usr/share/vrrpd/${kit}/${f}`);
   smokeTest(lib, stage.path(CONF_FILE), pkg.version);
 
   // man pages and completion, from the code

@@ -37,6 +37,7 @@ const why = missing({
   root: true,
   commands: [
     'dpkg-deb',
+    'promtool',
     'dpkg-shlibdeps',
     'lintian',
     'man',
@@ -187,6 +188,11 @@ describe.skipIf(why)('Debian package (npm run deb)', () => {
     const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
     expect(await ok('vrrpd', ['check-config', '/etc/vrrpd/vrrpd.yaml'], { env })).toMatch(/OK/);
     expect(await ok('dpkg-query', ['-W', field('Conffiles'), PKG])).toContain('/etc/vrrpd/vrrpd.yaml');
+    // the observability kit ships with it, and the installed rules pass promtool
+    expect(listed).toContain('/usr/share/vrrpd/grafana/vrrpd-dashboard.json');
+    expect(await ok('promtool', ['check', 'rules', '/usr/share/vrrpd/prometheus/vrrpd-alerts.yml'])).toMatch(
+      /SUCCESS/,
+    );
     // postinst: the system user, the state directory, the config readable by the daemon only
     expect(await ok('getent', ['passwd', 'vrrpd'])).toMatch(/^vrrpd:x:\d+:\d+:.*:\/usr\/sbin\/nologin$/m);
     expect(statSync('/var/lib/vrrpd').isDirectory()).toBe(true);
