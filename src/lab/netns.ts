@@ -5,7 +5,7 @@
 //   const topo = await createTopology({ hosts: ['a', 'b'] });
 //   afterAll(() => topo.cleanup());
 //   await topo.exec('a', ['ping', '-c1', topo.host('b').ipv4]);
-//   const child = topo.spawn('b', ['node', 'dist/src/cli/main.js', 'run', ...]);
+//   const child = topo.spawn('b', [process.execPath, 'dist/src/cli/main.js', 'run', ...]);
 //   await topo.linkDown('a');
 //
 // Names: namespaces are `<prefix><host>` and `<prefix>br`, prefix `vt<pid><2 random chars>-`
@@ -14,6 +14,8 @@
 // 2001:db8::(10+i)/64 (nodad). DAD is off in every namespace so link-locals are usable at once.
 // cleanup() kills tracked children by PID, then deletes every namespace it created; it is
 // idempotent, works after a partial failure, and also runs at process exit as a backstop.
+// Only `ip` (iproute2) and this Node (process.execPath) are run: sysctls are written by a
+// Node child inside the namespace (/proc/sys follows the reader's network namespace).
 import { type ChildProcess, execFile, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -45,6 +47,8 @@ export interface Topology {
   host(name: string): HostInfo;
   /** Runs argv inside the host's namespace; rejects on non-zero exit unless allowFail. */
   exec(host: string, argv: string[], opts?: { allowFail?: boolean; timeoutMs?: number }): Promise<ExecResult>;
+  /** Sets network sysctls inside the host's namespace (see nsSysctl). */
+  sysctl(host: string, settings: Record<string, string | number>): Promise<void>;
   /** Runs argv in the bridge namespace. */
   execBridge(argv: string[]): Promise<ExecResult>;
   /** Starts a long-running process in the host's namespace; killed by PID in cleanup(). */
@@ -92,10 +96,23 @@ async function nsExec(ns: string, argv: string[], timeoutMs = 60_000): Promise<E
   }
 }
 
-async function nsExecOk(ns: string, argv: string[]): Promise<void> {
-  const r = await nsExec(ns, argv);
-  if (r.code !== 0)
-    throw new Error(`in netns ${ns}: ${argv.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+// Writes /proc/sys/<key with dots as slashes> for each [key, value] given as JSON in argv[1].
+const SYSCTL_SCRIPT = [
+  "const { writeFileSync } = require('node:fs');",
+  'for (const [k, v] of Object.entries(JSON.parse(process.argv[1])))',
+  "  writeFileSync('/proc/sys/' + k.replaceAll('.', '/'), String(v));",
+].join('\n');
+
+/**
+ * Sets network sysctls inside namespace ns, e.g. {'net.ipv4.conf.all.arp_ignore': 1}, by
+ * running this Node there (no `sysctl` binary needed). Rejects naming the namespace on failure.
+ */
+export async function nsSysctl(ns: string, settings: Record<string, string | number>): Promise<void> {
+  const r = await nsExec(ns, [process.execPath, '-e', SYSCTL_SCRIPT, JSON.stringify(settings)]);
+  if (r.code !== 0) {
+    const why = /Error: .*/.exec(r.stderr)?.[0] ?? r.stderr.trim();
+    throw new Error(`in netns ${ns}: setting ${Object.keys(settings).join(', ')} failed: ${why}`);
+  }
 }
 
 // Namespaces still alive at exit, across all topologies of this process (backstop only).
@@ -186,15 +203,14 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
     await ip(['netns', 'add', ns]);
     created.push(ns);
     liveNamespaces.add(ns);
-    await nsExecOk(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
     // No DAD: addresses (including link-local) are usable immediately (RFC 4862 §5.4 skipped).
-    for (const k of ['all', 'default'])
-      await nsExecOk(ns, [
-        'sysctl',
-        '-qw',
-        `net.ipv6.conf.${k}.accept_dad=0`,
-        `net.ipv6.conf.${k}.dad_transmits=0`,
-      ]);
+    const noDad: Record<string, number> = {};
+    for (const k of ['all', 'default']) {
+      noDad[`net.ipv6.conf.${k}.accept_dad`] = 0;
+      noDad[`net.ipv6.conf.${k}.dad_transmits`] = 0;
+    }
+    await nsSysctl(ns, noDad);
   };
 
   try {
@@ -256,6 +272,7 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
         throw new Error(`[${host}] ${argv.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
       return r;
     },
+    sysctl: (host, settings) => nsSysctl(get(host).ns, settings),
     async execBridge(argv) {
       if (!useBridge) throw new Error('topology has no bridge');
       return nsExec(bridgeNs, argv);
