@@ -203,6 +203,8 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
     await ip(['netns', 'add', ns]);
     created.push(ns);
     liveNamespaces.add(ns);
+  };
+  const prepareNs = async (ns: string): Promise<void> => {
     await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
     // No DAD: addresses (including link-local) are usable immediately (RFC 4862 §5.4 skipped).
     const noDad: Record<string, number> = {};
@@ -214,8 +216,12 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
   };
 
   try {
+    const all = [...(useBridge ? [bridgeNs] : []), ...[...hosts.values()].map((h) => h.ns)];
+    for (const ns of all) await addNs(ns);
+    // each namespace's setup is a few processes of its own: all at once
+    const prepared = await Promise.allSettled(all.map(prepareNs));
+    for (const r of prepared) if (r.status === 'rejected') throw r.reason;
     if (useBridge) {
-      await addNs(bridgeNs);
       await ip([
         '-n',
         bridgeNs,
@@ -232,7 +238,6 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
       await ip(['-n', bridgeNs, 'link', 'set', 'br0', 'up']);
     }
     for (const h of hosts.values()) {
-      await addNs(h.ns);
       if (useBridge) {
         // Created inside the bridge namespace, peer moved straight into the host's namespace.
         await ip([
