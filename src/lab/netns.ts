@@ -14,11 +14,13 @@
 // 2001:db8::(10+i)/64 (nodad). DAD is off in every namespace so link-locals are usable at once.
 // cleanup() kills tracked children by PID, then deletes every namespace it created; it is
 // idempotent, works after a partial failure, and also runs at process exit as a backstop.
-// Only `ip` (iproute2) and this Node (process.execPath) are run: sysctls are written by a
-// Node child inside the namespace (/proc/sys follows the reader's network namespace).
+// Only `ip` (iproute2) is run; sysctls are written from inside the namespace by the native
+// addon (writeInNetns), since /proc/sys/net follows the writer's network namespace.
 import { type ChildProcess, execFile, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { writeInNetns } from '../native/index.js';
 
 const execFileP = promisify(execFile);
 
@@ -48,7 +50,7 @@ export interface Topology {
   /** Runs argv inside the host's namespace; rejects on non-zero exit unless allowFail. */
   exec(host: string, argv: string[], opts?: { allowFail?: boolean; timeoutMs?: number }): Promise<ExecResult>;
   /** Sets network sysctls inside the host's namespace (see nsSysctl). */
-  sysctl(host: string, settings: Record<string, string | number>): Promise<void>;
+  sysctl(host: string, settings: Record<string, string | number>): void;
   /** Runs argv in the bridge namespace. */
   execBridge(argv: string[]): Promise<ExecResult>;
   /** Starts a long-running process in the host's namespace; killed by PID in cleanup(). */
@@ -96,22 +98,24 @@ async function nsExec(ns: string, argv: string[], timeoutMs = 60_000): Promise<E
   }
 }
 
-// Writes /proc/sys/<key with dots as slashes> for each [key, value] given as JSON in argv[1].
-const SYSCTL_SCRIPT = [
-  "const { writeFileSync } = require('node:fs');",
-  'for (const [k, v] of Object.entries(JSON.parse(process.argv[1])))',
-  "  writeFileSync('/proc/sys/' + k.replaceAll('.', '/'), String(v));",
-].join('\n');
-
 /**
- * Sets network sysctls inside namespace ns, e.g. {'net.ipv4.conf.all.arp_ignore': 1}, by
- * running this Node there (no `sysctl` binary needed). Rejects naming the namespace on failure.
+ * Sets network sysctls inside namespace ns, e.g. {'net.ipv4.conf.all.arp_ignore': 1}: writes
+ * /proc/sys/<key with dots as slashes> from inside it (the addon's writeInNetns; no process,
+ * no `sysctl` binary). Throws naming the namespace and the failed write.
  */
-export async function nsSysctl(ns: string, settings: Record<string, string | number>): Promise<void> {
-  const r = await nsExec(ns, [process.execPath, '-e', SYSCTL_SCRIPT, JSON.stringify(settings)]);
-  if (r.code !== 0) {
-    const why = /Error: .*/.exec(r.stderr)?.[0] ?? r.stderr.trim();
-    throw new Error(`in netns ${ns}: setting ${Object.keys(settings).join(', ')} failed: ${why}`);
+export function nsSysctl(ns: string, settings: Record<string, string | number>): void {
+  const files = Object.entries(settings).map(([k, v]): [string, string] => [
+    `/proc/sys/${k.replaceAll('.', '/')}`,
+    String(v),
+  ]);
+  // where `ip netns add` binds it (iproute2's NETNS_RUN_DIR; /var/run is /run nearly everywhere)
+  const path = [`/run/netns/${ns}`, `/var/run/netns/${ns}`].find((p) => existsSync(p)) ?? `/run/netns/${ns}`;
+  try {
+    writeInNetns(path, files);
+  } catch (e) {
+    throw new Error(
+      `in netns ${ns}: setting ${Object.keys(settings).join(', ')} failed: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -212,7 +216,7 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
       noDad[`net.ipv6.conf.${k}.accept_dad`] = 0;
       noDad[`net.ipv6.conf.${k}.dad_transmits`] = 0;
     }
-    await nsSysctl(ns, noDad);
+    nsSysctl(ns, noDad);
   };
 
   try {

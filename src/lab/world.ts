@@ -148,7 +148,7 @@ export class LabWorld {
 
   /** Direct routing: the real server accepts packets for the VIP but never answers ARP for it. */
   private async prepareRealServer(r: RealServer): Promise<void> {
-    await this.topo.sysctl(r.name, {
+    this.topo.sysctl(r.name, {
       'net.ipv4.conf.all.arp_ignore': 1,
       'net.ipv4.conf.all.arp_announce': 2,
     });

@@ -4,7 +4,7 @@
 // nothing but `ip` and node: run once more with PATH holding only those two. Without `ip`
 // it refuses at once, naming it, before creating anything.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { directorYaml } from '../../src/lab/config.js';
 import { findOnPath } from '../../src/lab/prereq.js';
 import { parseSteps } from '../../src/lab/run.js';
 import { missing } from '../helpers/env.js';
-import { listNamespaces } from '../helpers/netns.js';
+import { createTopology, listNamespaces } from '../helpers/netns.js';
 
 const skip = missing({ root: true, commands: ['ip'] });
 const mainJs = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -135,6 +135,40 @@ describe.skipIf(skip)('vrrpd lab', () => {
     expect(out).not.toMatch(/Building the lab/);
     expect(ms).toBeLessThan(15_000);
     expect(await listNamespaces(`vlab${run.child.pid}-`)).toEqual([]);
+  });
+
+  it("topology sysctls are written inside the namespace only (the addon's writeInNetns)", async () => {
+    const topo = await createTopology({ hosts: ['a'] });
+    try {
+      const key = 'net/ipv4/conf/all/arp_ignore';
+      const outside = readFileSync(`/proc/sys/${key}`, 'utf8');
+      const ownNs = readlinkSync('/proc/thread-self/ns/net');
+      const inside = async () =>
+        (
+          await topo.exec('a', [
+            process.execPath,
+            '-e',
+            `process.stdout.write(require('fs').readFileSync('/proc/sys/${key}', 'utf8'))`,
+          ])
+        ).stdout.trim();
+      const dad = await topo.exec('a', [
+        process.execPath,
+        '-e',
+        "process.stdout.write(require('fs').readFileSync('/proc/sys/net/ipv6/conf/eth0/accept_dad', 'utf8'))",
+      ]);
+      expect(dad.stdout.trim()).toBe('0'); // set by createTopology before eth0 came
+      const want = outside.trim() === '1' ? 2 : 1;
+      topo.sysctl('a', { 'net.ipv4.conf.all.arp_ignore': want });
+      expect(await inside()).toBe(String(want));
+      expect(readFileSync(`/proc/sys/${key}`, 'utf8')).toBe(outside);
+      expect(readlinkSync('/proc/thread-self/ns/net')).toBe(ownNs);
+      expect(() => topo.sysctl('a', { 'net.ipv4.conf.nosuchdev.arp_ignore': 1 })).toThrow(
+        /in netns vt\S+a: setting net\.ipv4\.conf\.nosuchdev\.arp_ignore failed: .*ENOENT/,
+      );
+      expect(readlinkSync('/proc/thread-self/ns/net')).toBe(ownNs);
+    } finally {
+      await topo.cleanup();
+    }
   });
 
   it('--keep runs until Ctrl-C, then removes everything', async () => {
