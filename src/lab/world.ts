@@ -67,6 +67,10 @@ export function findMainJs(): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// How long a Node process the lab starts (vrrpd, an HTTP server, a client script) may take to
+// get going: a second on a normal machine, far more on a loaded one or in a slow VM guest.
+const START_MS = 60_000;
+
 export class LabWorld {
   readonly directors: Record<DirectorName, Director>;
   readonly realServers: Record<RealServerName, RealServer>;
@@ -170,14 +174,14 @@ export class LabWorld {
   /** TCP connects from the client to each target at once (see CONNECT_SCRIPT). */
   async clientConnect(targets: ConnectTarget[], timeoutMs = 3000): Promise<ConnectResult[]> {
     const args = [JSON.stringify(targets), String(timeoutMs)];
-    const out = await this.runNode('c', 'connecting', CONNECT_SCRIPT, args, timeoutMs + 10_000);
+    const out = await this.runNode('c', 'connecting', CONNECT_SCRIPT, args, timeoutMs + START_MS);
     return parseConnectResults(out);
   }
 
   /** `times` HTTP GETs from the client, each on a new connection; the bodies or 'no answer'. */
   async clientHttpGets(url: string, times: number, timeoutMs = 1000): Promise<string[]> {
     const args = [url, String(times), String(timeoutMs)];
-    const out = await this.runNode('c', 'HTTP GET', HTTP_GET_SCRIPT, args, times * timeoutMs + 10_000);
+    const out = await this.runNode('c', 'HTTP GET', HTTP_GET_SCRIPT, args, times * timeoutMs + START_MS);
     return parseHttpAnswers(out);
   }
 
@@ -186,7 +190,10 @@ export class LabWorld {
     const child = this.topo.spawn(name, [process.execPath, '-e', httpServerScript(name)]);
     r.child = child;
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new LabError('EHTTP', `${name}: HTTP server did not start`)), 10_000);
+      const t = setTimeout(
+        () => reject(new LabError('EHTTP', `${name}: HTTP server did not start within ${START_MS / 1000} s`)),
+        START_MS,
+      );
       child.stdout?.once('data', () => {
         clearTimeout(t);
         resolve();
@@ -221,7 +228,7 @@ export class LabWorld {
     child.once('exit', (code, signal) => {
       exited = code ?? signal;
     });
-    const deadline = performance.now() + 20_000;
+    const deadline = performance.now() + START_MS;
     while (performance.now() < deadline) {
       if (exited !== null) {
         throw new LabError(
@@ -234,7 +241,7 @@ export class LabWorld {
     }
     throw new LabError(
       'EDAEMON',
-      `${name}: vrrpd did not answer on ${d.socket} within 20 s:\n${this.logTail(name)}`,
+      `${name}: vrrpd did not answer on ${d.socket} within ${START_MS / 1000} s:\n${this.logTail(name)}`,
     );
   }
 
