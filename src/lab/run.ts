@@ -34,7 +34,11 @@ export function parseSteps(text: string | undefined): Scene[] {
 /** Runs the lab; resolves with the exit code (0 ok, 1 usage, 2 runtime failure). */
 export async function runLab(opts: LabOptions): Promise<number> {
   // everything the lab needs, checked before it creates anything
-  const problems = labProblems(await probeLabFacts({ loadAddon: () => addon(), findBuild: findMainJs }));
+  const loadAddon = () => {
+    if (typeof addon().writeInNetns !== 'function')
+      throw new Error("it is older than this code (no writeInNetns); rebuild it: 'npm run build:native'");
+  };
+  const problems = labProblems(await probeLabFacts({ loadAddon, findBuild: findMainJs }));
   if (problems.length > 0) {
     opts.err(`vrrpd lab: ${formatProblems(problems)}\n`);
     return 2;

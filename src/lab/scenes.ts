@@ -18,6 +18,22 @@ function table(s: Snapshot): string {
   return renderStatus(s, { color: false, now: new Date() });
 }
 
+/** "d1 is master, d2 is not answering": what the directors say now, for a timeout's message. */
+async function directorStates(w: LabWorld): Promise<string> {
+  const say = async (d: DirectorName) =>
+    `${d} is ${w.isRunning(d) ? ((await w.stateOf(d)) ?? 'not answering') : 'stopped'}`;
+  return `${await say('d1')}, ${await say('d2')}`;
+}
+
+/** "r1 up, r2 down" as the director's status has them, for a timeout's message. */
+async function realServerStates(w: LabWorld, d: DirectorName): Promise<string> {
+  const one = async (rs: RealServerName) => {
+    const r = await realServerStatus(w, d, rs);
+    return r ? `${rs} ${r.health}${r.inIpvs ? ', in IPVS' : ''}` : `${rs} missing from ${d}'s status`;
+  };
+  return `${await one('r1')}; ${await one('r2')} (on ${d})`;
+}
+
 async function masterOf(w: LabWorld): Promise<DirectorName | null> {
   for (const d of ['d1', 'd2'] as const) if ((await w.stateOf(d)) === 'master') return d;
   return null;
@@ -132,6 +148,7 @@ async function election(w: LabWorld): Promise<void> {
     },
     10_000,
     20,
+    () => directorStates(w),
   );
   const m = (await masterOf(w))!;
   if (d2First) n.say('d2 was MASTER for a moment (its daemon came up first); d1 preempted it.');
@@ -181,7 +198,13 @@ async function preempt(w: LabWorld): Promise<void> {
   await w.startDirector('d1');
   n.say(`  vrrpd on d1 answers on its control socket after ${seconds(performance.now() - p0)}.`);
   await measureMove(w, 'd1', t0, p0);
-  await waitUntil('d2 going back to backup', async () => (await w.stateOf('d2')) === 'backup', 5_000);
+  await waitUntil(
+    'd2 going back to backup',
+    async () => (await w.stateOf('d2')) === 'backup',
+    5_000,
+    10,
+    () => directorStates(w),
+  );
   n.say(
     `  d2 is BACKUP again (reason: ${(await w.status('d2'))?.instances[0]?.lastTransitionReason ?? '?'}).`,
   );
@@ -212,6 +235,7 @@ async function handover(w: LabWorld): Promise<void> {
     async () => (await w.stateOf('d1')) === 'master' && (await w.stateOf('d2')) === 'backup',
     10_000,
     20,
+    () => directorStates(w),
   );
   n.say(`  d1 is MASTER and d2 BACKUP again, ${seconds(performance.now() - p1)} after the restart.`);
 }
@@ -234,6 +258,7 @@ async function untilInIpvs(w: LabWorld, d: DirectorName, rs: RealServerName, wan
     async () => (await realServerStatus(w, d, rs))?.inIpvs === want,
     10_000,
     20,
+    () => realServerStates(w, d),
   );
   w.n.say(`  ${rs} is ${want ? 'in' : 'out of'} ${d}'s IPVS table (${seconds(ms)} later).`);
 }
@@ -267,6 +292,7 @@ async function health(w: LabWorld): Promise<void> {
     },
     10_000,
     50,
+    () => realServerStates(w, m),
   );
   n.say(`r1 and r2 are up on ${m} (the master).`);
   if (ipvs) for (const rs of ['r1', 'r2'] as const) await untilInIpvs(w, m, rs, true);
@@ -278,6 +304,7 @@ async function health(w: LabWorld): Promise<void> {
     async () => (await realServerHealth(w, m, 'r2')) === 'down',
     10_000,
     20,
+    () => realServerStates(w, m),
   );
   n.say(`  ${m} marked r2 DOWN after ${seconds(down)}.`);
   if (ipvs) await untilInIpvs(w, m, 'r2', false);
@@ -291,6 +318,7 @@ async function health(w: LabWorld): Promise<void> {
     async () => (await realServerHealth(w, m, 'r2')) === 'up',
     10_000,
     20,
+    () => realServerStates(w, m),
   );
   n.say(`  ${m} marked r2 UP after ${seconds(up)}.`);
   if (ipvs) await untilInIpvs(w, m, 'r2', true);
