@@ -97,21 +97,17 @@ export function labProblems(f: LabFacts): LabProblem[] {
       fix: `${INSTALL_IPROUTE2}, a release from 2018 or later`,
     });
   const k = f.kernel;
-  if (k.netns === 'no')
-    out.push({
-      what: 'the kernel has no network namespaces (CONFIG_NET_NS)',
-      fix: 'use a kernel built with CONFIG_NET_NS=y (distribution kernels have it)',
-    });
-  if (k.veth === 'no')
-    out.push({
-      what: 'the kernel has no veth driver (CONFIG_VETH)',
-      fix: 'use a kernel with CONFIG_VETH=y or =m (distribution kernels have it)',
-    });
-  if (k.bridge === 'no')
-    out.push({
-      what: 'the kernel has no bridge driver (CONFIG_BRIDGE)',
-      fix: 'use a kernel with CONFIG_BRIDGE=y or =m (distribution kernels have it)',
-    });
+  const kernelPieces: [Support, string, string][] = [
+    [k.netns, 'network namespaces', 'NET_NS=y'],
+    [k.veth, 'veth driver', 'VETH=y or =m'],
+    [k.bridge, 'bridge driver', 'BRIDGE=y or =m'],
+  ];
+  for (const [support, piece, option] of kernelPieces)
+    if (support === 'no')
+      out.push({
+        what: `the kernel has no ${piece} (CONFIG_${option.split('=')[0]})`,
+        fix: `use a kernel built with CONFIG_${option} (distribution kernels have it)`,
+      });
   if (k.ipv6 === 'no')
     out.push({
       what: 'IPv6 is off in this kernel (no /proc/sys/net/ipv6)',

@@ -92,28 +92,24 @@ describe.skipIf(skip)('vrrpd lab', () => {
     expect(existsSync(mainJs), `${mainJs} missing: run 'npm run build'`).toBe(true);
   });
 
-  it('runs every scene in under 60 s, reports election and failover, and removes its namespaces', async () => {
-    const run = runLab([]);
-    const { code, ms } = await run.done;
-    const out = run.out();
-    console.log(out);
-    expect(code, out).toBe(0);
-    expect(ms).toBeLessThan(60_000);
-    expectEveryScene(out);
-    expect(await listNamespaces(`vlab${run.child.pid}-`)).toEqual([]);
-  });
-
-  it('needs nothing but ip and node: every scene with PATH holding only those two', async () => {
-    const dir = join(binDir, 'ip-and-node');
-    const ip = findOnPath('ip', process.env.PATH);
-    expect(ip, 'ip on PATH').not.toBeNull();
+  /** A directory for PATH holding only symlinks to the given programs. */
+  function pathWith(name: string, programs: Record<string, string>): string {
+    const dir = join(binDir, name);
     mkdirSync(dir);
-    symlinkSync(ip!, join(dir, 'ip'));
-    symlinkSync(process.execPath, join(dir, 'node'));
-    const run = runLab([], { ...process.env, PATH: dir });
+    for (const [prog, target] of Object.entries(programs)) symlinkSync(target, join(dir, prog));
+    return dir;
+  }
+
+  const ip = findOnPath('ip', process.env.PATH) ?? 'ip';
+  it.each([
+    ['the usual PATH', undefined],
+    ['PATH holding only ip and node', () => pathWith('ip-and-node', { ip, node: process.execPath })],
+  ])('runs every scene in under 60 s with %s, and removes its namespaces', async (label, path) => {
+    const env = path ? { ...process.env, PATH: path() } : process.env;
+    const run = runLab([], env);
     const { code, ms } = await run.done;
     const out = run.out();
-    console.log(`PATH=${dir} (ip, node):\n${out}`);
+    console.log(`${label} (${env.PATH}):\n${out}`);
     expect(code, out).toBe(0);
     expect(ms).toBeLessThan(60_000);
     expectEveryScene(out);
@@ -121,9 +117,7 @@ describe.skipIf(skip)('vrrpd lab', () => {
   });
 
   it('without ip on PATH: refuses at once naming ip (exit 2), creates nothing', async () => {
-    const dir = join(binDir, 'node-only');
-    mkdirSync(dir);
-    symlinkSync(process.execPath, join(dir, 'node'));
+    const dir = pathWith('node-only', { node: process.execPath });
     const run = runLab([], { ...process.env, PATH: dir });
     const { code, ms } = await run.done;
     const out = run.out();
