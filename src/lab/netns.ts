@@ -222,7 +222,7 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
   try {
     const all = [...(useBridge ? [bridgeNs] : []), ...[...hosts.values()].map((h) => h.ns)];
     for (const ns of all) await addNs(ns);
-    // each namespace's setup is a few processes of its own: all at once
+    // each namespace's own setup (lo up, no DAD) does not depend on the others: all at once
     const prepared = await Promise.allSettled(all.map(prepareNs));
     for (const r of prepared) if (r.status === 'rejected') throw r.reason;
     if (useBridge) {

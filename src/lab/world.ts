@@ -178,8 +178,12 @@ export class LabWorld {
     return parseConnectResults(out);
   }
 
-  /** `times` HTTP GETs from the client, each on a new connection; the bodies or 'no answer'. */
-  async clientHttpGets(url: string, times: number, timeoutMs = 1000): Promise<string[]> {
+  /**
+   * `times` HTTP GETs from the client, each on a new connection; the bodies or 'no answer'.
+   * A healthy path answers in milliseconds and a dead one is refused at once: the timeout only
+   * has to outlast a slow first request (lazy loading, ARP, a SYN retransmitted after 1 s).
+   */
+  async clientHttpGets(url: string, times: number, timeoutMs = 5000): Promise<string[]> {
     const args = [url, String(times), String(timeoutMs)];
     const out = await this.runNode('c', 'HTTP GET', HTTP_GET_SCRIPT, args, times * timeoutMs + START_MS);
     return parseHttpAnswers(out);
@@ -300,7 +304,7 @@ export class LabWorld {
   }
 }
 
-/** The first line of ip's complaint, with what it usually means. */
+/** What ip said when building the topology failed, with what it usually means. */
 function topologyHint(e: unknown): string {
   const lines = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim());
   // execFile's "Command failed: ip ..." line, then what ip said on stderr
