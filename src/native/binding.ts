@@ -99,6 +99,8 @@ export interface NativeAddon {
   ifIndexToName(index: number): string;
   interfaceMac(name: string): Buffer;
   unixDgramSend(path: string, data: Buffer): void;
+  /** writes files from inside the network namespace nsPath names (this thread only, then back) */
+  writeInNetns?(nsPath: string, files: [string, string][]): void;
 }
 
 const ADDON_FILE = 'vrrpd_native.node';
