@@ -6,6 +6,7 @@
 // (RFC 6527 style: one counter per reason).
 import { formatIp, type IpFamily, parseIp } from '../net/addr.js';
 import { checksumValid, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader } from '../net/checksum.js';
+import { CODEC_DROP_REASONS, type CodecDropReason } from './drop-reason.js';
 
 export const VRRP_PROTOCOL = 112; // IANA protocol number, RFC 5798 §5.1.1.3
 export const VRRP_TTL = 255; // RFC 5798 §5.1.1.3 / §5.1.2.3, RFC 3768 §5.2.3
@@ -67,19 +68,9 @@ export interface AdvertContext {
   expectVersion?: 2 | 3;
 }
 
-/** Every reason a received advert can be dropped by the codec, stable strings for counters. */
-export const ADVERT_DROP_REASONS = [
-  'too-short', // shorter than the fixed 8-byte header
-  'ttl', // TTL / hop limit not 255 (RFC 5798 §7.1, RFC 3768 §7.1)
-  'version', // neither 2 nor 3, or not the version the caller expects
-  'type', // not an ADVERTISEMENT (type 1)
-  'address-family', // v2 over IPv6, or IP addresses in ctx not of ctx.family
-  'length', // message length does not match the address count
-  'checksum', // checksum does not verify
-  'auth-type', // v2 auth type other than 0 or 1 (2 = AH, obsolete, unsupported)
-  'interval', // advertisement interval of zero
-] as const;
-export type AdvertDropReason = (typeof ADVERT_DROP_REASONS)[number];
+/** Every reason the codec drops a received advert, in the shared vocabulary (drop-reason.ts). */
+export const ADVERT_DROP_REASONS = CODEC_DROP_REASONS;
+export type AdvertDropReason = CodecDropReason;
 
 export type DecodeResult<T, R extends string = AdvertDropReason> =
   | { ok: true; value: T }
@@ -210,7 +201,7 @@ function fail(
  * Checks are in RFC 3768 §7.1 / RFC 5798 §7.1 order as far as they are codec checks.
  */
 export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<VrrpAdvert> {
-  if (buf.length < HEADER_LENGTH) return fail('too-short', `${buf.length} bytes, the header alone is 8`);
+  if (buf.length < HEADER_LENGTH) return fail('length', `${buf.length} bytes, the header alone is 8`);
   if (ctx.ttl !== undefined && ctx.ttl !== VRRP_TTL) {
     return fail('ttl', `TTL/hop limit ${ctx.ttl}, must be 255: the sender is not on this link`);
   }
@@ -223,8 +214,7 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   if (type !== VRRP_TYPE_ADVERTISEMENT)
     return fail('type', `packet type ${type}, only 1 (advertisement) exists`);
   const family = ctx.family;
-  if (version === 2 && family !== 4)
-    return fail('address-family', 'VRRPv2 over IPv6 does not exist (RFC 3768)');
+  if (version === 2 && family !== 4) return fail('family', 'VRRPv2 over IPv6 does not exist (RFC 3768)');
   const count = buf[3]!;
   const alen = addressLength(family);
   const expected = HEADER_LENGTH + count * alen + (version === 2 ? V2_AUTH_LENGTH : 0);
@@ -236,7 +226,7 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   if (version === 3) {
     const pseudo = pseudoHeaderFor(ctx, buf.length);
     if (pseudo === undefined) {
-      return fail('address-family', `the packet's source/destination are not IPv${family} addresses`);
+      return fail('family', `the packet's source/destination are not IPv${family} addresses`);
     }
     const ok = pseudo ? checksumValid(pseudo, bytes) : checksumValid(bytes);
     if (!ok) return fail('checksum', checksumDetail(bytes, pseudo, received));
@@ -253,12 +243,12 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   if (version === 2) {
     const authType = buf[4]!;
     if (authType === AUTH_AH)
-      return fail('auth-type', 'auth type 2 (IP Authentication Header) is not supported');
+      return fail('auth-type-invalid', 'auth type 2 (IP Authentication Header) is not supported');
     if (authType !== AUTH_NONE && authType !== AUTH_SIMPLE) {
-      return fail('auth-type', `unknown auth type ${authType}`);
+      return fail('auth-type-invalid', `unknown auth type ${authType}`);
     }
     const advertIntervalSec = buf[5]!;
-    if (advertIntervalSec === 0) return fail('interval', 'advertisement interval of 0 s');
+    if (advertIntervalSec === 0) return fail('advert-interval', 'advertisement interval of 0 s');
     const authData = Buffer.from(bytes.subarray(buf.length - V2_AUTH_LENGTH));
     return {
       ok: true,
@@ -277,7 +267,7 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   }
   const word = (buf[4]! << 8) | buf[5]!;
   const maxAdvertIntervalCs = word & V3_MAX_INTERVAL_CS;
-  if (maxAdvertIntervalCs === 0) return fail('interval', 'maximum advertisement interval of 0 cs');
+  if (maxAdvertIntervalCs === 0) return fail('advert-interval', 'maximum advertisement interval of 0 cs');
   return {
     ok: true,
     value: {

@@ -15,6 +15,7 @@ import type {
 } from '../effects/types.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
 import { decodeAdvert } from './codec.js';
+import type { DropCounts, DropReason } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
 import { vmacAdvertSender, vmacName } from './vmac-sender.js';
@@ -57,13 +58,13 @@ interface TransportEntry {
   family: Family;
   ifname: string;
   byVrid: Map<number, InstanceRuntime>;
-  drops: Record<string, number>;
+  drops: DropCounts;
 }
 
 export interface EngineSnapshot {
   instances: InstanceSnapshot[];
   syncGroups: { name: string; instances: string[] }[];
-  interfaceDrops: Record<string, Record<string, number>>;
+  interfaceDrops: Record<string, DropCounts>;
   /** interface name → up and running */
   links: Record<string, boolean>;
   /** "dev/address" of every address present on the instances' VIP devices */
@@ -71,15 +72,6 @@ export interface EngineSnapshot {
   /** the engine clock's now, to place sinceMs on the wall clock */
   now: number;
 }
-
-// The codec's drop reasons under the counter names the status document promises
-// (src/control/snapshot.ts DROP_REASONS, after the RFC 6527 statistics).
-const COUNTER_OF_CODEC_REASON: Partial<Record<string, string>> = {
-  'too-short': 'length', // vrrpv3StatisticsPacketLengthErrors
-  'auth-type': 'auth-type-invalid', // vrrpStatsInvalidAuthType (RFC 2787)
-  interval: 'advert-interval', // vrrpv3StatisticsAdvIntervalErrors (interval of zero)
-  'address-family': 'family',
-};
 
 export class Engine {
   private readonly fx: EngineEffects;
@@ -237,12 +229,15 @@ export class Engine {
     const now = this.fx.clock.now();
     const vrid = pkt.payload.length >= 2 ? pkt.payload[1]! : -1;
     const target = entry.byVrid.get(vrid);
-    const countDrop = (reason: string) => {
+    const countDrop = (reason: DropReason) => {
       if (target) target.drop(reason);
       else entry.drops[reason] = (entry.drops[reason] ?? 0) + 1;
     };
     // Our own adverts (unicast to ourselves, or looped back) are not news.
-    if (target && pkt.srcAddress === target.primaryAddress) return;
+    if (target && pkt.srcAddress === target.primaryAddress) {
+      countDrop('own-packet');
+      return;
+    }
     const decoded = decodeAdvert(pkt.payload, {
       family: pkt.family,
       srcAddress: pkt.srcAddress,
@@ -251,7 +246,7 @@ export class Engine {
       v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
     });
     if (!decoded.ok) {
-      countDrop(COUNTER_OF_CODEC_REASON[decoded.reason] ?? decoded.reason);
+      countDrop(decoded.reason);
       return;
     }
     if (!target) {
@@ -447,7 +442,7 @@ export class Engine {
   }
 
   async snapshot(): Promise<EngineSnapshot> {
-    const interfaceDrops: Record<string, Record<string, number>> = {};
+    const interfaceDrops: Record<string, DropCounts> = {};
     for (const e of this.transports.values()) interfaceDrops[e.key] = { ...e.drops };
     const links: Record<string, boolean> = {};
     for (const [name, l] of this.links) links[name] = l.up && l.running;

@@ -8,6 +8,7 @@ import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { AnnounceSchedule } from './announce-schedule.js';
 import { checkSimpleAuth, encodeAdvert, sameAddressSet, simpleAuthData, type VrrpAdvert } from './codec.js';
+import type { DropCounts, DropReason } from './drop-reason.js';
 import {
   type FsmAction,
   type FsmConfig,
@@ -53,7 +54,7 @@ export interface InstanceCounters {
   vipsRestored: number;
   sendErrors: number;
   addressListMismatch: number;
-  drops: Record<string, number>;
+  drops: DropCounts;
 }
 
 export interface InstanceSnapshot {
@@ -134,7 +135,7 @@ export class InstanceRuntime {
     return this.cfg.virtualIps.filter((v) => v.inAdverts).map((v) => v.address);
   }
 
-  drop(reason: string): void {
+  drop(reason: DropReason): void {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
   }
 

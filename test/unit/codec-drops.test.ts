@@ -44,9 +44,9 @@ describe('named drop reasons', () => {
     }
   };
 
-  it('too-short', () => {
-    expectReason(Buffer.alloc(0), V4, 'too-short');
-    expectReason(base.subarray(0, 7), V4, 'too-short');
+  it('length: shorter than the fixed header', () => {
+    expectReason(Buffer.alloc(0), V4, 'length', /header alone/);
+    expectReason(base.subarray(0, 7), V4, 'length');
   });
   it('ttl: anything but 255', () => {
     expectReason(base, { ...V4, ttl: 254 }, 'ttl', /254/);
@@ -81,11 +81,11 @@ describe('named drop reasons', () => {
       'type',
     );
   });
-  it('address-family: v2 over IPv6, or context addresses of the wrong family', () => {
-    expectReason(base, V6, 'address-family', /RFC 3768/);
+  it('family: v2 over IPv6, or context addresses of the wrong family', () => {
+    expectReason(base, V6, 'family', /RFC 3768/);
     const v6 = encodeAdvert(v3({ addresses: ['fe80::50'] }), V6);
-    expectReason(v6, { ...V6, srcAddress: '192.0.2.1' }, 'address-family');
-    expectReason(v6, { ...V6, dstAddress: 'not an address' }, 'address-family');
+    expectReason(v6, { ...V6, srcAddress: '192.0.2.1' }, 'family');
+    expectReason(v6, { ...V6, dstAddress: 'not an address' }, 'family');
   });
   it('length: address count does not match the length', () => {
     expectReason(
@@ -113,30 +113,30 @@ describe('named drop reasons', () => {
     // v3 checksum covers the IP addresses: another source fails it
     expectReason(base3, { ...V4, srcAddress: '192.0.2.2' }, 'checksum');
   });
-  it('auth-type: AH (2) is reported unsupported, unknown types rejected', () => {
+  it('auth-type-invalid: AH (2) is reported unsupported, unknown types rejected', () => {
     expectReason(
       craft(base, (b) => (b[4] = 2)),
       V4,
-      'auth-type',
+      'auth-type-invalid',
       /Authentication Header/,
     );
     expectReason(
       craft(base, (b) => (b[4] = 7)),
       V4,
-      'auth-type',
+      'auth-type-invalid',
       /unknown auth type 7/,
     );
   });
-  it('interval: zero', () => {
+  it('advert-interval: zero', () => {
     expectReason(
       craft(base, (b) => (b[5] = 0)),
       V4,
-      'interval',
+      'advert-interval',
     );
     expectReason(
       craft(base3, (b) => b.writeUInt16BE(0xf000, 4)),
       V4,
-      'interval',
+      'advert-interval',
     );
   });
   it('every reason in ADVERT_DROP_REASONS is produced by some crafted buffer', () => {

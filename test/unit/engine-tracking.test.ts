@@ -110,11 +110,12 @@ describe('drop counters (RFC 5798 §7.1, RFC 3768 §7.1)', () => {
     expect(i.masterAddress).toBe(PEER);
   });
 
-  it('our own looped-back advert is ignored', async () => {
+  it('our own looped-back advert is ignored, counted as own-packet', async () => {
     const clock = new FakeClock();
     const b = await node('B', clock, yaml('vrrp_instances:', ...instanceYaml({ priority: 100 })), B_IP);
     b.transport().inject(packet(v3(), { src: B_IP }));
     const i = await b.instance('VI_1');
+    expect(i.counters.drops).toEqual({ 'own-packet': 1 });
     expect(i.counters.advertsReceived).toBe(0);
     expect(i.masterAddress).toBeNull();
   });
