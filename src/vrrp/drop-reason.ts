@@ -6,7 +6,9 @@
 // authentication counters.
 //
 // Each list names the one place that decides it, so that a reason that is declared is
-// also produced (test/unit/drop-reasons.test.ts checks both directions).
+// also produced (test/unit/drop-reasons.test.ts checks both directions). The IP header's
+// reasons are decided by src/net/ip-header.ts (IP_HEADER_DROP_REASONS).
+import { IP_HEADER_DROP_REASONS, type IpHeaderDropReason } from '../net/ip-header.js';
 
 /** Decided by the codec (src/vrrp/codec.ts): the bytes are not a VRRP message it can read. */
 export const CODEC_DROP_REASONS = [
@@ -33,11 +35,12 @@ export const ACCEPT_DROP_REASONS = [
 
 export type CodecDropReason = (typeof CODEC_DROP_REASONS)[number];
 export type AcceptDropReason = (typeof ACCEPT_DROP_REASONS)[number];
-export type DropReason = CodecDropReason | AcceptDropReason;
+export type { IpHeaderDropReason };
+export type DropReason = IpHeaderDropReason | CodecDropReason | AcceptDropReason;
 
 /** Every reason, each once, in a stable order (for documentation, label sets and tests). */
 export const DROP_REASONS: readonly DropReason[] = [
-  ...new Set<DropReason>([...CODEC_DROP_REASONS, ...ACCEPT_DROP_REASONS]),
+  ...new Set<DropReason>([...IP_HEADER_DROP_REASONS, ...CODEC_DROP_REASONS, ...ACCEPT_DROP_REASONS]),
 ];
 
 /** Counters by reason; an absent key is 0. */

@@ -13,8 +13,9 @@ import type {
   LinkWatcher,
   ReceivedPacket,
 } from '../effects/types.js';
-import { formatMac, parseMac, virtualMac } from '../net/addr.js';
-import { decodeAdvert } from './codec.js';
+import { formatIp, formatMac, parseMac, virtualMac } from '../net/addr.js';
+import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
+import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
 import type { DropCounts, DropReason } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
@@ -227,22 +228,31 @@ export class Engine {
   private onPacket(entry: TransportEntry, pkt: ReceivedPacket): void {
     if (this.stopped) return;
     const now = this.fx.clock.now();
-    const vrid = pkt.payload.length >= 2 ? pkt.payload[1]! : -1;
+    const parsed =
+      'ip' in pkt ? parseIpPacket(pkt.ip, pkt.family) : { ok: true as const, value: ancillaryPacket(pkt) };
+    if (!parsed.ok) {
+      entry.drops[parsed.reason] = (entry.drops[parsed.reason] ?? 0) + 1;
+      return;
+    }
+    const ip = parsed.value;
+    if (ip.protocol !== VRRP_PROTOCOL) return; // not VRRP: nothing to count
+    const vrid = ip.payload.length >= 2 ? ip.payload[1]! : -1;
     const target = entry.byVrid.get(vrid);
     const countDrop = (reason: DropReason) => {
       if (target) target.drop(reason);
       else entry.drops[reason] = (entry.drops[reason] ?? 0) + 1;
     };
+    const srcAddress = formatIp(ip.src);
     // Our own adverts (unicast to ourselves, or looped back) are not news.
-    if (target && pkt.srcAddress === target.primaryAddress) {
+    if (target && srcAddress === target.primaryAddress) {
       countDrop('own-packet');
       return;
     }
-    const decoded = decodeAdvert(pkt.payload, {
-      family: pkt.family,
-      srcAddress: pkt.srcAddress,
-      dstAddress: pkt.dstAddress,
-      ttl: pkt.ttl,
+    const decoded = decodeAdvert(ip.payload, {
+      family: ip.family,
+      srcAddress: ip.src,
+      dstAddress: ip.dst,
+      ttl: ip.ttl,
       v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
     });
     if (!decoded.ok) {
@@ -253,7 +263,7 @@ export class Engine {
       countDrop('vrid');
       return;
     }
-    target.receive(decoded.value, pkt, now);
+    target.receive(decoded.value, srcAddress, now);
     this.reschedule();
   }
 
@@ -465,6 +475,18 @@ export class Engine {
       now: this.fx.clock.now(),
     };
   }
+}
+
+/** The header facts of a raw IPv6 socket's read, in the parser's shape. */
+function ancillaryPacket(pkt: Extract<ReceivedPacket, { payload: Buffer }>): IpPacket {
+  return {
+    family: pkt.family,
+    src: pkt.src,
+    dst: pkt.dst,
+    ttl: pkt.ttl,
+    protocol: VRRP_PROTOCOL,
+    payload: pkt.payload,
+  };
 }
 
 /** Changes that need a fresh instance (new socket or identity); others are edited in place. */

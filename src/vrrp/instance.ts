@@ -3,7 +3,7 @@
 // given to it. It owns no timer: the engine asks it for its next deadline and calls
 // tick() when that time has come (ARCHITECTURE rule 3).
 import type { VrrpInstance } from '../config/model.js';
-import type { AddressManager, AdvertTransport, FrameSender, ReceivedPacket } from '../effects/types.js';
+import type { AddressManager, AdvertTransport, FrameSender } from '../effects/types.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { AnnounceSchedule } from './announce-schedule.js';
@@ -149,7 +149,7 @@ export class InstanceRuntime {
   }
 
   /** A packet for our VRID that passed the codec; policy checks happen here. */
-  receive(advert: VrrpAdvert, pkt: ReceivedPacket, now: number): void {
+  receive(advert: VrrpAdvert, srcAddress: string, now: number): void {
     if (advert.version !== this.cfg.version) {
       this.drop('version');
       return;
@@ -171,7 +171,7 @@ export class InstanceRuntime {
         return;
       }
     }
-    if (this.cfg.unicastPeers.length > 0 && !this.cfg.unicastPeers.includes(pkt.srcAddress)) {
+    if (this.cfg.unicastPeers.length > 0 && !this.cfg.unicastPeers.includes(srcAddress)) {
       this.drop('unknown-peer');
       return;
     }
@@ -186,7 +186,7 @@ export class InstanceRuntime {
           {
             event: 'address-list-mismatch',
             instance: this.name,
-            from: pkt.srcAddress,
+            from: srcAddress,
             theirs: advert.addresses,
           },
           'advert address list differs from ours',
@@ -195,10 +195,7 @@ export class InstanceRuntime {
     }
     const maxAdvertIntervalCs =
       advert.version === 3 ? advert.maxAdvertIntervalCs : advert.advertIntervalSec * 100;
-    this.apply(
-      { type: 'advert', priority: advert.priority, maxAdvertIntervalCs, srcAddress: pkt.srcAddress },
-      now,
-    );
+    this.apply({ type: 'advert', priority: advert.priority, maxAdvertIntervalCs, srcAddress }, now);
   }
 
   /** Tracking: `penalty` is the sum of the weights of failed tracked objects (negative lowers). */

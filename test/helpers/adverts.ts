@@ -1,4 +1,7 @@
 // Advert builders and contexts shared by the codec tests.
+import type { ReceivedPacket } from '../../src/effects/types.js';
+import { ipFamily } from '../../src/net/addr.js';
+import { buildIpFrame } from '../../src/net/ipframe.js';
 import type { AdvertContext, VrrpAdvert } from '../../src/vrrp/codec.js';
 
 export const V4: AdvertContext = { family: 4, srcAddress: '192.0.2.1', dstAddress: '224.0.0.18' };
@@ -25,3 +28,24 @@ export const v3 = (over: Partial<Extract<VrrpAdvert, { version: 3 }>> = {}): Vrr
   addresses: ['192.0.2.50'],
   ...over,
 });
+
+/** A VRRP message as a raw socket hands it over: a whole IP packet, header included. */
+export function receivedPacket(o: {
+  payload: Uint8Array;
+  src: string;
+  dst: string;
+  ttl?: number;
+  ifindex?: number;
+}): ReceivedPacket {
+  const frame = buildIpFrame({
+    srcMac: '02:00:00:00:00:09',
+    dstMac: '02:00:00:00:00:01',
+    src: o.src,
+    dst: o.dst,
+    protocol: 112,
+    ttl: o.ttl ?? 255,
+    tos: 0xc0,
+    payload: o.payload,
+  });
+  return { family: ipFamily(o.src) === 6 ? 6 : 4, ifindex: o.ifindex ?? 2, ip: frame.subarray(14) };
+}

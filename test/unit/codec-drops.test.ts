@@ -7,11 +7,8 @@ import {
   type AdvertDropReason,
   checkSimpleAuth,
   decodeAdvert,
-  decodeIpv4Packet,
   encodeAdvert,
   encodeAdvertInto,
-  IPV4_DROP_REASONS,
-  type Ipv4DropReason,
   sameAddressSet,
   simpleAuthData,
   type VrrpAdvert,
@@ -141,82 +138,6 @@ describe('named drop reasons', () => {
   });
   it('every reason in ADVERT_DROP_REASONS is produced by some crafted buffer', () => {
     expect([...produced].sort()).toEqual([...ADVERT_DROP_REASONS].sort());
-  });
-});
-
-describe('decodeIpv4Packet', () => {
-  const payload = encodeAdvert(v3(), V4);
-  const packet = (edit: (b: Buffer) => void = () => {}, withChecksum = true) => {
-    const h = Buffer.from('45c00000000c0000ff700000c0000201e0000012', 'hex');
-    h.writeUInt16BE(20 + payload.length, 2);
-    edit(h);
-    if (withChecksum) h.writeUInt16BE(internetChecksum(h), 10);
-    return Buffer.concat([h, payload]);
-  };
-  const produced = new Set<Ipv4DropReason>();
-  const expectReason = (buf: Buffer, reason: Ipv4DropReason, verifyChecksum = false) => {
-    const r = decodeIpv4Packet(buf, { verifyChecksum });
-    expect(r.ok ? 'decoded' : r.reason).toBe(reason);
-    if (!r.ok) produced.add(r.reason);
-  };
-
-  it('splits header and payload, dropping link-layer padding', () => {
-    const r = decodeIpv4Packet(Buffer.concat([packet(), Buffer.alloc(6)]), { verifyChecksum: true });
-    if (!r.ok) throw new Error(r.reason);
-    expect(r.value).toMatchObject({
-      src: '192.0.2.1',
-      dst: '224.0.0.18',
-      ttl: 255,
-      protocol: 112,
-      tos: 0xc0,
-      headerLength: 20,
-    });
-    expect(r.value.payload).toEqual(payload);
-  });
-  it('skips IP options', () => {
-    const h = Buffer.from('46c00000000c0000ff700000c0000201e000001294040000', 'hex'); // router alert option
-    h.writeUInt16BE(24 + payload.length, 2);
-    h.writeUInt16BE(internetChecksum(h), 10);
-    const r = decodeIpv4Packet(Buffer.concat([h, payload]), { verifyChecksum: true });
-    expect(r.ok && r.value.payload).toEqual(payload);
-  });
-  it('drops with named reasons', () => {
-    expectReason(packet().subarray(0, 19), 'too-short');
-    expectReason(
-      packet((h) => (h[0] = 0x65)),
-      'ip-version',
-    );
-    expectReason(
-      packet((h) => (h[0] = 0x44)),
-      'ip-header-length',
-    );
-    expectReason(
-      packet((h) => (h[0] = 0x4f)),
-      'too-short',
-    );
-    expectReason(
-      packet((h) => h.writeUInt16BE(10, 2)),
-      'ip-total-length',
-    );
-    expectReason(
-      packet((h) => h.writeUInt16BE(200, 2)),
-      'ip-total-length',
-    );
-    expectReason(
-      packet((h) => (h[8] = 1), false),
-      'ip-checksum',
-      true,
-    );
-    expect(decodeIpv4Packet(packet((h) => (h[8] = 1), false)).ok).toBe(true); // not verified unless asked
-    expectReason(
-      packet((h) => h.writeUInt16BE(0x2000, 6)),
-      'fragment',
-    );
-    expectReason(
-      packet((h) => h.writeUInt16BE(0x0010, 6)),
-      'fragment',
-    );
-    expect([...produced].sort()).toEqual([...IPV4_DROP_REASONS].sort());
   });
 });
 

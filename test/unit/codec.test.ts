@@ -2,12 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatIp } from '../../src/net/addr.js';
 import { internetChecksum } from '../../src/net/checksum.js';
+import { parseIpPacket } from '../../src/net/ip-header.js';
 import {
   type AdvertContext,
   advertCodec,
   decodeAdvert,
-  decodeIpv4Packet,
   encodeAdvert,
   encodeAdvertInto,
   encodingLength,
@@ -193,15 +194,14 @@ describe('real keepalived 2.2.7 and FRR 8.4 captures (IPv4), keepalived 2.2.7 (I
       const ip = splitIp(t.frame)!;
       expect(ip).toMatchObject({ family: t.family, src: t.src, dst: t.dst, ttl: t.ttl, protocol: 112 });
       expect(t.dst).toBe(t.family === 4 ? '224.0.0.18' : 'ff02::12');
-      if (t.family === 4) {
-        const raw = decodeIpv4Packet(splitEthernet(t.frame)!.payload, { verifyChecksum: true });
-        expect(raw.ok && raw.value).toMatchObject({
-          src: t.src,
-          dst: t.dst,
-          ttl: t.ttl,
-          payload: ip.payload,
-        });
-      }
+      const raw = parseIpPacket(splitEthernet(t.frame)!.payload, t.family);
+      if (!raw.ok) throw new Error(raw.reason);
+      expect([formatIp(raw.value.src), formatIp(raw.value.dst), raw.value.ttl]).toEqual([
+        t.src,
+        t.dst,
+        t.ttl,
+      ]);
+      expect(raw.value.payload).toEqual(ip.payload);
       const ctx = ctxOf(ip);
       const dec = decodeAdvert(ip.payload, ctx);
       if (!dec.ok) throw new Error(`${dec.reason}: ${dec.detail}`);
@@ -250,12 +250,10 @@ describe('real keepalived 2.2.7 and FRR 8.4 captures (IPv4), keepalived 2.2.7 (I
       const who = routers(family);
       for (const p of packets) {
         expect(p.family).toBe(family);
-        if (family === 4) {
-          // the transport's path: raw IPv4 bytes (header included) -> decodeIpv4Packet -> decodeAdvert
-          const ip = decodeIpv4Packet(splitEthernet(p.frame.data)!.payload, { verifyChecksum: true });
-          if (!ip.ok) throw new Error(ip.reason);
-          expect(ip.value.payload).toEqual(p.payload);
-        }
+        // the engine's path: the IP packet (header included) -> parseIpPacket -> decodeAdvert
+        const ip = parseIpPacket(splitEthernet(p.frame.data)!.payload, family);
+        if (!ip.ok) throw new Error(ip.reason);
+        expect(ip.value.payload).toEqual(p.payload);
         const ctx = { ...ctxOf(p), expectVersion: name.includes('v2') ? (2 as const) : (3 as const) };
         const dec = decodeAdvert(p.payload, ctx);
         if (!dec.ok) throw new Error(`${name} at ${p.frame.timeSec}: ${dec.reason} ${dec.detail}`);

@@ -6,9 +6,10 @@ import { exampleSnapshot } from '../../src/control/example.js';
 import { createMetrics } from '../../src/control/metrics.js';
 import { DROP_REASONS as SNAPSHOT_DROP_REASONS } from '../../src/control/snapshot.js';
 import type { Family, ReceivedPacket } from '../../src/effects/types.js';
+import { internetChecksum } from '../../src/net/checksum.js';
 import { encodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
 import { DROP_REASONS, type DropReason } from '../../src/vrrp/drop-reason.js';
-import { v2, v3 } from '../helpers/adverts.js';
+import { receivedPacket, v2, v3 } from '../helpers/adverts.js';
 import { FakeClock, instanceYaml, loadConfig, Node, yaml } from './engine-fakes.js';
 
 const ME4 = '192.0.2.2';
@@ -34,14 +35,12 @@ function received(
   o: { family?: Family; src?: string; dst?: string; ttl?: number } = {},
 ): ReceivedPacket {
   const family = o.family ?? 4;
-  return {
-    family,
+  return receivedPacket({
     payload,
-    srcAddress: o.src ?? (family === 4 ? PEER4 : PEER6),
-    dstAddress: o.dst ?? (family === 4 ? '224.0.0.18' : 'ff02::12'),
+    src: o.src ?? (family === 4 ? PEER4 : PEER6),
+    dst: o.dst ?? (family === 4 ? '224.0.0.18' : 'ff02::12'),
     ttl: o.ttl ?? 255,
-    ifindex: 2,
-  };
+  });
 }
 
 /** An advert encoded as `src` would send it to the group (valid checksum). */
@@ -69,7 +68,35 @@ const withByte = (b: Buffer, at: number, v: number): Buffer => {
   return c;
 };
 
+/** The packet of a valid advert with its IPv4 header edited (checksum made right again unless told). */
+function ipEdited(edit: (h: Buffer) => void, fixChecksum = true): ReceivedPacket {
+  const p = received(wire(v3()));
+  if (!('ip' in p)) throw new Error('expected a whole IP packet');
+  const ip = Buffer.from(p.ip);
+  edit(ip);
+  if (fixChecksum) {
+    const ihl = Math.max(20, (ip[0]! & 0x0f) * 4);
+    ip.writeUInt16BE(0, 10);
+    ip.writeUInt16BE(internetChecksum(ip.subarray(0, Math.min(ihl, ip.length))), 10);
+  }
+  return { ...p, ip };
+}
+
 const CASES: Case[] = [
+  {
+    reason: 'ip-too-short',
+    instance: V3_INSTANCE,
+    packet: () => ({ family: 4, ifindex: 2, ip: Buffer.alloc(10) }),
+  },
+  { reason: 'ip-version', instance: V3_INSTANCE, packet: () => ipEdited((h) => (h[0] = 0x65)) },
+  { reason: 'ip-header-length', instance: V3_INSTANCE, packet: () => ipEdited((h) => (h[0] = 0x44)) },
+  {
+    reason: 'ip-total-length',
+    instance: V3_INSTANCE,
+    packet: () => ipEdited((h) => h.writeUInt16BE(500, 2)),
+  },
+  { reason: 'ip-checksum', instance: V3_INSTANCE, packet: () => ipEdited((h) => (h[8] = 254), false) },
+  { reason: 'ip-fragment', instance: V3_INSTANCE, packet: () => ipEdited((h) => h.writeUInt16BE(0x2000, 6)) },
   { reason: 'length', instance: V3_INSTANCE, packet: () => received(wire(v3()).subarray(0, 7)) },
   { reason: 'version', instance: V3_INSTANCE, packet: () => received(withByte(wire(v3()), 0, 0x11)) },
   { reason: 'type', instance: V3_INSTANCE, packet: () => received(withByte(wire(v3()), 0, 0x32)) },

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
 import { masterDownIntervalMs } from '../../src/vrrp/timers.js';
+import { receivedPacket } from '../helpers/adverts.js';
 import { FakeClock, FakeSegment, instanceYaml, loadConfig, Node, yaml } from './engine-fakes.js';
 
 const A_IP = '192.0.2.1';
@@ -54,7 +55,7 @@ function packet(advert: VrrpAdvert, o: { ttl?: number; corrupt?: boolean; src?: 
   const src = o.src ?? PEER;
   const payload = encodeAdvert(advert, { family: 4, srcAddress: src, dstAddress: MCAST });
   if (o.corrupt) payload[6] = payload[6]! ^ 0xff;
-  return { family: 4 as const, payload, srcAddress: src, dstAddress: MCAST, ttl: o.ttl ?? 255, ifindex: 2 };
+  return receivedPacket({ payload, src, dst: MCAST, ttl: o.ttl ?? 255 });
 }
 
 describe('drop counters (RFC 5798 §7.1, RFC 3768 §7.1)', () => {

@@ -2,7 +2,6 @@
 // advert encoding, VIPs, GARP/NA batches, VIP restore, reconfigure VIP diff, send errors.
 import { describe, expect, it } from 'vitest';
 import type { VrrpInstance } from '../../src/config/index.js';
-import type { ReceivedPacket } from '../../src/effects/types.js';
 import { decodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
 import { InstanceRuntime } from '../../src/vrrp/instance.js';
 import { masterDownIntervalMs } from '../../src/vrrp/timers.js';
@@ -61,20 +60,8 @@ function rig(cfg: VrrpInstance, primary = '192.0.2.1', opts: { mac?: Buffer | nu
   }
   rt.start(0);
   arm();
-  const receive = (advert: VrrpAdvert, pkt: Partial<ReceivedPacket> = {}) => {
-    rt.receive(
-      advert,
-      {
-        family: 4,
-        payload: Buffer.alloc(0),
-        srcAddress: '192.0.2.9',
-        dstAddress: '224.0.0.18',
-        ttl: 255,
-        ifindex: 2,
-        ...pkt,
-      },
-      clock.now(),
-    );
+  const receive = (advert: VrrpAdvert, src = '192.0.2.9') => {
+    rt.receive(advert, src, clock.now());
     arm();
   };
   return { clock, transport, addresses, frames, logs, states, rt, arm, receive };
@@ -112,9 +99,9 @@ describe('receive policy (RFC 5798 §7.1, RFC 3768 §7.1)', () => {
     const { rt, receive } = rig(
       instanceCfg({ priority: 100, extra: ['unicast_src: 192.0.2.1', 'unicast_peers: [192.0.2.2]'] }),
     );
-    receive(adv3(), { srcAddress: '192.0.2.3', dstAddress: '192.0.2.1' });
+    receive(adv3(), '192.0.2.3');
     expect(rt.counters.drops).toEqual({ 'unknown-peer': 1 });
-    receive(adv3(), { srcAddress: '192.0.2.2', dstAddress: '192.0.2.1' });
+    receive(adv3(), '192.0.2.2');
     expect(rt.counters.advertsReceived).toBe(1);
     expect(rt.snapshot().masterAddress).toBe('192.0.2.2');
   });
