@@ -1,10 +1,10 @@
 // VRRP advertisement codec: VRRPv2 (RFC 3768 §5) and VRRPv3 (RFC 5798 §5, RFC 9568).
 // Pure and policy-free: it parses and builds. Whether the VRID, password, interval or
-// address list match the local configuration is for the caller to decide
-// (helpers `checkSimpleAuth` and `sameAddressSet` below keep those checks in one place).
+// address list match the local configuration is for the caller to decide.
+// Decoded addresses are bytes (views into the packet): text is for logs, status and config.
 // Decoding never throws; every drop has a named reason so the daemon can count it
 // (RFC 6527 style: one counter per reason).
-import { formatIp, type IpFamily, parseIp } from '../net/addr.js';
+import { type IpFamily, parseIp } from '../net/addr.js';
 import { checksumValid, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader } from '../net/checksum.js';
 import { CODEC_DROP_REASONS, type CodecDropReason } from './drop-reason.js';
 
@@ -32,7 +32,8 @@ export interface VrrpAdvertV2 {
   authType: number;
   /** Always 8 bytes on the wire (RFC 3768 §5.3.10); zeros when authType is 0. */
   authData: Buffer;
-  addresses: string[];
+  /** 4-byte IPv4 addresses, network order */
+  addresses: Uint8Array[];
   /** Checksum as received; ignored by encode, which always recomputes it. */
   checksum?: number;
 }
@@ -43,13 +44,20 @@ export interface VrrpAdvertV3 {
   vrid: number;
   priority: number;
   maxAdvertIntervalCs: number;
-  addresses: string[];
+  /** 4- or 16-byte addresses (the packet's family), network order */
+  addresses: Uint8Array[];
   /** The 4 reserved bits as received (RFC 5798 §5.2.6: sent as zero, ignored on receive). */
   reserved?: number;
   checksum?: number;
 }
 
 export type VrrpAdvert = VrrpAdvertV2 | VrrpAdvertV3;
+
+/** An address to encode: bytes (as the runtime keeps them), or text (tests, tools). */
+export type AddressInput = string | Uint8Array;
+type WithAddressInput<T> = Omit<T, 'addresses'> & { addresses: readonly AddressInput[] };
+/** What encode takes: an advert whose addresses may also be given as text. */
+export type EncodableAdvert = WithAddressInput<VrrpAdvertV2> | WithAddressInput<VrrpAdvertV3>;
 
 export interface AdvertContext {
   /** IP family of the packet carrying the advert. */
@@ -90,12 +98,12 @@ function addressLength(family: IpFamily): number {
 }
 
 /** Bytes the advert takes on the wire for the given IP family (the VRRP message only). */
-export function encodingLength(advert: VrrpAdvert, family: IpFamily): number {
+export function encodingLength(advert: EncodableAdvert, family: IpFamily): number {
   const body = HEADER_LENGTH + advert.addresses.length * addressLength(family);
   return advert.version === 2 ? body + V2_AUTH_LENGTH : body;
 }
 
-function addressBytes(a: string | Uint8Array, family: IpFamily): Uint8Array | null {
+function addressBytes(a: AddressInput, family: IpFamily): Uint8Array | null {
   if (typeof a !== 'string') return a.length === addressLength(family) ? a : null;
   const p = parseIp(a);
   return p && p.family === family ? p.bytes : null;
@@ -111,7 +119,12 @@ function checkField(name: string, value: number, max: number): void {
  * Writes the advert into `buf` at `offset` and returns the number of bytes written.
  * The checksum is always recomputed (a `checksum` field in the value is ignored).
  */
-export function encodeAdvertInto(advert: VrrpAdvert, ctx: AdvertContext, buf: Buffer, offset = 0): number {
+export function encodeAdvertInto(
+  advert: EncodableAdvert,
+  ctx: AdvertContext,
+  buf: Buffer,
+  offset = 0,
+): number {
   const family = ctx.family;
   if (advert.version === 2 && family !== 4) {
     throw new VrrpEncodeError('VRRPv2 is defined for IPv4 only (RFC 3768); use version 3 for IPv6');
@@ -148,7 +161,10 @@ export function encodeAdvertInto(advert: VrrpAdvert, ctx: AdvertContext, buf: Bu
   const alen = addressLength(family);
   advert.addresses.forEach((a, i) => {
     const bytes = addressBytes(a, family);
-    if (!bytes) throw new VrrpEncodeError(`'${a}' is not an IPv${family} address`);
+    if (!bytes) {
+      const shown = typeof a === 'string' ? a : `${a.length} bytes`;
+      throw new VrrpEncodeError(`'${shown}' is not an IPv${family} address`);
+    }
     out.set(bytes, HEADER_LENGTH + i * alen);
   });
   if (advert.version === 2) out.set(advert.authData, len - V2_AUTH_LENGTH);
@@ -165,7 +181,7 @@ export function encodeAdvertInto(advert: VrrpAdvert, ctx: AdvertContext, buf: Bu
  * Encodes an advert. Without `buf` a fresh buffer of exactly the advert's length is
  * returned; with `buf` the advert is written at `offset` and `buf` itself is returned.
  */
-export function encodeAdvert(advert: VrrpAdvert, ctx: AdvertContext, buf?: Buffer, offset = 0): Buffer {
+export function encodeAdvert(advert: EncodableAdvert, ctx: AdvertContext, buf?: Buffer, offset = 0): Buffer {
   if (buf) {
     encodeAdvertInto(advert, ctx, buf, offset);
     return buf;
@@ -233,10 +249,10 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   } else if (!checksumValid(bytes)) {
     return fail('checksum', checksumDetail(bytes, null, received));
   }
-  const addresses: string[] = [];
+  const addresses: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const at = HEADER_LENGTH + i * alen;
-    addresses.push(formatIp(bytes.subarray(at, at + alen)));
+    addresses.push(bytes.subarray(at, at + alen));
   }
   const vrid = buf[1]!;
   const priority = buf[2]!;
@@ -306,23 +322,8 @@ export function simpleAuthData(password: string): Buffer {
  * configured: the advert must then carry auth type 0 (v3 carries none at all).
  * With a password, the advert must be v2, type 1, with the same padded 8 bytes.
  */
-export function checkSimpleAuth(advert: VrrpAdvert, password: string | null): boolean {
+export function checkSimpleAuth(advert: EncodableAdvert, password: string | null): boolean {
   if (advert.version === 3) return password === null;
   if (password === null) return advert.authType === AUTH_NONE;
   return advert.authType === AUTH_SIMPLE && advert.authData.equals(simpleAuthData(password));
-}
-
-/** True when both lists hold the same addresses, ignoring order and text form (RFC 5798 §7.1 check). */
-export function sameAddressSet(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const norm = (list: readonly string[]) =>
-    list
-      .map((x) => {
-        const p = parseIp(x);
-        return p ? `${p.family}/${p.bytes.toString('hex')}` : `?${x}`;
-      })
-      .sort();
-  const na = norm(a);
-  const nb = norm(b);
-  return na.every((x, i) => x === nb[i]);
 }

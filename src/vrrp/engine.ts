@@ -13,7 +13,7 @@ import type {
   LinkWatcher,
   ReceivedPacket,
 } from '../effects/types.js';
-import { formatIp, formatMac, parseMac, virtualMac } from '../net/addr.js';
+import { formatMac, parseMac, sameIpBytes, virtualMac } from '../net/addr.js';
 import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
 import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
 import type { DropCounts, DropReason } from './drop-reason.js';
@@ -242,9 +242,8 @@ export class Engine {
       if (target) target.drop(reason);
       else entry.drops[reason] = (entry.drops[reason] ?? 0) + 1;
     };
-    const srcAddress = formatIp(ip.src);
     // Our own adverts (unicast to ourselves, or looped back) are not news.
-    if (target && srcAddress === target.primaryAddress) {
+    if (target && sameIpBytes(ip.src, target.primaryAddressBytes)) {
       countDrop('own-packet');
       return;
     }
@@ -263,7 +262,7 @@ export class Engine {
       countDrop('vrid');
       return;
     }
-    target.receive(decoded.value, srcAddress, now);
+    target.receive(decoded.value, ip.src, now);
     this.reschedule();
   }
 

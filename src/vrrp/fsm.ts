@@ -35,7 +35,7 @@
 //   differs from ours (RFC 3768 §7.1), and the FSM always uses our own interval for v2.
 // - Accept_Mode is carried in FsmConfig for the runtime; it does not change any transition.
 
-import { compareIp } from '../net/addr.js';
+import { compareIpBytes, sameIpBytes } from '../net/addr.js';
 import {
   type FsmAction,
   type FsmConfig,
@@ -181,21 +181,12 @@ function onStartup(s: FsmState, now: number, actions: FsmAction[], reason?: stri
   return enterRunning(s, reason ?? (isOwner(s.cfg) ? 'owner-startup' : 'startup'), now, actions);
 }
 
-/** true when `a` is a higher address than `b`; false on a family mismatch (never a winner). */
-function addressGreater(a: string, b: string): boolean {
-  try {
-    return compareIp(a, b) > 0;
-  } catch {
-    return false;
-  }
-}
-
-function sameAddress(a: string, b: string): boolean {
-  try {
-    return compareIp(a, b) === 0;
-  } catch {
-    return false;
-  }
+/**
+ * RFC 5798 §6.4.3: true when `a` is a higher address than `b`, both as unsigned numbers in
+ * network order; false across families (NaN), which never win.
+ */
+function addressGreater(a: Uint8Array, b: Uint8Array): boolean {
+  return compareIpBytes(a, b) > 0;
 }
 
 /** v3 learns Master_Adver_Interval from the advert (RFC 5798 §6.4.2); v2 keeps ours (RFC 3768). */
@@ -281,7 +272,7 @@ function onAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmAction[
   ) {
     return s;
   }
-  if (sameAddress(ev.srcAddress, s.cfg.primaryAddress)) return s; // our own advert looped back
+  if (sameIpBytes(ev.srcAddress, s.cfg.primaryAddress)) return s; // our own advert looped back
   return s.state === 'backup' ? onBackupAdvert(s, ev, now, actions) : onMasterAdvert(s, ev, now, actions);
 }
 

@@ -4,10 +4,11 @@
 // tick() when that time has come (ARCHITECTURE rule 3).
 import type { VrrpInstance } from '../config/model.js';
 import type { AddressManager, AdvertTransport, FrameSender } from '../effects/types.js';
+import { formatIp, ipBytes, sameIpBytes, sameIpSet } from '../net/addr.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { AnnounceSchedule } from './announce-schedule.js';
-import { checkSimpleAuth, encodeAdvert, sameAddressSet, simpleAuthData, type VrrpAdvert } from './codec.js';
+import { checkSimpleAuth, encodeAdvert, simpleAuthData, type VrrpAdvert } from './codec.js';
 import type { DropCounts, DropReason } from './drop-reason.js';
 import {
   type FsmAction,
@@ -85,15 +86,36 @@ export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfi
     preempt: cfg.preempt,
     preemptDelayMs: cfg.preemptDelayMs,
     acceptMode: cfg.accept,
-    primaryAddress,
+    primaryAddress: ipBytes(primaryAddress),
   };
+}
+
+/** The addresses an instance compares received adverts with, as bytes (built once per config). */
+interface ReceiveAddresses {
+  /** the VIPs carried in our adverts (same family, `inAdverts`) */
+  advertAddresses: Uint8Array[];
+  unicastPeers: Uint8Array[];
+}
+
+function receiveAddressesOf(cfg: VrrpInstance): ReceiveAddresses {
+  return {
+    advertAddresses: advertVips(cfg).map(ipBytes),
+    unicastPeers: cfg.unicastPeers.map(ipBytes),
+  };
+}
+
+/** The VIPs an instance carries in its adverts (same family, `inAdverts`), as text. */
+function advertVips(cfg: VrrpInstance): string[] {
+  return cfg.virtualIps.filter((v) => v.inAdverts).map((v) => v.address);
 }
 
 export class InstanceRuntime {
   cfg: VrrpInstance;
   private fsm: FsmState;
   private readonly fx: InstanceEffects;
+  /** our primary address as text: the source of our adverts, status */
   readonly primaryAddress: string;
+  private rx: ReceiveAddresses;
   private readonly announcements = new AnnounceSchedule();
   private lastReason = 'startup';
   /** the VIP additions of the latest add-vips action, until its announcement is started */
@@ -118,6 +140,7 @@ export class InstanceRuntime {
   constructor(cfg: VrrpInstance, primaryAddress: string, fx: InstanceEffects, now: number) {
     this.cfg = cfg;
     this.primaryAddress = primaryAddress;
+    this.rx = receiveAddressesOf(cfg);
     this.fx = fx;
     this.fsm = initialState(fsmConfigOf(cfg, primaryAddress), now);
   }
@@ -130,9 +153,9 @@ export class InstanceRuntime {
     return this.cfg.name;
   }
 
-  /** The VIPs this instance carries in its adverts (same family, `inAdverts`). */
-  advertAddresses(): string[] {
-    return this.cfg.virtualIps.filter((v) => v.inAdverts).map((v) => v.address);
+  /** Our primary address as bytes (what a looped-back advert of ours carries as source). */
+  get primaryAddressBytes(): Uint8Array {
+    return this.fsm.cfg.primaryAddress;
   }
 
   drop(reason: DropReason): void {
@@ -149,7 +172,7 @@ export class InstanceRuntime {
   }
 
   /** A packet for our VRID that passed the codec; policy checks happen here. */
-  receive(advert: VrrpAdvert, srcAddress: string, now: number): void {
+  receive(advert: VrrpAdvert, srcAddress: Uint8Array, now: number): void {
     if (advert.version !== this.cfg.version) {
       this.drop('version');
       return;
@@ -171,14 +194,14 @@ export class InstanceRuntime {
         return;
       }
     }
-    if (this.cfg.unicastPeers.length > 0 && !this.cfg.unicastPeers.includes(srcAddress)) {
+    if (this.rx.unicastPeers.length > 0 && !this.rx.unicastPeers.some((p) => sameIpBytes(p, srcAddress))) {
       this.drop('unknown-peer');
       return;
     }
     this.counters.advertsReceived++;
     if (advert.priority === 0) this.counters.priorityZeroReceived++;
     // RFC 5798 §7.1: a differing address list is logged but not dropped, unless we own them.
-    if (!sameAddressSet(advert.addresses, this.advertAddresses())) {
+    if (!sameIpSet(advert.addresses, this.rx.advertAddresses)) {
       this.counters.addressListMismatch++;
       if (this.counters.addressListMismatch === 1 || this.counters.addressListMismatch % 100 === 0) {
         this.fx.log(
@@ -186,8 +209,8 @@ export class InstanceRuntime {
           {
             event: 'address-list-mismatch',
             instance: this.name,
-            from: srcAddress,
-            theirs: advert.addresses,
+            from: formatIp(srcAddress),
+            theirs: advert.addresses.map(formatIp),
           },
           'advert address list differs from ours',
         );
@@ -221,6 +244,7 @@ export class InstanceRuntime {
   reconfigure(cfg: VrrpInstance, now: number): void {
     const old = this.cfg;
     this.cfg = cfg;
+    this.rx = receiveAddressesOf(cfg);
     if (this.fsm.state === 'master') this.updateVips(old, cfg);
     const r = reconfigure(this.fsm, fsmConfigOf(cfg, this.primaryAddress), now);
     this.fsm = r.state;
@@ -279,7 +303,7 @@ export class InstanceRuntime {
       state: this.fsm.state,
       priority: this.cfg.priority,
       effectivePriority: this.fsm.effectivePriority,
-      masterAddress: this.fsm.masterAddress,
+      masterAddress: this.fsm.masterAddress && formatIp(this.fsm.masterAddress),
       masterPriority: this.fsm.masterPriority,
       sinceMs: this.fsm.since,
       lastTransitionReason: this.lastReason,
@@ -419,7 +443,7 @@ export class InstanceRuntime {
   }
 
   buildAdvert(priority: number): VrrpAdvert {
-    const addresses = this.advertAddresses();
+    const addresses = this.rx.advertAddresses;
     if (this.cfg.version === 2) {
       const authData = this.cfg.authPass ? simpleAuthData(this.cfg.authPass) : Buffer.alloc(8);
       return {

@@ -7,7 +7,7 @@ import { createMetrics } from '../../src/control/metrics.js';
 import { DROP_REASONS as SNAPSHOT_DROP_REASONS } from '../../src/control/snapshot.js';
 import type { Family, ReceivedPacket } from '../../src/effects/types.js';
 import { internetChecksum } from '../../src/net/checksum.js';
-import { encodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
+import { type EncodableAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { DROP_REASONS, type DropReason } from '../../src/vrrp/drop-reason.js';
 import { receivedPacket, v2, v3 } from '../helpers/adverts.js';
 import { FakeClock, instanceYaml, loadConfig, Node, yaml } from './engine-fakes.js';
@@ -44,7 +44,7 @@ function received(
 }
 
 /** An advert encoded as `src` would send it to the group (valid checksum). */
-function wire(a: VrrpAdvert, o: { family?: Family; src?: string; dst?: string } = {}): Buffer {
+function wire(a: EncodableAdvert, o: { family?: Family; src?: string; dst?: string } = {}): Buffer {
   const family = o.family ?? 4;
   return encodeAdvert(a, {
     family,
