@@ -74,6 +74,7 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
         becameMaster: e.counters.becameMaster,
         priorityZeroReceived: e.counters.priorityZeroReceived,
         priorityZeroSent: e.counters.priorityZeroSent,
+        addressListErrors: e.counters.addressListMismatch,
         drops: { ...e.counters.drops },
       },
     };

@@ -94,6 +94,11 @@ export interface InstanceCounters {
   priorityZeroReceived: number;
   /** vrrpv3StatisticsSentPriZeroPackets. */
   priorityZeroSent: number;
+  /**
+   * vrrpv3StatisticsAddressListErrors: adverts whose address list differs from ours.
+   * Counted and logged, not discarded (RFC 5798 §7.1), so not among `drops`.
+   */
+  addressListErrors: number;
   /** Discarded adverts by reason (keys as in DROP_REASONS; absent key = 0). */
   drops: Record<string, number>;
 }

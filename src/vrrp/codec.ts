@@ -65,15 +65,11 @@ export interface AdvertContext {
   /** IP source and destination, as text or bytes: the v3 checksum covers them. */
   srcAddress: string | Uint8Array;
   dstAddress: string | Uint8Array;
-  /** TTL / hop limit of the received packet; when given it must be 255. Ignored by encode. */
-  ttl?: number;
   /**
    * v3 over IPv4: include the IPv4 pseudo-header in the checksum (RFC 5798 §5.2.8; FRR's
    * default, keepalived 2.2.7 too). `false` checksums the VRRP message only, for old peers.
    */
   v3Ipv4PseudoHeader?: boolean;
-  /** When set, a packet of another version is dropped with reason `version`. */
-  expectVersion?: 2 | 3;
 }
 
 /** Every reason the codec drops a received advert, in the shared vocabulary (drop-reason.ts). */
@@ -213,20 +209,15 @@ function fail(
 }
 
 /**
- * Decodes the VRRP message (the IP payload, not the IP header). Never throws.
- * Checks are in RFC 3768 §7.1 / RFC 5798 §7.1 order as far as they are codec checks.
+ * Decodes the VRRP message (the IP payload, not the IP header). Never throws. It drops
+ * only what it cannot read as an advertisement (length, version, type, family, checksum);
+ * the receive rules on what it reads (TTL, VRID, auth, interval...) are acceptAdvert's.
  */
 export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<VrrpAdvert> {
   if (buf.length < HEADER_LENGTH) return fail('length', `${buf.length} bytes, the header alone is 8`);
-  if (ctx.ttl !== undefined && ctx.ttl !== VRRP_TTL) {
-    return fail('ttl', `TTL/hop limit ${ctx.ttl}, must be 255: the sender is not on this link`);
-  }
   const version = buf[0]! >> 4;
   const type = buf[0]! & 0x0f;
   if (version !== 2 && version !== 3) return fail('version', `version ${version} is neither 2 nor 3`);
-  if (ctx.expectVersion !== undefined && version !== ctx.expectVersion) {
-    return fail('version', `version ${version} received, configured for version ${ctx.expectVersion}`);
-  }
   if (type !== VRRP_TYPE_ADVERTISEMENT)
     return fail('type', `packet type ${type}, only 1 (advertisement) exists`);
   const family = ctx.family;
@@ -258,13 +249,7 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   const priority = buf[2]!;
   if (version === 2) {
     const authType = buf[4]!;
-    if (authType === AUTH_AH)
-      return fail('auth-type-invalid', 'auth type 2 (IP Authentication Header) is not supported');
-    if (authType !== AUTH_NONE && authType !== AUTH_SIMPLE) {
-      return fail('auth-type-invalid', `unknown auth type ${authType}`);
-    }
     const advertIntervalSec = buf[5]!;
-    if (advertIntervalSec === 0) return fail('advert-interval', 'advertisement interval of 0 s');
     const authData = Buffer.from(bytes.subarray(buf.length - V2_AUTH_LENGTH));
     return {
       ok: true,
@@ -283,7 +268,6 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   }
   const word = (buf[4]! << 8) | buf[5]!;
   const maxAdvertIntervalCs = word & V3_MAX_INTERVAL_CS;
-  if (maxAdvertIntervalCs === 0) return fail('advert-interval', 'maximum advertisement interval of 0 cs');
   return {
     ok: true,
     value: {
@@ -315,15 +299,4 @@ export function simpleAuthData(password: string): Buffer {
   const out = Buffer.alloc(V2_AUTH_LENGTH);
   Buffer.from(password, 'utf8').copy(out, 0, 0, V2_AUTH_LENGTH);
   return out;
-}
-
-/**
- * RFC 3768 §7.1 authentication check, pure. `password` null means no authentication is
- * configured: the advert must then carry auth type 0 (v3 carries none at all).
- * With a password, the advert must be v2, type 1, with the same padded 8 bytes.
- */
-export function checkSimpleAuth(advert: EncodableAdvert, password: string | null): boolean {
-  if (advert.version === 3) return password === null;
-  if (password === null) return advert.authType === AUTH_NONE;
-  return advert.authType === AUTH_SIMPLE && advert.authData.equals(simpleAuthData(password));
 }

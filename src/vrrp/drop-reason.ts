@@ -17,17 +17,16 @@ export const CODEC_DROP_REASONS = [
   'type', // vrrpv3StatisticsRcvdInvalidTypePackets: type field not 1 (advertisement)
   'family', // VRRPv2 over IPv6, or packet addresses not of the socket's family
   'checksum', // vrrpv3StatisticsChecksumErrors: bad VRRP checksum (RFC 5798 §7.1)
-  'ttl', // vrrpv3StatisticsIpTtlErrors: TTL / hop limit not 255 (RFC 5798 §7.1)
-  'advert-interval', // vrrpv3StatisticsAdvIntervalErrors: interval 0
-  'auth-type-invalid', // vrrpStatsInvalidAuthType: v2 auth type other than 0 or 1
 ] as const;
 
-/** Decided by the engine and the instance, against the instance's configuration. */
+/** Decided by the receive filter (src/vrrp/accept.ts), against the instance's configuration. */
 export const ACCEPT_DROP_REASONS = [
   'own-packet', // our own advert heard back (unicast to ourselves, a loop); not an error
+  'ttl', // vrrpv3StatisticsIpTtlErrors: TTL / hop limit not 255 (RFC 5798 §7.1)
   'vrid', // vrrpv3StatisticsVrIdErrors: no instance with this VRID on the interface
   'version', // vrrpv3StatisticsVersionErrors: not the version the instance runs
-  'advert-interval', // vrrpv3StatisticsAdvIntervalErrors: a v2 interval not ours
+  'advert-interval', // vrrpv3StatisticsAdvIntervalErrors: interval 0, or a v2 interval not ours
+  'auth-type-invalid', // vrrpStatsInvalidAuthType: v2 auth type other than 0 or 1
   'auth-type-mismatch', // vrrpStatsAuthTypeMismatch: v2 auth type differs from ours
   'auth-failure', // vrrpStatsAuthFailures: v2 password differs from ours
   'unknown-peer', // unicast: the source is not one of the instance's unicast_peers

@@ -13,10 +13,11 @@ import type {
   LinkWatcher,
   ReceivedPacket,
 } from '../effects/types.js';
-import { formatMac, parseMac, sameIpBytes, virtualMac } from '../net/addr.js';
+import { formatMac, parseMac, virtualMac } from '../net/addr.js';
 import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
+import { acceptAdvert } from './accept.js';
 import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
-import type { DropCounts, DropReason } from './drop-reason.js';
+import type { DropCounts } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
 import { vmacAdvertSender, vmacName } from './vmac-sender.js';
@@ -236,33 +237,24 @@ export class Engine {
     }
     const ip = parsed.value;
     if (ip.protocol !== VRRP_PROTOCOL) return; // not VRRP: nothing to count
-    const vrid = ip.payload.length >= 2 ? ip.payload[1]! : -1;
-    const target = entry.byVrid.get(vrid);
-    const countDrop = (reason: DropReason) => {
-      if (target) target.drop(reason);
-      else entry.drops[reason] = (entry.drops[reason] ?? 0) + 1;
-    };
-    // Our own adverts (unicast to ourselves, or looped back) are not news.
-    if (target && sameIpBytes(ip.src, target.primaryAddressBytes)) {
-      countDrop('own-packet');
-      return;
-    }
+    // Demultiplexing only: which instance (if any) has this VRID here. Every rule on
+    // the advert, a missing VRID included, is acceptAdvert's (accept.ts).
+    const target = entry.byVrid.get(ip.payload.length >= 2 ? ip.payload[1]! : -1);
     const decoded = decodeAdvert(ip.payload, {
       family: ip.family,
       srcAddress: ip.src,
       dstAddress: ip.dst,
-      ttl: ip.ttl,
       v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
     });
-    if (!decoded.ok) {
-      countDrop(decoded.reason);
+    const verdict = acceptAdvert(target?.rules, decoded, ip);
+    if (!verdict.ok) {
+      // counted on the instance when there is one, else on the interface (RFC 6527 keeps
+      // VRID, version and checksum errors router-wide)
+      if (target) target.drop(verdict.reason);
+      else entry.drops[verdict.reason] = (entry.drops[verdict.reason] ?? 0) + 1;
       return;
     }
-    if (!target) {
-      countDrop('vrid');
-      return;
-    }
-    target.receive(decoded.value, ip.src, now);
+    target?.receive(verdict, now); // accepted only for a known instance
     this.reschedule();
   }
 

@@ -29,13 +29,13 @@
 // - Split brain healed: a master receiving a lower-priority advert sends an advert at once
 //   (RFC 9568 §6.4.3) and also re-announces its VIPs, so switches and hosts that learned the
 //   other master relearn us (keepalived issue #2649).
-// - An advert whose source is our own primary address is our own looped-back packet and is
-//   ignored (answering it as "lower priority" would storm).
+// - Adverts reach step() only through the receive filter (accept.ts, RFC 5798 §7.1): our
+//   own looped-back adverts, wrong TTL/VRID/version/auth/interval never get here.
 // - v2 (RFC 3768) has no Master_Adver_Interval: the caller discards adverts whose interval
 //   differs from ours (RFC 3768 §7.1), and the FSM always uses our own interval for v2.
 // - Accept_Mode is carried in FsmConfig for the runtime; it does not change any transition.
 
-import { compareIpBytes, sameIpBytes } from '../net/addr.js';
+import { compareIpBytes } from '../net/addr.js';
 import {
   type FsmAction,
   type FsmConfig,
@@ -262,8 +262,8 @@ function onMasterAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmA
 
 function onAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmAction[]): FsmState {
   if (s.state !== 'backup' && s.state !== 'master') return s; // init/fault do not listen
-  // The caller validated the packet (RFC 5798 §7.1); these guards only keep a bad caller
-  // from corrupting the timers.
+  // The receive filter (accept.ts) holds the RFC 5798 §7.1 rules; these guards are no
+  // receive rule, they only keep a caller bug from corrupting the timers.
   if (!Number.isInteger(ev.priority) || ev.priority < 0 || ev.priority > 255) return s;
   if (
     !Number.isFinite(ev.maxAdvertIntervalCs) ||
@@ -272,7 +272,6 @@ function onAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmAction[
   ) {
     return s;
   }
-  if (sameIpBytes(ev.srcAddress, s.cfg.primaryAddress)) return s; // our own advert looped back
   return s.state === 'backup' ? onBackupAdvert(s, ev, now, actions) : onMasterAdvert(s, ev, now, actions);
 }
 

@@ -4,11 +4,12 @@
 // tick() when that time has come (ARCHITECTURE rule 3).
 import type { VrrpInstance } from '../config/model.js';
 import type { AddressManager, AdvertTransport, FrameSender } from '../effects/types.js';
-import { formatIp, ipBytes, sameIpBytes, sameIpSet } from '../net/addr.js';
+import { formatIp, ipBytes } from '../net/addr.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
+import { type AcceptResult, type ReceiveRules, receiveRulesOf } from './accept.js';
 import { AnnounceSchedule } from './announce-schedule.js';
-import { checkSimpleAuth, encodeAdvert, simpleAuthData, type VrrpAdvert } from './codec.js';
+import { encodeAdvert, simpleAuthData, type VrrpAdvert } from './codec.js';
 import type { DropCounts, DropReason } from './drop-reason.js';
 import {
   type FsmAction,
@@ -90,32 +91,14 @@ export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfi
   };
 }
 
-/** The addresses an instance compares received adverts with, as bytes (built once per config). */
-interface ReceiveAddresses {
-  /** the VIPs carried in our adverts (same family, `inAdverts`) */
-  advertAddresses: Uint8Array[];
-  unicastPeers: Uint8Array[];
-}
-
-function receiveAddressesOf(cfg: VrrpInstance): ReceiveAddresses {
-  return {
-    advertAddresses: advertVips(cfg).map(ipBytes),
-    unicastPeers: cfg.unicastPeers.map(ipBytes),
-  };
-}
-
-/** The VIPs an instance carries in its adverts (same family, `inAdverts`), as text. */
-function advertVips(cfg: VrrpInstance): string[] {
-  return cfg.virtualIps.filter((v) => v.inAdverts).map((v) => v.address);
-}
-
 export class InstanceRuntime {
   cfg: VrrpInstance;
   private fsm: FsmState;
   private readonly fx: InstanceEffects;
   /** our primary address as text: the source of our adverts, status */
   readonly primaryAddress: string;
-  private rx: ReceiveAddresses;
+  /** the receive filter's view of our config (accept.ts), rebuilt on reconfigure */
+  rules: ReceiveRules;
   private readonly announcements = new AnnounceSchedule();
   private lastReason = 'startup';
   /** the VIP additions of the latest add-vips action, until its announcement is started */
@@ -140,9 +123,9 @@ export class InstanceRuntime {
   constructor(cfg: VrrpInstance, primaryAddress: string, fx: InstanceEffects, now: number) {
     this.cfg = cfg;
     this.primaryAddress = primaryAddress;
-    this.rx = receiveAddressesOf(cfg);
     this.fx = fx;
     this.fsm = initialState(fsmConfigOf(cfg, primaryAddress), now);
+    this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress);
   }
 
   get state(): VrrpState {
@@ -151,11 +134,6 @@ export class InstanceRuntime {
 
   get name(): string {
     return this.cfg.name;
-  }
-
-  /** Our primary address as bytes (what a looped-back advert of ours carries as source). */
-  get primaryAddressBytes(): Uint8Array {
-    return this.fsm.cfg.primaryAddress;
   }
 
   drop(reason: DropReason): void {
@@ -171,54 +149,23 @@ export class InstanceRuntime {
     this.apply({ type: 'shutdown' }, now);
   }
 
-  /** A packet for our VRID that passed the codec; policy checks happen here. */
-  receive(advert: VrrpAdvert, srcAddress: Uint8Array, now: number): void {
-    if (advert.version !== this.cfg.version) {
-      this.drop('version');
-      return;
-    }
-    if (advert.version === 2) {
-      // RFC 3768 §7.1: the auth type and data must match the configuration.
-      const wantType = this.cfg.authPass ? 1 : 0;
-      if (advert.authType !== wantType) {
-        this.drop('auth-type-mismatch');
-        return;
-      }
-      if (this.cfg.authPass && !checkSimpleAuth(advert, this.cfg.authPass)) {
-        this.drop('auth-failure');
-        return;
-      }
-      // RFC 3768 §7.1: an advert interval that differs from ours is discarded.
-      if (advert.advertIntervalSec * 1000 !== this.cfg.advertIntervalMs) {
-        this.drop('advert-interval');
-        return;
-      }
-    }
-    if (this.rx.unicastPeers.length > 0 && !this.rx.unicastPeers.some((p) => sameIpBytes(p, srcAddress))) {
-      this.drop('unknown-peer');
-      return;
-    }
+  /** An advert the receive filter (accept.ts) let through: count it and step the FSM. */
+  receive(accepted: Extract<AcceptResult, { ok: true }>, now: number): void {
+    const { event } = accepted;
     this.counters.advertsReceived++;
-    if (advert.priority === 0) this.counters.priorityZeroReceived++;
-    // RFC 5798 §7.1: a differing address list is logged but not dropped, unless we own them.
-    if (!sameIpSet(advert.addresses, this.rx.advertAddresses)) {
+    if (event.priority === 0) this.counters.priorityZeroReceived++;
+    // RFC 5798 §7.1: a differing address list is logged (rate-limited) and counted.
+    if (accepted.addressListMismatch) {
       this.counters.addressListMismatch++;
       if (this.counters.addressListMismatch === 1 || this.counters.addressListMismatch % 100 === 0) {
         this.fx.log(
           'warn',
-          {
-            event: 'address-list-mismatch',
-            instance: this.name,
-            from: formatIp(srcAddress),
-            theirs: advert.addresses.map(formatIp),
-          },
+          { event: 'address-list-mismatch', instance: this.name, from: formatIp(event.srcAddress) },
           'advert address list differs from ours',
         );
       }
     }
-    const maxAdvertIntervalCs =
-      advert.version === 3 ? advert.maxAdvertIntervalCs : advert.advertIntervalSec * 100;
-    this.apply({ type: 'advert', priority: advert.priority, maxAdvertIntervalCs, srcAddress }, now);
+    this.apply(event, now);
   }
 
   /** Tracking: `penalty` is the sum of the weights of failed tracked objects (negative lowers). */
@@ -244,7 +191,7 @@ export class InstanceRuntime {
   reconfigure(cfg: VrrpInstance, now: number): void {
     const old = this.cfg;
     this.cfg = cfg;
-    this.rx = receiveAddressesOf(cfg);
+    this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress);
     if (this.fsm.state === 'master') this.updateVips(old, cfg);
     const r = reconfigure(this.fsm, fsmConfigOf(cfg, this.primaryAddress), now);
     this.fsm = r.state;
@@ -443,7 +390,7 @@ export class InstanceRuntime {
   }
 
   buildAdvert(priority: number): VrrpAdvert {
-    const addresses = this.rx.advertAddresses;
+    const addresses = this.rules.advertAddresses;
     if (this.cfg.version === 2) {
       const authData = this.cfg.authPass ? simpleAuthData(this.cfg.authPass) : Buffer.alloc(8);
       return {

@@ -177,7 +177,6 @@ const ctxOf = (p: { family: 4 | 6; src: string; dst: string; ttl: number }): Adv
   family: p.family,
   srcAddress: p.src,
   dstAddress: p.dst,
-  ttl: p.ttl,
 });
 
 describe('real keepalived 2.2.7 and FRR 8.4 captures (IPv4), keepalived 2.2.7 (IPv6)', () => {

@@ -160,7 +160,6 @@ export class FakeTransport implements AdvertTransport {
         family: this.family,
         srcAddress: s.src ?? '',
         dstAddress: s.dst,
-        ttl: 255,
       });
       if (!r.ok) throw new Error(`sent advert does not decode: ${r.reason} ${r.detail ?? ''}`);
       return r.value;
@@ -172,7 +171,7 @@ export function decodeSent(
   s: { payload: Buffer; dst: string; src: string | undefined },
   family: Family,
 ): DecodeResult<VrrpAdvert> {
-  return decodeAdvert(s.payload, { family, srcAddress: s.src ?? '', dstAddress: s.dst, ttl: 255 });
+  return decodeAdvert(s.payload, { family, srcAddress: s.src ?? '', dstAddress: s.dst });
 }
 
 export class FakeAddresses implements AddressManager {

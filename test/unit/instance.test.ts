@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VrrpInstance } from '../../src/config/index.js';
 import { formatIp, ipBytes } from '../../src/net/addr.js';
+import { acceptAdvert } from '../../src/vrrp/accept.js';
 import { decodeAdvert, type EncodableAdvert } from '../../src/vrrp/codec.js';
 import { InstanceRuntime } from '../../src/vrrp/instance.js';
 import { masterDownIntervalMs } from '../../src/vrrp/timers.js';
@@ -62,8 +63,15 @@ function rig(cfg: VrrpInstance, primary = '192.0.2.1', opts: { mac?: Buffer | nu
   }
   rt.start(0);
   arm();
+  // the engine's receive path in miniature: the receive filter, then count or step
   const receive = (advert: EncodableAdvert, src = '192.0.2.9') => {
-    rt.receive(withByteAddresses(advert), ipBytes(src), clock.now());
+    const verdict = acceptAdvert(
+      rt.rules,
+      { ok: true, value: withByteAddresses(advert) },
+      { src: ipBytes(src), ttl: 255 },
+    );
+    if (verdict.ok) rt.receive(verdict, clock.now());
+    else rt.drop(verdict.reason);
     arm();
   };
   return { clock, transport, addresses, frames, logs, states, rt, arm, receive };
@@ -153,7 +161,7 @@ describe('sending adverts (RFC 5798 §5.1, §5.2)', () => {
     const s = transport.sent[0]!;
     expect(s.dst).toBe('224.0.0.18');
     expect(s.src).toBe('192.0.2.1');
-    const d = decodeAdvert(s.payload, { family: 4, srcAddress: s.src!, dstAddress: s.dst, ttl: 255 });
+    const d = decodeAdvert(s.payload, { family: 4, srcAddress: s.src!, dstAddress: s.dst });
     if (!d.ok) throw new Error(d.reason);
     expect(withTextAddresses(d.value)).toMatchObject({
       version: 3,
@@ -171,7 +179,7 @@ describe('sending adverts (RFC 5798 §5.1, §5.2)', () => {
     const s = transport.sent[0]!;
     expect(s.dst).toBe('ff02::12');
     expect(s.src).toBe('fe80::1');
-    const d = decodeAdvert(s.payload, { family: 6, srcAddress: s.src!, dstAddress: s.dst, ttl: 255 });
+    const d = decodeAdvert(s.payload, { family: 6, srcAddress: s.src!, dstAddress: s.dst });
     expect(d.ok && d.value.addresses.map(formatIp)).toEqual(['2001:db8::50']);
     // IPv6 VIPs are announced with unsolicited NAs (RFC 5798 §8.2.2 / RFC 4861 §7.2.6)
     expect(frames.nas()).toHaveLength(5);
