@@ -74,17 +74,7 @@ function parseIpv4(buf: Buffer): ParseResult<IpPacket, IpHeaderDropReason> {
   if ((flagsFrag & 0x2000) !== 0 || (flagsFrag & 0x1fff) !== 0) {
     return drop('ip-fragment', 'fragmented IPv4 packet');
   }
-  return {
-    ok: true,
-    value: {
-      family: 4,
-      src: buf.subarray(12, 16),
-      dst: buf.subarray(16, 20),
-      ttl: buf[8]!,
-      protocol: buf[9]!,
-      payload: buf.subarray(headerLength, totalLength),
-    },
-  };
+  return parsed(buf, 4, buf.subarray(headerLength, totalLength));
 }
 
 // RFC 8200 §3
@@ -96,15 +86,26 @@ function parseIpv6(buf: Buffer): ParseResult<IpPacket, IpHeaderDropReason> {
   if (IPV6_HEADER + payloadLength > buf.length) {
     return drop('ip-total-length', `payload length ${payloadLength}, ${buf.length - IPV6_HEADER} bytes read`);
   }
+  return parsed(buf, 6, buf.subarray(IPV6_HEADER, IPV6_HEADER + payloadLength));
+}
+
+/** Where the fixed header keeps its facts (RFC 791 §3.1, RFC 8200 §3). */
+const LAYOUT = {
+  4: { src: 12, dst: 16, length: 4, ttl: 8, protocol: 9 },
+  6: { src: 8, dst: 24, length: 16, ttl: 7, protocol: 6 },
+} as const;
+
+function parsed(buf: Buffer, family: IpFamily, payload: Buffer): { ok: true; value: IpPacket } {
+  const at = LAYOUT[family];
   return {
     ok: true,
     value: {
-      family: 6,
-      src: buf.subarray(8, 24),
-      dst: buf.subarray(24, 40),
-      ttl: buf[7]!,
-      protocol: buf[6]!,
-      payload: buf.subarray(IPV6_HEADER, IPV6_HEADER + payloadLength),
+      family,
+      src: buf.subarray(at.src, at.src + at.length),
+      dst: buf.subarray(at.dst, at.dst + at.length),
+      ttl: buf[at.ttl]!,
+      protocol: buf[at.protocol]!,
+      payload,
     },
   };
 }
