@@ -8,8 +8,9 @@ import { formatConfigError, loadConfigFile } from './config/index.js';
 import type { Config, GlobalConfig } from './config/model.js';
 import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
 import { type ControlServer, createControlServer } from './control/server.js';
-import type { ReloadOutcome, Snapshot } from './control/snapshot.js';
+import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { NotifyRunner } from './notify.js';
+import { SnmpSubagent } from './snmp/subagent.js';
 import { buildSnapshot } from './status-snapshot.js';
 import { TrackScripts } from './track-scripts.js';
 import { VERSION } from './version.js';
@@ -61,6 +62,8 @@ export class Daemon {
   private config!: Config;
   private readonly log: Logger;
   private lastHeartbeat = 0;
+  /** The engine's clock at its last heartbeat (null before the first of a worker). */
+  private lastHeartbeatAt: number | null = null;
   private readonly pending = new Map<number, (m: FromWorker) => void>();
   private nextId = 1;
   private watchdogTimer: NodeJS.Timeout | null = null;
@@ -76,10 +79,18 @@ export class Daemon {
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private lastReload: ReloadOutcome | null = null;
+  private readonly reloads: ReloadCounts = { ok: 0, refused: 0, error: 0 };
   private readonly startedMono = performance.now();
+  /** AgentX subagent of snmpd (global.snmp); follows state changes even while off */
+  private readonly snmp: SnmpSubagent;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger;
+    this.snmp = new SnmpSubagent({
+      log: this.log,
+      snapshot: () => this.snapshot(),
+      config: () => this.config,
+    });
   }
 
   async start(): Promise<void> {
@@ -107,6 +118,7 @@ export class Daemon {
       await this.lvs.start();
     }
     await this.startControl();
+    this.snmp.configure(this.config.global.snmp);
     this.startWatchdog();
     this.opts.notify?.ready(this.statusLine());
     this.log.info(
@@ -236,6 +248,8 @@ export class Daemon {
         done.push(msg);
       }
     }
+    const snmp = this.snmp.configure(next.snmp);
+    if (snmp) done.push(snmp);
     if (done.length > 0)
       this.log.info({ event: 'reload-global', changes: done }, `global settings: ${done.join('; ')}`);
     return done;
@@ -259,6 +273,7 @@ export class Daemon {
         configFile: resolve(this.opts.configFile),
         configLoadedAt: this.configLoadedAt,
         lastReload: this.lastReload,
+        reloads: this.reloads,
       },
       monoToDate: (ms) => new Date((this.engineToWall ?? 0) + ms),
     });
@@ -276,6 +291,7 @@ export class Daemon {
 
   private async startWorker(): Promise<void> {
     this.engineToWall = null;
+    this.lastHeartbeatAt = null;
     const data: WorkerData = {
       config: this.config,
       heartbeatMs: HEARTBEAT_MS,
@@ -312,6 +328,11 @@ export class Daemon {
         break;
       case 'heartbeat':
         this.lastHeartbeat = Date.now();
+        // the heartbeat is an interval timer on the engine's own loop: how late it fired is
+        // that loop's delay, which adverts suffer too
+        if (this.lastHeartbeatAt !== null)
+          this.metrics?.observeEngineLateness((m.at - this.lastHeartbeatAt - HEARTBEAT_MS) / 1000);
+        this.lastHeartbeatAt = m.at;
         break;
       case 'state-change':
         this.states.set(m.instance, m.to);
@@ -321,6 +342,7 @@ export class Daemon {
         );
         this.notifyRunner?.stateChanged(m.instance, m.to);
         this.lvs?.instanceStateChanged(m.instance, m.to);
+        this.snmp.stateChanged(m);
         this.opts.notify?.status(this.statusLine());
         break;
       case 'snapshot':
@@ -392,6 +414,7 @@ export class Daemon {
         );
         const errors = loaded.errors.map(formatConfigError);
         this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+        this.reloads.refused++;
         return { ok: false, errors };
       }
       const next = loaded.config;
@@ -406,7 +429,11 @@ export class Daemon {
           (id) => ({ type: 'reload', config: next, id }),
           15000,
         );
-        if (r.error) return { ok: false, errors: [r.error] };
+        if (r.error) {
+          // the engine stopped part-way through applying it: not a refusal
+          this.reloads.error++;
+          return { ok: false, errors: [r.error] };
+        }
         const res = r.result!;
         summary = `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
       }
@@ -424,7 +451,11 @@ export class Daemon {
       summary += `; virtual servers: ${next.virtualServers.length}`;
       this.log.info({ event: 'reloaded', summary }, 'configuration reloaded');
       this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };
+      this.reloads.ok++;
       return { ok: true, summary };
+    } catch (err) {
+      this.reloads.error++;
+      throw err;
     } finally {
       this.opts.notify?.ready(this.statusLine());
     }
@@ -481,6 +512,7 @@ export class Daemon {
     this.lvs?.stop();
     await this.control?.close().catch(() => {});
     await this.metricsServer?.close().catch(() => {});
+    await this.snmp.stop();
     if (this.worker) {
       await Promise.race([stopped, new Promise((res) => setTimeout(res, 3000))]);
       await this.worker?.terminate();

@@ -48,6 +48,9 @@ export interface RealServer {
 
 /** dist/src/cli/main.js, found from this module (dist/src/lab/world.js or src/lab/world.ts). */
 export function findMainJs(): string {
+  // Bundled (the Debian package, src/pkg/bundle.ts) this module is part of main.js itself.
+  const bundled = fileURLToPath(new URL('./main.js', import.meta.url));
+  if (existsSync(bundled)) return bundled;
   const candidates = [
     fileURLToPath(new URL('../cli/main.js', import.meta.url)),
     fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url)),
