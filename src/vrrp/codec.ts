@@ -6,6 +6,7 @@
 // (RFC 6527 style: one counter per reason).
 import { type IpFamily, parseIp } from '../net/addr.js';
 import { checksumValid, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader } from '../net/checksum.js';
+import type { ParseResult } from '../net/ip-header.js';
 import { CODEC_DROP_REASONS, type CodecDropReason } from './drop-reason.js';
 
 export const VRRP_PROTOCOL = 112; // IANA protocol number, RFC 5798 §5.1.1.3
@@ -76,9 +77,8 @@ export interface AdvertContext {
 export const ADVERT_DROP_REASONS = CODEC_DROP_REASONS;
 export type AdvertDropReason = CodecDropReason;
 
-export type DecodeResult<T, R extends string = AdvertDropReason> =
-  | { ok: true; value: T }
-  | { ok: false; reason: R; detail?: string };
+/** The one result shape of the receive path's parsers (net/ip-header.ts has the same). */
+export type DecodeResult<T, R extends string = AdvertDropReason> = ParseResult<T, R>;
 
 /** Thrown by encode when an advert cannot be represented on the wire (a caller bug). */
 export class VrrpEncodeError extends Error {
