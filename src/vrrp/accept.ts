@@ -48,7 +48,11 @@ export function receiveRulesOf(cfg: VrrpInstance, primaryAddress: Uint8Array): R
   };
 }
 
-/** What the IP layer says about the packet that carried the advert. */
+/**
+ * What the IP layer says about the packet that carried the advert. (The engine hands in
+ * the whole parsed packet, net/ip-header.ts IpPacket: a rule that needs the destination
+ * or the message bytes, HMAC authentication, can widen this.)
+ */
 export interface PacketMeta {
   /** IP source address bytes */
   src: Uint8Array;
@@ -141,8 +145,34 @@ const ADVERT_RULES: readonly { section: string; rule: AdvertRule }[] = [
   },
 ];
 
-/** The sections of the rules above, in order (for documentation and tests). */
-export const ADVERT_RULE_SECTIONS: readonly string[] = ADVERT_RULES.map((r) => r.section);
+/** A rule on the packet, before its VRID is looked at: `rules` may be undefined. */
+type PacketRule = (rules: ReceiveRules | undefined, meta: PacketMeta) => Drop | null;
+
+const PACKET_RULES: readonly { section: string; rule: PacketRule }[] = [
+  // Our own advert heard back (unicast to ourselves, a loop) is not news, and no error:
+  // first, so that it is never counted as anything else. One test, here only.
+  {
+    section: 'own packet',
+    rule: (r, m) => (r && sameIpBytes(m.src, r.primaryAddress) ? drop('own-packet') : null),
+  },
+  // RFC 5798 §7.1 / RFC 3768 §7.1: TTL / hop limit MUST be 255 (the sender is on this link).
+  // (A per-peer TTL window for routed unicast would read it from `r` here.)
+  {
+    section: 'RFC 5798 §7.1 TTL',
+    rule: (_r, m) =>
+      m.ttl === VRRP_TTL
+        ? null
+        : drop('ttl', `TTL/hop limit ${m.ttl}, must be 255: the sender is not on this link`),
+  },
+];
+
+/** The sections of every rule, in the order they run (for documentation and tests). */
+export const RULE_SECTIONS: readonly string[] = [
+  ...PACKET_RULES.map((r) => r.section),
+  'RFC 5798 §7.1 codec verdict',
+  'RFC 5798 §7.1 VRID',
+  ...ADVERT_RULES.map((r) => r.section),
+];
 
 /**
  * Decides what a received advert is: the FSM event it makes, or the drop and its reason.
@@ -154,12 +184,9 @@ export function acceptAdvert(
   advert: DecodeResult<VrrpAdvert>,
   meta: PacketMeta,
 ): AcceptResult {
-  // Our own advert heard back (unicast to ourselves, a loop) is not news, and no error:
-  // tested first so that it is never counted as anything else. One test, here only.
-  if (rules && sameIpBytes(meta.src, rules.primaryAddress)) return drop('own-packet');
-  // RFC 5798 §7.1 / RFC 3768 §7.1: TTL / hop limit MUST be 255 (the sender is on this link).
-  if (meta.ttl !== VRRP_TTL) {
-    return drop('ttl', `TTL/hop limit ${meta.ttl}, must be 255: the sender is not on this link`);
+  for (const { rule } of PACKET_RULES) {
+    const dropped = rule(rules, meta);
+    if (dropped) return dropped;
   }
   // RFC 5798 §7.1: version, type, length and checksum, as the codec found them.
   if (!advert.ok) return advert;

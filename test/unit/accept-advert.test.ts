@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { ipBytes } from '../../src/net/addr.js';
 import {
   type AcceptResult,
-  ADVERT_RULE_SECTIONS,
   acceptAdvert,
   type PacketMeta,
   type ReceiveRules,
+  RULE_SECTIONS,
   receiveRulesOf,
 } from '../../src/vrrp/accept.js';
 import {
@@ -279,8 +279,12 @@ describe('the event an accepted advert makes (RFC 5798 §6.4)', () => {
 });
 
 describe('the rules and their order', () => {
-  it('run in RFC order after own packet, TTL, codec verdict and VRID', () => {
-    expect(ADVERT_RULE_SECTIONS).toEqual([
+  it('run in one order: own packet, then RFC order', () => {
+    expect(RULE_SECTIONS).toEqual([
+      'own packet',
+      'RFC 5798 §7.1 TTL',
+      'RFC 5798 §7.1 codec verdict',
+      'RFC 5798 §7.1 VRID',
       'RFC 5798 §7.1 version',
       'RFC 9568 §7.1 interval 0',
       'RFC 3768 §7.1 authentication',
