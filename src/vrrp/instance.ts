@@ -4,7 +4,7 @@
 // tick() when that time has come (ARCHITECTURE rule 3).
 import type { VrrpInstance } from '../config/model.js';
 import type { AddressManager, AdvertTransport, FrameSender } from '../effects/types.js';
-import { formatIp, ipBytes } from '../net/addr.js';
+import { formatIp, parseIp } from '../net/addr.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { type AcceptResult, type ReceiveRules, receiveRulesOf } from './accept.js';
@@ -87,7 +87,8 @@ export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfi
     preempt: cfg.preempt,
     preemptDelayMs: cfg.preemptDelayMs,
     acceptMode: cfg.accept,
-    primaryAddress: ipBytes(primaryAddress),
+    // not an address: no bytes, so validateFsmConfig reports ERR_VRRP_PRIMARY_ADDRESS
+    primaryAddress: parseIp(primaryAddress)?.bytes ?? new Uint8Array(0),
   };
 }
 
