@@ -18,7 +18,7 @@
 //   instance_became_master_total{instance}           RFC 6527 vrrpv3StatisticsMasterTransitions
 //   adverts_sent_total{instance}, adverts_received_total{instance}
 //   priority_zero_sent_total{instance}, priority_zero_received_total{instance}
-//   drops_total{instance, reason}                    discarded adverts, reasons as snapshot DROP_REASONS
+//   drops_total{instance, reason}                    discarded adverts, reasons as DropReason (vrrp/drop-reason.ts)
 //   unmatched_drops_total{reason}                    drops not attributable to an instance
 //                                                    (both: every known reason from 0, so rate() sees the first drop)
 //   vrrp_instance_state{vrrp_instance, interface, vrid, family, state}

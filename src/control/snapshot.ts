@@ -20,26 +20,12 @@ export const SNAPSHOT_VERSION = 1 as const;
 export type VrrpStateName = 'init' | 'backup' | 'master' | 'fault';
 
 /**
- * Names of the per-instance drop reasons, after the RFC 6527 (VRRPv3 MIB) statistics and
- * RFC 2787 (VRRPv2 MIB) authentication counters. Each received advert that is discarded
- * increments exactly one. The daemon may add reasons; consumers must accept unknown keys.
+ * Names of the drop reasons: one vocabulary shared with the codec, the engine and the
+ * metrics (src/vrrp/drop-reason.ts, after the RFC 6527 / RFC 2787 statistics). Each
+ * received advert that is discarded increments exactly one. The daemon may add reasons;
+ * consumers must accept unknown keys.
  */
-export const DROP_REASONS = [
-  'checksum', // vrrpv3StatisticsChecksumErrors: bad VRRP checksum (RFC 5798 §7.1)
-  'version', // vrrpv3StatisticsVersionErrors: unknown or other-version packet
-  'vrid', // vrrpv3StatisticsVrIdErrors: VRID not configured on this interface
-  'ttl', // vrrpv3StatisticsIpTtlErrors: TTL / hop limit not 255 (RFC 5798 §7.1)
-  'type', // vrrpv3StatisticsRcvdInvalidTypePackets: type field not 1 (advertisement)
-  'length', // vrrpv3StatisticsPacketLengthErrors: shorter than the header + addresses
-  'address-list', // vrrpv3StatisticsAddressListErrors: VIP list differs from ours
-  'advert-interval', // vrrpv3StatisticsAdvIntervalErrors: v2 interval differs from ours
-  'auth-failure', // vrrpStatsAuthFailures (RFC 2787): v2 password mismatch
-  'auth-type-invalid', // vrrpStatsInvalidAuthType: unknown v2 auth type
-  'auth-type-mismatch', // vrrpStatsAuthTypeMismatch: v2 auth type differs from ours
-  'family', // an advert of the other address family than the instance's
-  'own-packet', // our own advert looped back (multicast loop); not an error, just skipped
-] as const;
-export type KnownDropReason = (typeof DROP_REASONS)[number];
+export { DROP_REASONS, type DropReason as KnownDropReason } from '../vrrp/drop-reason.js';
 
 export interface Snapshot {
   /** SNAPSHOT_VERSION the document follows. Check it before reading anything else. */
@@ -121,8 +107,8 @@ export interface InstanceCounters {
   /** vrrpv3StatisticsSentPriZeroPackets. */
   priorityZeroSent: number;
   /**
-   * Accepted adverts whose address list differs from ours (RFC 5798 §7.1: logged, not
-   * dropped; vrrpv3StatisticsAddressListErrors together with drops['address-list']).
+   * Accepted adverts whose address list differs from ours (RFC 5798 §7.1: logged and
+   * counted, not dropped, so not among `drops`; vrrpv3StatisticsAddressListErrors).
    */
   addressListMismatch: number;
   /** Discarded adverts by reason (keys as in DROP_REASONS; absent key = 0). */

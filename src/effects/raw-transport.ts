@@ -4,9 +4,10 @@
 // received value untouched. Multicast loop is off (we never hear ourselves), DSCP is CS6 (0xc0,
 // network control, as keepalived does). For IPv6 the source is the interface's link-local
 // address (RFC 5798 §5.1.2.1), chosen per datagram with IPV6_PKTINFO.
-// Validation and counting of what arrives is the engine's job; this drops only non-VRRP data.
+// Validation and counting of what arrives is the engine's job, IP header included.
 import { networkInterfaces } from 'node:os';
 import { type NativeError, openRawIpSocket, type RawIpPacket } from '../native/index.js';
+import { parseIp } from '../net/addr.js';
 import type { AdvertTransport, Family, ReceivedPacket } from './types.js';
 
 export const VRRP_PROTOCOL = 112;
@@ -30,46 +31,17 @@ export function linkLocalOf(ifname: string): string | undefined {
   return networkInterfaces()[ifname]?.find((a) => a.family === 'IPv6' && /^fe80:/i.test(a.address))?.address;
 }
 
-/** Splits an IPv4 datagram from a raw socket into the header facts and the VRRP payload. */
-export function parseIpv4Datagram(
-  data: Buffer,
-): { payload: Buffer; src: string; dst: string; ttl: number; protocol: number } | undefined {
-  if (data.length < 20 || data[0]! >> 4 !== 4) return undefined;
-  const ihl = (data[0]! & 0x0f) * 4;
-  const total = data.readUInt16BE(2);
-  if (ihl < 20 || data.length < ihl) return undefined;
-  // Trust the header's total length if it is sane; the kernel already checked it.
-  const end = total >= ihl && total <= data.length ? total : data.length;
-  return {
-    payload: data.subarray(ihl, end),
-    ttl: data[8]!,
-    protocol: data[9]!,
-    src: `${data[12]}.${data[13]}.${data[14]}.${data[15]}`,
-    dst: `${data[16]}.${data[17]}.${data[18]}.${data[19]}`,
-  };
-}
-
+/**
+ * IPv4 raw sockets read the whole packet, header included (the engine parses it); IPv6 raw
+ * sockets read the payload, with source, destination and hop limit from ancillary data.
+ */
 function toReceived(family: Family, pkt: RawIpPacket): ReceivedPacket | undefined {
-  if (family === 4) {
-    const ip = parseIpv4Datagram(pkt.data);
-    if (!ip || ip.protocol !== VRRP_PROTOCOL) return undefined;
-    return {
-      family,
-      payload: ip.payload,
-      srcAddress: ip.src,
-      dstAddress: ip.dst,
-      ttl: ip.ttl,
-      ifindex: pkt.ifindex,
-    };
-  }
-  return {
-    family,
-    payload: pkt.data,
-    srcAddress: pkt.src.replace(/%.*$/, ''),
-    dstAddress: pkt.dst,
-    ttl: pkt.ttl,
-    ifindex: pkt.ifindex,
-  };
+  if (family === 4) return { family, ifindex: pkt.ifindex, ip: pkt.data };
+  // the addon gives IPv6 addresses as text (with a zone on link-local sources): to bytes once, here
+  const src = parseIp(pkt.src.replace(/%.*$/, ''));
+  const dst = parseIp(pkt.dst);
+  if (src?.family !== 6 || dst?.family !== 6) return undefined;
+  return { family, ifindex: pkt.ifindex, payload: pkt.data, src: src.bytes, dst: dst.bytes, ttl: pkt.ttl };
 }
 
 export function createRawTransport(opts: RawTransportOptions): AdvertTransport {

@@ -4,16 +4,15 @@
 export type Family = 4 | 6;
 
 /** A received VRRP packet with the facts the IP layer knows about it. */
-export interface ReceivedPacket {
-  family: Family;
-  /** the VRRP message only (IP header stripped) */
-  payload: Buffer;
-  srcAddress: string;
-  dstAddress: string;
-  /** IPv4 TTL or IPv6 hop limit as received */
-  ttl: number;
-  ifindex: number;
-}
+/**
+ * What a VRRP socket hands over, not yet interpreted: the engine takes the IP header apart
+ * (src/net/ip-header.ts) so that every malformed one is counted in one place.
+ */
+export type ReceivedPacket =
+  /** A whole IP packet, header included (raw IPv4 sockets; frames heard on a macvlan). */
+  | { family: Family; ifindex: number; ip: Buffer }
+  /** The IP payload, with the header facts the kernel gave as ancillary data (raw IPv6 sockets). */
+  | { family: Family; ifindex: number; payload: Buffer; src: Uint8Array; dst: Uint8Array; ttl: number };
 
 /** Sends and receives VRRP adverts (IP protocol 112) on one interface and family. */
 export interface AdvertTransport {

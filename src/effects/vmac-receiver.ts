@@ -5,43 +5,26 @@
 // macvlan hears it without the macvlan joining any group (no IGMP/MLD report from the
 // virtual MAC). Frames of other sources still arrive on the parent as usual.
 import { openPacketSocket } from '../native/index.js';
-import { formatIp } from '../net/addr.js';
-import { decodeIpv4Packet, VRRP_PROTOCOL } from '../vrrp/codec.js';
+import { VRRP_PROTOCOL } from './raw-transport.js';
 import type { Family, ReceivedPacket } from './types.js';
 
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
 const PACKET_OUTGOING = 4;
 
-/** Splits an Ethernet frame carrying a VRRP packet; null for anything else. Pure. */
+/**
+ * The IP packet of an Ethernet frame that may carry VRRP; null for other ethertypes and
+ * protocols. Pure. Only the protocol byte is looked at (fixed offsets, RFC 791 §3.1 /
+ * RFC 8200 §3), so that other traffic to the virtual MAC never reaches the engine; the
+ * engine parses the header and counts a bad one.
+ */
 export function vrrpFromFrame(frame: Buffer, family: Family, ifindex: number): ReceivedPacket | null {
   if (frame.length < 14) return null;
-  const ethertype = frame.readUInt16BE(12);
+  if (frame.readUInt16BE(12) !== (family === 4 ? ETH_P_IP : ETH_P_IPV6)) return null;
   const ip = frame.subarray(14);
-  if (family === 4) {
-    if (ethertype !== ETH_P_IP) return null;
-    const r = decodeIpv4Packet(ip);
-    if (!r.ok || r.value.protocol !== VRRP_PROTOCOL) return null;
-    return {
-      family,
-      payload: r.value.payload,
-      srcAddress: r.value.src,
-      dstAddress: r.value.dst,
-      ttl: r.value.ttl,
-      ifindex,
-    };
-  }
-  if (ethertype !== ETH_P_IPV6 || ip.length < 40 || ip[0]! >> 4 !== 6 || ip[6] !== VRRP_PROTOCOL) return null;
-  const len = ip.readUInt16BE(4);
-  if (ip.length < 40 + len) return null;
-  return {
-    family,
-    payload: Buffer.from(ip.subarray(40, 40 + len)),
-    srcAddress: formatIp(ip.subarray(8, 24)),
-    dstAddress: formatIp(ip.subarray(24, 40)),
-    ttl: ip[7]!,
-    ifindex,
-  };
+  const protocolAt = family === 4 ? 9 : 6;
+  if (ip.length > protocolAt && ip[protocolAt] !== VRRP_PROTOCOL) return null;
+  return { family, ifindex, ip };
 }
 
 export interface VmacReceiver {

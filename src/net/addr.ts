@@ -89,6 +89,36 @@ export function compareIp(a: string, b: string): number {
   return Buffer.compare(pa.bytes, pb.bytes);
 }
 
+/**
+ * The same order on address bytes (4 or 16, network order), as the receive path keeps
+ * them: < 0, 0 or > 0; NaN for addresses of different families, which have no order.
+ */
+export function compareIpBytes(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return Number.NaN;
+  return Buffer.compare(a, b);
+}
+
+/** True when both lists hold the same addresses as bytes, in any order (a multiset compare). */
+export function sameIpSet(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  const order = (x: Uint8Array, y: Uint8Array) => x.length - y.length || Buffer.compare(x, y);
+  const sa = [...a].sort(order);
+  const sb = [...b].sort(order);
+  return sa.every((x, i) => sameIpBytes(x, sb[i]!));
+}
+
+/** Address bytes of a text address; throws on text that is not one (config was validated). */
+export function ipBytes(text: string): Buffer {
+  const p = parseIp(text);
+  if (!p) throw new TypeError(`'${text}' is not an IP address`);
+  return p.bytes;
+}
+
+/** True when both hold the same address bytes. */
+export function sameIpBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return compareIpBytes(a, b) === 0;
+}
+
 export interface Cidr {
   family: IpFamily;
   address: string; // canonical

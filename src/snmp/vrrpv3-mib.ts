@@ -228,7 +228,8 @@ export function buildView(v: ViewInput): VarBind[] {
     st(Statistics.vrrpv3StatisticsRcvdPriZeroPackets, c64(c.priorityZeroReceived));
     st(Statistics.vrrpv3StatisticsSentPriZeroPackets, c64(c.priorityZeroSent));
     st(Statistics.vrrpv3StatisticsRcvdInvalidTypePackets, c64(drop(i, 'type')));
-    st(Statistics.vrrpv3StatisticsAddressListErrors, c64(drop(i, 'address-list') + c.addressListMismatch));
+    // counted, not dropped (RFC 5798 §7.1): a counter of its own, not a drop reason
+    st(Statistics.vrrpv3StatisticsAddressListErrors, c64(c.addressListMismatch));
     st(Statistics.vrrpv3StatisticsPacketLengthErrors, c64(drop(i, 'length')));
     st(Statistics.vrrpv3StatisticsRowDiscontinuityTime, {
       type: 'timeticks',

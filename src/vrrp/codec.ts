@@ -1,11 +1,13 @@
 // VRRP advertisement codec: VRRPv2 (RFC 3768 §5) and VRRPv3 (RFC 5798 §5, RFC 9568).
 // Pure and policy-free: it parses and builds. Whether the VRID, password, interval or
-// address list match the local configuration is for the caller to decide
-// (helpers `checkSimpleAuth` and `sameAddressSet` below keep those checks in one place).
+// address list match the local configuration is for the caller to decide.
+// Decoded addresses are bytes (views into the packet): text is for logs, status and config.
 // Decoding never throws; every drop has a named reason so the daemon can count it
 // (RFC 6527 style: one counter per reason).
-import { formatIp, type IpFamily, parseIp } from '../net/addr.js';
+import { type IpFamily, parseIp } from '../net/addr.js';
 import { checksumValid, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader } from '../net/checksum.js';
+import type { ParseResult } from '../net/ip-header.js';
+import { CODEC_DROP_REASONS, type CodecDropReason } from './drop-reason.js';
 
 export const VRRP_PROTOCOL = 112; // IANA protocol number, RFC 5798 §5.1.1.3
 export const VRRP_TTL = 255; // RFC 5798 §5.1.1.3 / §5.1.2.3, RFC 3768 §5.2.3
@@ -31,7 +33,8 @@ export interface VrrpAdvertV2 {
   authType: number;
   /** Always 8 bytes on the wire (RFC 3768 §5.3.10); zeros when authType is 0. */
   authData: Buffer;
-  addresses: string[];
+  /** 4-byte IPv4 addresses, network order */
+  addresses: Uint8Array[];
   /** Checksum as received; ignored by encode, which always recomputes it. */
   checksum?: number;
 }
@@ -42,7 +45,8 @@ export interface VrrpAdvertV3 {
   vrid: number;
   priority: number;
   maxAdvertIntervalCs: number;
-  addresses: string[];
+  /** 4- or 16-byte addresses (the packet's family), network order */
+  addresses: Uint8Array[];
   /** The 4 reserved bits as received (RFC 5798 §5.2.6: sent as zero, ignored on receive). */
   reserved?: number;
   checksum?: number;
@@ -50,40 +54,31 @@ export interface VrrpAdvertV3 {
 
 export type VrrpAdvert = VrrpAdvertV2 | VrrpAdvertV3;
 
+/** An address to encode: bytes (as the runtime keeps them), or text (tests, tools). */
+export type AddressInput = string | Uint8Array;
+type WithAddressInput<T> = Omit<T, 'addresses'> & { addresses: readonly AddressInput[] };
+/** What encode takes: an advert whose addresses may also be given as text. */
+export type EncodableAdvert = WithAddressInput<VrrpAdvertV2> | WithAddressInput<VrrpAdvertV3>;
+
 export interface AdvertContext {
   /** IP family of the packet carrying the advert. */
   family: IpFamily;
   /** IP source and destination, as text or bytes: the v3 checksum covers them. */
   srcAddress: string | Uint8Array;
   dstAddress: string | Uint8Array;
-  /** TTL / hop limit of the received packet; when given it must be 255. Ignored by encode. */
-  ttl?: number;
   /**
    * v3 over IPv4: include the IPv4 pseudo-header in the checksum (RFC 5798 §5.2.8; FRR's
    * default, keepalived 2.2.7 too). `false` checksums the VRRP message only, for old peers.
    */
   v3Ipv4PseudoHeader?: boolean;
-  /** When set, a packet of another version is dropped with reason `version`. */
-  expectVersion?: 2 | 3;
 }
 
-/** Every reason a received advert can be dropped by the codec, stable strings for counters. */
-export const ADVERT_DROP_REASONS = [
-  'too-short', // shorter than the fixed 8-byte header
-  'ttl', // TTL / hop limit not 255 (RFC 5798 §7.1, RFC 3768 §7.1)
-  'version', // neither 2 nor 3, or not the version the caller expects
-  'type', // not an ADVERTISEMENT (type 1)
-  'address-family', // v2 over IPv6, or IP addresses in ctx not of ctx.family
-  'length', // message length does not match the address count
-  'checksum', // checksum does not verify
-  'auth-type', // v2 auth type other than 0 or 1 (2 = AH, obsolete, unsupported)
-  'interval', // advertisement interval of zero
-] as const;
-export type AdvertDropReason = (typeof ADVERT_DROP_REASONS)[number];
+/** Every reason the codec drops a received advert, in the shared vocabulary (drop-reason.ts). */
+export const ADVERT_DROP_REASONS = CODEC_DROP_REASONS;
+export type AdvertDropReason = CodecDropReason;
 
-export type DecodeResult<T, R extends string = AdvertDropReason> =
-  | { ok: true; value: T }
-  | { ok: false; reason: R; detail?: string };
+/** The one result shape of the receive path's parsers (net/ip-header.ts has the same). */
+export type DecodeResult<T, R extends string = AdvertDropReason> = ParseResult<T, R>;
 
 /** Thrown by encode when an advert cannot be represented on the wire (a caller bug). */
 export class VrrpEncodeError extends Error {
@@ -99,12 +94,12 @@ function addressLength(family: IpFamily): number {
 }
 
 /** Bytes the advert takes on the wire for the given IP family (the VRRP message only). */
-export function encodingLength(advert: VrrpAdvert, family: IpFamily): number {
+export function encodingLength(advert: EncodableAdvert, family: IpFamily): number {
   const body = HEADER_LENGTH + advert.addresses.length * addressLength(family);
   return advert.version === 2 ? body + V2_AUTH_LENGTH : body;
 }
 
-function addressBytes(a: string | Uint8Array, family: IpFamily): Uint8Array | null {
+function addressBytes(a: AddressInput, family: IpFamily): Uint8Array | null {
   if (typeof a !== 'string') return a.length === addressLength(family) ? a : null;
   const p = parseIp(a);
   return p && p.family === family ? p.bytes : null;
@@ -120,7 +115,12 @@ function checkField(name: string, value: number, max: number): void {
  * Writes the advert into `buf` at `offset` and returns the number of bytes written.
  * The checksum is always recomputed (a `checksum` field in the value is ignored).
  */
-export function encodeAdvertInto(advert: VrrpAdvert, ctx: AdvertContext, buf: Buffer, offset = 0): number {
+export function encodeAdvertInto(
+  advert: EncodableAdvert,
+  ctx: AdvertContext,
+  buf: Buffer,
+  offset = 0,
+): number {
   const family = ctx.family;
   if (advert.version === 2 && family !== 4) {
     throw new VrrpEncodeError('VRRPv2 is defined for IPv4 only (RFC 3768); use version 3 for IPv6');
@@ -157,7 +157,10 @@ export function encodeAdvertInto(advert: VrrpAdvert, ctx: AdvertContext, buf: Bu
   const alen = addressLength(family);
   advert.addresses.forEach((a, i) => {
     const bytes = addressBytes(a, family);
-    if (!bytes) throw new VrrpEncodeError(`'${a}' is not an IPv${family} address`);
+    if (!bytes) {
+      const shown = typeof a === 'string' ? a : `${a.length} bytes`;
+      throw new VrrpEncodeError(`'${shown}' is not an IPv${family} address`);
+    }
     out.set(bytes, HEADER_LENGTH + i * alen);
   });
   if (advert.version === 2) out.set(advert.authData, len - V2_AUTH_LENGTH);
@@ -174,7 +177,7 @@ export function encodeAdvertInto(advert: VrrpAdvert, ctx: AdvertContext, buf: Bu
  * Encodes an advert. Without `buf` a fresh buffer of exactly the advert's length is
  * returned; with `buf` the advert is written at `offset` and `buf` itself is returned.
  */
-export function encodeAdvert(advert: VrrpAdvert, ctx: AdvertContext, buf?: Buffer, offset = 0): Buffer {
+export function encodeAdvert(advert: EncodableAdvert, ctx: AdvertContext, buf?: Buffer, offset = 0): Buffer {
   if (buf) {
     encodeAdvertInto(advert, ctx, buf, offset);
     return buf;
@@ -206,25 +209,19 @@ function fail(
 }
 
 /**
- * Decodes the VRRP message (the IP payload, not the IP header). Never throws.
- * Checks are in RFC 3768 §7.1 / RFC 5798 §7.1 order as far as they are codec checks.
+ * Decodes the VRRP message (the IP payload, not the IP header). Never throws. It drops
+ * only what it cannot read as an advertisement (length, version, type, family, checksum);
+ * the receive rules on what it reads (TTL, VRID, auth, interval...) are acceptAdvert's.
  */
 export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<VrrpAdvert> {
-  if (buf.length < HEADER_LENGTH) return fail('too-short', `${buf.length} bytes, the header alone is 8`);
-  if (ctx.ttl !== undefined && ctx.ttl !== VRRP_TTL) {
-    return fail('ttl', `TTL/hop limit ${ctx.ttl}, must be 255: the sender is not on this link`);
-  }
+  if (buf.length < HEADER_LENGTH) return fail('length', `${buf.length} bytes, the header alone is 8`);
   const version = buf[0]! >> 4;
   const type = buf[0]! & 0x0f;
   if (version !== 2 && version !== 3) return fail('version', `version ${version} is neither 2 nor 3`);
-  if (ctx.expectVersion !== undefined && version !== ctx.expectVersion) {
-    return fail('version', `version ${version} received, configured for version ${ctx.expectVersion}`);
-  }
   if (type !== VRRP_TYPE_ADVERTISEMENT)
     return fail('type', `packet type ${type}, only 1 (advertisement) exists`);
   const family = ctx.family;
-  if (version === 2 && family !== 4)
-    return fail('address-family', 'VRRPv2 over IPv6 does not exist (RFC 3768)');
+  if (version === 2 && family !== 4) return fail('family', 'VRRPv2 over IPv6 does not exist (RFC 3768)');
   const count = buf[3]!;
   const alen = addressLength(family);
   const expected = HEADER_LENGTH + count * alen + (version === 2 ? V2_AUTH_LENGTH : 0);
@@ -236,29 +233,23 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   if (version === 3) {
     const pseudo = pseudoHeaderFor(ctx, buf.length);
     if (pseudo === undefined) {
-      return fail('address-family', `the packet's source/destination are not IPv${family} addresses`);
+      return fail('family', `the packet's source/destination are not IPv${family} addresses`);
     }
     const ok = pseudo ? checksumValid(pseudo, bytes) : checksumValid(bytes);
     if (!ok) return fail('checksum', checksumDetail(bytes, pseudo, received));
   } else if (!checksumValid(bytes)) {
     return fail('checksum', checksumDetail(bytes, null, received));
   }
-  const addresses: string[] = [];
+  const addresses: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const at = HEADER_LENGTH + i * alen;
-    addresses.push(formatIp(bytes.subarray(at, at + alen)));
+    addresses.push(bytes.subarray(at, at + alen));
   }
   const vrid = buf[1]!;
   const priority = buf[2]!;
   if (version === 2) {
     const authType = buf[4]!;
-    if (authType === AUTH_AH)
-      return fail('auth-type', 'auth type 2 (IP Authentication Header) is not supported');
-    if (authType !== AUTH_NONE && authType !== AUTH_SIMPLE) {
-      return fail('auth-type', `unknown auth type ${authType}`);
-    }
     const advertIntervalSec = buf[5]!;
-    if (advertIntervalSec === 0) return fail('interval', 'advertisement interval of 0 s');
     const authData = Buffer.from(bytes.subarray(buf.length - V2_AUTH_LENGTH));
     return {
       ok: true,
@@ -277,7 +268,6 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   }
   const word = (buf[4]! << 8) | buf[5]!;
   const maxAdvertIntervalCs = word & V3_MAX_INTERVAL_CS;
-  if (maxAdvertIntervalCs === 0) return fail('interval', 'maximum advertisement interval of 0 cs');
   return {
     ok: true,
     value: {
@@ -309,100 +299,4 @@ export function simpleAuthData(password: string): Buffer {
   const out = Buffer.alloc(V2_AUTH_LENGTH);
   Buffer.from(password, 'utf8').copy(out, 0, 0, V2_AUTH_LENGTH);
   return out;
-}
-
-/**
- * RFC 3768 §7.1 authentication check, pure. `password` null means no authentication is
- * configured: the advert must then carry auth type 0 (v3 carries none at all).
- * With a password, the advert must be v2, type 1, with the same padded 8 bytes.
- */
-export function checkSimpleAuth(advert: VrrpAdvert, password: string | null): boolean {
-  if (advert.version === 3) return password === null;
-  if (password === null) return advert.authType === AUTH_NONE;
-  return advert.authType === AUTH_SIMPLE && advert.authData.equals(simpleAuthData(password));
-}
-
-/** True when both lists hold the same addresses, ignoring order and text form (RFC 5798 §7.1 check). */
-export function sameAddressSet(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const norm = (list: readonly string[]) =>
-    list
-      .map((x) => {
-        const p = parseIp(x);
-        return p ? `${p.family}/${p.bytes.toString('hex')}` : `?${x}`;
-      })
-      .sort();
-  const na = norm(a);
-  const nb = norm(b);
-  return na.every((x, i) => x === nb[i]);
-}
-
-/** Reasons an IPv4 packet read from a raw socket is dropped before VRRP decoding. */
-export const IPV4_DROP_REASONS = [
-  'too-short', // fewer bytes than the header claims
-  'ip-version', // version nibble not 4
-  'ip-header-length', // IHL below 5 (20 bytes)
-  'ip-total-length', // total length shorter than the header or longer than the bytes read
-  'ip-checksum', // header checksum wrong (only when asked to verify)
-  'fragment', // a fragment: VRRP adverts are never fragmented
-] as const;
-export type Ipv4DropReason = (typeof IPV4_DROP_REASONS)[number];
-
-export interface Ipv4Packet {
-  src: string;
-  dst: string;
-  ttl: number;
-  protocol: number;
-  tos: number;
-  headerLength: number;
-  /** The bytes after the header up to the total length (link padding removed); a view, not a copy. */
-  payload: Buffer;
-}
-
-/**
- * Splits an IPv4 packet as a raw IPv4 socket returns it (header included, RFC 791 §3.1).
- * The header checksum is verified only with `verifyChecksum` (the kernel already did).
- * Never throws.
- */
-export function decodeIpv4Packet(
-  buf: Uint8Array,
-  opts: { verifyChecksum?: boolean } = {},
-): DecodeResult<Ipv4Packet, Ipv4DropReason> {
-  if (buf.length < 20)
-    return { ok: false, reason: 'too-short', detail: `${buf.length} bytes, an IPv4 header is 20` };
-  const version = buf[0]! >> 4;
-  if (version !== 4) return { ok: false, reason: 'ip-version', detail: `IP version ${version}` };
-  const headerLength = (buf[0]! & 0x0f) * 4;
-  if (headerLength < 20) return { ok: false, reason: 'ip-header-length', detail: `IHL ${headerLength / 4}` };
-  if (buf.length < headerLength) {
-    return { ok: false, reason: 'too-short', detail: `${buf.length} bytes, header claims ${headerLength}` };
-  }
-  const totalLength = (buf[2]! << 8) | buf[3]!;
-  if (totalLength < headerLength || totalLength > buf.length) {
-    return {
-      ok: false,
-      reason: 'ip-total-length',
-      detail: `total length ${totalLength}, header ${headerLength}, ${buf.length} bytes read`,
-    };
-  }
-  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  if (opts.verifyChecksum && !checksumValid(bytes.subarray(0, headerLength))) {
-    return { ok: false, reason: 'ip-checksum', detail: 'IPv4 header checksum does not verify' };
-  }
-  const flagsFrag = (buf[6]! << 8) | buf[7]!;
-  if ((flagsFrag & 0x2000) !== 0 || (flagsFrag & 0x1fff) !== 0) {
-    return { ok: false, reason: 'fragment', detail: 'fragmented IPv4 packet' };
-  }
-  return {
-    ok: true,
-    value: {
-      src: formatIp(bytes.subarray(12, 16)),
-      dst: formatIp(bytes.subarray(16, 20)),
-      ttl: buf[8]!,
-      protocol: buf[9]!,
-      tos: buf[1]!,
-      headerLength,
-      payload: bytes.subarray(headerLength, totalLength),
-    },
-  };
 }

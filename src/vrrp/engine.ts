@@ -14,7 +14,10 @@ import type {
   ReceivedPacket,
 } from '../effects/types.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
-import { decodeAdvert } from './codec.js';
+import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
+import { acceptAdvert } from './accept.js';
+import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
+import type { DropCounts } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
 import { vmacAdvertSender, vmacName } from './vmac-sender.js';
@@ -57,13 +60,13 @@ interface TransportEntry {
   family: Family;
   ifname: string;
   byVrid: Map<number, InstanceRuntime>;
-  drops: Record<string, number>;
+  drops: DropCounts;
 }
 
 export interface EngineSnapshot {
   instances: InstanceSnapshot[];
   syncGroups: { name: string; instances: string[] }[];
-  interfaceDrops: Record<string, Record<string, number>>;
+  interfaceDrops: Record<string, DropCounts>;
   /** interface name → up and running */
   links: Record<string, boolean>;
   /** interface name → kernel ifindex (the SNMP tables are indexed by it) */
@@ -73,15 +76,6 @@ export interface EngineSnapshot {
   /** the engine clock's now, to place sinceMs on the wall clock */
   now: number;
 }
-
-// The codec's drop reasons under the counter names the status document promises
-// (src/control/snapshot.ts DROP_REASONS, after the RFC 6527 statistics).
-const COUNTER_OF_CODEC_REASON: Partial<Record<string, string>> = {
-  'too-short': 'length', // vrrpv3StatisticsPacketLengthErrors
-  'auth-type': 'auth-type-invalid', // vrrpStatsInvalidAuthType (RFC 2787)
-  interval: 'advert-interval', // vrrpv3StatisticsAdvIntervalErrors (interval of zero)
-  'address-family': 'family',
-};
 
 export class Engine {
   private readonly fx: EngineEffects;
@@ -237,30 +231,32 @@ export class Engine {
   private onPacket(entry: TransportEntry, pkt: ReceivedPacket): void {
     if (this.stopped) return;
     const now = this.fx.clock.now();
-    const vrid = pkt.payload.length >= 2 ? pkt.payload[1]! : -1;
-    const target = entry.byVrid.get(vrid);
-    const countDrop = (reason: string) => {
-      if (target) target.drop(reason);
-      else entry.drops[reason] = (entry.drops[reason] ?? 0) + 1;
-    };
-    // Our own adverts (unicast to ourselves, or looped back) are not news.
-    if (target && pkt.srcAddress === target.primaryAddress) return;
-    const decoded = decodeAdvert(pkt.payload, {
-      family: pkt.family,
-      srcAddress: pkt.srcAddress,
-      dstAddress: pkt.dstAddress,
-      ttl: pkt.ttl,
+    const parsed =
+      'ip' in pkt ? parseIpPacket(pkt.ip, pkt.family) : { ok: true as const, value: ancillaryPacket(pkt) };
+    if (!parsed.ok) {
+      entry.drops[parsed.reason] = (entry.drops[parsed.reason] ?? 0) + 1;
+      return;
+    }
+    const ip = parsed.value;
+    if (ip.protocol !== VRRP_PROTOCOL) return; // not VRRP: nothing to count
+    // Demultiplexing only: which instance (if any) has this VRID here. Every rule on
+    // the advert, a missing VRID included, is acceptAdvert's (accept.ts).
+    const target = entry.byVrid.get(ip.payload.length >= 2 ? ip.payload[1]! : -1);
+    const decoded = decodeAdvert(ip.payload, {
+      family: ip.family,
+      srcAddress: ip.src,
+      dstAddress: ip.dst,
       v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
     });
-    if (!decoded.ok) {
-      countDrop(COUNTER_OF_CODEC_REASON[decoded.reason] ?? decoded.reason);
+    const verdict = acceptAdvert(target?.rules, decoded, ip);
+    if (!verdict.ok) {
+      // counted on the instance when there is one, else on the interface (RFC 6527 keeps
+      // VRID, version and checksum errors router-wide)
+      if (target) target.drop(verdict.reason);
+      else entry.drops[verdict.reason] = (entry.drops[verdict.reason] ?? 0) + 1;
       return;
     }
-    if (!target) {
-      countDrop('vrid');
-      return;
-    }
-    target.receive(decoded.value, pkt, now);
+    target?.receive(verdict, now); // accepted only for a known instance
     this.reschedule();
   }
 
@@ -449,7 +445,7 @@ export class Engine {
   }
 
   async snapshot(): Promise<EngineSnapshot> {
-    const interfaceDrops: Record<string, Record<string, number>> = {};
+    const interfaceDrops: Record<string, DropCounts> = {};
     for (const e of this.transports.values()) interfaceDrops[e.key] = { ...e.drops };
     const links: Record<string, boolean> = {};
     const ifIndexes: Record<string, number> = {};
@@ -477,6 +473,18 @@ export class Engine {
       now: this.fx.clock.now(),
     };
   }
+}
+
+/** The header facts of a raw IPv6 socket's read, in the parser's shape. */
+function ancillaryPacket(pkt: Extract<ReceivedPacket, { payload: Buffer }>): IpPacket {
+  return {
+    family: pkt.family,
+    src: pkt.src,
+    dst: pkt.dst,
+    ttl: pkt.ttl,
+    protocol: VRRP_PROTOCOL,
+    payload: pkt.payload,
+  };
 }
 
 /** Changes that need a fresh instance (new socket or identity); others are edited in place. */

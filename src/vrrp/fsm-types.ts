@@ -1,8 +1,6 @@
 // Types of the pure VRRP state machine (src/vrrp/fsm.ts) and the validation of its config.
 // Kept apart so the runtime, the config layer and tests can import them without the logic.
 
-import { ipFamily } from '../net/addr.js';
-
 /** An error with a stable `code` an operator (or a test) can match on. */
 export class VrrpFsmError extends Error {
   readonly code: string;
@@ -37,8 +35,11 @@ export interface FsmConfig {
    * the VIPs (owner or acceptMode: yes; otherwise it must not, RFC 5798 §6.4.3).
    */
   acceptMode: boolean;
-  /** Our primary address on the interface (IPv4 primary, or IPv6 link-local): the §6.4.3 tie-break. */
-  primaryAddress: string;
+  /**
+   * Our primary address on the interface (IPv4 primary, or IPv6 link-local), 4 or 16 bytes
+   * in network order: the §6.4.3 tie-break compares it with a sender's as bytes.
+   */
+  primaryAddress: Uint8Array;
 }
 
 export interface FsmState {
@@ -52,8 +53,8 @@ export interface FsmState {
   masterDownAt: number | null;
   advertAt: number | null;
   preemptAt: number | null;
-  /** Last known master (ourselves when master); masterPriority 0 = it announced it is leaving. */
-  masterAddress: string | null;
+  /** Last known master (ourselves when master), address bytes; masterPriority 0 = it announced it is leaving. */
+  masterAddress: Uint8Array | null;
   masterPriority: number | null;
   /** Monotonic ms when the current state was entered. */
   since: number;
@@ -75,9 +76,9 @@ export type FsmEvent =
   /**
    * An advert that already passed every codec/policy check (RFC 5798 §7.1) for this VRID.
    * maxAdvertIntervalCs: v3 field as is; v2 adverts give seconds × 100. srcAddress: IP source
-   * (the sender's primary address), same family as cfg.primaryAddress.
+   * (the sender's primary address) as bytes, same family as cfg.primaryAddress.
    */
-  | { type: 'advert'; priority: number; maxAdvertIntervalCs: number; srcAddress: string }
+  | { type: 'advert'; priority: number; maxAdvertIntervalCs: number; srcAddress: Uint8Array }
   /** The runtime calls this at/after nextDeadline(state); the FSM decides what expired given `now`. */
   | { type: 'timer' }
   /** Tracking changed the effective priority (absolute value; the FSM clamps it). */
@@ -141,10 +142,11 @@ export function validateFsmConfig(cfg: FsmConfig): void {
       `${where}: preempt delay must be >= 0 ms, got ${cfg.preemptDelayMs}`,
     );
   }
-  if (ipFamily(cfg.primaryAddress) === null) {
+  const len = cfg.primaryAddress?.length;
+  if (!(cfg.primaryAddress instanceof Uint8Array) || (len !== 4 && len !== 16)) {
     throw new VrrpFsmError(
       'ERR_VRRP_PRIMARY_ADDRESS',
-      `${where}: primary address '${cfg.primaryAddress}' is not an IPv4 or IPv6 address`,
+      `${where}: primary address must be 4 (IPv4) or 16 (IPv6) bytes, got ${len ?? typeof cfg.primaryAddress}`,
     );
   }
 }

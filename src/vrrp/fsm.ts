@@ -29,13 +29,13 @@
 // - Split brain healed: a master receiving a lower-priority advert sends an advert at once
 //   (RFC 9568 §6.4.3) and also re-announces its VIPs, so switches and hosts that learned the
 //   other master relearn us (keepalived issue #2649).
-// - An advert whose source is our own primary address is our own looped-back packet and is
-//   ignored (answering it as "lower priority" would storm).
+// - Adverts reach step() only through the receive filter (accept.ts, RFC 5798 §7.1): our
+//   own looped-back adverts, wrong TTL/VRID/version/auth/interval never get here.
 // - v2 (RFC 3768) has no Master_Adver_Interval: the caller discards adverts whose interval
 //   differs from ours (RFC 3768 §7.1), and the FSM always uses our own interval for v2.
 // - Accept_Mode is carried in FsmConfig for the runtime; it does not change any transition.
 
-import { compareIp } from '../net/addr.js';
+import { compareIpBytes } from '../net/addr.js';
 import {
   type FsmAction,
   type FsmConfig,
@@ -181,21 +181,12 @@ function onStartup(s: FsmState, now: number, actions: FsmAction[], reason?: stri
   return enterRunning(s, reason ?? (isOwner(s.cfg) ? 'owner-startup' : 'startup'), now, actions);
 }
 
-/** true when `a` is a higher address than `b`; false on a family mismatch (never a winner). */
-function addressGreater(a: string, b: string): boolean {
-  try {
-    return compareIp(a, b) > 0;
-  } catch {
-    return false;
-  }
-}
-
-function sameAddress(a: string, b: string): boolean {
-  try {
-    return compareIp(a, b) === 0;
-  } catch {
-    return false;
-  }
+/**
+ * RFC 5798 §6.4.3: true when `a` is a higher address than `b`, both as unsigned numbers in
+ * network order; false across families (NaN), which never win.
+ */
+function addressGreater(a: Uint8Array, b: Uint8Array): boolean {
+  return compareIpBytes(a, b) > 0;
 }
 
 /** v3 learns Master_Adver_Interval from the advert (RFC 5798 §6.4.2); v2 keeps ours (RFC 3768). */
@@ -271,8 +262,8 @@ function onMasterAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmA
 
 function onAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmAction[]): FsmState {
   if (s.state !== 'backup' && s.state !== 'master') return s; // init/fault do not listen
-  // The caller validated the packet (RFC 5798 §7.1); these guards only keep a bad caller
-  // from corrupting the timers.
+  // The receive filter (accept.ts) holds the RFC 5798 §7.1 rules; these guards are no
+  // receive rule, they only keep a caller bug from corrupting the timers.
   if (!Number.isInteger(ev.priority) || ev.priority < 0 || ev.priority > 255) return s;
   if (
     !Number.isFinite(ev.maxAdvertIntervalCs) ||
@@ -281,7 +272,6 @@ function onAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmAction[
   ) {
     return s;
   }
-  if (sameAddress(ev.srcAddress, s.cfg.primaryAddress)) return s; // our own advert looped back
   return s.state === 'backup' ? onBackupAdvert(s, ev, now, actions) : onMasterAdvert(s, ev, now, actions);
 }
 

@@ -3,11 +3,14 @@
 // given to it. It owns no timer: the engine asks it for its next deadline and calls
 // tick() when that time has come (ARCHITECTURE rule 3).
 import type { VrrpInstance } from '../config/model.js';
-import type { AddressManager, AdvertTransport, FrameSender, ReceivedPacket } from '../effects/types.js';
+import type { AddressManager, AdvertTransport, FrameSender } from '../effects/types.js';
+import { formatIp, parseIp } from '../net/addr.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
+import { type AcceptResult, type ReceiveRules, receiveRulesOf } from './accept.js';
 import { AnnounceSchedule } from './announce-schedule.js';
-import { checkSimpleAuth, encodeAdvert, sameAddressSet, simpleAuthData, type VrrpAdvert } from './codec.js';
+import { encodeAdvert, simpleAuthData, type VrrpAdvert } from './codec.js';
+import type { DropCounts, DropReason } from './drop-reason.js';
 import {
   type FsmAction,
   type FsmConfig,
@@ -53,7 +56,7 @@ export interface InstanceCounters {
   vipsRestored: number;
   sendErrors: number;
   addressListMismatch: number;
-  drops: Record<string, number>;
+  drops: DropCounts;
 }
 
 export interface InstanceSnapshot {
@@ -84,7 +87,8 @@ export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfi
     preempt: cfg.preempt,
     preemptDelayMs: cfg.preemptDelayMs,
     acceptMode: cfg.accept,
-    primaryAddress,
+    // not an address: no bytes, so validateFsmConfig reports ERR_VRRP_PRIMARY_ADDRESS
+    primaryAddress: parseIp(primaryAddress)?.bytes ?? new Uint8Array(0),
   };
 }
 
@@ -92,7 +96,10 @@ export class InstanceRuntime {
   cfg: VrrpInstance;
   private fsm: FsmState;
   private readonly fx: InstanceEffects;
+  /** our primary address as text: the source of our adverts, status */
   readonly primaryAddress: string;
+  /** the receive filter's view of our config (accept.ts), rebuilt on reconfigure */
+  rules: ReceiveRules;
   private readonly announcements = new AnnounceSchedule();
   private lastReason = 'startup';
   /** the VIP additions of the latest add-vips action, until its announcement is started */
@@ -119,6 +126,7 @@ export class InstanceRuntime {
     this.primaryAddress = primaryAddress;
     this.fx = fx;
     this.fsm = initialState(fsmConfigOf(cfg, primaryAddress), now);
+    this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress);
   }
 
   get state(): VrrpState {
@@ -129,12 +137,7 @@ export class InstanceRuntime {
     return this.cfg.name;
   }
 
-  /** The VIPs this instance carries in its adverts (same family, `inAdverts`). */
-  advertAddresses(): string[] {
-    return this.cfg.virtualIps.filter((v) => v.inAdverts).map((v) => v.address);
-  }
-
-  drop(reason: string): void {
+  drop(reason: DropReason): void {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
   }
 
@@ -147,57 +150,23 @@ export class InstanceRuntime {
     this.apply({ type: 'shutdown' }, now);
   }
 
-  /** A packet for our VRID that passed the codec; policy checks happen here. */
-  receive(advert: VrrpAdvert, pkt: ReceivedPacket, now: number): void {
-    if (advert.version !== this.cfg.version) {
-      this.drop('version');
-      return;
-    }
-    if (advert.version === 2) {
-      // RFC 3768 §7.1: the auth type and data must match the configuration.
-      const wantType = this.cfg.authPass ? 1 : 0;
-      if (advert.authType !== wantType) {
-        this.drop('auth-type-mismatch');
-        return;
-      }
-      if (this.cfg.authPass && !checkSimpleAuth(advert, this.cfg.authPass)) {
-        this.drop('auth-failure');
-        return;
-      }
-      // RFC 3768 §7.1: an advert interval that differs from ours is discarded.
-      if (advert.advertIntervalSec * 1000 !== this.cfg.advertIntervalMs) {
-        this.drop('advert-interval');
-        return;
-      }
-    }
-    if (this.cfg.unicastPeers.length > 0 && !this.cfg.unicastPeers.includes(pkt.srcAddress)) {
-      this.drop('unknown-peer');
-      return;
-    }
+  /** An advert the receive filter (accept.ts) let through: count it and step the FSM. */
+  receive(accepted: Extract<AcceptResult, { ok: true }>, now: number): void {
+    const { event } = accepted;
     this.counters.advertsReceived++;
-    if (advert.priority === 0) this.counters.priorityZeroReceived++;
-    // RFC 5798 §7.1: a differing address list is logged but not dropped, unless we own them.
-    if (!sameAddressSet(advert.addresses, this.advertAddresses())) {
+    if (event.priority === 0) this.counters.priorityZeroReceived++;
+    // RFC 5798 §7.1: a differing address list is logged (rate-limited) and counted.
+    if (accepted.addressListMismatch) {
       this.counters.addressListMismatch++;
       if (this.counters.addressListMismatch === 1 || this.counters.addressListMismatch % 100 === 0) {
         this.fx.log(
           'warn',
-          {
-            event: 'address-list-mismatch',
-            instance: this.name,
-            from: pkt.srcAddress,
-            theirs: advert.addresses,
-          },
+          { event: 'address-list-mismatch', instance: this.name, from: formatIp(event.srcAddress) },
           'advert address list differs from ours',
         );
       }
     }
-    const maxAdvertIntervalCs =
-      advert.version === 3 ? advert.maxAdvertIntervalCs : advert.advertIntervalSec * 100;
-    this.apply(
-      { type: 'advert', priority: advert.priority, maxAdvertIntervalCs, srcAddress: pkt.srcAddress },
-      now,
-    );
+    this.apply(event, now);
   }
 
   /** Tracking: `penalty` is the sum of the weights of failed tracked objects (negative lowers). */
@@ -223,6 +192,7 @@ export class InstanceRuntime {
   reconfigure(cfg: VrrpInstance, now: number): void {
     const old = this.cfg;
     this.cfg = cfg;
+    this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress);
     if (this.fsm.state === 'master') this.updateVips(old, cfg);
     const r = reconfigure(this.fsm, fsmConfigOf(cfg, this.primaryAddress), now);
     this.fsm = r.state;
@@ -281,7 +251,7 @@ export class InstanceRuntime {
       state: this.fsm.state,
       priority: this.cfg.priority,
       effectivePriority: this.fsm.effectivePriority,
-      masterAddress: this.fsm.masterAddress,
+      masterAddress: this.fsm.masterAddress && formatIp(this.fsm.masterAddress),
       masterPriority: this.fsm.masterPriority,
       sinceMs: this.fsm.since,
       lastTransitionReason: this.lastReason,
@@ -421,7 +391,7 @@ export class InstanceRuntime {
   }
 
   buildAdvert(priority: number): VrrpAdvert {
-    const addresses = this.advertAddresses();
+    const addresses = this.rules.advertAddresses;
     if (this.cfg.version === 2) {
       const authData = this.cfg.authPass ? simpleAuthData(this.cfg.authPass) : Buffer.alloc(8);
       return {

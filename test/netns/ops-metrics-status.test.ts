@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../../src/control/client.js';
 import type { InstanceStatus, Snapshot } from '../../src/control/snapshot.js';
-import { encodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
+import { type EncodableAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { missing } from '../helpers/env.js';
 import { CLI, cli, createLab, instance, type Lab, ROOT, sleep, type Vrrpd } from './lib/vrrpd.js';
 
@@ -169,7 +169,7 @@ describe.skipIf(why)('vrrpd status and /metrics on a live pair', () => {
 
   it('/metrics: injected bad packets show in drops_total and unmatched_drops_total', async () => {
     const src = lab.topo.host('c').ipv4;
-    const v3 = (o: Partial<VrrpAdvert> = {}): VrrpAdvert =>
+    const v3 = (o: Partial<EncodableAdvert> = {}): EncodableAdvert =>
       ({
         version: 3,
         type: 1,
@@ -178,8 +178,8 @@ describe.skipIf(why)('vrrpd status and /metrics on a live pair', () => {
         maxAdvertIntervalCs: 10,
         addresses: [VIP],
         ...o,
-      }) as VrrpAdvert;
-    const enc = (a: VrrpAdvert) => encodeAdvert(a, { family: 4, srcAddress: src, dstAddress: GROUP });
+      }) as EncodableAdvert;
+    const enc = (a: EncodableAdvert) => encodeAdvert(a, { family: 4, srcAddress: src, dstAddress: GROUP });
     const good = enc(v3());
     const badSum = Buffer.from(good);
     badSum.writeUInt16BE(badSum.readUInt16BE(6) ^ 0x5a5a, 6);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { request } from '../../src/control/client.js';
 import { parseIp } from '../../src/net/addr.js';
-import { encodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
+import { encodeAdvert } from '../../src/vrrp/codec.js';
 import { missing } from '../helpers/env.js';
 import { type Printed, SnmpEngines } from './lib/snmp.js';
 import { createLab, instance, type Lab, ROOT, until, type Vrrpd } from './lib/vrrpd.js';
@@ -141,7 +141,7 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     const src = lab.topo.host('c').ipv4;
     const advert = (vrid: number) =>
       encodeAdvert(
-        { version: 3, type: 1, vrid, priority: 254, maxAdvertIntervalCs: 10, addresses: [VIP] } as VrrpAdvert,
+        { version: 3, type: 1, vrid, priority: 254, maxAdvertIntervalCs: 10, addresses: [VIP] },
         { family: 4, srcAddress: src, dstAddress: GROUP },
       ).toString('hex');
     const packets = [

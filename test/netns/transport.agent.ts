@@ -6,13 +6,15 @@ import { createInterface } from 'node:readline';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { createFrameSender } from '../../src/effects/frame-sender.js';
 import { createRawTransport } from '../../src/effects/raw-transport.js';
-import type { AdvertTransport } from '../../src/effects/types.js';
+import type { AdvertTransport, ReceivedPacket } from '../../src/effects/types.js';
 import {
   ifNameToIndex,
   type NativeError,
   openPacketSocket,
   openRawIpSocket,
 } from '../../src/native/index.js';
+import { formatIp } from '../../src/net/addr.js';
+import { parseIpPacket } from '../../src/net/ip-header.js';
 
 type Req = { reqId: number; op: string; [k: string]: unknown };
 type Emit = (o: object) => void;
@@ -20,6 +22,21 @@ type Emit = (o: object) => void;
 function errJson(e: unknown): object {
   const err = e as NativeError;
   return { code: err.code, syscall: err.syscall, message: err.message };
+}
+
+/** What a transport handed over, taken apart as the engine does (src/net/ip-header.ts). */
+function packetFacts(p: ReceivedPacket): object {
+  const parsed = 'ip' in p ? parseIpPacket(p.ip, p.family) : { ok: true as const, value: p };
+  if (!parsed.ok) return { family: p.family, ifindex: p.ifindex, ipDrop: parsed.reason };
+  const ip = parsed.value;
+  return {
+    family: p.family,
+    ifindex: p.ifindex,
+    srcAddress: formatIp(ip.src),
+    dstAddress: formatIp(ip.dst),
+    ttl: ip.ttl,
+    payload: ip.payload.toString('hex'),
+  };
 }
 
 /** The operations both the main thread and a worker can run. */
@@ -40,7 +57,7 @@ function makeHandler(emit: Emit) {
           ifname: String(r.ifname),
           unicastPeers: r.unicastPeers as string[] | undefined,
         });
-        t.onPacket((p) => emit({ ev: 'packet', id, ...p, payload: p.payload.toString('hex') }));
+        t.onPacket((p) => emit({ ev: 'packet', id, ...packetFacts(p) }));
         t.onError((e) => emit({ ev: 'error', id, error: errJson(e) }));
         transports.set(id, t);
         return {};

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceStatus } from '../../src/control/snapshot.js';
-import { encodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
+import { type EncodableAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { missing } from '../helpers/env.js';
 import { CLI, createLab, instance, type Lab, ROOT, sleep, type Vrrpd } from './lib/vrrpd.js';
 
@@ -26,7 +26,7 @@ describe.skipIf(why)('injected bad packets are dropped and counted', () => {
   let r2: Vrrpd;
   let src = '';
 
-  const v3 = (o: Partial<VrrpAdvert> = {}): VrrpAdvert =>
+  const v3 = (o: Partial<EncodableAdvert> = {}): EncodableAdvert =>
     ({
       version: 3,
       type: 1,
@@ -35,8 +35,8 @@ describe.skipIf(why)('injected bad packets are dropped and counted', () => {
       maxAdvertIntervalCs: 10,
       addresses: [VIP],
       ...o,
-    }) as VrrpAdvert;
-  const enc = (a: VrrpAdvert) => encodeAdvert(a, { family: 4, srcAddress: src, dstAddress: GROUP });
+    }) as EncodableAdvert;
+  const enc = (a: EncodableAdvert) => encodeAdvert(a, { family: 4, srcAddress: src, dstAddress: GROUP });
   const pkt = (b: Buffer, ttl = 255): Packet => ({ hex: b.toString('hex'), dst: GROUP, ttl });
 
   async function inject(packets: Packet[]): Promise<void> {

@@ -1,21 +1,28 @@
 // Fuzzing the receive path: random and mutated buffers must never throw, always give a
-// named reason or a value that re-encodes to the same bytes, and stay fast.
+// named reason or a value that re-encodes to the same bytes, and stay fast; the receive
+// filter after the codec gives an event or a declared drop reason.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseIp } from '../../src/net/addr.js';
+import { ipBytes, parseIp } from '../../src/net/addr.js';
 import { internetChecksum, pseudoHeader } from '../../src/net/checksum.js';
-import {
-  ADVERT_DROP_REASONS,
-  type AdvertContext,
-  decodeAdvert,
-  decodeIpv4Packet,
-  encodeAdvert,
-  IPV4_DROP_REASONS,
-} from '../../src/vrrp/codec.js';
+import { IP_HEADER_DROP_REASONS, parseIpPacket } from '../../src/net/ip-header.js';
+import { acceptAdvert, type ReceiveRules } from '../../src/vrrp/accept.js';
+import { ADVERT_DROP_REASONS, type AdvertContext, decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
+import { DROP_REASONS } from '../../src/vrrp/drop-reason.js';
 import { ipPackets, readPcap, splitEthernet } from '../helpers/pcap.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures');
+/** The receive filter's view of an instance with the fixtures' VRID (no auth, 1 s). */
+const RULES: ReceiveRules = {
+  version: 3,
+  vrid: 51,
+  advertIntervalCs: 100,
+  authData: null,
+  primaryAddress: ipBytes('192.0.2.254'),
+  advertAddresses: [],
+  unicastPeers: [],
+};
 const ITERATIONS = 120_000;
 
 /** xorshift32: deterministic, so a failure names a seed that reproduces it. */
@@ -49,12 +56,12 @@ function seeds(): Seed[] {
       out.push({
         ip: p.family === 4 ? Buffer.from(splitEthernet(p.frame.data)!.payload) : Buffer.alloc(0),
         vrrp: Buffer.from(p.payload),
-        ctx: { family: p.family, srcAddress: p.src, dstAddress: p.dst, ttl: p.ttl },
+        ctx: { family: p.family, srcAddress: p.src, dstAddress: p.dst },
       });
     }
   }
   // more IPv6 seeds with several addresses: our own encoding (checked against tshark elsewhere)
-  const ctx6: AdvertContext = { family: 6, srcAddress: 'fe80::1', dstAddress: 'ff02::12', ttl: 255 };
+  const ctx6: AdvertContext = { family: 6, srcAddress: 'fe80::1', dstAddress: 'ff02::12' };
   for (const n of [1, 2, 5]) {
     const addresses = ['fe80::50', ...Array.from({ length: n - 1 }, (_, i) => `2001:db8::${i + 1}`)];
     const vrrp = encodeAdvert(
@@ -110,8 +117,9 @@ describe('codec fuzz', () => {
     const r = prng(0x5eed1234);
     const pool = seeds();
     const reasons = new Set<string>(ADVERT_DROP_REASONS);
-    const ipReasons = new Set<string>(IPV4_DROP_REASONS);
+    const ipReasons = new Set<string>(IP_HEADER_DROP_REASONS);
     const tally = new Map<string, number>();
+    const filtered = new Set<string>();
     const t0 = performance.now();
     for (let i = 0; i < ITERATIONS; i++) {
       const seed = pool[r.int(pool.length)]!;
@@ -121,13 +129,15 @@ describe('codec fuzz', () => {
       else buf = mutate(r, seed.vrrp);
       // a third of the mutants get a correct checksum, so the checks after it are reached too
       if (mode >= 7) fixChecksum(buf, seed.ctx);
-      // vary the context too: wrong family, TTL, compat switch, expected version
+      // vary the context too: wrong family, TTL, compat switch, the instance's version
       const ctx: AdvertContext = { ...seed.ctx };
+      const meta = { src: parseIp(String(ctx.srcAddress))!.bytes, ttl: 255 };
+      const rules = { ...RULES, version: (buf.length && buf[0]! >> 4 === 2 ? 2 : 3) as 2 | 3 };
       const c = r.int(16);
       if (c === 0) ctx.family = ctx.family === 4 ? 6 : 4;
-      if (c === 1) ctx.ttl = r.int(256);
+      if (c === 1) meta.ttl = r.int(256);
       if (c === 2) ctx.v3Ipv4PseudoHeader = false;
-      if (c === 3) ctx.expectVersion = r.int(2) ? 2 : 3;
+      if (c === 3) rules.version = r.int(2) ? 2 : 3;
       let res: ReturnType<typeof decodeAdvert>;
       try {
         res = decodeAdvert(buf, ctx);
@@ -148,9 +158,14 @@ describe('codec fuzz', () => {
         if (!reasons.has(res.reason)) throw new Error(`unnamed reason ${res.reason}`);
         tally.set(res.reason, (tally.get(res.reason) ?? 0) + 1);
       }
+      // and the receive filter after it: an event, or a declared reason
+      const verdict = acceptAdvert(rules, res, meta);
+      if (!verdict.ok && !DROP_REASONS.includes(verdict.reason))
+        throw new Error(`undeclared ${verdict.reason}`);
+      if (!verdict.ok) filtered.add(verdict.reason);
       // the IPv4 split on mutated raw-socket reads
       if (seed.ip.length && r.int(4) === 0) {
-        const ip = decodeIpv4Packet(mutate(r, seed.ip), { verifyChecksum: r.int(2) === 0 });
+        const ip = parseIpPacket(mutate(r, seed.ip), 4);
         if (!ip.ok && !ipReasons.has(ip.reason)) throw new Error(`unnamed IPv4 reason ${ip.reason}`);
       }
     }
@@ -160,6 +175,16 @@ describe('codec fuzz', () => {
     // the mutations reach deep: valid packets and every drop reason
     expect(tally.get('ok') ?? 0).toBeGreaterThan(1000);
     for (const reason of ADVERT_DROP_REASONS) expect(tally.get(reason) ?? 0, reason).toBeGreaterThan(0);
+    for (const reason of [
+      'ttl',
+      'vrid',
+      'version',
+      'advert-interval',
+      'auth-type-invalid',
+      'auth-type-mismatch',
+    ]) {
+      expect(filtered, reason).toContain(reason);
+    }
   });
 
   it('decodes views into a larger buffer (byteOffset != 0) the same as copies', () => {

@@ -17,6 +17,7 @@ import type {
 import { type DecodeResult, decodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
 import { type Clock, Engine, type EngineEffects } from '../../src/vrrp/engine.js';
 import type { VrrpState } from '../../src/vrrp/fsm.js';
+import { receivedPacket } from '../helpers/adverts.js';
 
 export function loadConfig(text: string): Config {
   const r = parseConfigText(text, 'test.yaml', { hostname: 'testhost' });
@@ -109,14 +110,7 @@ export class FakeSegment {
       if (t === from || t.family !== from.family) continue;
       this.clock.setTimer(() => {
         if (t.cutOff || t.closed) return;
-        t.inject({
-          family: from.family,
-          payload: Buffer.from(payload),
-          srcAddress: src ?? '0.0.0.0',
-          dstAddress: dst,
-          ttl: 255,
-          ifindex: 2,
-        });
+        t.inject(receivedPacket({ payload, src: src ?? (from.family === 4 ? '0.0.0.0' : '::'), dst }));
       }, this.latencyMs);
     }
   }
@@ -166,7 +160,6 @@ export class FakeTransport implements AdvertTransport {
         family: this.family,
         srcAddress: s.src ?? '',
         dstAddress: s.dst,
-        ttl: 255,
       });
       if (!r.ok) throw new Error(`sent advert does not decode: ${r.reason} ${r.detail ?? ''}`);
       return r.value;
@@ -178,7 +171,7 @@ export function decodeSent(
   s: { payload: Buffer; dst: string; src: string | undefined },
   family: Family,
 ): DecodeResult<VrrpAdvert> {
-  return decodeAdvert(s.payload, { family, srcAddress: s.src ?? '', dstAddress: s.dst, ttl: 255 });
+  return decodeAdvert(s.payload, { family, srcAddress: s.src ?? '', dstAddress: s.dst });
 }
 
 export class FakeAddresses implements AddressManager {

@@ -1,6 +1,8 @@
 // Engine.reload (ARCHITECTURE rule 8): an unchanged instance keeps its state and timers,
 // a changed one is edited in place, a removed one shuts down with priority 0.
+
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatIp } from '../../src/net/addr.js';
 import { masterDownIntervalMs } from '../../src/vrrp/timers.js';
 import { FakeClock, instanceYaml, loadConfig, Node, yaml } from './engine-fakes.js';
 
@@ -99,7 +101,7 @@ describe('reload', () => {
       .decodedSent()
       .filter((x) => x.vrid === 51)
       .at(-1)!;
-    expect(last.addresses).toEqual(['192.0.2.50', '192.0.2.51']);
+    expect(last.addresses.map(formatIp)).toEqual(['192.0.2.50', '192.0.2.51']);
     expect(a.transitions).toHaveLength(mark.transitions);
   });
 

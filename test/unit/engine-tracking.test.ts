@@ -1,8 +1,9 @@
 // Engine: drop counters per reason (RFC 6527 style), tracked interfaces and scripts,
 // sync groups, and the snapshot, with fake effects and a fake clock.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
+import { type EncodableAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { masterDownIntervalMs } from '../../src/vrrp/timers.js';
+import { receivedPacket } from '../helpers/adverts.js';
 import { FakeClock, FakeSegment, instanceYaml, loadConfig, Node, yaml } from './engine-fakes.js';
 
 const A_IP = '192.0.2.1';
@@ -22,7 +23,7 @@ async function node(name: string, clock: FakeClock, text: string, primary4: stri
   return n;
 }
 
-function v3(over: Partial<VrrpAdvert> = {}): VrrpAdvert {
+function v3(over: Partial<EncodableAdvert> = {}): EncodableAdvert {
   return {
     version: 3,
     type: 1,
@@ -31,10 +32,10 @@ function v3(over: Partial<VrrpAdvert> = {}): VrrpAdvert {
     maxAdvertIntervalCs: 100,
     addresses: ['192.0.2.50'],
     ...over,
-  } as VrrpAdvert;
+  } as EncodableAdvert;
 }
 
-function v2(pass: string | null, intervalSec = 1, over: Partial<VrrpAdvert> = {}): VrrpAdvert {
+function v2(pass: string | null, intervalSec = 1, over: Partial<EncodableAdvert> = {}): EncodableAdvert {
   const authData = Buffer.alloc(8);
   if (pass) authData.write(pass);
   return {
@@ -47,14 +48,14 @@ function v2(pass: string | null, intervalSec = 1, over: Partial<VrrpAdvert> = {}
     authData,
     addresses: ['192.0.2.50'],
     ...over,
-  } as VrrpAdvert;
+  } as EncodableAdvert;
 }
 
-function packet(advert: VrrpAdvert, o: { ttl?: number; corrupt?: boolean; src?: string } = {}) {
+function packet(advert: EncodableAdvert, o: { ttl?: number; corrupt?: boolean; src?: string } = {}) {
   const src = o.src ?? PEER;
   const payload = encodeAdvert(advert, { family: 4, srcAddress: src, dstAddress: MCAST });
   if (o.corrupt) payload[6] = payload[6]! ^ 0xff;
-  return { family: 4 as const, payload, srcAddress: src, dstAddress: MCAST, ttl: o.ttl ?? 255, ifindex: 2 };
+  return receivedPacket({ payload, src, dst: MCAST, ttl: o.ttl ?? 255 });
 }
 
 describe('drop counters (RFC 5798 §7.1, RFC 3768 §7.1)', () => {
@@ -110,11 +111,12 @@ describe('drop counters (RFC 5798 §7.1, RFC 3768 §7.1)', () => {
     expect(i.masterAddress).toBe(PEER);
   });
 
-  it('our own looped-back advert is ignored', async () => {
+  it('our own looped-back advert is ignored, counted as own-packet', async () => {
     const clock = new FakeClock();
     const b = await node('B', clock, yaml('vrrp_instances:', ...instanceYaml({ priority: 100 })), B_IP);
     b.transport().inject(packet(v3(), { src: B_IP }));
     const i = await b.instance('VI_1');
+    expect(i.counters.drops).toEqual({ 'own-packet': 1 });
     expect(i.counters.advertsReceived).toBe(0);
     expect(i.masterAddress).toBeNull();
   });

@@ -1,4 +1,5 @@
 // Shared fixtures for the FSM tests: a config factory and a fake clock that drives step().
+import { ipBytes } from '../../src/net/addr.js';
 import {
   type FsmAction,
   type FsmConfig,
@@ -9,9 +10,12 @@ import {
   step,
 } from '../../src/vrrp/fsm.js';
 
-export const ME = '192.0.2.10';
-export const LOWER_ADDR = '192.0.2.5';
-export const HIGHER_ADDR = '192.0.2.20';
+/** Address bytes from text: the FSM keeps addresses as bytes (RFC 5798 §6.4.3 compares them). */
+export const ip = (text: string): Uint8Array => Uint8Array.from(ipBytes(text));
+
+export const ME = ip('192.0.2.10');
+export const LOWER_ADDR = ip('192.0.2.5');
+export const HIGHER_ADDR = ip('192.0.2.20');
 
 export function cfg(over: Partial<FsmConfig> = {}): FsmConfig {
   return {

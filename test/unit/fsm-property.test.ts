@@ -2,7 +2,7 @@
 // invalid state, and two simulated routers exchanging adverts always end with one master.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareIp } from '../../src/net/addr.js';
+import { compareIpBytes, ipBytes } from '../../src/net/addr.js';
 import {
   type FsmAction,
   type FsmConfig,
@@ -15,7 +15,7 @@ import {
 } from '../../src/vrrp/fsm.js';
 import { masterDownIntervalMs } from '../../src/vrrp/timers.js';
 
-const ADDRS = ['192.0.2.1', '192.0.2.2', '192.0.2.9', '192.0.2.10', '192.0.2.200'];
+const ADDRS = ['192.0.2.1', '192.0.2.2', '192.0.2.9', '192.0.2.10', '192.0.2.200'].map(ipBytes);
 
 function configArb(): fc.Arbitrary<FsmConfig> {
   return fc
@@ -323,7 +323,7 @@ describe('two routers on one link', () => {
         }
         if (hi.priority === lo.priority && sc.startA === sc.startB && !sc.partition && !sc.faultB) {
           // Both time out together and meet as masters: §6.4.3 tie-break, higher address wins.
-          expect(winner).toBe(compareIp(sc.a.primaryAddress, sc.b.primaryAddress) > 0 ? sc.a : sc.b);
+          expect(winner).toBe(compareIpBytes(sc.a.primaryAddress, sc.b.primaryAddress) > 0 ? sc.a : sc.b);
         }
       }),
       { numRuns: 400 },
@@ -339,8 +339,8 @@ describe('two routers on one link', () => {
       preemptDelayMs: 0,
     };
     const sc: Scenario = {
-      a: { ...base, priority: 200, preempt: true, primaryAddress: '192.0.2.1' },
-      b: { ...base, priority: 100, preempt: true, primaryAddress: '192.0.2.2' },
+      a: { ...base, priority: 200, preempt: true, primaryAddress: ipBytes('192.0.2.1') },
+      b: { ...base, priority: 100, preempt: true, primaryAddress: ipBytes('192.0.2.2') },
       startA: 0,
       startB: 0,
       latencyMs: 1,

@@ -32,7 +32,6 @@ describe('buildIpFrame (adverts from the virtual MAC)', () => {
       family: 4,
       srcAddress: '192.0.2.1',
       dstAddress: '224.0.0.18',
-      ttl: ip[8],
     });
     expect(r.ok).toBe(true);
   });
@@ -60,7 +59,7 @@ describe('buildIpFrame (adverts from the virtual MAC)', () => {
     expect(ip.readUInt16BE(4)).toBe(payload.length);
     expect(ip[6]).toBe(112);
     expect(ip[7]).toBe(255);
-    expect(decodeAdvert(f.subarray(54), { ...ctx, ttl: 255 }).ok).toBe(true);
+    expect(decodeAdvert(f.subarray(54), ctx).ok).toBe(true);
   });
 
   it('refuses a unicast destination without a MAC and mixed families', () => {
@@ -74,7 +73,7 @@ describe('buildIpFrame (adverts from the virtual MAC)', () => {
 });
 
 describe('vrrpFromFrame (adverts heard on a macvlan)', () => {
-  it('splits frames built by buildIpFrame back into the packet, IPv4 and IPv6', async () => {
+  it('hands on the IP packet of VRRP frames built by buildIpFrame, IPv4 and IPv6', async () => {
     const { vrrpFromFrame } = await import('../../src/effects/vmac-receiver.js');
     const payload = Buffer.from('0123456789abcdef', 'hex');
     const v4 = buildIpFrame({
@@ -85,14 +84,7 @@ describe('vrrpFromFrame (adverts heard on a macvlan)', () => {
       ttl: 255,
       payload,
     });
-    expect(vrrpFromFrame(v4, 4, 7)).toEqual({
-      family: 4,
-      payload,
-      srcAddress: '192.0.2.1',
-      dstAddress: '224.0.0.18',
-      ttl: 255,
-      ifindex: 7,
-    });
+    expect(vrrpFromFrame(v4, 4, 7)).toEqual({ family: 4, ifindex: 7, ip: v4.subarray(14) });
     const v6 = buildIpFrame({
       srcMac: '00:00:5e:00:02:3d',
       src: 'fe80::1',
@@ -101,14 +93,7 @@ describe('vrrpFromFrame (adverts heard on a macvlan)', () => {
       ttl: 254,
       payload,
     });
-    expect(vrrpFromFrame(v6, 6, 9)).toEqual({
-      family: 6,
-      payload,
-      srcAddress: 'fe80::1',
-      dstAddress: 'ff02::12',
-      ttl: 254,
-      ifindex: 9,
-    });
+    expect(vrrpFromFrame(v6, 6, 9)).toEqual({ family: 6, ifindex: 9, ip: v6.subarray(14) });
     // other protocols, the other family and truncated frames are not adverts
     expect(
       vrrpFromFrame(
@@ -125,7 +110,12 @@ describe('vrrpFromFrame (adverts heard on a macvlan)', () => {
       ),
     ).toBeNull();
     expect(vrrpFromFrame(v4, 6, 1)).toBeNull();
-    expect(vrrpFromFrame(v6.subarray(0, 50), 6, 1)).toBeNull();
     expect(vrrpFromFrame(Buffer.alloc(5), 4, 1)).toBeNull();
+    // a truncated VRRP packet is handed on: the engine's header parser counts it
+    expect(vrrpFromFrame(v6.subarray(0, 50), 6, 1)).toEqual({
+      family: 6,
+      ifindex: 1,
+      ip: v6.subarray(14, 50),
+    });
   });
 });

@@ -4,6 +4,7 @@
 import { decodeArpFrame } from '../../../src/net/arp.js';
 import { decodeNaFrame } from '../../../src/net/ndisc.js';
 import { decodeAdvert, type VrrpAdvert } from '../../../src/vrrp/codec.js';
+import { withTextAddresses } from '../../helpers/adverts.js';
 import { ipPackets, type PcapFile, splitEthernet } from '../../helpers/pcap.js';
 
 export interface WireAdvert {
@@ -15,7 +16,8 @@ export interface WireAdvert {
   dst: string;
   ttl: number;
   family: 4 | 6;
-  advert: VrrpAdvert;
+  /** the decoded advert, its addresses as text for assertions */
+  advert: ReturnType<typeof withTextAddresses<VrrpAdvert>>;
 }
 
 /** Every VRRP advert in the capture that decodes (bad ones are left out). */
@@ -33,7 +35,7 @@ export function adverts(file: PcapFile): WireAdvert[] {
       dst: p.dst,
       ttl: p.ttl,
       family: p.family,
-      advert: d.value,
+      advert: withTextAddresses(d.value),
     });
   }
   return out;
