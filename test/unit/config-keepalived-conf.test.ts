@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: keepalived.conf text uses ${NAME}
 // keepalived.conf read as keepalived 2.2 reads it (keepalived.conf(5)): quotes and escapes,
 // comments, includes with globs relative to the including file, @id lines, parameters,
 // ~SEQ/~LST repeaters.
