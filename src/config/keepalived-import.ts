@@ -917,6 +917,16 @@ function convertVirtualServer(s: KaStatement): Unit {
       rsInhibit,
     );
   });
+  // keepalived: a real server's own lvs_method replaces the whole virtual server setting; in
+  // vrrpd tun_port is inherited alone, so move the virtual server's tunnel to its real servers
+  const rs = v.real_servers as Obj[];
+  if (v.tun_port !== undefined && rs.some((r) => r.forwarding !== undefined && r.tun_type !== 'gue')) {
+    for (const r of rs) {
+      if (r.forwarding === undefined) Object.assign(r, { tun_type: v.tun_type, tun_port: v.tun_port });
+    }
+    delete v.tun_type;
+    delete v.tun_port;
+  }
   return { value: v, notes, realNotes };
 }
 
