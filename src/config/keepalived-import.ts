@@ -183,6 +183,7 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
       case 'vrrp_gna_interval':
         // applies to the IPv6 instances (unsolicited neighbour adverts)
         g.gnaInterval = sec(a);
+        g.notes.push(noted(s, 'vrrp_gna_interval: the garp interval of the IPv6 instances'));
         break;
       case 'vrrp_min_garp':
         if (bool(a)) {
@@ -381,7 +382,7 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   let strict = g.strict;
   let auth: { pass?: string; ah?: KaStatement; st: KaStatement } | undefined;
   let unicastSrc: KaStatement | undefined;
-  let nativeV6 = false;
+  let nativeV6: KaStatement | undefined;
   for (const st of s.block ?? []) {
     const [k, a] = st.words;
     switch (k) {
@@ -424,12 +425,16 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
       case 'no_accept':
         accept = false;
         break;
-      case 'strict_mode':
-        strict = bool(a) ?? strict;
-        if (strict) notes.push(skipped(st, 'vrrpd has no strict mode'));
+      case 'strict_mode': {
+        const on = bool(a);
+        if (on === undefined) notes.push(skipped(st, `'${a}' is not a keepalived <BOOL>`));
+        else strict = on;
+        if (on) notes.push(skipped(st, 'vrrpd has no strict mode'));
+        else if (on === false) notes.push(noted(st, 'strict mode off, as vrrpd always is'));
         break;
+      }
       case 'native_ipv6':
-        nativeV6 = true;
+        nativeV6 = st;
         break;
       case 'use_vmac':
         v.use_vmac = true;
@@ -542,6 +547,9 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   }
   // the family is that of the first VIP; keepalived ignores VIPs of the other family
   const family = vips[0]?.family ?? (nativeV6 ? 6 : undefined);
+  if (nativeV6 && family === 6) notes.push(noted(nativeV6, 'native_ipv6: an IPv6 VRRPv3 instance'));
+  else if (nativeV6)
+    notes.push(noted(nativeV6, 'native_ipv6 with IPv4 addresses is ignored, as keepalived ignores it'));
   const advertised: string[] = [];
   for (const x of vips) {
     if (family !== undefined && x.family !== family) {
@@ -753,7 +761,6 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
   if (type === 'script') {
     // keepalived: a MISC_CHECK without misc_timeout may run for delay_loop
     if (c.timeout === undefined) c.timeout = c.interval ?? inh.delayLoop;
-    delete c.retry_delay;
   }
   if ((type === 'http' || type === 'https') && c.status === undefined && c.digest === undefined) {
     // keepalived's default accepts any 2xx; vrrpd's default is [200]
@@ -771,9 +778,12 @@ function convertVirtualServer(s: KaStatement): Unit {
     a === 'fwmark' ? { fwmark: int(b) } : { address: a, ...(b !== undefined ? { port: int(b) } : {}) };
   const defaults: Obj = {};
   const vsTiming: Obj = {};
+  /** statements that only matter to checks */
+  const forChecks: KaStatement[] = [];
   const reals: KaStatement[] = [];
   let sorryInhibit: KaStatement | undefined;
   let sorryMethod: Obj | undefined;
+  let sorryMethodSt: KaStatement | undefined;
   let rsInhibit = false;
   let host: string | undefined;
   let flag1: KaStatement | undefined;
@@ -786,12 +796,15 @@ function convertVirtualServer(s: KaStatement): Unit {
         break;
       case 'connect_timeout':
         vsTiming.timeout = sec(x);
+        forChecks.push(st);
         break;
       case 'retry':
         vsTiming.retry = int(x);
+        forChecks.push(st);
         break;
       case 'delay_before_retry':
         vsTiming.retry_delay = sec(x);
+        forChecks.push(st);
         break;
       case 'lb_algo':
       case 'lvs_sched':
@@ -832,6 +845,7 @@ function convertVirtualServer(s: KaStatement): Unit {
             ),
           );
         if (m) sorryMethod = { forwarding: m.forwarding };
+        sorryMethodSt = st;
         break;
       }
       case 'quorum':
@@ -899,6 +913,7 @@ function convertVirtualServer(s: KaStatement): Unit {
     else notes.push(skipped(sorryInhibit, 'there is no sorry_server'));
   }
   if (sorryMethod && v.sorry_server) Object.assign(v.sorry_server as Obj, sorryMethod);
+  else if (sorryMethod && sorryMethodSt) notes.push(skipped(sorryMethodSt, 'there is no sorry_server'));
   // keepalived's delay_loop default is 60 s (vrrpd: 2 s)
   if (defaults.interval === undefined) defaults.interval = '60s';
   v.check_defaults = defaults;
@@ -917,6 +932,10 @@ function convertVirtualServer(s: KaStatement): Unit {
       rsInhibit,
     );
   });
+  if (!(v.real_servers as Obj[]).some((r) => r.check !== undefined)) {
+    for (const st of forChecks)
+      notes.push(noted(st, `'${st.words[0]}' has no effect: no real server has a check`));
+  }
   // keepalived: a real server's own lvs_method replaces the whole virtual server setting; in
   // vrrpd tun_port is inherited alone, so move the virtual server's tunnel to its real servers
   const rs = v.real_servers as Obj[];
@@ -938,6 +957,7 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
   const timing: Obj = { ...vs.timing };
   let host = vs.host;
   const checks: KaStatement[] = [];
+  const forChecks: KaStatement[] = [];
   for (const st of s.block ?? []) {
     const [k, x] = st.words;
     if (k === 'weight') r.weight = int(x);
@@ -950,12 +970,22 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
     } else if (k === 'lvs_method' || k === 'lb_kind') {
       const m = lvsMethod(st, st.words.slice(1), notes);
       if (m) Object.assign(r, m);
-    } else if (k === 'connect_timeout') timing.timeout = sec(x);
-    else if (k === 'retry') timing.retry = int(x);
-    else if (k === 'delay_before_retry') timing.retry_delay = sec(x);
-    else if (k === 'delay_loop') timing.interval = sec(x);
-    else if (k === 'virtualhost') host = x;
-    else if (k !== undefined && (CHECKS[k] || UNSUPPORTED_CHECKS.includes(k))) checks.push(st);
+    } else if (k === 'connect_timeout') {
+      timing.timeout = sec(x);
+      forChecks.push(st);
+    } else if (k === 'retry') {
+      timing.retry = int(x);
+      forChecks.push(st);
+    } else if (k === 'delay_before_retry') {
+      timing.retry_delay = sec(x);
+      forChecks.push(st);
+    } else if (k === 'delay_loop') {
+      timing.interval = sec(x);
+      forChecks.push(st);
+    } else if (k === 'virtualhost') {
+      host = x;
+      forChecks.push(st);
+    } else if (k !== undefined && (CHECKS[k] || UNSUPPORTED_CHECKS.includes(k))) checks.push(st);
     else if (k === 'smtp_alert') notes.push(skipped(st, 'vrrpd sends no e-mail: use notify_up/notify_down'));
     else if (k === 'alpha' || k === 'warmup')
       notes.push(
@@ -992,6 +1022,15 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
     const inh: Inherited = { timing, delayLoop: vs.delayLoop, ...(host !== undefined ? { host } : {}) };
     const c = convertCheck(first, notes, inh);
     if (c) r.check = c;
+  }
+  if (
+    r.check === undefined ||
+    (host !== undefined && !['http', 'https'].includes(String((r.check as Obj).type)))
+  ) {
+    for (const st of forChecks) {
+      if (r.check === undefined || st.words[0] === 'virtualhost')
+        notes.push(noted(st, `'${st.words[0]}' has no effect: no check of this real server uses it`));
+    }
   }
   return r;
 }
