@@ -341,6 +341,9 @@ function vipEntry(st: KaStatement, notes: ImportNote[]): { text: string; family:
   return { text, family: cidr.family as 4 | 6 };
 }
 
+const SYNC_SCRIPT =
+  'keepalived ignores a weighted track_script of a sync group member (a config error, unless sync_group_tracking_weight): left out';
+
 /** `NAME [weight N [reverse|noreverse]]` in a track_* block */
 function tracked(
   x: KaStatement,
@@ -357,9 +360,18 @@ function tracked(
     notes.push(skipped(x, 'vrrpd has no reversed tracking weight: this track is left out'));
     return undefined;
   }
-  if (syncMember) {
-    if (w !== undefined && int(val) !== 0)
-      notes.push(noted(x, `weight ${val} → 0: keepalived zeroes the tracking weights of sync group members`));
+  if (syncMember && w !== undefined && int(val) !== 0) {
+    // keepalived reports a config error and ignores the weight (interface) or the track (script)
+    if (key === 'name') {
+      notes.push(skipped(x, SYNC_SCRIPT));
+      return undefined;
+    }
+    notes.push(
+      skipped(
+        x,
+        'keepalived ignores tracking weights of sync group members (a config error, unless sync_group_tracking_weight): weight 0, the interface going down puts the instance in FAULT',
+      ),
+    );
     return { [key]: n, weight: 0 };
   }
   return w === undefined ? n : { [key]: n, weight: int(val) };
@@ -500,8 +512,8 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
               return undefined;
             }
             if (syncMember && !x.words.includes('weight') && (scripts.weights.get(name) ?? 0) !== 0) {
-              notes.push(noted(x, `weight 0: keepalived zeroes the tracking weights of sync group members`));
-              return { name, weight: 0 };
+              notes.push(skipped(x, SYNC_SCRIPT));
+              return undefined;
             }
             return tracked(x, 'name', notes, syncMember);
           })
@@ -531,9 +543,6 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
         break;
       case 'garp_master_refresh_repeat':
         garp.refresh_repeat = int(a);
-        break;
-      case 'garp_interval':
-        garp.interval = sec(a);
         break;
       case 'smtp_alert':
         notes.push(skipped(st, 'vrrpd sends no e-mail: use notify scripts'));
@@ -833,7 +842,10 @@ function convertVirtualServer(s: KaStatement): Unit {
         v.sorry_server = { address: x, ...(y !== undefined ? { port: int(y) } : {}) };
         break;
       case 'sorry_server_inhibit':
-        sorryInhibit = st;
+        // keepalived 2.2 ignores it before (or without) sorry_server, with a config error
+        if (v.sorry_server) sorryInhibit = st;
+        else
+          notes.push(skipped(st, 'keepalived ignores sorry_server_inhibit before or without sorry_server'));
         break;
       case 'sorry_server_lvs_method': {
         const m = lvsMethod(st, st.words.slice(1), notes);
@@ -908,10 +920,14 @@ function convertVirtualServer(s: KaStatement): Unit {
         skipped(st, `scheduler flags mean something only for sh and mh, not ${String(v.scheduler ?? 'wlc')}`),
       );
   }
-  if (sorryInhibit) {
-    if (v.sorry_server) (v.sorry_server as Obj).inhibit = true;
-    else notes.push(skipped(sorryInhibit, 'there is no sorry_server'));
+  if (v.protocol === undefined && v.fwmark === undefined) {
+    // keepalived 2.2 defaults to UDP here (and reports it); vrrpd's default is tcp
+    v.protocol = 'udp';
+    notes.push(
+      noted(s, "protocol: udp written out: keepalived's default when protocol is absent (vrrpd: tcp)"),
+    );
   }
+  if (sorryInhibit) (v.sorry_server as Obj).inhibit = true;
   if (sorryMethod && v.sorry_server) Object.assign(v.sorry_server as Obj, sorryMethod);
   else if (sorryMethod && sorryMethodSt) notes.push(skipped(sorryMethodSt, 'there is no sorry_server'));
   // keepalived's delay_loop default is 60 s (vrrpd: 2 s)

@@ -115,7 +115,7 @@ export const KEEPALIVED_KEYWORDS: Record<string, string[]> = {
     nopreempt preempt preempt_delay skip_check_adv_addr strict_mode debug notify_master
     notify_backup notify_fault notify_stop notify notify_master_rx_lower_pri
     notify_priority_changes smtp_alert kernel_rx_buf_size linkbeat_use_polling native_ipv6
-    garp_interval gna_interval`
+`
     .split(/\s+/)
     .filter(Boolean),
   authentication: ['auth_type', 'auth_pass'],

@@ -152,10 +152,13 @@ describe('import-keepalived: virtual and real servers', () => {
     expect(imp(vs('persistence_timeout', '')).config.virtualServers[0]!.persistenceTimeoutS).toBe(360);
   });
 
-  it('sorry_server_inhibit may come before sorry_server', () => {
-    const r = imp(vs('sorry_server_inhibit\n sorry_server 198.51.100.9 8080', ''));
+  it('sorry_server_inhibit counts after sorry_server only, as in keepalived 2.2', () => {
+    const r = imp(vs('sorry_server 198.51.100.9 8080\n sorry_server_inhibit', ''));
     expect(r.config.virtualServers[0]!.sorryServer).toMatchObject({ port: 8080, inhibit: true });
     expect(r.warnings).toEqual([]);
+    const b = imp(vs('sorry_server_inhibit\n sorry_server 198.51.100.9 8080', ''));
+    expect(b.config.virtualServers[0]!.sorryServer).toMatchObject({ port: 8080, inhibit: false });
+    warnedAt(b, 5, 'keepalived ignores sorry_server_inhibit before or without sorry_server');
   });
 
   it('lvs_method TUN with its tunnel type; checksum options are flagged', () => {
@@ -260,7 +263,7 @@ describe('import-keepalived: VRRP instances', () => {
     expect(r.config.vrrpInstances[0]!.notify.master).toEqual([join(dir, 'master.sh'), 'up']);
   });
 
-  it('weighted trackers of sync group members are zeroed as keepalived does', () => {
+  it('weighted trackers of sync group members are ignored as keepalived ignores them', () => {
     const text = [
       'vrrp_script chk {',
       '  script /bin/true',
@@ -273,10 +276,13 @@ describe('import-keepalived: VRRP instances', () => {
       '}',
       vi('track_script {\nchk\n}\ntrack_interface {\neth1 weight -10\n}'),
     ].join('\n');
+    // keepalived 2.2.7 reports both as config errors: it drops the weighted script track and
+    // ignores the interface weight
     const r = imp(text);
-    expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([{ name: 'chk', weight: 0 }]);
+    expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([]);
     expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth1', weight: 0 }]);
-    expect(r.yaml).toContain('keepalived zeroes the tracking weights of sync group members');
+    warnedAt(r, 18, 'keepalived ignores a weighted track_script of a sync group member');
+    warnedAt(r, 21, 'keepalived ignores tracking weights of sync group members');
     const kept = imp(text.replace('  group {', '  sync_group_tracking_weight\n  group {'));
     expect(kept.config.vrrpInstances[0]!.trackScripts).toEqual([{ name: 'chk' }]);
     expect(kept.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10 }]);

@@ -70,11 +70,9 @@ describe('import-keepalived', () => {
       { interface: 'eth1', weight: 0 },
       { interface: 'eth2', weight: 0 },
     ]);
-    // VI_1 is in sync group VG_1: keepalived zeroes its tracking weights
-    expect(vi1.trackScripts).toEqual([
-      { name: 'chk_haproxy', weight: 0 },
-      { name: 'chk_pipe', weight: 0 },
-    ]);
+    // VI_1 is in sync group VG_1: keepalived ignores its weighted script tracks and the
+    // interface weights (config errors)
+    expect(vi1.trackScripts).toEqual([]);
     expect(vi1.garp.refreshMs).toBe(60_000);
     expect(vi1.notify.master).toEqual(['/etc/keepalived/notify.sh', 'master']);
     expect(c.vrrpInstances[2]).toMatchObject({ name: 'VI_6', version: 3, family: 6, advertIntervalMs: 100 });
