@@ -44,6 +44,67 @@ const skipped = (s: KaStatement, why = 'vrrpd has no equivalent'): ImportNote =>
 /** how a statement was carried over, when the reader should know */
 const noted = (s: KaStatement, text: string): ImportNote => ({ ...at(s), text, dropped: false });
 
+const NO_FIREWALL = 'vrrpd adds no firewall rules, ipsets or nftables';
+const PROCESS = "vrrpd is one process: its VRRP thread asks for SCHED_RR itself (README 'Timing')";
+/** why vrrpd has no equivalent, for the keywords met most */
+const WHY: Record<string, string> = {
+  vrrp_iptables: NO_FIREWALL,
+  vrrp_ipsets: NO_FIREWALL,
+  nftables: NO_FIREWALL,
+  nftables_priority: NO_FIREWALL,
+  nftables_counters: NO_FIREWALL,
+  nftables_ifindex: NO_FIREWALL,
+  nftables_ipvs: NO_FIREWALL,
+  vrrp_rt_priority: PROCESS,
+  vrrp_priority: PROCESS,
+  checker_rt_priority: PROCESS,
+  checker_priority: PROCESS,
+  vrrp_no_swap: PROCESS,
+  checker_no_swap: PROCESS,
+  vrrp_cpu_affinity: PROCESS,
+  checker_cpu_affinity: PROCESS,
+  max_auto_priority: PROCESS,
+  vrrp_process_name: PROCESS,
+  checker_process_name: PROCESS,
+  lvs_flush: 'vrrpd never flushes IPVS: it reconciles the kernel table with the configuration',
+  lvs_flush_on_stop: 'vrrpd leaves IPVS as it is on stop, so that connections survive a restart',
+  vrrp_mcast_group4: 'vrrpd sends to the RFC 5798 group 224.0.0.18',
+  vrrp_mcast_group6: 'vrrpd sends to the RFC 5798 group ff02::12',
+  mcast_dst_ip: 'vrrpd sends to the RFC 5798 groups',
+  mcast_src_ip:
+    'vrrpd sets no source address for multicast adverts: the primary address of the interface is used',
+  vrrp_skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
+  skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
+  vrrp_check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
+  check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
+  unicast_ttl: 'vrrpd sends adverts with TTL/hop limit 255 (and drops others)',
+  virtual_routes: 'vrrpd adds no routes with the VIPs: use notify scripts',
+  virtual_rules: 'vrrpd adds no routing rules with the VIPs: use notify scripts',
+  track_file: 'vrrpd has no file tracking: use a vrrp_script',
+  track_process: 'vrrpd has no process tracking: use a vrrp_script (pgrep)',
+  track_bfd: 'vrrpd has no BFD',
+  vmac_xmit_base: 'vrrpd sends adverts from the macvlan itself',
+  use_vmac_addr: 'vrrpd has no VMAC address on the base interface',
+  use_ipvlan: 'vrrpd has no ipvlan interfaces: only use_vmac (macvlan)',
+  promote_secondaries: 'vrrpd does not change interface sysctls: set promote_secondaries with sysctl',
+  dont_track_primary: 'vrrpd always tracks the instance interface',
+  garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
+  garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
+  vrrp_garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
+  vrrp_garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
+  notify_master_rx_lower_pri: 'vrrpd has no notify for lower-priority adverts',
+  notify_deleted: 'vrrpd has no notify for deleted instances',
+  vrrp_notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
+  notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
+  lvs_notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
+  enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
+  startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
+  shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
+  ha_suspend: 'vrrpd checks real servers whether or not the VIP is present',
+  persistence_engine: 'vrrpd has no IPVS persistence engine (sip)',
+  snmp_name: 'vrrpd has no per-server SNMP name',
+};
+
 /** the reason for a statement the importer does not handle in its block */
 function unhandled(s: KaStatement, context: string): ImportNote {
   const k = s.words[0] ?? '';
@@ -52,7 +113,7 @@ function unhandled(s: KaStatement, context: string): ImportNote {
   return skipped(
     s,
     known
-      ? 'vrrpd has no equivalent'
+      ? (WHY[k] ?? 'vrrpd has no equivalent')
       : `'${k}' is not a keepalived 2.2 keyword in ${context} (a typo? keepalived ignores it too)`,
   );
 }
@@ -560,7 +621,18 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   else if (nativeV6)
     notes.push(noted(nativeV6, 'native_ipv6 with IPv4 addresses is ignored, as keepalived ignores it'));
   const advertised: string[] = [];
+  const seen = new Set<string>();
+  const dup = (x: { text: string; st: KaStatement }): boolean => {
+    const a = parseCidr(x.text.split(' ')[0]!)!.address;
+    if (!seen.has(a)) {
+      seen.add(a);
+      return false;
+    }
+    notes.push(skipped(x.st, `${a} is already a VIP of this instance: the first entry is kept`));
+    return true;
+  };
   for (const x of vips) {
+    if (dup(x)) continue;
     if (family !== undefined && x.family !== family) {
       notes.push(
         skipped(
@@ -572,6 +644,7 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   }
   const out: string[] = [...advertised];
   for (const x of excluded) {
+    if (dup(x)) continue;
     if (family !== undefined && x.family !== family) out.push(x.text);
     else
       notes.push(
@@ -630,7 +703,9 @@ function convertSyncGroup(s: KaStatement): { unit: Unit; members: string[]; trac
   let trackingWeight = false;
   for (const st of s.block ?? []) {
     const k = st.words[0];
-    if (k === 'group') members = (st.block ?? []).flatMap((x) => x.words);
+    if (k === 'group' && members.length)
+      notes.push(skipped(st, 'keepalived uses the first group list of a sync group and ignores the others'));
+    else if (k === 'group') members = (st.block ?? []).flatMap((x) => x.words);
     else if (k === 'notify_master' || k === 'notify_backup' || k === 'notify_fault' || k === 'notify_stop') {
       const argv = script(st, notes);
       if (argv) notify[k.slice(7)] = argv;
@@ -1133,7 +1208,11 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     const k = s.words[0];
     if (k === 'vrrp_sync_group') {
       const sg = convertSyncGroup(s);
-      groups.push(sg.unit);
+      if (sg.members.length) groups.push(sg.unit);
+      else {
+        g.notes.push(...sg.unit.notes);
+        g.notes.push(skipped(s, 'it has no group { ... } of instances: keepalived ignores it too'));
+      }
       if (!sg.trackingWeight) for (const m of sg.members) members.add(m);
     } else if (k === 'vrrp_script' && s.words[1]) {
       const r = convertScript(s);

@@ -15,7 +15,7 @@ const CONTEXT: Record<string, [string, string]> = {
   'the top level': ['', ''],
   global_defs: ['global_defs {\n', `}\n${INSTANCE}}\n`],
   vrrp_script: [`${INSTANCE} track_script {\n chk\n }\n}\nvrrp_script chk {\n script /bin/true\n`, '}\n'],
-  vrrp_sync_group: [`${INSTANCE}}\nvrrp_sync_group G {\n`, '}\n'],
+  vrrp_sync_group: [`${INSTANCE}}\nvrrp_sync_group G {\n group {\n VI_1\n }\n`, '}\n'],
   vrrp_instance: [INSTANCE, '}\n'],
   authentication: [`${INSTANCE} authentication {\n`, ' }\n}\n'],
   virtual_server: [SERVER, ' real_server 198.51.100.1 80 {\n }\n}\n'],
