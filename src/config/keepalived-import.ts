@@ -118,13 +118,17 @@ function unhandled(s: KaStatement, context: string): ImportNote {
   );
 }
 
+// A value that does not parse is written as it is, so that check-config reports it with its
+// line (never dropped silently); only a missing value is left out.
 const sec = (w: string | undefined): string | undefined => {
   const n = Number(w);
-  return w === undefined || !Number.isFinite(n) || n < 0 ? undefined : formatDurationMs(Math.round(n * 1000));
+  return w === undefined || w === '' || !Number.isFinite(n) || n < 0
+    ? w
+    : formatDurationMs(Math.round(n * 1000));
 };
-const int = (w: string | undefined): number | undefined => {
+const int = (w: string | undefined): number | string | undefined => {
   const n = Number(w);
-  return w === undefined || !Number.isInteger(n) ? undefined : n;
+  return w === undefined || w === '' || !Number.isInteger(n) ? w : n;
 };
 /** keepalived's <BOOL>: absent = true */
 const bool = (w: string | undefined): boolean | undefined =>
@@ -200,7 +204,7 @@ function lvsMethod(st: KaStatement, words: string[], notes: ImportNote[]): Obj |
     const w = rest[i]!;
     if (method === 'tun' && w === 'type' && TUN_TYPES.includes(rest[i + 1] ?? '')) {
       out.tun_type = rest[++i];
-    } else if (method === 'tun' && w === 'port' && int(rest[i + 1]) !== undefined) {
+    } else if (method === 'tun' && w === 'port' && /^\d+$/.test(rest[i + 1] ?? '')) {
       out.tun_port = int(rest[++i]);
     } else if (w === 'csum' || w === 'nocsum' || w === 'remcsum') {
       notes.push(skipped(st, `vrrpd has no tunnel checksum option ('${w}'): the kernel default applies`));
@@ -450,7 +454,7 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   const excluded: { text: string; family: 4 | 6; st: KaStatement }[] = [];
   const notify: Obj = {};
   const garp: Obj = { ...g.garp };
-  let version: number | undefined;
+  let version: number | string | undefined;
   let accept: boolean | undefined;
   let strict = g.strict;
   let auth: { pass?: string; ah?: KaStatement; st: KaStatement } | undefined;
@@ -513,6 +517,8 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
         v.use_vmac = true;
         if (a !== undefined)
           notes.push(skipped(st, `vrrpd names the macvlan itself: the name '${a}' is not carried over`));
+        if (st.words[2] !== undefined)
+          notes.push(skipped(st, `vrrpd uses the RFC virtual MAC: '${st.words[2]}' is not carried over`));
         break;
       case 'authentication':
         auth = { st };

@@ -330,6 +330,20 @@ describe('import-keepalived: VRRP instances', () => {
   });
 });
 
+describe('import-keepalived: values', () => {
+  it('a value that does not parse reaches check-config with its line, never dropped', () => {
+    const r = importKeepalivedConf(vi('advert_int fast\npreempt_delay -3'));
+    const c = parseConfigText(r.yaml, 'imported.yaml');
+    expect(c.ok).toBe(false);
+    if (c.ok) return;
+    const lines = r.yaml.split('\n');
+    expect(c.errors.map((e) => lines[e.line - 1]!.trim())).toEqual([
+      'advert_interval: fast',
+      'preempt_delay: "-3"',
+    ]);
+  });
+});
+
 describe('import-keepalived command', () => {
   it('warnings go to stderr one a line; --strict exits 1 when anything was not carried over', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ka-cli-'));
