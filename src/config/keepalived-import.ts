@@ -1244,9 +1244,30 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     else if (k !== undefined && TOP_SKIP[k]) g.notes.push(skipped(s, TOP_SKIP[k]));
     else g.notes.push(unhandled(s, 'the top level'));
   }
+  // defaults around scripts that differ and cannot be written as keepalived's value
+  const yamlSoFar = JSON.stringify([instances, groups, servers].map((us) => us.map((u) => u.value)));
+  if (
+    /"(notify|master|backup|fault|stop|any|quorum_up|quorum_down|notify_up|notify_down)":\[/.test(yamlSoFar)
+  ) {
+    g.notes.push({
+      line: 0,
+      text: 'keepalived never kills a notify script; vrrpd kills one after global.notify_timeout (default 10s): raise it if a script runs longer',
+      dropped: false,
+    });
+  }
+  if (
+    (scripts.length || /"command":\[/.test(yamlSoFar) || /"notify/.test(yamlSoFar)) &&
+    g.global.script_user === undefined
+  ) {
+    g.notes.push({
+      line: 0,
+      text: 'keepalived runs scripts as keepalived_script when that user exists, else as root; vrrpd runs them as global.script_user, default the user vrrpd runs as',
+      dropped: false,
+    });
+  }
   if (vsGroups.size && servers.length === 0) {
     g.notes.push({
-      line: 1,
+      line: 0,
       text: `this file uses virtual_server_group and imports to 0 virtual servers: its IPVS part is NOT imported (check-config passing says nothing about it)`,
       dropped: true,
     });
@@ -1260,13 +1281,16 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   if (g.lvsTimeouts) out.lvs_timeouts = g.lvsTimeouts;
   if (servers.length) out.virtual_servers = servers.map((u) => u.value);
 
-  const where = (n: ImportNote): string => (n.file ? `${n.file} line ${n.line}` : `line ${n.line}`);
+  const where = (n: ImportNote): string =>
+    n.line === 0 ? '' : n.file ? ` (${n.file} line ${n.line})` : ` (line ${n.line})`;
   const comment = (n: ImportNote): string =>
-    ` ${n.dropped ? 'not carried over' : 'note'} (${where(n)}): ${n.text.replace(/\n/g, ' ')}`;
+    ` ${n.dropped ? 'not carried over' : 'note'}${where(n)}: ${n.text.replace(/\n/g, ' ')}`;
   const warnings: string[] = [];
   const warn = (n: ImportNote): void => {
     if (n.dropped)
-      warnings.push(`${n.file ?? sourceName}:${n.line}: not carried over: ${n.text.replace(/\n/g, ' ')}`);
+      warnings.push(
+        `${n.file ?? sourceName}${n.line ? `:${n.line}` : ''}: not carried over: ${n.text.replace(/\n/g, ' ')}`,
+      );
   };
   const doc = new Document(clean(out));
   const note = (path: (string | number)[], notes: ImportNote[]): void => {
