@@ -1,6 +1,8 @@
 // The keywords keepalived 2.2.7 knows, by the block they belong to, written from
 // keepalived.conf(5) of 2.2.7 (plus the older synonyms it still accepts: lb_algo, lb_kind,
-// nb_get_retry, vrrp_track_file). The importer uses it to tell a keepalived keyword vrrpd
+// nb_get_retry, vrrp_track_file), checked against keepalived 2.2.7's own parser (`keepalived -t`
+// reports no 'Unknown keyword' for any of them in its block, except vrrp_ipsets on a build
+// without ipset support). The importer uses it to tell a keepalived keyword vrrpd
 // has no equivalent for from a word keepalived does not know either; the keyword test
 // (test/unit/config-keepalived-keywords.test.ts) imports every one of them and requires
 // each to be either carried over or flagged.
@@ -15,13 +17,19 @@ const COMMON_CHECKER = [
   'alpha',
   'connect_timeout',
   'retry',
-  'nb_get_retry',
   'delay_before_retry',
   'warmup',
   'delay_loop',
   'log_all_failures',
 ];
-const HTTP_CHECKER = [...COMMON_CHECKER, 'http_protocol', 'fast_recovery', 'url', 'virtualhost'];
+const HTTP_CHECKER = [
+  ...COMMON_CHECKER,
+  'nb_get_retry',
+  'http_protocol',
+  'fast_recovery',
+  'url',
+  'virtualhost',
+];
 
 export const KEEPALIVED_KEYWORDS: Record<string, string[]> = {
   'the top level': [
@@ -97,7 +105,6 @@ export const KEEPALIVED_KEYWORDS: Record<string, string[]> = {
     'notify_backup',
     'notify_fault',
     'notify_stop',
-    'notify_deleted',
     'notify',
     'notify_priority_changes',
     'smtp_alert',
