@@ -233,6 +233,8 @@ describe("the keyword table is keepalived.conf(5)'s", () => {
         // upper-case words are checker blocks, which the man page lays out under real_server
         // with a `}` that its text does not open
         if (noise.has(k) || /^[A-Z_]+$/.test(k)) continue;
+        // the man page lists it, keepalived 2.2.7's parser reports it as an unknown keyword
+        if (block === 'vrrp_sync_group' && k === 'notify_deleted') continue;
         if (!KEEPALIVED_KEYWORDS[block]!.includes(k)) missingFromTable.push(`${block} ${k}`);
       }
     }
