@@ -1143,8 +1143,26 @@ function vsGroupNote(s: KaStatement, groups: Map<string, number>): ImportNote {
 }
 
 /** in file order: the main file first, then the included ones */
-const byLine = (notes: ImportNote[]): ImportNote[] =>
-  [...notes].sort((x, y) => (x.file ?? '').localeCompare(y.file ?? '') || x.line - y.line);
+/**
+ * In file order (the main file first, then the included ones), and one note per statement:
+ * several reasons about one line become one note (one comment, one warning line).
+ */
+function byLine(notes: ImportNote[]): ImportNote[] {
+  const sorted = [...notes].sort(
+    (x, y) =>
+      (x.file ?? '').localeCompare(y.file ?? '') || x.line - y.line || Number(y.dropped) - Number(x.dropped),
+  );
+  const out: ImportNote[] = [];
+  for (const n of sorted) {
+    const prev = out.at(-1);
+    if (prev && n.line !== 0 && prev.line === n.line && prev.file === n.file && prev.dropped === n.dropped) {
+      const head = /^'.*?' because /.exec(n.text)?.[0];
+      const rest = head && prev.text.startsWith(head) ? n.text.slice(head.length) : n.text;
+      out[out.length - 1] = { ...prev, text: `${prev.text}; ${rest}` };
+    } else out.push(n);
+  }
+  return out;
+}
 
 /** Drops undefined values (a keepalived value that did not parse) so the YAML stays clean. */
 function clean(v: unknown): unknown {

@@ -72,6 +72,17 @@ describe('keepalived.conf corpus', () => {
     }
   });
 
+  it('never a stack trace: every prefix of every file imports (cut files, unbalanced braces)', () => {
+    for (const f of corpus) {
+      const text = readFileSync(join(corpusDir, f), 'utf8');
+      for (let cut = 0; cut < text.length; cut += 37) {
+        const part = text.slice(0, cut);
+        expect(() => importKeepalivedConf(part), `${f} cut at ${cut}`).not.toThrow();
+        expect(() => importKeepalivedConf(part.replace(/\{/g, '}')), `${f} cut at ${cut}`).not.toThrow();
+      }
+    }
+  });
+
   it('every file is one keepalived 2.2.7 accepts (keepalived -t, interfaces eth0-eth3)', (ctx) => {
     const why = missing({ root: true, commands: ['keepalived', 'unshare', 'ip'] });
     if (why) return ctx.skip(why);
