@@ -460,11 +460,15 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   let auth: { pass?: string; ah?: KaStatement; st: KaStatement } | undefined;
   let unicastSrc: KaStatement | undefined;
   let nativeV6: KaStatement | undefined;
+  let stateMaster = false;
+  let nopreemptSt: KaStatement | undefined;
+  let preemptDelaySt: KaStatement | undefined;
   for (const st of s.block ?? []) {
     const [k, a] = st.words;
     switch (k) {
       case 'state':
         // keepalived: MASTER only speeds up an address owner (priority 255), which vrrpd does too
+        if (a === 'MASTER') stateMaster = true;
         notes.push(
           noted(
             st,
@@ -489,12 +493,14 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
         break;
       case 'nopreempt':
         v.preempt = false;
+        nopreemptSt = st;
         break;
       case 'preempt':
         v.preempt = true;
         break;
       case 'preempt_delay':
         v.preempt_delay = sec(a);
+        preemptDelaySt = st;
         break;
       case 'accept':
         accept = true;
@@ -620,6 +626,15 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
       default:
         notes.push(unhandled(st, 'vrrp_instance'));
     }
+  }
+  // keepalived clears nopreempt and preempt_delay with state MASTER (and reports it)
+  if (stateMaster && nopreemptSt && v.preempt === false) {
+    delete v.preempt;
+    notes.push(skipped(nopreemptSt, 'keepalived clears nopreempt with state MASTER: the instance preempts'));
+  }
+  if (stateMaster && preemptDelaySt) {
+    delete v.preempt_delay;
+    notes.push(skipped(preemptDelaySt, 'keepalived clears preempt_delay with state MASTER: no delay'));
   }
   // the family is that of the first VIP; keepalived ignores VIPs of the other family
   const family = vips[0]?.family ?? (nativeV6 ? 6 : undefined);

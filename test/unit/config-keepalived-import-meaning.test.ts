@@ -230,6 +230,15 @@ describe('import-keepalived: VRRP instances', () => {
     warnedAt(r, 6, "no VIP option 'scope link'");
   });
 
+  it('state MASTER clears nopreempt and preempt_delay, as keepalived does', () => {
+    const r = imp(vi('state MASTER\nnopreempt\npreempt_delay 30'));
+    expect(r.config.vrrpInstances[0]).toMatchObject({ preempt: true, preemptDelayMs: 0 });
+    warnedAt(r, 9, 'keepalived clears nopreempt with state MASTER');
+    warnedAt(r, 10, 'keepalived clears preempt_delay with state MASTER');
+    const b = imp(vi('state BACKUP\nnopreempt\npreempt_delay 30'));
+    expect(b.config.vrrpInstances[0]).toMatchObject({ preempt: false, preemptDelayMs: 30_000 });
+  });
+
   it('unicast_src_ip without unicast_peer is flagged, not written', () => {
     const r = imp(vi('unicast_src_ip 192.0.2.1'));
     expect(r.config.vrrpInstances[0]!.unicastSrc).toBeUndefined();

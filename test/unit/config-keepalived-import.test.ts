@@ -58,7 +58,7 @@ describe('import-keepalived', () => {
       version: 2,
       vrid: 51,
       priority: 150,
-      preempt: false,
+      preempt: true, // keepalived clears nopreempt with state MASTER
       authPass: 's3cretpa',
     });
     expect(vi1.virtualIps.map((v) => [v.address, v.dev, v.label, v.inAdverts])).toEqual([
@@ -122,6 +122,7 @@ describe('import-keepalived', () => {
     for (const line of [
       "not carried over (line 4): 'notification_email {...}' because vrrpd sends no e-mail",
       "note (line 37): 'state MASTER' not needed",
+      "not carried over (line 42): 'nopreempt' because keepalived clears nopreempt with state MASTER",
       "not carried over (line 64): 'smtp_alert' because",
       "not carried over (line 110): 'url {...}' because vrrpd checks one url per real server",
       "not carried over (line 133): 'SMTP_CHECK {...}' because vrrpd has no SMTP_CHECK: THIS REAL SERVER IS UNCHECKED",
