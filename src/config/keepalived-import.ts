@@ -579,8 +579,12 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
         v.track_scripts = (st.block ?? [])
           .map((x) => {
             const name = x.words[0] ?? '';
+            if (!scripts.weights.has(name)) {
+              notes.push(skipped(x, `there is no vrrp_script ${name}: keepalived ignores this track too`));
+              return undefined;
+            }
             const why = scripts.unusable.get(name);
-            if (why && !x.words.includes('weight')) {
+            if (why) {
               notes.push(skipped(x, `vrrp_script ${name} is not carried over (${why})`));
               return undefined;
             }
@@ -716,18 +720,35 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   return { value, notes };
 }
 
-function convertSyncGroup(s: KaStatement): { unit: Unit; members: string[]; trackingWeight: boolean } {
+function convertSyncGroup(
+  s: KaStatement,
+  instanceNames: Set<string>,
+): { unit: Unit; members: string[]; trackingWeight: boolean } {
   const notes: ImportNote[] = [];
   const v: Obj = { name: s.words[1] };
   const notify: Obj = {};
-  let members: string[] = [];
+  const members: string[] = [];
   let trackingWeight = false;
   for (const st of s.block ?? []) {
     const k = st.words[0];
     if (k === 'group' && members.length)
       notes.push(skipped(st, 'keepalived uses the first group list of a sync group and ignores the others'));
-    else if (k === 'group') members = (st.block ?? []).flatMap((x) => x.words);
-    else if (k === 'notify_master' || k === 'notify_backup' || k === 'notify_fault' || k === 'notify_stop') {
+    else if (k === 'group') {
+      for (const x of st.block ?? []) {
+        for (const m of x.words) {
+          if (instanceNames.has(m)) members.push(m);
+          else
+            notes.push(
+              skipped(x, `there is no vrrp_instance ${m}: keepalived leaves it out of the group too`),
+            );
+        }
+      }
+    } else if (
+      k === 'notify_master' ||
+      k === 'notify_backup' ||
+      k === 'notify_fault' ||
+      k === 'notify_stop'
+    ) {
       const argv = script(st, notes);
       if (argv) notify[k.slice(7)] = argv;
     } else if (k === 'notify') {
@@ -1243,10 +1264,13 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   // sync groups and scripts before instances: both change how the instances' tracks carry over
   const members = new Set<string>();
   const vsGroups = new Map<string, number>();
+  const instanceNames = new Set(
+    top.filter((s) => s.words[0] === 'vrrp_instance' && s.words[1]).map((s) => s.words[1]!),
+  );
   for (const s of top) {
     const k = s.words[0];
     if (k === 'vrrp_sync_group') {
-      const sg = convertSyncGroup(s);
+      const sg = convertSyncGroup(s, instanceNames);
       if (sg.members.length) groups.push(sg.unit);
       else {
         g.notes.push(...sg.unit.notes);

@@ -239,6 +239,16 @@ describe('import-keepalived: VRRP instances', () => {
     expect(b.config.vrrpInstances[0]).toMatchObject({ preempt: false, preemptDelayMs: 30_000 });
   });
 
+  it('tracks of undefined scripts and sync group members that are no instance are left out, as keepalived does', () => {
+    const r = imp(
+      `vrrp_sync_group G {\n group {\n VI_1\n NOPE\n }\n}\n${vi('track_script {\nmissing_one\n}')}`,
+    );
+    expect(r.config.vrrpSyncGroups[0]!.instances).toEqual(['VI_1']);
+    expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([]);
+    warnedAt(r, 4, 'there is no vrrp_instance NOPE');
+    warnedAt(r, 15, 'there is no vrrp_script missing_one');
+  });
+
   it('unicast_src_ip without unicast_peer is flagged, not written', () => {
     const r = imp(vi('unicast_src_ip 192.0.2.1'));
     expect(r.config.vrrpInstances[0]!.unicastSrc).toBeUndefined();
