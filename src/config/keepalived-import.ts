@@ -461,6 +461,7 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   let unicastSrc: KaStatement | undefined;
   let nativeV6: KaStatement | undefined;
   let stateMaster = false;
+  let advertSt: KaStatement | undefined;
   let nopreemptSt: KaStatement | undefined;
   let preemptDelaySt: KaStatement | undefined;
   for (const st of s.block ?? []) {
@@ -490,6 +491,7 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
         break;
       case 'advert_int':
         v.advert_interval = sec(a);
+        advertSt = st;
         break;
       case 'nopreempt':
         v.preempt = false;
@@ -683,6 +685,18 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   }
   // keepalived: version from the instance, else global vrrp_version (default 2); IPv6 forces 3
   const ver = family === 6 ? 3 : (version ?? g.vrrpVersion);
+  const advert = Number(advertSt?.words[1]);
+  if (ver === 2 && advertSt && Number.isFinite(advert) && !Number.isInteger(advert)) {
+    // keepalived rounds a VRRPv2 advert_int to whole seconds (and reports it)
+    const rounded = Math.max(1, Math.round(advert));
+    v.advert_interval = `${rounded}s`;
+    notes.push(
+      skipped(
+        advertSt,
+        `VRRPv2 adverts are whole seconds: keepalived rounds it to ${rounded}s, and so does the import`,
+      ),
+    );
+  }
   if (family === 6 && version === 2) notes.push(noted(s, 'version 3: keepalived uses VRRPv3 for IPv6'));
   if (auth) {
     if (auth.ah)
@@ -1129,9 +1143,21 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
       );
     else notes.push(unhandled(st, 'real_server'));
   }
+  // keepalived ignores an HTTP_GET/SSL_GET without url and a MISC_CHECK without misc_path
+  const ignored = (c: KaStatement): string | undefined => {
+    const k = c.words[0]!;
+    const has = (w: string): boolean => (c.block ?? []).some((x) => x.words[0] === w);
+    if ((k === 'HTTP_GET' || k === 'SSL_GET') && !has('url')) return 'it has no url';
+    if (k === 'MISC_CHECK' && !has('misc_path')) return 'it has no misc_path';
+    return undefined;
+  };
+  for (const c of checks.filter((c) => ignored(c))) {
+    notes.push(skipped(c, `keepalived ignores this checker (${ignored(c)}), and so does the import`));
+  }
+  const usable = checks.filter((c) => !ignored(c));
   // keepalived needs every checker up; vrrpd runs one: the first it supports
-  const first = checks.find((c) => CHECKS[c.words[0]!]);
-  for (const c of checks) {
+  const first = usable.find((c) => CHECKS[c.words[0]!]);
+  for (const c of usable) {
     if (c === first) continue;
     const k = c.words[0]!;
     if (!CHECKS[k]) {

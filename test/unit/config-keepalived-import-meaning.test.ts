@@ -117,6 +117,15 @@ describe('import-keepalived: checks', () => {
     }
   });
 
+  it('an HTTP_GET without url or a MISC_CHECK without misc_path is ignored, as keepalived ignores it', () => {
+    const r = imp(vs('', 'HTTP_GET {\n connect_timeout 2\n }\n TCP_CHECK {\n }'));
+    expect(r.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ type: 'tcp' });
+    warnedAt(r, 7, 'keepalived ignores this checker (it has no url)');
+    const m = imp(vs('', 'MISC_CHECK {\n }'));
+    expect(m.config.virtualServers[0]!.realServers[0]!.check).toBeUndefined();
+    warnedAt(m, 7, 'keepalived ignores this checker (it has no misc_path)');
+  });
+
   it('every check after the first supported one, and every url after the first, is flagged', () => {
     const r = imp(
       vs(
@@ -247,6 +256,13 @@ describe('import-keepalived: VRRP instances', () => {
     expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([]);
     warnedAt(r, 4, 'there is no vrrp_instance NOPE');
     warnedAt(r, 15, 'there is no vrrp_script missing_one');
+  });
+
+  it('a fractional VRRPv2 advert_int is rounded as keepalived rounds it', () => {
+    const r = imp(vi('advert_int 2.6'));
+    expect(r.config.vrrpInstances[0]!.advertIntervalMs).toBe(3000);
+    warnedAt(r, 8, 'keepalived rounds it to 3s');
+    expect(imp(vi('advert_int 0.5\nversion 3')).config.vrrpInstances[0]!.advertIntervalMs).toBe(500);
   });
 
   it('unicast_src_ip without unicast_peer is flagged, not written', () => {

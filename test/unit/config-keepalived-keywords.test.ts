@@ -22,8 +22,8 @@ const CONTEXT: Record<string, [string, string]> = {
   authentication: [`${INSTANCE} authentication {\n`, ' }\n}\n'],
   virtual_server: [SERVER, ' real_server 198.51.100.1 80 {\n }\n}\n'],
   real_server: [`${SERVER} real_server 198.51.100.1 80 {\n`, ' }\n}\n'],
-  HTTP_GET: [`${SERVER} real_server 198.51.100.1 80 {\n HTTP_GET {\n`, ' }\n }\n}\n'],
-  SSL_GET: [`${SERVER} real_server 198.51.100.1 80 {\n SSL_GET {\n`, ' }\n }\n}\n'],
+  HTTP_GET: [`${SERVER} real_server 198.51.100.1 80 {\n HTTP_GET {\n url {\n path /\n }\n`, ' }\n }\n}\n'],
+  SSL_GET: [`${SERVER} real_server 198.51.100.1 80 {\n SSL_GET {\n url {\n path /\n }\n`, ' }\n }\n}\n'],
   TCP_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n TCP_CHECK {\n`, ' }\n }\n}\n'],
   MISC_CHECK: [
     `${SERVER} real_server 198.51.100.1 80 {\n MISC_CHECK {\n misc_path /bin/true\n`,
