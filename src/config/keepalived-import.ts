@@ -813,6 +813,9 @@ function statusCodes(st: KaStatement, words: string[], notes: ImportNote[]): num
   return out;
 }
 
+const urlWithPath = (x: KaStatement): boolean =>
+  x.words[0] === 'url' && (x.block ?? []).some((u) => u.words[0] === 'path');
+
 /** keepalived checker defaults that differ from vrrpd's check_defaults */
 function checkerDefaults(type: string): Obj {
   // connect_timeout 5 s (vrrpd 1 s); delay_before_retry 3 s for HTTP_GET/SSL_GET (vrrpd 1 s);
@@ -855,6 +858,8 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
       );
     else if (k === 'enable_sni' && type === 'https')
       notes.push(noted(x, "'enable_sni': vrrpd sends the host as SNI"));
+    else if (k === 'url' && !urlWithPath(x))
+      notes.push(skipped(x, 'keepalived ignores a url without path, and so does the import'));
     else if (k === 'url' && urls++ === 0) {
       for (const u of x.block ?? []) {
         const [uk, ua] = u.words;
@@ -1147,7 +1152,8 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
   const ignored = (c: KaStatement): string | undefined => {
     const k = c.words[0]!;
     const has = (w: string): boolean => (c.block ?? []).some((x) => x.words[0] === w);
-    if ((k === 'HTTP_GET' || k === 'SSL_GET') && !has('url')) return 'it has no url';
+    if ((k === 'HTTP_GET' || k === 'SSL_GET') && !(c.block ?? []).some(urlWithPath))
+      return 'it has no url with a path';
     if (k === 'MISC_CHECK' && !has('misc_path')) return 'it has no misc_path';
     return undefined;
   };

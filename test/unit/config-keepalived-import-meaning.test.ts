@@ -120,7 +120,10 @@ describe('import-keepalived: checks', () => {
   it('an HTTP_GET without url or a MISC_CHECK without misc_path is ignored, as keepalived ignores it', () => {
     const r = imp(vs('', 'HTTP_GET {\n connect_timeout 2\n }\n TCP_CHECK {\n }'));
     expect(r.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ type: 'tcp' });
-    warnedAt(r, 7, 'keepalived ignores this checker (it has no url)');
+    warnedAt(r, 7, 'keepalived ignores this checker (it has no url with a path)');
+    const u = imp(vs('', 'HTTP_GET {\n url {\n status_code 200\n }\n url {\n path /b\n }\n }'));
+    expect(u.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ type: 'http', path: '/b' });
+    warnedAt(u, 8, 'keepalived ignores a url without path');
     const m = imp(vs('', 'MISC_CHECK {\n }'));
     expect(m.config.virtualServers[0]!.realServers[0]!.check).toBeUndefined();
     warnedAt(m, 7, 'keepalived ignores this checker (it has no misc_path)');
