@@ -856,6 +856,10 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
           `vrrpd has no per-check user: the check runs as global.script_user, not as '${a}${b ? `:${b}` : ''}'`,
         ),
       );
+    else if (k === 'http_protocol' && type !== 'script' && type !== 'tcp' && a === '1.1')
+      notes.push(noted(x, "'http_protocol 1.1': vrrpd sends HTTP/1.1 with Connection: close"));
+    else if (k === 'http_protocol' && type !== 'script' && type !== 'tcp')
+      notes.push(skipped(x, `vrrpd sends HTTP/1.1 with Connection: close, not HTTP/${a ?? ''}`));
     else if (k === 'enable_sni' && type === 'https')
       notes.push(noted(x, "'enable_sni': vrrpd sends the host as SNI"));
     else if (k === 'url' && !urlWithPath(x))
@@ -896,7 +900,6 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
       k === 'bind_port' ||
       k === 'bind_if' ||
       k === 'fwmark' ||
-      k === 'http_protocol' ||
       k === 'fast_recovery' ||
       k === 'misc_dynamic'
     )
@@ -1341,6 +1344,13 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     g.notes.push({
       line: 0,
       text: 'keepalived never kills a notify script; vrrpd kills one after global.notify_timeout (default 10s): raise it if a script runs longer',
+      dropped: false,
+    });
+  }
+  if (/"type":"https?"/.test(yamlSoFar)) {
+    g.notes.push({
+      line: 0,
+      text: "keepalived's HTTP_GET/SSL_GET send HTTP/1.0 unless http_protocol says otherwise; vrrpd sends HTTP/1.1 with Host and Connection: close",
       dropped: false,
     });
   }
