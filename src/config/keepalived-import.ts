@@ -830,13 +830,30 @@ interface Inherited {
   timing: Obj;
   host?: string;
   delayLoop: string;
+  /** keepalived defaults written out for this virtual server, for its comment */
+  written: Set<string>;
 }
+
+const DEFAULT_TEXT: Record<string, string> = {
+  timeout: 'connect_timeout 5s',
+  retry_delay: 'delay_before_retry 3s (HTTP_GET/SSL_GET)',
+  retry: 'retry 0 (MISC_CHECK)',
+};
 
 function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj | undefined {
   const type = CHECKS[st.words[0]!]!;
   const c: Obj = { type, ...checkerDefaults(type), ...inh.timing };
   let urls = 0;
+  const explicit = new Set<string>(Object.keys(inh.timing));
   for (const x of st.block ?? []) {
+    const key = {
+      connect_timeout: 'timeout',
+      misc_timeout: 'timeout',
+      retry: 'retry',
+      nb_get_retry: 'retry',
+      delay_before_retry: 'retry_delay',
+    }[x.words[0] as 'retry'];
+    if (key) explicit.add(key);
     const [k, a, b] = x.words;
     if (k === 'connect_port' && type !== 'script') c.port = int(a);
     else if (k === 'connect_timeout' && type !== 'script') c.timeout = sec(a);
@@ -906,13 +923,20 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
       notes.push(skipped(x, `vrrpd checks have no '${k}'`));
     else notes.push(unhandled(x, st.words[0]!));
   }
+  for (const k of Object.keys(checkerDefaults(type))) {
+    if (!explicit.has(k)) inh.written.add(DEFAULT_TEXT[k]!);
+  }
   if (type === 'script') {
     // keepalived: a MISC_CHECK without misc_timeout may run for delay_loop
-    if (c.timeout === undefined) c.timeout = c.interval ?? inh.delayLoop;
+    if (c.timeout === undefined) {
+      c.timeout = c.interval ?? inh.delayLoop;
+      inh.written.add('misc_timeout = delay_loop (MISC_CHECK)');
+    }
   }
   if ((type === 'http' || type === 'https') && c.status === undefined && c.digest === undefined) {
     // keepalived's default accepts any 2xx; vrrpd's default is [200]
     c.status = statusCodes(st, ['200-299'], notes);
+    inh.written.add('status_code 200-299');
   }
   if (c.host === undefined && inh.host !== undefined && (type === 'http' || type === 'https'))
     c.host = inh.host;
@@ -1070,7 +1094,11 @@ function convertVirtualServer(s: KaStatement): Unit {
   if (sorryMethod && v.sorry_server) Object.assign(v.sorry_server as Obj, sorryMethod);
   else if (sorryMethod && sorryMethodSt) notes.push(skipped(sorryMethodSt, 'there is no sorry_server'));
   // keepalived's delay_loop default is 60 s (vrrpd: 2 s)
-  if (defaults.interval === undefined) defaults.interval = '60s';
+  const written = new Set<string>();
+  if (defaults.interval === undefined) {
+    defaults.interval = '60s';
+    written.add('delay_loop 60s');
+  }
   v.check_defaults = defaults;
   const realNotes: ImportNote[][] = [];
   v.real_servers = reals.map((st) => {
@@ -1083,10 +1111,13 @@ function convertVirtualServer(s: KaStatement): Unit {
         timing: vsTiming,
         ...(host !== undefined ? { host } : {}),
         delayLoop: String(defaults.interval),
+        written,
       },
       rsInhibit,
     );
   });
+  if (written.size && (v.real_servers as Obj[]).some((r) => r.check !== undefined))
+    notes.push(noted(s, `keepalived defaults written out where vrrpd's differ: ${[...written].join(', ')}`));
   if (!(v.real_servers as Obj[]).some((r) => r.check !== undefined)) {
     for (const st of forChecks)
       notes.push(noted(st, `'${st.words[0]}' has no effect: no real server has a check`));
@@ -1187,7 +1218,12 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
       );
   }
   if (first) {
-    const inh: Inherited = { timing, delayLoop: vs.delayLoop, ...(host !== undefined ? { host } : {}) };
+    const inh: Inherited = {
+      timing,
+      delayLoop: vs.delayLoop,
+      written: vs.written,
+      ...(host !== undefined ? { host } : {}),
+    };
     const c = convertCheck(first, notes, inh);
     if (c) r.check = c;
   }

@@ -74,6 +74,10 @@ describe('import-keepalived: checks', () => {
       retryDelayMs: 3000,
       retry: 1,
     });
+    // and the virtual server says so
+    expect(r.yaml).toContain(
+      "keepalived defaults written out where vrrpd's differ: delay_loop 60s, connect_timeout 5s, delay_before_retry 3s (HTTP_GET/SSL_GET)",
+    );
     const t = imp(vs('delay_loop 3', 'TCP_CHECK {\n }'));
     expect(t.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({
       type: 'tcp',
