@@ -383,20 +383,32 @@ class Reader {
   }
 }
 
-function buildTree(tokens: Token[]): KaStatement[] {
+function buildTree(tokens: Token[], notes: KaReadNote[]): KaStatement[] {
   let i = 0;
-  const parseBlock = (): KaStatement[] => {
+  const parseBlock = (top: boolean): KaStatement[] => {
     const out: KaStatement[] = [];
     let cur: KaStatement | undefined;
     while (i < tokens.length) {
       const t = tokens[i]!;
+      if (t.punct && t.text === '}' && top) {
+        // a `}` that closes no block: keepalived reports it and reads on, so does this
+        notes.push({
+          line: t.line,
+          ...(t.file ? { file: t.file } : {}),
+          text: "a '}' that closes no block: ignored, as keepalived ignores it",
+          dropped: false,
+        });
+        i++;
+        cur = undefined;
+        continue;
+      }
       if (t.punct && t.text === '}') {
         i++;
         return out;
       }
       if (t.punct && t.text === '{') {
         i++;
-        const block = parseBlock();
+        const block = parseBlock(false);
         if (cur && !cur.block) cur.block = block;
         else out.push({ words: [], line: t.line, ...(t.file ? { file: t.file } : {}), block });
         cur = undefined;
@@ -412,7 +424,7 @@ function buildTree(tokens: Token[]): KaStatement[] {
     }
     return out;
   };
-  return parseBlock();
+  return parseBlock(true);
 }
 
 /** Reads a keepalived.conf and what the reader had to say about it. */
@@ -422,7 +434,8 @@ export function readKeepalivedConf(
 ): { statements: KaStatement[]; notes: KaReadNote[] } {
   const r = new Reader(opts);
   r.readText(text, opts.file, undefined);
-  return { statements: buildTree(r.tokens), notes: r.notes };
+  const statements = buildTree(r.tokens, r.notes);
+  return { statements, notes: r.notes };
 }
 
 /** Parses the whole file. An unbalanced `}` or `{` is tolerated: keepalived warns and goes on too. */

@@ -185,6 +185,12 @@ describe('keepalived.conf preprocessing', () => {
     ]);
   });
 
+  it("a '}' that closes no block is ignored and the rest of the file is read", () => {
+    const r = readKeepalivedConf('a 1\n}\nb {\n c 1\n}\n}\nd 1\n');
+    expect(r.statements.map((x) => x.words)).toEqual([['a', '1'], ['b'], ['d', '1']]);
+    expect(r.notes.map((n) => n.line)).toEqual([2, 6]);
+  });
+
   it('brace lists expand like csh', () => {
     expect(expandBraces('{foo/{,cat,dog},bar}')).toEqual(['foo/', 'foo/cat', 'foo/dog', 'bar']);
   });
