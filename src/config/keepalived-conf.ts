@@ -385,7 +385,7 @@ class Reader {
 
 function buildTree(tokens: Token[], notes: KaReadNote[]): KaStatement[] {
   let i = 0;
-  const parseBlock = (top: boolean): KaStatement[] => {
+  const parseBlock = (top: boolean, opener?: Token): KaStatement[] => {
     const out: KaStatement[] = [];
     let cur: KaStatement | undefined;
     while (i < tokens.length) {
@@ -408,7 +408,7 @@ function buildTree(tokens: Token[], notes: KaReadNote[]): KaStatement[] {
       }
       if (t.punct && t.text === '{') {
         i++;
-        const block = parseBlock(false);
+        const block = parseBlock(false, t);
         if (cur && !cur.block) cur.block = block;
         else out.push({ words: [], line: t.line, ...(t.file ? { file: t.file } : {}), block });
         cur = undefined;
@@ -421,6 +421,14 @@ function buildTree(tokens: Token[], notes: KaReadNote[]): KaStatement[] {
       }
       cur.words.push(t.text);
       i++;
+    }
+    if (!top && opener) {
+      notes.push({
+        line: opener.line,
+        ...(opener.file ? { file: opener.file } : {}),
+        text: "a '{' that is never closed: the block runs to the end of the file",
+        dropped: true,
+      });
     }
     return out;
   };

@@ -191,6 +191,12 @@ describe('keepalived.conf preprocessing', () => {
     expect(r.notes.map((n) => n.line)).toEqual([2, 6]);
   });
 
+  it("a '{' never closed is said", () => {
+    const r = readKeepalivedConf('a {\n b {\n c 1\n }\n');
+    expect(r.statements[0]!.block![0]!.block).toEqual([{ words: ['c', '1'], line: 3 }]);
+    expect(r.notes.map((n) => [n.line, n.dropped])).toEqual([[1, true]]);
+  });
+
   it('brace lists expand like csh', () => {
     expect(expandBraces('{foo/{,cat,dog},bar}')).toEqual(['foo/', 'foo/cat', 'foo/dog', 'bar']);
   });
