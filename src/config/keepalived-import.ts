@@ -442,12 +442,42 @@ function tracked(
   return w === undefined ? n : { [key]: n, weight: int(val) };
 }
 
+/** one entry of a track_script block */
+function scriptTrack(
+  x: KaStatement,
+  notes: ImportNote[],
+  syncMember: boolean,
+  scripts: ScriptInfo,
+): string | Obj | undefined {
+  const name = x.words[0] ?? '';
+  if (!scripts.weights.has(name)) {
+    notes.push(skipped(x, `there is no vrrp_script ${name}: keepalived ignores this track too`));
+    return undefined;
+  }
+  const why = scripts.unusable.get(name);
+  if (why) {
+    notes.push(skipped(x, `vrrp_script ${name} is not carried over (${why})`));
+    return undefined;
+  }
+  if (syncMember && !x.words.includes('weight') && (scripts.weights.get(name) ?? 0) !== 0) {
+    notes.push(skipped(x, SYNC_SCRIPT));
+    return undefined;
+  }
+  return tracked(x, 'name', notes, syncMember);
+}
+
 interface ScriptInfo {
   unusable: Map<string, string>;
   weights: Map<string, number>;
 }
 
-function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, scripts: ScriptInfo): Unit {
+function convertInstance(
+  s: KaStatement,
+  g: GlobalState,
+  syncMember: boolean,
+  scripts: ScriptInfo,
+  groupTracks?: GroupTracks,
+): Unit {
   const notes: ImportNote[] = [];
   const v: Obj = { name: s.words[1] };
   const vips: { text: string; family: 4 | 6; st: KaStatement }[] = [];
@@ -579,23 +609,7 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
         break;
       case 'track_script':
         v.track_scripts = (st.block ?? [])
-          .map((x) => {
-            const name = x.words[0] ?? '';
-            if (!scripts.weights.has(name)) {
-              notes.push(skipped(x, `there is no vrrp_script ${name}: keepalived ignores this track too`));
-              return undefined;
-            }
-            const why = scripts.unusable.get(name);
-            if (why) {
-              notes.push(skipped(x, `vrrp_script ${name} is not carried over (${why})`));
-              return undefined;
-            }
-            if (syncMember && !x.words.includes('weight') && (scripts.weights.get(name) ?? 0) !== 0) {
-              notes.push(skipped(x, SYNC_SCRIPT));
-              return undefined;
-            }
-            return tracked(x, 'name', notes, syncMember);
-          })
+          .map((x) => scriptTrack(x, notes, syncMember, scripts))
           .filter((x) => x !== undefined);
         break;
       case 'notify_master':
@@ -726,6 +740,15 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
   }
   if (family === 6 && g.gnaInterval !== undefined && garp.interval === undefined)
     garp.interval = g.gnaInterval;
+  // the tracks of its sync group, after its own (one track per name)
+  for (const key of ['track_interfaces', 'track_scripts'] as const) {
+    const extra = groupTracks?.[key] ?? [];
+    if (extra.length === 0) continue;
+    const own = (v[key] as (string | Obj)[] | undefined) ?? [];
+    const nameOf = (t: string | Obj): string => (typeof t === 'string' ? t : String(t.interface ?? t.name));
+    const seen = new Set(own.map(nameOf));
+    v[key] = [...own, ...extra.filter((t) => !seen.has(nameOf(t)))];
+  }
   const { name, interface: ifname, vrid, ...rest } = v;
   const value: Obj = { name, interface: ifname, vrid, version: ver, ...rest, accept };
   value.virtual_ips = out;
@@ -737,12 +760,14 @@ function convertInstance(s: KaStatement, g: GlobalState, syncMember: boolean, sc
 function convertSyncGroup(
   s: KaStatement,
   instanceNames: Set<string>,
-): { unit: Unit; members: string[]; trackingWeight: boolean } {
+  scripts: ScriptInfo,
+): { unit: Unit; members: string[]; trackingWeight: boolean; tracks: GroupTracks } {
   const notes: ImportNote[] = [];
   const v: Obj = { name: s.words[1] };
   const notify: Obj = {};
   const members: string[] = [];
   let trackingWeight = false;
+  const tracks: GroupTracks = { track_interfaces: [], track_scripts: [] };
   for (const st of s.block ?? []) {
     const k = st.words[0];
     if (k === 'group' && members.length)
@@ -772,21 +797,26 @@ function convertSyncGroup(
       trackingWeight = true;
       notes.push(noted(st, `'${k}': the members keep their tracking weights`));
     } else if (k === 'smtp_alert') notes.push(skipped(st, 'vrrpd sends no e-mail: use notify scripts'));
-    else if (
-      k === 'track_interface' ||
-      k === 'track_script' ||
-      k === 'track_file' ||
-      k === 'track_process' ||
-      k === 'track_bfd'
-    )
-      notes.push(
-        skipped(st, 'vrrpd tracks per instance, not per sync group: add the tracks to each member instance'),
-      );
+    else if (k === 'track_interface' || k === 'track_script') {
+      // keepalived: a sync group's tracks act on every member, weights included
+      const list =
+        k === 'track_interface'
+          ? (st.block ?? []).map((x) => tracked(x, 'interface', notes, false))
+          : (st.block ?? []).map((x) => scriptTrack(x, notes, false, scripts));
+      tracks[`${k}s` as keyof GroupTracks].push(...list.filter((x) => x !== undefined));
+      notes.push(noted(st, `'${k}' of the sync group: written into each member instance`));
+    } else if (k === 'track_file' || k === 'track_process' || k === 'track_bfd')
+      notes.push(skipped(st, WHY[k]!));
     else notes.push(unhandled(st, 'vrrp_sync_group'));
   }
   v.instances = members;
   if (Object.keys(notify).length) v.notify = notify;
-  return { unit: { value: v, notes }, members, trackingWeight };
+  return { unit: { value: v, notes }, members, trackingWeight, tracks };
+}
+
+interface GroupTracks {
+  track_interfaces: (string | Obj)[];
+  track_scripts: (string | Obj)[];
 }
 
 const CHECKS: Record<string, string> = {
@@ -1340,15 +1370,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   );
   for (const s of top) {
     const k = s.words[0];
-    if (k === 'vrrp_sync_group') {
-      const sg = convertSyncGroup(s, instanceNames);
-      if (sg.members.length) groups.push(sg.unit);
-      else {
-        g.notes.push(...sg.unit.notes);
-        g.notes.push(skipped(s, 'it has no group { ... } of instances: keepalived ignores it too'));
-      }
-      if (!sg.trackingWeight) for (const m of sg.members) members.add(m);
-    } else if (k === 'vrrp_script' && s.words[1]) {
+    if (k === 'vrrp_script' && s.words[1]) {
       const r = convertScript(s);
       info.weights.set(s.words[1], (r.unit.value.weight as number | undefined) ?? 0);
       if (r.unusable) {
@@ -1361,11 +1383,25 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
       vsGroups.set(s.words[1] ?? '', (s.block ?? []).length);
     }
   }
+  const groupTracks = new Map<string, GroupTracks>();
+  for (const s of top) {
+    if (s.words[0] !== 'vrrp_sync_group') continue;
+    const sg = convertSyncGroup(s, instanceNames, info);
+    if (sg.members.length) groups.push(sg.unit);
+    else {
+      g.notes.push(...sg.unit.notes);
+      g.notes.push(skipped(s, 'it has no group { ... } of instances: keepalived ignores it too'));
+    }
+    if (!sg.trackingWeight) for (const m of sg.members) members.add(m);
+    for (const m of sg.members) groupTracks.set(m, sg.tracks);
+  }
   for (const s of top) {
     const k = s.words[0];
     if (k === 'global_defs' || k === 'vrrp_sync_group' || (k === 'vrrp_script' && s.words[1])) continue;
-    if (k === 'vrrp_instance') instances.push(convertInstance(s, g, members.has(s.words[1] ?? ''), info));
-    else if (k === 'virtual_server' && s.words[1] === 'group') g.notes.push(vsGroupNote(s, vsGroups));
+    if (k === 'vrrp_instance') {
+      const name = s.words[1] ?? '';
+      instances.push(convertInstance(s, g, members.has(name), info, groupTracks.get(name)));
+    } else if (k === 'virtual_server' && s.words[1] === 'group') g.notes.push(vsGroupNote(s, vsGroups));
     else if (k === 'virtual_server') servers.push(convertVirtualServer(s));
     else if (k === 'virtual_server_group')
       g.notes.push(skipped(s, 'vrrpd has no virtual_server_group (see the virtual_server group statements)'));

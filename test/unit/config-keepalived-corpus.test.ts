@@ -66,6 +66,7 @@ describe('keepalived.conf corpus', () => {
       '20-lvs-sorry-server.conf',
       '29-params-seq.conf',
       '34-director-full.conf',
+      '37-sync-group-tracks.conf',
     ]) {
       const o = importAndCheck(join(corpusDir, f));
       expect({ f, ...o }).toEqual({ f, ok: true, errors: [], warnings: [] });

@@ -330,6 +330,38 @@ describe('import-keepalived: VRRP instances', () => {
     expect(kept.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10 }]);
   });
 
+  it("a sync group's tracks are written into each member, weights kept", () => {
+    const text = [
+      'vrrp_script chk {',
+      '  script /bin/true',
+      '  weight -20',
+      '}',
+      'vrrp_sync_group G {',
+      '  group {',
+      '    VI_1',
+      '    VI_2',
+      '  }',
+      '  track_script {',
+      '    chk',
+      '  }',
+      '  track_interface {',
+      '    eth1 weight -10',
+      '  }',
+      '}',
+      vi(''),
+      vi('', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52'),
+    ].join('\n');
+    const r = imp(text);
+    for (const i of r.config.vrrpInstances) {
+      expect(i.trackScripts).toEqual([{ name: 'chk' }]);
+      expect(i.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10 }]);
+    }
+    expect(r.warnings).toEqual([]);
+    expect(r.yaml).toContain(
+      "note (line 10): 'track_script' of the sync group: written into each member instance",
+    );
+  });
+
   it('weight N reverse is never the wrong direction: the tracks are left out and flagged', () => {
     const text = [
       'vrrp_script chk {',
