@@ -120,6 +120,12 @@ function unhandled(s: KaStatement, context: string): ImportNote {
 
 // A value that does not parse is written as it is, so that check-config reports it with its
 // line (never dropped silently); only a missing value is left out.
+/** e-mail settings: `smtp_alert off` means what vrrpd does; anything else is not carried over */
+const noMail = (s: KaStatement, instead: string): ImportNote =>
+  s.words[0]?.startsWith('smtp_alert') && bool(s.words[1]) === false
+    ? noted(s, 'no e-mail alerts, as vrrpd sends none')
+    : skipped(s, `vrrpd sends no e-mail: ${instead}`);
+
 const sec = (w: string | undefined): string | undefined => {
   const n = Number(w);
   return w === undefined || w === '' || !Number.isFinite(n) || n < 0
@@ -315,7 +321,7 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
       case 'smtp_alert_vrrp':
       case 'smtp_alert_checker':
       case 'no_email_faults':
-        g.notes.push(skipped(s, 'vrrpd sends no e-mail: use notify scripts'));
+        g.notes.push(noMail(s, 'use notify scripts'));
         break;
       case 'enable_script_security':
         g.notes.push(
@@ -638,7 +644,7 @@ function convertInstance(
         garp.refresh_repeat = int(a);
         break;
       case 'smtp_alert':
-        notes.push(skipped(st, 'vrrpd sends no e-mail: use notify scripts'));
+        notes.push(noMail(st, 'use notify scripts'));
         break;
       case 'debug':
         notes.push(noted(st, "'debug' does nothing in keepalived either"));
@@ -796,7 +802,7 @@ function convertSyncGroup(
     } else if (k === 'sync_group_tracking_weight' || k === 'global_tracking') {
       trackingWeight = true;
       notes.push(noted(st, `'${k}': the members keep their tracking weights`));
-    } else if (k === 'smtp_alert') notes.push(skipped(st, 'vrrpd sends no e-mail: use notify scripts'));
+    } else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify scripts'));
     else if (k === 'track_interface' || k === 'track_script') {
       // keepalived: a sync group's tracks act on every member, weights included
       const list =
@@ -1092,7 +1098,7 @@ function convertVirtualServer(s: KaStatement): Unit {
         reals.push(st);
         break;
       case 'smtp_alert':
-        notes.push(skipped(st, 'vrrpd sends no e-mail: use quorum_up/quorum_down or notify_up/notify_down'));
+        notes.push(noMail(st, 'use quorum_up/quorum_down or notify_up/notify_down'));
         break;
       case 'omega':
         notes.push(skipped(st, 'vrrpd runs no quorum_down/notify_down scripts at shutdown'));
@@ -1202,7 +1208,7 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
       host = x;
       forChecks.push(st);
     } else if (k !== undefined && (CHECKS[k] || UNSUPPORTED_CHECKS.includes(k))) checks.push(st);
-    else if (k === 'smtp_alert') notes.push(skipped(st, 'vrrpd sends no e-mail: use notify_up/notify_down'));
+    else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify_up/notify_down'));
     else if (k === 'alpha' || k === 'warmup')
       notes.push(
         skipped(
