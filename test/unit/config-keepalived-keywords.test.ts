@@ -217,7 +217,8 @@ describe("the keyword table is keepalived.conf(5)'s", () => {
       const m = /^([A-Za-z][A-Za-z0-9_-]*)(\s|$)/.exec(l);
       if (!m || !/^\s{6,}/.test(raw)) continue;
       const ctxName = stack.at(-1) ?? 'top';
-      (found[ctxName] ??= new Set()).add(m[1]!);
+      found[ctxName] ??= new Set();
+      found[ctxName].add(m[1]!);
       if (l.endsWith('{')) stack.push(m[1]!);
     }
     const noise = new Set(['For', 'be', 'or', 'CHECKER_TYPE']);
