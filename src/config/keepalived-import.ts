@@ -1,47 +1,200 @@
-// keepalived.conf → vrrpd YAML. Carries over what has a vrrpd equivalent and leaves a
-// comment (with the keepalived.conf line) for everything else, so nothing is dropped silently.
+// keepalived.conf → vrrpd YAML. There is no silent path: every statement the importer
+// meets is either carried over with keepalived's meaning, or named in a
+// `# not carried over (line N): ... because ...` comment above its unit and in one
+// warning line (the CLI prints them on stderr; --strict makes any of them exit 1).
+// Where keepalived's default differs from vrrpd's, keepalived's value is written out.
 import { Document, isMap, isSeq, type Node } from 'yaml';
 import { parseCidr } from '../net/addr.js';
 import { parseAgentxSocket } from './build-vrrp.js';
 import { formatDurationMs } from './duration.js';
-import { type KaStatement, parseKeepalivedConf, splitCommand } from './keepalived-conf.js';
+import { type KaReadOptions, type KaStatement, readKeepalivedConf, splitCommand } from './keepalived-conf.js';
+import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
 
 type Obj = Record<string, unknown>;
+
+/** something the reader must know: a statement not carried over, or how one was */
+export interface ImportNote {
+  line: number;
+  /** an included file, when not the main one */
+  file?: string;
+  text: string;
+  /** true: not carried over (or not with keepalived's meaning): a warning, and --strict fails */
+  dropped: boolean;
+}
 
 /** one converted unit (an instance, a virtual server...) and the notes that go above it */
 interface Unit {
   value: Obj;
-  notes: string[];
+  notes: ImportNote[];
+  /** notes for the real servers, by index */
+  realNotes?: ImportNote[][];
 }
+
+const at = (s: KaStatement): { line: number; file?: string } => ({
+  line: s.line,
+  ...(s.file ? { file: s.file } : {}),
+});
+const shown = (s: KaStatement): string => `'${s.words.join(' ')}${s.block ? ' {...}' : ''}'`;
+
+/** a statement not carried over (or not with its meaning), and why */
+const skipped = (s: KaStatement, why = 'vrrpd has no equivalent'): ImportNote => ({
+  ...at(s),
+  text: `${shown(s)} because ${why}`,
+  dropped: true,
+});
+/** how a statement was carried over, when the reader should know */
+const noted = (s: KaStatement, text: string): ImportNote => ({ ...at(s), text, dropped: false });
+
+const NO_FIREWALL = 'vrrpd adds no firewall rules, ipsets or nftables';
+const PROCESS = "vrrpd is one process: its VRRP thread asks for SCHED_RR itself (README 'Timing')";
+/** why vrrpd has no equivalent, for the keywords met most */
+const WHY: Record<string, string> = {
+  vrrp_iptables: NO_FIREWALL,
+  vrrp_ipsets: NO_FIREWALL,
+  nftables: NO_FIREWALL,
+  nftables_priority: NO_FIREWALL,
+  nftables_counters: NO_FIREWALL,
+  nftables_ifindex: NO_FIREWALL,
+  nftables_ipvs: NO_FIREWALL,
+  vrrp_rt_priority: PROCESS,
+  vrrp_priority: PROCESS,
+  checker_rt_priority: PROCESS,
+  checker_priority: PROCESS,
+  vrrp_no_swap: PROCESS,
+  checker_no_swap: PROCESS,
+  vrrp_cpu_affinity: PROCESS,
+  checker_cpu_affinity: PROCESS,
+  max_auto_priority: PROCESS,
+  vrrp_process_name: PROCESS,
+  checker_process_name: PROCESS,
+  lvs_flush: 'vrrpd never flushes IPVS: it reconciles the kernel table with the configuration',
+  lvs_flush_on_stop: 'vrrpd leaves IPVS as it is on stop, so that connections survive a restart',
+  vrrp_mcast_group4: 'vrrpd sends to the RFC 5798 group 224.0.0.18',
+  vrrp_mcast_group6: 'vrrpd sends to the RFC 5798 group ff02::12',
+  mcast_dst_ip: 'vrrpd sends to the RFC 5798 groups',
+  mcast_src_ip:
+    'vrrpd sets no source address for multicast adverts: the primary address of the interface is used',
+  vrrp_skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
+  skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
+  vrrp_check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
+  check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
+  unicast_ttl: 'vrrpd sends adverts with TTL/hop limit 255 (and drops others)',
+  virtual_routes: 'vrrpd adds no routes with the VIPs: use notify scripts',
+  virtual_rules: 'vrrpd adds no routing rules with the VIPs: use notify scripts',
+  track_file: 'vrrpd has no file tracking: use a vrrp_script',
+  track_process: 'vrrpd has no process tracking: use a vrrp_script (pgrep)',
+  track_bfd: 'vrrpd has no BFD',
+  vmac_xmit_base: 'vrrpd sends adverts from the macvlan itself',
+  use_vmac_addr: 'vrrpd has no VMAC address on the base interface',
+  use_ipvlan: 'vrrpd has no ipvlan interfaces: only use_vmac (macvlan)',
+  promote_secondaries: 'vrrpd does not change interface sysctls: set promote_secondaries with sysctl',
+  dont_track_primary: 'vrrpd always tracks the instance interface',
+  garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
+  garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
+  vrrp_garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
+  vrrp_garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
+  notify_master_rx_lower_pri: 'vrrpd has no notify for lower-priority adverts',
+  notify_deleted: 'vrrpd has no notify for deleted instances',
+  vrrp_notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
+  notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
+  lvs_notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
+  enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
+  startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
+  shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
+  ha_suspend: 'vrrpd checks real servers whether or not the VIP is present',
+  persistence_engine: 'vrrpd has no IPVS persistence engine (sip)',
+  snmp_name: 'vrrpd has no per-server SNMP name',
+};
+
+/** the reason for a statement the importer does not handle in its block */
+function unhandled(s: KaStatement, context: string): ImportNote {
+  const k = s.words[0] ?? '';
+  if (k === '') return skipped(s, 'a block without a keyword');
+  const known = KEEPALIVED_KEYWORDS[context]?.includes(k);
+  return skipped(
+    s,
+    known
+      ? (WHY[k] ?? 'vrrpd has no equivalent')
+      : `'${k}' is not a keepalived 2.2 keyword in ${context} (a typo? keepalived ignores it too)`,
+  );
+}
+
+// A value that does not parse is written as it is, so that check-config reports it with its
+// line (never dropped silently); only a missing value is left out.
+/** e-mail settings: `smtp_alert off` means what vrrpd does; anything else is not carried over */
+const noMail = (s: KaStatement, instead: string): ImportNote =>
+  s.words[0]?.startsWith('smtp_alert') && bool(s.words[1]) === false
+    ? noted(s, 'no e-mail alerts, as vrrpd sends none')
+    : skipped(s, `vrrpd sends no e-mail: ${instead}`);
 
 const sec = (w: string | undefined): string | undefined => {
   const n = Number(w);
-  return w === undefined || !Number.isFinite(n) || n < 0 ? undefined : formatDurationMs(Math.round(n * 1000));
+  return w === undefined || w === '' || !Number.isFinite(n) || n < 0
+    ? w
+    : formatDurationMs(Math.round(n * 1000));
 };
-const int = (w: string | undefined): number | undefined => {
+const int = (w: string | undefined): number | string | undefined => {
   const n = Number(w);
-  return w === undefined || !Number.isInteger(n) ? undefined : n;
+  return w === undefined || w === '' || !Number.isInteger(n) ? w : n;
 };
-const skipped = (s: KaStatement, why = 'no vrrpd equivalent'): string =>
-  `keepalived.conf:${s.line}: '${s.words.join(' ')}${s.block ? ' {...}' : ''}' not carried over (${why})`;
+/** keepalived's <BOOL>: absent = true */
+const bool = (w: string | undefined): boolean | undefined =>
+  w === undefined
+    ? true
+    : ['on', 'true', 'yes'].includes(w.toLowerCase())
+      ? true
+      : ['off', 'false', 'no'].includes(w.toLowerCase())
+        ? false
+        : undefined;
 
-/** script strings: argv when plain, `sh -c` when they use shell syntax */
-function command(cmd: string, notes: string[], line: number): string[] {
-  if (/[|&;<>$`()*?]/.test(cmd)) {
-    notes.push(`keepalived.conf:${line}: '${cmd}' uses shell syntax: wrapped in /bin/sh -c`);
-    return ['/bin/sh', '-c', cmd];
+/**
+ * A keepalived script keyword: `KEY SCRIPT [USER [GROUP]]`. SCRIPT is one word (quoted when it
+ * has arguments), split into argv as keepalived does. keepalived runs it without a shell.
+ */
+function script(st: KaStatement, notes: ImportNote[], userAllowed = true): string[] | undefined {
+  const [, cmd, user, group, ...extra] = st.words;
+  if (cmd === undefined || cmd === '') {
+    notes.push(skipped(st, 'it names no script'));
+    return undefined;
+  }
+  if (user !== undefined && userAllowed) {
+    notes.push(
+      skipped(
+        st,
+        `vrrpd has no per-script user: the script is carried over but runs as global.script_user, not as '${user}${group ? `:${group}` : ''}'`,
+      ),
+    );
+  } else if (user !== undefined) {
+    notes.push(
+      skipped(
+        st,
+        `the words after the script ('${[user, group, ...extra].join(' ')}') have no vrrpd equivalent`,
+      ),
+    );
+  }
+  if (extra.length && userAllowed)
+    notes.push(skipped(st, `extra words '${extra.join(' ')}' are ignored by keepalived too`));
+  if (/[|&;<>$`*?]/.test(cmd)) {
+    notes.push(
+      noted(
+        st,
+        `'${cmd}' has shell syntax, which keepalived passes to the program as plain arguments (it runs no shell); so does vrrpd. If a shell was meant, write [/bin/sh, -c, '...']`,
+      ),
+    );
   }
   return splitCommand(cmd);
 }
 
 interface GlobalState {
   global: Obj;
-  notes: string[];
+  notes: ImportNote[];
   vrrpVersion: 2 | 3;
   garp: Obj;
+  gnaInterval?: string;
   lvsSyncDaemon?: Obj;
   lvsTimeouts?: Obj;
-  snmp: { on: boolean; socket?: KaStatement; traps: boolean };
+  snmp: { on: boolean; socket?: KaStatement; traps: boolean; trapsAt?: KaStatement };
+  strict: boolean;
 }
 
 // keepalived's own MIBs: vrrpd serves the standard VRRPv3-MIB (RFC 6527) only
@@ -60,7 +213,8 @@ const OWN_MIB_REASON: Record<string, string> = {
 function convertSnmp(g: GlobalState): void {
   const sock = g.snmp.socket;
   if (!g.snmp.on) {
-    if (sock) g.notes.push(skipped(sock, 'SNMP is off without enable_snmp_rfcv3'));
+    for (const st of [sock, g.snmp.trapsAt])
+      if (st) g.notes.push(skipped(st, 'SNMP is off without enable_snmp_rfcv3'));
     return;
   }
   const snmp: Obj = {};
@@ -79,6 +233,32 @@ function convertSnmp(g: GlobalState): void {
   g.global.snmp = snmp;
 }
 
+const TUN_TYPES = ['ipip', 'gue', 'gre'];
+
+/** `NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` → forwarding keys */
+function lvsMethod(st: KaStatement, words: string[], notes: ImportNote[]): Obj | undefined {
+  const [m, ...rest] = words;
+  const method = m?.toLowerCase();
+  if (method !== 'nat' && method !== 'dr' && method !== 'tun') {
+    notes.push(skipped(st, `'${m ?? ''}' is not NAT, DR or TUN`));
+    return undefined;
+  }
+  const out: Obj = { forwarding: method };
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    if (method === 'tun' && w === 'type' && TUN_TYPES.includes(rest[i + 1] ?? '')) {
+      out.tun_type = rest[++i];
+    } else if (method === 'tun' && w === 'port' && /^\d+$/.test(rest[i + 1] ?? '')) {
+      out.tun_port = int(rest[++i]);
+    } else if (w === 'csum' || w === 'nocsum' || w === 'remcsum') {
+      notes.push(skipped(st, `vrrpd has no tunnel checksum option ('${w}'): the kernel default applies`));
+    } else {
+      notes.push(skipped(st, `'${w}' is not a forwarding option vrrpd knows`));
+    }
+  }
+  return out;
+}
+
 function convertGlobal(block: KaStatement[], g: GlobalState): void {
   for (const s of block) {
     const [k, a, ...rest] = s.words;
@@ -88,6 +268,8 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
         break;
       case 'script_user':
         g.global.script_user = a;
+        if (rest[0] !== undefined)
+          g.notes.push(skipped(s, `vrrpd has no script group: scripts run with the groups of user '${a}'`));
         break;
       case 'enable_snmp_rfcv3':
         g.snmp.on = true;
@@ -95,7 +277,10 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
       case 'enable_snmp_rfc':
         g.snmp.on = true;
         g.notes.push(
-          `keepalived.conf:${s.line}: 'enable_snmp_rfc' carried over as global.snmp for its VRRPv3-MIB (RFC 6527) part; the RFC 2787 VRRP-MIB part is not served`,
+          noted(
+            s,
+            "'enable_snmp_rfc' carried over as global.snmp for its VRRPv3-MIB (RFC 6527) part; the RFC 2787 VRRP-MIB part is not served",
+          ),
         );
         break;
       case 'enable_snmp_vrrp':
@@ -109,6 +294,7 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
         break;
       case 'enable_traps':
         g.snmp.traps = true;
+        g.snmp.trapsAt = s;
         break;
       case 'vrrp_version':
         g.vrrpVersion = a === '3' ? 3 : 2;
@@ -122,15 +308,60 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
       case 'vrrp_garp_master_refresh':
         g.garp.refresh = sec(a);
         break;
+      case 'vrrp_garp_master_refresh_repeat':
+        g.garp.refresh_repeat = int(a);
+        break;
       case 'vrrp_garp_interval':
         g.garp.interval = sec(a);
         break;
+      case 'vrrp_gna_interval':
+        // applies to the IPv6 instances (unsolicited neighbour adverts)
+        g.gnaInterval = sec(a);
+        g.notes.push(noted(s, 'vrrp_gna_interval: the garp interval of the IPv6 instances'));
+        break;
+      case 'vrrp_min_garp':
+        if (bool(a)) {
+          g.garp.repeat = 1;
+          g.garp.delay = '0s';
+        }
+        break;
+      case 'vrrp_strict':
+        g.strict = true;
+        g.notes.push(
+          skipped(
+            s,
+            'vrrpd has no strict mode (no firewall rules, no refusal of unicast/auth/preempt_delay); accept is written out as keepalived strict mode sets it',
+          ),
+        );
+        break;
       case 'lvs_sync_daemon': {
-        // lvs_sync_daemon IFNAME VRRP_INSTANCE [id SYNC_ID] ...
-        const d: Obj = { interface: a, instance: rest[0] };
-        const id = rest.indexOf('id');
-        if (id >= 0) d.sync_id = int(rest[id + 1]);
-        g.lvsSyncDaemon = d;
+        // lvs_sync_daemon IFNAME [[inst] VRRP_INSTANCE] [id SYNC_ID] [maxlen N] [port N] [ttl N] [group ADDR]
+        const opts = ['id', 'maxlen', 'port', 'ttl', 'group'];
+        const d: Obj = { interface: a };
+        let i = 0;
+        if (rest[0] === 'inst') i = 1;
+        if (rest[i] !== undefined && !opts.includes(rest[i]!)) d.instance = rest[i++];
+        for (; i < rest.length; i++) {
+          const o = rest[i]!;
+          if (o === 'id') d.sync_id = int(rest[++i]);
+          else if (opts.includes(o)) {
+            g.notes.push(
+              skipped(
+                s,
+                `vrrpd's sync daemon has no '${o} ${rest[i + 1] ?? ''}': the kernel default applies`,
+              ),
+            );
+            i++;
+          } else g.notes.push(skipped(s, `'${o}' is not an lvs_sync_daemon option`));
+        }
+        if (d.instance === undefined) {
+          g.notes.push(
+            skipped(
+              s,
+              'without a VRRP instance keepalived runs both the master and the backup sync daemon all the time; vrrpd needs an instance to follow',
+            ),
+          );
+        } else g.lvsSyncDaemon = d;
         break;
       }
       case 'lvs_timeouts': {
@@ -139,66 +370,210 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
         for (let i = 0; i + 1 < all.length; i += 2) {
           const key = { tcp: 'tcp', tcpfin: 'tcp_fin', udp: 'udp' }[all[i] as 'tcp'];
           if (key) t[key] = sec(all[i + 1]);
+          else g.notes.push(skipped(s, `'${all[i]}' is not tcp, tcpfin or udp`));
         }
         g.lvsTimeouts = t;
         break;
       }
-      default:
-        g.notes.push(skipped(s));
-    }
-  }
-}
-
-function convertScript(s: KaStatement): Unit {
-  const v: Obj = {};
-  const notes: string[] = [];
-  for (const st of s.block ?? []) {
-    const [k, a] = st.words;
-    if (k === 'script' && a !== undefined) v.command = command(st.words.slice(1).join(' '), notes, st.line);
-    else if (k === 'interval') v.interval = sec(a);
-    else if (k === 'timeout') v.timeout = sec(a);
-    else if (k === 'weight' || k === 'rise' || k === 'fall') v[k] = int(a);
-    else if (k === 'user') v.user = a;
-    else notes.push(skipped(st));
-  }
-  return { value: v, notes };
-}
-
-function vipEntries(block: KaStatement[], notes: string[]): string[] {
-  const out: string[] = [];
-  for (const st of block) {
-    const [addr, ...opts] = st.words;
-    if (!addr || !parseCidr(addr)) {
-      notes.push(skipped(st, 'not an address'));
-      continue;
-    }
-    let text = addr;
-    for (let i = 0; i < opts.length; i += 2) {
-      if (opts[i] === 'dev' || opts[i] === 'label') text += ` ${opts[i]} ${opts[i + 1]}`;
-      else
-        notes.push(
-          `keepalived.conf:${st.line}: VIP option '${opts[i]} ${opts[i + 1] ?? ''}' not carried over`,
+      case 'notification_email':
+      case 'notification_email_from':
+      case 'smtp_server':
+      case 'smtp_helo_name':
+      case 'smtp_connect_timeout':
+      case 'smtp_alert':
+      case 'smtp_alert_vrrp':
+      case 'smtp_alert_checker':
+      case 'no_email_faults':
+        g.notes.push(noMail(s, 'use notify scripts'));
+        break;
+      case 'enable_script_security':
+        g.notes.push(
+          noted(
+            s,
+            "'enable_script_security': vrrpd always refuses scripts that a user other than root can change",
+          ),
         );
+        break;
+      default:
+        g.notes.push(unhandled(s, 'global_defs'));
     }
-    out.push(text);
   }
-  return out;
 }
 
-function convertInstance(s: KaStatement, g: GlobalState): Unit {
-  const notes: string[] = [];
+/** a vrrp_script; undefined (with a note) when it cannot be carried over */
+function convertScript(s: KaStatement): { unit: Unit; unusable?: string } {
+  const v: Obj = {};
+  const notes: ImportNote[] = [];
+  let unusable: string | undefined;
+  for (const st of s.block ?? []) {
+    const [k, a, b] = st.words;
+    if (k === 'script') {
+      const argv = script(st, notes, false);
+      if (argv) v.command = argv;
+    } else if (k === 'interval') v.interval = sec(a);
+    else if (k === 'timeout') v.timeout = sec(a);
+    else if (k === 'weight') {
+      v.weight = int(a);
+      if (b === 'reverse') {
+        unusable = 'its weight is reversed (weight N reverse) and vrrpd has no reverse';
+        notes.push(skipped(st, `${unusable}: the script and every track of it are left out`));
+      } else if (b !== undefined) notes.push(skipped(st, `'${b}' is not reverse`));
+    } else if (k === 'rise' || k === 'fall') v[k] = int(a);
+    else if (k === 'user') {
+      v.user = a;
+      if (b !== undefined)
+        notes.push(skipped(st, `vrrpd has no script group: it runs with the groups of '${a}'`));
+    } else if (k === 'init_fail')
+      notes.push(skipped(st, 'vrrpd starts a script as OK until its first result'));
+    else notes.push(unhandled(st, 'vrrp_script'));
+  }
+  // keepalived: a script without timeout is killed after its interval (default 1 s)
+  if (v.timeout === undefined && v.command !== undefined) {
+    v.timeout = v.interval ?? '1s';
+    notes.push(noted(s, `timeout ${String(v.timeout)} written out: keepalived's default is the interval`));
+  }
+  if (v.command === undefined) unusable ??= 'it has no script';
+  return { unit: { value: v, notes }, ...(unusable ? { unusable } : {}) };
+}
+
+/** VIP options: those with a value, and single words */
+const VIP_VALUE_OPTS = ['brd', 'dev', 'scope', 'label', 'peer', 'preferred_lft', 'track_group', 'metric'];
+const VIP_FLAGS = [
+  'home',
+  '-nodad',
+  'nodad',
+  'mngtmpaddr',
+  'noprefixroute',
+  'autojoin',
+  'no_track',
+  'use_vmac',
+];
+
+function vipEntry(st: KaStatement, notes: ImportNote[]): { text: string; family: 4 | 6 } | undefined {
+  const [addr, ...opts] = st.words;
+  const cidr = addr ? parseCidr(addr) : undefined;
+  if (!cidr) {
+    notes.push(skipped(st, 'it is not an address'));
+    return undefined;
+  }
+  let text = addr!;
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i]!;
+    if (VIP_VALUE_OPTS.includes(o)) {
+      const val = opts[++i];
+      if (o === 'dev' || o === 'label') text += ` ${o} ${val}`;
+      else if (o === 'scope' && val === 'global') {
+        // the default scope: same as vrrpd's
+      } else
+        notes.push(
+          skipped(st, `vrrpd has no VIP option '${o} ${val ?? ''}': the address is added without it`),
+        );
+    } else if (VIP_FLAGS.includes(o))
+      notes.push(skipped(st, `vrrpd has no VIP option '${o}': the address is added without it`));
+    else notes.push(skipped(st, `'${o}' is not a VIP option`));
+  }
+  return { text, family: cidr.family as 4 | 6 };
+}
+
+const SYNC_SCRIPT =
+  'keepalived ignores a weighted track_script of a sync group member (a config error, unless sync_group_tracking_weight): left out';
+
+/** `NAME [weight N [reverse|noreverse]]` in a track_* block */
+function tracked(
+  x: KaStatement,
+  key: 'name' | 'interface',
+  notes: ImportNote[],
+  syncMember: boolean,
+): string | Obj | undefined {
+  const [n, w, val, dir] = x.words;
+  if (w !== undefined && w !== 'weight') {
+    notes.push(skipped(x, `'${w}' is not weight`));
+    return n;
+  }
+  if (dir === 'reverse') {
+    notes.push(skipped(x, 'vrrpd has no reversed tracking weight: this track is left out'));
+    return undefined;
+  }
+  if (syncMember && w !== undefined && int(val) !== 0) {
+    // keepalived reports a config error and ignores the weight (interface) or the track (script)
+    if (key === 'name') {
+      notes.push(skipped(x, SYNC_SCRIPT));
+      return undefined;
+    }
+    notes.push(
+      skipped(
+        x,
+        'keepalived ignores tracking weights of sync group members (a config error, unless sync_group_tracking_weight): weight 0, the interface going down puts the instance in FAULT',
+      ),
+    );
+    return { [key]: n, weight: 0 };
+  }
+  return w === undefined ? n : { [key]: n, weight: int(val) };
+}
+
+/** one entry of a track_script block */
+function scriptTrack(
+  x: KaStatement,
+  notes: ImportNote[],
+  syncMember: boolean,
+  scripts: ScriptInfo,
+): string | Obj | undefined {
+  const name = x.words[0] ?? '';
+  if (!scripts.weights.has(name)) {
+    notes.push(skipped(x, `there is no vrrp_script ${name}: keepalived ignores this track too`));
+    return undefined;
+  }
+  const why = scripts.unusable.get(name);
+  if (why) {
+    notes.push(skipped(x, `vrrp_script ${name} is not carried over (${why})`));
+    return undefined;
+  }
+  if (syncMember && !x.words.includes('weight') && (scripts.weights.get(name) ?? 0) !== 0) {
+    notes.push(skipped(x, SYNC_SCRIPT));
+    return undefined;
+  }
+  return tracked(x, 'name', notes, syncMember);
+}
+
+interface ScriptInfo {
+  unusable: Map<string, string>;
+  weights: Map<string, number>;
+}
+
+function convertInstance(
+  s: KaStatement,
+  g: GlobalState,
+  syncMember: boolean,
+  scripts: ScriptInfo,
+  groupTracks?: GroupTracks,
+): Unit {
+  const notes: ImportNote[] = [];
   const v: Obj = { name: s.words[1] };
-  const vips: string[] = [];
+  const vips: { text: string; family: 4 | 6; st: KaStatement }[] = [];
+  const excluded: { text: string; family: 4 | 6; st: KaStatement }[] = [];
   const notify: Obj = {};
   const garp: Obj = { ...g.garp };
-  let version: number | undefined;
+  let version: number | string | undefined;
+  let accept: boolean | undefined;
+  let strict = g.strict;
+  let auth: { pass?: string; ah?: KaStatement; st: KaStatement } | undefined;
+  let unicastSrc: KaStatement | undefined;
+  let nativeV6: KaStatement | undefined;
+  let stateMaster = false;
+  let advertSt: KaStatement | undefined;
+  let nopreemptSt: KaStatement | undefined;
+  let preemptDelaySt: KaStatement | undefined;
   for (const st of s.block ?? []) {
     const [k, a] = st.words;
-    const rest = st.words.slice(1).join(' ');
     switch (k) {
       case 'state':
+        // keepalived: MASTER only speeds up an address owner (priority 255), which vrrpd does too
+        if (a === 'MASTER') stateMaster = true;
         notes.push(
-          `keepalived.conf:${st.line}: 'state ${a}' dropped: vrrpd starts as backup, priority decides`,
+          noted(
+            st,
+            `'state ${a}' not needed: vrrpd starts as backup and the priority decides, as keepalived does`,
+          ),
         );
         break;
       case 'interface':
@@ -215,66 +590,110 @@ function convertInstance(s: KaStatement, g: GlobalState): Unit {
         break;
       case 'advert_int':
         v.advert_interval = sec(a);
+        advertSt = st;
         break;
       case 'nopreempt':
         v.preempt = false;
+        nopreemptSt = st;
+        break;
+      case 'preempt':
+        v.preempt = true;
         break;
       case 'preempt_delay':
         v.preempt_delay = sec(a);
+        preemptDelaySt = st;
         break;
       case 'accept':
-        v.accept = true;
+        accept = true;
         break;
       case 'no_accept':
-        v.accept = false;
+        accept = false;
+        break;
+      case 'strict_mode': {
+        const on = bool(a);
+        if (on === undefined) notes.push(skipped(st, `'${a}' is not a keepalived <BOOL>`));
+        else strict = on;
+        if (on) notes.push(skipped(st, 'vrrpd has no strict mode'));
+        else if (on === false) notes.push(noted(st, 'strict mode off, as vrrpd always is'));
+        break;
+      }
+      case 'native_ipv6':
+        nativeV6 = st;
         break;
       case 'use_vmac':
         v.use_vmac = true;
         if (a !== undefined)
-          notes.push(`keepalived.conf:${st.line}: vmac name '${a}' dropped (vrrpd names it)`);
+          notes.push(skipped(st, `vrrpd names the macvlan itself: the name '${a}' is not carried over`));
+        if (st.words[2] !== undefined)
+          notes.push(skipped(st, `vrrpd uses the RFC virtual MAC: '${st.words[2]}' is not carried over`));
         break;
       case 'authentication':
+        auth = { st };
         for (const x of st.block ?? []) {
           if (x.words[0] === 'auth_pass' && x.words[1] !== undefined) {
-            v.auth_pass = x.words[1].slice(0, 8); // keepalived uses the first 8 characters too
-            if (x.words[1].length > 8) {
-              notes.push(
-                `keepalived.conf:${x.line}: auth_pass cut to its first 8 characters, as keepalived sends it`,
-              );
-            }
-          } else if (!(x.words[0] === 'auth_type' && x.words[1] === 'PASS'))
-            notes.push(skipped(x, 'only PASS is supported'));
+            auth.pass = x.words[1];
+            if (x.words[1].length > 8)
+              notes.push(noted(x, 'auth_pass cut to its first 8 characters, as keepalived sends it'));
+          } else if (x.words[0] === 'auth_type' && x.words[1] === 'AH') auth.ah = x;
+          else if (!(x.words[0] === 'auth_type' && x.words[1] === 'PASS'))
+            notes.push(unhandled(x, 'authentication'));
         }
         break;
       case 'unicast_src_ip':
         v.unicast_src = a;
+        unicastSrc = st;
         break;
-      case 'unicast_peer':
-        v.unicast_peers = (st.block ?? []).map((x) => x.words[0]);
+      case 'unicast_peer': {
+        const peers: string[] = [];
+        for (const x of st.block ?? []) {
+          const [addr, ...opts] = x.words;
+          if (addr) peers.push(addr);
+          if (opts.length)
+            notes.push(
+              skipped(
+                x,
+                `vrrpd has no per-peer '${opts.join(' ')}': it drops adverts whose TTL/hop limit is not 255`,
+              ),
+            );
+        }
+        v.unicast_peers = peers;
         break;
+      }
       case 'virtual_ipaddress':
+        for (const x of st.block ?? []) {
+          const e = vipEntry(x, notes);
+          if (e) vips.push({ ...e, st: x });
+        }
+        break;
       case 'virtual_ipaddress_excluded':
-        vips.push(...vipEntries(st.block ?? [], notes));
+        for (const x of st.block ?? []) {
+          const e = vipEntry(x, notes);
+          if (e) excluded.push({ ...e, st: x });
+        }
         break;
       case 'track_interface':
-        v.track_interfaces = (st.block ?? []).map((x) =>
-          x.words[1] === 'weight' ? { interface: x.words[0], weight: int(x.words[2]) } : x.words[0],
-        );
+        v.track_interfaces = (st.block ?? [])
+          .map((x) => tracked(x, 'interface', notes, syncMember))
+          .filter((x) => x !== undefined);
         break;
       case 'track_script':
-        v.track_scripts = (st.block ?? []).map((x) =>
-          x.words[1] === 'weight' ? { name: x.words[0], weight: int(x.words[2]) } : x.words[0],
-        );
+        v.track_scripts = (st.block ?? [])
+          .map((x) => scriptTrack(x, notes, syncMember, scripts))
+          .filter((x) => x !== undefined);
         break;
       case 'notify_master':
       case 'notify_backup':
       case 'notify_fault':
-      case 'notify_stop':
-        notify[k.slice(7)] = command(rest, notes, st.line);
+      case 'notify_stop': {
+        const argv = script(st, notes);
+        if (argv) notify[k.slice(7)] = argv;
         break;
-      case 'notify':
-        notify.any = command(rest, notes, st.line);
+      }
+      case 'notify': {
+        const argv = script(st, notes);
+        if (argv) notify.any = argv;
         break;
+      }
       case 'garp_master_repeat':
         garp.repeat = int(a);
         break;
@@ -287,43 +706,186 @@ function convertInstance(s: KaStatement, g: GlobalState): Unit {
       case 'garp_master_refresh_repeat':
         garp.refresh_repeat = int(a);
         break;
-      case 'garp_interval':
-        garp.interval = sec(a);
+      case 'smtp_alert':
+        notes.push(noMail(st, 'use notify scripts'));
+        break;
+      case 'debug':
+        notes.push(noted(st, "'debug' does nothing in keepalived either"));
         break;
       default:
-        notes.push(skipped(st));
+        notes.push(unhandled(st, 'vrrp_instance'));
     }
   }
-  // keepalived: version from the instance, else global vrrp_version (default 2); IPv6 forces 3
-  const firstV6 = vips[0] !== undefined && parseCidr(vips[0].split(' ')[0]!)?.family === 6;
-  const { name, interface: ifname, vrid, ...rest } = v;
-  const out: Obj = {
-    name,
-    interface: ifname,
-    vrid,
-    version: firstV6 ? 3 : (version ?? g.vrrpVersion),
-    ...rest,
+  // keepalived clears nopreempt and preempt_delay with state MASTER (and reports it)
+  if (stateMaster && nopreemptSt && v.preempt === false) {
+    delete v.preempt;
+    notes.push(skipped(nopreemptSt, 'keepalived clears nopreempt with state MASTER: the instance preempts'));
+  }
+  if (stateMaster && preemptDelaySt) {
+    delete v.preempt_delay;
+    notes.push(skipped(preemptDelaySt, 'keepalived clears preempt_delay with state MASTER: no delay'));
+  }
+  // the family is that of the first VIP; keepalived ignores VIPs of the other family
+  const family = vips[0]?.family ?? (nativeV6 ? 6 : undefined);
+  if (nativeV6 && family === 6) notes.push(noted(nativeV6, 'native_ipv6: an IPv6 VRRPv3 instance'));
+  else if (nativeV6)
+    notes.push(noted(nativeV6, 'native_ipv6 with IPv4 addresses is ignored, as keepalived ignores it'));
+  const advertised: string[] = [];
+  const seen = new Set<string>();
+  const dup = (x: { text: string; st: KaStatement }): boolean => {
+    const a = parseCidr(x.text.split(' ')[0]!)!.address;
+    if (!seen.has(a)) {
+      seen.add(a);
+      return false;
+    }
+    notes.push(skipped(x.st, `${a} is already a VIP of this instance: the first entry is kept`));
+    return true;
   };
-  out.virtual_ips = vips;
-  if (Object.keys(garp).length) out.garp = garp;
-  if (Object.keys(notify).length) out.notify = notify;
-  return { value: out, notes };
+  for (const x of vips) {
+    if (dup(x)) continue;
+    if (family !== undefined && x.family !== family) {
+      notes.push(
+        skipped(
+          x.st,
+          `it is IPv${x.family} in an IPv${family} instance: keepalived ignores it (use virtual_ipaddress_excluded)`,
+        ),
+      );
+    } else advertised.push(x.text);
+  }
+  const out: string[] = [...advertised];
+  for (const x of excluded) {
+    if (dup(x)) continue;
+    if (family !== undefined && x.family !== family) out.push(x.text);
+    else
+      notes.push(
+        skipped(
+          x.st,
+          family === undefined
+            ? 'the instance has no virtual_ipaddress: in vrrpd the first VIP is advertised and sets the family'
+            : 'vrrpd excludes from adverts only the VIPs of the other family: this one would be advertised',
+        ),
+      );
+  }
+  // keepalived: version from the instance, else global vrrp_version (default 2); IPv6 forces 3
+  const ver = family === 6 ? 3 : (version ?? g.vrrpVersion);
+  const advert = Number(advertSt?.words[1]);
+  if (ver === 2 && advertSt && Number.isFinite(advert) && !Number.isInteger(advert)) {
+    // keepalived rounds a VRRPv2 advert_int to whole seconds (and reports it)
+    const rounded = Math.max(1, Math.round(advert));
+    v.advert_interval = `${rounded}s`;
+    notes.push(
+      skipped(
+        advertSt,
+        `VRRPv2 adverts are whole seconds: keepalived rounds it to ${rounded}s, and so does the import`,
+      ),
+    );
+  }
+  if (family === 6 && version === 2) notes.push(noted(s, 'version 3: keepalived uses VRRPv3 for IPv6'));
+  if (auth) {
+    if (auth.ah)
+      notes.push(
+        skipped(
+          auth.st,
+          'vrrpd has no IPsec AH authentication: the instance is imported without authentication, and will not talk to an AH peer',
+        ),
+      );
+    else if (ver === 3)
+      notes.push(noted(auth.st, 'authentication dropped: keepalived ignores it for VRRPv3 too'));
+    else if (auth.pass !== undefined) v.auth_pass = auth.pass.slice(0, 8);
+  }
+  if (unicastSrc && !(v.unicast_peers as string[] | undefined)?.length) {
+    delete v.unicast_src;
+    notes.push(
+      skipped(
+        unicastSrc,
+        'vrrpd sets no source address for multicast adverts: without unicast_peer the primary address of the interface is used',
+      ),
+    );
+  }
+  if (accept === undefined) {
+    // keepalived: accept mode is on unless strict mode is
+    accept = !strict;
+    if (accept) notes.push(noted(s, "accept: true written out: keepalived's default outside strict mode"));
+  }
+  if (family === 6 && g.gnaInterval !== undefined && garp.interval === undefined)
+    garp.interval = g.gnaInterval;
+  // the tracks of its sync group, after its own (one track per name)
+  for (const key of ['track_interfaces', 'track_scripts'] as const) {
+    const extra = groupTracks?.[key] ?? [];
+    if (extra.length === 0) continue;
+    const own = (v[key] as (string | Obj)[] | undefined) ?? [];
+    const nameOf = (t: string | Obj): string => (typeof t === 'string' ? t : String(t.interface ?? t.name));
+    const seen = new Set(own.map(nameOf));
+    v[key] = [...own, ...extra.filter((t) => !seen.has(nameOf(t)))];
+  }
+  const { name, interface: ifname, vrid, ...rest } = v;
+  const value: Obj = { name, interface: ifname, vrid, version: ver, ...rest, accept };
+  value.virtual_ips = out;
+  if (Object.keys(garp).length) value.garp = garp;
+  if (Object.keys(notify).length) value.notify = notify;
+  return { value, notes };
 }
 
-function convertSyncGroup(s: KaStatement): Unit {
-  const notes: string[] = [];
+function convertSyncGroup(
+  s: KaStatement,
+  instanceNames: Set<string>,
+  scripts: ScriptInfo,
+): { unit: Unit; members: string[]; trackingWeight: boolean; tracks: GroupTracks } {
+  const notes: ImportNote[] = [];
   const v: Obj = { name: s.words[1] };
   const notify: Obj = {};
+  const members: string[] = [];
+  let trackingWeight = false;
+  const tracks: GroupTracks = { track_interfaces: [], track_scripts: [] };
   for (const st of s.block ?? []) {
     const k = st.words[0];
-    if (k === 'group') v.instances = (st.block ?? []).flatMap((x) => x.words);
-    else if (k === 'notify_master' || k === 'notify_backup' || k === 'notify_fault' || k === 'notify_stop') {
-      notify[k.slice(7)] = command(st.words.slice(1).join(' '), notes, st.line);
-    } else if (k === 'notify') notify.any = command(st.words.slice(1).join(' '), notes, st.line);
-    else notes.push(skipped(st));
+    if (k === 'group' && members.length)
+      notes.push(skipped(st, 'keepalived uses the first group list of a sync group and ignores the others'));
+    else if (k === 'group') {
+      for (const x of st.block ?? []) {
+        for (const m of x.words) {
+          if (instanceNames.has(m)) members.push(m);
+          else
+            notes.push(
+              skipped(x, `there is no vrrp_instance ${m}: keepalived leaves it out of the group too`),
+            );
+        }
+      }
+    } else if (
+      k === 'notify_master' ||
+      k === 'notify_backup' ||
+      k === 'notify_fault' ||
+      k === 'notify_stop'
+    ) {
+      const argv = script(st, notes);
+      if (argv) notify[k.slice(7)] = argv;
+    } else if (k === 'notify') {
+      const argv = script(st, notes);
+      if (argv) notify.any = argv;
+    } else if (k === 'sync_group_tracking_weight' || k === 'global_tracking') {
+      trackingWeight = true;
+      notes.push(noted(st, `'${k}': the members keep their tracking weights`));
+    } else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify scripts'));
+    else if (k === 'track_interface' || k === 'track_script') {
+      // keepalived: a sync group's tracks act on every member, weights included
+      const list =
+        k === 'track_interface'
+          ? (st.block ?? []).map((x) => tracked(x, 'interface', notes, false))
+          : (st.block ?? []).map((x) => scriptTrack(x, notes, false, scripts));
+      tracks[`${k}s` as keyof GroupTracks].push(...list.filter((x) => x !== undefined));
+      notes.push(noted(st, `'${k}' of the sync group: written into each member instance`));
+    } else if (k === 'track_file' || k === 'track_process' || k === 'track_bfd')
+      notes.push(skipped(st, WHY[k]!));
+    else notes.push(unhandled(st, 'vrrp_sync_group'));
   }
+  v.instances = members;
   if (Object.keys(notify).length) v.notify = notify;
-  return { value: v, notes };
+  return { unit: { value: v, notes }, members, trackingWeight, tracks };
+}
+
+interface GroupTracks {
+  track_interfaces: (string | Obj)[];
+  track_scripts: (string | Obj)[];
 }
 
 const CHECKS: Record<string, string> = {
@@ -332,65 +894,205 @@ const CHECKS: Record<string, string> = {
   TCP_CHECK: 'tcp',
   MISC_CHECK: 'script',
 };
+const UNSUPPORTED_CHECKS = ['SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'];
 
-function convertCheck(st: KaStatement, notes: string[]): Obj | undefined {
-  const type = CHECKS[st.words[0]!];
-  if (!type) {
-    notes.push(skipped(st, 'check type not supported'));
-    return undefined;
+/** "200-299 404" → [200..299, 404] */
+function statusCodes(st: KaStatement, words: string[], notes: ImportNote[]): number[] {
+  const out: number[] = [];
+  for (const w of words) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(w);
+    if (!m) {
+      notes.push(skipped(st, `'${w}' is not a status code or range`));
+      continue;
+    }
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    for (let c = lo; c <= hi; c++) if (!out.includes(c)) out.push(c);
   }
-  const c: Obj = { type };
+  return out;
+}
+
+const urlWithPath = (x: KaStatement): boolean =>
+  x.words[0] === 'url' && (x.block ?? []).some((u) => u.words[0] === 'path');
+
+/** keepalived checker defaults that differ from vrrpd's check_defaults */
+function checkerDefaults(type: string): Obj {
+  // connect_timeout 5 s (vrrpd 1 s); delay_before_retry 3 s for HTTP_GET/SSL_GET (vrrpd 1 s);
+  // MISC_CHECK: retry 0 (vrrpd 1)
+  if (type === 'http' || type === 'https') return { timeout: '5s', retry_delay: '3s' };
+  if (type === 'tcp') return { timeout: '5s' };
+  return { retry: 0 };
+}
+
+interface Inherited {
+  /** check timing from the virtual server or real server (keepalived: VS → RS → checker) */
+  timing: Obj;
+  host?: string;
+  delayLoop: string;
+  /** keepalived defaults written out for this virtual server, for its comment */
+  written: Set<string>;
+}
+
+const DEFAULT_TEXT: Record<string, string> = {
+  timeout: 'connect_timeout 5s',
+  retry_delay: 'delay_before_retry 3s (HTTP_GET/SSL_GET)',
+  retry: 'retry 0 (MISC_CHECK)',
+};
+
+function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj | undefined {
+  const type = CHECKS[st.words[0]!]!;
+  const c: Obj = { type, ...checkerDefaults(type), ...inh.timing };
   let urls = 0;
+  const explicit = new Set<string>(Object.keys(inh.timing));
   for (const x of st.block ?? []) {
-    const [k, a] = x.words;
-    if (k === 'connect_port') c.port = int(a);
-    else if (k === 'connect_timeout') c.timeout = sec(a);
-    else if (k === 'bindto') c.bind_address = a;
+    const key = {
+      connect_timeout: 'timeout',
+      misc_timeout: 'timeout',
+      retry: 'retry',
+      nb_get_retry: 'retry',
+      delay_before_retry: 'retry_delay',
+    }[x.words[0] as 'retry'];
+    if (key) explicit.add(key);
+    const [k, a, b] = x.words;
+    if (k === 'connect_port' && type !== 'script') c.port = int(a);
+    else if (k === 'connect_timeout' && type !== 'script') c.timeout = sec(a);
+    else if (k === 'bindto' && type !== 'script') c.bind_address = a;
     else if (k === 'retry' || k === 'nb_get_retry') c.retry = int(a);
     else if (k === 'delay_before_retry') c.retry_delay = sec(a);
     else if (k === 'delay_loop') c.interval = sec(a);
-    else if (k === 'virtualhost') c.host = a;
-    else if (k === 'misc_path') c.command = command(x.words.slice(1).join(' '), notes, x.line);
-    else if (k === 'misc_timeout') c.timeout = sec(a);
+    else if (k === 'virtualhost' && type !== 'script') c.host = a;
+    else if (k === 'misc_path' && type === 'script') {
+      const argv = script(x, notes, false);
+      if (argv) c.command = argv;
+    } else if (k === 'misc_timeout' && type === 'script') c.timeout = sec(a);
+    else if (k === 'user' && type === 'script')
+      notes.push(
+        skipped(
+          x,
+          `vrrpd has no per-check user: the check runs as global.script_user, not as '${a}${b ? `:${b}` : ''}'`,
+        ),
+      );
+    else if (k === 'http_protocol' && type !== 'script' && type !== 'tcp' && a === '1.1')
+      notes.push(noted(x, "'http_protocol 1.1': vrrpd sends HTTP/1.1 with Connection: close"));
+    else if (k === 'http_protocol' && type !== 'script' && type !== 'tcp')
+      notes.push(skipped(x, `vrrpd sends HTTP/1.1 with Connection: close, not HTTP/${a ?? ''}`));
+    else if (k === 'enable_sni' && type === 'https')
+      notes.push(noted(x, "'enable_sni': vrrpd sends the host as SNI"));
+    else if (k === 'url' && !urlWithPath(x))
+      notes.push(skipped(x, 'keepalived ignores a url without path, and so does the import'));
     else if (k === 'url' && urls++ === 0) {
       for (const u of x.block ?? []) {
         const [uk, ua] = u.words;
         if (uk === 'path') c.path = ua;
-        else if (uk === 'status_code') c.status = [...((c.status as number[]) ?? []), int(ua)];
+        else if (uk === 'status_code') c.status = statusCodes(u, u.words.slice(1), notes);
         else if (uk === 'digest') c.digest = ua;
-        else notes.push(skipped(u));
+        else if (uk === 'virtualhost') c.host = ua;
+        else if (uk === 'regex' && ua !== undefined && !/[\\^$.|?*+()[\]{}]/.test(ua)) {
+          // a regex without metacharacters is a substring: vrrpd's expect_body
+          c.expect_body = ua;
+        } else if (uk === 'regex')
+          notes.push(
+            skipped(
+              u,
+              'vrrpd matches a plain substring (expect_body), not a regular expression: the body is not checked',
+            ),
+          );
+        else if (uk === 'regex_no_match')
+          notes.push(skipped(u, 'vrrpd has no negated body match: the body is not checked'));
+        else notes.push(unhandled(u, 'url'));
       }
-    } else if (k === 'url') notes.push(skipped(x, 'vrrpd checks one url per real server'));
-    else notes.push(skipped(x));
+    } else if (k === 'url')
+      notes.push(
+        skipped(
+          x,
+          'vrrpd checks one url per real server (keepalived needs every url to pass): only the first url is checked',
+        ),
+      );
+    else if (
+      k === 'alpha' ||
+      k === 'warmup' ||
+      k === 'log_all_failures' ||
+      k === 'connect_ip' ||
+      k === 'bind_port' ||
+      k === 'bind_if' ||
+      k === 'fwmark' ||
+      k === 'fast_recovery' ||
+      k === 'misc_dynamic'
+    )
+      notes.push(skipped(x, `vrrpd checks have no '${k}'`));
+    else notes.push(unhandled(x, st.words[0]!));
   }
+  for (const k of Object.keys(checkerDefaults(type))) {
+    if (!explicit.has(k)) inh.written.add(DEFAULT_TEXT[k]!);
+  }
+  if (type === 'script') {
+    // keepalived: a MISC_CHECK without misc_timeout may run for delay_loop
+    if (c.timeout === undefined) {
+      c.timeout = c.interval ?? inh.delayLoop;
+      inh.written.add('misc_timeout = delay_loop (MISC_CHECK)');
+    }
+  }
+  if ((type === 'http' || type === 'https') && c.status === undefined && c.digest === undefined) {
+    // keepalived's default accepts any 2xx; vrrpd's default is [200]
+    c.status = statusCodes(st, ['200-299'], notes);
+    inh.written.add('status_code 200-299');
+  }
+  if (c.host === undefined && inh.host !== undefined && (type === 'http' || type === 'https'))
+    c.host = inh.host;
   return c;
 }
 
 function convertVirtualServer(s: KaStatement): Unit {
-  const notes: string[] = [];
+  const notes: ImportNote[] = [];
   const [, a, b] = s.words;
-  const v: Obj = a === 'fwmark' ? { fwmark: int(b) } : { address: a, port: int(b) };
+  const v: Obj =
+    a === 'fwmark' ? { fwmark: int(b) } : { address: a, ...(b !== undefined ? { port: int(b) } : {}) };
   const defaults: Obj = {};
-  const reals: Obj[] = [];
+  const vsTiming: Obj = {};
+  /** statements that only matter to checks */
+  const forChecks: KaStatement[] = [];
+  const reals: KaStatement[] = [];
+  let sorryInhibit: KaStatement | undefined;
+  let sorryMethod: Obj | undefined;
+  let sorryMethodSt: KaStatement | undefined;
+  let rsInhibit = false;
+  let host: string | undefined;
+  let flag1: KaStatement | undefined;
+  let flag2: KaStatement | undefined;
   for (const st of s.block ?? []) {
     const [k, x, y] = st.words;
     switch (k) {
       case 'delay_loop':
         defaults.interval = sec(x);
         break;
+      case 'connect_timeout':
+        vsTiming.timeout = sec(x);
+        forChecks.push(st);
+        break;
+      case 'retry':
+        vsTiming.retry = int(x);
+        forChecks.push(st);
+        break;
+      case 'delay_before_retry':
+        vsTiming.retry_delay = sec(x);
+        forChecks.push(st);
+        break;
       case 'lb_algo':
       case 'lvs_sched':
         v.scheduler = x;
         break;
       case 'lb_kind':
-      case 'lvs_method':
-        v.forwarding = x?.toLowerCase();
+      case 'lvs_method': {
+        const m = lvsMethod(st, st.words.slice(1), notes);
+        if (m) Object.assign(v, m);
         break;
+      }
       case 'protocol':
         v.protocol = x?.toLowerCase();
         break;
       case 'persistence_timeout':
-        v.persistence_timeout = sec(x);
+        // keepalived: persistence_timeout without a value is 6 minutes
+        v.persistence_timeout = x === undefined ? '6m' : sec(x);
         break;
       case 'persistence_granularity':
         v.persistence_netmask = /^\d+$/.test(x ?? '') ? int(x) : x;
@@ -399,22 +1101,42 @@ function convertVirtualServer(s: KaStatement): Unit {
         v.family = x;
         break;
       case 'sorry_server':
-        v.sorry_server = { address: x, port: int(y) };
+        v.sorry_server = { address: x, ...(y !== undefined ? { port: int(y) } : {}) };
         break;
       case 'sorry_server_inhibit':
-        if (v.sorry_server) (v.sorry_server as Obj).inhibit = true;
+        // keepalived 2.2 ignores it before (or without) sorry_server, with a config error
+        if (v.sorry_server) sorryInhibit = st;
+        else
+          notes.push(skipped(st, 'keepalived ignores sorry_server_inhibit before or without sorry_server'));
         break;
+      case 'sorry_server_lvs_method': {
+        const m = lvsMethod(st, st.words.slice(1), notes);
+        if (m?.tun_type !== undefined && m.tun_type !== 'ipip')
+          notes.push(
+            skipped(
+              st,
+              `vrrpd's sorry server has no tunnel type: '${String(m.tun_type)}' is not carried over`,
+            ),
+          );
+        if (m) sorryMethod = { forwarding: m.forwarding };
+        sorryMethodSt = st;
+        break;
+      }
       case 'quorum':
       case 'hysteresis':
         v[k] = int(x);
         break;
       case 'quorum_up':
-      case 'quorum_down':
-        v[k] = command(st.words.slice(1).join(' '), notes, st.line);
+      case 'quorum_down': {
+        const argv = script(st, notes);
+        if (argv) v[k] = argv;
         break;
+      }
       case 'alpha':
+        v.alpha = bool(x) ?? true;
+        break;
       case 'ops':
-        v[k] = true;
+        v.ops = true;
         break;
       case 'sh-port':
       case 'sh-fallback':
@@ -422,43 +1144,230 @@ function convertVirtualServer(s: KaStatement): Unit {
       case 'mh-fallback':
         v[k.replace('-', '_')] = true;
         break;
+      case 'flag-1':
+        flag1 = st;
+        break;
+      case 'flag-2':
+        flag2 = st;
+        break;
       case 'virtualhost':
         v.virtualhost = x;
+        host = x;
+        break;
+      case 'inhibit_on_failure':
+        rsInhibit = bool(x) ?? true;
         break;
       case 'real_server':
-        reals.push(convertRealServer(st, notes));
+        reals.push(st);
+        break;
+      case 'smtp_alert':
+        notes.push(noMail(st, 'use quorum_up/quorum_down or notify_up/notify_down'));
+        break;
+      case 'omega':
+        notes.push(skipped(st, 'vrrpd runs no quorum_down/notify_down scripts at shutdown'));
         break;
       default:
-        notes.push(skipped(st));
+        notes.push(unhandled(st, 'virtual_server'));
     }
   }
-  if (Object.keys(defaults).length) v.check_defaults = defaults;
-  v.real_servers = reals;
-  return { value: v, notes };
+  // flag-1/flag-2 are sh-fallback/sh-port for sh, mh-fallback/mh-port for mh (ipvsadm -b)
+  for (const [st, what] of [
+    [flag1, 'fallback'],
+    [flag2, 'port'],
+  ] as const) {
+    if (!st) continue;
+    if (v.scheduler === 'sh' || v.scheduler === 'mh') v[`${v.scheduler}_${what}`] = true;
+    else
+      notes.push(
+        skipped(st, `scheduler flags mean something only for sh and mh, not ${String(v.scheduler ?? 'wlc')}`),
+      );
+  }
+  if (v.protocol === undefined && v.fwmark === undefined) {
+    // keepalived 2.2 defaults to UDP here (and reports it); vrrpd's default is tcp
+    v.protocol = 'udp';
+    notes.push(
+      noted(s, "protocol: udp written out: keepalived's default when protocol is absent (vrrpd: tcp)"),
+    );
+  }
+  if (sorryInhibit) (v.sorry_server as Obj).inhibit = true;
+  if (sorryMethod && v.sorry_server) Object.assign(v.sorry_server as Obj, sorryMethod);
+  else if (sorryMethod && sorryMethodSt) notes.push(skipped(sorryMethodSt, 'there is no sorry_server'));
+  // keepalived's delay_loop default is 60 s (vrrpd: 2 s)
+  const written = new Set<string>();
+  if (defaults.interval === undefined) {
+    defaults.interval = '60s';
+    written.add('delay_loop 60s');
+  }
+  v.check_defaults = defaults;
+  const realNotes: ImportNote[][] = [];
+  v.real_servers = reals.map((st) => {
+    const rn: ImportNote[] = [];
+    realNotes.push(rn);
+    return convertRealServer(
+      st,
+      rn,
+      {
+        timing: vsTiming,
+        ...(host !== undefined ? { host } : {}),
+        delayLoop: String(defaults.interval),
+        written,
+      },
+      rsInhibit,
+    );
+  });
+  if (written.size && (v.real_servers as Obj[]).some((r) => r.check !== undefined))
+    notes.push(noted(s, `keepalived defaults written out where vrrpd's differ: ${[...written].join(', ')}`));
+  if (!(v.real_servers as Obj[]).some((r) => r.check !== undefined)) {
+    for (const st of forChecks)
+      notes.push(noted(st, `'${st.words[0]}' has no effect: no real server has a check`));
+  }
+  // keepalived: a real server's own lvs_method replaces the whole virtual server setting; in
+  // vrrpd tun_port is inherited alone, so move the virtual server's tunnel to its real servers
+  const rs = v.real_servers as Obj[];
+  if (v.tun_port !== undefined && rs.some((r) => r.forwarding !== undefined && r.tun_type !== 'gue')) {
+    for (const r of rs) {
+      if (r.forwarding === undefined) Object.assign(r, { tun_type: v.tun_type, tun_port: v.tun_port });
+    }
+    delete v.tun_type;
+    delete v.tun_port;
+  }
+  return { value: v, notes, realNotes };
 }
 
-function convertRealServer(s: KaStatement, notes: string[]): Obj {
+function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, vsInhibit: boolean): Obj {
   const [, a, b] = s.words;
   const r: Obj = { address: a };
   if (b !== undefined) r.port = int(b);
+  if (vsInhibit) r.inhibit_on_failure = true;
+  const timing: Obj = { ...vs.timing };
+  let host = vs.host;
+  const checks: KaStatement[] = [];
+  const forChecks: KaStatement[] = [];
   for (const st of s.block ?? []) {
     const [k, x] = st.words;
     if (k === 'weight') r.weight = int(x);
-    else if (k === 'inhibit_on_failure') r.inhibit_on_failure = true;
+    else if (k === 'inhibit_on_failure') r.inhibit_on_failure = bool(x) ?? true;
     else if (k === 'uthreshold') r.upper_threshold = int(x);
     else if (k === 'lthreshold') r.lower_threshold = int(x);
-    else if (k === 'notify_up' || k === 'notify_down')
-      r[k] = command(st.words.slice(1).join(' '), notes, st.line);
-    else if (k === 'lvs_method' || k === 'lb_kind') r.forwarding = x?.toLowerCase();
-    else if (k !== undefined && CHECKS[k] && r.check === undefined) {
-      const c = convertCheck(st, notes);
-      if (c) r.check = c;
+    else if (k === 'notify_up' || k === 'notify_down') {
+      const argv = script(st, notes);
+      if (argv) r[k] = argv;
+    } else if (k === 'lvs_method' || k === 'lb_kind') {
+      const m = lvsMethod(st, st.words.slice(1), notes);
+      if (m) Object.assign(r, m);
+    } else if (k === 'connect_timeout') {
+      timing.timeout = sec(x);
+      forChecks.push(st);
+    } else if (k === 'retry') {
+      timing.retry = int(x);
+      forChecks.push(st);
+    } else if (k === 'delay_before_retry') {
+      timing.retry_delay = sec(x);
+      forChecks.push(st);
+    } else if (k === 'delay_loop') {
+      timing.interval = sec(x);
+      forChecks.push(st);
+    } else if (k === 'virtualhost') {
+      host = x;
+      forChecks.push(st);
+    } else if (k !== undefined && (CHECKS[k] || UNSUPPORTED_CHECKS.includes(k))) checks.push(st);
+    else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify_up/notify_down'));
+    else if (k === 'alpha' || k === 'warmup')
+      notes.push(
+        skipped(
+          st,
+          `vrrpd has no per-real-server '${k}'${k === 'alpha' ? ' (alpha is per virtual server)' : ''}`,
+        ),
+      );
+    else notes.push(unhandled(st, 'real_server'));
+  }
+  // keepalived ignores an HTTP_GET/SSL_GET without url and a MISC_CHECK without misc_path
+  const ignored = (c: KaStatement): string | undefined => {
+    const k = c.words[0]!;
+    const has = (w: string): boolean => (c.block ?? []).some((x) => x.words[0] === w);
+    if ((k === 'HTTP_GET' || k === 'SSL_GET') && !(c.block ?? []).some(urlWithPath))
+      return 'it has no url with a path';
+    if (k === 'MISC_CHECK' && !has('misc_path')) return 'it has no misc_path';
+    return undefined;
+  };
+  for (const c of checks.filter((c) => ignored(c))) {
+    notes.push(skipped(c, `keepalived ignores this checker (${ignored(c)}), and so does the import`));
+  }
+  const usable = checks.filter((c) => !ignored(c));
+  // keepalived needs every checker up; vrrpd runs one: the first it supports
+  const first = usable.find((c) => CHECKS[c.words[0]!]);
+  for (const c of usable) {
+    if (c === first) continue;
+    const k = c.words[0]!;
+    if (!CHECKS[k]) {
+      notes.push(
+        skipped(
+          c,
+          first
+            ? `vrrpd has no ${k}: only the ${first.words[0]} of this real server is checked`
+            : `vrrpd has no ${k}: THIS REAL SERVER IS UNCHECKED and counts as always up in vrrpd`,
+        ),
+      );
     } else
       notes.push(
-        skipped(st, k !== undefined && CHECKS[k] ? 'vrrpd runs one check per real server' : undefined),
+        skipped(
+          c,
+          `vrrpd runs one check per real server (keepalived needs all up): only the first, ${first!.words[0]}, is carried over`,
+        ),
       );
   }
+  if (first) {
+    const inh: Inherited = {
+      timing,
+      delayLoop: vs.delayLoop,
+      written: vs.written,
+      ...(host !== undefined ? { host } : {}),
+    };
+    const c = convertCheck(first, notes, inh);
+    if (c) r.check = c;
+  }
+  if (
+    r.check === undefined ||
+    (host !== undefined && !['http', 'https'].includes(String((r.check as Obj).type)))
+  ) {
+    for (const st of forChecks) {
+      if (r.check === undefined || st.words[0] === 'virtualhost')
+        notes.push(noted(st, `'${st.words[0]}' has no effect: no check of this real server uses it`));
+    }
+  }
   return r;
+}
+
+/** virtual_server_group NAME { ... } and virtual_server group NAME: not carried over, loudly */
+function vsGroupNote(s: KaStatement, groups: Map<string, number>): ImportNote {
+  const name = s.words[2] ?? '';
+  const n = groups.get(name);
+  return skipped(
+    s,
+    `vrrpd has no virtual_server_group: this virtual server${n === undefined ? '' : ` (${n} address/fwmark entries in group ${name})`} and its real servers are NOT imported; write one virtual_server per group entry`,
+  );
+}
+
+/** in file order: the main file first, then the included ones */
+/**
+ * In file order (the main file first, then the included ones), and one note per statement:
+ * several reasons about one line become one note (one comment, one warning line).
+ */
+function byLine(notes: ImportNote[]): ImportNote[] {
+  const sorted = [...notes].sort(
+    (x, y) =>
+      (x.file ?? '').localeCompare(y.file ?? '') || x.line - y.line || Number(y.dropped) - Number(x.dropped),
+  );
+  const out: ImportNote[] = [];
+  for (const n of sorted) {
+    const prev = out.at(-1);
+    if (prev && n.line !== 0 && prev.line === n.line && prev.file === n.file && prev.dropped === n.dropped) {
+      const head = /^'.*?' because /.exec(n.text)?.[0];
+      const rest = head && prev.text.startsWith(head) ? n.text.slice(head.length) : n.text;
+      out[out.length - 1] = { ...prev, text: `${prev.text}; ${rest}` };
+    } else out.push(n);
+  }
+  return out;
 }
 
 /** Drops undefined values (a keepalived value that did not parse) so the YAML stays clean. */
@@ -474,31 +1383,142 @@ function clean(v: unknown): unknown {
   return v;
 }
 
-/** keepalived.conf text → vrrpd YAML text (validate it with check-config before use). */
-export function importKeepalived(text: string, sourceName = 'keepalived.conf'): string {
+export interface ImportOptions extends KaReadOptions {
+  /** the name in the header comment and warnings (default: the file, else keepalived.conf) */
+  sourceName?: string;
+}
+
+export interface ImportResult {
+  yaml: string;
+  /** one line per statement not carried over: `SOURCE:LINE: not carried over: ... because ...` */
+  warnings: string[];
+}
+
+const TOP_SKIP: Record<string, string> = {
+  include: 'merge the included file by hand',
+  vrrp_track_process: 'vrrpd has no process tracking: use a vrrp_script (pgrep)',
+  track_file: 'vrrpd has no file tracking: use a vrrp_script',
+  vrrp_track_file: 'vrrpd has no file tracking: use a vrrp_script',
+  bfd_instance: 'vrrpd has no BFD',
+  static_ipaddress: 'vrrpd manages no static addresses: configure them with the system network configuration',
+  static_routes: 'vrrpd manages no static routes: configure them with the system network configuration',
+  static_rules: 'vrrpd manages no static rules: configure them with the system network configuration',
+  garp_group: 'vrrpd has no per-interface GARP groups: use each instance garp settings',
+  linkbeat_interfaces: 'vrrpd watches links with netlink only',
+  track_group: 'vrrpd manages no static addresses to track',
+  interface_up_down_delays: 'vrrpd has no interface debouncing delays',
+  SSL: 'vrrpd https checks use no client certificate and do not verify the server (as keepalived without ca)',
+  net_namespace: 'run vrrpd in the namespace instead (ip netns exec)',
+  net_namespace_ipvs: 'vrrpd configures IPVS in its own namespace',
+  namespace_with_ipsets: 'vrrpd uses no ipsets',
+  instance: 'vrrpd names its files by its configuration (global.state_file, global.control_socket)',
+  use_pid_dir: 'vrrpd writes no pid file (systemd tracks it)',
+  linkbeat_use_polling: 'vrrpd watches links with netlink only',
+  child_wait_time: 'vrrpd is one process',
+};
+
+/** keepalived.conf text → vrrpd YAML and the warnings (validate it with check-config before use). */
+export function importKeepalivedConf(text: string, opts: ImportOptions = {}): ImportResult {
+  const sourceName = opts.sourceName ?? opts.file ?? 'keepalived.conf';
   const g: GlobalState = {
     global: {},
     notes: [],
     vrrpVersion: 2,
     garp: {},
+    strict: false,
     snmp: { on: false, traps: false },
   };
   const scripts: [string, Unit][] = [];
+  const info: ScriptInfo = { unusable: new Map(), weights: new Map() };
   const instances: Unit[] = [];
   const groups: Unit[] = [];
   const servers: Unit[] = [];
-  const top = parseKeepalivedConf(text);
+  const read = readKeepalivedConf(text, opts);
+  for (const n of read.notes) g.notes.push({ ...n });
+  const top = read.statements;
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
   convertSnmp(g);
+  // sync groups and scripts before instances: both change how the instances' tracks carry over
+  const members = new Set<string>();
+  const vsGroups = new Map<string, number>();
+  const instanceNames = new Set(
+    top.filter((s) => s.words[0] === 'vrrp_instance' && s.words[1]).map((s) => s.words[1]!),
+  );
   for (const s of top) {
     const k = s.words[0];
-    if (k === 'global_defs') continue;
-    if (k === 'vrrp_script' && s.words[1]) scripts.push([s.words[1], convertScript(s)]);
-    else if (k === 'vrrp_instance') instances.push(convertInstance(s, g));
-    else if (k === 'vrrp_sync_group') groups.push(convertSyncGroup(s));
-    else if (k === 'virtual_server' && s.words[1] !== 'group') servers.push(convertVirtualServer(s));
-    else g.notes.push(skipped(s, k === 'include' ? 'merge the included file by hand' : undefined));
+    if (k === 'vrrp_script' && s.words[1]) {
+      const r = convertScript(s);
+      info.weights.set(s.words[1], (r.unit.value.weight as number | undefined) ?? 0);
+      if (r.unusable) {
+        info.unusable.set(s.words[1], r.unusable);
+        g.notes.push(...r.unit.notes);
+        if (r.unit.notes.every((n) => !n.dropped))
+          g.notes.push(skipped(s, `vrrp_script ${s.words[1]} is not carried over: ${r.unusable}`));
+      } else scripts.push([s.words[1], r.unit]);
+    } else if (k === 'virtual_server_group') {
+      vsGroups.set(s.words[1] ?? '', (s.block ?? []).length);
+    }
+  }
+  const groupTracks = new Map<string, GroupTracks>();
+  for (const s of top) {
+    if (s.words[0] !== 'vrrp_sync_group') continue;
+    const sg = convertSyncGroup(s, instanceNames, info);
+    if (sg.members.length) groups.push(sg.unit);
+    else {
+      g.notes.push(...sg.unit.notes);
+      g.notes.push(skipped(s, 'it has no group { ... } of instances: keepalived ignores it too'));
+    }
+    if (!sg.trackingWeight) for (const m of sg.members) members.add(m);
+    for (const m of sg.members) groupTracks.set(m, sg.tracks);
+  }
+  for (const s of top) {
+    const k = s.words[0];
+    if (k === 'global_defs' || k === 'vrrp_sync_group' || (k === 'vrrp_script' && s.words[1])) continue;
+    if (k === 'vrrp_instance') {
+      const name = s.words[1] ?? '';
+      instances.push(convertInstance(s, g, members.has(name), info, groupTracks.get(name)));
+    } else if (k === 'virtual_server' && s.words[1] === 'group') g.notes.push(vsGroupNote(s, vsGroups));
+    else if (k === 'virtual_server') servers.push(convertVirtualServer(s));
+    else if (k === 'virtual_server_group')
+      g.notes.push(skipped(s, 'vrrpd has no virtual_server_group (see the virtual_server group statements)'));
+    else if (k !== undefined && TOP_SKIP[k]) g.notes.push(skipped(s, TOP_SKIP[k]));
+    else g.notes.push(unhandled(s, 'the top level'));
+  }
+  // defaults around scripts that differ and cannot be written as keepalived's value
+  const yamlSoFar = JSON.stringify([instances, groups, servers].map((us) => us.map((u) => u.value)));
+  if (
+    /"(notify|master|backup|fault|stop|any|quorum_up|quorum_down|notify_up|notify_down)":\[/.test(yamlSoFar)
+  ) {
+    g.notes.push({
+      line: 0,
+      text: 'keepalived never kills a notify script; vrrpd kills one after global.notify_timeout (default 10s): raise it if a script runs longer',
+      dropped: false,
+    });
+  }
+  if (/"type":"https?"/.test(yamlSoFar)) {
+    g.notes.push({
+      line: 0,
+      text: "keepalived's HTTP_GET/SSL_GET send HTTP/1.0 unless http_protocol says otherwise; vrrpd sends HTTP/1.1 with Host and Connection: close",
+      dropped: false,
+    });
+  }
+  if (
+    (scripts.length || /"command":\[/.test(yamlSoFar) || /"notify/.test(yamlSoFar)) &&
+    g.global.script_user === undefined
+  ) {
+    g.notes.push({
+      line: 0,
+      text: 'keepalived runs scripts as keepalived_script when that user exists, else as root; vrrpd runs them as global.script_user, default the user vrrpd runs as',
+      dropped: false,
+    });
+  }
+  if (vsGroups.size && servers.length === 0) {
+    g.notes.push({
+      line: 0,
+      text: `this file uses virtual_server_group and imports to 0 virtual servers: its IPVS part is NOT imported (check-config passing says nothing about it)`,
+      dropped: true,
+    });
   }
   const out: Obj = {};
   if (Object.keys(g.global).length) out.global = g.global;
@@ -509,20 +1529,53 @@ export function importKeepalived(text: string, sourceName = 'keepalived.conf'): 
   if (g.lvsTimeouts) out.lvs_timeouts = g.lvsTimeouts;
   if (servers.length) out.virtual_servers = servers.map((u) => u.value);
 
+  const where = (n: ImportNote): string =>
+    n.line === 0 ? '' : n.file ? ` (${n.file} line ${n.line})` : ` (line ${n.line})`;
+  const comment = (n: ImportNote): string =>
+    ` ${n.dropped ? 'not carried over' : 'note'}${where(n)}: ${n.text.replace(/\n/g, ' ')}`;
+  const warnings: string[] = [];
+  const warn = (n: ImportNote): void => {
+    if (n.dropped)
+      warnings.push(
+        `${n.file ?? sourceName}${n.line ? `:${n.line}` : ''}: not carried over: ${n.text.replace(/\n/g, ' ')}`,
+      );
+  };
   const doc = new Document(clean(out));
-  const note = (path: (string | number)[], notes: string[]): void => {
+  const note = (path: (string | number)[], notes: ImportNote[]): void => {
     if (notes.length === 0) return;
     const node = doc.getIn(path, true) as Node | undefined;
-    if (node) node.commentBefore = notes.map((n) => ` ${n.replace(/\n/g, ' ')}`).join('\n');
+    if (node) node.commentBefore = byLine(notes).map(comment).join('\n');
   };
-  for (const [i, u] of instances.entries()) note(['vrrp_instances', i], u.notes);
-  for (const [i, u] of groups.entries()) note(['vrrp_sync_groups', i], u.notes);
-  for (const [i, u] of servers.entries()) note(['virtual_servers', i], u.notes);
-  for (const [n, u] of scripts) note(['vrrp_scripts', n], u.notes);
+  // warnings in file order
+  const all: ImportNote[] = [...g.notes];
+  for (const [i, u] of instances.entries()) {
+    note(['vrrp_instances', i], u.notes);
+    all.push(...u.notes);
+  }
+  for (const [i, u] of groups.entries()) {
+    note(['vrrp_sync_groups', i], u.notes);
+    all.push(...u.notes);
+  }
+  for (const [i, u] of servers.entries()) {
+    note(['virtual_servers', i], u.notes);
+    all.push(...u.notes);
+    for (const [j, rn] of (u.realNotes ?? []).entries()) {
+      note(['virtual_servers', i, 'real_servers', j], rn);
+      all.push(...rn);
+    }
+  }
+  for (const [n, u] of scripts) {
+    note(['vrrp_scripts', n], u.notes);
+    all.push(...u.notes);
+  }
+  for (const n of byLine(all)) warn(n);
   const header = [
     ` vrrpd configuration imported from ${sourceName}`,
     ' check it with: vrrpd check-config FILE',
-    ...g.notes.map((n) => ` ${n}`),
+    ...(warnings.length
+      ? [` ${warnings.length} statement(s) not carried over: see the 'not carried over' comments`]
+      : []),
+    ...byLine(g.notes).map(comment),
   ];
   doc.commentBefore = header.join('\n');
   // flow style for short lists reads like the hand-written examples
@@ -532,5 +1585,10 @@ export function importKeepalived(text: string, sourceName = 'keepalived.conf'): 
       for (const it of n.items) flowLists(isMap(n) ? (it as { value: unknown }).value : it);
   };
   flowLists(doc.contents);
-  return doc.toString({ lineWidth: 0 });
+  return { yaml: doc.toString({ lineWidth: 0 }), warnings };
+}
+
+/** keepalived.conf text → vrrpd YAML text (validate it with check-config before use). */
+export function importKeepalived(text: string, sourceName = 'keepalived.conf'): string {
+  return importKeepalivedConf(text, { sourceName }).yaml;
 }

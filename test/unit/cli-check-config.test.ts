@@ -140,7 +140,9 @@ describe('the vrrpd entry point', () => {
     const help = await vrrpd('--help');
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/check-config <file>\s+validate a configuration file/);
-    expect(help.out).toMatch(/import-keepalived <file>\s+convert a keepalived\.conf to vrrpd YAML/);
+    expect(help.out).toMatch(
+      /import-keepalived \[options\] <file>\s+convert a keepalived\.conf to vrrpd YAML/,
+    );
     const h2 = await vrrpd('check-config', '--help');
     expect(h2.out).toContain('the YAML configuration file');
     const bad = await vrrpd('check-config');

@@ -47,14 +47,18 @@ describe('import-keepalived', () => {
       weight: -20,
       rise: 2,
     });
-    expect(c.vrrpScripts.chk_pipe!.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(c.vrrpScripts.chk_pipe!.command.slice(0, 3)).toEqual([
+      '/usr/bin/curl',
+      '-sf',
+      'http://127.0.0.1/',
+    ]);
     const vi1 = c.vrrpInstances[0]!;
     expect(vi1).toMatchObject({
       name: 'VI_1',
       version: 2,
       vrid: 51,
       priority: 150,
-      preempt: false,
+      preempt: true, // keepalived clears nopreempt with state MASTER
       authPass: 's3cretpa',
     });
     expect(vi1.virtualIps.map((v) => [v.address, v.dev, v.label, v.inAdverts])).toEqual([
@@ -64,9 +68,11 @@ describe('import-keepalived', () => {
     ]);
     expect(vi1.trackInterfaces).toEqual([
       { interface: 'eth1', weight: 0 },
-      { interface: 'eth2', weight: -30 },
+      { interface: 'eth2', weight: 0 },
     ]);
-    expect(vi1.trackScripts).toEqual([{ name: 'chk_haproxy' }, { name: 'chk_pipe', weight: -5 }]);
+    // VI_1 is in sync group VG_1: keepalived ignores its weighted script tracks and the
+    // interface weights (config errors)
+    expect(vi1.trackScripts).toEqual([]);
     expect(vi1.garp.refreshMs).toBe(60_000);
     expect(vi1.notify.master).toEqual(['/etc/keepalived/notify.sh', 'master']);
     expect(c.vrrpInstances[2]).toMatchObject({ name: 'VI_6', version: 3, family: 6, advertIntervalMs: 100 });
@@ -114,13 +120,14 @@ describe('import-keepalived', () => {
     });
     // what was not carried over is said, with its line
     for (const line of [
-      "keepalived.conf:4: 'notification_email {...}' not carried over",
-      "keepalived.conf:37: 'state MASTER' dropped",
-      "keepalived.conf:64: 'smtp_alert' not carried over",
-      "keepalived.conf:110: 'url {...}' not carried over",
-      "keepalived.conf:133: 'SMTP_CHECK {...}' not carried over",
-      "keepalived.conf:151: 'virtual_server group WEB {...}' not carried over",
-      "keepalived.conf:155: 'include /etc/keepalived/conf.d/*.conf' not carried over",
+      "not carried over (line 4): 'notification_email {...}' because vrrpd sends no e-mail",
+      "note (line 37): 'state MASTER' not needed",
+      "not carried over (line 42): 'nopreempt' because keepalived clears nopreempt with state MASTER",
+      "not carried over (line 64): 'smtp_alert' because",
+      "not carried over (line 110): 'url {...}' because vrrpd checks one url per real server",
+      "not carried over (line 133): 'SMTP_CHECK {...}' because vrrpd has no SMTP_CHECK: THIS REAL SERVER IS UNCHECKED",
+      "not carried over (line 151): 'virtual_server group WEB {...}' because vrrpd has no virtual_server_group",
+      'not carried over (line 155): include /etc/keepalived/conf.d/*.conf: no file matched',
       'auth_pass cut to its first 8 characters',
     ]) {
       expect(yaml).toContain(line);
@@ -141,7 +148,7 @@ describe('import-keepalived', () => {
     });
     expect(v6).toMatchObject({ version: 3, family: 6, vrid: 10, garp: { repeat: 3, delayMs: 2000 } });
     expect(v6!.virtualIps[0]).toMatchObject({ address: '2001:db8:10::10', prefixLength: 64 });
-    expect(yaml).toContain("'native_ipv6' not carried over");
+    expect(yaml).not.toContain('not carried over');
   });
 
   it('SNMP: enable_snmp_rfcv3, snmp_socket and enable_traps become global.snmp; own MIBs are flagged', () => {
@@ -168,24 +175,22 @@ describe('import-keepalived', () => {
     );
     expect(parse(both)).toEqual({ agentx: { kind: 'tcp', host: '127.0.0.1', port: 705 }, traps: true });
     expect(both).toContain(
-      "keepalived.conf:2: 'enable_snmp_rfc' carried over as global.snmp for its VRRPv3-MIB",
+      "# note (line 2): 'enable_snmp_rfc' carried over as global.snmp for its VRRPv3-MIB",
     );
     expect(both).toContain(
-      "keepalived.conf:5: 'enable_snmp_vrrp' not carried over (keepalived's own KEEPALIVED-MIB",
+      "# not carried over (line 5): 'enable_snmp_vrrp' because keepalived's own KEEPALIVED-MIB",
     );
-    expect(both).toContain("keepalived.conf:6: 'enable_snmp_checker' not carried over");
+    expect(both).toContain("# not carried over (line 6): 'enable_snmp_checker' because");
     const v2only = importKeepalived(
       conf('enable_snmp_rfcv2', 'enable_snmp_keepalived', 'snmp_socket unix:/run/agentx'),
     );
     expect(parse(v2only)).toBeUndefined();
-    expect(v2only).toContain("'enable_snmp_rfcv2' not carried over (the VRRP-MIB of RFC 2787 is not served");
-    expect(v2only).toContain("'enable_snmp_keepalived' not carried over");
-    expect(v2only).toContain(
-      "'snmp_socket unix:/run/agentx' not carried over (SNMP is off without enable_snmp_rfcv3)",
-    );
+    expect(v2only).toContain("'enable_snmp_rfcv2' because the VRRP-MIB of RFC 2787 is not served");
+    expect(v2only).toContain("not carried over (line 3): 'enable_snmp_keepalived' because");
+    expect(v2only).toContain("'snmp_socket unix:/run/agentx' because SNMP is off without enable_snmp_rfcv3");
     const udp = importKeepalived(conf('enable_snmp_rfcv3', 'snmp_socket udp:127.0.0.1:705'));
     expect(parse(udp)?.agentx).toEqual({ kind: 'unix', path: '/var/agentx/master' });
-    expect(udp).toContain("'snmp_socket udp:127.0.0.1:705' not carried over (AgentX runs over");
+    expect(udp).toContain("'snmp_socket udp:127.0.0.1:705' because AgentX runs over");
   });
 
   it('invalid values come through for check-config to report', () => {
