@@ -9,11 +9,11 @@ import type { Config, GlobalConfig } from './config/model.js';
 import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
 import { type ControlServer, createControlServer } from './control/server.js';
 import type { ReloadOutcome, Snapshot } from './control/snapshot.js';
-import { NotifyRunner } from './notify.js';
-import { buildSnapshot } from './status-snapshot.js';
-import { TrackScripts } from './track-scripts.js';
+import { buildSnapshot } from './daemon/status-snapshot.js';
 import { VERSION } from './version.js';
 import type { EngineSnapshot } from './vrrp/engine.js';
+import { NotifyRunner } from './vrrp/notify.js';
+import { TrackScripts } from './vrrp/track-scripts.js';
 import type { FromWorker, ToWorker, WorkerData } from './vrrp/worker-protocol.js';
 
 export interface DaemonOptions {

@@ -2,11 +2,11 @@
 // hysteresis) in the main thread; each result change is sent to the VRRP engine, which
 // turns it into a priority change or FAULT for the instances that track the script.
 import type { Logger } from 'pino';
-import { type CheckManager, type CheckSpec, createCheckManager } from './check/manager.js';
-import type { Config } from './config/model.js';
-import type { CheckResult, VrrpScriptStatus } from './control/snapshot.js';
-import { createScriptRunner } from './effects/script-runner.js';
-import type { ScriptRunner } from './effects/types.js';
+import { type CheckManager, type CheckSpec, createCheckManager } from '../check/manager.js';
+import type { Config } from '../config/model.js';
+import type { CheckResult, VrrpScriptStatus } from '../control/snapshot.js';
+import { createScriptRunner } from '../effects/script-runner.js';
+import type { ScriptRunner } from '../effects/types.js';
 
 export class TrackScripts {
   private manager: CheckManager | null = null;

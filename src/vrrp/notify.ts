@@ -3,9 +3,9 @@
 // order, one at a time, each killed at its timeout; a failing or hung hook is logged and
 // never delays VRRP (it runs in the main thread, the engine is in its worker).
 import type { Logger } from 'pino';
-import type { Config, Notify } from './config/model.js';
-import { createScriptRunner } from './effects/script-runner.js';
-import type { ScriptRunner } from './effects/types.js';
+import type { Config, Notify } from '../config/model.js';
+import { createScriptRunner } from '../effects/script-runner.js';
+import type { ScriptRunner } from '../effects/types.js';
 import { SyncGroupStates } from './sync-group-state.js';
 
 type Hook = 'master' | 'backup' | 'fault' | 'stop';
