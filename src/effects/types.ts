@@ -1,7 +1,11 @@
 // The small interfaces behind which every OS effect lives (ARCHITECTURE rule 4).
 // Unit tests fake them; integration tests and the daemon use the real ones in src/effects/.
 
-export type Family = 4 | 6;
+import type { IpFamily } from '../net/addr.js';
+import type { InterfaceAddress, LinkInfo } from '../netlink/rtnetlink.js';
+
+export type { InterfaceAddress, LinkInfo };
+export type Family = IpFamily;
 
 /** A received VRRP packet with the facts the IP layer knows about it. */
 export interface ReceivedPacket {
@@ -28,30 +32,12 @@ export interface AdvertTransport {
   close(): void;
 }
 
-/** One address on an interface, as rtnetlink knows it. */
-export interface InterfaceAddress {
-  ifindex: number;
-  family: Family;
-  address: string;
-  prefixLength: number;
-  label?: string;
-}
-
 export interface AddressManager {
   /** Adds address/prefix on ifname (IPv6 with IFA_F_NODAD). Already present is not an error. */
   add(ifname: string, address: string, prefixLength: number): Promise<void>;
   /** Removes address/prefix from ifname. Already absent is not an error. */
   remove(ifname: string, address: string, prefixLength: number): Promise<void>;
   list(ifname?: string): Promise<InterfaceAddress[]>;
-}
-
-export interface LinkInfo {
-  ifindex: number;
-  name: string;
-  up: boolean; // IFF_UP
-  running: boolean; // IFF_RUNNING (carrier)
-  mac: string; // "aa:bb:cc:dd:ee:ff"
-  mtu: number;
 }
 
 /** Link and address change events from rtnetlink multicast groups. */
