@@ -125,7 +125,7 @@ export class Daemon {
    * delete them. Any problem with the file means no (the controller is not needed for it).
    */
   private async recordListsServices(config: Config): Promise<boolean> {
-    const { readOwnershipRecord } = await import('./lvs/ownership-file.js');
+    const { readOwnershipRecord } = await import('./effects/ownership-file.js');
     const r = await readOwnershipRecord(config.global.stateFile).catch(() => null);
     return r?.ok === true && r.keys.size > 0;
   }

@@ -21,6 +21,7 @@ import type { ProbeResult } from '../check/probe.js';
 import { type Clock, monotonicClock } from '../check/scheduler.js';
 import type { Config } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
+import { fileOwnershipStore, type OwnershipStore } from '../effects/ownership-file.js';
 import { createScriptRunner } from '../effects/script-runner.js';
 import type { ScriptRunner } from '../effects/types.js';
 import { type Log, logHealthChange } from '../log.js';
@@ -30,7 +31,6 @@ import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } f
 import { virtualServerStatuses } from './controller-status.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
 import { type IpvsTable, serviceKey } from './model.js';
-import { fileOwnershipStore, type OwnershipStore } from './ownership-file.js';
 import { configuredServiceKeys, OwnershipTracker } from './ownership-tracker.js';
 import { describeOp, type IpvsOp, reconcile } from './reconcile.js';
 

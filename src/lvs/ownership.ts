@@ -2,7 +2,7 @@
 // (OWNERSHIP.md rule 4). A service dropped from the config while vrrpd was stopped
 // can only be told apart from one made by hand if vrrpd wrote down, in its last run,
 // that it owned it. Pure: encoding, decoding and the decisions; the file I/O is in
-// ownership-file.ts and the controller glue in ownership-tracker.ts.
+// effects/ownership-file.ts and the controller glue in ownership-tracker.ts.
 
 /** Bumped on any incompatible change; a record of another version is ignored. */
 export const OWNERSHIP_RECORD_VERSION = 1;

@@ -7,6 +7,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckManager } from '../../src/check/manager.js';
 import { type Config, parseConfigText } from '../../src/config/index.js';
+import {
+  type OwnershipStore,
+  OwnershipWriteError,
+  readOwnershipRecord,
+  writeOwnershipRecord,
+} from '../../src/effects/ownership-file.js';
 import { applyOps, type OpFailure } from '../../src/lvs/apply.js';
 import { LvsController, type LvsIpvsClient } from '../../src/lvs/controller.js';
 import { cloneTable, type IpvsService, type IpvsTable } from '../../src/lvs/model.js';
@@ -19,12 +25,6 @@ import {
   recordAfterPass,
   staleServices,
 } from '../../src/lvs/ownership.js';
-import {
-  type OwnershipStore,
-  OwnershipWriteError,
-  readOwnershipRecord,
-  writeOwnershipRecord,
-} from '../../src/lvs/ownership-file.js';
 import type { IpvsOp } from '../../src/lvs/reconcile.js';
 import { type LogLine, recordingLog } from '../helpers/log.js';
 import { FakeClock, flush } from './check-fakes.js';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { decodeOwnershipRecord, encodeOwnershipRecord, type RecordRead } from './ownership.js';
+import { decodeOwnershipRecord, encodeOwnershipRecord, type RecordRead } from '../lvs/ownership.js';
 
 /** Where the controller keeps its record; tests use an in-memory one. */
 export interface OwnershipStore {
