@@ -10,6 +10,8 @@ import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } 
 import { type ControlServer, createControlServer } from './control/server.js';
 import type { ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { buildSnapshot } from './daemon/status-snapshot.js';
+import { createScriptRunner } from './effects/script-runner.js';
+import type { ScriptRunner } from './effects/types.js';
 import { VERSION } from './version.js';
 import type { EngineSnapshot } from './vrrp/engine.js';
 import { NotifyRunner } from './vrrp/notify.js';
@@ -77,6 +79,8 @@ export class Daemon {
   private metricsServer: MetricsServer | null = null;
   private lastReload: ReloadOutcome | null = null;
   private readonly startedMono = performance.now();
+  /** one runner for every script: notify hooks, vrrp_scripts, checks and LVS hooks */
+  private readonly scriptRunner: ScriptRunner = createScriptRunner();
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger;
@@ -92,10 +96,13 @@ export class Daemon {
       throw new DaemonError(`invalid configuration in ${this.opts.configFile}`, 1);
     }
     this.config = loaded.config;
-    this.notifyRunner = new NotifyRunner(this.config, this.log);
+    this.notifyRunner = new NotifyRunner(this.config, this.log, this.scriptRunner);
     if (this.config.vrrpInstances.length > 0) await this.startWorker();
-    this.scripts = new TrackScripts(this.config, this.log, (name, ok) =>
-      this.send({ type: 'script-result', name, ok }),
+    this.scripts = new TrackScripts(
+      this.config,
+      this.log,
+      (name, ok) => this.send({ type: 'script-result', name, ok }),
+      this.scriptRunner,
     );
     this.scripts.start();
     if (
@@ -135,8 +142,15 @@ export class Daemon {
    * ownership record lists services to remove).
    */
   private async createLvs(config: Config): Promise<LvsPart> {
-    const { LvsController } = await import('./lvs/controller.js');
+    const [{ LvsController }, { createIpvsClient }, { fileOwnershipStore }] = await Promise.all([
+      import('./lvs/controller.js'),
+      import('./effects/ipvs-client.js'),
+      import('./effects/ownership-file.js'),
+    ]);
     return new LvsController(config, this.log, {
+      ipvs: () => createIpvsClient(),
+      runner: this.scriptRunner,
+      ownership: fileOwnershipStore,
       onCheckResult: (o) => this.metrics?.observeCheck(o),
     });
   }

@@ -21,8 +21,6 @@ import type { ProbeResult } from '../check/probe.js';
 import { type Clock, monotonicClock } from '../check/scheduler.js';
 import type { Config } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
-import { fileOwnershipStore, type OwnershipStore } from '../effects/ownership-file.js';
-import { createScriptRunner } from '../effects/script-runner.js';
 import type { ScriptRunner } from '../effects/types.js';
 import { type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
@@ -31,20 +29,26 @@ import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } f
 import { virtualServerStatuses } from './controller-status.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
 import { type IpvsTable, serviceKey } from './model.js';
+import type { OwnershipStore } from './ownership.js';
 import { configuredServiceKeys, OwnershipTracker } from './ownership-tracker.js';
 import { describeOp, type IpvsOp, reconcile } from './reconcile.js';
 
 export type { LvsIpvsClient } from './controller-kernel.js';
 
 export interface LvsControllerDeps {
-  /** a client (the caller owns it) or a factory (the controller closes what it made); default: the netlink client */
-  ipvs?: LvsIpvsClient | (() => Promise<LvsIpvsClient>);
-  checks?: (opts: CheckManagerOptions) => CheckManager;
-  runner?: ScriptRunner;
   /**
-   * Where the record of owned services lives (OWNERSHIP.md rule 4); null: none. Default:
-   * the file global.state_file, but only with the real IPVS client: a record describes
-   * the kernel's table, not a fake one.
+   * A client (the caller owns it) or a factory (the controller closes what it made; it
+   * calls it again at the next pass when IPVS was not available). The daemon hands in
+   * the netlink client's factory.
+   */
+  ipvs: LvsIpvsClient | (() => Promise<LvsIpvsClient>);
+  /** runs notify_up/notify_down and the quorum scripts, and script checks */
+  runner: ScriptRunner;
+  checks?: (opts: CheckManagerOptions) => CheckManager;
+  /**
+   * Where the record of owned services lives (OWNERSHIP.md rule 4); null or absent: none.
+   * The daemon hands in the file store (global.state_file) with the real IPVS client: a
+   * record describes the kernel's table, not a fake one.
    */
   ownership?: OwnershipStore | null;
   /** monotonic clock and timers (tests: a fake one) */
@@ -112,16 +116,15 @@ export class LvsController {
   private debounceTimer: unknown = null;
   private periodTimer: unknown = null;
 
-  constructor(config: Config, log: Log, deps: LvsControllerDeps = {}) {
+  constructor(config: Config, log: Log, deps: LvsControllerDeps) {
     this.config = config;
     this.log = log;
     this.deps = deps;
     this.clock = deps.clock ?? monotonicClock;
     this.wall = deps.wallClock ?? Date.now;
-    this.runner = deps.runner ?? createScriptRunner();
+    this.runner = deps.runner;
     this.startedAt = this.iso();
-    const store = deps.ownership !== undefined ? deps.ownership : deps.ipvs ? null : fileOwnershipStore;
-    this.owned = new OwnershipTracker(store, log);
+    this.owned = new OwnershipTracker(deps.ownership ?? null, log);
     const opts: CheckManagerOptions = {
       runner: this.runner,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
@@ -324,14 +327,10 @@ export class LvsController {
     if (!this.needsIpvs()) return null;
     const dep = this.deps.ipvs;
     try {
-      if (dep && typeof dep === 'object') {
+      if (typeof dep === 'object') {
         this.client = dep;
       } else {
-        const make =
-          dep ??
-          (async () =>
-            (await import('../effects/ipvs-client.js')).createIpvsClient() as Promise<LvsIpvsClient>);
-        this.client = await make();
+        this.client = await dep();
         this.ownsClient = true;
       }
       if (this.available === false) this.log.info({ event: 'ipvs-available' }, 'IPVS is available now');

@@ -3,11 +3,10 @@
 // back after passes. Every problem with the file is logged and then ignored: without
 // a record vrrpd behaves as it did before records existed (deletes nothing at start).
 import type { Config } from '../config/model.js';
-import { type OwnershipStore, OwnershipWriteError } from '../effects/ownership-file.js';
 import type { Log } from '../log.js';
 import { serviceOf } from './desired.js';
 import { serviceKey } from './model.js';
-import { recordAfterPass, staleServices } from './ownership.js';
+import { type OwnershipStore, OwnershipWriteError, recordAfterPass, staleServices } from './ownership.js';
 import type { IpvsOp } from './reconcile.js';
 
 export function configuredServiceKeys(c: Config): Set<string> {

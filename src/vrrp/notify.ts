@@ -4,7 +4,6 @@
 // never delays VRRP (it runs in the main thread, the engine is in its worker).
 import type { Logger } from 'pino';
 import type { Config, Notify } from '../config/model.js';
-import { createScriptRunner } from '../effects/script-runner.js';
 import type { ScriptRunner } from '../effects/types.js';
 import { SyncGroupStates } from './sync-group-state.js';
 
@@ -20,15 +19,13 @@ const isHook = (s: string): s is Hook => s === 'master' || s === 'backup' || s =
 
 export class NotifyRunner {
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly runner: ScriptRunner;
   private readonly groups: SyncGroupStates;
 
   constructor(
     private config: Config,
     private readonly log: Logger,
-    runner?: ScriptRunner,
+    private readonly runner: ScriptRunner,
   ) {
-    this.runner = runner ?? createScriptRunner();
     this.groups = new SyncGroupStates(config.vrrpSyncGroups);
   }
 

@@ -5,12 +5,10 @@ import type { Logger } from 'pino';
 import { type CheckManager, type CheckSpec, createCheckManager } from '../check/manager.js';
 import type { Config } from '../config/model.js';
 import type { CheckResult, VrrpScriptStatus } from '../control/snapshot.js';
-import { createScriptRunner } from '../effects/script-runner.js';
 import type { ScriptRunner } from '../effects/types.js';
 
 export class TrackScripts {
   private manager: CheckManager | null = null;
-  private readonly runner: ScriptRunner;
   private readonly startedAtWall = Date.now();
   private readonly startedAtMono = performance.now();
 
@@ -18,10 +16,8 @@ export class TrackScripts {
     private config: Config,
     private readonly log: Logger,
     private readonly onResult: (name: string, ok: boolean) => void,
-    runner?: ScriptRunner,
-  ) {
-    this.runner = runner ?? createScriptRunner();
-  }
+    private readonly runner: ScriptRunner,
+  ) {}
 
   private specs(): CheckSpec[] {
     const user = this.config.global.scriptUser;

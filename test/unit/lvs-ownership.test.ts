@@ -7,12 +7,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckManager } from '../../src/check/manager.js';
 import { type Config, parseConfigText } from '../../src/config/index.js';
-import {
-  type OwnershipStore,
-  OwnershipWriteError,
-  readOwnershipRecord,
-  writeOwnershipRecord,
-} from '../../src/effects/ownership-file.js';
+import { readOwnershipRecord, writeOwnershipRecord } from '../../src/effects/ownership-file.js';
+import type { ScriptRunner } from '../../src/effects/types.js';
 import { applyOps, type OpFailure } from '../../src/lvs/apply.js';
 import { LvsController, type LvsIpvsClient } from '../../src/lvs/controller.js';
 import { cloneTable, type IpvsService, type IpvsTable } from '../../src/lvs/model.js';
@@ -21,6 +17,8 @@ import {
   encodeOwnershipRecord,
   isServiceKey,
   OWNERSHIP_RECORD_VERSION,
+  type OwnershipStore,
+  OwnershipWriteError,
   type RecordRead,
   recordAfterPass,
   staleServices,
@@ -204,6 +202,11 @@ const noChecks = (): CheckManager => ({
   stop: () => {},
 });
 
+/** these tests configure no script: running one is a mistake */
+const noScripts: ScriptRunner = {
+  run: () => Promise.reject(new Error('no script expected')),
+};
+
 function vs(port: number): string {
   return `  - {address: 192.0.2.50, port: ${port}, scheduler: rr, real_servers: [{address: 198.51.100.2, port: ${port}}]}\n`;
 }
@@ -242,6 +245,7 @@ async function startWith(cfg: Config, store: OwnershipStore | null, ipvs: FakeIp
   const c = new LvsController(cfg, recordingLog(lines), {
     ipvs,
     ownership: store,
+    runner: noScripts,
     clock: new FakeClock(),
     checks: noChecks,
   });
@@ -346,6 +350,7 @@ describe('the controller at a restart', () => {
     const lines: LogLine[] = [];
     const c = new LvsController(config([80]), recordingLog(lines), {
       ipvs,
+      runner: noScripts,
       clock: new FakeClock(),
       checks: noChecks,
     });
