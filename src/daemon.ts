@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { formatConfigError, loadConfigFile } from './config/index.js';
+import { type ConfigDiff, diffConfig, formatConfigError, loadConfigFile } from './config/index.js';
 import type { Config, GlobalConfig } from './config/model.js';
 import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
 import { type ControlServer, createControlServer } from './control/server.js';
@@ -195,20 +195,20 @@ export class Daemon {
    * timeouts are read at each use and need nothing here. Returns what it did, for the
    * reload's summary.
    */
-  private async applyGlobal(prev: GlobalConfig, next: GlobalConfig): Promise<string[]> {
+  private async applyGlobal(next: GlobalConfig, diff: ConfigDiff): Promise<string[]> {
     const done: string[] = [];
-    if (prev.logLevel !== next.logLevel) {
+    if (diff.global.logLevelChanged) {
       this.log.level = next.logLevel;
       done.push(`log level ${next.logLevel}`);
     }
-    if (prev.routerId !== next.routerId) {
+    if (diff.global.routerIdChanged) {
       this.log.setBindings({ routerId: next.routerId });
       done.push(`router id ${next.routerId}`);
     }
-    if (prev.controlSocket !== next.controlSocket || prev.controlGroup !== next.controlGroup) {
+    if (diff.control.socketChanged) {
       const old = this.control;
       try {
-        if (old && prev.controlSocket === next.controlSocket) {
+        if (old && old.path === next.controlSocket) {
           old.setAccess(next.controlGroup);
         } else {
           this.control = await this.openControl(next);
@@ -229,7 +229,7 @@ export class Daemon {
       }
     }
     const at = (m: GlobalConfig['metricsListen']) => (m ? `${m.address}:${m.port}` : '');
-    if (at(prev.metricsListen) !== at(next.metricsListen)) {
+    if (diff.control.metricsChanged) {
       const old = this.metricsServer;
       try {
         if (next.metricsListen) {
@@ -409,7 +409,8 @@ export class Daemon {
         return { ok: false, errors };
       }
       const next = loaded.config;
-      const prevGlobal = this.config.global;
+      // what changed, computed once; each part below receives its slice
+      const diff = diffConfig(this.config, next);
       let summary = '';
       if (next.vrrpInstances.length > 0 && !this.worker) {
         this.config = next;
@@ -417,7 +418,7 @@ export class Daemon {
         summary = `started VRRP engine with ${next.vrrpInstances.length} instance(s)`;
       } else if (this.worker) {
         const r = await this.ask<Extract<FromWorker, { type: 'reloaded' }>>(
-          (id) => ({ type: 'reload', config: next, id }),
+          (id) => ({ type: 'reload', config: next, instances: diff.vrrp.instances, id }),
           15000,
         );
         if (r.error) return { ok: false, errors: [r.error] };
@@ -426,11 +427,11 @@ export class Daemon {
       }
       this.config = next;
       this.configLoadedAt = new Date();
-      const globals = await this.applyGlobal(prevGlobal, next.global);
+      const globals = await this.applyGlobal(next.global, diff);
       if (globals.length > 0) summary += `; global: ${globals.join('; ')}`;
-      this.notifyRunner?.setConfig(next);
-      this.scripts?.setConfig(next);
-      if (this.lvs) await this.lvs.setConfig(next);
+      this.notifyRunner?.setConfig(next, diff.vrrp.syncGroups);
+      this.scripts?.setConfig(next, diff.trackScripts);
+      if (this.lvs) await this.lvs.setConfig(next, diff.lvs);
       else if (next.virtualServers.length > 0) {
         this.lvs = await this.createLvs(next);
         await this.lvs.start();

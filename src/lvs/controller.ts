@@ -19,6 +19,7 @@ import {
 } from '../check/manager.js';
 import type { ProbeResult } from '../check/probe.js';
 import { type Clock, monotonicClock } from '../check/scheduler.js';
+import { type LvsSlice, setChanged } from '../config/diff.js';
 import type { Config } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import type { ScriptRunner } from '../effects/types.js';
@@ -149,18 +150,21 @@ export class LvsController {
     this.armPeriodic();
   }
 
-  /** Reload: checks are diffed by id (unchanged ones keep their state), then one pass. */
-  async setConfig(config: Config): Promise<void> {
+  /**
+   * Reload, with the LVS slice of the reload's diff: the checks are set again only when a
+   * virtual server or the script user changed (the manager keeps the state of every check
+   * whose spec stayed the same); a removed virtual service is deleted at the next pass;
+   * then one pass (which also heals hand-made changes and re-applies lvs_timeouts).
+   */
+  async setConfig(config: Config, slice: LvsSlice): Promise<void> {
     if (this.stopped) return;
-    if (this.started) this.setChecks(config);
-    const keep = new Set(config.virtualServers.map((v) => serviceKey(serviceOf(v))));
-    for (const v of this.config.virtualServers) {
-      const k = serviceKey(serviceOf(v));
-      if (!keep.has(k)) this.retire.add(k);
-    }
-    for (const k of keep) this.retire.delete(k);
-    const vsKeys = new Set(config.virtualServers.map((v) => v.key));
-    for (const k of [...this.quorum.keys()]) if (!vsKeys.has(k)) this.quorum.delete(k);
+    const vs = slice.virtualServers;
+    if (this.started && (setChanged(vs) || slice.scriptUserChanged)) this.setChecks(config);
+    const removed = new Set(vs.removed);
+    for (const v of this.config.virtualServers)
+      if (removed.has(v.key)) this.retire.add(serviceKey(serviceOf(v)));
+    for (const v of config.virtualServers) this.retire.delete(serviceKey(serviceOf(v)));
+    for (const k of vs.removed) this.quorum.delete(k);
     this.config = config;
     this.timeoutsDue = hasTimeouts(config);
     this.owned.markWriteDue();

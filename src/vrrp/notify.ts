@@ -3,6 +3,7 @@
 // order, one at a time, each killed at its timeout; a failing or hung hook is logged and
 // never delays VRRP (it runs in the main thread, the engine is in its worker).
 import type { Logger } from 'pino';
+import { type SetDiff, setChanged } from '../config/diff.js';
 import type { Config, Notify } from '../config/model.js';
 import type { ScriptRunner } from '../effects/types.js';
 import { SyncGroupStates } from './sync-group-state.js';
@@ -29,9 +30,10 @@ export class NotifyRunner {
     this.groups = new SyncGroupStates(config.vrrpSyncGroups);
   }
 
-  setConfig(config: Config): void {
+  /** Reload, with the sync groups' slice of the reload's diff. */
+  setConfig(config: Config, syncGroups: SetDiff): void {
     this.config = config;
-    this.groups.setGroups(config.vrrpSyncGroups);
+    if (setChanged(syncGroups)) this.groups.setGroups(config.vrrpSyncGroups);
   }
 
   /** An instance changed state: its own hooks, then those of its sync group if the group moved. */

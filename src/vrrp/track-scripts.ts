@@ -3,6 +3,7 @@
 // turns it into a priority change or FAULT for the instances that track the script.
 import type { Logger } from 'pino';
 import { type CheckManager, type CheckSpec, createCheckManager } from '../check/manager.js';
+import { setChanged, type TrackScriptsSlice } from '../config/diff.js';
 import type { Config } from '../config/model.js';
 import type { CheckResult, VrrpScriptStatus } from '../control/snapshot.js';
 import type { ScriptRunner } from '../effects/types.js';
@@ -59,10 +60,15 @@ export class TrackScripts {
     this.manager.set(specs);
   }
 
-  setConfig(config: Config): void {
+  /**
+   * Reload, with the vrrp_scripts' slice of the reload's diff: the checks are touched only
+   * when a script or the default script user changed (the manager keeps the state of
+   * every check whose spec stayed the same).
+   */
+  setConfig(config: Config, slice: TrackScriptsSlice): void {
     this.config = config;
     if (!this.manager) this.start();
-    else this.manager.set(this.specs());
+    else if (setChanged(slice.vrrpScripts) || slice.scriptUserChanged) this.manager.set(this.specs());
   }
 
   stop(): void {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckManager } from '../../src/check/manager.js';
-import { type Config, parseConfigText } from '../../src/config/index.js';
+import { type Config, diffConfig, parseConfigText } from '../../src/config/index.js';
 import { readOwnershipRecord, writeOwnershipRecord } from '../../src/effects/ownership-file.js';
 import type { ScriptRunner } from '../../src/effects/types.js';
 import { applyOps, type OpFailure } from '../../src/lvs/apply.js';
@@ -251,7 +251,14 @@ async function startWith(cfg: Config, store: OwnershipStore | null, ipvs: FakeIp
   });
   await c.start();
   await flush();
-  return { c, lines };
+  let current = cfg;
+  /** a reload: the controller gets its slice of the diff, as from the daemon */
+  const reload = (next: Config) => {
+    const slice = diffConfig(current, next).lvs;
+    current = next;
+    return c.setConfig(next, slice);
+  };
+  return { c, lines, reload };
 }
 
 describe('the controller at a restart', () => {
@@ -304,13 +311,13 @@ describe('the controller at a restart', () => {
     ipvs.table = kernelAB_C();
     ipvs.failDelete = true;
     const store = new MemoryStore(encodeOwnershipRecord([A, B]));
-    const { c, lines } = await startWith(config([80]), store, ipvs);
+    const { c, lines, reload } = await startWith(config([80]), store, ipvs);
     expect(ipvs.table.has(B)).toBe(true);
     expect(store.last()).toEqual([A, B]);
     expect(lines.some((l) => l.fields.event === 'ipvs-stale-service-removed')).toBe(false);
     // the next pass (a reload with the same config) tries again and succeeds
     ipvs.failDelete = false;
-    await c.setConfig(config([80]));
+    await reload(config([80]));
     expect(ipvs.table.has(B)).toBe(false);
     expect(store.last()).toEqual([A]);
     expect(lines.filter((l) => l.fields.event === 'ipvs-stale-service-removed')).toHaveLength(1);
@@ -320,9 +327,9 @@ describe('the controller at a restart', () => {
   it('a reload records the new config; a service it drops is deleted and leaves the record', async () => {
     const ipvs = new FakeIpvs();
     const store = new MemoryStore(null);
-    const { c } = await startWith(config([80, 8080]), store, ipvs);
+    const { c, reload } = await startWith(config([80, 8080]), store, ipvs);
     expect(store.last()).toEqual([A, B]);
-    await c.setConfig(config([80]));
+    await reload(config([80]));
     expect(ipvs.table.has(B)).toBe(false);
     expect(store.last()).toEqual([A]);
     c.stop();
@@ -332,14 +339,14 @@ describe('the controller at a restart', () => {
     const ipvs = new FakeIpvs();
     const store = new MemoryStore(null);
     store.failWrite = true;
-    const { c, lines } = await startWith(config([80]), store, ipvs);
-    await c.setConfig(config([80, 8080]));
+    const { c, lines, reload } = await startWith(config([80]), store, ipvs);
+    await reload(config([80, 8080]));
     expect(ipvs.table.has(A) && ipvs.table.has(B)).toBe(true);
     const w = lines.filter((l) => l.fields.code === 'OWNERSHIP_RECORD_UNWRITABLE');
     expect(w).toHaveLength(1);
     expect(w[0]?.level).toBe('warn');
     store.failWrite = false;
-    await c.setConfig(config([80, 8080]));
+    await reload(config([80, 8080]));
     expect(store.last()).toEqual([A, B]);
     c.stop();
   });
