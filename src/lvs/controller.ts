@@ -25,16 +25,16 @@ import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import type { ScriptRunner } from '../effects/types.js';
 import { type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
-import { type CheckTarget, checkSpecsOf } from './controller-checks.js';
-import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './controller-kernel.js';
-import { virtualServerStatuses } from './controller-status.js';
+import { type CheckTarget, checkSpecsOf } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
+import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './kernel-settings.js';
 import { type IpvsTable, serviceKey } from './model.js';
 import type { OwnershipStore } from './ownership.js';
 import { configuredServiceKeys, OwnershipTracker } from './ownership-tracker.js';
 import { describeOp, type IpvsOp, reconcile } from './reconcile.js';
+import { virtualServerStatuses } from './status.js';
 
-export type { LvsIpvsClient } from './controller-kernel.js';
+export type { LvsIpvsClient } from './kernel-settings.js';
 
 export interface LvsControllerDeps {
   /**
