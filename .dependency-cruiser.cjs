@@ -20,7 +20,7 @@ const LEAVES = '^src/(log|clock|errors|version)[.]ts$';
 const CORES = [
   '^src/config/',
   '^src/vrrp/(codec|fsm|fsm-types|timers|announce-schedule|sync-group-state)[.]ts$',
-  '^src/lvs/(model|reconcile|desired|apply|ownership|errors|check-specs|status)[.]ts$',
+  '^src/lvs/(model|reconcile|desired|apply|ownership|errors)[.]ts$',
   '^src/check/(hysteresis|http-response)[.]ts$',
 ].join('|');
 const ENGINE_FOLDERS = '^src/(vrrp|lvs|check|control|lab|snmp)/';

@@ -27,10 +27,12 @@ import { type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
 import { type CheckTarget, checkSpecsOf } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
+import { HookScripts } from './hook-scripts.js';
 import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './kernel-settings.js';
 import { type IpvsTable, serviceKey } from './model.js';
 import type { OwnershipStore } from './ownership.js';
 import { configuredServiceKeys, OwnershipTracker } from './ownership-tracker.js';
+import { quorumTransitions } from './quorum.js';
 import { describeOp, type IpvsOp, reconcile } from './reconcile.js';
 import { virtualServerStatuses } from './status.js';
 
@@ -83,7 +85,7 @@ export class LvsController {
   private readonly deps: LvsControllerDeps;
   private readonly clock: Clock;
   private readonly wall: () => number;
-  private readonly runner: ScriptRunner;
+  private readonly hooks: HookScripts;
   private readonly checks: CheckManager;
   private targets = new Map<string, CheckTarget>();
 
@@ -123,11 +125,11 @@ export class LvsController {
     this.deps = deps;
     this.clock = deps.clock ?? monotonicClock;
     this.wall = deps.wallClock ?? Date.now;
-    this.runner = deps.runner;
+    this.hooks = new HookScripts(deps.runner, log);
     this.startedAt = this.iso();
     this.owned = new OwnershipTracker(deps.ownership ?? null, log);
     const opts: CheckManagerOptions = {
-      runner: this.runner,
+      runner: deps.runner,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
       onResult: (id, r) => this.onResult(id, r),
       // the manager's own transition line would repeat our health-change line
@@ -280,8 +282,9 @@ export class LvsController {
     // notify_up when a known-down server comes back; an unknown one was presumed in
     // service (keepalived starts real servers up), so its first pass is no news.
     if (to === 'up' && from === 'down' && t.rs.notifyUp)
-      this.runScript(t.rs.notifyUp, `notify_up of ${t.rs.key}`);
-    if (to === 'down' && t.rs.notifyDown) this.runScript(t.rs.notifyDown, `notify_down of ${t.rs.key}`);
+      this.hooks.run(this.config.global, t.rs.notifyUp, `notify_up of ${t.rs.key}`);
+    if (to === 'down' && t.rs.notifyDown)
+      this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`);
     this.request();
   }
 
@@ -290,26 +293,6 @@ export class LvsController {
     const byPair = new Map<string, RealServerHealth>();
     for (const [id, t] of this.targets) byPair.set(`${t.vs.key} ${t.rs.key}`, states.get(id) ?? 'unknown');
     return (vsKey, rsKey) => byPair.get(`${vsKey} ${rsKey}`) ?? 'unknown';
-  }
-
-  private runScript(argv: readonly string[], what: string): void {
-    const g = this.config.global;
-    const opts: Parameters<ScriptRunner['run']>[1] = { timeoutMs: g.notifyTimeoutMs };
-    if (g.scriptUser !== undefined) opts.user = g.scriptUser;
-    this.runner.run(argv, opts).then(
-      (r) => {
-        if (r.code === 0 && !r.timedOut && !r.errorCode) return;
-        const why =
-          r.errorCode ??
-          (r.timedOut ? `timed out after ${g.notifyTimeoutMs} ms` : `exit ${r.code ?? r.signal}`);
-        this.log.warn(
-          { event: 'script-failed', script: argv[0], what, output: r.output.slice(0, 512) },
-          `${what} (${argv[0]}) failed: ${why}`,
-        );
-      },
-      (e: unknown) =>
-        this.log.warn({ event: 'script-failed', script: argv[0], what }, `${what} failed: ${errText(e)}`),
-    );
   }
 
   // ---------------------------------------------------------------- the pass
@@ -386,7 +369,7 @@ export class LvsController {
       this.quorum,
     );
     this.desired = desired;
-    this.quorumTransitions(desired);
+    quorumTransitions(this.config, desired, this.quorum, this.log, this.hooks);
 
     if (client && current) {
       const path = this.config.global.stateFile;
@@ -453,42 +436,6 @@ export class LvsController {
       return;
     }
     for (const op of ops) this.log.info({ event: 'ipvs-change', op: op.op }, `IPVS: ${describeOp(op)}`);
-  }
-
-  private quorumTransitions(d: DesiredState): void {
-    for (const vs of this.config.virtualServers) {
-      const o = d.virtualServers.get(vs.key);
-      if (!o) continue;
-      const before = this.quorum.get(vs.key);
-      this.quorum.set(vs.key, o.quorumUp);
-      // the first evaluation reports only a missing quorum (a service starting without it)
-      if (before === o.quorumUp || (before === undefined && o.quorumUp)) continue;
-      const key = statusKey(vs);
-      const fields = {
-        event: 'quorum-change',
-        virtualServer: key,
-        from: before === undefined ? 'unknown' : before ? 'up' : 'down',
-        to: o.quorumUp ? 'up' : 'down',
-        healthyWeight: o.healthyWeight,
-        quorum: vs.quorum,
-        hysteresis: vs.hysteresis,
-        sorryServer: o.sorryActive,
-      };
-      const sorry = vs.sorryServer ? `${vs.sorryServer.address}:${vs.sorryServer.port}` : undefined;
-      if (o.quorumUp) {
-        this.log.info(
-          fields,
-          `${key}: quorum regained (healthy weight ${o.healthyWeight} >= ${vs.quorum}+${vs.hysteresis})${sorry ? `; sorry server ${sorry} out` : ''}`,
-        );
-        if (vs.quorumUp) this.runScript(vs.quorumUp, `quorum_up of ${key}`);
-      } else {
-        this.log.warn(
-          fields,
-          `${key}: quorum lost (healthy weight ${o.healthyWeight}, quorum ${vs.quorum}, hysteresis ${vs.hysteresis})${sorry ? `; sorry server ${sorry} in` : ''}`,
-        );
-        if (vs.quorumDown) this.runScript(vs.quorumDown, `quorum_down of ${key}`);
-      }
-    }
   }
 
   private syncRole(): 'master' | 'backup' {
