@@ -307,7 +307,8 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
 
   return {
     add(id, job) {
-      if (stopped) throw Object.assign(new Error('scheduler is stopped'), { code: 'SCHEDULER_STOPPED' });
+      if (stopped)
+        throw Object.assign(new Error('scheduler is stopped'), { code: 'CHECK_SCHEDULER_STOPPED' });
       if (entries.has(id)) {
         throw Object.assign(new Error(`check '${id}' is already scheduled`), { code: 'CHECK_DUPLICATE' });
       }

@@ -9,11 +9,11 @@ import { resolveGroup } from './groups.js';
 import {
   type ControlRequest,
   type ControlResponse,
-  ERROR_CODES,
   LineSplitter,
   MAX_REQUEST_BYTES,
   type ReloadResult,
   type RequestId,
+  SERVER_ERROR_CODES,
 } from './protocol.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -148,7 +148,7 @@ function applyAccess(path: string, mode: number, gid: number | undefined): numbe
 export async function createControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const mode = opts.mode ?? 0o600;
   if (mode === 0o660 && opts.group === undefined) {
-    throw controlError('EBADGROUP', 'control socket mode 0660 needs a control group');
+    throw controlError('CONTROL_BAD_GROUP', 'control socket mode 0660 needs a control group');
   }
   const gid = opts.group === undefined ? undefined : resolveGroup(opts.group);
   const handlers = opts.handlers;
@@ -187,7 +187,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         line = JSON.stringify({
           id: resp.id,
           ok: false,
-          error: { code: ERROR_CODES.internal, message: 'response could not be serialised' },
+          error: { code: SERVER_ERROR_CODES.internal, message: 'response could not be serialised' },
         });
       }
       sock.write(`${line}\n`);
@@ -200,7 +200,10 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         send({
           id: null,
           ok: false,
-          error: { code: ERROR_CODES.tooLong, message: `request longer than ${MAX_REQUEST_BYTES} bytes` },
+          error: {
+            code: SERVER_ERROR_CODES.tooLong,
+            message: `request longer than ${MAX_REQUEST_BYTES} bytes`,
+          },
         });
         sock.end();
         sock.pause();
@@ -229,14 +232,17 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       return {
         id: null,
         ok: false,
-        error: { code: ERROR_CODES.badJson, message: 'request is not valid JSON' },
+        error: { code: SERVER_ERROR_CODES.badJson, message: 'request is not valid JSON' },
       };
     }
     if (typeof req !== 'object' || req === null || typeof (req as ControlRequest).method !== 'string') {
       return {
         id: null,
         ok: false,
-        error: { code: ERROR_CODES.badRequest, message: 'request must be an object with a string "method"' },
+        error: {
+          code: SERVER_ERROR_CODES.badRequest,
+          message: 'request must be an object with a string "method"',
+        },
       };
     }
     const { method, params } = req as ControlRequest;
@@ -251,7 +257,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       return {
         id,
         ok: false,
-        error: { code: ERROR_CODES.unknownMethod, message: `unknown method '${method}'` },
+        error: { code: SERVER_ERROR_CODES.unknownMethod, message: `unknown method '${method}'` },
       };
     }
     try {
@@ -259,7 +265,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
     } catch (err) {
       const e = err as Error & { code?: unknown };
       report(e, method);
-      const code = typeof e.code === 'string' ? e.code : ERROR_CODES.internal;
+      const code = typeof e.code === 'string' ? e.code : SERVER_ERROR_CODES.internal;
       return { id, ok: false, error: { code, message: e.message || String(err) } };
     }
   }

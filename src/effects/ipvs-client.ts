@@ -118,7 +118,7 @@ export async function createIpvsClient(opts: IpvsClientOptions = {}): Promise<Ip
       throw Object.assign(
         new Error('the kernel has no IPVS: modprobe ip_vs (and the scheduler modules you use)'),
         {
-          code: 'EIPVS_MISSING',
+          code: 'IPVS_MISSING',
         },
       );
     }

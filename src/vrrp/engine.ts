@@ -129,7 +129,7 @@ export class Engine {
         new Error(
           `instance ${inst.name}: interface ${inst.interface} has no ${inst.family === 6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from`,
         ),
-        { code: 'ENOPRIMARY' },
+        { code: 'VRRP_NO_PRIMARY_ADDRESS' },
       );
     }
     return pick.address;

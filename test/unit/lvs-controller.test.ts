@@ -488,7 +488,7 @@ describe('LvsController: errors and no IPVS', () => {
       runner: new FakeRunner(),
       ipvs: async () => {
         attempts++;
-        throw Object.assign(new Error('the kernel has no IPVS: modprobe ip_vs'), { code: 'EIPVS_MISSING' });
+        throw Object.assign(new Error('the kernel has no IPVS: modprobe ip_vs'), { code: 'IPVS_MISSING' });
       },
       checks: (o) => {
         checks = new FakeChecks(o);
