@@ -16,6 +16,7 @@ import { buildSnapshot } from './daemon/status-snapshot.js';
 import { createScriptRunner } from './effects/script-runner.js';
 import type { ScriptRunner } from './effects/types.js';
 import { VrrpdError } from './errors.js';
+import { logStateChange } from './log.js';
 import { VERSION } from './version.js';
 import { NotifyRunner } from './vrrp/notify.js';
 import { TrackScripts } from './vrrp/track-scripts.js';
@@ -144,10 +145,7 @@ export class Daemon {
 
   private onStateChange(m: StateChange): void {
     this.states.set(m.instance, m.to);
-    this.log.info(
-      { event: 'state-change', instance: m.instance, from: m.from, to: m.to, reason: m.reason },
-      `${m.instance}: ${m.from} -> ${m.to} (${m.reason})`,
-    );
+    logStateChange(this.log, { instance: m.instance, from: m.from, to: m.to, reason: m.reason });
     this.notifyRunner?.stateChanged(m.instance, m.to);
     this.lvs?.instanceStateChanged(m.instance, m.to);
     this.opts.notify?.status(this.statusLine());

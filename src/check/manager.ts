@@ -2,7 +2,9 @@
 // checks. The lead maps the config model to CheckSpec; this module knows no config syntax.
 // Reload: set() diffs by id, so an unchanged check keeps its state and its place in time.
 
+import { type Clock, monotonicClock } from '../clock.js';
 import type { ScriptRunner } from '../effects/types.js';
+import type { Log } from '../log.js';
 import { type HttpProbeOptions, httpProbe } from './http.js';
 import {
   type HealthState,
@@ -13,14 +15,7 @@ import {
   type Transition,
 } from './hysteresis.js';
 import { describeError, type Probe, type ProbeResult } from './probe.js';
-import {
-  type Clock,
-  createScheduler,
-  monotonicClock,
-  type RunHandle,
-  type Scheduler,
-  type SchedulerJob,
-} from './scheduler.js';
+import { createScheduler, type RunHandle, type Scheduler, type SchedulerJob } from './scheduler.js';
 import { scriptProbe } from './script.js';
 import { type TcpProbeOptions, tcpProbe } from './tcp.js';
 
@@ -61,11 +56,6 @@ export interface CheckSnapshot {
 }
 
 /** pino-compatible subset */
-export interface CheckLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 export interface CheckManagerOptions {
   runner: ScriptRunner;
   onChange(targetId: string, transition: Transition, lastResult: ProbeResult): void;
@@ -77,7 +67,7 @@ export interface CheckManagerOptions {
   jitter?: number;
   /** probes in flight at most (file descriptors, forks); default 1000 */
   maxConcurrent?: number;
-  logger?: CheckLogger;
+  logger?: Log;
   /** builds a probe from its spec; tests inject fakes */
   probeFactory?: (spec: CheckSpec, runner: ScriptRunner) => Probe;
 }

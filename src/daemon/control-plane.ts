@@ -2,15 +2,16 @@
 // /metrics listener, opened at start, moved on reload by their slice of the reload's
 // diff (the new one is opened first, so a failure keeps the old one and is reported),
 // closed at shutdown.
-import type { Logger } from 'pino';
+
 import type { ControlSlice } from '../config/diff.js';
 import type { GlobalConfig } from '../config/model.js';
 import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from '../control/metrics.js';
 import { type ControlHandlers, type ControlServer, createControlServer } from '../control/server.js';
 import type { Snapshot } from '../control/snapshot.js';
+import type { Log } from '../log.js';
 
 export interface ControlPlaneOptions {
-  log: Logger;
+  log: Log;
   /** the control socket's methods */
   handlers: ControlHandlers;
   /** a fresh status document (each /metrics scrape asks for one) */

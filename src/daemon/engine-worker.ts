@@ -2,11 +2,12 @@
 // worker_thread, asks it for snapshots and reloads (request/answer by id, with a
 // timeout), passes on its log lines and state changes, and remembers its last heartbeat
 // for the systemd watchdog.
+
 import { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
 import type { SetDiff } from '../config/diff.js';
 import type { Config } from '../config/model.js';
 import { VrrpdError } from '../errors.js';
+import type { Log } from '../log.js';
 import type { EngineSnapshot, ReloadResult } from '../vrrp/engine.js';
 import type { FromWorker, ToWorker, WorkerData } from '../vrrp/worker-protocol.js';
 
@@ -18,7 +19,7 @@ export interface EngineWorkerOptions {
   config: Config;
   heartbeatMs: number;
   testHooks?: boolean;
-  log: Logger;
+  log: Log;
   onStateChange(m: StateChange): void;
   /** the worker ended (crash or exit) while the daemon was not stopping it */
   onFailure(): void;

@@ -18,12 +18,12 @@ import {
   createCheckManager,
 } from '../check/manager.js';
 import type { ProbeResult } from '../check/probe.js';
-import { type Clock, monotonicClock } from '../check/scheduler.js';
+import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';
 import type { Config } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import type { ScriptRunner } from '../effects/types.js';
-import { type Log, logHealthChange } from '../log.js';
+import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
 import { type CheckTarget, checkSpecsOf } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
@@ -133,10 +133,7 @@ export class LvsController {
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
       onResult: (id, r) => this.onResult(id, r),
       // the manager's own transition line would repeat our health-change line
-      logger: {
-        info: (o, m) => log.debug(o as Record<string, unknown>, m),
-        warn: (o, m) => log.warn(o as Record<string, unknown>, m),
-      },
+      logger: infoAsDebug(log),
     };
     if (deps.clock) opts.clock = deps.clock;
     this.checks = (deps.checks ?? createCheckManager)(opts);
@@ -209,8 +206,8 @@ export class LvsController {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.debounceTimer !== null) this.clock.clearTimeout(this.debounceTimer);
-    if (this.periodTimer !== null) this.clock.clearTimeout(this.periodTimer);
+    if (this.debounceTimer !== null) this.clock.clearTimer(this.debounceTimer);
+    if (this.periodTimer !== null) this.clock.clearTimer(this.periodTimer);
     this.debounceTimer = this.periodTimer = null;
     this.checks.stop();
     const client = this.client;
@@ -231,7 +228,7 @@ export class LvsController {
   private request(): void {
     if (!this.started || this.stopped || this.scheduled) return;
     this.scheduled = true;
-    this.debounceTimer = this.clock.setTimeout(() => {
+    this.debounceTimer = this.clock.setTimer(() => {
       this.debounceTimer = null;
       void this.exclusive(async () => {
         // cleared when the pass starts: a request during the pass schedules one more
@@ -243,7 +240,7 @@ export class LvsController {
 
   private armPeriodic(): void {
     if (this.stopped) return;
-    this.periodTimer = this.clock.setTimeout(() => {
+    this.periodTimer = this.clock.setTimer(() => {
       this.periodTimer = null;
       this.request();
       this.armPeriodic();

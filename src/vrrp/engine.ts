@@ -2,6 +2,7 @@
 // deadline, ARCHITECTURE rule 3), demultiplexes received adverts to instances by
 // interface/family/VRID, applies tracking and sync groups. It runs inside its own
 // worker_thread in the daemon (rule 7); everything OS-facing is injected.
+import type { Clock } from '../clock.js';
 import { deepEqual, type SetDiff } from '../config/diff.js';
 import type { Config, VrrpInstance } from '../config/model.js';
 import type {
@@ -19,13 +20,6 @@ import { decodeAdvert } from './codec.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
 import { vmacAdvertSender, vmacName } from './vmac-sender.js';
-
-export interface Clock {
-  now(): number;
-  /** precise: the deadline is a takeover (Master_Down / preempt), worth sub-ms accuracy */
-  setTimer(fn: () => void, delayMs: number, precise?: boolean): unknown;
-  clearTimer(handle: unknown): void;
-}
 
 /** What a reload did to the instances, by name (the reload's summary). */
 export interface ReloadResult {

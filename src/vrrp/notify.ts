@@ -2,10 +2,11 @@
 // instances and of sync groups on state changes. Hooks of one instance or one group run in
 // order, one at a time, each killed at its timeout; a failing or hung hook is logged and
 // never delays VRRP (it runs in the main thread, the engine is in its worker).
-import type { Logger } from 'pino';
+
 import { type SetDiff, setChanged } from '../config/diff.js';
 import type { Config, Notify } from '../config/model.js';
 import type { ScriptRunner } from '../effects/types.js';
+import type { Log } from '../log.js';
 import { SyncGroupStates } from './sync-group-state.js';
 
 type Hook = 'master' | 'backup' | 'fault' | 'stop';
@@ -24,7 +25,7 @@ export class NotifyRunner {
 
   constructor(
     private config: Config,
-    private readonly log: Logger,
+    private readonly log: Log,
     private readonly runner: ScriptRunner,
   ) {
     this.groups = new SyncGroupStates(config.vrrpSyncGroups);

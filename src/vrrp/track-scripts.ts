@@ -1,12 +1,13 @@
 // vrrp_scripts: tracked scripts run on the shared check machinery (one scheduler, one
 // hysteresis) in the main thread; each result change is sent to the VRRP engine, which
 // turns it into a priority change or FAULT for the instances that track the script.
-import type { Logger } from 'pino';
+
 import { type CheckManager, type CheckSpec, createCheckManager } from '../check/manager.js';
 import { setChanged, type TrackScriptsSlice } from '../config/diff.js';
 import type { Config } from '../config/model.js';
 import type { CheckResult, VrrpScriptStatus } from '../control/snapshot.js';
 import type { ScriptRunner } from '../effects/types.js';
+import type { Log } from '../log.js';
 
 export class TrackScripts {
   private manager: CheckManager | null = null;
@@ -15,7 +16,7 @@ export class TrackScripts {
 
   constructor(
     private config: Config,
-    private readonly log: Logger,
+    private readonly log: Log,
     private readonly onResult: (name: string, ok: boolean) => void,
     private readonly runner: ScriptRunner,
   ) {}

@@ -354,7 +354,9 @@ describe('client errors', () => {
             err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
         ),
       );
-      expect(out).toBe(`CONTROL_ACCESS_DENIED permission denied on ${path}: run as root or a member of group root`);
+      expect(out).toBe(
+        `CONTROL_ACCESS_DENIED permission denied on ${path}: run as root or a member of group root`,
+      );
     } finally {
       await srv.close();
       rmSync(open, { recursive: true, force: true });

@@ -2,6 +2,8 @@
 // clock that fires timers in deadline order, a fake link segment that carries adverts
 // between engines (through the same clock, so "the network" has a timeline), and
 // recording fakes of the effect interfaces in src/effects/types.ts.
+
+import type { Clock } from '../../src/clock.js';
 import { type Config, diffConfig, parseConfigText } from '../../src/config/index.js';
 import type {
   AddressManager,
@@ -15,7 +17,7 @@ import type {
   ReceivedPacket,
 } from '../../src/effects/types.js';
 import { type DecodeResult, decodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
-import { type Clock, Engine, type EngineEffects } from '../../src/vrrp/engine.js';
+import { Engine, type EngineEffects } from '../../src/vrrp/engine.js';
 import type { VrrpState } from '../../src/vrrp/fsm.js';
 
 export function loadConfig(text: string): Config {
