@@ -14,16 +14,21 @@ export function recordingLog(lines: LogLine[]): Log {
   const at = (level: string) => (fields: LogFields, msg?: string) => {
     lines.push({ level, fields, msg });
   };
-  const log: Log = {
+  const log: Log = logOf(at, () => log);
+  return log;
+}
+
+/** A Log whose every level writes through `at(level)`. */
+function logOf(at: (level: LogLevel) => (fields: LogFields, msg?: string) => void, child: Log['child']): Log {
+  return {
     trace: at('trace'),
     debug: at('debug'),
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
     fatal: at('fatal'),
-    child: () => log,
+    child,
   };
-  return log;
 }
 
 export interface ConfigErrorEntry {
@@ -102,15 +107,7 @@ export function createForwardingLogger(
       if (msg !== undefined) m.msg = msg;
       post(m);
     };
-  return {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: (more) => createForwardingLogger(post, level, { ...bindings, ...more }),
-  };
+  return logOf(at, (more) => createForwardingLogger(post, level, { ...bindings, ...more }));
 }
 
 /** Main thread: writes a record a worker forwarded. */
