@@ -14,13 +14,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CheckSpec, createCheckManager } from '../src/check/manager.js';
+import { createScriptRunner } from '../src/effects/script-runner.js';
 import {
   type ConnectTarget,
   connectOnce,
   connectTarget,
   fastConnectAvailable,
-} from '../src/check/tcp-connect.js';
-import { createScriptRunner } from '../src/effects/script-runner.js';
+} from '../src/effects/tcp-connect.js';
 
 interface Args {
   kind: 'tcp' | 'http' | 'both' | 'floor' | 'paced';

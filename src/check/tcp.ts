@@ -3,6 +3,14 @@
 
 import net from 'node:net';
 import {
+  type ConnectAttempt,
+  type ConnectSink,
+  type ConnectTarget,
+  connectTarget,
+  fastConnectAvailable,
+  startConnect,
+} from '../effects/tcp-connect.js';
+import {
   describeError,
   type Probe,
   type ProbeResult,
@@ -10,14 +18,6 @@ import {
   settlesOnAbort,
   since,
 } from './probe.js';
-import {
-  type ConnectAttempt,
-  type ConnectSink,
-  type ConnectTarget,
-  connectTarget,
-  fastConnectAvailable,
-  startConnect,
-} from './tcp-connect.js';
 
 export interface TcpProbeOptions {
   host: string;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../src/check/http.js';
 import { CheckAbort, type ProbeResult } from '../../src/check/probe.js';
 import { tcpProbe } from '../../src/check/tcp.js';
-import { fastConnectAvailable } from '../../src/check/tcp-connect.js';
+import { fastConnectAvailable } from '../../src/effects/tcp-connect.js';
 import { missing } from '../helpers/env.js';
 
 const never = new AbortController().signal;
