@@ -70,9 +70,7 @@ module.exports = {
       severity: 'error',
       comment:
         'effects/ and native/ touch the OS: the assembly and entry points build them and hand them in. Engines may import their types (import type).',
-      // One known exception, to be handed in like the rest: check/tcp-connect.ts makes the
-      // addon's TcpProber itself (one per thread, on first use, for the 10,000 checks/s path).
-      from: { pathNot: `${ENTRY}|${ASSEMBLY}|${EDGE}|^src/check/tcp-connect[.]ts$` },
+      from: { pathNot: `${ENTRY}|${ASSEMBLY}|${EDGE}` },
       to: { path: EDGE, dependencyTypesNot: TYPE_ONLY },
     },
     {

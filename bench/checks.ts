@@ -20,6 +20,7 @@ import {
   connectOnce,
   connectTarget,
   fastConnectAvailable,
+  nativeTcpConnector,
 } from '../src/effects/tcp-connect.js';
 
 interface Args {
@@ -131,6 +132,8 @@ async function benchOne(kind: 'tcp' | 'http', a: Args): Promise<Row> {
   let lastFailure = '';
   const mgr = createCheckManager({
     runner: createScriptRunner(),
+    // the addon's prober for plain TCP checks, as the daemon hands it in
+    tcpConnector: nativeTcpConnector(),
     onChange: () => {},
     onResult: (_id, r) => {
       results++;

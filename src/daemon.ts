@@ -167,15 +167,18 @@ export class Daemon {
    * ownership record lists services to remove).
    */
   private async createLvs(config: Config): Promise<LvsPart> {
-    const [{ LvsController }, { createIpvsClient }, { fileOwnershipStore }] = await Promise.all([
-      import('./lvs/controller.js'),
-      import('./effects/ipvs-client.js'),
-      import('./effects/ownership-file.js'),
-    ]);
+    const [{ LvsController }, { createIpvsClient }, { fileOwnershipStore }, { nativeTcpConnector }] =
+      await Promise.all([
+        import('./lvs/controller.js'),
+        import('./effects/ipvs-client.js'),
+        import('./effects/ownership-file.js'),
+        import('./effects/tcp-connect.js'),
+      ]);
     return new LvsController(config, this.log, {
       ipvs: () => createIpvsClient(),
       runner: this.scriptRunner,
       ownership: fileOwnershipStore,
+      tcpConnector: nativeTcpConnector(),
       onCheckResult: (o) => this.controlPlane.metrics?.observeCheck(o),
     });
   }

@@ -3,7 +3,7 @@
 // Reload: set() diffs by id, so an unchanged check keeps its state and its place in time.
 
 import { type Clock, monotonicClock } from '../clock.js';
-import type { ScriptRunner } from '../effects/types.js';
+import type { ScriptRunner, TcpConnector } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { type HttpProbeOptions, httpProbe } from './http.js';
 import {
@@ -68,6 +68,8 @@ export interface CheckManagerOptions {
   /** probes in flight at most (file descriptors, forks); default 1000 */
   maxConcurrent?: number;
   logger?: Log;
+  /** connect-only attempts for plain TCP checks (the addon's prober); absent: net.Socket */
+  tcpConnector?: TcpConnector | null;
   /** builds a probe from its spec; tests inject fakes */
   probeFactory?: (spec: CheckSpec, runner: ScriptRunner) => Probe;
 }
@@ -93,12 +95,17 @@ export interface CheckManager {
 /** Extra time a script gets past its own timeout: the runner kills the group and reports first. */
 const SCRIPT_DEADLINE_SLACK_MS = 2000;
 
-export function buildProbe(spec: CheckSpec, runner: ScriptRunner): Probe {
+/** `connector`: for plain TCP checks (tcp.ts); null: net.Socket. */
+export function buildProbe(
+  spec: CheckSpec,
+  runner: ScriptRunner,
+  connector: TcpConnector | null = null,
+): Probe {
   const p = spec.probe;
   switch (p.type) {
     case 'tcp': {
       const { type: _t, ...o } = p;
-      return tcpProbe(o);
+      return tcpProbe(o, connector);
     }
     case 'http':
     case 'https': {
@@ -183,7 +190,9 @@ interface Entry {
 
 export function createCheckManager(opts: CheckManagerOptions): CheckManager {
   const clock = opts.clock ?? monotonicClock;
-  const factory = opts.probeFactory ?? buildProbe;
+  const connector = opts.tcpConnector ?? null;
+  const factory =
+    opts.probeFactory ?? ((spec: CheckSpec, runner: ScriptRunner) => buildProbe(spec, runner, connector));
   const schedOpts: Parameters<typeof createScheduler>[0] = { clock };
   if (opts.random) schedOpts.random = opts.random;
   if (opts.jitter !== undefined) schedOpts.jitter = opts.jitter;

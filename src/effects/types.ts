@@ -85,3 +85,35 @@ export interface ScriptRunner {
     },
   ): Promise<ScriptResult>;
 }
+
+/** A target's addresses, encoded once by the connector: attempts parse nothing. */
+export interface ConnectTarget {
+  readonly addr: Buffer;
+  readonly bind: Buffer | undefined;
+  readonly bindAddress: string | undefined;
+  /** "[2001:db8::1]:80" / "192.0.2.1:80", for reasons */
+  readonly where: string;
+}
+
+/** Receives the outcome of an attempt: null when the handshake completed, else a reason. */
+export interface ConnectSink {
+  connectDone(failure: string | null): void;
+}
+
+/** One connect attempt in flight. */
+export interface ConnectHandle {
+  readonly finished: boolean;
+  /** Stops the attempt (its socket is closed); the sink is not called. */
+  cancel(): void;
+}
+
+/**
+ * Connect-only TCP attempts (connect, then reset) for plain TCP checks: the addon's
+ * prober (src/effects/tcp-connect.ts), handed to the checks by the daemon.
+ */
+export interface TcpConnector {
+  /** Encodes an IP literal target (no "%zone"); throws on a malformed address. */
+  target(host: string, family: 4 | 6, port: number, bindAddress?: string): ConnectTarget;
+  /** Starts an attempt; the sink hears its outcome, always asynchronously. */
+  start(target: ConnectTarget, sink: ConnectSink): ConnectHandle;
+}

@@ -22,7 +22,7 @@ import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';
 import type { Config } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
-import type { ScriptRunner } from '../effects/types.js';
+import type { ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
 import { type CheckTarget, checkSpecsOf } from './check-specs.js';
@@ -48,6 +48,8 @@ export interface LvsControllerDeps {
   /** runs notify_up/notify_down and the quorum scripts, and script checks */
   runner: ScriptRunner;
   checks?: (opts: CheckManagerOptions) => CheckManager;
+  /** connect-only attempts for plain TCP checks (the addon's prober); absent: net.Socket */
+  tcpConnector?: TcpConnector | null;
   /**
    * Where the record of owned services lives (OWNERSHIP.md rule 4); null or absent: none.
    * The daemon hands in the file store (global.state_file) with the real IPVS client: a
@@ -130,6 +132,7 @@ export class LvsController {
     this.owned = new OwnershipTracker(deps.ownership ?? null, log);
     const opts: CheckManagerOptions = {
       runner: deps.runner,
+      tcpConnector: deps.tcpConnector ?? null,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
       onResult: (id, r) => this.onResult(id, r),
       // the manager's own transition line would repeat our health-change line
