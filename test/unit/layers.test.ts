@@ -28,11 +28,9 @@ describe('layers (dependency-cruiser)', () => {
   it('src/ holds no module besides daemon.ts and the shared leaves', () => {
     const files = readdirSync(`${root}src`, { withFileTypes: true })
       .filter((d) => d.isFile())
-      .map((d) => d.name)
-      .sort();
-    expect(files).toEqual(
-      ['clock.ts', 'daemon.ts', 'errors.ts', 'log.ts', 'version.ts'].filter((f) => files.includes(f)),
-    );
+      .map((d) => d.name);
     expect(files).toContain('daemon.ts');
+    for (const f of files)
+      expect(['daemon.ts', 'clock.ts', 'errors.ts', 'log.ts', 'version.ts']).toContain(f);
   });
 });
