@@ -1,9 +1,10 @@
 // The layers of src/ (docs/architecture.md), checked by dependency-cruiser:
 // `npm run lint:layers`, and test/unit/layers.test.ts so that `npm test` runs it too.
 //
-//   entry points   cli/, vrrp/worker.ts (the worker thread's own entry)
+//   entry points   cli/, vrrp/worker.ts (the worker thread's own entry), and the programs
+//                  of their own that assemble what they use: lab/ (`vrrpd lab`), pkg/ (build)
 //   assembly       daemon.ts, daemon/ (the one place that builds the daemon)
-//   engines        vrrp/, lvs/, check/, control/, lab/, snmp/ (their runtime parts)
+//   engines        vrrp/, lvs/, check/, control/, snmp/ (their runtime parts)
 //   pure cores     config/, the codec, state machine and reconciler parts of vrrp/, lvs/, check/
 //   codecs         net/, netlink/ (pure encoders and decoders, the bottom layer)
 //   edge           effects/, native/ (the OS), built by the assembly and entry points and
@@ -12,7 +13,7 @@
 //                  import nothing of src)
 // Arrows point down; no cycles.
 
-const ENTRY = '^src/cli/|^src/vrrp/worker[.]ts$';
+const ENTRY = '^src/cli/|^src/vrrp/worker[.]ts$|^src/(lab|pkg)/';
 const ASSEMBLY = '^src/daemon([.]ts$|/)';
 const EDGE = '^src/(effects|native)/';
 const CODECS = '^src/(net|netlink)/';
@@ -23,7 +24,7 @@ const CORES = [
   '^src/lvs/(model|reconcile|desired|apply|ownership|errors)[.]ts$',
   '^src/check/(hysteresis|http-response)[.]ts$',
 ].join('|');
-const ENGINE_FOLDERS = '^src/(vrrp|lvs|check|control|lab|snmp)/';
+const ENGINE_FOLDERS = '^src/(vrrp|lvs|check|control|snmp)/';
 /** a dependency on types alone (`import type`, `import('x').T`): erased at build time */
 const TYPE_ONLY = ['type-only', 'type-import'];
 
@@ -40,7 +41,7 @@ module.exports = {
     {
       name: 'entry-points-are-not-imported',
       severity: 'error',
-      comment: 'cli/ and the worker entry are the top: nothing below imports them.',
+      comment: 'cli/, the worker entry, lab/ and pkg/ are the top: nothing below imports them.',
       from: { pathNot: ENTRY },
       to: { path: ENTRY },
     },

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three layers (see README "Tests"): unit tests run in parallel; netns and vm tests
+// Four layers (see README "Tests"): unit tests run in parallel; netns, pkg and vm tests
 // build real topologies and run one file at a time so they never compete for timing.
 export default defineConfig({
   test: {
@@ -22,6 +22,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // the Debian package: built, lintian, installed, run, purged (root; changes the
+          // machine's package database for a minute and restores it)
+          name: 'pkg',
+          include: ['test/pkg/**/*.test.ts'],
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { formatConfigError, loadConfigFile } from './config/index.js';
 import type { Config } from './config/model.js';
-import type { ReloadOutcome, Snapshot } from './control/snapshot.js';
+import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { ControlPlane } from './daemon/control-plane.js';
 import { EngineWorker, NO_ENGINE_SNAPSHOT, type StateChange } from './daemon/engine-worker.js';
 import { reloadFile } from './daemon/reload.js';
@@ -17,6 +17,7 @@ import { createScriptRunner } from './effects/script-runner.js';
 import type { ScriptRunner } from './effects/types.js';
 import { VrrpdError } from './errors.js';
 import { logStateChange } from './log.js';
+import { SnmpSubagent } from './snmp/subagent.js';
 import { VERSION } from './version.js';
 import { NotifyRunner } from './vrrp/notify.js';
 import { TrackScripts } from './vrrp/track-scripts.js';
@@ -68,12 +69,20 @@ export class Daemon {
   private readonly states = new Map<string, string>();
   private readonly controlPlane: ControlPlane;
   private lastReload: ReloadOutcome | null = null;
+  private readonly reloads: ReloadCounts = { ok: 0, refused: 0, error: 0 };
+  /** AgentX subagent of snmpd (global.snmp); follows state changes even while off */
+  private readonly snmp: SnmpSubagent;
   private readonly startedMono = performance.now();
   /** one runner for every script: notify hooks, vrrp_scripts, checks and LVS hooks */
   private readonly scriptRunner: ScriptRunner = createScriptRunner();
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger;
+    this.snmp = new SnmpSubagent({
+      log: this.log,
+      snapshot: () => this.snapshot(),
+      config: () => this.config,
+    });
     this.controlPlane = new ControlPlane({
       log: this.log,
       snapshot: () => this.snapshot(),
@@ -116,6 +125,7 @@ export class Daemon {
       await this.lvs.start();
     }
     await this.controlPlane.open(this.config.global);
+    this.snmp.configure(this.config.global.snmp);
     this.startWatchdog();
     this.opts.notify?.ready(this.statusLine());
     this.log.info(
@@ -139,6 +149,7 @@ export class Daemon {
       onFailure: () => {
         if (!this.stopping) process.exitCode = 2;
       },
+      onLateness: (s) => this.controlPlane.metrics?.observeEngineLateness(s),
     });
     await this.engine.start();
   }
@@ -148,6 +159,7 @@ export class Daemon {
     logStateChange(this.log, { instance: m.instance, from: m.from, to: m.to, reason: m.reason });
     this.notifyRunner?.stateChanged(m.instance, m.to);
     this.lvs?.instanceStateChanged(m.instance, m.to);
+    this.snmp.stateChanged(m);
     this.opts.notify?.status(this.statusLine());
   }
 
@@ -202,6 +214,7 @@ export class Daemon {
         configFile: resolve(this.opts.configFile),
         configLoadedAt: this.configLoadedAt,
         lastReload: this.lastReload,
+        reloads: this.reloads,
       },
       monoToDate: (ms) => engine?.toWall(ms) ?? new Date(ms),
     });
@@ -226,7 +239,11 @@ export class Daemon {
           const res = await this.engine.reload(next, instances);
           return `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
         },
-        control: (next, slice) => this.controlPlane.apply(next, slice),
+        control: async (next, slice) => {
+          const done = await this.controlPlane.apply(next, slice);
+          const snmp = slice.snmpChanged ? this.snmp.configure(next.snmp) : null;
+          return snmp ? [...done, snmp] : done;
+        },
         notify: (next, slice) => this.notifyRunner?.setConfig(next, slice),
         trackScripts: (next, slice) => this.scripts?.setConfig(next, slice),
         lvs: async (next, slice) => {
@@ -241,8 +258,19 @@ export class Daemon {
           this.configLoadedAt = new Date();
         },
       });
-      this.lastReload = { at: new Date().toISOString(), ok: r.ok, errors: r.ok ? [] : r.errors };
-      return r.ok ? { ok: true, summary: r.summary } : { ok: false, errors: r.errors };
+      if (r.ok) {
+        this.reloads.ok++;
+        this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };
+        return { ok: true, summary: r.summary };
+      }
+      if (r.refused) {
+        this.reloads.refused++;
+        this.lastReload = { at: new Date().toISOString(), ok: false, errors: r.errors };
+      } else this.reloads.error++;
+      return { ok: false, errors: r.errors };
+    } catch (err) {
+      this.reloads.error++;
+      throw err;
     } finally {
       this.opts.notify?.ready(this.statusLine());
     }
@@ -296,6 +324,7 @@ export class Daemon {
     this.scripts?.stop();
     this.lvs?.stop();
     await this.controlPlane.close();
+    await this.snmp.stop();
     await engineStopped;
     for (const name of running) this.notifyRunner?.stateChanged(name, 'stop');
     // sync groups that had reached a state get theirs too (the engine's 'init' reports

@@ -1,18 +1,24 @@
 // vrrpd's Node-API addon: file descriptors and syscalls only (ARCHITECTURE rule 10).
 // Exports: Socket (socket.h), TcpProber (tcp_prober.h), sockaddrBytes, constants,
-// ifNameToIndex, ifIndexToName, interfaceMac, unixDgramSend. All protocol logic lives in
+// ifNameToIndex, ifIndexToName, interfaceMac, unixDgramSend, writeInNetns. All protocol logic lives in
 // TypeScript (src/native/, src/effects/, src/check/tcp-connect.ts).
+#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "errors.h"
 #include "sockaddr.h"
@@ -83,6 +89,80 @@ Napi::Value UnixDgramSend(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Writes all of text to fd; 0 or an errno value.
+int WriteAll(int fd, const std::string& text) {
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    off += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// writeInNetns(nsPath, [[file, text], ...]): this thread enters the network namespace
+// nsPath names (e.g. /run/netns/NAME), writes each file (files under /proc/sys/net follow the
+// writer's namespace), and returns to its own namespace before returning, also on error.
+// Network namespaces are per thread, so nothing else in the process is affected.
+Napi::Value WriteInNetns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsArray())
+    return ThrowArg(env, "writeInNetns(nsPath, [[file, text], ...]) needs a string and an array");
+  std::string nsPath = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<std::pair<std::string, std::string>> files;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsArray()) return ThrowArg(env, "writeInNetns(): each entry is [file, text]");
+    Napi::Array e = v.As<Napi::Array>();
+    if (e.Length() != 2 || !e.Get(0u).IsString() || !e.Get(1u).IsString())
+      return ThrowArg(env, "writeInNetns(): each entry is [file, text]");
+    files.emplace_back(e.Get(0u).As<Napi::String>().Utf8Value(), e.Get(1u).As<Napi::String>().Utf8Value());
+  }
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) return ThrowErrno(env, errno, "open(/proc/thread-self/ns/net)");
+  int target = open(nsPath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int err = errno;
+    close(self);
+    std::string label = "open(" + nsPath + ")";
+    return ThrowErrno(env, err, label.c_str());
+  }
+  if (setns(target, CLONE_NEWNET) < 0) {
+    int err = errno;
+    close(self);
+    close(target);
+    std::string label = "setns(" + nsPath + ")";
+    return ThrowErrno(env, err, label.c_str());
+  }
+  int err = 0;
+  std::string failed;
+  for (const auto& [file, text] : files) {
+    int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC);
+    if (fd < 0) {
+      err = errno;
+      failed = "open(" + file + ")";
+      break;
+    }
+    err = WriteAll(fd, text);
+    close(fd);
+    if (err != 0) {
+      failed = "write(" + file + ")";
+      break;
+    }
+  }
+  // Staying in the other namespace would silently move every later socket of this thread.
+  if (setns(self, CLONE_NEWNET) < 0) {
+    std::perror("vrrpd: writeInNetns: cannot return to the thread's own network namespace");
+    std::abort();
+  }
+  close(self);
+  close(target);
+  if (err != 0) return ThrowErrno(env, err, failed.c_str());
+  return env.Undefined();
+}
+
 // sockaddrBytes({address, port, scopeId?}) -> Buffer: the struct sockaddr_in/in6 bytes, made
 // once per target so that TcpProber.start() parses nothing per attempt.
 Napi::Value SockaddrBytes(const Napi::CallbackInfo& info) {
@@ -134,6 +214,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ifIndexToName", Napi::Function::New<IfIndexToName>(env, "ifIndexToName"));
   exports.Set("interfaceMac", Napi::Function::New<InterfaceMac>(env, "interfaceMac"));
   exports.Set("unixDgramSend", Napi::Function::New<UnixDgramSend>(env, "unixDgramSend"));
+  exports.Set("writeInNetns", Napi::Function::New<WriteInNetns>(env, "writeInNetns"));
   return exports;
 }
 

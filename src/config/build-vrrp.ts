@@ -5,6 +5,7 @@ import { type BuildContext, familyName, notifyOf } from './build-context.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
 import type {
+  AgentxAddress,
   GlobalConfig,
   LvsSyncDaemon,
   TrackInterface,
@@ -35,6 +36,19 @@ export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): 
       metricsListen = { address: parseCidr(m[1]!)!.address, port };
     }
   }
+  let snmp: GlobalConfig['snmp'];
+  if (g.snmp !== undefined) {
+    const agentx = parseAgentxSocket(g.snmp.agentx_socket);
+    if (!agentx) {
+      ctx.error(
+        [...p, 'snmp', 'agentx_socket'],
+        'CONFIG_BAD_VALUE',
+        `global.snmp.agentx_socket must be a unix socket path (/var/agentx/master or unix:/path) or tcp:HOST:PORT, as snmpd's agentXSocket, not '${g.snmp.agentx_socket}'`,
+      );
+    } else {
+      snmp = { agentx, traps: g.snmp.traps };
+    }
+  }
   // a relative path would follow the daemon's working directory, which systemd sets to /
   if (!g.state_file.startsWith('/') || g.state_file.endsWith('/')) {
     ctx.error(
@@ -48,12 +62,27 @@ export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): 
     controlSocket: g.control_socket,
     ...(g.control_group !== undefined ? { controlGroup: g.control_group } : {}),
     ...(metricsListen ? { metricsListen } : {}),
+    ...(snmp ? { snmp } : {}),
     ...(g.script_user !== undefined ? { scriptUser: g.script_user } : {}),
     stateFile: g.state_file,
     logLevel: g.log_level,
     notifyTimeoutMs: ctx.positiveMs([...p, 'notify_timeout'], g.notify_timeout),
     scriptTimeoutMs: ctx.positiveMs([...p, 'script_timeout'], g.script_timeout),
   };
+}
+
+/**
+ * snmpd's agentXSocket forms that carry AgentX (RFC 2741 §8: TCP, or a local stream
+ * socket): `/path`, `unix:/path`, `tcp:HOST:PORT`, `tcp:[IPv6]:PORT`. UDP is not one.
+ */
+export function parseAgentxSocket(text: string): AgentxAddress | null {
+  const path = text.startsWith('unix:') ? text.slice(5) : text;
+  if (path.startsWith('/')) return path.endsWith('/') ? null : { kind: 'unix', path };
+  const m = /^tcp:(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : 0;
+  if (!m || port < 1 || port > 65535) return null;
+  if (m[1] !== undefined && parseIp(m[1])?.family !== 6) return null;
+  return { kind: 'tcp', host: m[1] ?? m[2]!, port };
 }
 
 export function buildScripts(

@@ -74,6 +74,8 @@ export interface ControlSlice {
   /** control_socket or control_group */
   readonly socketChanged: boolean;
   readonly metricsChanged: boolean;
+  /** global.snmp: the AgentX subagent's socket or traps */
+  readonly snmpChanged: boolean;
 }
 
 /**
@@ -123,6 +125,7 @@ export function diffConfig(oldCfg: Config, newCfg: Config): ConfigDiff {
     control: {
       socketChanged: g0.controlSocket !== g1.controlSocket || g0.controlGroup !== g1.controlGroup,
       metricsChanged: !deepEqual(g0.metricsListen, g1.metricsListen),
+      snmpChanged: !deepEqual(g0.snmp, g1.snmp),
     },
   };
 }

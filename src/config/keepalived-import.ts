@@ -2,6 +2,7 @@
 // comment (with the keepalived.conf line) for everything else, so nothing is dropped silently.
 import { Document, isMap, isSeq, type Node } from 'yaml';
 import { parseCidr } from '../net/addr.js';
+import { parseAgentxSocket } from './build-vrrp.js';
 import { formatDurationMs } from './duration.js';
 import { type KaStatement, parseKeepalivedConf, splitCommand } from './keepalived-conf.js';
 
@@ -40,6 +41,42 @@ interface GlobalState {
   garp: Obj;
   lvsSyncDaemon?: Obj;
   lvsTimeouts?: Obj;
+  snmp: { on: boolean; socket?: KaStatement; traps: boolean };
+}
+
+// keepalived's own MIBs: vrrpd serves the standard VRRPv3-MIB (RFC 6527) only
+const OWN_MIB_REASON: Record<string, string> = {
+  enable_snmp_vrrp:
+    "keepalived's own KEEPALIVED-MIB is not served; `vrrpd status --json` and /metrics carry that state",
+  enable_snmp_keepalived:
+    "keepalived's own KEEPALIVED-MIB is not served; `vrrpd status --json` and /metrics carry that state",
+  enable_snmp_checker:
+    "keepalived's own KEEPALIVED-MIB checker tables are not served; `vrrpd status --json` and /metrics carry that state",
+  enable_snmp_rfcv2:
+    'the VRRP-MIB of RFC 2787 is not served; vrrpd serves the VRRPv3-MIB (RFC 6527, which obsoletes it): enable_snmp_rfcv3',
+};
+
+/** global.snmp from enable_snmp_rfcv3 / enable_snmp_rfc, snmp_socket and enable_traps. */
+function convertSnmp(g: GlobalState): void {
+  const sock = g.snmp.socket;
+  if (!g.snmp.on) {
+    if (sock) g.notes.push(skipped(sock, 'SNMP is off without enable_snmp_rfcv3'));
+    return;
+  }
+  const snmp: Obj = {};
+  const target = sock?.words[1];
+  if (sock && target !== undefined) {
+    if (parseAgentxSocket(target)) snmp.agentx_socket = target;
+    else
+      g.notes.push(
+        skipped(
+          sock,
+          'AgentX runs over a unix socket path or tcp:HOST:PORT; agentx_socket stays /var/agentx/master',
+        ),
+      );
+  }
+  snmp.traps = g.snmp.traps;
+  g.global.snmp = snmp;
 }
 
 function convertGlobal(block: KaStatement[], g: GlobalState): void {
@@ -51,6 +88,27 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
         break;
       case 'script_user':
         g.global.script_user = a;
+        break;
+      case 'enable_snmp_rfcv3':
+        g.snmp.on = true;
+        break;
+      case 'enable_snmp_rfc':
+        g.snmp.on = true;
+        g.notes.push(
+          `keepalived.conf:${s.line}: 'enable_snmp_rfc' carried over as global.snmp for its VRRPv3-MIB (RFC 6527) part; the RFC 2787 VRRP-MIB part is not served`,
+        );
+        break;
+      case 'enable_snmp_vrrp':
+      case 'enable_snmp_keepalived':
+      case 'enable_snmp_checker':
+      case 'enable_snmp_rfcv2':
+        g.notes.push(skipped(s, OWN_MIB_REASON[k]));
+        break;
+      case 'snmp_socket':
+        g.snmp.socket = s;
+        break;
+      case 'enable_traps':
+        g.snmp.traps = true;
         break;
       case 'vrrp_version':
         g.vrrpVersion = a === '3' ? 3 : 2;
@@ -418,7 +476,13 @@ function clean(v: unknown): unknown {
 
 /** keepalived.conf text → vrrpd YAML text (validate it with check-config before use). */
 export function importKeepalived(text: string, sourceName = 'keepalived.conf'): string {
-  const g: GlobalState = { global: {}, notes: [], vrrpVersion: 2, garp: {} };
+  const g: GlobalState = {
+    global: {},
+    notes: [],
+    vrrpVersion: 2,
+    garp: {},
+    snmp: { on: false, traps: false },
+  };
   const scripts: [string, Unit][] = [];
   const instances: Unit[] = [];
   const groups: Unit[] = [];
@@ -426,6 +490,7 @@ export function importKeepalived(text: string, sourceName = 'keepalived.conf'): 
   const top = parseKeepalivedConf(text);
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
+  convertSnmp(g);
   for (const s of top) {
     const k = s.words[0];
     if (k === 'global_defs') continue;

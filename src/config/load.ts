@@ -15,6 +15,7 @@ import { type ConfigError, compareErrors, type PathError } from './errors.js';
 import { type Config, deepFreeze } from './model.js';
 import type { RawConfig, RawInstance, RawSyncGroup, RawVirtualServer } from './raw.js';
 import { validateAgainstSchema } from './validate-schema.js';
+import { fastYamlData } from './yaml-fast.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
@@ -95,16 +96,16 @@ function located(file: string, source: YamlSource, errors: PathError[]): ConfigE
     .sort(compareErrors);
 }
 
-export function parseConfigText(text: string, fileName: string, opts: ParseOptions = {}): LoadResult {
-  const parsed = parseYaml(text);
-  if (!parsed.ok)
-    return { ok: false, errors: parsed.errors.map((e) => ({ file: fileName, ...e })).sort(compareErrors) };
-  const { source } = parsed;
-  const data = source.data;
+/** Builds the model from parsed data: the errors (schema and semantic) or the frozen model. */
+function buildConfig(
+  data: Record<string, unknown>,
+  fileName: string,
+  opts: ParseOptions,
+): { errors: PathError[] } | { errors: null; config: Config } {
   const schemaErrors = validateAgainstSchema(data);
   // Semantic checks assume well-typed data: parts with schema errors are left out of
   // them (their names still count as known), so one run reports as much as it can.
-  const raw = withoutBadParts(data as Record<string, unknown>, schemaErrors);
+  const raw = withoutBadParts(data, schemaErrors);
   const ctx = new BuildContext();
   const global = buildGlobal(ctx, raw.global, opts.hostname ?? osHostname());
   const vrrpScripts = buildScripts(ctx, raw.vrrp_scripts, global.scriptTimeoutMs);
@@ -114,10 +115,7 @@ export function parseConfigText(text: string, fileName: string, opts: ParseOptio
   const lvsSyncDaemon = buildLvsSyncDaemon(ctx, raw.lvs_sync_daemon, vrrpInstances, raw.instanceNames);
   const lvsTimeouts = buildLvsTimeouts(ctx, raw.lvs_timeouts);
   const virtualServers = buildVirtualServers(ctx, raw.virtual_servers);
-  if (schemaErrors.length > 0 || ctx.errors.length > 0) {
-    return { ok: false, errors: located(fileName, source, [...schemaErrors, ...ctx.errors]) };
-  }
-  if (ctx.errors.length > 0) return { ok: false, errors: located(fileName, source, ctx.errors) };
+  if (schemaErrors.length > 0 || ctx.errors.length > 0) return { errors: [...schemaErrors, ...ctx.errors] };
   const config: Config = {
     file: fileName,
     global,
@@ -128,7 +126,24 @@ export function parseConfigText(text: string, fileName: string, opts: ParseOptio
     lvsTimeouts,
     virtualServers,
   };
-  return { ok: true, config: deepFreeze(config) };
+  return { errors: null, config: deepFreeze(config) };
+}
+
+export function parseConfigText(text: string, fileName: string, opts: ParseOptions = {}): LoadResult {
+  // A valid file is read once, the fast way; only a file with something wrong is read
+  // again with positions (yaml-fast.ts says why).
+  const fast = fastYamlData(text);
+  if (fast) {
+    const built = buildConfig(fast, fileName, opts);
+    if (built.errors === null) return { ok: true, config: built.config };
+  }
+  const parsed = parseYaml(text);
+  if (!parsed.ok)
+    return { ok: false, errors: parsed.errors.map((e) => ({ file: fileName, ...e })).sort(compareErrors) };
+  const { source } = parsed;
+  const built = buildConfig(source.data as Record<string, unknown>, fileName, opts);
+  if (built.errors === null) return { ok: true, config: built.config };
+  return { ok: false, errors: located(fileName, source, built.errors) };
 }
 
 /** Reads and parses a file; an unreadable file or non-UTF-8 data is an error, not an exception. */

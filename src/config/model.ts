@@ -13,12 +13,25 @@ export interface GlobalConfig {
   readonly controlSocket: string;
   readonly controlGroup?: string;
   readonly metricsListen?: { readonly address: string; readonly port: number };
+  /** AgentX subagent of snmpd serving the VRRPv3-MIB (src/snmp/); absent = off */
+  readonly snmp?: SnmpConfig;
   readonly scriptUser?: string;
   /** record of the IPVS services vrrpd owns (src/lvs/ownership.ts), absolute */
   readonly stateFile: string;
   readonly logLevel: LogLevel;
   readonly notifyTimeoutMs: number;
   readonly scriptTimeoutMs: number;
+}
+
+/** Where snmpd's AgentX master listens (its agentXSocket), parsed. */
+export type AgentxAddress =
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
+export interface SnmpConfig {
+  readonly agentx: AgentxAddress;
+  /** vrrpv3NewMaster / vrrpv3ProtoError notifications, which snmpd sends to its trap sinks */
+  readonly traps: boolean;
 }
 
 export interface VrrpScript {

@@ -17,6 +17,7 @@ export interface RawGlobal {
   control_socket: string;
   control_group?: string;
   metrics_listen?: string;
+  snmp?: { agentx_socket: string; traps: boolean };
   script_user?: string;
   state_file: string;
   log_level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';

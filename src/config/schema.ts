@@ -431,6 +431,23 @@ export const configSchema: Schema = {
           },
           control_group: str('Group allowed to use the control socket.'),
           metrics_listen: str('ADDRESS:PORT for Prometheus /metrics ([::1]:9650 for IPv6). Absent: off.'),
+          snmp: obj(
+            {
+              agentx_socket: {
+                type: 'string',
+                minLength: 1,
+                default: '/var/agentx/master',
+                description:
+                  "snmpd's AgentX master socket, as its agentXSocket: a unix socket path (/var/agentx/master, unix:/path) or tcp:HOST:PORT.",
+              },
+              traps: bool(
+                'Send vrrpv3NewMaster and vrrpv3ProtoError notifications through snmpd (to its trap sinks).',
+                true,
+              ),
+            },
+            [],
+            'Serve the VRRPv3-MIB (RFC 6527) as an AgentX subagent of net-snmp snmpd. Absent: off.',
+          ),
           script_user: str('User that notify and check scripts run as. Default: the user vrrpd runs as.'),
           state_file: {
             type: 'string',

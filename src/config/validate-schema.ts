@@ -1,20 +1,12 @@
 // Runs the JSON Schema (ajv, with defaults filled in) and turns ajv's errors into
 // messages an operator understands, each anchored to a document path.
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { DURATION_PATTERN } from './duration.js';
 import type { ConfigPath, PathError } from './errors.js';
 import { pathText } from './errors.js';
-import { configSchema, HTTP_PATH_PATTERN, IFNAME_PATTERN, NAME_PATTERN } from './schema.js';
+import { HTTP_PATH_PATTERN, IFNAME_PATTERN, NAME_PATTERN } from './schema.js';
+import { schemaValidator } from './schema-validator.js';
 import { didYouMean, suggestionSuffix } from './suggest.js';
-
-const ajv = new Ajv({
-  allErrors: true,
-  useDefaults: true,
-  allowUnionTypes: true,
-  verbose: true,
-  strict: true,
-});
-const validate = ajv.compile(configSchema);
 
 const PATTERN_MESSAGES: Record<string, string> = {
   [DURATION_PATTERN]: 'is not a duration (write e.g. 10ms, 1s, 1.5s, 2m, or a number of seconds)',
@@ -156,6 +148,7 @@ function convert(e: ErrorObject): PathError | null {
 
 /** Validates in place: fills in every schema default. Returns the errors (empty when valid). */
 export function validateAgainstSchema(data: unknown): PathError[] {
+  const validate = schemaValidator();
   if (validate(data)) return [];
   const out: PathError[] = [];
   const seen = new Set<string>();

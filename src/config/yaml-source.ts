@@ -30,7 +30,7 @@ export type YamlParseResult =
   | { ok: false; errors: { line: number; col: number; message: string; code: PathError['code'] }[] };
 
 /** The first byte that shows the text is not a text file (NUL or other C0 controls), or -1. */
-function binaryOffset(text: string): number {
+export function binaryOffset(text: string): number {
   // tab, LF and CR are text; other C0 controls and U+FFFD (a decoding failure) are not
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

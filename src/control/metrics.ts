@@ -1,12 +1,14 @@
 // Prometheus metrics (CONFIG.md global.metrics_listen; off unless configured).
 // Most metrics are read from the status snapshot at scrape time, so they always agree
 // with `vrrpd status` and need no bookkeeping in the engine; counters are the snapshot's
-// own cumulative counters. Only check latencies and results, which a snapshot can't
-// hold, are recorded as they happen through observeCheck().
+// own cumulative counters. Only check latencies and results and the VRRP engine's timer
+// lateness, which a snapshot can't hold, are recorded as they happen (observeCheck(),
+// observeEngineLateness()).
 //
 // Metrics (all prefixed vrrpd_):
 //   info{version, router_id}                         1
 //   config_last_reload_successful                    1, or 0 after a refused reload
+//   config_reloads_total{result}                     reload attempts: ok | refused | error
 //   config_loaded_timestamp_seconds                  unix time of the running config
 //   instance_state{instance, state}                  1 for the current state, 0 for the other
 //                                                    three (init/backup/master/fault): a state set
@@ -18,22 +20,50 @@
 //   priority_zero_sent_total{instance}, priority_zero_received_total{instance}
 //   drops_total{instance, reason}                    discarded adverts, reasons as snapshot DROP_REASONS
 //   unmatched_drops_total{reason}                    drops not attributable to an instance
+//                                                    (both: every known reason from 0, so rate() sees the first drop)
+//   vrrp_instance_state{vrrp_instance, interface, vrid, family, state}
+//   vrrp_instance_transitions_total{vrrp_instance, interface, vrid, family}
+//       the same facts as instance_state and instance_transitions_total, with the labels
+//       that identify a virtual router across directors (family: ipv4 | ipv6). Their name
+//       label is not `instance`: Prometheus sets `instance` to the scrape target, and a
+//       scraped `instance` label is renamed exported_instance (or, with honor_labels,
+//       replaces the target's), so rules comparing directors use these.
 //   vip_present{instance, address}                   1 when the VIP is on its device
 //   vrrp_script_up{script}                           1 ok, 0 failing or unknown
 //   virtual_server_quorum_up{virtual_server}         1 when healthy reals >= quorum
 //   virtual_server_sorry_active{virtual_server}
+//   virtual_server_quorum{virtual_server}            configured quorum (healthy reals needed)
 //   real_server_up{virtual_server, real_server}      1 up, 0 down or not yet checked
+//   real_server_health{virtual_server, real_server, health}  1 for the current one of up | down | unknown
 //   real_server_in_ipvs{virtual_server, real_server} 1 when in the kernel table
 //   real_server_weight{virtual_server, real_server}  weight in the kernel table (0 when absent)
 //   check_duration_seconds{virtual_server, real_server, type}   histogram of probe latency
 //   check_results_total{type, result}                result: ok | fail
+//   vrrp_engine_timer_lateness_seconds               histogram: how late the VRRP engine worker's
+//                                                    heartbeat timer fired, i.e. its event loop's delay
+//                                                    (adverts are timers on that loop)
 //   plus prom-client's process/Node metrics (process_cpu_seconds_total, nodejs_heap_*, ...)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { endpointKey, type Snapshot, type VrrpStateName } from './snapshot.js';
+import {
+  DROP_REASONS,
+  endpointKey,
+  type RealServerHealth,
+  type ReloadCounts,
+  type Snapshot,
+  type VrrpStateName,
+} from './snapshot.js';
 
 const STATES: VrrpStateName[] = ['init', 'backup', 'master', 'fault'];
+const HEALTHS: RealServerHealth[] = ['up', 'down', 'unknown'];
+const RELOAD_RESULTS: (keyof ReloadCounts)[] = ['ok', 'refused', 'error'];
+
+/** Every known drop reason at 0, then the counted ones (unknown reasons included). */
+function withKnownReasons(drops: Record<string, number> | undefined): [string, number][] {
+  const all: Record<string, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0]));
+  return Object.entries(Object.assign(all, drops));
+}
 
 export interface CheckObservation {
   /** VirtualServerStatus.key */
@@ -49,6 +79,8 @@ export interface Metrics {
   registry: Registry;
   /** Records one finished probe (latency histogram and result counter). */
   observeCheck(o: CheckObservation): void;
+  /** Records how late (s) one periodic timer of the VRRP engine's own loop fired. */
+  observeEngineLateness(seconds: number): void;
 }
 
 export interface MetricsOptions {
@@ -129,6 +161,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   gauge('config_last_reload_successful', '0 if the last reload was refused', [], (s) => [
     [{}, s.daemon.lastReload && !s.daemon.lastReload.ok ? 0 : 1],
   ]);
+  counter('config_reloads_total', 'reload attempts by result (ok, refused, error)', ['result'], (s) =>
+    RELOAD_RESULTS.map((r): Sample => [{ result: r }, s.daemon.reloads?.[r] ?? 0]),
+  );
   gauge('config_loaded_timestamp_seconds', 'when the running configuration was loaded', [], (s) => [
     [{}, Date.parse(s.daemon.configLoadedAt) / 1000],
   ]);
@@ -187,11 +222,33 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   );
   counter('drops_total', 'discarded VRRP adverts by reason (RFC 6527)', ['instance', 'reason'], (s) =>
     s.instances.flatMap((i) =>
-      Object.entries(i.counters.drops).map(([reason, n]): Sample => [{ instance: i.name, reason }, n]),
+      withKnownReasons(i.counters.drops).map(([reason, n]): Sample => [{ instance: i.name, reason }, n]),
     ),
   );
   counter('unmatched_drops_total', 'discarded VRRP packets not matching any instance', ['reason'], (s) =>
-    Object.entries(s.globalDrops ?? {}).map(([reason, n]): Sample => [{ reason }, n]),
+    withKnownReasons(s.globalDrops).map(([reason, n]): Sample => [{ reason }, n]),
+  );
+  const routerLabels = ['vrrp_instance', 'interface', 'vrid', 'family'];
+  const routerOf = (i: Snapshot['instances'][number]): Labels => ({
+    vrrp_instance: i.name,
+    interface: i.interface,
+    vrid: String(i.vrid),
+    family: i.family === 6 ? 'ipv6' : 'ipv4',
+  });
+  gauge(
+    'vrrp_instance_state',
+    'VRRP state: 1 for the current state, labelled to identify the virtual router across directors',
+    [...routerLabels, 'state'],
+    (s) =>
+      s.instances.flatMap((i) =>
+        STATES.map((st): Sample => [{ ...routerOf(i), state: st }, i.state === st ? 1 : 0]),
+      ),
+  );
+  counter(
+    'vrrp_instance_transitions_total',
+    'VRRP state changes, labelled to identify the virtual router across directors',
+    routerLabels,
+    (s) => s.instances.map((i): Sample => [routerOf(i), i.counters.transitions]),
   );
   gauge('vip_present', '1 when the virtual IP is on its device', ['instance', 'address'], (s) =>
     s.instances.flatMap((i) =>
@@ -209,19 +266,35 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   gauge('virtual_server_sorry_active', '1 when the sorry server is serving', ['virtual_server'], (s) =>
     s.virtualServers.map((vs): Sample => [{ virtual_server: vs.key }, vs.sorryActive ? 1 : 0]),
   );
-  const perReal =
-    (pick: (r: Snapshot['virtualServers'][number]['realServers'][number]) => number) => (s: Snapshot) =>
-      s.virtualServers.flatMap((vs) =>
-        vs.realServers.map(
-          (r): Sample => [{ virtual_server: vs.key, real_server: endpointKey(r.address, r.port) }, pick(r)],
+  gauge('virtual_server_quorum', 'healthy real servers the virtual server needs', ['virtual_server'], (s) =>
+    s.virtualServers.map((vs): Sample => [{ virtual_server: vs.key }, vs.quorum]),
+  );
+  type Real = Snapshot['virtualServers'][number]['realServers'][number];
+  /** One or more samples per real server, labelled virtual_server and real_server. */
+  const perRealSamples = (pick: (r: Real) => [Labels, number][]) => (s: Snapshot) =>
+    s.virtualServers.flatMap((vs) =>
+      vs.realServers.flatMap((r) =>
+        pick(r).map(
+          ([extra, v]): Sample => [
+            { virtual_server: vs.key, real_server: endpointKey(r.address, r.port), ...extra },
+            v,
+          ],
         ),
-      );
+      ),
+    );
+  const perReal = (pick: (r: Real) => number) => perRealSamples((r) => [[{}, pick(r)]]);
   const rsLabels = ['virtual_server', 'real_server'];
   gauge(
     'real_server_up',
     '1 when the real server is healthy',
     rsLabels,
     perReal((r) => (r.health === 'up' ? 1 : 0)),
+  );
+  gauge(
+    'real_server_health',
+    'real server health after rise/fall: 1 for the current one of up, down, unknown',
+    [...rsLabels, 'health'],
+    perRealSamples((r) => HEALTHS.map((h): Sample => [{ health: h }, r.health === h ? 1 : 0])),
   );
   gauge(
     'real_server_in_ipvs',
@@ -250,8 +323,18 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     registers,
   });
 
+  const engineLateness = new Histogram({
+    name: 'vrrpd_vrrp_engine_timer_lateness_seconds',
+    help: "how late the VRRP engine worker's periodic timer fired (its event loop delay)",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+
   return {
     registry,
+    observeEngineLateness(seconds) {
+      engineLateness.observe(Math.max(0, seconds));
+    },
     observeCheck(o) {
       checkDuration.observe(
         { virtual_server: o.virtualServer, real_server: o.realServer, type: o.type },

@@ -77,6 +77,18 @@ export interface DaemonInfo {
   routerId: string;
   /** The last reload attempt, null if there has been none since start. */
   lastReload: ReloadOutcome | null;
+  /**
+   * Reload attempts since start, by outcome: `ok` applied; `refused` the new file was
+   * rejected and the running config stays (lastReload says why); `error` applying it
+   * failed part-way (the log says why).
+   */
+  reloads: ReloadCounts;
+}
+
+export interface ReloadCounts {
+  ok: number;
+  refused: number;
+  error: number;
 }
 
 export interface ReloadOutcome {
@@ -108,6 +120,11 @@ export interface InstanceCounters {
   priorityZeroReceived: number;
   /** vrrpv3StatisticsSentPriZeroPackets. */
   priorityZeroSent: number;
+  /**
+   * Accepted adverts whose address list differs from ours (RFC 5798 §7.1: logged, not
+   * dropped; vrrpv3StatisticsAddressListErrors together with drops['address-list']).
+   */
+  addressListMismatch: number;
   /** Discarded adverts by reason (keys as in DROP_REASONS; absent key = 0). */
   drops: Record<string, number>;
 }
@@ -130,6 +147,10 @@ export interface InstanceStatus {
   advertIntervalCs: number;
   /** Primary address of the current master: ours when master, null when unknown. */
   masterAddress: string | null;
+  /** Our own address adverts are sent from (RFC 6527 vrrpv3OperationsPrimaryIpAddr). */
+  primaryAddress: string;
+  /** Kernel ifindex of `interface`, null while the interface does not exist. */
+  ifIndex: number | null;
   /** Priority the current master advertises, null when unknown. */
   masterPriority: number | null;
   /** When the instance entered its current state. */

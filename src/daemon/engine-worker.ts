@@ -23,6 +23,8 @@ export interface EngineWorkerOptions {
   onStateChange(m: StateChange): void;
   /** the worker ended (crash or exit) while the daemon was not stopping it */
   onFailure(): void;
+  /** how late the engine loop's heartbeat timer fired, in seconds (its adverts suffer the same) */
+  onLateness?(seconds: number): void;
 }
 
 /** The status of an engine that is not running (no VRRP instance configured). */
@@ -43,6 +45,8 @@ export class EngineWorker {
   private stoppedResolve: (() => void) | null = null;
   /** Date.now() of the worker loop's last heartbeat */
   lastHeartbeat = 0;
+  /** The engine's clock at its last heartbeat (null before the first of a worker). */
+  private lastHeartbeatAt: number | null = null;
   /**
    * Wall-clock ms minus the engine's clock ms (the worker's performance.now() has its own
    * origin). Fixed at the first snapshot of each worker: re-deriving it at every snapshot
@@ -61,6 +65,7 @@ export class EngineWorker {
   /** Starts the worker; resolves once its engine runs, rejects with exit code 2 when it cannot. */
   async start(): Promise<void> {
     this.engineToWall = null;
+    this.lastHeartbeatAt = null;
     const data: WorkerData = {
       config: this.opts.config,
       heartbeatMs: this.opts.heartbeatMs,
@@ -98,6 +103,11 @@ export class EngineWorker {
         break;
       case 'heartbeat':
         this.lastHeartbeat = Date.now();
+        // the heartbeat is an interval timer on the engine's own loop: how late it fired is
+        // that loop's delay, which adverts suffer too
+        if (this.lastHeartbeatAt !== null)
+          this.opts.onLateness?.((m.at - this.lastHeartbeatAt - this.opts.heartbeatMs) / 1000);
+        this.lastHeartbeatAt = m.at;
         break;
       case 'state-change':
         this.opts.onStateChange(m);

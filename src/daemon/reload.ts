@@ -27,9 +27,10 @@ export interface ReloadParts {
   applied(next: Config): void;
 }
 
+/** `refused`: the file has errors (nothing was touched); else a part failed while applying it. */
 export type ReloadFileResult =
   | { ok: true; summary: string; config: Config }
-  | { ok: false; errors: string[] };
+  | { ok: false; refused: boolean; errors: string[] };
 
 /** Reads the file again and applies it; never throws for a bad file (it is refused). */
 export async function reloadFile(
@@ -46,7 +47,7 @@ export async function reloadFile(
       { event: 'reload-refused', errors: loaded.errors.length },
       'reload refused: the running configuration stays',
     );
-    return { ok: false, errors: loaded.errors.map(formatConfigError) };
+    return { ok: false, refused: true, errors: loaded.errors.map(formatConfigError) };
   }
   const next = loaded.config;
   // what changed, computed once; each part below receives its slice
@@ -55,7 +56,8 @@ export async function reloadFile(
   try {
     vrrp = await parts.vrrp(next, diff.vrrp.instances);
   } catch (e) {
-    return { ok: false, errors: [(e as Error).message] };
+    // the engine stopped part-way through applying it: not a refusal
+    return { ok: false, refused: false, errors: [(e as Error).message] };
   }
   parts.applied(next);
   const summary = await applySlices(next, diff, parts, vrrp);

@@ -4,6 +4,7 @@ import type { Config } from '../config/model.js';
 import {
   type InstanceStatus,
   type IpvsStatus,
+  type ReloadCounts,
   type ReloadOutcome,
   SNAPSHOT_VERSION,
   type Snapshot,
@@ -29,6 +30,7 @@ export interface SnapshotInputs {
     configFile: string;
     configLoadedAt: Date;
     lastReload: ReloadOutcome | null;
+    reloads: ReloadCounts;
   };
   /** converts an engine monotonic ms to wall time */
   monoToDate: (ms: number) => Date;
@@ -52,6 +54,8 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
       advertIntervalCs: Math.round((cfg?.advertIntervalMs ?? 1000) / 10),
       masterAddress: e.state === 'master' ? e.primaryAddress : e.masterAddress,
       masterPriority: e.state === 'master' ? e.effectivePriority : e.masterPriority,
+      primaryAddress: e.primaryAddress,
+      ifIndex: i.engine.ifIndexes?.[e.interface] ?? null,
       since: i.monoToDate(e.sinceMs).toISOString(),
       lastTransitionReason: e.lastTransitionReason,
       syncGroup: groupOf.get(e.name) ?? null,
@@ -74,6 +78,7 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
         becameMaster: e.counters.becameMaster,
         priorityZeroReceived: e.counters.priorityZeroReceived,
         priorityZeroSent: e.counters.priorityZeroSent,
+        addressListMismatch: e.counters.addressListMismatch,
         drops: { ...e.counters.drops },
       },
     };
@@ -95,6 +100,7 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
       configLoadedAt: i.daemon.configLoadedAt.toISOString(),
       routerId: i.config.global.routerId,
       lastReload: i.daemon.lastReload,
+      reloads: { ...i.daemon.reloads },
     },
     instances,
     syncGroups: i.config.vrrpSyncGroups.map((g) => ({

@@ -5,7 +5,7 @@
 //   const topo = await createTopology({ hosts: ['a', 'b'] });
 //   afterAll(() => topo.cleanup());
 //   await topo.exec('a', ['ping', '-c1', topo.host('b').ipv4]);
-//   const child = topo.spawn('b', ['node', 'dist/src/cli/main.js', 'run', ...]);
+//   const child = topo.spawn('b', [process.execPath, 'dist/src/cli/main.js', 'run', ...]);
 //   await topo.linkDown('a');
 //
 // Names: namespaces are `<prefix><host>` and `<prefix>br`, prefix `vt<pid><2 random chars>-`
@@ -14,9 +14,13 @@
 // 2001:db8::(10+i)/64 (nodad). DAD is off in every namespace so link-locals are usable at once.
 // cleanup() kills tracked children by PID, then deletes every namespace it created; it is
 // idempotent, works after a partial failure, and also runs at process exit as a backstop.
+// Only `ip` (iproute2) is run; sysctls are written from inside the namespace by the native
+// addon (writeInNetns), since /proc/sys/net follows the writer's network namespace.
 import { type ChildProcess, execFile, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { writeInNetns } from '../native/index.js';
 
 const execFileP = promisify(execFile);
 
@@ -45,6 +49,8 @@ export interface Topology {
   host(name: string): HostInfo;
   /** Runs argv inside the host's namespace; rejects on non-zero exit unless allowFail. */
   exec(host: string, argv: string[], opts?: { allowFail?: boolean; timeoutMs?: number }): Promise<ExecResult>;
+  /** Sets network sysctls inside the host's namespace (see nsSysctl). */
+  sysctl(host: string, settings: Record<string, string | number>): void;
   /** Runs argv in the bridge namespace. */
   execBridge(argv: string[]): Promise<ExecResult>;
   /** Starts a long-running process in the host's namespace; killed by PID in cleanup(). */
@@ -92,10 +98,25 @@ async function nsExec(ns: string, argv: string[], timeoutMs = 60_000): Promise<E
   }
 }
 
-async function nsExecOk(ns: string, argv: string[]): Promise<void> {
-  const r = await nsExec(ns, argv);
-  if (r.code !== 0)
-    throw new Error(`in netns ${ns}: ${argv.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+/**
+ * Sets network sysctls inside namespace ns, e.g. {'net.ipv4.conf.all.arp_ignore': 1}: writes
+ * /proc/sys/<key with dots as slashes> from inside it (the addon's writeInNetns; no process,
+ * no `sysctl` binary). Throws naming the namespace and the failed write.
+ */
+export function nsSysctl(ns: string, settings: Record<string, string | number>): void {
+  const files = Object.entries(settings).map(([k, v]): [string, string] => [
+    `/proc/sys/${k.replaceAll('.', '/')}`,
+    String(v),
+  ]);
+  // where `ip netns add` binds it (iproute2's NETNS_RUN_DIR; /var/run is /run nearly everywhere)
+  const path = [`/run/netns/${ns}`, `/var/run/netns/${ns}`].find((p) => existsSync(p)) ?? `/run/netns/${ns}`;
+  try {
+    writeInNetns(path, files);
+  } catch (e) {
+    throw new Error(
+      `in netns ${ns}: setting ${Object.keys(settings).join(', ')} failed: ${(e as Error).message}`,
+    );
+  }
 }
 
 // Namespaces still alive at exit, across all topologies of this process (backstop only).
@@ -186,20 +207,25 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
     await ip(['netns', 'add', ns]);
     created.push(ns);
     liveNamespaces.add(ns);
-    await nsExecOk(ns, ['ip', 'link', 'set', 'lo', 'up']);
+  };
+  const prepareNs = async (ns: string): Promise<void> => {
+    await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
     // No DAD: addresses (including link-local) are usable immediately (RFC 4862 §5.4 skipped).
-    for (const k of ['all', 'default'])
-      await nsExecOk(ns, [
-        'sysctl',
-        '-qw',
-        `net.ipv6.conf.${k}.accept_dad=0`,
-        `net.ipv6.conf.${k}.dad_transmits=0`,
-      ]);
+    const noDad: Record<string, number> = {};
+    for (const k of ['all', 'default']) {
+      noDad[`net.ipv6.conf.${k}.accept_dad`] = 0;
+      noDad[`net.ipv6.conf.${k}.dad_transmits`] = 0;
+    }
+    nsSysctl(ns, noDad);
   };
 
   try {
+    const all = [...(useBridge ? [bridgeNs] : []), ...[...hosts.values()].map((h) => h.ns)];
+    for (const ns of all) await addNs(ns);
+    // each namespace's own setup (lo up, no DAD) does not depend on the others: all at once
+    const prepared = await Promise.allSettled(all.map(prepareNs));
+    for (const r of prepared) if (r.status === 'rejected') throw r.reason;
     if (useBridge) {
-      await addNs(bridgeNs);
       await ip([
         '-n',
         bridgeNs,
@@ -216,7 +242,6 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
       await ip(['-n', bridgeNs, 'link', 'set', 'br0', 'up']);
     }
     for (const h of hosts.values()) {
-      await addNs(h.ns);
       if (useBridge) {
         // Created inside the bridge namespace, peer moved straight into the host's namespace.
         await ip([
@@ -256,6 +281,7 @@ export async function createTopology(opts: TopologyOptions): Promise<Topology> {
         throw new Error(`[${host}] ${argv.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
       return r;
     },
+    sysctl: (host, settings) => nsSysctl(get(host).ns, settings),
     async execBridge(argv) {
       if (!useBridge) throw new Error('topology has no bridge');
       return nsExec(bridgeNs, argv);

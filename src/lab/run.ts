@@ -1,8 +1,11 @@
-// `vrrpd lab` orchestration: checks prerequisites, builds the world, runs the chosen
-// scenes, and always cleans up (finally, and on SIGINT/SIGTERM).
+// `vrrpd lab` orchestration: checks prerequisites (prereq.ts) before creating anything,
+// builds the world, runs the chosen scenes, and always cleans up (finally, and on
+// SIGINT/SIGTERM). It runs only `ip` and this Node (process.execPath).
+import { addon } from '../native/index.js';
 import { createNarrator } from './narrator.js';
+import { formatProblems, labProblems, probeLabFacts } from './prereq.js';
 import { SCENES, type Scene, sceneRunners } from './scenes.js';
-import { LabError, LabWorld } from './world.js';
+import { findMainJs, LabError, LabWorld } from './world.js';
 
 export interface LabOptions {
   /** leave the lab running after the scenes until SIGINT */
@@ -30,8 +33,14 @@ export function parseSteps(text: string | undefined): Scene[] {
 
 /** Runs the lab; resolves with the exit code (0 ok, 1 usage, 2 runtime failure). */
 export async function runLab(opts: LabOptions): Promise<number> {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    opts.err('vrrpd lab: needs root (it creates network namespaces); try: sudo vrrpd lab\n');
+  // everything the lab needs, checked before it creates anything
+  const loadAddon = () => {
+    if (typeof addon().writeInNetns !== 'function')
+      throw new Error("it is older than this code (no writeInNetns); rebuild it: 'npm run build:native'");
+  };
+  const problems = labProblems(await probeLabFacts({ loadAddon, findBuild: findMainJs }));
+  if (problems.length > 0) {
+    opts.err(`vrrpd lab: ${formatProblems(problems)}\n`);
     return 2;
   }
   const n = createNarrator(opts.out);

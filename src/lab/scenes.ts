@@ -2,15 +2,12 @@
 // failover after a crash (SIGKILL), preemption when the better director returns,
 // graceful handover (SIGTERM: priority 0, RFC 5798 §6.4.3 / §6.4.2 Skew_Time), and
 // real-server health checks (with traffic through the VIP when the kernel has IPVS).
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { renderStatus } from '../control/render.js';
 import type { Snapshot } from '../control/snapshot.js';
-import { LAB_INSTANCE, LAB_VIP4, LAB_VIP6 } from './config.js';
+import { answered } from './client.js';
+import { LAB_HTTP_PORT, LAB_INSTANCE, LAB_VIP4, LAB_VIP6 } from './config.js';
 import { seconds } from './narrator.js';
 import { type DirectorName, LabError, type LabWorld, type RealServerName, waitUntil } from './world.js';
-
-const execFileP = promisify(execFile);
 
 export const SCENES = ['election', 'failover', 'preempt', 'handover', 'health'] as const;
 export type Scene = (typeof SCENES)[number];
@@ -19,6 +16,22 @@ const other = (d: DirectorName): DirectorName => (d === 'd1' ? 'd2' : 'd1');
 
 function table(s: Snapshot): string {
   return renderStatus(s, { color: false, now: new Date() });
+}
+
+/** "d1 is master, d2 is not answering": what the directors say now, for a timeout's message. */
+async function directorStates(w: LabWorld): Promise<string> {
+  const say = async (d: DirectorName) =>
+    `${d} is ${w.isRunning(d) ? ((await w.stateOf(d)) ?? 'not answering') : 'stopped'}`;
+  return `${await say('d1')}, ${await say('d2')}`;
+}
+
+/** "r1 up, r2 down" as the director's status has them, for a timeout's message. */
+async function realServerStates(w: LabWorld, d: DirectorName): Promise<string> {
+  const one = async (rs: RealServerName) => {
+    const r = await realServerStatus(w, d, rs);
+    return r ? `${rs} ${r.health}${r.inIpvs ? ', in IPVS' : ''}` : `${rs} missing from ${d}'s status`;
+  };
+  return `${await one('r1')}; ${await one('r2')} (on ${d})`;
 }
 
 async function masterOf(w: LabWorld): Promise<DirectorName | null> {
@@ -59,6 +72,18 @@ async function measureMove(w: LabWorld, to: DirectorName, t0Wall: number, p0: nu
       return seen.vip !== undefined && seen.arp !== undefined && seen.nd !== undefined;
     },
     10_000,
+    10,
+    async () => {
+      const at = (ms: number | undefined) => (ms === undefined ? 'no' : `yes, after ${seconds(ms)}`);
+      const entry = async (addr: string, ms: number | undefined) =>
+        ms === undefined ? `still ${whose(w, await w.neighMac('c', addr))}` : `moved after ${seconds(ms)}`;
+      return [
+        `${to} is ${(await w.stateOf(to)) ?? 'not answering'}`,
+        `${LAB_VIP4} on ${to}'s eth0: ${at(seen.vip)}`,
+        `client's ARP entry for ${LAB_VIP4}: ${await entry(LAB_VIP4, seen.arp)}`,
+        `client's neighbour entry for ${LAB_VIP6}: ${await entry(LAB_VIP6, seen.nd)}`,
+      ].join('; ');
+    },
   );
   const became = await becameMasterAfter(w, to, t0Wall);
   const n = w.n;
@@ -68,6 +93,39 @@ async function measureMove(w: LabWorld, to: DirectorName, t0Wall: number, p0: nu
     `  the client's ARP entry for ${LAB_VIP4} moved to ${to} (${mac}) after ${seconds(seen.arp!)}: gratuitous ARP`,
   );
   n.say(`  the client's neighbour entry for ${LAB_VIP6} moved after ${seconds(seen.nd!)}: unsolicited NA`);
+}
+
+/** "d1's MAC aa:..." / "aa:... (no director's)" / "none (unresolved)" */
+function whose(w: LabWorld, mac: string | null): string {
+  if (mac === null) return 'none (unresolved)';
+  const d = (['d1', 'd2'] as const).find((x) => w.directors[x].mac === mac);
+  return d ? `${d}'s MAC ${mac}` : `${mac} (no director's)`;
+}
+
+/**
+ * The client sends to both VIPs (TCP connects to a port nobody listens on: the holder answers
+ * with a reset), so its kernel resolves them by ARP and neighbour discovery; the later scenes
+ * watch those entries move. Throws, saying what the client saw, when it cannot get there.
+ */
+async function clientLearnsVips(w: LabWorld, m: DirectorName): Promise<void> {
+  const mac = w.directors[m].mac;
+  const results = await w.clientConnect([
+    { address: LAB_VIP4, port: 9 },
+    { address: LAB_VIP6, port: 9 },
+  ]);
+  const failed: string[] = [];
+  for (const r of results) {
+    const entry = await w.neighMac('c', r.address);
+    if (entry !== mac)
+      failed.push(
+        `${r.address}: connect ${answered(r) ? 'answered' : 'failed'} (${r.result}), neighbour entry ${whose(w, entry)}`,
+      );
+  }
+  if (failed.length > 0)
+    throw new LabError(
+      'EREACH',
+      `the client cannot reach the VIPs on ${m} (${mac}), so no scene could watch its ARP/ND entries move: ${failed.join('; ')}`,
+    );
 }
 
 async function election(w: LabWorld): Promise<void> {
@@ -90,6 +148,7 @@ async function election(w: LabWorld): Promise<void> {
     },
     10_000,
     20,
+    () => directorStates(w),
   );
   const m = (await masterOf(w))!;
   if (d2First) n.say('d2 was MASTER for a moment (its daemon came up first); d1 preempted it.');
@@ -97,10 +156,9 @@ async function election(w: LabWorld): Promise<void> {
     `${m} is MASTER and ${other(m)} is ${(await w.stateOf(other(m)))?.toUpperCase()}, ${seconds(took)} after the daemons answered (${seconds(performance.now() - p0)} since start).`,
   );
   // the client learns the VIP's MAC, so the next scenes can watch the entry move
-  await w.topo.exec('c', ['ping', '-c1', '-W2', LAB_VIP4], { allowFail: true });
-  await w.topo.exec('c', ['ping', '-6', '-c1', '-W2', LAB_VIP6], { allowFail: true });
+  await clientLearnsVips(w, m);
   n.say(
-    `The client reaches ${LAB_VIP4} at ${(await w.neighMac('c', LAB_VIP4)) ?? '?'} (${m}'s MAC is ${w.directors[m].mac}).`,
+    `The client reaches ${LAB_VIP4} and ${LAB_VIP6} at ${(await w.neighMac('c', LAB_VIP4)) ?? '?'} (${m}'s MAC is ${w.directors[m].mac}).`,
   );
   n.say(`\`vrrpd status\` on ${m}:`);
   const s = await w.status(m);
@@ -140,7 +198,13 @@ async function preempt(w: LabWorld): Promise<void> {
   await w.startDirector('d1');
   n.say(`  vrrpd on d1 answers on its control socket after ${seconds(performance.now() - p0)}.`);
   await measureMove(w, 'd1', t0, p0);
-  await waitUntil('d2 going back to backup', async () => (await w.stateOf('d2')) === 'backup', 5_000);
+  await waitUntil(
+    'd2 going back to backup',
+    async () => (await w.stateOf('d2')) === 'backup',
+    5_000,
+    10,
+    () => directorStates(w),
+  );
   n.say(
     `  d2 is BACKUP again (reason: ${(await w.status('d2'))?.instances[0]?.lastTransitionReason ?? '?'}).`,
   );
@@ -171,6 +235,7 @@ async function handover(w: LabWorld): Promise<void> {
     async () => (await w.stateOf('d1')) === 'master' && (await w.stateOf('d2')) === 'backup',
     10_000,
     20,
+    () => directorStates(w),
   );
   n.say(`  d1 is MASTER and d2 BACKUP again, ${seconds(performance.now() - p1)} after the restart.`);
 }
@@ -193,17 +258,15 @@ async function untilInIpvs(w: LabWorld, d: DirectorName, rs: RealServerName, wan
     async () => (await realServerStatus(w, d, rs))?.inIpvs === want,
     10_000,
     20,
+    () => realServerStates(w, d),
   );
   w.n.say(`  ${rs} is ${want ? 'in' : 'out of'} ${d}'s IPVS table (${seconds(ms)} later).`);
 }
 
-async function curlVip(w: LabWorld, times: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < times; i++) {
-    const r = await w.topo.exec('c', ['curl', '-s', '-m', '1', `http://${LAB_VIP4}/`], { allowFail: true });
-    out.push(r.code === 0 ? r.stdout.trim() : 'no answer');
-  }
-  return out;
+/** The client's view of the service: four GETs through the VIP, each a new connection. */
+async function clientRequests(w: LabWorld): Promise<void> {
+  const answers = await w.clientHttpGets(`http://${LAB_VIP4}:${LAB_HTTP_PORT}/`, 4);
+  w.n.say(`  client → http://${LAB_VIP4}/ answered by: ${answers.join(', ')}`);
 }
 
 async function health(w: LabWorld): Promise<void> {
@@ -229,15 +292,11 @@ async function health(w: LabWorld): Promise<void> {
     },
     10_000,
     50,
+    () => realServerStates(w, m),
   );
   n.say(`r1 and r2 are up on ${m} (the master).`);
   if (ipvs) for (const rs of ['r1', 'r2'] as const) await untilInIpvs(w, m, rs, true);
-  const hasCurl = await execFileP('sh', ['-c', 'command -v curl']).then(
-    () => true,
-    () => false,
-  );
-  if (ipvs && hasCurl)
-    n.say(`  client → http://${LAB_VIP4}/ answered by: ${(await curlVip(w, 4)).join(', ')}`);
+  if (ipvs) await clientRequests(w);
   n.say('Stopping the HTTP server on r2.');
   await w.stopHttp('r2');
   const down = await waitUntil(
@@ -245,13 +304,13 @@ async function health(w: LabWorld): Promise<void> {
     async () => (await realServerHealth(w, m, 'r2')) === 'down',
     10_000,
     20,
+    () => realServerStates(w, m),
   );
   n.say(`  ${m} marked r2 DOWN after ${seconds(down)}.`);
   if (ipvs) await untilInIpvs(w, m, 'r2', false);
   const s = await w.status(m);
   if (s) n.block(table(s));
-  if (ipvs && hasCurl)
-    n.say(`  client → http://${LAB_VIP4}/ answered by: ${(await curlVip(w, 4)).join(', ')}`);
+  if (ipvs) await clientRequests(w);
   n.say('Starting the HTTP server on r2 again.');
   await w.startHttp('r2');
   const up = await waitUntil(
@@ -259,11 +318,11 @@ async function health(w: LabWorld): Promise<void> {
     async () => (await realServerHealth(w, m, 'r2')) === 'up',
     10_000,
     20,
+    () => realServerStates(w, m),
   );
   n.say(`  ${m} marked r2 UP after ${seconds(up)}.`);
   if (ipvs) await untilInIpvs(w, m, 'r2', true);
-  if (ipvs && hasCurl)
-    n.say(`  client → http://${LAB_VIP4}/ answered by: ${(await curlVip(w, 4)).join(', ')}`);
+  if (ipvs) await clientRequests(w);
 }
 
 export const sceneRunners: Record<Scene, (w: LabWorld) => Promise<void>> = {

@@ -11,6 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { request } from '../control/client.js';
 import { isSnapshot, type Snapshot } from '../control/snapshot.js';
+import {
+  CONNECT_SCRIPT,
+  type ConnectResult,
+  type ConnectTarget,
+  HTTP_GET_SCRIPT,
+  parseConnectResults,
+  parseHttpAnswers,
+} from './client.js';
 import { directorYaml, httpServerScript, LAB_INSTANCE, LAB_VIP4 } from './config.js';
 import type { Narrator } from './narrator.js';
 import { createTopology, type HostInfo, type Topology } from './netns.js';
@@ -48,17 +56,25 @@ export interface RealServer {
 
 /** dist/src/cli/main.js, found from this module (dist/src/lab/world.js or src/lab/world.ts). */
 export function findMainJs(): string {
+  // Bundled (the Debian package, src/pkg/bundle.ts) this module is part of main.js itself.
+  const bundled = fileURLToPath(new URL('./main.js', import.meta.url));
+  if (existsSync(bundled)) return bundled;
   const candidates = [
     fileURLToPath(new URL('../cli/main.js', import.meta.url)),
     fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url)),
   ];
   const found = candidates.find((p) => p.includes(`${join('dist', 'src', 'cli')}`) && existsSync(p));
-  if (!found)
-    throw new LabError('ENOBUILD', `vrrpd is not built (no ${candidates.join(' or ')}): run 'npm run build'`);
+  if (!found) throw new LabError('ENOBUILD', `vrrpd is not built (no ${candidates.join(' or ')})`);
   return found;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// How long a Node process the lab starts (vrrpd, an HTTP server, a client script) may take to
+// get going: a second on a normal machine, a minute on a busy one in a slow VM guest. A vrrpd
+// that is slower than SLOW_START_MS is mentioned, so the wait is not a silent one.
+const START_MS = 90_000;
+const SLOW_START_MS = 10_000;
 
 export class LabWorld {
   readonly directors: Record<DirectorName, Director>;
@@ -97,7 +113,7 @@ export class LabWorld {
       topo = await createTopology({ prefix, hosts: ['d1', 'd2', 'r1', 'r2', 'c'] });
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
-      throw e;
+      throw new LabError('ETOPO', `building the lab's namespaces failed: ${topologyHint(e)}`);
     }
     const w = new LabWorld(topo, dir, n, mainJs);
     try {
@@ -141,14 +157,41 @@ export class LabWorld {
 
   /** Direct routing: the real server accepts packets for the VIP but never answers ARP for it. */
   private async prepareRealServer(r: RealServer): Promise<void> {
-    await this.topo.exec(r.name, [
-      'sysctl',
-      '-qw',
-      'net.ipv4.conf.all.arp_ignore=1',
-      'net.ipv4.conf.all.arp_announce=2',
-    ]);
+    this.topo.sysctl(r.name, {
+      'net.ipv4.conf.all.arp_ignore': 1,
+      'net.ipv4.conf.all.arp_announce': 2,
+    });
     await this.ip(r.name, ['addr', 'add', `${LAB_VIP4}/32`, 'dev', 'lo']);
     await this.startHttp(r.name);
+  }
+
+  /** Runs a script with this Node inside the host's namespace; its stdout, or LabError. */
+  async runNode(host: string, what: string, script: string, args: string[], timeoutMs: number) {
+    const r = await this.topo.exec(host, [process.execPath, '-e', script, ...args], {
+      allowFail: true,
+      timeoutMs,
+    });
+    if (r.code !== 0)
+      throw new LabError('ECLIENT', `${host}: ${what} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  /** TCP connects from the client to each target at once (see CONNECT_SCRIPT). */
+  async clientConnect(targets: ConnectTarget[], timeoutMs = 3000): Promise<ConnectResult[]> {
+    const args = [JSON.stringify(targets), String(timeoutMs)];
+    const out = await this.runNode('c', 'connecting', CONNECT_SCRIPT, args, timeoutMs + START_MS);
+    return parseConnectResults(out);
+  }
+
+  /**
+   * `times` HTTP GETs from the client, each on a new connection; the bodies or 'no answer'.
+   * A healthy path answers in milliseconds and a dead one is refused at once: the timeout only
+   * has to outlast a slow first request (lazy loading, ARP, a SYN retransmitted after 1 s).
+   */
+  async clientHttpGets(url: string, times: number, timeoutMs = 5000): Promise<string[]> {
+    const args = [url, String(times), String(timeoutMs)];
+    const out = await this.runNode('c', 'HTTP GET', HTTP_GET_SCRIPT, args, times * timeoutMs + START_MS);
+    return parseHttpAnswers(out);
   }
 
   async startHttp(name: RealServerName): Promise<void> {
@@ -156,7 +199,10 @@ export class LabWorld {
     const child = this.topo.spawn(name, [process.execPath, '-e', httpServerScript(name)]);
     r.child = child;
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new LabError('EHTTP', `${name}: HTTP server did not start`)), 10_000);
+      const t = setTimeout(
+        () => reject(new LabError('EHTTP', `${name}: HTTP server did not start within ${START_MS / 1000} s`)),
+        START_MS,
+      );
       child.stdout?.once('data', () => {
         clearTimeout(t);
         resolve();
@@ -191,8 +237,15 @@ export class LabWorld {
     child.once('exit', (code, signal) => {
       exited = code ?? signal;
     });
-    const deadline = performance.now() + 20_000;
-    while (performance.now() < deadline) {
+    const t0 = performance.now();
+    let told = false;
+    while (performance.now() - t0 < START_MS) {
+      if (!told && performance.now() - t0 > SLOW_START_MS) {
+        told = true;
+        this.n.say(
+          `  (vrrpd on ${name} has not answered for ${SLOW_START_MS / 1000} s: a slow or busy machine? Waiting up to ${START_MS / 1000} s.)`,
+        );
+      }
       if (exited !== null) {
         throw new LabError(
           'EDAEMON',
@@ -204,7 +257,7 @@ export class LabWorld {
     }
     throw new LabError(
       'EDAEMON',
-      `${name}: vrrpd did not answer on ${d.socket} within 20 s:\n${this.logTail(name)}`,
+      `${name}: vrrpd did not answer on ${d.socket} within ${START_MS / 1000} s:\n${this.logTail(name)}`,
     );
   }
 
@@ -263,18 +316,35 @@ export class LabWorld {
   }
 }
 
+/** What ip said when building the topology failed, with what it usually means. */
+function topologyHint(e: unknown): string {
+  const lines = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim());
+  // execFile's "Command failed: ip ..." line, then what ip said on stderr
+  const cmd = lines[0]?.startsWith('Command failed: ') ? lines.shift()?.slice(16) : undefined;
+  const why = `${lines.join('; ')}${cmd ? ` (${cmd})` : ''}`;
+  if (/Unknown device type/i.test(why))
+    return `${why} (the kernel has no veth or bridge driver, or cannot load it: modprobe veth bridge)`;
+  if (/Operation not permitted|Permission denied/i.test(why))
+    return `${why} (needs root with CAP_SYS_ADMIN and CAP_NET_ADMIN)`;
+  return why;
+}
+
 /** Polls cond every pollMs until it is true; returns the elapsed ms, throws LabError at timeoutMs. */
 export async function waitUntil(
   what: string,
   cond: () => Promise<boolean>,
   timeoutMs: number,
   pollMs = 10,
+  /** what was seen instead, for the timeout's message */
+  seen?: () => Promise<string>,
 ): Promise<number> {
   const t0 = performance.now();
   for (;;) {
     if (await cond()) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs)
-      throw new LabError('ETIMEOUT', `${what} did not happen within ${timeoutMs / 1000} s`);
+    if (performance.now() - t0 > timeoutMs) {
+      const instead = seen ? `: ${await seen().catch((e: unknown) => String(e))}` : '';
+      throw new LabError('ETIMEOUT', `${what} did not happen within ${timeoutMs / 1000} s${instead}`);
+    }
     await sleep(pollMs);
   }
 }

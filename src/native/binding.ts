@@ -99,19 +99,27 @@ export interface NativeAddon {
   ifIndexToName(index: number): string;
   interfaceMac(name: string): Buffer;
   unixDgramSend(path: string, data: Buffer): void;
+  /** writes files from inside the network namespace nsPath names (this thread only, then back) */
+  writeInNetns?(nsPath: string, files: [string, string][]): void;
 }
 
-const ADDON_REL = join('native', 'build', 'Release', 'vrrpd_native.node');
+const ADDON_FILE = 'vrrpd_native.node';
+const ADDON_REL = join('native', 'build', 'Release', ADDON_FILE);
 let loaded: NativeAddon | undefined;
 
-/** Finds the addon: $VRRPD_NATIVE_PATH, else walks up from this file (src/ or dist/src/). */
+/**
+ * Finds the addon: $VRRPD_NATIVE_PATH, else walks up from this file (src/ or dist/src/)
+ * looking for native/build/Release/, or for the addon itself beside the bundled daemon
+ * (the Debian package's /usr/lib/vrrpd/vrrpd_native.node, src/pkg/bundle.ts).
+ */
 function locate(): string {
   const override = process.env.VRRPD_NATIVE_PATH;
   if (override) return override;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, ADDON_REL);
-    if (existsSync(candidate)) return candidate;
+    for (const candidate of [join(dir, ADDON_REL), join(dir, ADDON_FILE)]) {
+      if (existsSync(candidate)) return candidate;
+    }
     dir = dirname(dir);
   }
   const err = new Error(

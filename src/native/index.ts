@@ -7,6 +7,7 @@
 //   openRawIpSocket({family, protocol, ifname}): RawIpSocket   (IP protocol 112 for VRRP)
 //   openPacketSocket(ifname, {protocol?}): PacketSocket        (AF_PACKET SOCK_RAW frames)
 //   ifNameToIndex(name), ifIndexToName(index), interfaceMac(name): string "aa:bb:..."
+//   writeInNetns(nsPath, [[file, text]])   (files such as /proc/sys/net/... of another netns)
 //   (TCP health-check connects use addon().TcpProber directly: src/effects/tcp-connect.ts)
 //   addon(), c(name), types NativeError / RawDatagram / SockAddr (from ./binding.js)
 // Every error is a NativeError: `code` ('ENODEV', 'EPERM', 'EAGAIN'...), `errno`, `syscall`.
@@ -125,6 +126,18 @@ export function unixDgramSend(path: string, data: Buffer): void {
 }
 
 // ---------------------------------------------------------------- interfaces
+
+/**
+ * Writes each [file, text] from inside the network namespace at nsPath (/run/netns/NAME):
+ * /proc/sys/net/... then means that namespace's settings. The calling thread enters it and
+ * comes back before this returns; nothing else in the process moves.
+ */
+export function writeInNetns(nsPath: string, files: [string, string][]): void {
+  const write = addon().writeInNetns;
+  if (typeof write !== 'function')
+    throw new Error("the native addon is older than this code (no writeInNetns): run 'npm run build:native'");
+  write(nsPath, files);
+}
 
 export function ifNameToIndex(name: string): number {
   return addon().ifNameToIndex(name);

@@ -69,6 +69,8 @@ export interface EngineSnapshot {
   interfaceDrops: Record<string, Record<string, number>>;
   /** interface name → up and running */
   links: Record<string, boolean>;
+  /** interface name → kernel ifindex (the SNMP tables are indexed by it) */
+  ifIndexes?: Record<string, number>;
   /** "dev/address" of every address present on the instances' VIP devices */
   presentAddresses: string[];
   /** the engine clock's now, to place sinceMs on the wall clock */
@@ -452,7 +454,11 @@ export class Engine {
     const interfaceDrops: Record<string, Record<string, number>> = {};
     for (const e of this.transports.values()) interfaceDrops[e.key] = { ...e.drops };
     const links: Record<string, boolean> = {};
-    for (const [name, l] of this.links) links[name] = l.up && l.running;
+    const ifIndexes: Record<string, number> = {};
+    for (const [name, l] of this.links) {
+      links[name] = l.up && l.running;
+      ifIndexes[name] = l.ifindex;
+    }
     const instances = [...this.instances.values()].map((r) => r.snapshot());
     const byIndex = new Map([...this.links.values()].map((l) => [l.ifindex, l.name]));
     let presentAddresses: string[] = [];
@@ -468,6 +474,7 @@ export class Engine {
       syncGroups: this.cfg.vrrpSyncGroups.map((g) => ({ name: g.name, instances: [...g.instances] })),
       interfaceDrops,
       links,
+      ifIndexes,
       presentAddresses,
       now: this.fx.clock.now(),
     };

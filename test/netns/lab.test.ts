@@ -1,17 +1,22 @@
 // `vrrpd lab` end to end: the built CLI runs the whole demo as a child process; it must exit
 // 0 within 60 s, say who was elected and how long the failover took, and leave no
-// `vlab<pid>-` namespace behind (also when interrupted with Ctrl-C under --keep).
+// `vlab<pid>-` namespace behind (also when interrupted with Ctrl-C under --keep). It needs
+// nothing but `ip` and node: run once more with PATH holding only those two. Without `ip`
+// it refuses at once, naming it, before creating anything.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.js';
 import { directorYaml } from '../../src/lab/config.js';
+import { findOnPath } from '../../src/lab/prereq.js';
 import { parseSteps } from '../../src/lab/run.js';
 import { missing } from '../helpers/env.js';
-import { listNamespaces } from '../helpers/netns.js';
+import { createTopology, listNamespaces } from '../helpers/netns.js';
 
-const skip = missing({ root: true, commands: ['ip', 'ping'] });
+const skip = missing({ root: true, commands: ['ip'] });
 const mainJs = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
 interface Run {
@@ -22,9 +27,9 @@ interface Run {
 
 const children = new Set<ChildProcess>();
 
-function runLab(args: string[]): Run {
+function runLab(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [mainJs, 'lab', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [mainJs, 'lab', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.add(child);
   let text = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -51,8 +56,32 @@ async function waitForText(run: Run, re: RegExp, timeoutMs: number): Promise<voi
   }
 }
 
+/** Checks the output of a run of every scene: each scene happened, with its measurements. */
+function expectEveryScene(out: string): void {
+  expect(out).toMatch(/d1 is MASTER and d2 is BACKUP/);
+  expect(out).toMatch(/The client reaches 192\.0\.2\.50 and 2001:db8::50 at /);
+  expect(out).toMatch(/INSTANCE\s+IFACE\s+VRID/); // the status table of the master
+  // failover after SIGKILL: d2 takes over within Master_Down_Interval (+ generous slack)
+  const failover = /Scene 2[^\n]*\n(?:[^\n]*\n)*?[^\n]*d2 became MASTER (\d+\.\d+) s after that/.exec(out);
+  expect(failover, out).not.toBeNull();
+  const s = Number(failover![1]);
+  expect(s).toBeGreaterThan(0.2);
+  expect(s).toBeLessThan(2);
+  expect(out).toMatch(/client's ARP entry for 192\.0\.2\.50 moved to d2 .* after \d+\.\d+ s/);
+  expect(out).toMatch(/neighbour entry for 2001:db8::50 moved after \d+\.\d+ s/);
+  expect(out).toMatch(/d1 became MASTER/); // preemption
+  // graceful handover: the backup takes over after the priority-0 advert
+  expect(out).toMatch(/Scene 4[^\n]*priority-0 advert[^\n]*\n[^\n]*d2 became MASTER \d+\.\d+ s after that/);
+  expect(out).toMatch(/d1 is MASTER and d2 BACKUP again/);
+  expect(out).toMatch(/marked r2 DOWN after/);
+  expect(out).toMatch(/marked r2 UP after/);
+  expect(out).toMatch(/Done\. Removing the lab\./);
+}
+
 describe.skipIf(skip)('vrrpd lab', () => {
+  const binDir = mkdtempSync(join(tmpdir(), `vrrpd-lab-bin-${process.pid}-`));
   afterAll(async () => {
+    rmSync(binDir, { recursive: true, force: true });
     // a failed test must not leave a lab running: stop it by the PID we started
     if (children.size === 0) return;
     for (const c of children) if (c.pid !== undefined) process.kill(c.pid, 'SIGINT');
@@ -63,27 +92,77 @@ describe.skipIf(skip)('vrrpd lab', () => {
     expect(existsSync(mainJs), `${mainJs} missing: run 'npm run build'`).toBe(true);
   });
 
-  it('runs every scene in under 60 s, reports election and failover, and removes its namespaces', async () => {
-    const run = runLab([]);
+  /** A directory for PATH holding only symlinks to the given programs. */
+  function pathWith(name: string, programs: Record<string, string>): string {
+    const dir = join(binDir, name);
+    mkdirSync(dir);
+    for (const [prog, target] of Object.entries(programs)) symlinkSync(target, join(dir, prog));
+    return dir;
+  }
+
+  const ip = findOnPath('ip', process.env.PATH) ?? 'ip';
+  it.each([
+    ['the usual PATH', undefined],
+    ['PATH holding only ip and node', () => pathWith('ip-and-node', { ip, node: process.execPath })],
+  ])('runs every scene in under 60 s with %s, and removes its namespaces', async (label, path) => {
+    const env = path ? { ...process.env, PATH: path() } : process.env;
+    const run = runLab([], env);
     const { code, ms } = await run.done;
     const out = run.out();
-    console.log(out);
+    console.log(`${label} (${env.PATH}):\n${out}`);
     expect(code, out).toBe(0);
     expect(ms).toBeLessThan(60_000);
-    expect(out).toMatch(/d1 is MASTER and d2 is BACKUP/);
-    expect(out).toMatch(/INSTANCE\s+IFACE\s+VRID/); // the status table of the master
-    // failover after SIGKILL: d2 takes over within Master_Down_Interval (+ generous slack)
-    const failover = /Scene 2[^\n]*\n(?:[^\n]*\n)*?[^\n]*d2 became MASTER (\d+\.\d+) s after that/.exec(out);
-    expect(failover, out).not.toBeNull();
-    const s = Number(failover![1]);
-    expect(s).toBeGreaterThan(0.2);
-    expect(s).toBeLessThan(2);
-    expect(out).toMatch(/client's ARP entry for 192\.0\.2\.50 moved to d2 .* after \d+\.\d+ s/);
-    expect(out).toMatch(/d1 became MASTER/); // preemption
-    expect(out).toMatch(/priority-0 advert/);
-    expect(out).toMatch(/marked r2 DOWN after/);
-    expect(out).toMatch(/marked r2 UP after/);
+    expectEveryScene(out);
     expect(await listNamespaces(`vlab${run.child.pid}-`)).toEqual([]);
+  });
+
+  it('without ip on PATH: refuses at once naming ip (exit 2), creates nothing', async () => {
+    const dir = pathWith('node-only', { node: process.execPath });
+    const run = runLab([], { ...process.env, PATH: dir });
+    const { code, ms } = await run.done;
+    const out = run.out();
+    expect(code, out).toBe(2);
+    expect(out).toMatch(
+      /^vrrpd lab: cannot run the lab: a prerequisite is missing \(nothing was created\)$/m,
+    );
+    expect(out).toMatch(/ip \(iproute2\) not found on PATH \([^)]*node-only\): install iproute2/);
+    expect(out).not.toMatch(/Building the lab/);
+    expect(ms).toBeLessThan(15_000);
+    expect(await listNamespaces(`vlab${run.child.pid}-`)).toEqual([]);
+  });
+
+  it("topology sysctls are written inside the namespace only (the addon's writeInNetns)", async () => {
+    const topo = await createTopology({ hosts: ['a'] });
+    try {
+      const key = 'net/ipv4/conf/all/arp_ignore';
+      const outside = readFileSync(`/proc/sys/${key}`, 'utf8');
+      const ownNs = readlinkSync('/proc/thread-self/ns/net');
+      const inside = async () =>
+        (
+          await topo.exec('a', [
+            process.execPath,
+            '-e',
+            `process.stdout.write(require('fs').readFileSync('/proc/sys/${key}', 'utf8'))`,
+          ])
+        ).stdout.trim();
+      const dad = await topo.exec('a', [
+        process.execPath,
+        '-e',
+        "process.stdout.write(require('fs').readFileSync('/proc/sys/net/ipv6/conf/eth0/accept_dad', 'utf8'))",
+      ]);
+      expect(dad.stdout.trim()).toBe('0'); // set by createTopology before eth0 came
+      const want = outside.trim() === '1' ? 2 : 1;
+      topo.sysctl('a', { 'net.ipv4.conf.all.arp_ignore': want });
+      expect(await inside()).toBe(String(want));
+      expect(readFileSync(`/proc/sys/${key}`, 'utf8')).toBe(outside);
+      expect(readlinkSync('/proc/thread-self/ns/net')).toBe(ownNs);
+      expect(() => topo.sysctl('a', { 'net.ipv4.conf.nosuchdev.arp_ignore': 1 })).toThrow(
+        /in netns vt\S+a: setting net\.ipv4\.conf\.nosuchdev\.arp_ignore failed: .*ENOENT/,
+      );
+      expect(readlinkSync('/proc/thread-self/ns/net')).toBe(ownNs);
+    } finally {
+      await topo.cleanup();
+    }
   });
 
   it('--keep runs until Ctrl-C, then removes everything', async () => {

@@ -51,7 +51,7 @@ function moved(a: Config, b: Config): string[] {
   )
     out.push('lvs');
   if (d.global.logLevelChanged || d.global.routerIdChanged) out.push('global');
-  if (d.control.socketChanged || d.control.metricsChanged) out.push('control');
+  if (d.control.socketChanged || d.control.metricsChanged || d.control.snmpChanged) out.push('control');
   return out;
 }
 

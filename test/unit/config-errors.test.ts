@@ -440,6 +440,31 @@ describe('semantic errors', () => {
     );
   });
 
+  it('snmp.agentx_socket: a unix path or tcp:HOST:PORT, as snmpd takes it (AgentX has no UDP)', () => {
+    expect(errors(lines('global: {snmp: {agentx_socket: "udp:127.0.0.1:705"}}'))[0]).toMatch(
+      /^f\.yaml:1:32: global.snmp.agentx_socket must be a unix socket path .* not 'udp:127.0.0.1:705'/,
+    );
+    expect(errors(lines('global: {snmp: {agentx_socket: "tcp:localhost:99999"}}'))).toHaveLength(1);
+    expect(errors(lines('global: {snmp: {agentx_socket: "relative/path"}}'))).toHaveLength(1);
+    expect(errors(lines('global: {snmp: {agentx_sock: /x}}'))[0]).toMatch(/agentx_sock.*agentx_socket/);
+    const snmpOf = (text: string) => {
+      const r = parseConfigText(text, 'f.yaml', { hostname: 'h' });
+      return r.ok ? r.config.global.snmp : r.errors;
+    };
+    expect(snmpOf(lines('global: {snmp: {}}'))).toEqual({
+      agentx: { kind: 'unix', path: '/var/agentx/master' },
+      traps: true,
+    });
+    expect(snmpOf(lines('global: {snmp: {agentx_socket: "tcp:[::1]:705", traps: false}}'))).toEqual({
+      agentx: { kind: 'tcp', host: '::1', port: 705 },
+      traps: false,
+    });
+    expect(snmpOf(lines('global: {snmp: {agentx_socket: "unix:/run/agentx/master"}}'))).toMatchObject({
+      agentx: { kind: 'unix', path: '/run/agentx/master' },
+    });
+    expect(snmpOf(lines('global: {}'))).toBeUndefined();
+  });
+
   it('schema errors in one part do not hide semantic errors elsewhere, nor invent new ones', () => {
     const text = lines(
       'vrrp_instances:',

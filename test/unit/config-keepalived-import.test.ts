@@ -144,6 +144,50 @@ describe('import-keepalived', () => {
     expect(yaml).toContain("'native_ipv6' not carried over");
   });
 
+  it('SNMP: enable_snmp_rfcv3, snmp_socket and enable_traps become global.snmp; own MIBs are flagged', () => {
+    const conf = (...lines: string[]) =>
+      `global_defs {\n${lines.map((l) => `  ${l}\n`).join('')}}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n`;
+    const parse = (yaml: string) => {
+      const r = parseConfigText(yaml, 'imported.yaml', { hostname: 'h' });
+      if (!r.ok) throw new Error(`${yaml}\n${r.errors.map(formatConfigError).join('\n')}`);
+      return r.config.global.snmp;
+    };
+    // keepalived's defaults: its master's socket, no traps
+    expect(parse(importKeepalived(conf('enable_snmp_rfcv3')))).toEqual({
+      agentx: { kind: 'unix', path: '/var/agentx/master' },
+      traps: false,
+    });
+    const both = importKeepalived(
+      conf(
+        'enable_snmp_rfc',
+        'snmp_socket tcp:127.0.0.1:705',
+        'enable_traps',
+        'enable_snmp_vrrp',
+        'enable_snmp_checker',
+      ),
+    );
+    expect(parse(both)).toEqual({ agentx: { kind: 'tcp', host: '127.0.0.1', port: 705 }, traps: true });
+    expect(both).toContain(
+      "keepalived.conf:2: 'enable_snmp_rfc' carried over as global.snmp for its VRRPv3-MIB",
+    );
+    expect(both).toContain(
+      "keepalived.conf:5: 'enable_snmp_vrrp' not carried over (keepalived's own KEEPALIVED-MIB",
+    );
+    expect(both).toContain("keepalived.conf:6: 'enable_snmp_checker' not carried over");
+    const v2only = importKeepalived(
+      conf('enable_snmp_rfcv2', 'enable_snmp_keepalived', 'snmp_socket unix:/run/agentx'),
+    );
+    expect(parse(v2only)).toBeUndefined();
+    expect(v2only).toContain("'enable_snmp_rfcv2' not carried over (the VRRP-MIB of RFC 2787 is not served");
+    expect(v2only).toContain("'enable_snmp_keepalived' not carried over");
+    expect(v2only).toContain(
+      "'snmp_socket unix:/run/agentx' not carried over (SNMP is off without enable_snmp_rfcv3)",
+    );
+    const udp = importKeepalived(conf('enable_snmp_rfcv3', 'snmp_socket udp:127.0.0.1:705'));
+    expect(parse(udp)?.agentx).toEqual({ kind: 'unix', path: '/var/agentx/master' });
+    expect(udp).toContain("'snmp_socket udp:127.0.0.1:705' not carried over (AgentX runs over");
+  });
+
   it('invalid values come through for check-config to report', () => {
     const yaml = importKeepalived(sample('ka-broken.conf'));
     const r = parseConfigText(yaml, 'imported.yaml');

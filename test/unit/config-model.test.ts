@@ -382,7 +382,7 @@ describe('diffConfig', () => {
       unchanged: ['tcp:192.0.2.1:80'],
     });
     expect(d.global).toEqual({ logLevelChanged: false, routerIdChanged: false });
-    expect(d.control).toEqual({ socketChanged: false, metricsChanged: false });
+    expect(d.control).toEqual({ socketChanged: false, metricsChanged: false, snmpChanged: false });
     expect(diffConfig(before, before).vrrp.instances.unchanged).toEqual(['A', 'B', 'C']);
   });
 });

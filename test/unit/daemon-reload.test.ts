@@ -88,7 +88,7 @@ describe('reloadFile', () => {
       virtualServers: { changed: [], unchanged: ['tcp:192.0.2.50:80'] },
       scriptUserChanged: false,
     });
-    expect(got.control).toEqual({ socketChanged: false, metricsChanged: false });
+    expect(got.control).toEqual({ socketChanged: false, metricsChanged: false, snmpChanged: false });
     expect(got.applied).toBe(true);
   });
 
@@ -110,7 +110,7 @@ describe('reloadFile', () => {
       parse(BASE),
       parts,
     );
-    expect(r).toEqual({ ok: false, errors: ['the VRRP engine did not answer in time'] });
+    expect(r).toEqual({ ok: false, refused: false, errors: ['the VRRP engine did not answer in time'] });
     expect(got.vrrp).toMatchObject({ changed: ['VI_1'], unchanged: ['VI_2'] });
     expect(got.applied).toBeUndefined();
     expect(got.lvs).toBeUndefined();

@@ -8,27 +8,8 @@ import {
   type MetricsServer,
   parseListen,
 } from '../../src/control/metrics.js';
-import type { Snapshot } from '../../src/control/snapshot.js';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Minimal parser for the text exposition format (no escapes in our label values). */
-function parseExposition(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`unparseable exposition line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const lm of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)) labels[lm[1]!] = lm[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
+import { DROP_REASONS, type Snapshot } from '../../src/control/snapshot.js';
+import { parseExposition, type Sample } from '../helpers/promql.js';
 
 function get(port: number, path: string, method = 'GET') {
   return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
@@ -139,6 +120,70 @@ describe('metrics endpoint', () => {
       expect(x.name.startsWith('vrrpd_')).toBe(true);
       if (!notYetSampled.has(x.name)) expect(Number.isNaN(x.value), x.name).toBe(false);
     }
+  });
+
+  it('labels each virtual router without colliding with Prometheus instance; counts reloads; health state sets', async () => {
+    const s = parseExposition((await get(server.address.port, '/metrics')).body);
+    const one = (name: string, labels: Record<string, string> = {}) => {
+      const hits = find(s, name, labels);
+      expect(hits, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
+      return hits[0]!.value;
+    };
+    const vi2 = { vrrp_instance: 'VI_2', interface: 'eth1', vrid: '52', family: 'ipv4' };
+    expect(one('vrrpd_vrrp_instance_state', { ...vi2, state: 'backup' })).toBe(1);
+    expect(one('vrrpd_vrrp_instance_state', { ...vi2, state: 'master' })).toBe(0);
+    expect(one('vrrpd_vrrp_instance_state', { vrrp_instance: 'VI_1', vrid: '51', state: 'master' })).toBe(1);
+    expect(find(s, 'vrrpd_vrrp_instance_state')).toHaveLength(8);
+    expect(one('vrrpd_vrrp_instance_transitions_total', vi2)).toBe(1);
+    // the new series carry no `instance` label at all
+    for (const x of s.filter((x) => x.name.startsWith('vrrpd_vrrp_instance_')))
+      expect(x.labels).not.toHaveProperty('instance');
+    // every known drop reason is there from 0, so rate() sees the first drop
+    expect(one('vrrpd_drops_total', { instance: 'VI_1', reason: 'ttl' })).toBe(0);
+    expect(find(s, 'vrrpd_drops_total', { instance: 'VI_1' }).length).toBe(DROP_REASONS.length);
+    expect(one('vrrpd_unmatched_drops_total', { reason: 'checksum' })).toBe(0);
+    expect(one('vrrpd_config_reloads_total', { result: 'ok' })).toBe(1);
+    expect(one('vrrpd_config_reloads_total', { result: 'refused' })).toBe(0);
+    expect(one('vrrpd_config_reloads_total', { result: 'error' })).toBe(0);
+    expect(one('vrrpd_virtual_server_quorum', { virtual_server: 'tcp/192.0.2.50:80' })).toBe(1);
+    const rs3 = { virtual_server: 'tcp/192.0.2.50:80', real_server: '198.51.100.3:80' };
+    expect(one('vrrpd_real_server_health', { ...rs3, health: 'down' })).toBe(1);
+    expect(one('vrrpd_real_server_health', { ...rs3, health: 'up' })).toBe(0);
+    expect(one('vrrpd_real_server_health', { ...rs3, health: 'unknown' })).toBe(0);
+    expect(find(s, 'vrrpd_real_server_health')).toHaveLength(6);
+    // an IPv6 instance and a refused reload
+    const next = exampleSnapshot();
+    next.instances[0]!.family = 6;
+    next.daemon.reloads = { ok: 1, refused: 2, error: 0 };
+    next.daemon.lastReload = { at: next.generatedAt, ok: false, errors: ['x:1:1: bad'] };
+    next.virtualServers[0]!.realServers[0]!.health = 'unknown';
+    snapshot = next;
+    try {
+      const t = parseExposition((await get(server.address.port, '/metrics')).body);
+      const v = (name: string, labels: Record<string, string>) => find(t, name, labels)[0]?.value;
+      expect(v('vrrpd_vrrp_instance_state', { vrrp_instance: 'VI_1', family: 'ipv6', state: 'master' })).toBe(
+        1,
+      );
+      expect(v('vrrpd_config_reloads_total', { result: 'refused' })).toBe(2);
+      expect(v('vrrpd_config_last_reload_successful', {})).toBe(0);
+      expect(v('vrrpd_real_server_health', { real_server: '198.51.100.2:80', health: 'unknown' })).toBe(1);
+      expect(v('vrrpd_real_server_up', { real_server: '198.51.100.2:80' })).toBe(0);
+    } finally {
+      snapshot = exampleSnapshot();
+    }
+  });
+
+  it('records how late the VRRP engine timer fired', async () => {
+    const m = createMetrics({ snapshot: () => null, processMetrics: false });
+    m.observeEngineLateness(0.0004);
+    m.observeEngineLateness(0.3);
+    m.observeEngineLateness(-0.001); // a timer a hair early counts as on time
+    const s = parseExposition(await m.registry.metrics());
+    const v = (name: string, labels: Record<string, string> = {}) => find(s, name, labels)[0]?.value;
+    expect(v('vrrpd_vrrp_engine_timer_lateness_seconds_count')).toBe(3);
+    expect(v('vrrpd_vrrp_engine_timer_lateness_seconds_bucket', { le: '0.001' })).toBe(2);
+    expect(v('vrrpd_vrrp_engine_timer_lateness_seconds_bucket', { le: '0.25' })).toBe(2);
+    expect(v('vrrpd_vrrp_engine_timer_lateness_seconds_bucket', { le: '0.5' })).toBe(3);
   });
 
   it('follows the snapshot: counters advance, removed instances disappear', async () => {

@@ -1,0 +1,130 @@
+// Bundles the daemon with esbuild for the Debian package: the CLI (src/cli/main.ts) and
+// the VRRP engine's worker (src/vrrp/worker.ts) become two self-contained ES modules
+//
+//   <outDir>/main.js          the CLI and daemon (the daemon starts ./vrrp/worker.js)
+//   <outDir>/vrrp/worker.js   the worker_thread entry, found through import.meta.url
+//   <outDir>/package.json     {"type":"module"}: node reads both files as ES modules
+//
+// The layout mirrors dist/src/, so `new URL('./vrrp/worker.js', import.meta.url)` in
+// src/daemon.ts needs no change; the native addon is copied next to main.js by the caller
+// (src/native/binding.ts looks for vrrpd_native.node in the directories above itself).
+//   <outDir>/schema-validator.generated.cjs   the configuration validator as generated
+//                             code (src/config/schema-validator.ts loads it beside itself,
+//                             i.e. beside main.js; without it the daemon would need ajv's
+//                             compiler, which is not in the bundle), with ajv's runtime helpers
+//
+// The version is baked in from package.json; pino is used without transports, so its
+// worker files are never needed.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { SCHEMA_VALIDATOR_FILE } from '../config/schema-validator.js';
+import { validatorSource } from '../config/validator-source.js';
+
+export interface BundledPackage {
+  name: string;
+  version: string;
+  license: string;
+  /** the package's directory, for its LICENSE file */
+  dir: string;
+}
+
+export interface BundleResult {
+  /** the npm packages that ended up in the bundle */
+  packages: BundledPackage[];
+}
+
+// CommonJS dependencies (commander, pino, ajv, ...) call require() for node built-ins;
+// an ES module has no require, so each output file gets one made for it.
+const BANNER =
+  "import { createRequire as vrrpdCreateRequire } from 'node:module';\n" +
+  'const require = vrrpdCreateRequire(import.meta.url);';
+
+/** Replaces src/version.ts with the package.json version, so the bundle cannot disagree with it. */
+function versionPlugin(version: string): esbuild.Plugin {
+  return {
+    name: 'vrrpd-version',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({
+        contents: `export const VERSION = ${JSON.stringify(version)};\n`,
+        loader: 'ts',
+      }));
+    },
+  };
+}
+
+/** npm packages whose files are inputs of the bundle, from esbuild's metafile. */
+function bundledPackages(root: string, meta: esbuild.Metafile): BundledPackage[] {
+  const dirs = new Set<string>();
+  for (const input of Object.keys(meta.inputs)) {
+    const m = /^(.*?node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) dirs.add(m[1]!);
+  }
+  return [...dirs].map((rel) => npmPackage(join(root, rel))).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Name, version and licence of the npm package in dir. */
+export function npmPackage(dir: string): BundledPackage {
+  const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    license?: string;
+  };
+  return { name: p.name, version: p.version, license: p.license ?? 'UNKNOWN', dir };
+}
+
+export async function bundleDaemon(opts: {
+  root: string;
+  outDir: string;
+  version: string;
+  /** interpreter line of main.js */
+  shebang: string;
+}): Promise<BundleResult> {
+  mkdirSync(opts.outDir, { recursive: true });
+  const result = await esbuild.build({
+    absWorkingDir: opts.root,
+    entryPoints: { main: 'src/cli/main.ts', 'vrrp/worker': 'src/vrrp/worker.ts' },
+    outdir: opts.outDir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: BANNER },
+    plugins: [versionPlugin(opts.version)],
+    // Licence comments of the bundled packages stay, at the end of each file.
+    legalComments: 'eof',
+    metafile: true,
+    logLevel: 'silent',
+    write: true,
+  });
+  for (const w of result.warnings) process.stderr.write(`esbuild: ${w.text}\n`);
+  writeFileSync(join(opts.outDir, 'package.json'), '{ "type": "module" }\n');
+
+  // The generated validator, made now from the schema, with the ajv helpers it requires.
+  const validator = await esbuild.build({
+    absWorkingDir: opts.root,
+    stdin: {
+      contents: validatorSource(),
+      resolveDir: opts.root,
+      sourcefile: SCHEMA_VALIDATOR_FILE,
+      loader: 'js',
+    },
+    outfile: join(opts.outDir, SCHEMA_VALIDATOR_FILE),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    legalComments: 'eof',
+    metafile: true,
+    logLevel: 'silent',
+  });
+  for (const w of validator.warnings) process.stderr.write(`esbuild: ${w.text}\n`);
+
+  // src/cli/main.ts starts with `#!/usr/bin/env node`; the package runs Debian's node.
+  const mainPath = join(opts.outDir, 'main.js');
+  const main = readFileSync(mainPath, 'utf8').replace(/^#!.*\n/, '');
+  writeFileSync(mainPath, `${opts.shebang}\n${main}`);
+
+  const inputs = { ...result.metafile.inputs, ...validator.metafile.inputs };
+  return { packages: bundledPackages(opts.root, { inputs, outputs: {} }) };
+}
