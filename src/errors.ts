@@ -1,6 +1,6 @@
 // vrrpd's own error codes, all in one place and one scheme: AREA_WHAT in capitals
-// (CONFIG_, CHECK_, CONTROL_, VRRP_, ENGINE_, IPVS_, NETLINK_, SCRIPT_, OWNERSHIP_,
-// TRANSPORT_). A code is stable: scripts, logs (`code` field) and the control socket's
+// (CONFIG_, CHECK_, CONTROL_, METRICS_, VRRP_, ENGINE_, IPVS_, NETLINK_, NATIVE_, SCRIPT_,
+// OWNERSHIP_, TRANSPORT_, LAB_). A code is stable: scripts, logs (`code` field) and the control socket's
 // JSON carry it; the message beside it may improve. docs/errors.md is the table for
 // operators (test/unit/errors.test.ts keeps it equal to this one).
 //
@@ -48,6 +48,9 @@ export const ERROR_CODES = {
   CONTROL_BAD_PARAMS: 'a control method was given parameters it cannot use',
   CONTROL_INTERNAL: 'the daemon failed to answer a control request (see its log)',
   CONTROL_BAD_GROUP: 'control_group names no group on this host',
+  CONTROL_SOCKET_PATH: 'control_socket names a file that is not a socket',
+  CONTROL_SOCKET_IN_USE: 'another live daemon answers on control_socket',
+  CONTROL_FLOOD: 'a control client sent too many requests without reading the answers',
   CONTROL_NOT_RUNNING: 'vrrpd is not running (no control socket, or nobody listening)',
   CONTROL_ACCESS_DENIED: 'the control socket does not let this user in',
   CONTROL_TIMEOUT: 'the daemon did not answer in time',
@@ -63,7 +66,21 @@ export const ERROR_CODES = {
   ENGINE_FAILED: 'the VRRP engine thread crashed or could not start',
   ENGINE_TIMEOUT: 'the VRRP engine did not answer in time',
   ENGINE_RELOAD_FAILED: 'the VRRP engine refused the new configuration; the running one stays',
+  // the Prometheus listener
+  METRICS_BAD_LISTEN: 'metrics_listen is not HOST:PORT',
+  // the `vrrpd lab` demo
+  LAB_USAGE: 'an unknown lab scene was asked for',
+  LAB_NOT_BUILT: 'vrrpd is not built (run npm run build)',
+  LAB_TOPOLOGY: "building the lab's namespaces failed",
+  LAB_CLIENT: "a command in the lab's client namespace failed",
+  LAB_HTTP: "a lab real server's HTTP server did not start",
+  LAB_DAEMON: 'a lab director did not start',
+  LAB_TIMEOUT: 'what a scene waits for did not happen in time',
+  LAB_UNREACHABLE: 'the lab client cannot reach the VIPs',
+  LAB_NO_MASTER: 'no master before the failover scene',
+  LAB_NO_DIRECTOR: 'no director is running for the health scene',
   // the OS side
+  NATIVE_MISSING: 'the native addon is not built or not found (npm run build:native)',
   TRANSPORT_CLOSED: 'an advert was sent on a VRRP socket already closed',
   IPVS_MISSING: 'the kernel has no IPVS (load the ip_vs module)',
   NETLINK_FAMILY_MISSING: 'a generic netlink family the kernel does not have (a missing module)',
@@ -103,6 +120,21 @@ export const RENAMED_CODES: Readonly<Record<string, ErrorCode>> = {
   'EACCES (control client)': 'CONTROL_ACCESS_DENIED',
   'ETIMEDOUT (control client)': 'CONTROL_TIMEOUT',
   'EPROTO (control client)': 'CONTROL_PROTOCOL',
+  EBADLISTEN: 'METRICS_BAD_LISTEN',
+  ECONTROLPATH: 'CONTROL_SOCKET_PATH',
+  ECONTROLINUSE: 'CONTROL_SOCKET_IN_USE',
+  EFLOOD: 'CONTROL_FLOOD',
+  ERR_NATIVE_MISSING: 'NATIVE_MISSING',
+  EUSAGE: 'LAB_USAGE',
+  ENOBUILD: 'LAB_NOT_BUILT',
+  ETOPO: 'LAB_TOPOLOGY',
+  ECLIENT: 'LAB_CLIENT',
+  EHTTP: 'LAB_HTTP',
+  EDAEMON: 'LAB_DAEMON',
+  ETIMEOUT: 'LAB_TIMEOUT',
+  EREACH: 'LAB_UNREACHABLE',
+  ENOMASTER: 'LAB_NO_MASTER',
+  ENODAEMON: 'LAB_NO_DIRECTOR',
 };
 
 /** An error with a registered code; exitCode is what `vrrpd run` exits with if it ends the start. */

@@ -5,6 +5,7 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import type { ErrorCode } from '../errors.js';
 import { resolveGroup } from './groups.js';
 import {
   type ControlRequest,
@@ -60,7 +61,7 @@ const MAX_PENDING_PER_CONNECTION = 16;
 /** Unread response bytes after which a client that does not read is dropped. */
 const MAX_UNREAD_RESPONSE_BYTES = 256 * 1024 * 1024;
 
-function controlError(code: string, message: string): Error & { code: string } {
+function controlError(code: ErrorCode, message: string): Error & { code: ErrorCode } {
   return Object.assign(new Error(message), { code });
 }
 
@@ -99,13 +100,13 @@ async function prepareSocketPath(path: string): Promise<void> {
   }
   if (!isSocket) {
     throw controlError(
-      'ECONTROLPATH',
+      'CONTROL_SOCKET_PATH',
       `control socket path ${path} exists and is not a socket; remove it or set another global.control_socket`,
     );
   }
   if ((await probeSocket(path, 1000)) === 'live') {
     throw controlError(
-      'ECONTROLINUSE',
+      'CONTROL_SOCKET_IN_USE',
       `another process (a running vrrpd?) is answering on ${path}; stop it or set another global.control_socket`,
     );
   }
@@ -212,7 +213,9 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       for (const line of lines) {
         if (line.trim() === '') continue;
         if (++pending > MAX_PENDING_PER_CONNECTION) {
-          report(controlError('EFLOOD', 'control client sent too many requests without reading; dropped'));
+          report(
+            controlError('CONTROL_FLOOD', 'control client sent too many requests without reading; dropped'),
+          );
           sock.destroy();
           return;
         }

@@ -200,7 +200,7 @@ describe('control server and client', () => {
     try {
       expect(await request(path, 'ping')).toEqual({ pid: process.pid });
       await expect(createControlServer({ path, handlers: handlers() })).rejects.toMatchObject({
-        code: 'ECONTROLINUSE',
+        code: 'CONTROL_SOCKET_IN_USE',
       });
       // the refused second server must not have removed the live one's socket
       expect(await request(path, 'ping')).toEqual({ pid: process.pid });
@@ -210,7 +210,7 @@ describe('control server and client', () => {
     const file = join(dir, 'not-a-socket');
     writeFileSync(file, 'x');
     await expect(createControlServer({ path: file, handlers: handlers() })).rejects.toMatchObject({
-      code: 'ECONTROLPATH',
+      code: 'CONTROL_SOCKET_PATH',
     });
   });
 
