@@ -14,13 +14,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CheckSpec, createCheckManager } from '../src/check/manager.js';
+import { createScriptRunner } from '../src/effects/script-runner.js';
 import {
   type ConnectTarget,
   connectOnce,
   connectTarget,
   fastConnectAvailable,
-} from '../src/check/tcp-connect.js';
-import { createScriptRunner } from '../src/effects/script-runner.js';
+  nativeTcpConnector,
+} from '../src/effects/tcp-connect.js';
 
 interface Args {
   kind: 'tcp' | 'http' | 'both' | 'floor' | 'paced';
@@ -131,6 +132,8 @@ async function benchOne(kind: 'tcp' | 'http', a: Args): Promise<Row> {
   let lastFailure = '';
   const mgr = createCheckManager({
     runner: createScriptRunner(),
+    // the addon's prober for plain TCP checks, as the daemon hands it in
+    tcpConnector: nativeTcpConnector(),
     onChange: () => {},
     onResult: (_id, r) => {
       results++;

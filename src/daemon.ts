@@ -1,21 +1,26 @@
-// The one place that assembles vrrpd: config, the VRRP engine worker, checks and the
-// IPVS reconciler, the control socket, metrics, sd_notify, signals and shutdown.
+// The one place that assembles vrrpd: it builds the OS-facing parts (the script runner,
+// the IPVS client, the ownership record file) once and hands them to the engines — the
+// VRRP engine worker (daemon/engine-worker.ts), vrrp_scripts and notify hooks, checks
+// and the IPVS reconciler — and wires the control plane (daemon/control-plane.ts),
+// sd_notify, the watchdog, reload (daemon/reload.ts) and shutdown.
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { formatConfigError, loadConfigFile } from './config/index.js';
-import type { Config, GlobalConfig } from './config/model.js';
-import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from './control/metrics.js';
-import { type ControlServer, createControlServer } from './control/server.js';
+import type { Config } from './config/model.js';
 import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.js';
-import { NotifyRunner } from './notify.js';
+import { ControlPlane } from './daemon/control-plane.js';
+import { EngineWorker, NO_ENGINE_SNAPSHOT, type StateChange } from './daemon/engine-worker.js';
+import { reloadFile } from './daemon/reload.js';
+import { buildSnapshot } from './daemon/status-snapshot.js';
+import { createScriptRunner } from './effects/script-runner.js';
+import type { ScriptRunner } from './effects/types.js';
+import { VrrpdError } from './errors.js';
+import { logStateChange } from './log.js';
 import { SnmpSubagent } from './snmp/subagent.js';
-import { buildSnapshot } from './status-snapshot.js';
-import { TrackScripts } from './track-scripts.js';
 import { VERSION } from './version.js';
-import type { EngineSnapshot } from './vrrp/engine.js';
-import type { FromWorker, ToWorker, WorkerData } from './vrrp/worker-protocol.js';
+import { NotifyRunner } from './vrrp/notify.js';
+import { TrackScripts } from './vrrp/track-scripts.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -45,27 +50,15 @@ const HEARTBEAT_MS = 500;
  * well under that, and the stall must show well within a short WatchdogSec (1 s in tests).
  */
 const ENGINE_STALE_MS = 3 * HEARTBEAT_MS;
+/** How long shutdown waits for the engine's priority-0 adverts before ending the worker. */
+const ENGINE_STOP_MS = 3000;
 
 type LvsPart = import('./lvs/controller.js').LvsController;
 
-export class DaemonError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
 export class Daemon {
-  private worker: Worker | null = null;
+  private engine: EngineWorker | null = null;
   private config!: Config;
   private readonly log: Logger;
-  private lastHeartbeat = 0;
-  /** The engine's clock at its last heartbeat (null before the first of a worker). */
-  private lastHeartbeatAt: number | null = null;
-  private readonly pending = new Map<number, (m: FromWorker) => void>();
-  private nextId = 1;
   private watchdogTimer: NodeJS.Timeout | null = null;
   readonly startedAt = new Date();
   configLoadedAt = new Date();
@@ -74,15 +67,14 @@ export class Daemon {
   private scripts: TrackScripts | null = null;
   private notifyRunner: NotifyRunner | null = null;
   private readonly states = new Map<string, string>();
-  private stoppedResolve: (() => void) | null = null;
-  private control: ControlServer | null = null;
-  private metrics: Metrics | null = null;
-  private metricsServer: MetricsServer | null = null;
+  private readonly controlPlane: ControlPlane;
   private lastReload: ReloadOutcome | null = null;
   private readonly reloads: ReloadCounts = { ok: 0, refused: 0, error: 0 };
-  private readonly startedMono = performance.now();
   /** AgentX subagent of snmpd (global.snmp); follows state changes even while off */
   private readonly snmp: SnmpSubagent;
+  private readonly startedMono = performance.now();
+  /** one runner for every script: notify hooks, vrrp_scripts, checks and LVS hooks */
+  private readonly scriptRunner: ScriptRunner = createScriptRunner();
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger;
@@ -90,6 +82,18 @@ export class Daemon {
       log: this.log,
       snapshot: () => this.snapshot(),
       config: () => this.config,
+    });
+    this.controlPlane = new ControlPlane({
+      log: this.log,
+      snapshot: () => this.snapshot(),
+      handlers: {
+        status: () => this.snapshot(),
+        reload: async () => {
+          const r = await this.reload();
+          return r.ok ? { ok: true, summary: r.summary } : { ok: false, errors: r.errors };
+        },
+        ...(opts.testHooks ? { 'debug.stall-engine': (p: unknown) => this.stallEngine(p) } : {}),
+      },
     });
   }
 
@@ -100,13 +104,16 @@ export class Daemon {
         this.log.error({ event: 'config-error', file: e.file, line: e.line, col: e.col }, e.message);
         process.stderr.write(`${formatConfigError(e)}\n`);
       }
-      throw new DaemonError(`invalid configuration in ${this.opts.configFile}`, 1);
+      throw new VrrpdError('CONFIG_INVALID', `invalid configuration in ${this.opts.configFile}`, 1);
     }
     this.config = loaded.config;
-    this.notifyRunner = new NotifyRunner(this.config, this.log);
-    if (this.config.vrrpInstances.length > 0) await this.startWorker();
-    this.scripts = new TrackScripts(this.config, this.log, (name, ok) =>
-      this.send({ type: 'script-result', name, ok }),
+    this.notifyRunner = new NotifyRunner(this.config, this.log, this.scriptRunner);
+    if (this.config.vrrpInstances.length > 0) await this.startEngine(this.config);
+    this.scripts = new TrackScripts(
+      this.config,
+      this.log,
+      (name, ok) => this.engine?.scriptResult(name, ok),
+      this.scriptRunner,
     );
     this.scripts.start();
     if (
@@ -117,7 +124,7 @@ export class Daemon {
       this.lvs = await this.createLvs(this.config);
       await this.lvs.start();
     }
-    await this.startControl();
+    await this.controlPlane.open(this.config.global);
     this.snmp.configure(this.config.global.snmp);
     this.startWatchdog();
     this.opts.notify?.ready(this.statusLine());
@@ -131,13 +138,38 @@ export class Daemon {
     );
   }
 
+  private async startEngine(config: Config): Promise<void> {
+    this.engine = new EngineWorker({
+      url: new URL('./vrrp/worker.js', import.meta.url),
+      config,
+      heartbeatMs: HEARTBEAT_MS,
+      ...(this.opts.testHooks ? { testHooks: true } : {}),
+      log: this.log,
+      onStateChange: (m) => this.onStateChange(m),
+      onFailure: () => {
+        if (!this.stopping) process.exitCode = 2;
+      },
+      onLateness: (s) => this.controlPlane.metrics?.observeEngineLateness(s),
+    });
+    await this.engine.start();
+  }
+
+  private onStateChange(m: StateChange): void {
+    this.states.set(m.instance, m.to);
+    logStateChange(this.log, { instance: m.instance, from: m.from, to: m.to, reason: m.reason });
+    this.notifyRunner?.stateChanged(m.instance, m.to);
+    this.lvs?.instanceStateChanged(m.instance, m.to);
+    this.snmp.stateChanged(m);
+    this.opts.notify?.status(this.statusLine());
+  }
+
   /**
    * True when the ownership record of the last run lists virtual services (src/lvs/
    * OWNERSHIP.md rule 4): with none left in the config, the LVS side must still start to
    * delete them. Any problem with the file means no (the controller is not needed for it).
    */
   private async recordListsServices(config: Config): Promise<boolean> {
-    const { readOwnershipRecord } = await import('./lvs/ownership-file.js');
+    const { readOwnershipRecord } = await import('./effects/ownership-file.js');
     const r = await readOwnershipRecord(config.global.stateFile).catch(() => null);
     return r?.ok === true && r.keys.size > 0;
   }
@@ -147,122 +179,31 @@ export class Daemon {
    * ownership record lists services to remove).
    */
   private async createLvs(config: Config): Promise<LvsPart> {
-    const { LvsController } = await import('./lvs/controller.js');
+    const [{ LvsController }, { createIpvsClient }, { fileOwnershipStore }, { nativeTcpConnector }] =
+      await Promise.all([
+        import('./lvs/controller.js'),
+        import('./effects/ipvs-client.js'),
+        import('./effects/ownership-file.js'),
+        import('./effects/tcp-connect.js'),
+      ]);
     return new LvsController(config, this.log, {
-      onCheckResult: (o) => this.metrics?.observeCheck(o),
+      ipvs: () => createIpvsClient(),
+      runner: this.scriptRunner,
+      ownership: fileOwnershipStore,
+      tcpConnector: nativeTcpConnector(),
+      onCheckResult: (o) => this.controlPlane.metrics?.observeCheck(o),
     });
-  }
-
-  private async startControl(): Promise<void> {
-    const g = this.config.global;
-    this.control = await this.openControl(g);
-    if (g.metricsListen) this.metricsServer = await this.openMetrics(g.metricsListen);
-  }
-
-  private openControl(g: GlobalConfig): Promise<ControlServer> {
-    return createControlServer({
-      path: g.controlSocket,
-      ...(g.controlGroup ? { mode: 0o660 as const, group: g.controlGroup } : {}),
-      handlers: {
-        status: () => this.snapshot(),
-        reload: async () => {
-          const r = await this.reload();
-          return r.ok ? { ok: true, summary: r.summary } : { ok: false, errors: r.errors };
-        },
-        ...(this.opts.testHooks ? { 'debug.stall-engine': (p: unknown) => this.stallEngine(p) } : {}),
-      },
-      onError: (err, ctx) =>
-        this.log.warn(
-          { event: 'control-error', method: ctx.method, err: err.message },
-          'control request failed',
-        ),
-    });
-  }
-
-  private openMetrics(at: NonNullable<GlobalConfig['metricsListen']>): Promise<MetricsServer> {
-    // a fresh snapshot per scrape: a cached one would show a failover seconds late
-    this.metrics ??= createMetrics({ snapshot: () => this.snapshot() });
-    const listen = at.address.includes(':') ? `[${at.address}]:${at.port}` : `${at.address}:${at.port}`;
-    return createMetricsServer({ listen, registry: this.metrics.registry });
-  }
-
-  /**
-   * Applies changed global settings on reload, as an operator expects: the log level and
-   * router id at once; the control socket and /metrics listener moved (the new one is
-   * opened first, so a failure keeps the old one and is reported). Script user and
-   * timeouts are read at each use and need nothing here. Returns what it did, for the
-   * reload's summary.
-   */
-  private async applyGlobal(prev: GlobalConfig, next: GlobalConfig): Promise<string[]> {
-    const done: string[] = [];
-    if (prev.logLevel !== next.logLevel) {
-      this.log.level = next.logLevel;
-      done.push(`log level ${next.logLevel}`);
-    }
-    if (prev.routerId !== next.routerId) {
-      this.log.setBindings({ routerId: next.routerId });
-      done.push(`router id ${next.routerId}`);
-    }
-    if (prev.controlSocket !== next.controlSocket || prev.controlGroup !== next.controlGroup) {
-      const old = this.control;
-      try {
-        if (old && prev.controlSocket === next.controlSocket) {
-          old.setAccess(next.controlGroup);
-        } else {
-          this.control = await this.openControl(next);
-          // The reload request itself may be on the old socket: stop accepting there and
-          // remove its file, but let open connections finish.
-          void old?.close({ keepConnections: true }).catch(() => {});
-        }
-        done.push(
-          `control socket ${next.controlSocket} (${next.controlGroup ? `0660, group ${next.controlGroup}` : '0600'})`,
-        );
-      } catch (err) {
-        const msg = `control socket not changed: ${(err as Error).message}`;
-        this.log.error(
-          { event: 'reload-global-failed', setting: 'control_socket', err: (err as Error).message },
-          msg,
-        );
-        done.push(msg);
-      }
-    }
-    const at = (m: GlobalConfig['metricsListen']) => (m ? `${m.address}:${m.port}` : '');
-    if (at(prev.metricsListen) !== at(next.metricsListen)) {
-      const old = this.metricsServer;
-      try {
-        if (next.metricsListen) {
-          // the new listener first: a port in use must not leave /metrics off
-          this.metricsServer = await this.openMetrics(next.metricsListen);
-          done.push(`metrics on ${at(next.metricsListen)}`);
-        } else {
-          this.metricsServer = null;
-          done.push('metrics off');
-        }
-        await old?.close().catch(() => {});
-      } catch (err) {
-        const msg = `metrics_listen not changed: ${(err as Error).message}`;
-        this.log.error(
-          { event: 'reload-global-failed', setting: 'metrics_listen', err: (err as Error).message },
-          msg,
-        );
-        done.push(msg);
-      }
-    }
-    const snmp = this.snmp.configure(next.snmp);
-    if (snmp) done.push(snmp);
-    if (done.length > 0)
-      this.log.info({ event: 'reload-global', changes: done }, `global settings: ${done.join('; ')}`);
-    return done;
   }
 
   /** The status document served on the control socket and used by metrics. */
   async snapshot(): Promise<Snapshot> {
-    const engine = await this.engineSnapshot();
-    const snap = buildSnapshot({
+    const engine = this.engine;
+    const engineSnap = engine ? await engine.snapshot() : NO_ENGINE_SNAPSHOT;
+    return buildSnapshot({
       config: this.config,
-      engine,
-      presentVips: new Set(engine.presentAddresses),
-      links: new Map(Object.entries(engine.links)),
+      engine: engineSnap,
+      presentVips: new Set(engineSnap.presentAddresses),
+      links: new Map(Object.entries(engineSnap.links)),
       lvs: this.lvs?.snapshot() ?? { virtualServers: [], ipvs: null },
       scripts: this.scripts?.snapshot() ?? [],
       daemon: {
@@ -275,184 +216,58 @@ export class Daemon {
         lastReload: this.lastReload,
         reloads: this.reloads,
       },
-      monoToDate: (ms) => new Date((this.engineToWall ?? 0) + ms),
+      monoToDate: (ms) => engine?.toWall(ms) ?? new Date(ms),
     });
-    return snap;
-  }
-
-  /**
-   * Wall-clock ms minus the engine's clock ms (the worker's performance.now() has its own
-   * origin). Fixed at the first snapshot of each worker: re-deriving it at every snapshot
-   * made event times such as an instance's `since` jitter by the message round trip from
-   * one status call to the next (and follow later wall-clock steps, though the event's
-   * time did not change).
-   */
-  private engineToWall: number | null = null;
-
-  private async startWorker(): Promise<void> {
-    this.engineToWall = null;
-    this.lastHeartbeatAt = null;
-    const data: WorkerData = {
-      config: this.config,
-      heartbeatMs: HEARTBEAT_MS,
-      ...(this.opts.testHooks ? { testHooks: true } : {}),
-    };
-    const worker = new Worker(new URL('./vrrp/worker.js', import.meta.url), { workerData: data });
-    this.worker = worker;
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: FromWorker) => {
-        if (m.type === 'ready') resolve();
-        else if (m.type === 'fatal') reject(new DaemonError(m.message, 2));
-        else this.onWorkerMessage(m);
-      });
-      worker.on('error', (err) => {
-        this.log.error({ event: 'engine-crashed', err: String(err) }, 'VRRP engine crashed');
-        reject(new DaemonError(`VRRP engine failed: ${err.message}`, 2));
-        if (!this.stopping) process.exitCode = 2;
-      });
-      worker.on('exit', (code) => {
-        this.worker = null;
-        this.stoppedResolve?.();
-        if (!this.stopping) {
-          this.log.error({ event: 'engine-exited', code }, 'VRRP engine exited unexpectedly');
-          reject(new DaemonError(`VRRP engine exited with code ${code}`, 2));
-        }
-      });
-    });
-  }
-
-  private onWorkerMessage(m: FromWorker): void {
-    switch (m.type) {
-      case 'log':
-        this.log[m.level](m.obj, m.msg);
-        break;
-      case 'heartbeat':
-        this.lastHeartbeat = Date.now();
-        // the heartbeat is an interval timer on the engine's own loop: how late it fired is
-        // that loop's delay, which adverts suffer too
-        if (this.lastHeartbeatAt !== null)
-          this.metrics?.observeEngineLateness((m.at - this.lastHeartbeatAt - HEARTBEAT_MS) / 1000);
-        this.lastHeartbeatAt = m.at;
-        break;
-      case 'state-change':
-        this.states.set(m.instance, m.to);
-        this.log.info(
-          { event: 'state-change', instance: m.instance, from: m.from, to: m.to, reason: m.reason },
-          `${m.instance}: ${m.from} -> ${m.to} (${m.reason})`,
-        );
-        this.notifyRunner?.stateChanged(m.instance, m.to);
-        this.lvs?.instanceStateChanged(m.instance, m.to);
-        this.snmp.stateChanged(m);
-        this.opts.notify?.status(this.statusLine());
-        break;
-      case 'snapshot':
-      case 'reloaded':
-        this.pending.get(m.id)?.(m);
-        this.pending.delete(m.id);
-        break;
-      case 'stopped':
-        this.stoppedResolve?.();
-        break;
-      default:
-        break;
-    }
-  }
-
-  private send(m: ToWorker): void {
-    this.worker?.postMessage(m);
-  }
-
-  private ask<T extends FromWorker>(make: (id: number) => ToWorker, timeoutMs = 5000): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error('the VRRP engine did not answer in time'));
-      }, timeoutMs);
-      this.pending.set(id, (m) => {
-        clearTimeout(t);
-        resolve(m as T);
-      });
-      this.send(make(id));
-    });
-  }
-
-  async engineSnapshot(): Promise<EngineSnapshot> {
-    if (!this.worker)
-      return { instances: [], syncGroups: [], interfaceDrops: {}, links: {}, presentAddresses: [], now: 0 };
-    const asked = Date.now();
-    const m = await this.ask<Extract<FromWorker, { type: 'snapshot' }>>((id) => ({ type: 'snapshot', id }));
-    // the engine read its clock somewhere in the round trip: its middle is the best guess
-    this.engineToWall ??= (asked + Date.now()) / 2 - m.snapshot.now;
-    return m.snapshot;
   }
 
   get currentConfig(): Config {
     return this.config;
   }
 
-  lvsSnapshot() {
-    return this.lvs?.snapshot() ?? [];
-  }
-
-  scriptsSnapshot() {
-    return this.scripts?.snapshot() ?? [];
-  }
-
   /** Re-reads the config file; a bad file is refused and the running config stays. */
   async reload(): Promise<{ ok: true; summary: string } | { ok: false; errors: string[] }> {
     this.opts.notify?.reloading();
     try {
-      const loaded = await loadConfigFile(this.opts.configFile);
-      if (!loaded.ok) {
-        for (const e of loaded.errors) {
-          this.log.error({ event: 'config-error', file: e.file, line: e.line, col: e.col }, e.message);
-        }
-        this.log.warn(
-          { event: 'reload-refused', errors: loaded.errors.length },
-          'reload refused: the running configuration stays',
-        );
-        const errors = loaded.errors.map(formatConfigError);
-        this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+      const r = await reloadFile(this.opts.configFile, this.config, {
+        log: this.log,
+        vrrp: async (next, instances) => {
+          if (next.vrrpInstances.length > 0 && !this.engine?.running) {
+            await this.startEngine(next);
+            return `started VRRP engine with ${next.vrrpInstances.length} instance(s)`;
+          }
+          if (!this.engine?.running) return '';
+          const res = await this.engine.reload(next, instances);
+          return `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
+        },
+        control: async (next, slice) => {
+          const done = await this.controlPlane.apply(next, slice);
+          const snmp = slice.snmpChanged ? this.snmp.configure(next.snmp) : null;
+          return snmp ? [...done, snmp] : done;
+        },
+        notify: (next, slice) => this.notifyRunner?.setConfig(next, slice),
+        trackScripts: (next, slice) => this.scripts?.setConfig(next, slice),
+        lvs: async (next, slice) => {
+          if (this.lvs) await this.lvs.setConfig(next, slice);
+          else if (next.virtualServers.length > 0) {
+            this.lvs = await this.createLvs(next);
+            await this.lvs.start();
+          }
+        },
+        applied: (next) => {
+          this.config = next;
+          this.configLoadedAt = new Date();
+        },
+      });
+      if (r.ok) {
+        this.reloads.ok++;
+        this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };
+        return { ok: true, summary: r.summary };
+      }
+      if (r.refused) {
         this.reloads.refused++;
-        return { ok: false, errors };
-      }
-      const next = loaded.config;
-      const prevGlobal = this.config.global;
-      let summary = '';
-      if (next.vrrpInstances.length > 0 && !this.worker) {
-        this.config = next;
-        await this.startWorker();
-        summary = `started VRRP engine with ${next.vrrpInstances.length} instance(s)`;
-      } else if (this.worker) {
-        const r = await this.ask<Extract<FromWorker, { type: 'reloaded' }>>(
-          (id) => ({ type: 'reload', config: next, id }),
-          15000,
-        );
-        if (r.error) {
-          // the engine stopped part-way through applying it: not a refusal
-          this.reloads.error++;
-          return { ok: false, errors: [r.error] };
-        }
-        const res = r.result!;
-        summary = `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
-      }
-      this.config = next;
-      this.configLoadedAt = new Date();
-      const globals = await this.applyGlobal(prevGlobal, next.global);
-      if (globals.length > 0) summary += `; global: ${globals.join('; ')}`;
-      this.notifyRunner?.setConfig(next);
-      this.scripts?.setConfig(next);
-      if (this.lvs) await this.lvs.setConfig(next);
-      else if (next.virtualServers.length > 0) {
-        this.lvs = await this.createLvs(next);
-        await this.lvs.start();
-      }
-      summary += `; virtual servers: ${next.virtualServers.length}`;
-      this.log.info({ event: 'reloaded', summary }, 'configuration reloaded');
-      this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };
-      this.reloads.ok++;
-      return { ok: true, summary };
+        this.lastReload = { at: new Date().toISOString(), ok: false, errors: r.errors };
+      } else this.reloads.error++;
+      return { ok: false, errors: r.errors };
     } catch (err) {
       this.reloads.error++;
       throw err;
@@ -474,7 +289,7 @@ export class Daemon {
     if (!n?.watchdogIntervalMs) return;
     this.watchdogTimer = setInterval(() => {
       const engineAlive =
-        !this.config.vrrpInstances.length || Date.now() - this.lastHeartbeat < ENGINE_STALE_MS;
+        !this.config.vrrpInstances.length || Date.now() - (this.engine?.lastHeartbeat ?? 0) < ENGINE_STALE_MS;
       if (engineAlive) n.watchdog();
       else
         this.log.error(
@@ -488,8 +303,8 @@ export class Daemon {
   private stallEngine(params: unknown): { stalledMs: number } {
     const ms = (params as { ms?: unknown } | null)?.ms;
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > 60_000)
-      throw Object.assign(new Error('debug.stall-engine needs {ms: 0..60000}'), { code: 'EBADPARAMS' });
-    this.send({ type: 'debug-stall', ms });
+      throw new VrrpdError('CONTROL_BAD_PARAMS', 'debug.stall-engine needs {ms: 0..60000}');
+    this.engine?.stall(ms);
     return { stalledMs: ms };
   }
 
@@ -501,22 +316,16 @@ export class Daemon {
     // Taken before the engine shuts down: its shutdown reports every instance as 'init',
     // which would otherwise leave no instance for the 'stop' hooks below.
     const running = [...this.states].filter(([, state]) => state !== 'init').map(([name]) => name);
-    // The engine goes first: its priority-0 adverts are what lets the backup take over
-    // within Skew_Time, so nothing else may sit on that path.
-    const stopped = new Promise<void>((res) => {
-      this.stoppedResolve = res;
-    });
-    if (this.worker) this.send({ type: 'shutdown' });
+    // The engine goes first (its shutdown message is sent before anything else here): its
+    // priority-0 adverts are what lets the backup take over within Skew_Time, so nothing
+    // else may sit on that path.
+    const engineStopped = this.engine?.stop(ENGINE_STOP_MS);
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
     this.lvs?.stop();
-    await this.control?.close().catch(() => {});
-    await this.metricsServer?.close().catch(() => {});
+    await this.controlPlane.close();
     await this.snmp.stop();
-    if (this.worker) {
-      await Promise.race([stopped, new Promise((res) => setTimeout(res, 3000))]);
-      await this.worker?.terminate();
-    }
+    await engineStopped;
     for (const name of running) this.notifyRunner?.stateChanged(name, 'stop');
     // sync groups that had reached a state get theirs too (the engine's 'init' reports
     // above leave a group's last state as it was)

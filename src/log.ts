@@ -10,13 +10,13 @@
 //   config error   {event:'config-error', file, line, col, message}             error
 // e.g. `journalctl -u vrrpd -o cat | jq 'select(.event=="state-change")'`.
 //
-// The VRRP engine runs in a worker_thread: it must not own a second stdout writer. It
-// logs through createForwardingLogger(), which posts LogRecordMessages to the main
-// thread, where forwardLogRecord() hands them to the real logger.
+// `Log` is the one logger shape every part takes; the assembly (src/daemon.ts) holds the
+// pino logger itself (it changes the level and router id on reload). The VRRP engine runs
+// in a worker_thread and must not own a second stdout writer: its lines cross to the main
+// thread as messages (vrrp/worker-protocol.ts) and are written there.
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export type LogFields = Record<string, unknown>;
 
@@ -38,10 +38,6 @@ export interface LoggerOptions {
   routerId?: string;
   /** Where the lines go; default stdout (fd 1), written synchronously so a crash loses nothing. */
   destination?: DestinationStream;
-}
-
-export function isLogLevel(v: unknown): v is LogLevel {
-  return typeof v === 'string' && (LOG_LEVELS as readonly string[]).includes(v);
 }
 
 export function createLogger(opts: LoggerOptions = {}): PinoLogger {
@@ -87,88 +83,15 @@ export function logHealthChange(log: Log, e: HealthChange): void {
   else log.info(fields, msg);
 }
 
-export interface ConfigErrorEntry {
-  file: string;
-  /** 1-based, as `vrrpd check-config` prints it. */
-  line: number;
-  col: number;
-  message: string;
-}
-
-export function logConfigError(log: Log, e: ConfigErrorEntry): void {
-  log.error({ event: 'config-error', ...e }, `${e.file}:${e.line}:${e.col}: ${e.message}`);
-}
-
-// ---- worker_thread forwarding ----
-
-/** A log record crossing from a worker to the main thread (structured-clone safe). */
-export interface LogRecordMessage {
-  type: 'vrrpd-log';
-  level: LogLevel;
-  fields: LogFields;
-  msg?: string;
-}
-
-export function isLogRecordMessage(v: unknown): v is LogRecordMessage {
-  if (typeof v !== 'object' || v === null) return false;
-  const m = v as Record<string, unknown>;
-  return m.type === 'vrrpd-log' && isLogLevel(m.level) && typeof m.fields === 'object' && m.fields !== null;
-}
-
-const LEVEL_RANK: Record<LogLevel, number> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-};
-
-/** Errors don't survive structured cloning with their fields; flatten them. */
-function cloneable(fields: LogFields): LogFields {
-  const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) {
-    out[k] =
-      v instanceof Error
-        ? { type: v.name, message: v.message, stack: v.stack, code: (v as { code?: unknown }).code }
-        : v;
-  }
-  return out;
-}
-
-/**
- * A Log for a worker thread: records at or above `level` are posted (e.g. with
- * `parentPort.postMessage`) instead of written, so only the main thread touches stdout.
- */
-export function createForwardingLogger(
-  post: (m: LogRecordMessage) => void,
-  level: LogLevel = 'info',
-  bindings: LogFields = {},
-): Log {
-  const at =
-    (l: LogLevel) =>
-    (fields: LogFields, msg?: string): void => {
-      if (LEVEL_RANK[l] < LEVEL_RANK[level]) return;
-      const m: LogRecordMessage = {
-        type: 'vrrpd-log',
-        level: l,
-        fields: cloneable({ ...bindings, ...fields }),
-      };
-      if (msg !== undefined) m.msg = msg;
-      post(m);
-    };
+/** The same logger with its info lines written at debug: for a part whose news another part already logs. */
+export function infoAsDebug(log: Log): Log {
   return {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: (more) => createForwardingLogger(post, level, { ...bindings, ...more }),
+    trace: (f, m) => log.trace(f, m),
+    debug: (f, m) => log.debug(f, m),
+    info: (f, m) => log.debug(f, m),
+    warn: (f, m) => log.warn(f, m),
+    error: (f, m) => log.error(f, m),
+    fatal: (f, m) => log.fatal(f, m),
+    child: (b) => infoAsDebug(log.child(b)),
   };
-}
-
-/** Main thread: writes a record a worker forwarded. */
-export function forwardLogRecord(log: Log, m: LogRecordMessage): void {
-  log[m.level](m.fields, m.msg);
 }

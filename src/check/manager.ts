@@ -2,7 +2,9 @@
 // checks. The lead maps the config model to CheckSpec; this module knows no config syntax.
 // Reload: set() diffs by id, so an unchanged check keeps its state and its place in time.
 
-import type { ScriptRunner } from '../effects/types.js';
+import { type Clock, monotonicClock } from '../clock.js';
+import type { ScriptRunner, TcpConnector } from '../effects/types.js';
+import type { Log } from '../log.js';
 import { type HttpProbeOptions, httpProbe } from './http.js';
 import {
   type HealthState,
@@ -13,14 +15,7 @@ import {
   type Transition,
 } from './hysteresis.js';
 import { describeError, type Probe, type ProbeResult } from './probe.js';
-import {
-  type Clock,
-  createScheduler,
-  monotonicClock,
-  type RunHandle,
-  type Scheduler,
-  type SchedulerJob,
-} from './scheduler.js';
+import { createScheduler, type RunHandle, type Scheduler, type SchedulerJob } from './scheduler.js';
 import { scriptProbe } from './script.js';
 import { type TcpProbeOptions, tcpProbe } from './tcp.js';
 
@@ -61,11 +56,6 @@ export interface CheckSnapshot {
 }
 
 /** pino-compatible subset */
-export interface CheckLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 export interface CheckManagerOptions {
   runner: ScriptRunner;
   onChange(targetId: string, transition: Transition, lastResult: ProbeResult): void;
@@ -77,7 +67,9 @@ export interface CheckManagerOptions {
   jitter?: number;
   /** probes in flight at most (file descriptors, forks); default 1000 */
   maxConcurrent?: number;
-  logger?: CheckLogger;
+  logger?: Log;
+  /** connect-only attempts for plain TCP checks (the addon's prober); absent: net.Socket */
+  tcpConnector?: TcpConnector | null;
   /** builds a probe from its spec; tests inject fakes */
   probeFactory?: (spec: CheckSpec, runner: ScriptRunner) => Probe;
 }
@@ -103,12 +95,17 @@ export interface CheckManager {
 /** Extra time a script gets past its own timeout: the runner kills the group and reports first. */
 const SCRIPT_DEADLINE_SLACK_MS = 2000;
 
-export function buildProbe(spec: CheckSpec, runner: ScriptRunner): Probe {
+/** `connector`: for plain TCP checks (tcp.ts); null: net.Socket. */
+export function buildProbe(
+  spec: CheckSpec,
+  runner: ScriptRunner,
+  connector: TcpConnector | null = null,
+): Probe {
   const p = spec.probe;
   switch (p.type) {
     case 'tcp': {
       const { type: _t, ...o } = p;
-      return tcpProbe(o);
+      return tcpProbe(o, connector);
     }
     case 'http':
     case 'https': {
@@ -193,7 +190,9 @@ interface Entry {
 
 export function createCheckManager(opts: CheckManagerOptions): CheckManager {
   const clock = opts.clock ?? monotonicClock;
-  const factory = opts.probeFactory ?? buildProbe;
+  const connector = opts.tcpConnector ?? null;
+  const factory =
+    opts.probeFactory ?? ((spec: CheckSpec, runner: ScriptRunner) => buildProbe(spec, runner, connector));
   const schedOpts: Parameters<typeof createScheduler>[0] = { clock };
   if (opts.random) schedOpts.random = opts.random;
   if (opts.jitter !== undefined) schedOpts.jitter = opts.jitter;

@@ -6,20 +6,9 @@
 // uniformly over the interval so that 1,000 checks do not fire in one tick.
 // Decisions read only the injected clock, so tests drive it with a fake one.
 
+import type { Clock } from '../clock.js';
+import { monotonicClock } from '../clock.js';
 import { CheckAbort } from './probe.js';
-
-export interface Clock {
-  /** monotonic milliseconds (performance.now() in production; never wall-clock time) */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const monotonicClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface SchedulerJob {
   intervalMs: number;
@@ -187,13 +176,13 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
     const want = top ? top.key : Number.POSITIVE_INFINITY;
     // An earlier armed timer is kept: it fires, finds little or nothing, and rearms.
     if (timer !== null && timerAt <= want) return;
-    if (timer !== null) clock.clearTimeout(timer);
+    if (timer !== null) clock.clearTimer(timer);
     timer = null;
     timerAt = Number.POSITIVE_INFINITY;
     if (!top) return;
     const delay = Math.max(0, Math.ceil(want - clock.now()));
     timerAt = want;
-    timer = clock.setTimeout(onTimer, delay);
+    timer = clock.setTimer(onTimer, delay);
   }
 
   function onTimer(): void {
@@ -307,7 +296,8 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
 
   return {
     add(id, job) {
-      if (stopped) throw Object.assign(new Error('scheduler is stopped'), { code: 'SCHEDULER_STOPPED' });
+      if (stopped)
+        throw Object.assign(new Error('scheduler is stopped'), { code: 'CHECK_SCHEDULER_STOPPED' });
       if (entries.has(id)) {
         throw Object.assign(new Error(`check '${id}' is already scheduled`), { code: 'CHECK_DUPLICATE' });
       }
@@ -369,7 +359,7 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
     stop() {
       if (stopped) return;
       stopped = true;
-      if (timer !== null) clock.clearTimeout(timer);
+      if (timer !== null) clock.clearTimer(timer);
       timer = null;
       for (const e of entries.values()) {
         const wasRunning = e.phase === 'running';

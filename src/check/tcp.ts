@@ -2,6 +2,7 @@
 // `expect` arrives after `send` (keepalived TCP_CHECK, plus a simple banner/echo check).
 
 import net from 'node:net';
+import type { ConnectHandle, ConnectSink, ConnectTarget, TcpConnector } from '../effects/types.js';
 import {
   describeError,
   type Probe,
@@ -10,14 +11,6 @@ import {
   settlesOnAbort,
   since,
 } from './probe.js';
-import {
-  type ConnectAttempt,
-  type ConnectSink,
-  type ConnectTarget,
-  connectTarget,
-  fastConnectAvailable,
-  startConnect,
-} from './tcp-connect.js';
 
 export interface TcpProbeOptions {
   host: string;
@@ -39,15 +32,17 @@ export interface TcpProbeOptions {
    */
   close?: 'reset' | 'graceful';
   /**
-   * 'auto' (default): a plain connect check to an IP literal (no %zone) uses the native prober
-   * (tcp-connect.ts) when the addon is loadable; 'socket' always uses net.Socket.
+   * 'auto' (default): a plain connect check to an IP literal (no %zone) uses the connector
+   * the probe was given (the addon's prober, effects/tcp-connect.ts); 'socket' always uses
+   * net.Socket.
    */
   engine?: 'auto' | 'socket';
 }
 
 const MAX_EXPECT_BYTES = 64 * 1024;
 
-export function tcpProbe(opts: TcpProbeOptions): Probe {
+/** `connector`: connect-only attempts for plain checks; without one, net.Socket. */
+export function tcpProbe(opts: TcpProbeOptions, connector: TcpConnector | null = null): Probe {
   const send = typeof opts.send === 'string' ? Buffer.from(opts.send) : opts.send;
   const expect = typeof opts.expect === 'string' ? Buffer.from(opts.expect) : opts.expect;
   const where = opts.host.includes(':') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
@@ -62,9 +57,9 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
     opts.engine !== 'socket' &&
     family !== 0 &&
     !opts.host.includes('%') &&
-    fastConnectAvailable()
+    connector !== null
   ) {
-    return nativeProbe(opts, family as 4 | 6);
+    return nativeProbe(opts, family as 4 | 6, connector);
   }
 
   return settlesOnAbort(
@@ -132,9 +127,10 @@ export function tcpProbe(opts: TcpProbeOptions): Probe {
 }
 
 /** The same probe on the native prober: connect, reset, report (no stream, no nextTick events). */
-function nativeProbe(opts: TcpProbeOptions, family: 4 | 6): Probe {
+function nativeProbe(opts: TcpProbeOptions, family: 4 | 6, connector: TcpConnector): Probe {
   const plain: PlainTcp = {
-    target: connectTarget(opts.host, family, opts.port, opts.bindAddress),
+    connector,
+    target: connector.target(opts.host, family, opts.port, opts.bindAddress),
     connectTimeoutMs: opts.connectTimeoutMs,
   };
   const probe = settlesOnAbort(
@@ -156,6 +152,7 @@ function nativeProbe(opts: TcpProbeOptions, family: 4 | 6): Probe {
 }
 
 interface PlainTcp {
+  connector: TcpConnector;
   target: ConnectTarget;
   connectTimeoutMs: number | undefined;
 }
@@ -166,7 +163,7 @@ interface PlainTcp {
  */
 class TcpRun implements ConnectSink, ProbeRun {
   private readonly started = performance.now();
-  private readonly attempt: ConnectAttempt;
+  private readonly attempt: ConnectHandle;
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
   private cancelled = false;
@@ -176,7 +173,7 @@ class TcpRun implements ConnectSink, ProbeRun {
     readonly p: PlainTcp,
     private readonly done: (r: ProbeResult) => void,
   ) {
-    this.attempt = startConnect(p.target, this);
+    this.attempt = p.connector.start(p.target, this);
     if (p.connectTimeoutMs !== undefined && !this.attempt.finished) {
       this.timer = setTimeout(connectTimedOut, p.connectTimeoutMs, this);
     }

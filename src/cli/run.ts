@@ -3,11 +3,12 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/index.js';
 import { createSdNotify } from '../effects/sd-notify.js';
+import { VrrpdError } from '../errors.js';
 import { createLogger } from '../log.js';
 
 export async function runDaemon(configFile: string): Promise<number> {
   // loaded here so that other commands (check-config, status) never load daemon or native code
-  const { Daemon, DaemonError } = await import('../daemon.js');
+  const { Daemon } = await import('../daemon.js');
   // Read once up front for the log settings; the daemon validates and reports errors itself.
   const pre = await loadConfigFile(configFile).catch(() => null);
   const global = pre?.ok ? pre.config.global : null;
@@ -29,7 +30,7 @@ export async function runDaemon(configFile: string): Promise<number> {
   try {
     await daemon.start();
   } catch (err) {
-    const code = err instanceof DaemonError ? err.exitCode : 2;
+    const code = err instanceof VrrpdError ? err.exitCode : 2;
     const msg = err instanceof Error ? err.message : String(err);
     logger.fatal({ event: 'start-failed', err: msg }, `vrrpd could not start: ${msg}`);
     process.stderr.write(`vrrpd: ${msg}\n`);

@@ -32,7 +32,7 @@ async function fetchSnapshot(socket: string): Promise<Snapshot> {
   if (!isSnapshot(result)) {
     const v = (result as { version?: unknown } | null)?.version;
     throw new ControlClientError(
-      'EPROTO',
+      'CONTROL_PROTOCOL',
       `the daemon on ${socket} sent a status document this vrrpd does not understand (version ${String(v)})`,
     );
   }

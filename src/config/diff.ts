@@ -1,5 +1,6 @@
-// What a reload changes: instances by name, virtual servers by key. An instance that is
-// "unchanged" keeps its state and timers across the reload (no flap).
+// What a reload changes: instances by name, virtual servers by key, and so on, split into
+// one slice per part of the daemon. An "unchanged" instance keeps its state and timers
+// across the reload (no flap).
 import type { Config } from './model.js';
 
 export interface SetDiff {
@@ -7,16 +8,6 @@ export interface SetDiff {
   readonly removed: readonly string[];
   readonly changed: readonly string[];
   readonly unchanged: readonly string[];
-}
-
-export interface ConfigDiff {
-  readonly instances: SetDiff;
-  readonly virtualServers: SetDiff;
-  readonly vrrpScripts: SetDiff;
-  readonly syncGroups: SetDiff;
-  readonly globalChanged: boolean;
-  readonly lvsSyncDaemonChanged: boolean;
-  readonly lvsTimeoutsChanged: boolean;
 }
 
 /** Structural equality of plain data (the model has no cycles, dates or maps). */
@@ -49,14 +40,92 @@ function diffBy<T>(oldItems: readonly T[], newItems: readonly T[], id: (t: T) =>
   return { added, removed, changed, unchanged };
 }
 
+/** The VRRP engine's slice: instances by name (unchanged ones keep state and timers). */
+export interface VrrpSlice {
+  readonly instances: SetDiff;
+  /** the notify hooks follow sync groups (vrrp/notify.ts) */
+  readonly syncGroups: SetDiff;
+}
+
+/** The vrrp_scripts' slice (run on the check machinery, vrrp/track-scripts.ts). */
+export interface TrackScriptsSlice {
+  readonly vrrpScripts: SetDiff;
+  /** global.script_user: the user of every script without its own */
+  readonly scriptUserChanged: boolean;
+}
+
+/** The LVS controller's slice: virtual servers by key, and what their checks depend on. */
+export interface LvsSlice {
+  readonly virtualServers: SetDiff;
+  /** global.script_user: the user of script checks */
+  readonly scriptUserChanged: boolean;
+  readonly syncDaemonChanged: boolean;
+  readonly timeoutsChanged: boolean;
+}
+
+/** Global settings applied in place: the logger's level and its router id binding. */
+export interface GlobalSlice {
+  readonly logLevelChanged: boolean;
+  readonly routerIdChanged: boolean;
+}
+
+/** The control plane's slice: where the control socket and /metrics listen. */
+export interface ControlSlice {
+  /** control_socket or control_group */
+  readonly socketChanged: boolean;
+  readonly metricsChanged: boolean;
+  /** global.snmp: the AgentX subagent's socket or traps */
+  readonly snmpChanged: boolean;
+}
+
+/**
+ * What a reload changes, computed once (ARCHITECTURE rule 12); each part of the daemon
+ * receives its slice and applies only that.
+ */
+export interface ConfigDiff {
+  readonly vrrp: VrrpSlice;
+  readonly trackScripts: TrackScriptsSlice;
+  readonly lvs: LvsSlice;
+  readonly global: GlobalSlice;
+  readonly control: ControlSlice;
+}
+
+/** True when the set has an added, removed or changed member. */
+export function setChanged(d: SetDiff): boolean {
+  return d.added.length > 0 || d.removed.length > 0 || d.changed.length > 0;
+}
+
 export function diffConfig(oldCfg: Config, newCfg: Config): ConfigDiff {
+  const g0 = oldCfg.global;
+  const g1 = newCfg.global;
+  const scriptUserChanged = g0.scriptUser !== g1.scriptUser;
   return {
-    instances: diffBy(oldCfg.vrrpInstances, newCfg.vrrpInstances, (i) => i.name),
-    virtualServers: diffBy(oldCfg.virtualServers, newCfg.virtualServers, (v) => v.key),
-    vrrpScripts: diffBy(Object.values(oldCfg.vrrpScripts), Object.values(newCfg.vrrpScripts), (s) => s.name),
-    syncGroups: diffBy(oldCfg.vrrpSyncGroups, newCfg.vrrpSyncGroups, (g) => g.name),
-    globalChanged: !deepEqual(oldCfg.global, newCfg.global),
-    lvsSyncDaemonChanged: !deepEqual(oldCfg.lvsSyncDaemon, newCfg.lvsSyncDaemon),
-    lvsTimeoutsChanged: !deepEqual(oldCfg.lvsTimeouts, newCfg.lvsTimeouts),
+    vrrp: {
+      instances: diffBy(oldCfg.vrrpInstances, newCfg.vrrpInstances, (i) => i.name),
+      syncGroups: diffBy(oldCfg.vrrpSyncGroups, newCfg.vrrpSyncGroups, (g) => g.name),
+    },
+    trackScripts: {
+      vrrpScripts: diffBy(
+        Object.values(oldCfg.vrrpScripts),
+        Object.values(newCfg.vrrpScripts),
+        (s) => s.name,
+      ),
+      scriptUserChanged,
+    },
+    lvs: {
+      virtualServers: diffBy(oldCfg.virtualServers, newCfg.virtualServers, (v) => v.key),
+      scriptUserChanged,
+      syncDaemonChanged: !deepEqual(oldCfg.lvsSyncDaemon, newCfg.lvsSyncDaemon),
+      timeoutsChanged: !deepEqual(oldCfg.lvsTimeouts, newCfg.lvsTimeouts),
+    },
+    global: {
+      logLevelChanged: g0.logLevel !== g1.logLevel,
+      routerIdChanged: g0.routerId !== g1.routerId,
+    },
+    control: {
+      socketChanged: g0.controlSocket !== g1.controlSocket || g0.controlGroup !== g1.controlGroup,
+      metricsChanged: !deepEqual(g0.metricsListen, g1.metricsListen),
+      snmpChanged: !deepEqual(g0.snmp, g1.snmp),
+    },
   };
 }

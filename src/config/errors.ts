@@ -1,25 +1,10 @@
 // Configuration errors: every one names a file position, so an operator can jump to it
 // the way they would with a compiler error. Codes are stable; messages may improve.
 
-export type ConfigErrorCode =
-  | 'CONFIG_FILE_UNREADABLE'
-  | 'CONFIG_NOT_TEXT'
-  | 'CONFIG_YAML_SYNTAX'
-  | 'CONFIG_NOT_A_MAPPING'
-  | 'CONFIG_EMPTY'
-  | 'CONFIG_UNKNOWN_KEY'
-  | 'CONFIG_MISSING_KEY'
-  | 'CONFIG_WRONG_TYPE'
-  | 'CONFIG_BAD_VALUE'
-  | 'CONFIG_OUT_OF_RANGE'
-  | 'CONFIG_BAD_DURATION'
-  | 'CONFIG_BAD_ADDRESS'
-  | 'CONFIG_FAMILY_MISMATCH'
-  | 'CONFIG_DUPLICATE'
-  | 'CONFIG_DUPLICATE_VRID'
-  | 'CONFIG_ADVERT_INTERVAL'
-  | 'CONFIG_UNKNOWN_REFERENCE'
-  | 'CONFIG_NOT_APPLICABLE';
+import type { ErrorCode } from '../errors.js';
+
+/** The codes of positional configuration errors (src/errors.ts has them all). */
+export type ConfigErrorCode = Exclude<Extract<ErrorCode, `CONFIG_${string}`>, 'CONFIG_INVALID'>;
 
 export interface ConfigError {
   file: string;

@@ -7,11 +7,11 @@ import { type ControlResponse, LineSplitter, MAX_RESPONSE_BYTES } from './protoc
 
 /**
  * Why a request failed. `code`:
- * - ENOTRUNNING: no socket file, or nobody listening on it;
- * - EACCES: the socket (or its directory) does not let this user in;
- * - ETIMEDOUT: the daemon did not answer in time;
- * - EPROTO: the answer was not the protocol (a foreign socket, a truncated reply);
- * - any code the daemon returned in an error response (EUNKNOWNMETHOD, ...): `remote` is true.
+ * - CONTROL_NOT_RUNNING: no socket file, or nobody listening on it;
+ * - CONTROL_ACCESS_DENIED: the socket (or its directory) does not let this user in;
+ * - CONTROL_TIMEOUT: the daemon did not answer in time;
+ * - CONTROL_PROTOCOL: the answer was not the protocol (a foreign socket, a truncated reply);
+ * - any code the daemon returned in an error response (CONTROL_UNKNOWN_METHOD, ...): `remote` is true.
  */
 export class ControlClientError extends Error {
   constructor(
@@ -44,14 +44,20 @@ export function describeConnectError(
   switch (err.code) {
     case 'ENOENT':
     case 'ECONNREFUSED':
-      return new ControlClientError('ENOTRUNNING', `vrrpd is not running (no control socket at ${path})`);
+      return new ControlClientError(
+        'CONTROL_NOT_RUNNING',
+        `vrrpd is not running (no control socket at ${path})`,
+      );
     case 'EACCES':
     case 'EPERM': {
       const who = group === null ? 'run as root' : `run as root or a member of group ${group}`;
-      return new ControlClientError('EACCES', `permission denied on ${path}: ${who}`);
+      return new ControlClientError('CONTROL_ACCESS_DENIED', `permission denied on ${path}: ${who}`);
     }
     case 'ENOTSOCK':
-      return new ControlClientError('EPROTO', `${path} is not a socket: is global.control_socket right?`);
+      return new ControlClientError(
+        'CONTROL_PROTOCOL',
+        `${path} is not a socket: is global.control_socket right?`,
+      );
     default:
       return new ControlClientError(err.code ?? 'EIO', `cannot connect to ${path}: ${err.message}`);
   }
@@ -84,7 +90,7 @@ export function request(
         finish(() =>
           reject(
             new ControlClientError(
-              'ETIMEDOUT',
+              'CONTROL_TIMEOUT',
               `vrrpd did not answer '${method}' on ${path} within ${timeoutMs} ms`,
             ),
           ),
@@ -99,20 +105,30 @@ export function request(
       finish(() =>
         reject(
           connected
-            ? new ControlClientError('EPROTO', `connection to vrrpd on ${path} failed: ${err.message}`)
+            ? new ControlClientError(
+                'CONTROL_PROTOCOL',
+                `connection to vrrpd on ${path} failed: ${err.message}`,
+              )
             : describeConnectError(err, path),
         ),
       ),
     );
     sock.on('close', () =>
       finish(() =>
-        reject(new ControlClientError('EPROTO', `vrrpd closed the connection on ${path} without answering`)),
+        reject(
+          new ControlClientError(
+            'CONTROL_PROTOCOL',
+            `vrrpd closed the connection on ${path} without answering`,
+          ),
+        ),
       ),
     );
     sock.on('data', (chunk: Buffer) => {
       const lines = splitter.push(chunk);
       if (lines === 'too-long') {
-        finish(() => reject(new ControlClientError('EPROTO', `answer from ${path} is larger than expected`)));
+        finish(() =>
+          reject(new ControlClientError('CONTROL_PROTOCOL', `answer from ${path} is larger than expected`)),
+        );
         return;
       }
       const line = lines[0];
@@ -122,7 +138,7 @@ export function request(
         resp = JSON.parse(line) as ControlResponse;
       } catch {
         finish(() =>
-          reject(new ControlClientError('EPROTO', `answer from ${path} is not JSON: is it vrrpd?`)),
+          reject(new ControlClientError('CONTROL_PROTOCOL', `answer from ${path} is not JSON: is it vrrpd?`)),
         );
         return;
       }
@@ -132,7 +148,9 @@ export function request(
         const { code, message } = resp.error;
         finish(() => reject(new ControlClientError(code, `vrrpd: ${message}`, true)));
       } else {
-        finish(() => reject(new ControlClientError('EPROTO', `answer from ${path} is not a vrrpd response`)));
+        finish(() =>
+          reject(new ControlClientError('CONTROL_PROTOCOL', `answer from ${path} is not a vrrpd response`)),
+        );
       }
     });
   });

@@ -28,13 +28,13 @@ function readGroups(file: string): GroupEntry[] {
   }
 }
 
-/** Resolves a group name or numeric gid; throws an error with code EBADGROUP if unknown. */
+/** Resolves a group name or numeric gid; throws an error with code CONTROL_BAD_GROUP if unknown. */
 export function resolveGroup(group: string | number, file = '/etc/group'): number {
   if (typeof group === 'number' || /^\d+$/.test(group)) return Number(group);
   const hit = readGroups(file).find((g) => g.name === group);
   if (!hit) {
     throw Object.assign(new Error(`control group '${group}' does not exist (not found in ${file})`), {
-      code: 'EBADGROUP',
+      code: 'CONTROL_BAD_GROUP',
     });
   }
   return hit.gid;

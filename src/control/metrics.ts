@@ -352,7 +352,7 @@ export function parseListen(listen: string): { host: string; port: number } {
   if (!m || port > 65535) {
     throw Object.assign(
       new Error(`metrics_listen '${listen}' is not HOST:PORT (e.g. 127.0.0.1:9650 or [::1]:9650)`),
-      { code: 'EBADLISTEN' },
+      { code: 'METRICS_BAD_LISTEN' },
     );
   }
   return { host: m[1] ?? (m[2] || '::'), port };

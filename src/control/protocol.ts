@@ -2,8 +2,10 @@
 // One JSON object per line (newline-delimited JSON, UTF-8), in both directions:
 //   request:  {"id": 1, "method": "status", "params": {}}
 //   response: {"id": 1, "ok": true, "result": {...}}
-//          or {"id": 1, "ok": false, "error": {"code": "EUNKNOWNMETHOD", "message": "..."}}
+//          or {"id": 1, "ok": false, "error": {"code": "CONTROL_UNKNOWN_METHOD", "message": "..."}}
 // A connection may carry any number of requests; responses come back in order.
+
+import type { ErrorCode } from '../errors.js';
 
 /** Default control socket path (CONFIG.md global.control_socket). */
 export const DEFAULT_CONTROL_SOCKET = '/run/vrrpd/vrrpd.sock';
@@ -23,7 +25,7 @@ export interface ControlRequest {
 }
 
 export interface ControlErrorBody {
-  /** Stable, machine-readable: see ERROR_CODES. */
+  /** Stable, machine-readable: src/errors.ts, docs/errors.md. */
   code: string;
   message: string;
 }
@@ -32,14 +34,14 @@ export type ControlResponse =
   | { id: RequestId; ok: true; result: unknown }
   | { id: RequestId; ok: false; error: ControlErrorBody };
 
-/** Error codes the server itself produces (handlers may add their own). */
-export const ERROR_CODES = {
-  badJson: 'EBADJSON',
-  badRequest: 'EBADREQUEST',
-  tooLong: 'ETOOLONG',
-  unknownMethod: 'EUNKNOWNMETHOD',
-  internal: 'EINTERNAL',
-} as const;
+/** Error codes the server itself produces (handlers may add their own); src/errors.ts has them all. */
+export const SERVER_ERROR_CODES = {
+  badJson: 'CONTROL_BAD_JSON',
+  badRequest: 'CONTROL_BAD_REQUEST',
+  tooLong: 'CONTROL_REQUEST_TOO_LONG',
+  unknownMethod: 'CONTROL_UNKNOWN_METHOD',
+  internal: 'CONTROL_INTERNAL',
+} as const satisfies Record<string, ErrorCode>;
 
 /** Result of the `reload` method (the transport-level `ok` is true either way). */
 export type ReloadResult =

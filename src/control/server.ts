@@ -5,15 +5,16 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import type { ErrorCode } from '../errors.js';
 import { resolveGroup } from './groups.js';
 import {
   type ControlRequest,
   type ControlResponse,
-  ERROR_CODES,
   LineSplitter,
   MAX_REQUEST_BYTES,
   type ReloadResult,
   type RequestId,
+  SERVER_ERROR_CODES,
 } from './protocol.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -60,7 +61,7 @@ const MAX_PENDING_PER_CONNECTION = 16;
 /** Unread response bytes after which a client that does not read is dropped. */
 const MAX_UNREAD_RESPONSE_BYTES = 256 * 1024 * 1024;
 
-function controlError(code: string, message: string): Error & { code: string } {
+function controlError(code: ErrorCode, message: string): Error & { code: ErrorCode } {
   return Object.assign(new Error(message), { code });
 }
 
@@ -99,13 +100,13 @@ async function prepareSocketPath(path: string): Promise<void> {
   }
   if (!isSocket) {
     throw controlError(
-      'ECONTROLPATH',
+      'CONTROL_SOCKET_PATH',
       `control socket path ${path} exists and is not a socket; remove it or set another global.control_socket`,
     );
   }
   if ((await probeSocket(path, 1000)) === 'live') {
     throw controlError(
-      'ECONTROLINUSE',
+      'CONTROL_SOCKET_IN_USE',
       `another process (a running vrrpd?) is answering on ${path}; stop it or set another global.control_socket`,
     );
   }
@@ -148,7 +149,7 @@ function applyAccess(path: string, mode: number, gid: number | undefined): numbe
 export async function createControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const mode = opts.mode ?? 0o600;
   if (mode === 0o660 && opts.group === undefined) {
-    throw controlError('EBADGROUP', 'control socket mode 0660 needs a control group');
+    throw controlError('CONTROL_BAD_GROUP', 'control socket mode 0660 needs a control group');
   }
   const gid = opts.group === undefined ? undefined : resolveGroup(opts.group);
   const handlers = opts.handlers;
@@ -187,7 +188,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         line = JSON.stringify({
           id: resp.id,
           ok: false,
-          error: { code: ERROR_CODES.internal, message: 'response could not be serialised' },
+          error: { code: SERVER_ERROR_CODES.internal, message: 'response could not be serialised' },
         });
       }
       sock.write(`${line}\n`);
@@ -200,7 +201,10 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         send({
           id: null,
           ok: false,
-          error: { code: ERROR_CODES.tooLong, message: `request longer than ${MAX_REQUEST_BYTES} bytes` },
+          error: {
+            code: SERVER_ERROR_CODES.tooLong,
+            message: `request longer than ${MAX_REQUEST_BYTES} bytes`,
+          },
         });
         sock.end();
         sock.pause();
@@ -209,7 +213,9 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       for (const line of lines) {
         if (line.trim() === '') continue;
         if (++pending > MAX_PENDING_PER_CONNECTION) {
-          report(controlError('EFLOOD', 'control client sent too many requests without reading; dropped'));
+          report(
+            controlError('CONTROL_FLOOD', 'control client sent too many requests without reading; dropped'),
+          );
           sock.destroy();
           return;
         }
@@ -229,14 +235,17 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       return {
         id: null,
         ok: false,
-        error: { code: ERROR_CODES.badJson, message: 'request is not valid JSON' },
+        error: { code: SERVER_ERROR_CODES.badJson, message: 'request is not valid JSON' },
       };
     }
     if (typeof req !== 'object' || req === null || typeof (req as ControlRequest).method !== 'string') {
       return {
         id: null,
         ok: false,
-        error: { code: ERROR_CODES.badRequest, message: 'request must be an object with a string "method"' },
+        error: {
+          code: SERVER_ERROR_CODES.badRequest,
+          message: 'request must be an object with a string "method"',
+        },
       };
     }
     const { method, params } = req as ControlRequest;
@@ -251,7 +260,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       return {
         id,
         ok: false,
-        error: { code: ERROR_CODES.unknownMethod, message: `unknown method '${method}'` },
+        error: { code: SERVER_ERROR_CODES.unknownMethod, message: `unknown method '${method}'` },
       };
     }
     try {
@@ -259,7 +268,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
     } catch (err) {
       const e = err as Error & { code?: unknown };
       report(e, method);
-      const code = typeof e.code === 'string' ? e.code : ERROR_CODES.internal;
+      const code = typeof e.code === 'string' ? e.code : SERVER_ERROR_CODES.internal;
       return { id, ok: false, error: { code, message: e.message || String(err) } };
     }
   }

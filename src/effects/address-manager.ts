@@ -1,7 +1,7 @@
 // Adds and removes VIPs with rtnetlink (RTM_NEWADDR/RTM_DELADDR) and lists addresses
 // with an RTM_GETADDR dump. Idempotent: the engine may re-apply its desired state at
 // any time, so "already there" on add and "already gone" on remove are success.
-import { NetlinkClient, NetlinkError } from '../netlink/client.js';
+
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL } from '../netlink/message.js';
 import {
   addressDumpRequest,
@@ -15,6 +15,7 @@ import {
   RTM_NEWADDR,
   RTM_NEWLINK,
 } from '../netlink/rtnetlink.js';
+import { NetlinkClient, NetlinkError } from './netlink-client.js';
 import type { AddressManager, InterfaceAddress } from './types.js';
 
 /** Resolves an interface name to its index in the current network namespace (RTM_GETLINK). */

@@ -17,12 +17,6 @@ import {
 } from '../lvs/model.js';
 import { describeOp, type IpvsOp } from '../lvs/reconcile.js';
 import { openNetlinkSocket } from '../native/index.js';
-import {
-  NetlinkClient,
-  NetlinkError,
-  type NetlinkSocket,
-  type NetlinkSocketFactory,
-} from '../netlink/client.js';
 import { GenlFamilyMissingError, resolveFamily } from '../netlink/genl.js';
 import {
   decodeDaemonMessage,
@@ -51,6 +45,12 @@ import {
   type NlMessage,
   writeU16,
 } from '../netlink/message.js';
+import {
+  NetlinkClient,
+  NetlinkError,
+  type NetlinkSocket,
+  type NetlinkSocketFactory,
+} from './netlink-client.js';
 
 export { IpvsError } from '../lvs/errors.js';
 
@@ -118,7 +118,7 @@ export async function createIpvsClient(opts: IpvsClientOptions = {}): Promise<Ip
       throw Object.assign(
         new Error('the kernel has no IPVS: modprobe ip_vs (and the scheduler modules you use)'),
         {
-          code: 'EIPVS_MISSING',
+          code: 'IPVS_MISSING',
         },
       );
     }

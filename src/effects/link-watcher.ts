@@ -5,7 +5,7 @@
 // Notifications can be lost when the socket's receive buffer overflows (ENOBUFS,
 // netlink(7)). The watcher then re-dumps links and addresses and emits the difference
 // against what it last knew, so listeners converge instead of silently going stale.
-import { NetlinkClient, type NetlinkClientOptions } from '../netlink/client.js';
+
 import { NETLINK_ROUTE, NLM_F_DUMP, type NlMessage } from '../netlink/message.js';
 import {
   addressDumpRequest,
@@ -23,6 +23,7 @@ import {
   RTNLGRP_IPV6_IFADDR,
   RTNLGRP_LINK,
 } from '../netlink/rtnetlink.js';
+import { NetlinkClient, type NetlinkClientOptions } from './netlink-client.js';
 import type { InterfaceAddress, LinkEvent, LinkInfo, LinkWatcher } from './types.js';
 
 export interface LinkWatcherOptions {

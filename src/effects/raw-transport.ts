@@ -111,6 +111,6 @@ export function createRawTransport(opts: RawTransportOptions): AdvertTransport {
 
 function closedError(): NativeError {
   const e = new Error('VRRP transport is closed') as NativeError;
-  e.code = 'ERR_TRANSPORT_CLOSED';
+  e.code = 'TRANSPORT_CLOSED';
   return e;
 }

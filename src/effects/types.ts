@@ -1,7 +1,11 @@
 // The small interfaces behind which every OS effect lives (ARCHITECTURE rule 4).
 // Unit tests fake them; integration tests and the daemon use the real ones in src/effects/.
 
-export type Family = 4 | 6;
+import type { IpFamily } from '../net/addr.js';
+import type { InterfaceAddress, LinkInfo } from '../netlink/rtnetlink.js';
+
+export type { InterfaceAddress, LinkInfo };
+export type Family = IpFamily;
 
 /** A received VRRP packet with the facts the IP layer knows about it. */
 /**
@@ -27,30 +31,12 @@ export interface AdvertTransport {
   close(): void;
 }
 
-/** One address on an interface, as rtnetlink knows it. */
-export interface InterfaceAddress {
-  ifindex: number;
-  family: Family;
-  address: string;
-  prefixLength: number;
-  label?: string;
-}
-
 export interface AddressManager {
   /** Adds address/prefix on ifname (IPv6 with IFA_F_NODAD). Already present is not an error. */
   add(ifname: string, address: string, prefixLength: number): Promise<void>;
   /** Removes address/prefix from ifname. Already absent is not an error. */
   remove(ifname: string, address: string, prefixLength: number): Promise<void>;
   list(ifname?: string): Promise<InterfaceAddress[]>;
-}
-
-export interface LinkInfo {
-  ifindex: number;
-  name: string;
-  up: boolean; // IFF_UP
-  running: boolean; // IFF_RUNNING (carrier)
-  mac: string; // "aa:bb:cc:dd:ee:ff"
-  mtu: number;
 }
 
 /** Link and address change events from rtnetlink multicast groups. */
@@ -97,4 +83,36 @@ export interface ScriptRunner {
       signal?: AbortSignal;
     },
   ): Promise<ScriptResult>;
+}
+
+/** A target's addresses, encoded once by the connector: attempts parse nothing. */
+export interface ConnectTarget {
+  readonly addr: Buffer;
+  readonly bind: Buffer | undefined;
+  readonly bindAddress: string | undefined;
+  /** "[2001:db8::1]:80" / "192.0.2.1:80", for reasons */
+  readonly where: string;
+}
+
+/** Receives the outcome of an attempt: null when the handshake completed, else a reason. */
+export interface ConnectSink {
+  connectDone(failure: string | null): void;
+}
+
+/** One connect attempt in flight. */
+export interface ConnectHandle {
+  readonly finished: boolean;
+  /** Stops the attempt (its socket is closed); the sink is not called. */
+  cancel(): void;
+}
+
+/**
+ * Connect-only TCP attempts (connect, then reset) for plain TCP checks: the addon's
+ * prober (src/effects/tcp-connect.ts), handed to the checks by the daemon.
+ */
+export interface TcpConnector {
+  /** Encodes an IP literal target (no "%zone"); throws on a malformed address. */
+  target(host: string, family: 4 | 6, port: number, bindAddress?: string): ConnectTarget;
+  /** Starts an attempt; the sink hears its outcome, always asynchronously. */
+  start(target: ConnectTarget, sink: ConnectSink): ConnectHandle;
 }

@@ -2,7 +2,6 @@
 // on top of the real interface, so the VIP answers from the virtual MAC and a failover
 // needs no ARP cache refresh beyond the gratuitous ARP.
 import { readFile, writeFile } from 'node:fs/promises';
-import { NetlinkClient, NetlinkError } from '../netlink/client.js';
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL } from '../netlink/message.js';
 import {
   linkByNameRequest,
@@ -12,6 +11,7 @@ import {
   RTM_NEWLINK,
 } from '../netlink/rtnetlink.js';
 import { ifindexByName } from './address-manager.js';
+import { NetlinkClient, NetlinkError } from './netlink-client.js';
 
 export interface VmacOptions {
   /** macvlan mode: private (default) keeps sibling macvlans apart; bridge lets them talk */

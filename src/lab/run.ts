@@ -16,7 +16,7 @@ export interface LabOptions {
   err: (text: string) => void;
 }
 
-/** Parses `--steps a,b,c`; throws LabError EUSAGE on an unknown name. */
+/** Parses `--steps a,b,c`; throws LabError LAB_USAGE on an unknown name. */
 export function parseSteps(text: string | undefined): Scene[] {
   if (!text || text === 'all') return [...SCENES];
   const wanted = text
@@ -25,7 +25,7 @@ export function parseSteps(text: string | undefined): Scene[] {
     .filter(Boolean);
   for (const s of wanted) {
     if (!(SCENES as readonly string[]).includes(s))
-      throw new LabError('EUSAGE', `unknown scene '${s}' (scenes: ${SCENES.join(', ')})`);
+      throw new LabError('LAB_USAGE', `unknown scene '${s}' (scenes: ${SCENES.join(', ')})`);
   }
   // the election is the stage every other scene stands on
   return SCENES.filter((s) => s === 'election' || wanted.includes(s));
@@ -89,7 +89,7 @@ export async function runLab(opts: LabOptions): Promise<number> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     opts.err(`vrrpd lab: ${msg}\n`);
-    return e instanceof LabError && e.code === 'EUSAGE' ? 1 : 2;
+    return e instanceof LabError && e.code === 'LAB_USAGE' ? 1 : 2;
   } finally {
     if (world && !stopping) await world.close();
     process.off('SIGINT', onSignal);

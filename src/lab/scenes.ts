@@ -123,7 +123,7 @@ async function clientLearnsVips(w: LabWorld, m: DirectorName): Promise<void> {
   }
   if (failed.length > 0)
     throw new LabError(
-      'EREACH',
+      'LAB_UNREACHABLE',
       `the client cannot reach the VIPs on ${m} (${mac}), so no scene could watch its ARP/ND entries move: ${failed.join('; ')}`,
     );
 }
@@ -168,7 +168,7 @@ async function election(w: LabWorld): Promise<void> {
 async function failover(w: LabWorld): Promise<void> {
   const n = w.n;
   const m = await masterOf(w);
-  if (!m) throw new LabError('ENOMASTER', 'no master before the failover scene');
+  if (!m) throw new LabError('LAB_NO_MASTER', 'no master before the failover scene');
   n.say(`Scene 2 — failover. Killing vrrpd on ${m} with SIGKILL: no goodbye advert, as in a crash.`);
   const t0 = Date.now();
   const p0 = performance.now();
@@ -272,7 +272,7 @@ async function clientRequests(w: LabWorld): Promise<void> {
 async function health(w: LabWorld): Promise<void> {
   const n = w.n;
   const m = (await masterOf(w)) ?? (['d1', 'd2'] as const).find((d) => w.isRunning(d));
-  if (!m) throw new LabError('ENODAEMON', 'no director is running for the health scene');
+  if (!m) throw new LabError('LAB_NO_DIRECTOR', 'no director is running for the health scene');
   n.say(`Scene 5 — health checks. Both directors check r1 and r2 with HTTP GET /healthz every 300 ms.`);
   const first = await w.status(m);
   const ipvs = first?.ipvs?.available === true;

@@ -2,6 +2,7 @@
 // running real `vrrpd run` processes, two real servers with tiny HTTP servers and a
 // client, plus the probes the scenes use (status over the control socket, `ip neigh`,
 // `ip addr`). Everything it creates is removed by close(), also after a failure.
+
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { request } from '../control/client.js';
 import { isSnapshot, type Snapshot } from '../control/snapshot.js';
+import type { ErrorCode } from '../errors.js';
 import {
   CONNECT_SCRIPT,
   type ConnectResult,
@@ -27,7 +29,7 @@ const execFileP = promisify(execFile);
 
 export class LabError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
@@ -64,7 +66,7 @@ export function findMainJs(): string {
     fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url)),
   ];
   const found = candidates.find((p) => p.includes(`${join('dist', 'src', 'cli')}`) && existsSync(p));
-  if (!found) throw new LabError('ENOBUILD', `vrrpd is not built (no ${candidates.join(' or ')})`);
+  if (!found) throw new LabError('LAB_NOT_BUILT', `vrrpd is not built (no ${candidates.join(' or ')})`);
   return found;
 }
 
@@ -113,7 +115,7 @@ export class LabWorld {
       topo = await createTopology({ prefix, hosts: ['d1', 'd2', 'r1', 'r2', 'c'] });
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
-      throw new LabError('ETOPO', `building the lab's namespaces failed: ${topologyHint(e)}`);
+      throw new LabError('LAB_TOPOLOGY', `building the lab's namespaces failed: ${topologyHint(e)}`);
     }
     const w = new LabWorld(topo, dir, n, mainJs);
     try {
@@ -172,7 +174,7 @@ export class LabWorld {
       timeoutMs,
     });
     if (r.code !== 0)
-      throw new LabError('ECLIENT', `${host}: ${what} failed (exit ${r.code}): ${r.stderr.trim()}`);
+      throw new LabError('LAB_CLIENT', `${host}: ${what} failed (exit ${r.code}): ${r.stderr.trim()}`);
     return r.stdout;
   }
 
@@ -200,7 +202,8 @@ export class LabWorld {
     r.child = child;
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(
-        () => reject(new LabError('EHTTP', `${name}: HTTP server did not start within ${START_MS / 1000} s`)),
+        () =>
+          reject(new LabError('LAB_HTTP', `${name}: HTTP server did not start within ${START_MS / 1000} s`)),
         START_MS,
       );
       child.stdout?.once('data', () => {
@@ -209,7 +212,7 @@ export class LabWorld {
       });
       child.once('exit', (code) => {
         clearTimeout(t);
-        reject(new LabError('EHTTP', `${name}: HTTP server exited (${code})`));
+        reject(new LabError('LAB_HTTP', `${name}: HTTP server exited (${code})`));
       });
     });
   }
@@ -248,7 +251,7 @@ export class LabWorld {
       }
       if (exited !== null) {
         throw new LabError(
-          'EDAEMON',
+          'LAB_DAEMON',
           `${name}: vrrpd exited (${exited}) at startup; its log:\n${this.logTail(name)}`,
         );
       }
@@ -256,7 +259,7 @@ export class LabWorld {
       await sleep(50);
     }
     throw new LabError(
-      'EDAEMON',
+      'LAB_DAEMON',
       `${name}: vrrpd did not answer on ${d.socket} within ${START_MS / 1000} s:\n${this.logTail(name)}`,
     );
   }
@@ -343,7 +346,7 @@ export async function waitUntil(
     if (await cond()) return performance.now() - t0;
     if (performance.now() - t0 > timeoutMs) {
       const instead = seen ? `: ${await seen().catch((e: unknown) => String(e))}` : '';
-      throw new LabError('ETIMEOUT', `${what} did not happen within ${timeoutMs / 1000} s${instead}`);
+      throw new LabError('LAB_TIMEOUT', `${what} did not happen within ${timeoutMs / 1000} s${instead}`);
     }
     await sleep(pollMs);
   }

@@ -18,33 +18,42 @@ import {
   createCheckManager,
 } from '../check/manager.js';
 import type { ProbeResult } from '../check/probe.js';
-import { type Clock, monotonicClock } from '../check/scheduler.js';
+import { type Clock, monotonicClock } from '../clock.js';
+import { type LvsSlice, setChanged } from '../config/diff.js';
 import type { Config } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
-import { createScriptRunner } from '../effects/script-runner.js';
-import type { ScriptRunner } from '../effects/types.js';
-import { type Log, logHealthChange } from '../log.js';
+import type { ScriptRunner, TcpConnector } from '../effects/types.js';
+import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
-import { type CheckTarget, checkSpecsOf } from './controller-checks.js';
-import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './controller-kernel.js';
-import { virtualServerStatuses } from './controller-status.js';
+import { type CheckTarget, checkSpecsOf } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
+import { HookScripts } from './hook-scripts.js';
+import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './kernel-settings.js';
 import { type IpvsTable, serviceKey } from './model.js';
-import { fileOwnershipStore, type OwnershipStore } from './ownership-file.js';
+import type { OwnershipStore } from './ownership.js';
 import { configuredServiceKeys, OwnershipTracker } from './ownership-tracker.js';
+import { quorumTransitions } from './quorum.js';
 import { describeOp, type IpvsOp, reconcile } from './reconcile.js';
+import { virtualServerStatuses } from './status.js';
 
-export type { LvsIpvsClient } from './controller-kernel.js';
+export type { LvsIpvsClient } from './kernel-settings.js';
 
 export interface LvsControllerDeps {
-  /** a client (the caller owns it) or a factory (the controller closes what it made); default: the netlink client */
-  ipvs?: LvsIpvsClient | (() => Promise<LvsIpvsClient>);
-  checks?: (opts: CheckManagerOptions) => CheckManager;
-  runner?: ScriptRunner;
   /**
-   * Where the record of owned services lives (OWNERSHIP.md rule 4); null: none. Default:
-   * the file global.state_file, but only with the real IPVS client: a record describes
-   * the kernel's table, not a fake one.
+   * A client (the caller owns it) or a factory (the controller closes what it made; it
+   * calls it again at the next pass when IPVS was not available). The daemon hands in
+   * the netlink client's factory.
+   */
+  ipvs: LvsIpvsClient | (() => Promise<LvsIpvsClient>);
+  /** runs notify_up/notify_down and the quorum scripts, and script checks */
+  runner: ScriptRunner;
+  checks?: (opts: CheckManagerOptions) => CheckManager;
+  /** connect-only attempts for plain TCP checks (the addon's prober); absent: net.Socket */
+  tcpConnector?: TcpConnector | null;
+  /**
+   * Where the record of owned services lives (OWNERSHIP.md rule 4); null or absent: none.
+   * The daemon hands in the file store (global.state_file) with the real IPVS client: a
+   * record describes the kernel's table, not a fake one.
    */
   ownership?: OwnershipStore | null;
   /** monotonic clock and timers (tests: a fake one) */
@@ -78,7 +87,7 @@ export class LvsController {
   private readonly deps: LvsControllerDeps;
   private readonly clock: Clock;
   private readonly wall: () => number;
-  private readonly runner: ScriptRunner;
+  private readonly hooks: HookScripts;
   private readonly checks: CheckManager;
   private targets = new Map<string, CheckTarget>();
 
@@ -112,25 +121,22 @@ export class LvsController {
   private debounceTimer: unknown = null;
   private periodTimer: unknown = null;
 
-  constructor(config: Config, log: Log, deps: LvsControllerDeps = {}) {
+  constructor(config: Config, log: Log, deps: LvsControllerDeps) {
     this.config = config;
     this.log = log;
     this.deps = deps;
     this.clock = deps.clock ?? monotonicClock;
     this.wall = deps.wallClock ?? Date.now;
-    this.runner = deps.runner ?? createScriptRunner();
+    this.hooks = new HookScripts(deps.runner, log);
     this.startedAt = this.iso();
-    const store = deps.ownership !== undefined ? deps.ownership : deps.ipvs ? null : fileOwnershipStore;
-    this.owned = new OwnershipTracker(store, log);
+    this.owned = new OwnershipTracker(deps.ownership ?? null, log);
     const opts: CheckManagerOptions = {
-      runner: this.runner,
+      runner: deps.runner,
+      tcpConnector: deps.tcpConnector ?? null,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
       onResult: (id, r) => this.onResult(id, r),
       // the manager's own transition line would repeat our health-change line
-      logger: {
-        info: (o, m) => log.debug(o as Record<string, unknown>, m),
-        warn: (o, m) => log.warn(o as Record<string, unknown>, m),
-      },
+      logger: infoAsDebug(log),
     };
     if (deps.clock) opts.clock = deps.clock;
     this.checks = (deps.checks ?? createCheckManager)(opts);
@@ -146,18 +152,21 @@ export class LvsController {
     this.armPeriodic();
   }
 
-  /** Reload: checks are diffed by id (unchanged ones keep their state), then one pass. */
-  async setConfig(config: Config): Promise<void> {
+  /**
+   * Reload, with the LVS slice of the reload's diff: the checks are set again only when a
+   * virtual server or the script user changed (the manager keeps the state of every check
+   * whose spec stayed the same); a removed virtual service is deleted at the next pass;
+   * then one pass (which also heals hand-made changes and re-applies lvs_timeouts).
+   */
+  async setConfig(config: Config, slice: LvsSlice): Promise<void> {
     if (this.stopped) return;
-    if (this.started) this.setChecks(config);
-    const keep = new Set(config.virtualServers.map((v) => serviceKey(serviceOf(v))));
-    for (const v of this.config.virtualServers) {
-      const k = serviceKey(serviceOf(v));
-      if (!keep.has(k)) this.retire.add(k);
-    }
-    for (const k of keep) this.retire.delete(k);
-    const vsKeys = new Set(config.virtualServers.map((v) => v.key));
-    for (const k of [...this.quorum.keys()]) if (!vsKeys.has(k)) this.quorum.delete(k);
+    const vs = slice.virtualServers;
+    if (this.started && (setChanged(vs) || slice.scriptUserChanged)) this.setChecks(config);
+    const removed = new Set(vs.removed);
+    for (const v of this.config.virtualServers)
+      if (removed.has(v.key)) this.retire.add(serviceKey(serviceOf(v)));
+    for (const v of config.virtualServers) this.retire.delete(serviceKey(serviceOf(v)));
+    for (const k of vs.removed) this.quorum.delete(k);
     this.config = config;
     this.timeoutsDue = hasTimeouts(config);
     this.owned.markWriteDue();
@@ -200,8 +209,8 @@ export class LvsController {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.debounceTimer !== null) this.clock.clearTimeout(this.debounceTimer);
-    if (this.periodTimer !== null) this.clock.clearTimeout(this.periodTimer);
+    if (this.debounceTimer !== null) this.clock.clearTimer(this.debounceTimer);
+    if (this.periodTimer !== null) this.clock.clearTimer(this.periodTimer);
     this.debounceTimer = this.periodTimer = null;
     this.checks.stop();
     const client = this.client;
@@ -222,7 +231,7 @@ export class LvsController {
   private request(): void {
     if (!this.started || this.stopped || this.scheduled) return;
     this.scheduled = true;
-    this.debounceTimer = this.clock.setTimeout(() => {
+    this.debounceTimer = this.clock.setTimer(() => {
       this.debounceTimer = null;
       void this.exclusive(async () => {
         // cleared when the pass starts: a request during the pass schedules one more
@@ -234,7 +243,7 @@ export class LvsController {
 
   private armPeriodic(): void {
     if (this.stopped) return;
-    this.periodTimer = this.clock.setTimeout(() => {
+    this.periodTimer = this.clock.setTimer(() => {
       this.periodTimer = null;
       this.request();
       this.armPeriodic();
@@ -273,8 +282,9 @@ export class LvsController {
     // notify_up when a known-down server comes back; an unknown one was presumed in
     // service (keepalived starts real servers up), so its first pass is no news.
     if (to === 'up' && from === 'down' && t.rs.notifyUp)
-      this.runScript(t.rs.notifyUp, `notify_up of ${t.rs.key}`);
-    if (to === 'down' && t.rs.notifyDown) this.runScript(t.rs.notifyDown, `notify_down of ${t.rs.key}`);
+      this.hooks.run(this.config.global, t.rs.notifyUp, `notify_up of ${t.rs.key}`);
+    if (to === 'down' && t.rs.notifyDown)
+      this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`);
     this.request();
   }
 
@@ -283,26 +293,6 @@ export class LvsController {
     const byPair = new Map<string, RealServerHealth>();
     for (const [id, t] of this.targets) byPair.set(`${t.vs.key} ${t.rs.key}`, states.get(id) ?? 'unknown');
     return (vsKey, rsKey) => byPair.get(`${vsKey} ${rsKey}`) ?? 'unknown';
-  }
-
-  private runScript(argv: readonly string[], what: string): void {
-    const g = this.config.global;
-    const opts: Parameters<ScriptRunner['run']>[1] = { timeoutMs: g.notifyTimeoutMs };
-    if (g.scriptUser !== undefined) opts.user = g.scriptUser;
-    this.runner.run(argv, opts).then(
-      (r) => {
-        if (r.code === 0 && !r.timedOut && !r.errorCode) return;
-        const why =
-          r.errorCode ??
-          (r.timedOut ? `timed out after ${g.notifyTimeoutMs} ms` : `exit ${r.code ?? r.signal}`);
-        this.log.warn(
-          { event: 'script-failed', script: argv[0], what, output: r.output.slice(0, 512) },
-          `${what} (${argv[0]}) failed: ${why}`,
-        );
-      },
-      (e: unknown) =>
-        this.log.warn({ event: 'script-failed', script: argv[0], what }, `${what} failed: ${errText(e)}`),
-    );
   }
 
   // ---------------------------------------------------------------- the pass
@@ -324,14 +314,10 @@ export class LvsController {
     if (!this.needsIpvs()) return null;
     const dep = this.deps.ipvs;
     try {
-      if (dep && typeof dep === 'object') {
+      if (typeof dep === 'object') {
         this.client = dep;
       } else {
-        const make =
-          dep ??
-          (async () =>
-            (await import('../effects/ipvs-client.js')).createIpvsClient() as Promise<LvsIpvsClient>);
-        this.client = await make();
+        this.client = await dep();
         this.ownsClient = true;
       }
       if (this.available === false) this.log.info({ event: 'ipvs-available' }, 'IPVS is available now');
@@ -383,7 +369,7 @@ export class LvsController {
       this.quorum,
     );
     this.desired = desired;
-    this.quorumTransitions(desired);
+    quorumTransitions(this.config, desired, this.quorum, this.log, this.hooks);
 
     if (client && current) {
       const path = this.config.global.stateFile;
@@ -450,42 +436,6 @@ export class LvsController {
       return;
     }
     for (const op of ops) this.log.info({ event: 'ipvs-change', op: op.op }, `IPVS: ${describeOp(op)}`);
-  }
-
-  private quorumTransitions(d: DesiredState): void {
-    for (const vs of this.config.virtualServers) {
-      const o = d.virtualServers.get(vs.key);
-      if (!o) continue;
-      const before = this.quorum.get(vs.key);
-      this.quorum.set(vs.key, o.quorumUp);
-      // the first evaluation reports only a missing quorum (a service starting without it)
-      if (before === o.quorumUp || (before === undefined && o.quorumUp)) continue;
-      const key = statusKey(vs);
-      const fields = {
-        event: 'quorum-change',
-        virtualServer: key,
-        from: before === undefined ? 'unknown' : before ? 'up' : 'down',
-        to: o.quorumUp ? 'up' : 'down',
-        healthyWeight: o.healthyWeight,
-        quorum: vs.quorum,
-        hysteresis: vs.hysteresis,
-        sorryServer: o.sorryActive,
-      };
-      const sorry = vs.sorryServer ? `${vs.sorryServer.address}:${vs.sorryServer.port}` : undefined;
-      if (o.quorumUp) {
-        this.log.info(
-          fields,
-          `${key}: quorum regained (healthy weight ${o.healthyWeight} >= ${vs.quorum}+${vs.hysteresis})${sorry ? `; sorry server ${sorry} out` : ''}`,
-        );
-        if (vs.quorumUp) this.runScript(vs.quorumUp, `quorum_up of ${key}`);
-      } else {
-        this.log.warn(
-          fields,
-          `${key}: quorum lost (healthy weight ${o.healthyWeight}, quorum ${vs.quorum}, hysteresis ${vs.hysteresis})${sorry ? `; sorry server ${sorry} in` : ''}`,
-        );
-        if (vs.quorumDown) this.runScript(vs.quorumDown, `quorum_down of ${key}`);
-      }
-    }
   }
 
   private syncRole(): 'master' | 'backup' {

@@ -6,8 +6,7 @@ import type { Config } from '../config/model.js';
 import type { Log } from '../log.js';
 import { serviceOf } from './desired.js';
 import { serviceKey } from './model.js';
-import { recordAfterPass, staleServices } from './ownership.js';
-import { type OwnershipStore, OwnershipWriteError } from './ownership-file.js';
+import { type OwnershipStore, OwnershipWriteError, recordAfterPass, staleServices } from './ownership.js';
 import type { IpvsOp } from './reconcile.js';
 
 export function configuredServiceKeys(c: Config): Set<string> {

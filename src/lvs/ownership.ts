@@ -2,7 +2,7 @@
 // (OWNERSHIP.md rule 4). A service dropped from the config while vrrpd was stopped
 // can only be told apart from one made by hand if vrrpd wrote down, in its last run,
 // that it owned it. Pure: encoding, decoding and the decisions; the file I/O is in
-// ownership-file.ts and the controller glue in ownership-tracker.ts.
+// effects/ownership-file.ts and the controller glue in ownership-tracker.ts.
 
 /** Bumped on any incompatible change; a record of another version is ignored. */
 export const OWNERSHIP_RECORD_VERSION = 1;
@@ -17,6 +17,33 @@ export type OwnershipProblemCode =
 export type RecordRead =
   | { ok: true; keys: ReadonlySet<string> }
   | { ok: false; code: OwnershipProblemCode; reason: string };
+
+/** Where the controller keeps its record; tests use an in-memory one. */
+export interface OwnershipStore {
+  read(path: string): Promise<RecordRead>;
+  /** Throws an OwnershipWriteError. */
+  write(path: string, keys: readonly string[]): Promise<void>;
+}
+
+export class OwnershipWriteError extends Error {
+  readonly code = 'OWNERSHIP_RECORD_UNWRITABLE';
+  /** errno name of the failed step (EACCES, EROFS, ENOSPC...) */
+  readonly errno: string | undefined;
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const errno = (cause as { code?: string }).code;
+    super(
+      `cannot write the IPVS ownership record ${path}: ${cause instanceof Error ? cause.message : String(cause)}` +
+        (errno === 'EROFS' || errno === 'EACCES' || errno === 'EPERM'
+          ? ' (with systemd, StateDirectory=vrrpd makes /var/lib/vrrpd writable)'
+          : ''),
+    );
+    this.name = 'OwnershipWriteError';
+    this.errno = errno;
+  }
+}
 
 // The forms serviceKey() makes: "tcp:192.0.2.10:80", "udp:[2001:db8::1]:53", "fwmark:4:7".
 const SERVICE_KEY =

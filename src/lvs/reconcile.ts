@@ -7,22 +7,10 @@
 // ownership record, and no longer wants).
 // Every other kernel service is never looked at. Within an owned service vrrpd owns
 // every destination: one the config does not list is removed.
-import {
-  type IpvsDest,
-  type IpvsService,
-  type IpvsTable,
-  sameDestSettings,
-  sameServiceSettings,
-  serviceKey,
-} from './model.js';
+import type { IpvsOp } from '../netlink/ipvs-types.js';
+import { type IpvsTable, sameDestSettings, sameServiceSettings, serviceKey } from './model.js';
 
-export type IpvsOp =
-  | { op: 'add-service'; service: IpvsService }
-  | { op: 'edit-service'; service: IpvsService; was: IpvsService }
-  | { op: 'delete-service'; service: IpvsService }
-  | { op: 'add-dest'; service: IpvsService; dest: IpvsDest }
-  | { op: 'edit-dest'; service: IpvsService; dest: IpvsDest; was: IpvsDest }
-  | { op: 'delete-dest'; service: IpvsService; dest: IpvsDest };
+export type { IpvsOp } from '../netlink/ipvs-types.js';
 
 export interface ReconcileOptions {
   /**

@@ -125,7 +125,7 @@ function locate(): string {
   const err = new Error(
     `vrrpd native addon not found (${ADDON_REL}); build it with 'npm run build:native'`,
   ) as NativeError;
-  err.code = 'ERR_NATIVE_MISSING';
+  err.code = 'NATIVE_MISSING';
   throw err;
 }
 

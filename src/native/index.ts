@@ -8,7 +8,7 @@
 //   openPacketSocket(ifname, {protocol?}): PacketSocket        (AF_PACKET SOCK_RAW frames)
 //   ifNameToIndex(name), ifIndexToName(index), interfaceMac(name): string "aa:bb:..."
 //   writeInNetns(nsPath, [[file, text]])   (files such as /proc/sys/net/... of another netns)
-//   (TCP health-check connects use addon().TcpProber directly: src/check/tcp-connect.ts)
+//   (TCP health-check connects use addon().TcpProber directly: src/effects/tcp-connect.ts)
 //   addon(), c(name), types NativeError / RawDatagram / SockAddr (from ./binding.js)
 // Every error is a NativeError: `code` ('ENODEV', 'EPERM', 'EAGAIN'...), `errno`, `syscall`.
 // Sends are synchronous on non-blocking sockets: a full buffer throws code 'EAGAIN'.

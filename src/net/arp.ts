@@ -12,7 +12,7 @@ export const ARP_OP_REPLY = 2;
 export const GARP_FRAME_LENGTH = 42;
 
 export class FrameBuildError extends Error {
-  readonly code = 'ERR_FRAME_BUILD';
+  readonly code = 'NET_FRAME_BUILD';
   constructor(message: string) {
     super(message);
     this.name = 'FrameBuildError';

@@ -83,7 +83,7 @@ export type GenlRequester = (
 
 /** Error for a family the kernel does not have (the controller answers ENOENT). */
 export class GenlFamilyMissingError extends Error {
-  readonly code = 'EGENLFAMILY';
+  readonly code = 'NETLINK_FAMILY_MISSING';
   constructor(
     readonly family: string,
     hint: string,

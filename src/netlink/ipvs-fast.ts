@@ -4,8 +4,7 @@
 // (and on busy directors) allocation and GC, not the kernel, dominated the schema-
 // driven path. Same wire format as the schemas in ipvs-attrs.ts: the unit tests
 // decode what this writes with those schemas, and vice versa.
-import type { IpvsDest, IpvsDestCounters, IpvsFamily, IpvsService, IpvsStats } from '../lvs/model.js';
-import type { IpvsOp } from '../lvs/reconcile.js';
+
 import { formatIp, parseIp } from '../net/addr.js';
 import { NLA_F_NESTED, NLA_TYPE_MASK } from './attrs.js';
 import { GENL_HDRLEN } from './genl.js';
@@ -23,6 +22,7 @@ import {
   IPVS_SVC,
   TUN_TYPE,
 } from './ipvs-attrs.js';
+import type { IpvsDest, IpvsDestCounters, IpvsFamily, IpvsOp, IpvsService, IpvsStats } from './ipvs-types.js';
 import { LITTLE_ENDIAN, NLMSG_HDRLEN } from './message.js';
 
 /** Appends netlink messages to one growing buffer (host-order integers as the kernel wants). */

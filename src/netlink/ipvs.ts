@@ -1,17 +1,7 @@
 // IPVS over generic netlink: pure encoders for every request vrrpd sends and decoders
 // for the kernel's replies (services, destinations, stats, timeouts, sync daemons).
 // The kernel side is net/netfilter/ipvs/ip_vs_ctl.c; numbers in ipvs-attrs.ts.
-import type {
-  IpvsDest,
-  IpvsDestCounters,
-  IpvsFamily,
-  IpvsForwarding,
-  IpvsProtocol,
-  IpvsService,
-  IpvsStats,
-  IpvsTunnelType,
-} from '../lvs/model.js';
-import type { IpvsOp } from '../lvs/reconcile.js';
+
 import { formatIp, parseIp } from '../net/addr.js';
 import { type AttrValues, decodeAttrs, encodeAttrs } from './attrs.js';
 import { decodeGenl, encodeGenl } from './genl.js';
@@ -33,6 +23,17 @@ import {
   type IPVS_SVC,
   TUN_TYPE,
 } from './ipvs-attrs.js';
+import type {
+  IpvsDest,
+  IpvsDestCounters,
+  IpvsFamily,
+  IpvsForwarding,
+  IpvsOp,
+  IpvsProtocol,
+  IpvsService,
+  IpvsStats,
+  IpvsTunnelType,
+} from './ipvs-types.js';
 import { LITTLE_ENDIAN, type NlMessage } from './message.js';
 
 type SvcValues = AttrValues<typeof IPVS_SVC>;

@@ -2,10 +2,27 @@
 // with the kernel's names (linux/rtnetlink.h, if_addr.h, if_link.h, if.h), the fixed
 // headers (struct ifaddrmsg, struct ifinfomsg) and pure builders/parsers.
 // No sockets here: src/effects/ sends what these build.
-import type { Family, InterfaceAddress, LinkInfo } from '../effects/types.js';
-import { parseIp } from '../net/addr.js';
+import { type IpFamily as Family, parseIp } from '../net/addr.js';
 import { type AttrSchema, type AttrValues, decodeAttrs, encodeAttrs } from './attrs.js';
 import { readU16, readU32, writeU16, writeU32 } from './message.js';
+
+/** One address on an interface, as rtnetlink knows it. */
+export interface InterfaceAddress {
+  ifindex: number;
+  family: Family;
+  address: string;
+  prefixLength: number;
+  label?: string;
+}
+
+export interface LinkInfo {
+  ifindex: number;
+  name: string;
+  up: boolean; // IFF_UP
+  running: boolean; // IFF_RUNNING (carrier)
+  mac: string; // "aa:bb:cc:dd:ee:ff"
+  mtu: number;
+}
 
 // message types (linux/rtnetlink.h)
 export const RTM_NEWLINK = 16;

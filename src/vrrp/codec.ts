@@ -82,7 +82,7 @@ export type DecodeResult<T, R extends string = AdvertDropReason> = ParseResult<T
 
 /** Thrown by encode when an advert cannot be represented on the wire (a caller bug). */
 export class VrrpEncodeError extends Error {
-  readonly code = 'ERR_VRRP_ENCODE';
+  readonly code = 'VRRP_ENCODE';
   constructor(message: string) {
     super(message);
     this.name = 'VrrpEncodeError';

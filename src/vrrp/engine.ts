@@ -2,6 +2,8 @@
 // deadline, ARCHITECTURE rule 3), demultiplexes received adverts to instances by
 // interface/family/VRID, applies tracking and sync groups. It runs inside its own
 // worker_thread in the daemon (rule 7); everything OS-facing is injected.
+import type { Clock } from '../clock.js';
+import { deepEqual, type SetDiff } from '../config/diff.js';
 import type { Config, VrrpInstance } from '../config/model.js';
 import type {
   AddressManager,
@@ -22,11 +24,12 @@ import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
 import { vmacAdvertSender, vmacName } from './vmac-sender.js';
 
-export interface Clock {
-  now(): number;
-  /** precise: the deadline is a takeover (Master_Down / preempt), worth sub-ms accuracy */
-  setTimer(fn: () => void, delayMs: number, precise?: boolean): unknown;
-  clearTimer(handle: unknown): void;
+/** What a reload did to the instances, by name (the reload's summary). */
+export interface ReloadResult {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
 }
 
 export interface EngineEffects {
@@ -116,7 +119,7 @@ export class Engine {
         new Error(
           `instance ${inst.name}: interface ${inst.interface} has no ${inst.family === 6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from`,
         ),
-        { code: 'ENOPRIMARY' },
+        { code: 'VRRP_NO_PRIMARY_ADDRESS' },
       );
     }
     return pick.address;
@@ -367,21 +370,20 @@ export class Engine {
     this.reschedule();
   }
 
-  /** Applies a new config: unchanged instances are left alone (no flap), others changed minimally. */
-  async reload(
-    cfg: Config,
-  ): Promise<{ added: string[]; removed: string[]; changed: string[]; unchanged: string[] }> {
+  /**
+   * Applies a new config from its slice of the reload's diff (config/diff.ts, computed
+   * once by the daemon): unchanged instances are left alone (no flap), changed ones are
+   * edited in place, or replaced when their identity (socket, VRID) changed.
+   */
+  async reload(cfg: Config, slice: SetDiff): Promise<ReloadResult> {
     const now = this.fx.clock.now();
-    const result = {
-      added: [] as string[],
-      removed: [] as string[],
-      changed: [] as string[],
-      unchanged: [] as string[],
-    };
+    const result: ReloadResult = { added: [], removed: [], changed: [], unchanged: [] };
     const newByName = new Map(cfg.vrrpInstances.map((i) => [i.name, i]));
+    const changed = new Set(slice.changed);
+    const unchanged = new Set(slice.unchanged);
     for (const [name, r] of this.instances) {
       const next = newByName.get(name);
-      if (!next || identityChanged(r.cfg, next)) {
+      if (!next || (changed.has(name) && identityChanged(r.cfg, next))) {
         await this.removeInstance(name, now);
         result.removed.push(name);
       }
@@ -392,7 +394,7 @@ export class Engine {
       if (!r) {
         await this.addInstance(inst);
         result.added.push(inst.name);
-      } else if (JSON.stringify(r.cfg) === JSON.stringify(inst)) {
+      } else if (unchanged.has(inst.name)) {
         result.unchanged.push(inst.name);
       } else {
         r.reconfigure(inst, now);
@@ -496,6 +498,6 @@ function identityChanged(a: VrrpInstance, b: VrrpInstance): boolean {
     a.family !== b.family ||
     a.useVmac !== b.useVmac ||
     a.unicastSrc !== b.unicastSrc ||
-    JSON.stringify(a.unicastPeers) !== JSON.stringify(b.unicastPeers)
+    !deepEqual(a.unicastPeers, b.unicastPeers)
   );
 }

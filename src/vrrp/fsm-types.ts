@@ -1,10 +1,11 @@
 // Types of the pure VRRP state machine (src/vrrp/fsm.ts) and the validation of its config.
 // Kept apart so the runtime, the config layer and tests can import them without the logic.
+import type { ErrorCode } from '../errors.js';
 
 /** An error with a stable `code` an operator (or a test) can match on. */
 export class VrrpFsmError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'VrrpFsmError';
     this.code = code;
@@ -109,43 +110,43 @@ export function validateFsmConfig(cfg: FsmConfig): void {
   const where = `VRRP instance vrid ${cfg.vrid}`;
   if (cfg.version !== 2 && cfg.version !== 3) {
     throw new VrrpFsmError(
-      'ERR_VRRP_VERSION',
+      'VRRP_BAD_VERSION',
       `${where}: version must be 2 or 3, got ${String(cfg.version)}`,
     );
   }
   if (!Number.isInteger(cfg.vrid) || cfg.vrid < 1 || cfg.vrid > 255) {
-    throw new VrrpFsmError('ERR_VRRP_VRID', `VRRP instance: vrid must be an integer 1..255, got ${cfg.vrid}`);
+    throw new VrrpFsmError('VRRP_BAD_VRID', `VRRP instance: vrid must be an integer 1..255, got ${cfg.vrid}`);
   }
   if (!Number.isInteger(cfg.priority) || cfg.priority < 1 || cfg.priority > 255) {
     throw new VrrpFsmError(
-      'ERR_VRRP_PRIORITY',
+      'VRRP_BAD_PRIORITY',
       `${where}: priority must be an integer 1..255 (255 only on the address owner), got ${cfg.priority}`,
     );
   }
   const iv = cfg.advertIntervalCs;
   if (!Number.isInteger(iv) || iv < 1 || iv > 4095) {
     throw new VrrpFsmError(
-      'ERR_VRRP_INTERVAL',
+      'VRRP_BAD_INTERVAL',
       `${where}: advertisement interval must be 1..4095 centiseconds (10 ms..40.95 s), got ${iv}`,
     );
   }
   // RFC 3768 §5.3.7: the v2 field is whole seconds.
   if (cfg.version === 2 && iv % 100 !== 0) {
     throw new VrrpFsmError(
-      'ERR_VRRP_INTERVAL',
+      'VRRP_BAD_INTERVAL',
       `${where}: VRRPv2 advertises whole seconds; advertisement interval ${iv / 100} s is not a whole number`,
     );
   }
   if (!Number.isFinite(cfg.preemptDelayMs) || cfg.preemptDelayMs < 0) {
     throw new VrrpFsmError(
-      'ERR_VRRP_PREEMPT_DELAY',
+      'VRRP_BAD_PREEMPT_DELAY',
       `${where}: preempt delay must be >= 0 ms, got ${cfg.preemptDelayMs}`,
     );
   }
   const len = cfg.primaryAddress?.length;
   if (!(cfg.primaryAddress instanceof Uint8Array) || (len !== 4 && len !== 16)) {
     throw new VrrpFsmError(
-      'ERR_VRRP_PRIMARY_ADDRESS',
+      'VRRP_BAD_PRIMARY_ADDRESS',
       `${where}: primary address must be 4 (IPv4) or 16 (IPv6) bytes, got ${len ?? typeof cfg.primaryAddress}`,
     );
   }

@@ -87,7 +87,7 @@ export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfi
     preempt: cfg.preempt,
     preemptDelayMs: cfg.preemptDelayMs,
     acceptMode: cfg.accept,
-    // not an address: no bytes, so validateFsmConfig reports ERR_VRRP_PRIMARY_ADDRESS
+    // not an address: no bytes, so validateFsmConfig reports VRRP_BAD_PRIMARY_ADDRESS
     primaryAddress: parseIp(primaryAddress)?.bytes ?? new Uint8Array(0),
   };
 }

@@ -21,20 +21,20 @@ export function csToMs(cs: number): number {
 
 function checkArgs(version: 2 | 3, priority: number, masterAdverIntervalCs: number): void {
   if (version !== 2 && version !== 3) {
-    throw new VrrpFsmError('ERR_VRRP_VERSION', `VRRP version must be 2 or 3, got ${String(version)}`);
+    throw new VrrpFsmError('VRRP_BAD_VERSION', `VRRP version must be 2 or 3, got ${String(version)}`);
   }
   // Skew_Time is computed from the *local* priority, which is 1..255 (0 is only
   // ever sent, never held: RFC 5798 §5.2.4).
   if (!Number.isInteger(priority) || priority < 1 || priority > 255) {
     throw new VrrpFsmError(
-      'ERR_VRRP_PRIORITY',
+      'VRRP_BAD_PRIORITY',
       `local VRRP priority must be an integer 1..255, got ${priority}`,
     );
   }
   // RFC 9568 erratum 8301: the interval is 1..4095 cs; 0 would make every timer expire at once.
   if (!Number.isFinite(masterAdverIntervalCs) || masterAdverIntervalCs <= 0 || masterAdverIntervalCs > 4095) {
     throw new VrrpFsmError(
-      'ERR_VRRP_INTERVAL',
+      'VRRP_BAD_INTERVAL',
       `advertisement interval must be 1..4095 centiseconds, got ${masterAdverIntervalCs}`,
     );
   }

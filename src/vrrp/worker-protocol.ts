@@ -1,10 +1,12 @@
 // Messages between the daemon's main thread and the VRRP engine worker.
+import type { SetDiff } from '../config/diff.js';
 import type { Config } from '../config/model.js';
-import type { EngineSnapshot } from './engine.js';
+import type { EngineSnapshot, ReloadResult } from './engine.js';
 import type { VrrpState } from './fsm.js';
 
 export type ToWorker =
-  | { type: 'reload'; config: Config; id: number }
+  /** `instances`: the engine's slice of the reload's diff, computed once in the main thread */
+  | { type: 'reload'; config: Config; instances: SetDiff; id: number }
   | { type: 'script-result'; name: string; ok: boolean }
   | { type: 'snapshot'; id: number }
   | { type: 'shutdown' }
@@ -21,7 +23,7 @@ export type FromWorker =
   | {
       type: 'reloaded';
       id: number;
-      result?: { added: string[]; removed: string[]; changed: string[]; unchanged: string[] };
+      result?: ReloadResult;
       error?: string;
     }
   | { type: 'stopped' };

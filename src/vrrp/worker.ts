@@ -130,7 +130,7 @@ async function main(): Promise<void> {
         engine.setScriptResult(m.name, m.ok);
         break;
       case 'reload':
-        engine.reload(m.config).then(
+        engine.reload(m.config, m.instances).then(
           (result) => post({ type: 'reloaded', id: m.id, result }),
           (err: unknown) =>
             post({ type: 'reloaded', id: m.id, error: String(err instanceof Error ? err.message : err) }),

@@ -4,6 +4,7 @@
 import { httpProbe } from '../../src/check/http.js';
 import { CheckAbort, type ProbeResult } from '../../src/check/probe.js';
 import { tcpProbe } from '../../src/check/tcp.js';
+import { nativeTcpConnector } from '../../src/effects/tcp-connect.js';
 
 const req = JSON.parse(process.argv[2] ?? '{}') as {
   kind: 'tcp' | 'http';
@@ -19,7 +20,7 @@ if (req.abortMs !== undefined) {
 }
 const probe =
   req.kind === 'tcp'
-    ? tcpProbe(req.opts as unknown as Parameters<typeof tcpProbe>[0])
+    ? tcpProbe(req.opts as unknown as Parameters<typeof tcpProbe>[0], nativeTcpConnector())
     : httpProbe(req.opts as unknown as Parameters<typeof httpProbe>[0]);
 const r: ProbeResult = await probe(ac.signal);
 // Sockets the probe left open (e.g. one still connecting to a target that drops SYNs) show

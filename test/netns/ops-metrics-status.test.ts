@@ -135,7 +135,7 @@ describe.skipIf(why)('vrrpd status and /metrics on a live pair', () => {
 
   it('the test hook debug.stall-engine does not exist without VRRPD_TEST_HOOKS=1', async () => {
     await expect(request(r1.socket, 'debug.stall-engine', { ms: 10 }, 3000)).rejects.toMatchObject({
-      code: 'EUNKNOWNMETHOD',
+      code: 'CONTROL_UNKNOWN_METHOD',
     });
   });
 

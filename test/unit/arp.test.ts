@@ -82,7 +82,7 @@ describe('gratuitous ARP (RFC 826 packet as an announcement)', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(FrameBuildError);
-      expect((err as FrameBuildError).code).toBe('ERR_FRAME_BUILD');
+      expect((err as FrameBuildError).code).toBe('NET_FRAME_BUILD');
     }
   });
 });

@@ -1,5 +1,5 @@
 // A fake monotonic clock for the check scheduler: timers fire only when a test advances time.
-import type { Clock } from '../../src/check/scheduler.js';
+import type { Clock } from '../../src/clock.js';
 
 interface FakeTimer {
   id: number;
@@ -18,14 +18,14 @@ export class FakeClock implements Clock {
   now(): number {
     return this.t;
   }
-  setTimeout(fn: () => void, ms: number): unknown {
+  setTimer(fn: () => void, ms: number): unknown {
     const id = ++this.seq;
     this.timers.set(id, { id, at: this.t + Math.max(0, ms), fn });
     this.armed++;
     this.maxPending = Math.max(this.maxPending, this.timers.size);
     return id;
   }
-  clearTimeout(h: unknown): void {
+  clearTimer(h: unknown): void {
     this.timers.delete(h as number);
   }
   pending(): number {

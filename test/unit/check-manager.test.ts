@@ -4,6 +4,7 @@ import type { Transition } from '../../src/check/hysteresis.js';
 import { type CheckSpec, createCheckManager } from '../../src/check/manager.js';
 import type { Probe, ProbeResult } from '../../src/check/probe.js';
 import type { ScriptRunner } from '../../src/effects/types.js';
+import { type LogLine, recordingLog } from '../helpers/log.js';
 import { FakeClock } from './check-fakes.js';
 
 const noRunner: ScriptRunner = {
@@ -165,7 +166,7 @@ describe('check manager', () => {
   it('a throwing onChange handler does not stop checking', async () => {
     const clock = new FakeClock();
     let calls = 0;
-    const warnings: string[] = [];
+    const lines: LogLine[] = [];
     let ok = true;
     const mgr = createCheckManager({
       runner: noRunner,
@@ -177,14 +178,17 @@ describe('check manager', () => {
         calls++;
         throw new Error('handler bug');
       },
-      logger: { info: () => {}, warn: (_o, m) => warnings.push(m) },
+      logger: recordingLog(lines),
     });
     mgr.set([spec('a')]);
     await clock.advance(10);
     ok = false;
     await clock.advance(1000);
     expect(calls).toBe(2);
-    expect(warnings).toEqual(['health change handler failed', 'health change handler failed']);
+    expect(lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'health change handler failed',
+      'health change handler failed',
+    ]);
     mgr.stop();
   });
 });

@@ -11,8 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../src/check/http.js';
 import { CheckAbort, type ProbeResult } from '../../src/check/probe.js';
 import { tcpProbe } from '../../src/check/tcp.js';
-import { fastConnectAvailable } from '../../src/check/tcp-connect.js';
+import { fastConnectAvailable, nativeTcpConnector } from '../../src/effects/tcp-connect.js';
 import { missing } from '../helpers/env.js';
+
+/** the addon's prober, as the daemon hands it to the checks */
+const connector = nativeTcpConnector();
 
 const never = new AbortController().signal;
 const LO = '127.0.0.1';
@@ -72,7 +75,7 @@ describe('tcp probe', () => {
   for (const engine of ['auto', 'socket'] as const) {
     describe(`plain connect (engine ${engine})`, () => {
       it('connects to a listening port', async () => {
-        const r = await tcpProbe({ host: LO, port: echoPort, engine })(never);
+        const r = await tcpProbe({ host: LO, port: echoPort, engine }, connector)(never);
         expect(r.ok).toBe(true);
         expect(r.latencyMs).toBeGreaterThanOrEqual(0);
         expect(r.latencyMs).toBeLessThan(5000);
@@ -81,17 +84,17 @@ describe('tcp probe', () => {
       it('fails on a closed port with the errno in the reason', async () => {
         const port = await closedPort();
         expectFail(
-          await tcpProbe({ host: LO, port, engine })(never),
+          await tcpProbe({ host: LO, port, engine }, connector)(never),
           new RegExp(`^connect ECONNREFUSED ${LO}:${port}$`),
         );
       });
 
       it('an abort ends the attempt with the abort reason', async () => {
         const ac = new AbortController();
-        const p = tcpProbe({ host: LO, port: echoPort, engine })(ac.signal);
+        const p = tcpProbe({ host: LO, port: echoPort, engine }, connector)(ac.signal);
         ac.abort(new CheckAbort('CHECK_STOPPED', 'checks stopped'));
         expectFail(await p, new RegExp(`checks stopped \\(${LO}:${echoPort}\\)`));
-        const pre = await tcpProbe({ host: LO, port: echoPort, engine })(ac.signal);
+        const pre = await tcpProbe({ host: LO, port: echoPort, engine }, connector)(ac.signal);
         expectFail(pre, /checks stopped/);
       });
 
@@ -101,10 +104,10 @@ describe('tcp probe', () => {
           s.listen(0, '::1', () => resolve((s.address() as net.AddressInfo).port)),
         );
         try {
-          expect((await tcpProbe({ host: '::1', port, engine })(never)).ok).toBe(true);
+          expect((await tcpProbe({ host: '::1', port, engine }, connector)(never)).ok).toBe(true);
           await close(s);
           expectFail(
-            await tcpProbe({ host: '::1', port, engine })(never),
+            await tcpProbe({ host: '::1', port, engine }, connector)(never),
             new RegExp(`ECONNREFUSED \\[?::1\\]?:${port}`),
           );
         } finally {
@@ -115,19 +118,19 @@ describe('tcp probe', () => {
   }
 
   it('send/expect: echo matches, wrong expectation fails when the peer closes', async () => {
-    expect((await tcpProbe({ host: LO, port: echoPort, send: 'PING\n', expect: 'PING' })(never)).ok).toBe(
-      true,
-    );
-    expect((await tcpProbe({ host: LO, port: bannerPort, expect: '220 ' })(never)).ok).toBe(true);
+    expect(
+      (await tcpProbe({ host: LO, port: echoPort, send: 'PING\n', expect: 'PING' }, connector)(never)).ok,
+    ).toBe(true);
+    expect((await tcpProbe({ host: LO, port: bannerPort, expect: '220 ' }, connector)(never)).ok).toBe(true);
     expectFail(
-      await tcpProbe({ host: LO, port: bannerPort, expect: '+OK' })(never),
+      await tcpProbe({ host: LO, port: bannerPort, expect: '+OK' }, connector)(never),
       /closed the connection.*220 ready/,
     );
   });
 
   it('expect on a silent peer ends when the signal aborts', async () => {
     const ac = new AbortController();
-    const p = tcpProbe({ host: LO, port: silentPort, expect: 'hello' })(ac.signal);
+    const p = tcpProbe({ host: LO, port: silentPort, expect: 'hello' }, connector)(ac.signal);
     setTimeout(() => ac.abort(new CheckAbort('CHECK_TIMEOUT', 'timed out after 200 ms')), 200);
     const r = await p;
     expectFail(r, /timed out after 200 ms/);
@@ -144,12 +147,12 @@ describe('tcp probe', () => {
     });
     const port = await listen(s);
     try {
-      expect((await tcpProbe({ host: LO, port })(never)).ok).toBe(true);
+      expect((await tcpProbe({ host: LO, port }, connector)(never)).ok).toBe(true);
       await until(() => seen.length === 1);
-      expect((await tcpProbe({ host: LO, port, engine: 'socket' })(never)).ok).toBe(true);
+      expect((await tcpProbe({ host: LO, port, engine: 'socket' }, connector)(never)).ok).toBe(true);
       await until(() => seen.length === 2);
       expect(seen).toEqual(['ECONNRESET', 'ECONNRESET']);
-      expect((await tcpProbe({ host: LO, port, close: 'graceful' })(never)).ok).toBe(true);
+      expect((await tcpProbe({ host: LO, port, close: 'graceful' }, connector)(never)).ok).toBe(true);
       await until(() => seen.length === 3);
       expect(seen).toEqual(['ECONNRESET', 'ECONNRESET', 'end']);
     } finally {
@@ -192,11 +195,13 @@ describe('tcp probe', () => {
       expect(port).toBeGreaterThan(0);
       for (const engine of ['auto', 'socket'] as const) {
         lines.length = 0;
-        expect((await tcpProbe({ host: LO, port, bindAddress: '127.0.0.7', engine })(never)).ok).toBe(true);
+        expect(
+          (await tcpProbe({ host: LO, port, bindAddress: '127.0.0.7', engine }, connector)(never)).ok,
+        ).toBe(true);
         await until(() => lines.length > 0);
         expect(lines).toEqual(['127.0.0.7']);
         expectFail(
-          await tcpProbe({ host: LO, port, bindAddress: '192.0.2.1', engine })(never),
+          await tcpProbe({ host: LO, port, bindAddress: '192.0.2.1', engine }, connector)(never),
           /EADDRNOTAVAIL/,
         );
       }

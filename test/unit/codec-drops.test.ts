@@ -142,7 +142,7 @@ describe('encode refuses what the wire cannot carry', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(VrrpEncodeError);
-      expect((err as VrrpEncodeError).code).toBe('ERR_VRRP_ENCODE');
+      expect((err as VrrpEncodeError).code).toBe('VRRP_ENCODE');
     });
   }
   it('a too-small external buffer', () => {

@@ -374,14 +374,15 @@ describe('diffConfig', () => {
       ),
     );
     const d = diffConfig(before, after);
-    expect(d.instances).toEqual({ added: ['D'], removed: ['C'], changed: ['B'], unchanged: ['A'] });
-    expect(d.virtualServers).toEqual({
+    expect(d.vrrp.instances).toEqual({ added: ['D'], removed: ['C'], changed: ['B'], unchanged: ['A'] });
+    expect(d.lvs.virtualServers).toEqual({
       added: ['tcp:192.0.2.1:8080'],
       removed: [],
       changed: ['tcp:192.0.2.1:443'],
       unchanged: ['tcp:192.0.2.1:80'],
     });
-    expect(d.globalChanged).toBe(false);
-    expect(diffConfig(before, before).instances.unchanged).toEqual(['A', 'B', 'C']);
+    expect(d.global).toEqual({ logLevelChanged: false, routerIdChanged: false });
+    expect(d.control).toEqual({ socketChanged: false, metricsChanged: false, snmpChanged: false });
+    expect(diffConfig(before, before).vrrp.instances.unchanged).toEqual(['A', 'B', 'C']);
   });
 });

@@ -2,18 +2,14 @@
 // log_level honoured, and worker → main-thread forwarding through a structured clone.
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { createLogger, type Log, type LogLevel, logHealthChange, logStateChange } from '../../src/log.js';
 import {
   createForwardingLogger,
-  createLogger,
   forwardLogRecord,
   isLogRecordMessage,
-  type Log,
-  type LogLevel,
   type LogRecordMessage,
   logConfigError,
-  logHealthChange,
-  logStateChange,
-} from '../../src/log.js';
+} from '../helpers/log.js';
 
 function capture(level: LogLevel = 'info') {
   const lines: Record<string, unknown>[] = [];

@@ -100,7 +100,7 @@ describe('control server and client', () => {
     expect(() => lstatSync(path)).toThrow(/ENOENT/);
   });
 
-  it('returns handler errors with their code, and unknown methods as EUNKNOWNMETHOD', async () => {
+  it('returns handler errors with their code, and unknown methods as CONTROL_UNKNOWN_METHOD', async () => {
     const path = join(dir, 'b.sock');
     const srv = await createControlServer({
       path,
@@ -112,9 +112,9 @@ describe('control server and client', () => {
     });
     try {
       await expect(request(path, 'status')).rejects.toMatchObject({ code: 'ENOTREADY', remote: true });
-      await expect(request(path, 'frobnicate')).rejects.toMatchObject({ code: 'EUNKNOWNMETHOD' });
+      await expect(request(path, 'frobnicate')).rejects.toMatchObject({ code: 'CONTROL_UNKNOWN_METHOD' });
       // __proto__ and friends are not methods
-      await expect(request(path, 'toString')).rejects.toMatchObject({ code: 'EUNKNOWNMETHOD' });
+      await expect(request(path, 'toString')).rejects.toMatchObject({ code: 'CONTROL_UNKNOWN_METHOD' });
     } finally {
       await srv.close();
     }
@@ -145,7 +145,7 @@ describe('control server and client', () => {
       await srv.close();
     }
     await expect(createControlServer({ path, mode: 0o660, handlers: handlers() })).rejects.toMatchObject({
-      code: 'EBADGROUP',
+      code: 'CONTROL_BAD_GROUP',
     });
   });
 
@@ -200,7 +200,7 @@ describe('control server and client', () => {
     try {
       expect(await request(path, 'ping')).toEqual({ pid: process.pid });
       await expect(createControlServer({ path, handlers: handlers() })).rejects.toMatchObject({
-        code: 'ECONTROLINUSE',
+        code: 'CONTROL_SOCKET_IN_USE',
       });
       // the refused second server must not have removed the live one's socket
       expect(await request(path, 'ping')).toEqual({ pid: process.pid });
@@ -210,7 +210,7 @@ describe('control server and client', () => {
     const file = join(dir, 'not-a-socket');
     writeFileSync(file, 'x');
     await expect(createControlServer({ path: file, handlers: handlers() })).rejects.toMatchObject({
-      code: 'ECONTROLPATH',
+      code: 'CONTROL_SOCKET_PATH',
     });
   });
 
@@ -228,12 +228,16 @@ describe('control server and client', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l));
-      expect(lines.map((l) => l.error.code)).toEqual(['EBADJSON', 'EBADREQUEST', 'EBADREQUEST']);
+      expect(lines.map((l) => l.error.code)).toEqual([
+        'CONTROL_BAD_JSON',
+        'CONTROL_BAD_REQUEST',
+        'CONTROL_BAD_REQUEST',
+      ]);
       expect(bad.closed).toBe(false); // bad JSON alone keeps the connection
 
       const long = await raw(path, Buffer.alloc(MAX_REQUEST_BYTES + 10, 0x61));
       expect(long.closed).toBe(true);
-      expect(JSON.parse(long.text.trim()).error.code).toBe('ETOOLONG');
+      expect(JSON.parse(long.text.trim()).error.code).toBe('CONTROL_REQUEST_TOO_LONG');
 
       // many requests in one write, never read: the server drops the connection
       const flood = await raw(path, '{"id":1,"method":"ping"}\n'.repeat(100));
@@ -241,7 +245,7 @@ describe('control server and client', () => {
 
       // invalid UTF-8 and NUL bytes
       const bin = await raw(path, Buffer.from([0xff, 0xfe, 0x00, 0x0a]), 500);
-      expect(JSON.parse(bin.text.trim()).error.code).toBe('EBADJSON');
+      expect(JSON.parse(bin.text.trim()).error.code).toBe('CONTROL_BAD_JSON');
 
       // a client that connects, writes half a request and dies
       const s = connect(path);
@@ -294,7 +298,7 @@ describe('client errors', () => {
     const path = join(dir, 'absent.sock');
     const err = await request(path, 'status').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ControlClientError);
-    expect((err as ControlClientError).code).toBe('ENOTRUNNING');
+    expect((err as ControlClientError).code).toBe('CONTROL_NOT_RUNNING');
     expect((err as Error).message).toBe(`vrrpd is not running (no control socket at ${path})`);
   });
 
@@ -316,7 +320,7 @@ describe('client errors', () => {
     const mute = createServer((s) => s.resume()); // reads, never answers
     await new Promise<void>((r) => mute.listen(path, r));
     try {
-      await expect(request(path, 'status', {}, 300)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      await expect(request(path, 'status', {}, 300)).rejects.toMatchObject({ code: 'CONTROL_TIMEOUT' });
     } finally {
       await new Promise<void>((r) => mute.close(() => r()));
     }
@@ -350,7 +354,9 @@ describe('client errors', () => {
             err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
         ),
       );
-      expect(out).toBe(`EACCES permission denied on ${path}: run as root or a member of group root`);
+      expect(out).toBe(
+        `CONTROL_ACCESS_DENIED permission denied on ${path}: run as root or a member of group root`,
+      );
     } finally {
       await srv.close();
       rmSync(open, { recursive: true, force: true });

@@ -2,7 +2,9 @@
 // clock that fires timers in deadline order, a fake link segment that carries adverts
 // between engines (through the same clock, so "the network" has a timeline), and
 // recording fakes of the effect interfaces in src/effects/types.ts.
-import { type Config, parseConfigText } from '../../src/config/index.js';
+
+import type { Clock } from '../../src/clock.js';
+import { type Config, diffConfig, parseConfigText } from '../../src/config/index.js';
 import type {
   AddressManager,
   AdvertTransport,
@@ -15,7 +17,7 @@ import type {
   ReceivedPacket,
 } from '../../src/effects/types.js';
 import { type DecodeResult, decodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
-import { type Clock, Engine, type EngineEffects } from '../../src/vrrp/engine.js';
+import { Engine, type EngineEffects } from '../../src/vrrp/engine.js';
 import type { VrrpState } from '../../src/vrrp/fsm.js';
 import { receivedPacket } from '../helpers/adverts.js';
 
@@ -338,6 +340,16 @@ export class Node {
       onStateChange: (ev) => this.transitions.push({ at: clock.now(), ...ev }),
     };
     this.engine = new Engine(cfg, fx);
+    this.cfg = cfg;
+  }
+
+  private cfg: Config;
+
+  /** A reload: the engine gets its slice of the diff, as from the daemon. */
+  reload(next: Config) {
+    const slice = diffConfig(this.cfg, next).vrrp.instances;
+    this.cfg = next;
+    return this.engine.reload(next, slice);
   }
 
   transport(family: Family = 4): FakeTransport {

@@ -47,7 +47,7 @@ describe('reload', () => {
   it('the same config: every instance unchanged, no action, timers untouched (no flap)', async () => {
     const { clock, a, mark } = await masterNode();
     const before = await a.engine.snapshot();
-    const r = await a.engine.reload(loadConfig(two()));
+    const r = await a.reload(loadConfig(two()));
     expect(r).toEqual({ added: [], removed: [], changed: [], unchanged: ['VI_1', 'VI_2'] });
     expect(a.transport().sent).toHaveLength(mark.sent);
     expect(a.addresses.ops).toHaveLength(mark.ops);
@@ -62,7 +62,7 @@ describe('reload', () => {
 
   it('priority change is applied in place: no transition, the next advert carries it', async () => {
     const { clock, a, mark } = await masterNode();
-    const r = await a.engine.reload(loadConfig(two({ prio1: 120 })));
+    const r = await a.reload(loadConfig(two({ prio1: 120 })));
     expect(r.changed).toEqual(['VI_1']);
     expect(r.unchanged).toEqual(['VI_2']);
     expect(a.transitions).toHaveLength(mark.transitions);
@@ -86,7 +86,7 @@ describe('reload', () => {
 
   it('VIP added while master: only the new VIP is added, then announced', async () => {
     const { clock, a, mark } = await masterNode();
-    const r = await a.engine.reload(loadConfig(two({ vips1: ['192.0.2.50/24', '192.0.2.51/24'] })));
+    const r = await a.reload(loadConfig(two({ vips1: ['192.0.2.50/24', '192.0.2.51/24'] })));
     expect(r.changed).toEqual(['VI_1']);
     await clock.advance(0);
     expect(a.addresses.ops.slice(mark.ops).map((o) => `${o.op} ${o.address}`)).toEqual(['add 192.0.2.51']);
@@ -107,7 +107,7 @@ describe('reload', () => {
 
   it('VIP removed while master: only that VIP is removed', async () => {
     const { clock, a, mark } = await masterNode();
-    await a.engine.reload(loadConfig(two({ vips1: ['192.0.2.52/24'] })));
+    await a.reload(loadConfig(two({ vips1: ['192.0.2.52/24'] })));
     await clock.advance(0);
     expect(a.addresses.ops.slice(mark.ops).map((o) => `${o.op} ${o.address}`)).toEqual([
       'remove 192.0.2.50',
@@ -118,7 +118,7 @@ describe('reload', () => {
 
   it('removed instance shuts down with priority 0 and releases its VIPs; the other is untouched', async () => {
     const { a, mark } = await masterNode();
-    const r = await a.engine.reload(loadConfig(two({ without2: true })));
+    const r = await a.reload(loadConfig(two({ without2: true })));
     expect(r).toEqual({ added: [], removed: ['VI_2'], changed: [], unchanged: ['VI_1'] });
     const fresh = a.transport().decodedSent().slice(mark.sent);
     expect(fresh.map((x) => `${x.vrid}:${x.priority}`)).toEqual(['52:0']);
@@ -142,7 +142,7 @@ describe('reload', () => {
     nodes.push(a);
     await a.engine.start();
     const first = a.transports[0]!;
-    const r = await a.engine.reload(cfg('VI_9'));
+    const r = await a.reload(cfg('VI_9'));
     expect(r).toEqual({ added: ['VI_9'], removed: ['VI_1'], changed: [], unchanged: [] });
     expect(first.closed).toBe(true);
     expect(a.transports.filter((t) => !t.closed)).toHaveLength(1);
@@ -150,7 +150,7 @@ describe('reload', () => {
 
   it('a VRID change is a new instance: the old one leaves (priority 0), the new one starts in backup', async () => {
     const { a, mark } = await masterNode();
-    const r = await a.engine.reload(loadConfig(two({ vrid2: 53 })));
+    const r = await a.reload(loadConfig(two({ vrid2: 53 })));
     expect(r).toEqual({ added: ['VI_2'], removed: ['VI_2'], changed: [], unchanged: ['VI_1'] });
     const fresh = a.transport().decodedSent().slice(mark.sent);
     expect(fresh.map((x) => `${x.vrid}:${x.priority}`)).toEqual(['52:0']);

@@ -301,14 +301,14 @@ describe('§6.4.3 Master', () => {
 
 describe('config validation (errors carry a stable code)', () => {
   const bad: [string, Partial<ReturnType<typeof cfg>>, string][] = [
-    ['priority 0', { priority: 0 }, 'ERR_VRRP_PRIORITY'],
-    ['priority 256', { priority: 256 }, 'ERR_VRRP_PRIORITY'],
-    ['vrid 0', { vrid: 0 }, 'ERR_VRRP_VRID'],
-    ['interval 0 (RFC 9568 erratum 8301)', { advertIntervalCs: 0 }, 'ERR_VRRP_INTERVAL'],
-    ['interval 4096', { advertIntervalCs: 4096 }, 'ERR_VRRP_INTERVAL'],
-    ['v2 sub-second interval (RFC 3768 §5.3.7)', { version: 2, advertIntervalCs: 50 }, 'ERR_VRRP_INTERVAL'],
-    ['negative preempt delay', { preemptDelayMs: -1 }, 'ERR_VRRP_PREEMPT_DELAY'],
-    ['bad primary address', { primaryAddress: new Uint8Array(5) }, 'ERR_VRRP_PRIMARY_ADDRESS'],
+    ['priority 0', { priority: 0 }, 'VRRP_BAD_PRIORITY'],
+    ['priority 256', { priority: 256 }, 'VRRP_BAD_PRIORITY'],
+    ['vrid 0', { vrid: 0 }, 'VRRP_BAD_VRID'],
+    ['interval 0 (RFC 9568 erratum 8301)', { advertIntervalCs: 0 }, 'VRRP_BAD_INTERVAL'],
+    ['interval 4096', { advertIntervalCs: 4096 }, 'VRRP_BAD_INTERVAL'],
+    ['v2 sub-second interval (RFC 3768 §5.3.7)', { version: 2, advertIntervalCs: 50 }, 'VRRP_BAD_INTERVAL'],
+    ['negative preempt delay', { preemptDelayMs: -1 }, 'VRRP_BAD_PREEMPT_DELAY'],
+    ['bad primary address', { primaryAddress: new Uint8Array(5) }, 'VRRP_BAD_PRIMARY_ADDRESS'],
   ];
   for (const [name, over, code] of bad) {
     it(`rejects ${name}`, () => {

@@ -104,7 +104,7 @@ describe('IPVS client (fake kernel)', () => {
     const k = new FakeIpvsKernel();
     k.hasIpvs = false;
     await expect(createIpvsClient({ socketFactory: k.factory })).rejects.toMatchObject({
-      code: 'EIPVS_MISSING',
+      code: 'IPVS_MISSING',
       message: expect.stringContaining('modprobe ip_vs'),
     });
   });

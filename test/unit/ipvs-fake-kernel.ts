@@ -3,11 +3,12 @@
 // netlink controller lookup and the IPVS service/destination commands, applies them
 // with the same refusals as ip_vs_ctl.c (via applyOps) and answers like netlink:
 // errors always, acks on NLM_F_ACK, dumps as NLM_F_MULTI pages ending in NLMSG_DONE.
+
+import type { NetlinkSocket, NetlinkSocketFactory } from '../../src/effects/netlink-client.js';
 import { applyOps, IpvsModelError } from '../../src/lvs/apply.js';
 import { type IpvsTable, serviceKey } from '../../src/lvs/model.js';
 import type { IpvsOp } from '../../src/lvs/reconcile.js';
 import { decodeAttrs, encodeAttrs } from '../../src/netlink/attrs.js';
-import type { NetlinkSocket, NetlinkSocketFactory } from '../../src/netlink/client.js';
 import { CTRL_ATTR, decodeGenl, encodeGenl, GENL_ID_CTRL } from '../../src/netlink/genl.js';
 import { decodeDestAttrs, decodeServiceAttrs, destAttrs, serviceAttrs } from '../../src/netlink/ipvs.js';
 import { IPVS_CMD, IPVS_CMD_ATTRS } from '../../src/netlink/ipvs-attrs.js';

@@ -3,7 +3,7 @@
 // scripts, timeouts, sync daemon, errors and the status snapshot.
 import { describe, expect, it } from 'vitest';
 import type { CheckManager, CheckManagerOptions, CheckSnapshot, CheckSpec } from '../../src/check/manager.js';
-import { type Config, parseConfigText } from '../../src/config/index.js';
+import { type Config, diffConfig, parseConfigText } from '../../src/config/index.js';
 import type { ScriptRunner } from '../../src/effects/types.js';
 import { applyOps, type OpFailure } from '../../src/lvs/apply.js';
 import { LvsController, type LvsIpvsClient } from '../../src/lvs/controller.js';
@@ -171,7 +171,14 @@ function setup(cfg: Config, opts: { kernel?: IpvsTable } = {}) {
       return checks;
     },
   });
-  return { c, clock, ipvs, lines, runner, checks: () => checks };
+  let current = cfg;
+  /** a reload: the controller gets its slice of the diff, as from the daemon */
+  const reload = (next: Config) => {
+    const slice = diffConfig(current, next).lvs;
+    current = next;
+    return c.setConfig(next, slice);
+  };
+  return { c, clock, ipvs, lines, runner, reload, checks: () => checks };
 }
 
 const svc = {
@@ -392,12 +399,22 @@ describe('LvsController: reload', () => {
     await t.c.start();
     expect(t.ipvs.dests('tcp:192.0.2.51:443')).toEqual(['198.51.100.7:443 w1']);
     const ids = t.checks().specs.map((s) => s.id);
-    await t.c.setConfig(config(TWO.replace('scheduler: rr', 'scheduler: wrr')));
+    await t.reload(config(TWO.replace('scheduler: rr', 'scheduler: wrr')));
     expect(t.checks().specs.map((s) => s.id)).toEqual(ids);
     expect(t.ipvs.table.has('tcp:192.0.2.51:443')).toBe(false);
     expect(t.ipvs.table.has('tcp:192.0.2.50:8080')).toBe(true);
     expect(t.ipvs.table.get('tcp:192.0.2.50:80')?.service.scheduler).toBe('wrr');
     expect(t.ipvs.allOps()).not.toContain('delete-service 192.0.2.50');
+  });
+
+  it('its slice says what changed: the same config leaves the checks alone, a changed virtual server sets them again', async () => {
+    const t = setup(config(TWO));
+    await t.c.start();
+    expect(t.checks().setCalls).toBe(1);
+    await t.reload(config(TWO));
+    expect(t.checks().setCalls).toBe(1);
+    await t.reload(config(TWO.replace('scheduler: rr', 'scheduler: wrr')));
+    expect(t.checks().setCalls).toBe(2);
   });
 
   it('lvs_timeouts are applied at start and on reload, only when set', async () => {
@@ -406,9 +423,9 @@ describe('LvsController: reload', () => {
     expect(t.ipvs.timeouts).toEqual([{ tcpS: 900, udpS: 30 }]);
     await t.clock.advance(30_000);
     expect(t.ipvs.timeouts.length).toBe(1);
-    await t.c.setConfig(config(`${TWO}lvs_timeouts: {tcp_fin: 60}\n`));
+    await t.reload(config(`${TWO}lvs_timeouts: {tcp_fin: 60}\n`));
     expect(t.ipvs.timeouts).toEqual([{ tcpS: 900, udpS: 30 }, { tcpFinS: 60 }]);
-    await t.c.setConfig(config(TWO));
+    await t.reload(config(TWO));
     expect(t.ipvs.timeouts.length).toBe(2);
   });
 });
@@ -432,7 +449,7 @@ describe('LvsController: sync daemon follows the VRRP instance', () => {
     await t.clock.advance(10_100);
     expect(t.ipvs.daemonCalls.slice(5)).toEqual(['start backup eth0 51']);
     // removed from the config: stopped
-    await t.c.setConfig(config(TWO));
+    await t.reload(config(TWO));
     expect(t.ipvs.daemonCalls.slice(6)).toEqual(['stop backup']);
   });
 });
@@ -471,7 +488,7 @@ describe('LvsController: errors and no IPVS', () => {
       runner: new FakeRunner(),
       ipvs: async () => {
         attempts++;
-        throw Object.assign(new Error('the kernel has no IPVS: modprobe ip_vs'), { code: 'EIPVS_MISSING' });
+        throw Object.assign(new Error('the kernel has no IPVS: modprobe ip_vs'), { code: 'IPVS_MISSING' });
       },
       checks: (o) => {
         checks = new FakeChecks(o);

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckManager } from '../../src/check/manager.js';
-import { type Config, parseConfigText } from '../../src/config/index.js';
+import { type Config, diffConfig, parseConfigText } from '../../src/config/index.js';
+import { readOwnershipRecord, writeOwnershipRecord } from '../../src/effects/ownership-file.js';
+import type { ScriptRunner } from '../../src/effects/types.js';
 import { applyOps, type OpFailure } from '../../src/lvs/apply.js';
 import { LvsController, type LvsIpvsClient } from '../../src/lvs/controller.js';
 import { cloneTable, type IpvsService, type IpvsTable } from '../../src/lvs/model.js';
@@ -15,16 +17,12 @@ import {
   encodeOwnershipRecord,
   isServiceKey,
   OWNERSHIP_RECORD_VERSION,
+  type OwnershipStore,
+  OwnershipWriteError,
   type RecordRead,
   recordAfterPass,
   staleServices,
 } from '../../src/lvs/ownership.js';
-import {
-  type OwnershipStore,
-  OwnershipWriteError,
-  readOwnershipRecord,
-  writeOwnershipRecord,
-} from '../../src/lvs/ownership-file.js';
 import type { IpvsOp } from '../../src/lvs/reconcile.js';
 import { type LogLine, recordingLog } from '../helpers/log.js';
 import { FakeClock, flush } from './check-fakes.js';
@@ -204,6 +202,11 @@ const noChecks = (): CheckManager => ({
   stop: () => {},
 });
 
+/** these tests configure no script: running one is a mistake */
+const noScripts: ScriptRunner = {
+  run: () => Promise.reject(new Error('no script expected')),
+};
+
 function vs(port: number): string {
   return `  - {address: 192.0.2.50, port: ${port}, scheduler: rr, real_servers: [{address: 198.51.100.2, port: ${port}}]}\n`;
 }
@@ -242,12 +245,20 @@ async function startWith(cfg: Config, store: OwnershipStore | null, ipvs: FakeIp
   const c = new LvsController(cfg, recordingLog(lines), {
     ipvs,
     ownership: store,
+    runner: noScripts,
     clock: new FakeClock(),
     checks: noChecks,
   });
   await c.start();
   await flush();
-  return { c, lines };
+  let current = cfg;
+  /** a reload: the controller gets its slice of the diff, as from the daemon */
+  const reload = (next: Config) => {
+    const slice = diffConfig(current, next).lvs;
+    current = next;
+    return c.setConfig(next, slice);
+  };
+  return { c, lines, reload };
 }
 
 describe('the controller at a restart', () => {
@@ -300,13 +311,13 @@ describe('the controller at a restart', () => {
     ipvs.table = kernelAB_C();
     ipvs.failDelete = true;
     const store = new MemoryStore(encodeOwnershipRecord([A, B]));
-    const { c, lines } = await startWith(config([80]), store, ipvs);
+    const { c, lines, reload } = await startWith(config([80]), store, ipvs);
     expect(ipvs.table.has(B)).toBe(true);
     expect(store.last()).toEqual([A, B]);
     expect(lines.some((l) => l.fields.event === 'ipvs-stale-service-removed')).toBe(false);
     // the next pass (a reload with the same config) tries again and succeeds
     ipvs.failDelete = false;
-    await c.setConfig(config([80]));
+    await reload(config([80]));
     expect(ipvs.table.has(B)).toBe(false);
     expect(store.last()).toEqual([A]);
     expect(lines.filter((l) => l.fields.event === 'ipvs-stale-service-removed')).toHaveLength(1);
@@ -316,9 +327,9 @@ describe('the controller at a restart', () => {
   it('a reload records the new config; a service it drops is deleted and leaves the record', async () => {
     const ipvs = new FakeIpvs();
     const store = new MemoryStore(null);
-    const { c } = await startWith(config([80, 8080]), store, ipvs);
+    const { c, reload } = await startWith(config([80, 8080]), store, ipvs);
     expect(store.last()).toEqual([A, B]);
-    await c.setConfig(config([80]));
+    await reload(config([80]));
     expect(ipvs.table.has(B)).toBe(false);
     expect(store.last()).toEqual([A]);
     c.stop();
@@ -328,14 +339,14 @@ describe('the controller at a restart', () => {
     const ipvs = new FakeIpvs();
     const store = new MemoryStore(null);
     store.failWrite = true;
-    const { c, lines } = await startWith(config([80]), store, ipvs);
-    await c.setConfig(config([80, 8080]));
+    const { c, lines, reload } = await startWith(config([80]), store, ipvs);
+    await reload(config([80, 8080]));
     expect(ipvs.table.has(A) && ipvs.table.has(B)).toBe(true);
     const w = lines.filter((l) => l.fields.code === 'OWNERSHIP_RECORD_UNWRITABLE');
     expect(w).toHaveLength(1);
     expect(w[0]?.level).toBe('warn');
     store.failWrite = false;
-    await c.setConfig(config([80, 8080]));
+    await reload(config([80, 8080]));
     expect(store.last()).toEqual([A, B]);
     c.stop();
   });
@@ -346,6 +357,7 @@ describe('the controller at a restart', () => {
     const lines: LogLine[] = [];
     const c = new LvsController(config([80]), recordingLog(lines), {
       ipvs,
+      runner: noScripts,
       clock: new FakeClock(),
       checks: noChecks,
     });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { NetlinkClient, NetlinkError, type NetlinkSocket } from '../../src/netlink/client.js';
+import { NetlinkClient, NetlinkError, type NetlinkSocket } from '../../src/effects/netlink-client.js';
 import {
   decodeMessages,
   encodeMessage,

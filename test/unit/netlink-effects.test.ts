@@ -2,9 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { createAddressManager } from '../../src/effects/address-manager.js';
 import { createLinkWatcher } from '../../src/effects/link-watcher.js';
+import {
+  NetlinkClient,
+  type NetlinkSocket,
+  type NetlinkSocketFactory,
+} from '../../src/effects/netlink-client.js';
 import type { LinkEvent } from '../../src/effects/types.js';
 import { encodeAttrs } from '../../src/netlink/attrs.js';
-import { NetlinkClient, type NetlinkSocket, type NetlinkSocketFactory } from '../../src/netlink/client.js';
 import {
   decodeMessages,
   encodeMessage,

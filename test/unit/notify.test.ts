@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.js';
 import type { ScriptRunner } from '../../src/effects/types.js';
-import { NotifyRunner } from '../../src/notify.js';
+import { NotifyRunner } from '../../src/vrrp/notify.js';
 
 const yaml = `
 global: {control_socket: /tmp/x.sock}

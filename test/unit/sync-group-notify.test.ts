@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.js';
 import type { ScriptRunner } from '../../src/effects/types.js';
-import { NotifyRunner } from '../../src/notify.js';
-import { deriveGroupState, SyncGroupStates } from '../../src/sync-group-state.js';
+import { NotifyRunner } from '../../src/vrrp/notify.js';
+import { deriveGroupState, SyncGroupStates } from '../../src/vrrp/sync-group-state.js';
 
 describe('deriveGroupState', () => {
   it.each([

@@ -1,4 +1,4 @@
-// The native TCP prober (native/src/tcp_prober.cc via src/check/tcp-connect.ts) against real
+// The native TCP prober (native/src/tcp_prober.cc via src/effects/tcp-connect.ts) against real
 // listeners on loopback: outcomes, reasons, cancel, batches larger than the shared output
 // array, no leaked descriptors, and a loop that is kept alive only while attempts run.
 import { execFile, execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import {
   connectsInFlight,
   connectTarget,
   fastConnectAvailable,
-} from '../../src/check/tcp-connect.js';
+} from '../../src/effects/tcp-connect.js';
 import { addon } from '../../src/native/index.js';
 
 const LO = '127.0.0.1';
@@ -311,7 +311,7 @@ describe('native TCP prober', () => {
   });
 
   it('keeps the process alive while an attempt is in flight and lets it exit when idle', async () => {
-    const mod = fileURLToPath(new URL('../../src/check/tcp-connect.ts', import.meta.url));
+    const mod = fileURLToPath(new URL('../../src/effects/tcp-connect.ts', import.meta.url));
     // A child that starts one attempt and does nothing else: it must print the outcome (the
     // loop stayed alive for it) and then exit by itself (the idle prober holds no reference).
     const script = `

@@ -60,12 +60,12 @@ describe('VRRP timers', () => {
   });
 
   const bad: [string, () => number, string][] = [
-    ['priority 0', () => skewTimeMs(3, 0, 100), 'ERR_VRRP_PRIORITY'],
-    ['priority 256', () => skewTimeMs(3, 256, 100), 'ERR_VRRP_PRIORITY'],
-    ['fractional priority', () => skewTimeMs(3, 100.5, 100), 'ERR_VRRP_PRIORITY'],
-    ['interval 0 (RFC 9568 erratum 8301)', () => masterDownIntervalMs(3, 100, 0), 'ERR_VRRP_INTERVAL'],
-    ['interval 4096', () => masterDownIntervalMs(3, 100, 4096), 'ERR_VRRP_INTERVAL'],
-    ['version 4', () => skewTimeMs(4 as 3, 100, 100), 'ERR_VRRP_VERSION'],
+    ['priority 0', () => skewTimeMs(3, 0, 100), 'VRRP_BAD_PRIORITY'],
+    ['priority 256', () => skewTimeMs(3, 256, 100), 'VRRP_BAD_PRIORITY'],
+    ['fractional priority', () => skewTimeMs(3, 100.5, 100), 'VRRP_BAD_PRIORITY'],
+    ['interval 0 (RFC 9568 erratum 8301)', () => masterDownIntervalMs(3, 100, 0), 'VRRP_BAD_INTERVAL'],
+    ['interval 4096', () => masterDownIntervalMs(3, 100, 4096), 'VRRP_BAD_INTERVAL'],
+    ['version 4', () => skewTimeMs(4 as 3, 100, 100), 'VRRP_BAD_VERSION'],
   ];
   for (const [name, fn, code] of bad) {
     it(`rejects ${name} with code ${code}`, () => {

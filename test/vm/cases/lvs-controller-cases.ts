@@ -13,6 +13,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseConfigText } from '../../../src/config/index.js';
+import { createIpvsClient } from '../../../src/effects/ipvs-client.js';
+import { fileOwnershipStore } from '../../../src/effects/ownership-file.js';
+import { createScriptRunner } from '../../../src/effects/script-runner.js';
 import { createLogger } from '../../../src/log.js';
 import { LvsController } from '../../../src/lvs/controller.js';
 
@@ -198,7 +201,11 @@ function controller(logName: string): LvsController {
     level: 'debug',
     destination: pino.destination({ dest: join(share, logName), sync: true }),
   });
-  return new LvsController(parsed.config, log);
+  return new LvsController(parsed.config, log, {
+    ipvs: createIpvsClient,
+    runner: createScriptRunner(),
+    ownership: fileOwnershipStore,
+  });
 }
 
 async function phase(name: string, fn: (r: Phase) => Promise<void>): Promise<void> {

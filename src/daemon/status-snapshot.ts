@@ -1,6 +1,6 @@
 // Builds the control socket's status document (src/control/snapshot.ts) from the
 // engine's, the checkers' and the LVS controller's own views. Pure.
-import type { Config } from './config/model.js';
+import type { Config } from '../config/model.js';
 import {
   type InstanceStatus,
   type IpvsStatus,
@@ -10,9 +10,9 @@ import {
   type Snapshot,
   type VirtualServerStatus,
   type VrrpScriptStatus,
-} from './control/snapshot.js';
-import { deriveGroupState } from './sync-group-state.js';
-import type { EngineSnapshot } from './vrrp/engine.js';
+} from '../control/snapshot.js';
+import type { EngineSnapshot } from '../vrrp/engine.js';
+import { deriveGroupState } from '../vrrp/sync-group-state.js';
 
 export interface SnapshotInputs {
   config: Config;

@@ -22,7 +22,7 @@ import {
   NLMSG_OVERRUN,
   type NlMessage,
   readS32,
-} from './message.js';
+} from '../netlink/message.js';
 
 /** What the client needs from a netlink socket (the native addon provides it). */
 export interface NetlinkSocket {

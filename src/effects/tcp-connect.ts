@@ -14,6 +14,9 @@
 
 import { getSystemErrorName } from 'node:util';
 import { addon, type NativeTcpProber } from '../native/index.js';
+import type { ConnectHandle, ConnectSink, ConnectTarget, TcpConnector } from './types.js';
+
+export type { ConnectSink, ConnectTarget } from './types.js';
 
 const FAILED_SOCKET = 0x20000;
 const FAILED_BIND = 0x10000;
@@ -62,15 +65,6 @@ function errName(errno: number): string {
   }
 }
 
-/** A target's addresses, encoded once: attempts parse nothing. */
-export interface ConnectTarget {
-  readonly addr: Buffer;
-  readonly bind: Buffer | undefined;
-  readonly bindAddress: string | undefined;
-  /** "[2001:db8::1]:80" / "192.0.2.1:80", for reasons */
-  readonly where: string;
-}
-
 /**
  * Encodes an IP literal target (no "%zone": callers use net.Socket for those). Throws when
  * the addon is unavailable (check fastConnectAvailable() first) or an address is malformed.
@@ -90,13 +84,8 @@ export function connectTarget(
   };
 }
 
-/** Receives the outcome of an attempt: null when the handshake completed, else a reason. */
-export interface ConnectSink {
-  connectDone(failure: string | null): void;
-}
-
 /** One attempt in flight. */
-export class ConnectAttempt {
+export class ConnectAttempt implements ConnectHandle {
   finished = false;
   slot = -1;
   constructor(
@@ -158,4 +147,9 @@ export function connectsInFlight(): number {
 /** Sockets kept open for reuse by later attempts (for tests and fd accounting). */
 export function connectSocketsIdle(): number {
   return prober ? prober.idle() : 0;
+}
+
+/** The prober as the checks take it (check/tcp.ts); null when the addon is not loadable here. */
+export function nativeTcpConnector(): TcpConnector | null {
+  return fastConnectAvailable() ? { target: connectTarget, start: startConnect } : null;
 }

@@ -4,7 +4,7 @@
 import type { CheckSnapshot } from '../check/manager.js';
 import type { Config } from '../config/model.js';
 import type { CheckResult, RealServerStatus, VirtualServerStatus } from '../control/snapshot.js';
-import { checkId } from './controller-checks.js';
+import { checkId } from './check-specs.js';
 import { type DesiredState, destOf, serviceOf, sorryDestOf, statusKey } from './desired.js';
 import { destKey, type IpvsTable, serviceKey } from './model.js';
 

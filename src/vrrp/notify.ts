@@ -2,10 +2,11 @@
 // instances and of sync groups on state changes. Hooks of one instance or one group run in
 // order, one at a time, each killed at its timeout; a failing or hung hook is logged and
 // never delays VRRP (it runs in the main thread, the engine is in its worker).
-import type { Logger } from 'pino';
-import type { Config, Notify } from './config/model.js';
-import { createScriptRunner } from './effects/script-runner.js';
-import type { ScriptRunner } from './effects/types.js';
+
+import { type SetDiff, setChanged } from '../config/diff.js';
+import type { Config, Notify } from '../config/model.js';
+import type { ScriptRunner } from '../effects/types.js';
+import type { Log } from '../log.js';
 import { SyncGroupStates } from './sync-group-state.js';
 
 type Hook = 'master' | 'backup' | 'fault' | 'stop';
@@ -20,21 +21,20 @@ const isHook = (s: string): s is Hook => s === 'master' || s === 'backup' || s =
 
 export class NotifyRunner {
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly runner: ScriptRunner;
   private readonly groups: SyncGroupStates;
 
   constructor(
     private config: Config,
-    private readonly log: Logger,
-    runner?: ScriptRunner,
+    private readonly log: Log,
+    private readonly runner: ScriptRunner,
   ) {
-    this.runner = runner ?? createScriptRunner();
     this.groups = new SyncGroupStates(config.vrrpSyncGroups);
   }
 
-  setConfig(config: Config): void {
+  /** Reload, with the sync groups' slice of the reload's diff. */
+  setConfig(config: Config, syncGroups: SetDiff): void {
     this.config = config;
-    this.groups.setGroups(config.vrrpSyncGroups);
+    if (setChanged(syncGroups)) this.groups.setGroups(config.vrrpSyncGroups);
   }
 
   /** An instance changed state: its own hooks, then those of its sync group if the group moved. */

@@ -5,34 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { decodeOwnershipRecord, encodeOwnershipRecord, type RecordRead } from './ownership.js';
-
-/** Where the controller keeps its record; tests use an in-memory one. */
-export interface OwnershipStore {
-  read(path: string): Promise<RecordRead>;
-  /** Throws an OwnershipWriteError. */
-  write(path: string, keys: readonly string[]): Promise<void>;
-}
-
-export class OwnershipWriteError extends Error {
-  readonly code = 'OWNERSHIP_RECORD_UNWRITABLE';
-  /** errno name of the failed step (EACCES, EROFS, ENOSPC...) */
-  readonly errno: string | undefined;
-  constructor(
-    readonly path: string,
-    cause: unknown,
-  ) {
-    const errno = (cause as { code?: string }).code;
-    super(
-      `cannot write the IPVS ownership record ${path}: ${cause instanceof Error ? cause.message : String(cause)}` +
-        (errno === 'EROFS' || errno === 'EACCES' || errno === 'EPERM'
-          ? ' (with systemd, StateDirectory=vrrpd makes /var/lib/vrrpd writable)'
-          : ''),
-    );
-    this.name = 'OwnershipWriteError';
-    this.errno = errno;
-  }
-}
+import {
+  decodeOwnershipRecord,
+  encodeOwnershipRecord,
+  type OwnershipStore,
+  OwnershipWriteError,
+  type RecordRead,
+} from '../lvs/ownership.js';
 
 export async function readOwnershipRecord(path: string): Promise<RecordRead> {
   let text: string;

@@ -1,27 +1,25 @@
 // vrrp_scripts: tracked scripts run on the shared check machinery (one scheduler, one
 // hysteresis) in the main thread; each result change is sent to the VRRP engine, which
 // turns it into a priority change or FAULT for the instances that track the script.
-import type { Logger } from 'pino';
-import { type CheckManager, type CheckSpec, createCheckManager } from './check/manager.js';
-import type { Config } from './config/model.js';
-import type { CheckResult, VrrpScriptStatus } from './control/snapshot.js';
-import { createScriptRunner } from './effects/script-runner.js';
-import type { ScriptRunner } from './effects/types.js';
+
+import { type CheckManager, type CheckSpec, createCheckManager } from '../check/manager.js';
+import { setChanged, type TrackScriptsSlice } from '../config/diff.js';
+import type { Config } from '../config/model.js';
+import type { CheckResult, VrrpScriptStatus } from '../control/snapshot.js';
+import type { ScriptRunner } from '../effects/types.js';
+import type { Log } from '../log.js';
 
 export class TrackScripts {
   private manager: CheckManager | null = null;
-  private readonly runner: ScriptRunner;
   private readonly startedAtWall = Date.now();
   private readonly startedAtMono = performance.now();
 
   constructor(
     private config: Config,
-    private readonly log: Logger,
+    private readonly log: Log,
     private readonly onResult: (name: string, ok: boolean) => void,
-    runner?: ScriptRunner,
-  ) {
-    this.runner = runner ?? createScriptRunner();
-  }
+    private readonly runner: ScriptRunner,
+  ) {}
 
   private specs(): CheckSpec[] {
     const user = this.config.global.scriptUser;
@@ -63,10 +61,15 @@ export class TrackScripts {
     this.manager.set(specs);
   }
 
-  setConfig(config: Config): void {
+  /**
+   * Reload, with the vrrp_scripts' slice of the reload's diff: the checks are touched only
+   * when a script or the default script user changed (the manager keeps the state of
+   * every check whose spec stayed the same).
+   */
+  setConfig(config: Config, slice: TrackScriptsSlice): void {
     this.config = config;
     if (!this.manager) this.start();
-    else this.manager.set(this.specs());
+    else if (setChanged(slice.vrrpScripts) || slice.scriptUserChanged) this.manager.set(this.specs());
   }
 
   stop(): void {

@@ -1,0 +1,193 @@
+// The main thread's side of the VRRP engine worker (ARCHITECTURE rule 7): starts the
+// worker_thread, asks it for snapshots and reloads (request/answer by id, with a
+// timeout), passes on its log lines and state changes, and remembers its last heartbeat
+// for the systemd watchdog.
+
+import { Worker } from 'node:worker_threads';
+import type { SetDiff } from '../config/diff.js';
+import type { Config } from '../config/model.js';
+import { VrrpdError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { EngineSnapshot, ReloadResult } from '../vrrp/engine.js';
+import type { FromWorker, ToWorker, WorkerData } from '../vrrp/worker-protocol.js';
+
+export type StateChange = Extract<FromWorker, { type: 'state-change' }>;
+
+export interface EngineWorkerOptions {
+  /** the worker's entry module (src/vrrp/worker.ts, built) */
+  url: URL;
+  config: Config;
+  heartbeatMs: number;
+  testHooks?: boolean;
+  log: Log;
+  onStateChange(m: StateChange): void;
+  /** the worker ended (crash or exit) while the daemon was not stopping it */
+  onFailure(): void;
+  /** how late the engine loop's heartbeat timer fired, in seconds (its adverts suffer the same) */
+  onLateness?(seconds: number): void;
+}
+
+/** The status of an engine that is not running (no VRRP instance configured). */
+export const NO_ENGINE_SNAPSHOT: EngineSnapshot = {
+  instances: [],
+  syncGroups: [],
+  interfaceDrops: {},
+  links: {},
+  presentAddresses: [],
+  now: 0,
+};
+
+export class EngineWorker {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, (m: FromWorker) => void>();
+  private nextId = 1;
+  private stopping = false;
+  private stoppedResolve: (() => void) | null = null;
+  /** Date.now() of the worker loop's last heartbeat */
+  lastHeartbeat = 0;
+  /** The engine's clock at its last heartbeat (null before the first of a worker). */
+  private lastHeartbeatAt: number | null = null;
+  /**
+   * Wall-clock ms minus the engine's clock ms (the worker's performance.now() has its own
+   * origin). Fixed at the first snapshot of each worker: re-deriving it at every snapshot
+   * made event times such as an instance's `since` jitter by the message round trip from
+   * one status call to the next (and follow later wall-clock steps, though the event's
+   * time did not change).
+   */
+  private engineToWall: number | null = null;
+
+  constructor(private readonly opts: EngineWorkerOptions) {}
+
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
+  /** Starts the worker; resolves once its engine runs, rejects with exit code 2 when it cannot. */
+  async start(): Promise<void> {
+    this.engineToWall = null;
+    this.lastHeartbeatAt = null;
+    const data: WorkerData = {
+      config: this.opts.config,
+      heartbeatMs: this.opts.heartbeatMs,
+      ...(this.opts.testHooks ? { testHooks: true } : {}),
+    };
+    const worker = new Worker(this.opts.url, { workerData: data });
+    this.worker = worker;
+    const log = this.opts.log;
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'fatal') reject(new VrrpdError('ENGINE_FAILED', m.message, 2));
+        else this.onMessage(m);
+      });
+      worker.on('error', (err) => {
+        log.error({ event: 'engine-crashed', err: String(err) }, 'VRRP engine crashed');
+        reject(new VrrpdError('ENGINE_FAILED', `VRRP engine failed: ${err.message}`, 2));
+        if (!this.stopping) this.opts.onFailure();
+      });
+      worker.on('exit', (code) => {
+        this.worker = null;
+        this.stoppedResolve?.();
+        if (!this.stopping) {
+          log.error({ event: 'engine-exited', code }, 'VRRP engine exited unexpectedly');
+          reject(new VrrpdError('ENGINE_FAILED', `VRRP engine exited with code ${code}`, 2));
+        }
+      });
+    });
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'log':
+        this.opts.log[m.level](m.obj, m.msg);
+        break;
+      case 'heartbeat':
+        this.lastHeartbeat = Date.now();
+        // the heartbeat is an interval timer on the engine's own loop: how late it fired is
+        // that loop's delay, which adverts suffer too
+        if (this.lastHeartbeatAt !== null)
+          this.opts.onLateness?.((m.at - this.lastHeartbeatAt - this.opts.heartbeatMs) / 1000);
+        this.lastHeartbeatAt = m.at;
+        break;
+      case 'state-change':
+        this.opts.onStateChange(m);
+        break;
+      case 'snapshot':
+      case 'reloaded':
+        this.pending.get(m.id)?.(m);
+        this.pending.delete(m.id);
+        break;
+      case 'stopped':
+        this.stoppedResolve?.();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private send(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private ask<T extends FromWorker>(make: (id: number) => ToWorker, timeoutMs = 5000): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new VrrpdError('ENGINE_TIMEOUT', 'the VRRP engine did not answer in time'));
+      }, timeoutMs);
+      this.pending.set(id, (m) => {
+        clearTimeout(t);
+        resolve(m as T);
+      });
+      this.send(make(id));
+    });
+  }
+
+  /** A vrrp_script result, for the instances that track it. */
+  scriptResult(name: string, ok: boolean): void {
+    this.send({ type: 'script-result', name, ok });
+  }
+
+  /** Test hook (WorkerData.testHooks): busy-waits the engine loop for ms. */
+  stall(ms: number): void {
+    this.send({ type: 'debug-stall', ms });
+  }
+
+  async snapshot(): Promise<EngineSnapshot> {
+    if (!this.worker) return NO_ENGINE_SNAPSHOT;
+    const asked = Date.now();
+    const m = await this.ask<Extract<FromWorker, { type: 'snapshot' }>>((id) => ({ type: 'snapshot', id }));
+    // the engine read its clock somewhere in the round trip: its middle is the best guess
+    this.engineToWall ??= (asked + Date.now()) / 2 - m.snapshot.now;
+    return m.snapshot;
+  }
+
+  /** An engine clock reading as wall-clock time (valid after the first snapshot). */
+  toWall(engineMs: number): Date {
+    return new Date((this.engineToWall ?? 0) + engineMs);
+  }
+
+  /** The engine's slice of the reload's diff; resolves with what it did to the instances. */
+  async reload(config: Config, instances: SetDiff): Promise<ReloadResult> {
+    const r = await this.ask<Extract<FromWorker, { type: 'reloaded' }>>(
+      (id) => ({ type: 'reload', config, instances, id }),
+      15000,
+    );
+    if (r.error || !r.result)
+      throw new VrrpdError('ENGINE_RELOAD_FAILED', r.error ?? 'the VRRP engine sent no result');
+    return r.result;
+  }
+
+  /** SIGTERM: the engine sends priority-0 adverts and removes its VIPs; bounded wait. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    if (!this.worker) return;
+    const stopped = new Promise<void>((res) => {
+      this.stoppedResolve = res;
+    });
+    this.send({ type: 'shutdown' });
+    await Promise.race([stopped, new Promise((res) => setTimeout(res, timeoutMs))]);
+    await this.worker?.terminate();
+  }
+}

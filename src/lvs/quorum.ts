@@ -1,0 +1,50 @@
+// Quorum transitions of virtual servers after a pass: a service's healthy weight fell
+// below its quorum (or rose back above quorum + hysteresis, desired.ts decides which),
+// logged once per transition with the quorum_up/quorum_down hook.
+import type { Config } from '../config/model.js';
+import type { Log } from '../log.js';
+import { type DesiredState, statusKey } from './desired.js';
+import type { HookScripts } from './hook-scripts.js';
+
+/** Records each virtual server's quorum in `last` (by key) and reports what moved. */
+export function quorumTransitions(
+  config: Config,
+  d: DesiredState,
+  last: Map<string, boolean>,
+  log: Log,
+  hooks: HookScripts,
+): void {
+  for (const vs of config.virtualServers) {
+    const o = d.virtualServers.get(vs.key);
+    if (!o) continue;
+    const before = last.get(vs.key);
+    last.set(vs.key, o.quorumUp);
+    // the first evaluation reports only a missing quorum (a service starting without it)
+    if (before === o.quorumUp || (before === undefined && o.quorumUp)) continue;
+    const key = statusKey(vs);
+    const fields = {
+      event: 'quorum-change',
+      virtualServer: key,
+      from: before === undefined ? 'unknown' : before ? 'up' : 'down',
+      to: o.quorumUp ? 'up' : 'down',
+      healthyWeight: o.healthyWeight,
+      quorum: vs.quorum,
+      hysteresis: vs.hysteresis,
+      sorryServer: o.sorryActive,
+    };
+    const sorry = vs.sorryServer ? `${vs.sorryServer.address}:${vs.sorryServer.port}` : undefined;
+    if (o.quorumUp) {
+      log.info(
+        fields,
+        `${key}: quorum regained (healthy weight ${o.healthyWeight} >= ${vs.quorum}+${vs.hysteresis})${sorry ? `; sorry server ${sorry} out` : ''}`,
+      );
+      if (vs.quorumUp) hooks.run(config.global, vs.quorumUp, `quorum_up of ${key}`);
+    } else {
+      log.warn(
+        fields,
+        `${key}: quorum lost (healthy weight ${o.healthyWeight}, quorum ${vs.quorum}, hysteresis ${vs.hysteresis})${sorry ? `; sorry server ${sorry} in` : ''}`,
+      );
+      if (vs.quorumDown) hooks.run(config.global, vs.quorumDown, `quorum_down of ${key}`);
+    }
+  }
+}
