@@ -31,6 +31,27 @@ export interface Log {
   child(bindings: LogFields): Log;
 }
 
+/**
+ * A Log whose every level calls `write(level, fields, msg)`, with child() adding bindings:
+ * the VRRP worker's logger (its lines cross to the main thread as messages) and the tests'.
+ */
+export function logThrough(
+  write: (level: LogLevel, fields: LogFields, msg?: string) => void,
+  bindings?: LogFields,
+): Log {
+  const at = (level: LogLevel) => (fields: LogFields, msg?: string) =>
+    write(level, bindings ? { ...bindings, ...fields } : fields, msg);
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: (more) => logThrough(write, { ...bindings, ...more }),
+  };
+}
+
 export interface LoggerOptions {
   /** global.log_level; default 'info'. */
   level?: LogLevel;

@@ -15,6 +15,7 @@ import type {
   LinkWatcher,
   ReceivedPacket,
 } from '../effects/types.js';
+import type { Log } from '../log.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
 import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
 import { acceptAdvert } from './accept.js';
@@ -53,7 +54,8 @@ export interface EngineEffects {
     onError: (err: Error) => void,
   ): { close(): void };
   removeVmac?(name: string): Promise<void>;
-  log(level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
+  /** where the engine's log lines go (the worker forwards them to the main thread's logger) */
+  log: Log;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
 }
 
@@ -147,7 +149,7 @@ export class Engine {
         inst.family,
         (pkt) => this.onPacket(entry, pkt),
         (err) =>
-          this.fx.log('error', { instance: inst.name, err: String(err) }, 'VRRP socket error on the macvlan'),
+          this.fx.log.error({ instance: inst.name, err: String(err) }, 'VRRP socket error on the macvlan'),
       );
       this.vmacReceivers.set(inst.name, receiver);
     }
@@ -192,16 +194,14 @@ export class Engine {
       const present = await this.fx.addresses.list(dev).catch(() => []);
       for (const v of vips) {
         if (!present.some((a) => a.address === v.address)) continue;
-        this.fx.log(
-          'info',
+        this.fx.log.info(
           { event: 'vip-leftover-removed', instance: inst.name, vip: v.address, dev },
           'removing a VIP left on the interface by an earlier run',
         );
         await this.fx.addresses
           .remove(dev, v.address, v.prefixLength)
           .catch((err) =>
-            this.fx.log(
-              'warn',
+            this.fx.log.warn(
               { instance: inst.name, vip: v.address, err: String(err) },
               'removing a leftover VIP failed',
             ),
@@ -224,9 +224,7 @@ export class Engine {
     entry = { key, transport, family: inst.family, ifname, byVrid: new Map(), drops: {} };
     const e = entry;
     transport.onPacket((pkt) => this.onPacket(e, pkt));
-    transport.onError((err) =>
-      this.fx.log('error', { transport: key, err: String(err) }, 'VRRP socket error'),
-    );
+    transport.onError((err) => this.fx.log.error({ transport: key, err: String(err) }, 'VRRP socket error'));
     this.transports.set(key, entry);
     return entry;
   }

@@ -4,6 +4,7 @@
 // tick() when that time has come (ARCHITECTURE rule 3).
 import type { VrrpInstance } from '../config/model.js';
 import type { AddressManager, AdvertTransport, FrameSender } from '../effects/types.js';
+import type { Log } from '../log.js';
 import { formatIp, parseIp } from '../net/addr.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
@@ -35,7 +36,7 @@ export interface InstanceEffects {
   announceMac: () => Buffer | null;
   /** the interface VIPs live on (the macvlan with use_vmac) */
   vipInterface: string;
-  log: (level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string) => void;
+  log: Log;
   onStateChange: (ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }) => void;
   /** monotonic now, for work that completes asynchronously */
   now: () => number;
@@ -159,8 +160,7 @@ export class InstanceRuntime {
     if (accepted.addressListMismatch) {
       this.counters.addressListMismatch++;
       if (this.counters.addressListMismatch === 1 || this.counters.addressListMismatch % 100 === 0) {
-        this.fx.log(
-          'warn',
+        this.fx.log.warn(
           { event: 'address-list-mismatch', instance: this.name, from: formatIp(event.srcAddress) },
           'advert address list differs from ours',
         );
@@ -225,8 +225,7 @@ export class InstanceRuntime {
     const vip = this.cfg.virtualIps.find((v) => v.address === address);
     if (!vip) return;
     this.counters.vipsRestored++;
-    this.fx.log(
-      'warn',
+    this.fx.log.warn(
       { event: 'vip-restored', instance: this.name, vip: address },
       'VIP removed behind our back; restoring',
     );
@@ -237,7 +236,7 @@ export class InstanceRuntime {
         this.fx.wake();
       })
       .catch((err) =>
-        this.fx.log('error', { instance: this.name, vip: address, err: String(err) }, 'restoring VIP failed'),
+        this.fx.log.error({ instance: this.name, vip: address, err: String(err) }, 'restoring VIP failed'),
       );
   }
 
@@ -351,8 +350,7 @@ export class InstanceRuntime {
         },
         (err) => {
           this.counters.sendErrors++;
-          this.fx.log(
-            'warn',
+          this.fx.log.warn(
             { instance: this.name, vip: vip.address, err: String(err) },
             'announcing VIP failed',
           );
@@ -378,14 +376,14 @@ export class InstanceRuntime {
         });
       } catch (err) {
         this.counters.sendErrors++;
-        this.fx.log('error', { instance: this.name, err: String(err) }, 'encoding advert failed');
+        this.fx.log.error({ instance: this.name, err: String(err) }, 'encoding advert failed');
         return;
       }
       this.counters.advertsSent++;
       if (priority === 0) this.counters.priorityZeroSent++;
       this.fx.transport.send(payload, dst, this.primaryAddress).catch((err) => {
         this.counters.sendErrors++;
-        this.fx.log('warn', { instance: this.name, dst, err: String(err) }, 'sending advert failed');
+        this.fx.log.warn({ instance: this.name, dst, err: String(err) }, 'sending advert failed');
       });
     }
   }
@@ -423,8 +421,7 @@ export class InstanceRuntime {
         ? this.fx.addresses.add(dev, vip.address, vip.prefixLength)
         : this.fx.addresses.remove(dev, vip.address, vip.prefixLength);
       const logged = op.catch((err) =>
-        this.fx.log(
-          'error',
+        this.fx.log.error(
           {
             event: present ? 'vip-add-failed' : 'vip-remove-failed',
             instance: this.name,

@@ -1,6 +1,7 @@
 // Messages between the daemon's main thread and the VRRP engine worker.
 import type { SetDiff } from '../config/diff.js';
 import type { Config } from '../config/model.js';
+import type { LogLevel } from '../log.js';
 import type { EngineSnapshot, ReloadResult } from './engine.js';
 import type { VrrpState } from './fsm.js';
 
@@ -16,7 +17,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'fatal'; message: string; code?: string }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: Record<string, unknown>; msg: string }
+  | { type: 'log'; level: LogLevel; obj: Record<string, unknown>; msg?: string }
   | { type: 'state-change'; instance: string; from: VrrpState; to: VrrpState; reason: string }
   | { type: 'heartbeat'; at: number }
   | { type: 'snapshot'; id: number; snapshot: EngineSnapshot }

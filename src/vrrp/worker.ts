@@ -11,6 +11,7 @@ import { createLinkWatcher } from '../effects/link-watcher.js';
 import { createRawTransport } from '../effects/raw-transport.js';
 import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js';
 import { createVmacReceiver } from '../effects/vmac-receiver.js';
+import { logThrough } from '../log.js';
 import { Engine } from './engine.js';
 import { clearPreciseTimer, type PreciseTimerHandle, setPreciseTimer } from './precise-timer.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
     removeVmac: (name) => deleteLink(name),
     openVmacReceiver: (ifname, family, onPacket, onError) =>
       createVmacReceiver(ifname, family, onPacket, onError),
-    log: (level, obj, msg) => post({ type: 'log', level, obj, msg }),
+    log: logThrough((level, obj, msg) => post({ type: 'log', level, obj, msg })),
     onStateChange: (ev) => post({ type: 'state-change', ...ev }),
   });
 

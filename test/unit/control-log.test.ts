@@ -2,14 +2,16 @@
 // log_level honoured, and worker → main-thread forwarding through a structured clone.
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { createLogger, type Log, type LogLevel, logHealthChange, logStateChange } from '../../src/log.js';
 import {
-  createForwardingLogger,
-  forwardLogRecord,
-  isLogRecordMessage,
-  type LogRecordMessage,
-  logConfigError,
-} from '../helpers/log.js';
+  createLogger,
+  type Log,
+  type LogLevel,
+  logHealthChange,
+  logStateChange,
+  logThrough,
+} from '../../src/log.js';
+import type { FromWorker } from '../../src/vrrp/worker-protocol.js';
+import { logConfigError } from '../helpers/log.js';
 
 function capture(level: LogLevel = 'info') {
   const lines: Record<string, unknown>[] = [];
@@ -93,28 +95,27 @@ describe('createLogger', () => {
 });
 
 describe('worker forwarding', () => {
-  it('carries records across a MessagePort into the main logger, filtered by level', async () => {
+  it("carries the VRRP worker's records across a MessagePort into the main logger (logThrough)", async () => {
     const { log, lines } = capture('debug');
     const { port1, port2 } = new MessageChannel();
-    const received: unknown[] = [];
+    type Msg = Extract<FromWorker, { type: 'log' }>;
     const done = new Promise<void>((resolve) => {
-      port2.on('message', (m: unknown) => {
-        received.push(m);
-        if (isLogRecordMessage(m)) forwardLogRecord(log, m);
-        if (received.length === 2) resolve();
+      port2.on('message', (m: Msg) => {
+        log[m.level](m.obj, m.msg); // as daemon/engine-worker.ts does
+        if (lines.length === 2) resolve();
       });
     });
-    const wlog = createForwardingLogger((m: LogRecordMessage) => port1.postMessage(m), 'info', {
-      thread: 'vrrp',
-    });
-    wlog.debug({}, 'below the worker level: never posted');
-    logStateChange(wlog.child({ engine: 1 }), {
+    // as src/vrrp/worker.ts builds the engine's logger
+    const wlog = logThrough((level, obj, msg) =>
+      port1.postMessage({ type: 'log', level, obj, msg } satisfies Msg),
+    );
+    logStateChange(wlog.child({ thread: 'vrrp' }), {
       instance: 'VI_2',
       from: 'init',
       to: 'backup',
       reason: 'startup',
     });
-    wlog.error({ err: Object.assign(new Error('sendto failed'), { code: 'ENETDOWN' }) }, 'advert not sent');
+    wlog.error({ instance: 'VI_2', err: 'ENETDOWN' }, 'sending advert failed');
     await done;
     port1.close();
     port2.close();
@@ -122,11 +123,9 @@ describe('worker forwarding', () => {
       event: 'state-change',
       instance: 'VI_2',
       thread: 'vrrp',
-      engine: 1,
       level: 'info',
       name: 'vrrpd',
     });
-    expect(lines[1]).toMatchObject({ level: 'error', msg: 'advert not sent', err: { code: 'ENETDOWN' } });
-    expect(isLogRecordMessage({ type: 'other' })).toBe(false);
+    expect(lines[1]).toMatchObject({ level: 'error', msg: 'sending advert failed', err: 'ENETDOWN' });
   });
 });

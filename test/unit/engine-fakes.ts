@@ -16,6 +16,7 @@ import type {
   LinkWatcher,
   ReceivedPacket,
 } from '../../src/effects/types.js';
+import { logThrough } from '../../src/log.js';
 import { type DecodeResult, decodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
 import { Engine, type EngineEffects } from '../../src/vrrp/engine.js';
 import type { VrrpState } from '../../src/vrrp/fsm.js';
@@ -336,7 +337,7 @@ export class Node {
       addresses: this.addresses,
       frames: this.frames,
       links: this.links,
-      log: (level, obj, msg) => this.logs.push({ level, obj, msg }),
+      log: logThrough((level, obj, msg) => this.logs.push({ level, obj, msg: msg ?? '' })),
       onStateChange: (ev) => this.transitions.push({ at: clock.now(), ...ev }),
     };
     this.engine = new Engine(cfg, fx);

@@ -1,7 +1,9 @@
 // InstanceRuntime (src/vrrp/instance.ts) on its own, with recording fakes: receive policy,
 // advert encoding, VIPs, GARP/NA batches, VIP restore, reconfigure VIP diff, send errors.
+
 import { describe, expect, it } from 'vitest';
 import type { VrrpInstance } from '../../src/config/index.js';
+import { logThrough } from '../../src/log.js';
 import { formatIp, ipBytes } from '../../src/net/addr.js';
 import { acceptAdvert } from '../../src/vrrp/accept.js';
 import { decodeAdvert, type EncodableAdvert } from '../../src/vrrp/codec.js';
@@ -41,7 +43,7 @@ function rig(cfg: VrrpInstance, primary = '192.0.2.1', opts: { mac?: Buffer | nu
       frames,
       vipInterface: 'eth0',
       announceMac: () => (opts.mac === undefined ? MAC : opts.mac),
-      log: (level, _obj, msg) => logs.push({ level, msg }),
+      log: logThrough((level, _obj, msg) => logs.push({ level, msg: msg ?? '' })),
       onStateChange: (ev) => states.push(ev.to),
       now: () => clock.now(),
       wake: () => arm(),
