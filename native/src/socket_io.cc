@@ -191,6 +191,12 @@ void Socket::DrainReadable() {
     Napi::Object out = Napi::Object::New(env);
     out.Set("data", Napi::Buffer<uint8_t>::Copy(env, rbuf_.data(), static_cast<size_t>(n)));
     out.Set("from", SockaddrToJs(env, &from, msg.msg_namelen));
+    // IPv6 raw sockets read no header: the source address also as its 16 bytes, which is
+    // the form the VRRP engine compares (text is for logs and status only)
+    if (from.ss_family == AF_INET6 && msg.msg_namelen >= sizeof(sockaddr_in6)) {
+      auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&from);
+      out.Set("fromBytes", Napi::Buffer<uint8_t>::Copy(env, sin6->sin6_addr.s6_addr, 16));
+    }
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
         in_pktinfo pi;
@@ -206,6 +212,7 @@ void Socket::DrainReadable() {
         std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
         out.Set("ifindex", Napi::Number::New(env, pi.ipi6_ifindex));
         out.Set("dst", IpToJs(env, AF_INET6, &pi.ipi6_addr));
+        out.Set("dstBytes", Napi::Buffer<uint8_t>::Copy(env, pi.ipi6_addr.s6_addr, 16));
       } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
         int hops;
         std::memcpy(&hops, CMSG_DATA(c), sizeof(hops));

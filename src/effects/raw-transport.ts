@@ -7,7 +7,6 @@
 // Validation and counting of what arrives is the engine's job, IP header included.
 import { networkInterfaces } from 'node:os';
 import { type NativeError, openRawIpSocket, type RawIpPacket } from '../native/index.js';
-import { parseIp } from '../net/addr.js';
 import type { AdvertTransport, Family, ReceivedPacket } from './types.js';
 
 export const VRRP_PROTOCOL = 112;
@@ -37,11 +36,10 @@ export function linkLocalOf(ifname: string): string | undefined {
  */
 function toReceived(family: Family, pkt: RawIpPacket): ReceivedPacket | undefined {
   if (family === 4) return { family, ifindex: pkt.ifindex, ip: pkt.data };
-  // the addon gives IPv6 addresses as text (with a zone on link-local sources): to bytes once, here
-  const src = parseIp(pkt.src.replace(/%.*$/, ''));
-  const dst = parseIp(pkt.dst);
-  if (src?.family !== 6 || dst?.family !== 6) return undefined;
-  return { family, ifindex: pkt.ifindex, payload: pkt.data, src: src.bytes, dst: dst.bytes, ttl: pkt.ttl };
+  // the addon reads them as bytes from the socket address and IPV6_PKTINFO: no text on this path
+  const { srcBytes: src, dstBytes: dst } = pkt;
+  if (src?.length !== 16 || dst?.length !== 16) return undefined;
+  return { family, ifindex: pkt.ifindex, payload: pkt.data, src, dst, ttl: pkt.ttl };
 }
 
 export function createRawTransport(opts: RawTransportOptions): AdvertTransport {

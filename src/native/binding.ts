@@ -27,8 +27,12 @@ export interface RawDatagram {
     mac?: Buffer;
     path?: string;
   };
+  /** an IPv6 sender's address as its 16 bytes */
+  fromBytes?: Buffer;
   /** destination address from IP_PKTINFO / IPV6_PKTINFO */
   dst?: string;
+  /** the IPv6 destination (IPV6_PKTINFO) as its 16 bytes */
+  dstBytes?: Buffer;
   /** receiving interface from IP_PKTINFO / IPV6_PKTINFO */
   ifindex?: number;
   /** IPv4 TTL (IP_RECVTTL) or IPv6 hop limit (IPV6_RECVHOPLIMIT) */

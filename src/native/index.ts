@@ -159,6 +159,9 @@ export interface RawIpPacket {
   data: Buffer;
   src: string;
   dst: string;
+  /** IPv6: source and destination as 16 bytes each (IPv4 has them in the header in `data`) */
+  srcBytes?: Buffer;
+  dstBytes?: Buffer;
   ifindex: number;
   /** TTL / hop limit as received */
   ttl: number;
@@ -249,6 +252,8 @@ export function openRawIpSocket(opts: { family: 4 | 6; protocol: number; ifname:
           data: msg.data,
           src: msg.from.address ?? '',
           dst: msg.dst ?? '',
+          ...(msg.fromBytes ? { srcBytes: msg.fromBytes } : {}),
+          ...(msg.dstBytes ? { dstBytes: msg.dstBytes } : {}),
           ifindex: msg.ifindex ?? 0,
           ttl: msg.ttl ?? -1,
         });
