@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { formatConfigError, loadConfigFile } from './config/index.js';
+import { formatConfigError, type LoadResult, loadConfigFile } from './config/index.js';
 import type { Config } from './config/model.js';
 import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { ControlPlane } from './daemon/control-plane.js';
@@ -24,6 +24,8 @@ import { TrackScripts } from './vrrp/track-scripts.js';
 
 export interface DaemonOptions {
   configFile: string;
+  /** the file as the caller already read it (vrrpd run reads it once, for the log settings) */
+  loaded?: LoadResult;
   logger: Logger;
   /** called for sd_notify; absent when not under systemd */
   notify?: {
@@ -98,7 +100,7 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    const loaded = await loadConfigFile(this.opts.configFile);
+    const loaded = this.opts.loaded ?? (await loadConfigFile(this.opts.configFile));
     if (!loaded.ok) {
       for (const e of loaded.errors) {
         this.log.error({ event: 'config-error', file: e.file, line: e.line, col: e.col }, e.message);

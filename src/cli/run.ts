@@ -7,10 +7,13 @@ import { VrrpdError } from '../errors.js';
 import { createLogger } from '../log.js';
 
 export async function runDaemon(configFile: string): Promise<number> {
-  // loaded here so that other commands (check-config, status) never load daemon or native code
-  const { Daemon } = await import('../daemon.js');
-  // Read once up front for the log settings; the daemon validates and reports errors itself.
-  const pre = await loadConfigFile(configFile).catch(() => null);
+  // The daemon's modules are loaded here so that other commands (check-config, status)
+  // never load daemon or native code; the file is read meanwhile, once: for the log
+  // settings here, and handed to the daemon, which reports its errors.
+  const [{ Daemon }, pre] = await Promise.all([
+    import('../daemon.js'),
+    loadConfigFile(configFile).catch(() => null),
+  ]);
   const global = pre?.ok ? pre.config.global : null;
   const logger = createLogger({
     level: global?.logLevel ?? 'info',
@@ -21,6 +24,7 @@ export async function runDaemon(configFile: string): Promise<number> {
   });
   const daemon = new Daemon({
     configFile,
+    ...(pre ? { loaded: pre } : {}),
     logger,
     ...(sd.enabled ? { notify: sd } : {}),
     // Test hooks (debug.stall-engine on the control socket) exist only for the namespace
