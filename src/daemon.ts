@@ -66,6 +66,7 @@ export class Daemon {
   configLoadedAt = new Date();
   private stopping = false;
   private lvs: LvsPart | null = null;
+  private announcer: import('./lvs/announcer.js').Announcer | null = null;
   private scripts: TrackScripts | null = null;
   private notifyRunner: NotifyRunner | null = null;
   private readonly states = new Map<string, string>();
@@ -181,14 +182,30 @@ export class Daemon {
    * ownership record lists services to remove).
    */
   private async createLvs(config: Config): Promise<LvsPart> {
-    const [{ LvsController }, { createIpvsClient }, { fileOwnershipStore }, { nativeTcpConnector }] =
-      await Promise.all([
-        import('./lvs/controller.js'),
-        import('./effects/ipvs-client.js'),
-        import('./effects/ownership-file.js'),
-        import('./effects/tcp-connect.js'),
-      ]);
+    const [
+      { LvsController },
+      { createIpvsClient },
+      { fileOwnershipStore },
+      { nativeTcpConnector },
+      { Announcer },
+      { createRouteSink },
+    ] = await Promise.all([
+      import('./lvs/controller.js'),
+      import('./effects/ipvs-client.js'),
+      import('./effects/ownership-file.js'),
+      import('./effects/tcp-connect.js'),
+      import('./lvs/announcer.js'),
+      import('./effects/route-sink.js'),
+    ]);
+    this.announcer?.close();
+    const announcer = new Announcer(this.log, (s) =>
+      createRouteSink(s, {
+        onGuardianError: (m) => this.log.warn({ event: 'announce-guardian' }, m),
+      }),
+    );
+    this.announcer = announcer;
     return new LvsController(config, this.log, {
+      onOutcome: (c, d) => announcer.update(c, d),
       ipvs: () => createIpvsClient(),
       runner: this.scriptRunner,
       ownership: fileOwnershipStore,
@@ -207,6 +224,7 @@ export class Daemon {
       presentVips: new Set(engineSnap.presentAddresses),
       links: new Map(Object.entries(engineSnap.links)),
       lvs: this.lvs?.snapshot() ?? { virtualServers: [], ipvs: null },
+      announce: this.announcer?.snapshot() ?? null,
       scripts: this.scripts?.snapshot() ?? [],
       daemon: {
         pid: process.pid,
@@ -322,9 +340,19 @@ export class Daemon {
     // priority-0 adverts are what lets the backup take over within Skew_Time, so nothing
     // else may sit on that path.
     const engineStopped = this.engine?.stop(ENGINE_STOP_MS);
+    // announced routes next: the routers move new flows to the other directors while this
+    // one still serves what it has (the IPVS table stays as it is)
+    const withdrawn = this.announcer?.withdrawAll();
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
     this.lvs?.stop();
+    await withdrawn;
+    const drainMs = this.config.global.announce?.drainMs ?? 0;
+    if (this.announcer && drainMs > 0) {
+      this.log.info({ event: 'announce-drain', drainMs }, `draining for ${drainMs} ms before exiting`);
+      await new Promise((r) => setTimeout(r, drainMs));
+    }
+    this.announcer?.close();
     await this.controlPlane.close();
     await this.snmp.stop();
     await engineStopped;

@@ -5,6 +5,8 @@ import { argvOf, type BuildContext, familyName, hostPort } from './build-context
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
 import type {
+  AnnounceSettings,
+  Announcement,
   Check,
   Forwarding,
   LvsTimeouts,
@@ -208,7 +210,9 @@ function buildRealServer(
     weight: r.weight,
     forwarding,
     ...(tunnel ? { tunnel } : {}),
-    inhibitOnFailure: r.inhibit_on_failure,
+    // announced services drain failed servers at weight 0: removing one would change the
+    // order of the mh table's destinations on this director alone
+    inhibitOnFailure: r.inhibit_on_failure || vs.announce !== undefined,
     upperThreshold: r.upper_threshold,
     lowerThreshold: r.lower_threshold,
     ...(notifyUp ? { notifyUp } : {}),
@@ -252,6 +256,7 @@ function buildVirtualServer(
   ctx: BuildContext,
   v: RawVirtualServer,
   p: ConfigPath,
+  settings: AnnounceSettings | null,
 ): VirtualServer | undefined {
   if ((v.address === undefined) === (v.fwmark === undefined)) {
     ctx.error(
@@ -296,12 +301,16 @@ function buildVirtualServer(
       'port 0 (all ports) needs persistence_timeout > 0, as in IPVS',
     );
   }
+  const announced = v.announce !== undefined;
+  const scheduler = v.scheduler ?? (announced ? 'mh' : 'wlc');
+  // announce mode's defaults: mh hashing the port too, skipping drained servers
+  const mhDefault = announced && scheduler === 'mh';
   const flagRule = (key: 'sh_fallback' | 'sh_port' | 'mh_fallback' | 'mh_port', sched: string): void => {
-    if (v[key] && v.scheduler !== sched) {
+    if (v[key] && scheduler !== sched) {
       ctx.error(
         [...p, key],
         'CONFIG_NOT_APPLICABLE',
-        `${key} needs scheduler: ${sched} (it is ${v.scheduler})`,
+        `${key} needs scheduler: ${sched} (it is ${scheduler})`,
         true,
       );
     }
@@ -359,12 +368,13 @@ function buildVirtualServer(
       : `${v.protocol}:${hostPort(address!, v.port ?? 0)}`;
   const quorumUp = argvOf(v.quorum_up);
   const quorumDown = argvOf(v.quorum_down);
+  const announcement = buildAnnouncement(ctx, v, p, address, family, settings);
   return {
     key,
     ...(address !== undefined ? { address, port: v.port ?? 0 } : { fwmark: v.fwmark! }),
     protocol: v.protocol,
     family,
-    scheduler: v.scheduler as Scheduler,
+    scheduler: scheduler as Scheduler,
     forwarding: v.forwarding,
     persistenceTimeoutS,
     persistencePrefixLength: persistencePrefix(ctx, p, v.persistence_netmask, family),
@@ -372,8 +382,8 @@ function buildVirtualServer(
       ops: v.ops,
       shFallback: v.sh_fallback,
       shPort: v.sh_port,
-      mhFallback: v.mh_fallback,
-      mhPort: v.mh_port,
+      mhFallback: v.mh_fallback ?? mhDefault,
+      mhPort: v.mh_port ?? mhDefault,
     },
     quorum: v.quorum,
     hysteresis: v.hysteresis,
@@ -382,16 +392,60 @@ function buildVirtualServer(
     ...(sorryServer ? { sorryServer } : {}),
     alpha: v.alpha,
     realServers,
+    ...(announcement ? { announce: announcement } : {}),
   };
 }
 
-export function buildVirtualServers(ctx: BuildContext, raw: (RawVirtualServer | null)[]): VirtualServer[] {
+function buildAnnouncement(
+  ctx: BuildContext,
+  v: RawVirtualServer,
+  p: ConfigPath,
+  address: string | undefined,
+  family: IpFamily,
+  settings: AnnounceSettings | null,
+): Announcement | undefined {
+  const a = v.announce;
+  if (!a) return undefined;
+  const ap = [...p, 'announce'];
+  if (!settings)
+    ctx.error(
+      ap,
+      'CONFIG_MISSING_KEY',
+      'announce needs global.announce.table: the kernel routing table vrrpd owns and FRR imports',
+      true,
+    );
+  const text = a.address ?? address;
+  if (text === undefined) {
+    ctx.error(ap, 'CONFIG_MISSING_KEY', 'a fwmark service announces announce.address: give the VIP', true);
+    return undefined;
+  }
+  const ip = parseIp(text);
+  if (!ip) {
+    ctx.error([...ap, 'address'], 'CONFIG_BAD_ADDRESS', `'${text}' is not an IP address`);
+    return undefined;
+  }
+  if (ip.family !== family) {
+    ctx.error(
+      [...ap, 'address'],
+      'CONFIG_FAMILY_MISMATCH',
+      `announce.address ${text} is ${familyName(ip.family)} but the virtual server is ${familyName(family)}`,
+    );
+    return undefined;
+  }
+  return { address: parseCidr(text)!.address, family: ip.family, when: a.when };
+}
+
+export function buildVirtualServers(
+  ctx: BuildContext,
+  raw: (RawVirtualServer | null)[],
+  announce: AnnounceSettings | null = null,
+): VirtualServer[] {
   const out: VirtualServer[] = [];
   const byKey = new Map<string, number>();
   raw.forEach((v, i) => {
     if (!v) return;
     const p = ['virtual_servers', i];
-    const vs = buildVirtualServer(ctx, v, p);
+    const vs = buildVirtualServer(ctx, v, p, announce);
     if (!vs) return;
     const prev = byKey.get(vs.key);
     if (prev !== undefined) {

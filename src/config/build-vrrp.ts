@@ -5,6 +5,7 @@ import { type BuildContext, familyName, notifyOf } from './build-context.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
 import type {
+  AnnounceSettings,
   AgentxAddress,
   GlobalConfig,
   LvsSyncDaemon,
@@ -68,6 +69,29 @@ export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): 
     logLevel: g.log_level,
     notifyTimeoutMs: ctx.positiveMs([...p, 'notify_timeout'], g.notify_timeout),
     scriptTimeoutMs: ctx.positiveMs([...p, 'script_timeout'], g.script_timeout),
+    announce: buildAnnounceSettings(ctx, g, p),
+  };
+}
+
+function buildAnnounceSettings(
+  ctx: BuildContext,
+  g: RawGlobal,
+  p: ConfigPath,
+): AnnounceSettings | null {
+  const a = g.announce;
+  if (!a) return null;
+  // 0 unspec, 253 default, 254 main, 255 local
+  if ([0, 253, 254, 255].includes(a.table))
+    ctx.error(
+      [...p, 'announce', 'table'],
+      'CONFIG_BAD_VALUE',
+      `table ${a.table} is one of the kernel's own (253 default, 254 main, 255 local): pick a table for vrrpd alone`,
+    );
+  return {
+    table: a.table,
+    protocol: a.protocol,
+    interface: a.interface,
+    drainMs: ctx.ms([...p, 'announce', 'drain'], a.drain),
   };
 }
 

@@ -114,7 +114,7 @@ function buildConfig(
   const vrrpSyncGroups = buildSyncGroups(ctx, raw.vrrp_sync_groups, raw.instanceNames);
   const lvsSyncDaemon = buildLvsSyncDaemon(ctx, raw.lvs_sync_daemon, vrrpInstances, raw.instanceNames);
   const lvsTimeouts = buildLvsTimeouts(ctx, raw.lvs_timeouts);
-  const virtualServers = buildVirtualServers(ctx, raw.virtual_servers);
+  const virtualServers = buildVirtualServers(ctx, raw.virtual_servers, global.announce);
   if (schemaErrors.length > 0 || ctx.errors.length > 0) return { errors: [...schemaErrors, ...ctx.errors] };
   const config: Config = {
     file: fileName,

@@ -21,6 +21,8 @@ export interface GlobalConfig {
   readonly logLevel: LogLevel;
   readonly notifyTimeoutMs: number;
   readonly scriptTimeoutMs: number;
+  /** routes of announced virtual servers (BGP through FRR); null: none announce */
+  readonly announce: AnnounceSettings | null;
 }
 
 /** Where snmpd's AgentX master listens (its agentXSocket), parsed. */
@@ -225,6 +227,24 @@ export interface SorryServer {
   readonly inhibit: boolean;
 }
 
+export interface AnnounceSettings {
+  /** the kernel routing table vrrpd owns */
+  readonly table: number;
+  /** rtm_protocol of vrrpd's routes there */
+  readonly protocol: number;
+  /** the interface the host routes point at */
+  readonly interface: string;
+  /** graceful stop: wait after withdrawing */
+  readonly drainMs: number;
+}
+
+/** A virtual server's announcement: its address is routed while `when` holds. */
+export interface Announcement {
+  readonly address: string;
+  readonly family: IpFamily;
+  readonly when: 'quorum' | 'any-up';
+}
+
 export interface VirtualServerFlags {
   readonly ops: boolean;
   readonly shFallback: boolean;
@@ -256,6 +276,8 @@ export interface VirtualServer {
   /** true: real servers start failed until their first successful check */
   readonly alpha: boolean;
   readonly realServers: readonly RealServer[];
+  /** announced over BGP (through FRR) while healthy; absent: not announced */
+  readonly announce?: Announcement;
 }
 
 export interface Config {

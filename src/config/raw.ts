@@ -23,6 +23,7 @@ export interface RawGlobal {
   log_level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   notify_timeout: RawDuration;
   script_timeout: RawDuration;
+  announce?: { table: number; protocol: number; interface: string; drain: RawDuration };
 }
 
 export interface RawVrrpScript {
@@ -120,7 +121,7 @@ export interface RawVirtualServer {
   fwmark?: number;
   family?: 'inet' | 'inet6';
   protocol: 'tcp' | 'udp' | 'sctp';
-  scheduler: string;
+  scheduler?: string;
   forwarding: Forwarding;
   tun_type?: TunType;
   tun_port?: number;
@@ -129,8 +130,8 @@ export interface RawVirtualServer {
   ops: boolean;
   sh_fallback: boolean;
   sh_port: boolean;
-  mh_fallback: boolean;
-  mh_port: boolean;
+  mh_fallback?: boolean;
+  mh_port?: boolean;
   quorum: number;
   hysteresis: number;
   quorum_up?: RawArgv;
@@ -140,6 +141,7 @@ export interface RawVirtualServer {
   virtualhost?: string;
   check_defaults: Required<RawCheckTiming>;
   real_servers: RawRealServer[];
+  announce?: { when: 'quorum' | 'any-up'; address?: string };
 }
 
 export interface RawConfig {

@@ -344,8 +344,8 @@ const virtualServer: Schema = obj(
     scheduler: {
       type: 'string',
       enum: SCHEDULERS,
-      default: 'wlc',
-      description: 'IPVS scheduler (keepalived lb_algo).',
+      description:
+        'IPVS scheduler (keepalived lb_algo). Default: wlc; mh for a virtual server with announce (the same flow lands on the same real server whichever director receives it).',
     },
     forwarding: {
       type: 'string',
@@ -371,8 +371,16 @@ const virtualServer: Schema = obj(
     ops: bool('One-packet scheduling, for UDP (ipvsadm --ops, IP_VS_SVC_F_ONEPACKET).', false),
     sh_fallback: bool('sh scheduler: skip unavailable servers (IP_VS_SVC_F_SCHED_SH_FALLBACK).', false),
     sh_port: bool('sh scheduler: hash the source port too (IP_VS_SVC_F_SCHED_SH_PORT).', false),
-    mh_fallback: bool('mh scheduler: skip unavailable servers (IP_VS_SVC_F_SCHED_MH_FALLBACK).', false),
-    mh_port: bool('mh scheduler: hash the source port too (IP_VS_SVC_F_SCHED_MH_PORT).', false),
+    mh_fallback: {
+      type: 'boolean',
+      description:
+        'mh scheduler: skip unavailable servers (IP_VS_SVC_F_SCHED_MH_FALLBACK). Default: false; true with announce and the mh scheduler.',
+    },
+    mh_port: {
+      type: 'boolean',
+      description:
+        'mh scheduler: hash the source port too (IP_VS_SVC_F_SCHED_MH_PORT). Default: false; true with announce and the mh scheduler.',
+    },
     quorum: int(1, 65535, 'Minimum total weight of up servers; below it the sorry server serves.', 1),
     hysteresis: int(
       0,
@@ -406,6 +414,20 @@ const virtualServer: Schema = obj(
       default: {},
     },
     real_servers: { type: 'array', items: realServer, default: [], description: 'The real servers.' },
+    announce: obj(
+      {
+        when: {
+          type: 'string',
+          enum: ['quorum', 'any-up'],
+          default: 'quorum',
+          description:
+            'quorum: announced while the healthy weight holds the quorum; any-up: while at least one real server is up.',
+        },
+        address: str('Address to announce (a /32 or /128). Default: the virtual address; needed for fwmark services.'),
+      },
+      [],
+      'Announce the virtual address over BGP while this service is healthy: vrrpd keeps a host route to it in global.announce.table, which FRR imports and redistributes. Failed real servers then drain at weight 0 instead of being removed.',
+    ),
   },
   [],
   'An IPVS virtual service (keepalived virtual_server).',
@@ -464,6 +486,28 @@ export const configSchema: Schema = {
           },
           notify_timeout: duration('Notify scripts running longer are killed.', '10s'),
           script_timeout: duration('Default timeout of vrrp_scripts without one.', '5s'),
+          announce: obj(
+            {
+              table: int(
+                1,
+                4294967295,
+                'Kernel routing table vrrpd owns for announced addresses (not 253-255); FRR takes it in with `ip import-table N`.',
+              ),
+              protocol: int(5, 255, 'rtm_protocol of vrrpd routes in that table (ip route ... proto N).', 99),
+              interface: {
+                type: 'string',
+                pattern: IFNAME_PATTERN,
+                default: 'lo',
+                description: 'Interface the announced host routes point at (the VIPs are local there).',
+              },
+              drain: duration(
+                'Graceful stop: after withdrawing every announced route, wait this long before exiting.',
+                '0s',
+              ),
+            },
+            ['table'],
+            'Routes of virtual servers with announce (BGP through FRR). Required when one has announce.',
+          ),
         },
         [],
         'Daemon-wide settings (keepalived global_defs).',

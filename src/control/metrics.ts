@@ -37,6 +37,9 @@
 //   real_server_health{virtual_server, real_server, health}  1 for the current one of up | down | unknown
 //   real_server_in_ipvs{virtual_server, real_server} 1 when in the kernel table
 //   real_server_weight{virtual_server, real_server}  weight in the kernel table (0 when absent)
+//   announce_route_up{address}                       1 while the address is announced (its route is in
+//                                                    global.announce.table, which FRR redistributes)
+//   announce_withdrawals_total                       announced routes withdrawn since start
 //   check_duration_seconds{virtual_server, real_server, type}   histogram of probe latency
 //   check_results_total{type, result}                result: ok | fail
 //   vrrp_engine_timer_lateness_seconds               histogram: how late the VRRP engine worker's
@@ -259,6 +262,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   );
   gauge('vrrp_script_up', '1 when the tracked script is ok', ['script'], (s) =>
     (s.vrrpScripts ?? []).map((sc): Sample => [{ script: sc.name }, sc.state === 'ok' ? 1 : 0]),
+  );
+  gauge('announce_route_up', '1 while the address is announced over BGP (route in vrrpd table)', ['address'], (s) =>
+    (s.announce?.addresses ?? []).map((a): Sample => [{ address: a.address }, a.announced ? 1 : 0]),
+  );
+  counter('announce_withdrawals_total', 'announced routes withdrawn since start', [], (s) =>
+    s.announce ? [[{}, s.announce.withdrawals]] : [],
   );
   gauge('virtual_server_quorum_up', '1 when enough real servers are healthy', ['virtual_server'], (s) =>
     s.virtualServers.map((vs): Sample => [{ virtual_server: vs.key }, vs.quorumUp ? 1 : 0]),

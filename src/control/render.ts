@@ -198,5 +198,15 @@ export function renderStatus(s: Snapshot, opts: RenderOptions): string {
       out.push(paint(`IPVS: ${why}`, 31));
     }
   }
+  if (s.announce) {
+    const a = s.announce;
+    out.push('');
+    out.push(`announced through table ${a.table} (proto ${a.protocol}, dev ${a.interface}):`);
+    for (const x of a.addresses) {
+      const since = x.since ? ` (${ago(x.since, opts.now)})` : '';
+      const what = x.announced ? paint('announced', 32) : paint('withdrawn', 31);
+      out.push(`  ${x.address}  ${what}${since}  ${x.reason}${x.error ? paint(`  error: ${x.error}`, 31) : ''}`);
+    }
+  }
   return `${out.join('\n')}\n`;
 }

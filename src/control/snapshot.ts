@@ -45,6 +45,8 @@ export interface Snapshot {
   virtualServers: VirtualServerStatus[];
   /** State of the IPVS side, null when the configuration has no virtual servers. */
   ipvs: IpvsStatus | null;
+  /** Announced addresses (BGP through FRR); absent or null when nothing is announced. */
+  announce?: AnnounceStatus | null;
 }
 
 export interface DaemonInfo {
@@ -285,4 +287,28 @@ export function virtualServerKey(vs: {
   if (vs.fwmark !== undefined && vs.fwmark !== null)
     return `fwmark/${vs.fwmark}${vs.family === 6 ? '/6' : ''}`;
   return `${vs.protocol}/${endpointKey(vs.address ?? '', vs.port ?? 0)}`;
+}
+
+/** One announced (or withheld) address of `announce` (BGP through FRR). */
+export interface AnnouncedAddressStatus {
+  address: string;
+  /** the host route is in vrrpd's table now (FRR announces it) */
+  announced: boolean;
+  /** when it last changed between announced and withdrawn; null: never announced */
+  since: string | null;
+  /** why, in words */
+  reason: string;
+  /** the virtual servers that announce it and what each says */
+  services: { virtualServer: string; healthy: boolean; reason: string }[];
+  /** the last route change that failed, or null */
+  error: string | null;
+}
+
+export interface AnnounceStatus {
+  table: number;
+  protocol: number;
+  interface: string;
+  addresses: AnnouncedAddressStatus[];
+  /** routes withdrawn since start */
+  withdrawals: number;
 }

@@ -2,6 +2,7 @@
 // engine's, the checkers' and the LVS controller's own views. Pure.
 import type { Config } from '../config/model.js';
 import {
+  type AnnounceStatus,
   type InstanceStatus,
   type IpvsStatus,
   type ReloadCounts,
@@ -21,6 +22,8 @@ export interface SnapshotInputs {
   presentVips: Set<string>;
   links: Map<string, boolean>;
   lvs: { virtualServers: VirtualServerStatus[]; ipvs: IpvsStatus | null };
+  /** announced addresses; null or absent: none */
+  announce?: AnnounceStatus | null;
   scripts: VrrpScriptStatus[];
   daemon: {
     pid: number;
@@ -117,5 +120,6 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
     vrrpScripts: i.scripts,
     virtualServers: i.lvs.virtualServers,
     ipvs: i.lvs.ipvs,
+    ...(i.announce ? { announce: i.announce } : {}),
   };
 }

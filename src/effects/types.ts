@@ -116,3 +116,18 @@ export interface TcpConnector {
   /** Starts an attempt; the sink hears its outcome, always asynchronously. */
   start(target: ConnectTarget, sink: ConnectSink): ConnectHandle;
 }
+
+/**
+ * Host routes of announced addresses in the one kernel routing table vrrpd owns (FRR
+ * imports it). Every call is idempotent; the implementation also makes sure the routes go
+ * when vrrpd dies without a word (kill -9), which the kernel does not do by itself.
+ */
+export interface RouteSink {
+  /** Adds the host route (/32 or /128) to address; already there is success. */
+  add(address: string): Promise<void>;
+  /** Removes it; already gone is success. */
+  remove(address: string): Promise<void>;
+  /** Removes every route of vrrpd's protocol in the table (an earlier run's included). */
+  removeAll(): Promise<void>;
+  close(): void;
+}

@@ -62,6 +62,8 @@ export interface LvsControllerDeps {
   wallClock?: () => number;
   debounceMs?: number;
   periodMs?: number;
+  /** after each pass, with its decisions (the announcer follows them) */
+  onOutcome?: (config: Config, desired: DesiredState) => void;
   /** every probe result, for the check latency histogram */
   onCheckResult?: (o: {
     virtualServer: string;
@@ -370,6 +372,7 @@ export class LvsController {
     );
     this.desired = desired;
     quorumTransitions(this.config, desired, this.quorum, this.log, this.hooks);
+    this.deps.onOutcome?.(this.config, desired);
 
     if (client && current) {
       const path = this.config.global.stateFile;
