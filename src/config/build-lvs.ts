@@ -5,8 +5,8 @@ import { argvOf, type BuildContext, familyName, hostPort } from './build-context
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
 import type {
-  AnnounceSettings,
   Announcement,
+  AnnounceSettings,
   Check,
   Forwarding,
   LvsTimeouts,

@@ -5,8 +5,8 @@ import { type BuildContext, familyName, notifyOf } from './build-context.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
 import type {
-  AnnounceSettings,
   AgentxAddress,
+  AnnounceSettings,
   GlobalConfig,
   LvsSyncDaemon,
   TrackInterface,
@@ -73,11 +73,7 @@ export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): 
   };
 }
 
-function buildAnnounceSettings(
-  ctx: BuildContext,
-  g: RawGlobal,
-  p: ConfigPath,
-): AnnounceSettings | null {
+function buildAnnounceSettings(ctx: BuildContext, g: RawGlobal, p: ConfigPath): AnnounceSettings | null {
   const a = g.announce;
   if (!a) return null;
   // 0 unspec, 253 default, 254 main, 255 local

@@ -423,7 +423,9 @@ const virtualServer: Schema = obj(
           description:
             'quorum: announced while the healthy weight holds the quorum; any-up: while at least one real server is up.',
         },
-        address: str('Address to announce (a /32 or /128). Default: the virtual address; needed for fwmark services.'),
+        address: str(
+          'Address to announce (a /32 or /128). Default: the virtual address; needed for fwmark services.',
+        ),
       },
       [],
       'Announce the virtual address over BGP while this service is healthy: vrrpd keeps a host route to it in global.announce.table, which FRR imports and redistributes. Failed real servers then drain at weight 0 instead of being removed.',

@@ -263,8 +263,11 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   gauge('vrrp_script_up', '1 when the tracked script is ok', ['script'], (s) =>
     (s.vrrpScripts ?? []).map((sc): Sample => [{ script: sc.name }, sc.state === 'ok' ? 1 : 0]),
   );
-  gauge('announce_route_up', '1 while the address is announced over BGP (route in vrrpd table)', ['address'], (s) =>
-    (s.announce?.addresses ?? []).map((a): Sample => [{ address: a.address }, a.announced ? 1 : 0]),
+  gauge(
+    'announce_route_up',
+    '1 while the address is announced over BGP (route in vrrpd table)',
+    ['address'],
+    (s) => (s.announce?.addresses ?? []).map((a): Sample => [{ address: a.address }, a.announced ? 1 : 0]),
   );
   counter('announce_withdrawals_total', 'announced routes withdrawn since start', [], (s) =>
     s.announce ? [[{}, s.announce.withdrawals]] : [],

@@ -205,7 +205,9 @@ export function renderStatus(s: Snapshot, opts: RenderOptions): string {
     for (const x of a.addresses) {
       const since = x.since ? ` (${ago(x.since, opts.now)})` : '';
       const what = x.announced ? paint('announced', 32) : paint('withdrawn', 31);
-      out.push(`  ${x.address}  ${what}${since}  ${x.reason}${x.error ? paint(`  error: ${x.error}`, 31) : ''}`);
+      out.push(
+        `  ${x.address}  ${what}${since}  ${x.reason}${x.error ? paint(`  error: ${x.error}`, 31) : ''}`,
+      );
     }
   }
   return `${out.join('\n')}\n`;

@@ -12,6 +12,7 @@
 // FRR sees as deletions; it ignores SIGTERM/SIGINT/SIGHUP so that systemd stopping the
 // unit's processes does not stop it before it has done so.
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { AnnounceSettings } from '../config/model.js';
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL } from '../netlink/message.js';
 import {
   hostRouteRequest,
@@ -21,7 +22,6 @@ import {
   RTM_NEWROUTE,
   routeDumpRequest,
 } from '../netlink/rtroute.js';
-import type { AnnounceSettings } from '../config/model.js';
 import { ifindexByName } from './address-manager.js';
 import { NetlinkClient, NetlinkError } from './netlink-client.js';
 import type { RouteSink } from './types.js';
@@ -48,7 +48,10 @@ export function guardianScript(table: number, protocol: number, ip = 'ip'): stri
   ].join('\n');
 }
 
-export function createRouteSink(settings: AnnounceSettings, opts: RouteSinkOptions = {}): RouteSink & {
+export function createRouteSink(
+  settings: AnnounceSettings,
+  opts: RouteSinkOptions = {},
+): RouteSink & {
   readonly guardianPid: number | null;
 } {
   const nl = NetlinkClient.open(NETLINK_ROUTE);

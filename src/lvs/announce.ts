@@ -63,11 +63,18 @@ function verdict(vs: VirtualServer, d: DesiredState): ServiceVerdict {
       healthy: false,
       reason: `waiting for check results (${unknown} pending, weight up ${upWeight} < quorum ${vs.quorum})`,
     };
-  return { virtualServer: key, healthy: true, reason: `quorum holds (weight up ${upWeight} >= ${vs.quorum})` };
+  return {
+    virtualServer: key,
+    healthy: true,
+    reason: `quorum holds (weight up ${upWeight} >= ${vs.quorum})`,
+  };
 }
 
 /** The addresses of announcing virtual servers, in config order, each with its verdict. */
-export function announceDecisions(virtualServers: readonly VirtualServer[], d: DesiredState): AddressDecision[] {
+export function announceDecisions(
+  virtualServers: readonly VirtualServer[],
+  d: DesiredState,
+): AddressDecision[] {
   const byAddress = new Map<string, AddressDecision>();
   for (const vs of virtualServers) {
     if (!vs.announce) continue;

@@ -3,7 +3,7 @@
 // and removed when they are not, and all of them first at a graceful stop. Route changes
 // run one at a time, in order; the status and the metrics read what the kernel was told.
 import type { AnnounceSettings, Config } from '../config/model.js';
-import type { AnnounceStatus, AnnouncedAddressStatus } from '../control/snapshot.js';
+import type { AnnouncedAddressStatus, AnnounceStatus } from '../control/snapshot.js';
 import type { RouteSink } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { type AddressDecision, announceDecisions } from './announce.js';
@@ -92,7 +92,10 @@ export class Announcer {
           `withdrew ${had.join(', ')} (stopping)`,
         );
     } catch (e) {
-      this.log.error({ event: 'announce-error', error: errText(e) }, `withdrawing at stop failed: ${errText(e)}`);
+      this.log.error(
+        { event: 'announce-error', error: errText(e) },
+        `withdrawing at stop failed: ${errText(e)}`,
+      );
     }
   }
 
@@ -146,10 +149,19 @@ export class Announcer {
       return;
     }
     if (this.sink) {
-      // a new table, protocol or interface: nothing stays behind in the old one
-      await this.sink.removeAll().catch((e: unknown) =>
-        this.log.error({ event: 'announce-error', error: errText(e) }, `clearing the old table failed: ${errText(e)}`),
-      );
+      // a new table, protocol or interface (or none): nothing stays behind in the old one
+      const why = next
+        ? 'the announce table, protocol or interface changed'
+        : 'announce is no longer configured';
+      for (const [address, st] of this.state) if (st.announced) await this.change(address, false, why);
+      await this.sink
+        .removeAll()
+        .catch((e: unknown) =>
+          this.log.error(
+            { event: 'announce-error', error: errText(e) },
+            `clearing the old table failed: ${errText(e)}`,
+          ),
+        );
       this.sink.close();
       this.sink = null;
       for (const st of this.state.values()) st.announced = false;

@@ -15,7 +15,10 @@ import { missing } from '../helpers/env.js';
 import { type FrrRouter, startFrr } from './lib/frr-bgp.js';
 import { createLab, instance, type Lab, sleep, until, type Vrrpd } from './lib/vrrpd.js';
 
-const why = missing({ root: true, commands: ['ip', 'nft', 'vtysh', '/usr/lib/frr/bgpd', '/usr/lib/frr/bfdd'] });
+const why = missing({
+  root: true,
+  commands: ['ip', 'nft', 'vtysh', '/usr/lib/frr/bgpd', '/usr/lib/frr/bfdd'],
+});
 const VIP = '203.0.113.10';
 const PREFIX = `${VIP}/32`;
 const HOSTS = ['r', 'd1', 'd2', 'd3', 's1', 's2'];
@@ -102,7 +105,10 @@ describe.skipIf(why)('announce: active-active directors over BGP through FRR', (
       20,
     ).catch(async (e: Error) => {
       const st = await Promise.all(
-        [...vrrpd].map(async ([d, v]) => `${d}: ${JSON.stringify((await v.status().catch(() => null))?.announce)} ${JSON.stringify((await v.status().catch(() => null))?.virtualServers?.[0]?.realServers)}`),
+        [...vrrpd].map(
+          async ([d, v]) =>
+            `${d}: ${JSON.stringify((await v.status().catch(() => null))?.announce)} ${JSON.stringify((await v.status().catch(() => null))?.virtualServers?.[0]?.realServers)}`,
+        ),
       );
       throw new Error(
         `${e.message}; router has [${seen.join(',')}]\n${await router.vtysh('show ip route')}\n${await router.vtysh('show bgp summary')}\n${st.join('\n')}`,
@@ -118,8 +124,16 @@ describe.skipIf(why)('announce: active-active directors over BGP through FRR', (
   beforeAll(async () => {
     lab = await createLab(HOSTS);
     for (const s of ['s1', 's2'])
-      lab.topo.spawn(s, [process.execPath, '-e', "require('net').createServer((c)=>{c.on('error',()=>{});c.end()}).listen(80)"]);
-    router = await startFrr(lab.topo, 'r', lab.dir, { zebra: 'hostname r\n', bgpd: routerBgp(), bfdd: BFD_PROFILE });
+      lab.topo.spawn(s, [
+        process.execPath,
+        '-e',
+        "require('net').createServer((c)=>{c.on('error',()=>{});c.end()}).listen(80)",
+      ]);
+    router = await startFrr(lab.topo, 'r', lab.dir, {
+      zebra: 'hostname r\n',
+      bgpd: routerBgp(),
+      bfdd: BFD_PROFILE,
+    });
     for (const d of DIRECTORS) {
       frr.set(
         d,
@@ -149,10 +163,15 @@ describe.skipIf(why)('announce: active-active directors over BGP through FRR', (
       expect.objectContaining({ address: VIP, announced: true, error: null }),
     ]);
     // the route is in vrrpd's table with its protocol, through lo
-    const r = JSON.parse(await lab.sh('d2', 'ip -j route show table 100')) as { dst: string; protocol: string }[];
+    const r = JSON.parse(await lab.sh('d2', 'ip -j route show table 100')) as {
+      dst: string;
+      protocol: string;
+    }[];
     expect(r.map((x) => x.dst)).toEqual([VIP]);
     // both modes side by side: the VRRP pair elected one master
-    const states = await Promise.all(['d1', 'd2'].map(async (d) => (await vrrpd.get(d)!.instance('VI')).state));
+    const states = await Promise.all(
+      ['d1', 'd2'].map(async (d) => (await vrrpd.get(d)!.instance('VI')).state),
+    );
     expect(states.sort()).toEqual(['backup', 'master']);
   });
 
@@ -169,7 +188,10 @@ describe.skipIf(why)('announce: active-active directors over BGP through FRR', (
 
   it('a pool failing on one director withdraws only that director', async () => {
     const t0 = performance.now();
-    await nft('d2', 'table inet vtpool {\n chain out {\n  type filter hook output priority 0;\n  tcp dport 80 drop\n }\n}');
+    await nft(
+      'd2',
+      'table inet vtpool {\n chain out {\n  type filter hook output priority 0;\n  tcp dport 80 drop\n }\n}',
+    );
     await waitHops(['d1', 'd3'], 15_000, 'pool failure on d2');
     times.push(['pool unreachable from d2 → its route gone (checks 300 ms)', performance.now() - t0]);
     const st = await vrrpd.get('d2')!.status();

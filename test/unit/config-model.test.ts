@@ -66,6 +66,7 @@ describe('defaults', () => {
       logLevel: 'info',
       notifyTimeoutMs: 10_000,
       scriptTimeoutMs: 5000,
+      announce: null,
     });
     expect(c.vrrpInstances[0]).toEqual({
       name: 'VI_1',
