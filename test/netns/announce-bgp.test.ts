@@ -59,8 +59,12 @@ router bgp 65001
  neighbor ${addr('r')} remote-as 65000
  neighbor ${addr('r')} timers connect 1
 ${d === 'd3' ? ` neighbor ${addr('r')} bfd profile fast\n` : ''} address-family ipv4 unicast
-  redistribute table 100
+  redistribute table 100 route-map VIPS
  exit-address-family
+exit
+ip prefix-list VIPS seq 5 permit 203.0.113.0/24 le 32
+route-map VIPS permit 10
+ match ip address prefix-list VIPS
 exit
 `;
 }
