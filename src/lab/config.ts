@@ -7,6 +7,9 @@ export const LAB_VIP4 = '192.0.2.50';
 export const LAB_VIP6 = '2001:db8::50';
 export const LAB_INSTANCE = 'VI_1';
 export const LAB_HTTP_PORT = 80;
+/** announced over BGP in the `announce` scene (vrrpd's table; FRR would import it) */
+export const LAB_ANNOUNCED_VIP = '203.0.113.10';
+export const LAB_ANNOUNCE_TABLE = 100;
 
 export interface LabDirectorConfig {
   routerId: string;
@@ -28,6 +31,7 @@ export function directorYaml(c: LabDirectorConfig): string {
     `  router_id: ${c.routerId}`,
     `  control_socket: ${c.controlSocket}`,
     '  log_level: info',
+    `  announce: {table: ${LAB_ANNOUNCE_TABLE}}`,
     'vrrp_instances:',
     `  - name: ${LAB_INSTANCE}`,
     '    interface: eth0',
@@ -46,6 +50,14 @@ export function directorYaml(c: LabDirectorConfig): string {
     '    scheduler: rr',
     // direct routing: the real servers share the directors' segment and answer the client themselves
     '    forwarding: dr',
+    '    check_defaults: {interval: 300ms, timeout: 250ms, rise: 1, fall: 1, retry: 0}',
+    '    real_servers:',
+    ...rs,
+    // active-active beside the VRRP pair: both directors announce it while r1 or r2 is up
+    `  - address: ${LAB_ANNOUNCED_VIP}`,
+    `    port: ${LAB_HTTP_PORT}`,
+    '    forwarding: dr',
+    '    announce: {when: any-up}',
     '    check_defaults: {interval: 300ms, timeout: 250ms, rise: 1, fall: 1, retry: 0}',
     '    real_servers:',
     ...rs,

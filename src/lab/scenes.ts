@@ -5,11 +5,18 @@
 import { renderStatus } from '../control/render.js';
 import type { Snapshot } from '../control/snapshot.js';
 import { answered } from './client.js';
-import { LAB_HTTP_PORT, LAB_INSTANCE, LAB_VIP4, LAB_VIP6 } from './config.js';
+import {
+  LAB_ANNOUNCE_TABLE,
+  LAB_ANNOUNCED_VIP,
+  LAB_HTTP_PORT,
+  LAB_INSTANCE,
+  LAB_VIP4,
+  LAB_VIP6,
+} from './config.js';
 import { seconds } from './narrator.js';
 import { type DirectorName, LabError, type LabWorld, type RealServerName, waitUntil } from './world.js';
 
-export const SCENES = ['election', 'failover', 'preempt', 'handover', 'health'] as const;
+export const SCENES = ['election', 'failover', 'preempt', 'handover', 'health', 'announce'] as const;
 export type Scene = (typeof SCENES)[number];
 
 const other = (d: DirectorName): DirectorName => (d === 'd1' ? 'd2' : 'd1');
@@ -325,10 +332,57 @@ async function health(w: LabWorld): Promise<void> {
   if (ipvs) await clientRequests(w);
 }
 
+/**
+ * Active-active: both directors announce 203.0.113.10 while a real server is up, as a host
+ * route in table 100 that FRR would import and announce over BGP (README "Beyond a pair").
+ * The lab runs no router: it shows the table, which is all vrrpd does.
+ */
+async function announce(w: LabWorld): Promise<void> {
+  const n = w.n;
+  const T = LAB_ANNOUNCE_TABLE;
+  const running = (['d1', 'd2'] as const).filter((d) => w.isRunning(d));
+  if (running.length === 0)
+    throw new LabError('LAB_NO_DIRECTOR', 'no director is running for the announce scene');
+  n.say(
+    `Scene 6 — announced VIPs (active-active over BGP). ${running.join(' and ')} announce ${LAB_ANNOUNCED_VIP} while r1 or r2 is up: each keeps a host route in routing table ${T}, which FRR would import (ip import-table ${T}) and announce to the routers.`,
+  );
+  const has = async (d: DirectorName) => (await w.routesInTable(d, T)).includes(LAB_ANNOUNCED_VIP);
+  const routes = async () =>
+    (
+      await Promise.all(
+        running.map(async (d) => `${d}: ${(await w.routesInTable(d, T)).join(' ') || 'none'}`),
+      )
+    ).join(', ');
+  const all = async (want: boolean) => (await Promise.all(running.map(has))).every((x) => x === want);
+  const up = await waitUntil('the VIP announced', () => all(true), 10_000, 20, routes);
+  n.say(
+    `  announced by ${running.join(' and ')} (${seconds(up)}): ip route show table ${T} → ${LAB_ANNOUNCED_VIP} dev lo proto 99`,
+  );
+  n.say(
+    'Stopping the HTTP servers on r1 and r2: no real server is left, so no director should attract the traffic.',
+  );
+  await Promise.all([w.stopHttp('r1'), w.stopHttp('r2')]);
+  const gone = await waitUntil('the VIP withdrawn', () => all(false), 10_000, 20, routes);
+  n.say(`  withdrawn on ${running.join(' and ')} after ${seconds(gone)}.`);
+  await Promise.all([w.startHttp('r1'), w.startHttp('r2')]);
+  const back = await waitUntil('the VIP announced again', () => all(true), 10_000, 20, routes);
+  n.say(`  r1 and r2 are back: announced again after ${seconds(back)}.`);
+  const d = running[running.length - 1]!;
+  n.say(
+    `Killing vrrpd on ${d} with SIGKILL: the kernel keeps routes, so vrrpd's guardian removes them when vrrpd is gone.`,
+  );
+  const killed = w.signalDirector(d, 'SIGKILL');
+  await killed;
+  const away = await waitUntil(`${d}'s route gone`, async () => !(await has(d)), 5_000, 10, routes);
+  n.say(`  ${d}'s route was gone ${seconds(away)} after vrrpd died; FRR would withdraw it from the routers.`);
+  await w.startDirector(d);
+}
+
 export const sceneRunners: Record<Scene, (w: LabWorld) => Promise<void>> = {
   election,
   failover,
   preempt,
   handover,
   health,
+  announce,
 };

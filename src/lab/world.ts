@@ -137,6 +137,12 @@ export class LabWorld {
     return r.stdout;
   }
 
+  /** Destinations of the routes in a routing table of the host ([] when none). */
+  async routesInTable(host: string, table: number): Promise<string[]> {
+    const out = await this.ip(host, ['-j', 'route', 'show', 'table', String(table)]).catch(() => '[]');
+    return (JSON.parse(out || '[]') as { dst: string }[]).map((r) => r.dst);
+  }
+
   async macOf(host: string): Promise<string> {
     const links = JSON.parse(await this.ip(host, ['-j', 'link', 'show', 'dev', 'eth0'])) as {
       address: string;

@@ -75,6 +75,11 @@ function expectEveryScene(out: string): void {
   expect(out).toMatch(/d1 is MASTER and d2 BACKUP again/);
   expect(out).toMatch(/marked r2 DOWN after/);
   expect(out).toMatch(/marked r2 UP after/);
+  // active-active: the announced VIP's route follows the pool, and a kill -9 takes it away
+  expect(out).toMatch(/Scene 6[^\n]*announced VIPs/);
+  expect(out).toMatch(/announced by d1 and d2 \(\d+\.\d+ s\)/);
+  expect(out).toMatch(/withdrawn on d1 and d2 after \d+\.\d+ s/);
+  expect(out).toMatch(/d2's route was gone \d+\.\d+ s after vrrpd died/);
   expect(out).toMatch(/Done\. Removing the lab\./);
 }
 
@@ -208,7 +213,14 @@ describe('vrrpd lab pieces (no root needed)', () => {
   });
 
   it('--steps: election always runs, order is fixed, unknown names are refused', () => {
-    expect(parseSteps(undefined)).toEqual(['election', 'failover', 'preempt', 'handover', 'health']);
+    expect(parseSteps(undefined)).toEqual([
+      'election',
+      'failover',
+      'preempt',
+      'handover',
+      'health',
+      'announce',
+    ]);
     expect(parseSteps('health,failover')).toEqual(['election', 'failover', 'health']);
     expect(() => parseSteps('failover,nope')).toThrow(/unknown scene 'nope'/);
   });

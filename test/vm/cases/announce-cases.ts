@@ -134,7 +134,8 @@ async function main(): Promise<void> {
       const end = Date.now() + 60_000;
       for (;;) {
         const saves = await Promise.all(DIRECTORS.map(saveOf));
-        if (saves.every((s) => SERVERS.every((x) => new RegExp(`-r ${sAddr(x)}:80 -g -w 1`).test(s)))) return saves;
+        if (saves.every((s) => SERVERS.every((x) => new RegExp(`-r ${sAddr(x)}:80 -g -w 1`).test(s))))
+          return saves;
         if (Date.now() > end) throw new Error(`real servers not all up:\n${saves.join('\n---\n')}`);
         await sleep(200);
       }
@@ -183,7 +184,8 @@ async function main(): Promise<void> {
       if (bad.length) r.problems.push(`failed connections: ${bad.slice(0, 5).join(' ')} (${bad.length})`);
       if (Object.values(per).filter((n) => n > 0).length < 3)
         r.problems.push(`flows did not reach every director: ${JSON.stringify(per)}`);
-      if (Object.keys(byServer).length < 3) r.problems.push(`flows did not reach every real server: ${JSON.stringify(byServer)}`);
+      if (Object.keys(byServer).length < 3)
+        r.problems.push(`flows did not reach every real server: ${JSON.stringify(byServer)}`);
     });
 
     await phase('leave', async (r) => {
@@ -202,7 +204,8 @@ async function main(): Promise<void> {
       r.info.samePort = moved;
       r.info.changed = changed;
       r.info.d2New = (after.d2 ?? 0) - (before.d2 ?? 0);
-      if (changed.length) r.problems.push(`flows changed real server when d2 left: ${changed.slice(0, 10).join(', ')}`);
+      if (changed.length)
+        r.problems.push(`flows changed real server when d2 left: ${changed.slice(0, 10).join(', ')}`);
       if ((after.d2 ?? 0) !== (before.d2 ?? 0)) r.problems.push('d2 still received flows after leaving');
     });
 
