@@ -17,6 +17,7 @@ import {
   type CheckSnapshot,
   createCheckManager,
 } from '../check/manager.js';
+import { type GroupedCheckManager, withCombinedHealth } from '../check/combined.js';
 import type { ProbeResult } from '../check/probe.js';
 import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';
@@ -25,7 +26,7 @@ import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import type { ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
-import { type CheckTarget, checkSpecsOf } from './check-specs.js';
+import { type CheckTarget, checkSpecsOf, healthLookup } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
 import { HookScripts } from './hook-scripts.js';
 import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './kernel-settings.js';
@@ -88,7 +89,7 @@ export class LvsController {
   private readonly clock: Clock;
   private readonly wall: () => number;
   private readonly hooks: HookScripts;
-  private readonly checks: CheckManager;
+  private readonly checks: GroupedCheckManager;
   private targets = new Map<string, CheckTarget>();
 
   private client: LvsIpvsClient | null = null;
@@ -139,7 +140,8 @@ export class LvsController {
       logger: infoAsDebug(log),
     };
     if (deps.clock) opts.clock = deps.clock;
-    this.checks = (deps.checks ?? createCheckManager)(opts);
+    // several checks of one real server report one health (src/check/combined.ts)
+    this.checks = withCombinedHealth(deps.checks ?? createCheckManager)(opts);
   }
 
   /** Starts checks and runs the first pass (kernel-present servers keep their place). */
@@ -290,9 +292,7 @@ export class LvsController {
 
   private healthOf(): (vsKey: string, rsKey: string) => RealServerHealth {
     const states = new Map(this.checks.snapshot().map((s) => [s.id, s.state]));
-    const byPair = new Map<string, RealServerHealth>();
-    for (const [id, t] of this.targets) byPair.set(`${t.vs.key} ${t.rs.key}`, states.get(id) ?? 'unknown');
-    return (vsKey, rsKey) => byPair.get(`${vsKey} ${rsKey}`) ?? 'unknown';
+    return healthLookup(this.config, (id) => states.get(id));
   }
 
   // ---------------------------------------------------------------- the pass
