@@ -324,9 +324,11 @@ export class Daemon {
     const engineStopped = this.engine?.stop(ENGINE_STOP_MS);
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
-    this.lvs?.stop();
+    // omega's down hooks (notify_down, quorum_down) run meanwhile; waited for below
+    const lvsStopped = this.lvs?.stop();
     await this.controlPlane.close();
     await this.snmp.stop();
+    await lvsStopped;
     await engineStopped;
     for (const name of running) this.notifyRunner?.stateChanged(name, 'stop');
     // sync groups that had reached a state get theirs too (the engine's 'init' reports
