@@ -1234,10 +1234,16 @@ function convertVirtualServer(s: KaStatement): Unit {
   const rs = v.real_servers as Obj[];
   if (v.tun_port !== undefined && rs.some((r) => r.forwarding !== undefined && r.tun_type !== 'gue')) {
     for (const r of rs) {
-      if (r.forwarding === undefined) Object.assign(r, { tun_type: v.tun_type, tun_port: v.tun_port });
+      if (r.forwarding === undefined)
+        Object.assign(r, {
+          tun_type: v.tun_type,
+          tun_port: v.tun_port,
+          ...(v.tun_checksum !== undefined ? { tun_checksum: v.tun_checksum } : {}),
+        });
     }
     delete v.tun_type;
     delete v.tun_port;
+    delete v.tun_checksum;
   }
   return { value: v, notes, realNotes };
 }
