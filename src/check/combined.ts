@@ -7,8 +7,9 @@
 //   any part down → down;  every part up → up;  otherwise unknown.
 // A group of one part whose id is the group's is passed through unchanged (the common case
 // costs nothing and looks exactly as before).
-import type { CheckManager, CheckManagerOptions, CheckSnapshot, CheckSpec, SetResult } from './manager.js';
+
 import type { HealthStateName } from './hysteresis.js';
+import type { CheckManager, CheckManagerOptions, CheckSnapshot, CheckSpec, SetResult } from './manager.js';
 import type { ProbeResult } from './probe.js';
 
 /** A CheckSpec that may be one of several checks of one target. */

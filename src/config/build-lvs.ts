@@ -73,7 +73,7 @@ function buildChecks(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: Check
     return one ? [one] : [];
   }
   if (c.path !== undefined)
-    ctx.error([...p, 'path'], 'CONFIG_NOT_APPLICABLE', "give either path or urls, not both", true);
+    ctx.error([...p, 'path'], 'CONFIG_NOT_APPLICABLE', 'give either path or urls, not both', true);
   const out: Check[] = [];
   c.urls.forEach((u, i) => {
     const { urls: _u, ...rest } = c;
@@ -543,7 +543,12 @@ export function buildVirtualServers(
     if (v.group !== undefined) {
       if (v.address !== undefined || v.fwmark !== undefined || v.port !== undefined) {
         const k = v.address !== undefined ? 'address' : v.fwmark !== undefined ? 'fwmark' : 'port';
-        ctx.error([...p, k], 'CONFIG_BAD_VALUE', `${pathText(p)} has a group: the group's entries give the ${k}`, true);
+        ctx.error(
+          [...p, k],
+          'CONFIG_BAD_VALUE',
+          `${pathText(p)} has a group: the group's entries give the ${k}`,
+          true,
+        );
         return;
       }
       const entries = groups.get(v.group);

@@ -1323,7 +1323,9 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
     written: vs.written,
     ...(host !== undefined ? { host } : {}),
   };
-  const converted = supported.map((c) => convertCheck(c, notes, inh)).filter((c): c is Obj => c !== undefined);
+  const converted = supported
+    .map((c) => convertCheck(c, notes, inh))
+    .filter((c): c is Obj => c !== undefined);
   if (converted.length === 1) r.check = converted[0];
   else if (converted.length > 1) r.checks = converted;
   const anyHttp = converted.some((c) => ['http', 'https'].includes(String(c.type)));
@@ -1510,7 +1512,10 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
       instances.push(convertInstance(s, g, members.has(name), info, groupTracks.get(name)));
     } else if (k === 'virtual_server' && s.words[1] === 'group' && !vsGroups.has(s.words[2] ?? ''))
       g.notes.push(
-        skipped(s, `there is no usable virtual_server_group '${s.words[2] ?? ''}': keepalived ignores it too`),
+        skipped(
+          s,
+          `there is no usable virtual_server_group '${s.words[2] ?? ''}': keepalived ignores it too`,
+        ),
       );
     else if (k === 'virtual_server') servers.push(convertVirtualServer(s));
     else if (k === 'virtual_server_group' && s.words[1]) continue;

@@ -138,7 +138,7 @@ const urlSchema: Schema = obj(
     host: str('Host header and TLS SNI of this url. Default: that of the check.'),
   },
   ['path'],
-  'One URL of an http/https check (keepalived url block); status, expect_body and digest default to the check\'s.',
+  "One URL of an http/https check (keepalived url block); status, expect_body and digest default to the check's.",
 );
 
 const checkSchema: Schema = obj(
@@ -368,8 +368,7 @@ const realServer: Schema = obj(
     },
     alpha: {
       type: 'boolean',
-      description:
-        'Its checks start failed until their first success. Default: the virtual server alpha.',
+      description: 'Its checks start failed until their first success. Default: the virtual server alpha.',
     },
     upper_threshold: int(0, 2147483647, 'Stop new connections above this many; 0 = no limit.', 0),
     lower_threshold: int(0, 2147483647, 'Resume below this many connections; 0 = no limit.', 0),
@@ -477,7 +476,7 @@ const virtualServer: Schema = obj(
       false,
     ),
     omega: bool(
-      "At shutdown run notify_down of its up real servers and quorum_down (keepalived omega). Without it they run only when the service is removed from the config.",
+      'At shutdown run notify_down of its up real servers and quorum_down (keepalived omega). Without it they run only when the service is removed from the config.',
       false,
     ),
     check_defaults: {
@@ -587,7 +586,7 @@ export const configSchema: Schema = {
             items: obj(
               {
                 address: str(
-                  "Virtual address or range: 192.0.2.1, 192.0.2.1-10 (last byte; for IPv6 the last 16-bit group, in hex), 192.0.2.250-192.0.3.10, 192.0.2.8/29.",
+                  'Virtual address or range: 192.0.2.1, 192.0.2.1-10 (last byte; for IPv6 the last 16-bit group, in hex), 192.0.2.250-192.0.3.10, 192.0.2.8/29.',
                 ),
                 port: port('Virtual port; absent or 0 = all ports (needs persistence).'),
                 fwmark: int(1, 4294967295, 'Firewall-mark service instead of an address.'),

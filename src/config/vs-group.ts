@@ -67,7 +67,8 @@ export function addressRange(
   let last: bigint;
   if ((ip.family === 4 && endText.includes('.')) || (ip.family === 6 && endText.includes(':'))) {
     const end = parseIp(endText);
-    if (!end || end.family !== ip.family) return { error: `'${text}': '${endText}' is not a matching address` };
+    if (!end || end.family !== ip.family)
+      return { error: `'${text}': '${endText}' is not a matching address` };
     last = toBig(end.bytes);
     if (last < first) return { error: `'${text}': the range ends before it starts` };
   } else {
@@ -103,7 +104,11 @@ export function buildVirtualServerGroups(
     g.entries.forEach((e, j) => {
       const ep: ConfigPath = [...p, 'entries', j];
       if ((e.address === undefined) === (e.fwmark === undefined)) {
-        ctx.error(ep, 'CONFIG_BAD_VALUE', `${pathText(ep)} needs either address or fwmark, not both or neither`);
+        ctx.error(
+          ep,
+          'CONFIG_BAD_VALUE',
+          `${pathText(ep)} needs either address or fwmark, not both or neither`,
+        );
         ok = false;
         return;
       }
@@ -115,7 +120,11 @@ export function buildVirtualServerGroups(
         const family = e.family === 'inet6' ? 6 : e.family === 'inet' ? 4 : undefined;
         const k = `fwmark:${e.fwmark}:${family ?? ''}`;
         if (seen.has(k)) {
-          ctx.error([...ep, 'fwmark'], 'CONFIG_DUPLICATE', `fwmark ${e.fwmark} is already in group '${g.name}'`);
+          ctx.error(
+            [...ep, 'fwmark'],
+            'CONFIG_DUPLICATE',
+            `fwmark ${e.fwmark} is already in group '${g.name}'`,
+          );
           ok = false;
         }
         seen.add(k);
@@ -146,7 +155,11 @@ export function buildVirtualServerGroups(
         const address = formatIp(fromBig(v, r.family === 4 ? 4 : 16));
         const k = `${address} ${port}`;
         if (seen.has(k)) {
-          ctx.error([...ep, 'address'], 'CONFIG_DUPLICATE', `${address} port ${port} is already in group '${g.name}'`);
+          ctx.error(
+            [...ep, 'address'],
+            'CONFIG_DUPLICATE',
+            `${address} port ${port} is already in group '${g.name}'`,
+          );
           ok = false;
           return;
         }

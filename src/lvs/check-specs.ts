@@ -1,8 +1,9 @@
 // Config real-server checks → CheckSpecs for the check manager (pure). The check id is
 // stable across reloads ("tcp/192.0.2.50:80 198.51.100.2:80"), so an unchanged check keeps
 // its state and an edited one is diffed by the manager (src/check/manager.ts set()).
-import type { HttpProbeOptions } from '../check/http.js';
+
 import type { GroupedCheckSpec } from '../check/combined.js';
+import type { HttpProbeOptions } from '../check/http.js';
 import type { HealthStateName } from '../check/hysteresis.js';
 import type { ProbeSpec } from '../check/manager.js';
 import type { TcpProbeOptions } from '../check/tcp.js';

@@ -11,13 +11,14 @@
 // Failures never throw out of here: a refused op, a missing scheduler module, no IPVS
 // in the kernel are logged in the IPVS client's operator words and shown in
 // snapshot().ipvs.lastError; checks keep running so the status stays useful.
+
+import { type GroupedCheckManager, withCombinedHealth } from '../check/combined.js';
 import {
   type CheckManager,
   type CheckManagerOptions,
   type CheckSnapshot,
   createCheckManager,
 } from '../check/manager.js';
-import { type GroupedCheckManager, withCombinedHealth } from '../check/combined.js';
 import type { ProbeResult } from '../check/probe.js';
 import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';

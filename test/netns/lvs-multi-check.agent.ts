@@ -26,7 +26,11 @@ const ipvs: LvsIpvsClient = {
   stopDaemon: async () => {},
   listDaemons: async () => [],
 };
-const c = new LvsController(r.config, recordingLog([]), { ipvs, runner: createScriptRunner(), debounceMs: 5 });
+const c = new LvsController(r.config, recordingLog([]), {
+  ipvs,
+  runner: createScriptRunner(),
+  debounceMs: 5,
+});
 await c.start();
 await new Promise((res) => setTimeout(res, Number(msText)));
 const view: Record<string, string[]> = {};

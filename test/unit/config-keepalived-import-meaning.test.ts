@@ -143,9 +143,15 @@ describe('import-keepalived: checks', () => {
     const rs = r.config.virtualServers[0]!.realServers[0]!;
     expect(rs.checks?.map((c) => c.type)).toEqual(['tcp', 'http']);
     expect(rs.check).toMatchObject({ type: 'tcp' });
-    warnedAt(r, 7, 'vrrpd has no PING_CHECK: only the other checks of this real server (TCP_CHECK, HTTP_GET)');
+    warnedAt(
+      r,
+      7,
+      'vrrpd has no PING_CHECK: only the other checks of this real server (TCP_CHECK, HTTP_GET)',
+    );
     expect(r.warnings).toHaveLength(1);
-    const u = imp(vs('', 'HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n status_code 200 300-302\n }\n }'));
+    const u = imp(
+      vs('', 'HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n status_code 200 300-302\n }\n }'),
+    );
     const checks = u.config.virtualServers[0]!.realServers[0]!.checks!;
     expect(checks.map((c) => (c.type === 'http' ? [c.path, c.status.length] : []))).toEqual([
       ['/a', 100], // keepalived's default: 200-299

@@ -7,6 +7,7 @@ import { runImportKeepalived } from '../../src/cli/import-keepalived.js';
 import { type Config, formatConfigError, parseConfigText } from '../../src/config/index.js';
 import { parseKeepalivedConf, splitCommand } from '../../src/config/keepalived-conf.js';
 import { importKeepalived } from '../../src/config/keepalived-import.js';
+import type { HttpCheck } from '../../src/config/model.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/config');
 const sample = (f: string): string => readFileSync(join(fixtures, f), 'utf8');
@@ -108,7 +109,7 @@ describe('import-keepalived', () => {
     });
     // both urls are checked (keepalived needs both to pass); the second with keepalived's 2xx
     expect(vs!.realServers[0]!.checks?.[1]).toMatchObject({ type: 'http', path: '/other' });
-    expect((vs!.realServers[0]!.checks?.[1] as { status: number[] }).status).toHaveLength(100);
+    expect((vs!.realServers[0]!.checks![1] as HttpCheck).status).toHaveLength(100);
     expect(vs!.realServers[1]!.check).toMatchObject({ type: 'tcp', port: 80 });
     expect(vs!.realServers[2]!.check).toMatchObject({
       type: 'script',

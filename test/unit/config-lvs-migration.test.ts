@@ -81,9 +81,11 @@ describe('several checks per real server', () => {
     ]);
     expect(errors(vs("check: {type: http, status: ['2xx']}"))[0]).toMatch(/^7:/);
     expect(errors(vs('check: {type: http, path: /a, urls: [{path: /b}]}'))).toEqual([
-      "7:29: give either path or urls, not both",
+      '7:29: give either path or urls, not both',
     ]);
-    expect(errors(vs('check: {type: tcp, urls: [{path: /b}]}'))[0]).toMatch(/'urls' does not apply to a tcp check/);
+    expect(errors(vs('check: {type: tcp, urls: [{path: /b}]}'))[0]).toMatch(
+      /'urls' does not apply to a tcp check/,
+    );
   });
 
   it('alpha: check, then real server, then virtual server', () => {
@@ -97,7 +99,10 @@ describe('several checks per real server', () => {
   });
 
   it('inhibit_on_failure on the virtual server is its real servers default', () => {
-    const text = vs('check: {type: tcp}').replace('    port: 80\n', '    port: 80\n    inhibit_on_failure: true\n');
+    const text = vs('check: {type: tcp}').replace(
+      '    port: 80\n',
+      '    port: 80\n    inhibit_on_failure: true\n',
+    );
     expect(load(text).virtualServers[0]!.realServers[0]!.inhibitOnFailure).toBe(true);
     const off = text.replace('check: {type: tcp}', 'check: {type: tcp}\n        inhibit_on_failure: false');
     expect(load(off).virtualServers[0]!.realServers[0]!.inhibitOnFailure).toBe(false);
@@ -169,14 +174,19 @@ describe('virtual server groups', () => {
     expect(r('192.0.2.1-3')).toEqual(['c0000201', 'c0000203']);
     expect(r('192.0.2.250-192.0.3.1')).toEqual(['c00002fa', 'c0000301']);
     expect(r('192.0.2.8/30')).toEqual(['c0000208', 'c000020b']);
-    expect(r('2001:db8::a-f')).toEqual(['20010db800000000000000000000000a', '20010db800000000000000000000000f']);
+    expect(r('2001:db8::a-f')).toEqual([
+      '20010db800000000000000000000000a',
+      '20010db800000000000000000000000f',
+    ]);
     expect(r('192.0.2.5-5')).toMatch(/greater than the start/);
     expect(r('192.0.2.9/29')).toMatch(/bits set past the prefix/);
     expect(r('192.0.2.9-192.0.2.1')).toMatch(/ends before it starts/);
   });
 
   it('one virtual server per entry, one check per real server for all of them, one quorum script', () => {
-    const c = load(group(['{address: 192.0.2.10-12, port: 80}', '{fwmark: 7}', '{address: 192.0.2.20, port: 8080}']));
+    const c = load(
+      group(['{address: 192.0.2.10-12, port: 80}', '{fwmark: 7}', '{address: 192.0.2.20, port: 8080}']),
+    );
     expect(c.virtualServers.map((v) => v.key)).toEqual([
       'tcp:192.0.2.10:80',
       'tcp:192.0.2.11:80',
@@ -185,7 +195,13 @@ describe('virtual server groups', () => {
       'tcp:192.0.2.20:8080',
     ]);
     expect(c.virtualServers.every((v) => v.group === 'web/tcp')).toBe(true);
-    expect(c.virtualServers.map((v) => v.quorumDown !== undefined)).toEqual([true, false, false, false, false]);
+    expect(c.virtualServers.map((v) => v.quorumDown !== undefined)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
     const { specs, targets } = checkSpecsOf(c);
     // 198.51.100.1 has two checks, 198.51.100.2 one: three probes for five services
     expect(specs.map((s) => s.id)).toEqual([
@@ -197,7 +213,8 @@ describe('virtual server groups', () => {
     // the one health reaches every service of the group
     const health = healthLookup(c, (id) => (id === 'group/web/tcp 198.51.100.2:80' ? 'down' : 'up'));
     const d = desiredTable(c.virtualServers, health);
-    for (const [, svc] of d.table) expect([...svc.dests.values()].map((x) => x.address)).toEqual(['198.51.100.1']);
+    for (const [, svc] of d.table)
+      expect([...svc.dests.values()].map((x) => x.address)).toEqual(['198.51.100.1']);
   });
 
   it('bad entries and references are refused with their position', () => {
@@ -214,7 +231,9 @@ describe('virtual server groups', () => {
     const unknown = group(['{fwmark: 7}']).replace('  - group: web', '  - group: nope');
     expect(errors(unknown)).toEqual(["6:12: there is no virtual_server_groups entry named 'nope'"]);
     const both = group(['{fwmark: 7}']).replace('  - group: web', '  - group: web\n    address: 192.0.2.1');
-    expect(errors(both)).toEqual(['7:5: virtual_servers[0] has a group: the group\'s entries give the address']);
+    expect(errors(both)).toEqual([
+      "7:5: virtual_servers[0] has a group: the group's entries give the address",
+    ]);
   });
 
   it('an entry error the expanded services share is reported once', () => {

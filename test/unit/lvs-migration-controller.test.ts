@@ -62,7 +62,16 @@ class FakeChecks implements CheckManager {
     const state = this.states.get(id);
     const spec = this.specs.find((s) => s.id === id);
     if (!state || !spec) return undefined;
-    return { id, type: spec.probe.type, state, consecutiveOk: 0, consecutiveFail: 0, checks: 1, failures: 0, transitions: 0 };
+    return {
+      id,
+      type: spec.probe.type,
+      state,
+      consecutiveOk: 0,
+      consecutiveFail: 0,
+      checks: 1,
+      failures: 0,
+      transitions: 0,
+    };
   }
   stop() {}
   fire(id: string, to: 'up' | 'down') {
@@ -173,7 +182,12 @@ describe('a virtual server group: one check per real server, one quorum for the 
     t.checks().fire(b, 'up');
     await t.clock.advance(25);
     const v = t.ipvs.view();
-    expect(Object.keys(v).sort()).toEqual(['fwmark:4:7', 'tcp:192.0.2.10:80', 'tcp:192.0.2.11:80', 'tcp:192.0.2.12:80']);
+    expect(Object.keys(v).sort()).toEqual([
+      'fwmark:4:7',
+      'tcp:192.0.2.10:80',
+      'tcp:192.0.2.11:80',
+      'tcp:192.0.2.12:80',
+    ]);
     for (const k of Object.keys(v)) expect(v[k]).toEqual(['198.51.100.2 w1', '198.51.100.3 w1']);
     t.checks().fire(b, 'down');
     await t.clock.advance(25);

@@ -41,7 +41,11 @@ const save = (): string[] =>
     .sort();
 
 /** Waits until the table holds `minLines` lines and stays the same for `steadyMs`. */
-async function steady(minLines: number, steadyMs: number, limitMs: number): Promise<{ t: string[]; ms: number }> {
+async function steady(
+  minLines: number,
+  steadyMs: number,
+  limitMs: number,
+): Promise<{ t: string[]; ms: number }> {
   const t0 = Date.now();
   let last = save();
   let since = Date.now();
@@ -100,9 +104,13 @@ async function main(): Promise<void> {
 
     // 6 services; 2 + 2 + 2 + 2 (group: one healthy real server each) + 2 + 2 dests
     const LINES = 6 + 4 + 2 + 2;
-    const ka = spawn('keepalived', ['-n', '-l', '-D', '--check', '-f', CONF, '-p', join(dir, 'ka.pid'), '-c', join(dir, 'ka-check.pid')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const ka = spawn(
+      'keepalived',
+      ['-n', '-l', '-D', '--check', '-f', CONF, '-p', join(dir, 'ka.pid'), '-c', join(dir, 'ka-check.pid')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(ka);
     let kaLog = '';
     ka.stdout.on('data', (d: Buffer) => (kaLog += d.toString()));
