@@ -1361,6 +1361,10 @@ function convertVsGroup(s: KaStatement): Unit {
       continue;
     }
     const r = addressRange(a ?? '');
+    if ('error' in r && !/^[0-9a-fA-F:.]/.test(a ?? '')) {
+      notes.push(unhandled(e, 'virtual_server_group'));
+      continue;
+    }
     if ('error' in r) {
       notes.push(skipped(e, `${r.error}: keepalived skips this entry too`));
       continue;
