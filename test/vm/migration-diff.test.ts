@@ -17,6 +17,8 @@ interface Result {
   vrrpdTunInfo?: string;
   keepalivedMs?: number;
   vrrpdMs?: number;
+  keepalivedHooks?: string[];
+  vrrpdHooks?: string[];
 }
 
 describe.skipIf(skip !== null)(
@@ -67,6 +69,11 @@ describe.skipIf(skip !== null)(
           '-a -t 192.0.2.20:443 -r 198.51.100.6:443 -i -w 1 --tun-type gre --tun-csum',
         ].sort(),
       );
+    });
+
+    it('omega: at shutdown both run notify_down of the up real server and quorum_down; alpha: no notify_down for a server that never was up', () => {
+      expect(r.keepalivedHooks).toEqual(['quorum-down', 'rs2-down']);
+      expect(r.vrrpdHooks).toEqual(r.keepalivedHooks);
     });
 
     it('ipvsadm -Ln --tun-info reads the tunnels back as vrrpd set them', () => {

@@ -5,13 +5,13 @@
 // behind a veth). Each runs until its table is steady; the tables (ipvsadm-save -n, sorted)
 // and vrrpd's `ipvsadm -Ln --tun-info` go to $VM_SHARE/results.json; the host asserts.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../guest.js';
 
 const share = process.env.VM_SHARE ?? tmpdir();
-const CONF = join(REPO, 'test/fixtures/keepalived/38-lvs-migration-diff.conf');
+const FIXTURE = join(REPO, 'test/fixtures/keepalived/38-lvs-migration-diff.conf');
 const MAIN_JS = join(REPO, 'dist/src/cli/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
@@ -32,6 +32,9 @@ interface Result {
   vrrpdTunInfo?: string;
   keepalivedMs?: number;
   vrrpdMs?: number;
+  /** the hook files each left behind at its shutdown (omega) */
+  keepalivedHooks?: string[];
+  vrrpdHooks?: string[];
 }
 
 const save = (): string[] =>
@@ -79,6 +82,15 @@ async function main(): Promise<void> {
   const ns = `mig${process.pid % 100000}`;
   const dir = mkdtempSync(join(tmpdir(), `${ns}-`));
   const children: ChildProcess[] = [];
+  const hooks = join(dir, 'hooks');
+  mkdirSync(hooks);
+  const CONF = join(dir, 'keepalived.conf');
+  writeFileSync(CONF, readFileSync(FIXTURE, 'utf8').replaceAll('/tmp/vrrpd-migration-hooks', hooks));
+  const hookFiles = (): string[] => {
+    const f = readdirSync(hooks).sort();
+    for (const x of f) rmSync(join(hooks, x));
+    return f;
+  };
   try {
     sh(['ip', 'netns', 'add', ns]);
     sh(['ip', 'link', 'add', `${ns}a`, 'type', 'veth', 'peer', 'name', `${ns}b`]);
@@ -122,15 +134,20 @@ async function main(): Promise<void> {
     } catch (e) {
       r.problems.push(`keepalived: ${(e as Error).message}`);
     }
+    // keepalived's omega hooks at shutdown: done before it exits
+    hookFiles();
     await stop(ka);
+    r.keepalivedHooks = hookFiles();
     writeFileSync(join(share, 'keepalived.log'), kaLog);
     sh(['ipvsadm', '-C']);
 
     const yaml = sh([process.execPath, MAIN_JS, 'import-keepalived', CONF]);
     const file = join(dir, 'vrrpd.yaml');
+    // the socket and the record of owned services go to this run's directory
+    const own = `  control_socket: ${join(dir, 'vrrpd.sock')}\n  state_file: ${join(dir, 'owned.json')}\n`;
     writeFileSync(
       file,
-      `global: {control_socket: ${join(dir, 'vrrpd.sock')}, state_file: ${join(dir, 'owned.json')}}\n${yaml}`,
+      /^global:\n/m.test(yaml) ? yaml.replace(/^global:\n/m, `global:\n${own}`) : `global:\n${own}${yaml}`,
     );
     writeFileSync(join(share, 'vrrpd.yaml'), yaml);
     const vd = spawn(process.execPath, [MAIN_JS, 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -146,7 +163,9 @@ async function main(): Promise<void> {
     } catch (e) {
       r.problems.push(`vrrpd: ${(e as Error).message}`);
     }
+    hookFiles();
     await stop(vd);
+    r.vrrpdHooks = hookFiles();
     writeFileSync(join(share, 'vrrpd.log'), vdLog);
   } catch (e) {
     r.problems.push(`threw: ${(e as Error).stack ?? e}`);
