@@ -9,7 +9,14 @@
 // costs nothing and looks exactly as before).
 
 import type { HealthStateName } from './hysteresis.js';
-import type { CheckManager, CheckManagerOptions, CheckSnapshot, CheckSpec, SetResult } from './manager.js';
+import type {
+  CheckManager,
+  CheckManagerOptions,
+  CheckSnapshot,
+  CheckSpec,
+  ProbeSpec,
+  SetResult,
+} from './manager.js';
 import type { ProbeResult } from './probe.js';
 
 /** A CheckSpec that may be one of several checks of one target. */
@@ -22,6 +29,11 @@ export interface GroupedCheckManager extends Omit<CheckManager, 'set'> {
   set(checks: readonly GroupedCheckSpec[]): SetResult;
 }
 
+export interface GroupedCheckManagerOptions extends CheckManagerOptions {
+  /** every result with the kind of the check that produced it (instead of onResult) */
+  onTypedResult?(targetId: string, type: ProbeSpec['type'], result: ProbeResult): void;
+}
+
 export function combineStates(states: readonly HealthStateName[]): HealthStateName {
   if (states.some((s) => s === 'down')) return 'down';
   if (states.length > 0 && states.every((s) => s === 'up')) return 'up';
@@ -31,7 +43,7 @@ export function combineStates(states: readonly HealthStateName[]): HealthStateNa
 /** Wraps a check manager factory so that grouped specs report one health per group. */
 export function withCombinedHealth(
   make: (opts: CheckManagerOptions) => CheckManager,
-): (opts: CheckManagerOptions) => GroupedCheckManager {
+): (opts: GroupedCheckManagerOptions) => GroupedCheckManager {
   return (opts) => {
     /** part id → group id */
     const groupOf = new Map<string, string>();
@@ -39,14 +51,17 @@ export function withCombinedHealth(
     const parts = new Map<string, string[]>();
     /** group id → the combined state last reported (multi-part groups only) */
     const reported = new Map<string, HealthStateName>();
+    /** part id → its probe's kind */
+    const typeOf = new Map<string, ProbeSpec['type']>();
 
     const passThrough = (g: string): boolean => {
       const ps = parts.get(g);
       return ps !== undefined && ps.length === 1 && ps[0] === g;
     };
 
+    const { onTypedResult, ...rest } = opts;
     const inner = make({
-      ...opts,
+      ...rest,
       onChange(id, t, result) {
         const g = groupOf.get(id) ?? id;
         if (passThrough(g) || !parts.has(g)) {
@@ -59,13 +74,19 @@ export function withCombinedHealth(
         reported.set(g, now);
         opts.onChange(g, { from: before, to: now, reason: `${t.reason} (${id})` }, result);
       },
-      ...(opts.onResult
+      ...(onTypedResult
         ? {
             onResult(id: string, r: ProbeResult) {
-              opts.onResult!(groupOf.get(id) ?? id, r);
+              onTypedResult(groupOf.get(id) ?? id, typeOf.get(id) ?? 'tcp', r);
             },
           }
-        : {}),
+        : opts.onResult
+          ? {
+              onResult(id: string, r: ProbeResult) {
+                opts.onResult!(groupOf.get(id) ?? id, r);
+              },
+            }
+          : {}),
     });
 
     function combined(g: string): HealthStateName {
@@ -105,11 +126,13 @@ export function withCombinedHealth(
       set(checks) {
         groupOf.clear();
         parts.clear();
+        typeOf.clear();
         const specs: CheckSpec[] = [];
         for (const c of checks) {
           const { group, ...spec } = c;
           const g = group ?? c.id;
           groupOf.set(c.id, g);
+          typeOf.set(c.id, c.probe.type);
           const list = parts.get(g);
           if (list) list.push(c.id);
           else parts.set(g, [c.id]);

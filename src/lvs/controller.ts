@@ -12,7 +12,11 @@
 // in the kernel are logged in the IPVS client's operator words and shown in
 // snapshot().ipvs.lastError; checks keep running so the status stays useful.
 
-import { type GroupedCheckManager, withCombinedHealth } from '../check/combined.js';
+import {
+  type GroupedCheckManager,
+  type GroupedCheckManagerOptions,
+  withCombinedHealth,
+} from '../check/combined.js';
 import {
   type CheckManager,
   type CheckManagerOptions,
@@ -132,11 +136,13 @@ export class LvsController {
     this.hooks = new HookScripts(deps.runner, log);
     this.startedAt = this.iso();
     this.owned = new OwnershipTracker(deps.ownership ?? null, log);
-    const opts: CheckManagerOptions = {
+    const opts: GroupedCheckManagerOptions = {
       runner: deps.runner,
       tcpConnector: deps.tcpConnector ?? null,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
       onResult: (id, r) => this.onResult(id, r),
+      // the kind of the check that produced the result (a real server may have several)
+      onTypedResult: (id, type, r) => this.onResult(id, r, type),
       // the manager's own transition line would repeat our health-change line
       logger: infoAsDebug(log),
     };
@@ -303,14 +309,14 @@ export class LvsController {
     for (const id of [...this.lastResultAt.keys()]) if (!targets.has(id)) this.lastResultAt.delete(id);
   }
 
-  private onResult(id: string, r: ProbeResult): void {
+  private onResult(id: string, r: ProbeResult, checkType?: string): void {
     this.lastResultAt.set(id, this.iso());
     const t = this.targets.get(id);
     if (t && this.deps.onCheckResult) {
       this.deps.onCheckResult({
         virtualServer: statusKey(t.vs),
         realServer: t.rs.key,
-        type: t.rs.check?.type ?? 'none',
+        type: checkType ?? t.rs.check?.type ?? 'none',
         durationS: r.latencyMs / 1000,
         ok: r.ok,
       });

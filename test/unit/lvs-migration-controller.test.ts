@@ -101,11 +101,13 @@ function setup(cfg: Config) {
   const clock = new FakeClock();
   const ipvs = new FakeIpvs();
   const runner = new FakeRunner();
+  const results: string[] = [];
   let checks!: FakeChecks;
   const c = new LvsController(cfg, recordingLog([]), {
     ipvs,
     clock,
     runner,
+    onCheckResult: (o) => results.push(`${o.realServer} ${o.type} ${o.ok}`),
     checks: (o) => {
       checks = new FakeChecks(o);
       return checks;
@@ -117,7 +119,7 @@ function setup(cfg: Config) {
     current = next;
     return c.setConfig(next, slice);
   };
-  return { c, clock, ipvs, runner, reload, checks: () => checks };
+  return { c, clock, ipvs, runner, reload, results, checks: () => checks };
 }
 
 const MULTI = `
@@ -154,6 +156,12 @@ describe('several checks of one real server: one health, all must pass', () => {
     expect(t.runner.runs.filter((r) => r.startsWith('/bin/n'))).toEqual(['/bin/n down']);
     const snap = t.c.snapshot().virtualServers[0]!.realServers[0]!;
     expect(snap.health).toBe('down');
+    // each result is counted under the kind of check that produced it
+    expect(t.results.slice(0, 3)).toEqual([
+      '198.51.100.2:80 tcp true',
+      '198.51.100.2:80 http true',
+      '198.51.100.2:80 http true',
+    ]);
     t.c.stop();
   });
 });
