@@ -1062,7 +1062,6 @@ function convertVirtualServer(s: KaStatement): Unit {
   let sorryInhibit: KaStatement | undefined;
   let sorryMethod: Obj | undefined;
   let sorryMethodSt: KaStatement | undefined;
-  let rsInhibit = false;
   let host: string | undefined;
   let flag1: KaStatement | undefined;
   let flag2: KaStatement | undefined;
@@ -1162,7 +1161,12 @@ function convertVirtualServer(s: KaStatement): Unit {
         host = x;
         break;
       case 'inhibit_on_failure':
-        rsInhibit = bool(x) ?? true;
+        // keepalived: the default of its real servers, on whatever argument (it reads none)
+        v.inhibit_on_failure = true;
+        if (x !== undefined && bool(x) !== true)
+          notes.push(
+            noted(st, `keepalived ignores '${x}' here: inhibit_on_failure on a virtual server is always on`),
+          );
         break;
       case 'real_server':
         reals.push(st);
@@ -1210,17 +1214,12 @@ function convertVirtualServer(s: KaStatement): Unit {
   v.real_servers = reals.map((st) => {
     const rn: ImportNote[] = [];
     realNotes.push(rn);
-    return convertRealServer(
-      st,
-      rn,
-      {
-        timing: vsTiming,
-        ...(host !== undefined ? { host } : {}),
-        delayLoop: String(defaults.interval),
-        written,
-      },
-      rsInhibit,
-    );
+    return convertRealServer(st, rn, {
+      timing: vsTiming,
+      ...(host !== undefined ? { host } : {}),
+      delayLoop: String(defaults.interval),
+      written,
+    });
   });
   const checked = (r: Obj): boolean => r.check !== undefined || r.checks !== undefined;
   if (written.size && (v.real_servers as Obj[]).some(checked))
@@ -1248,11 +1247,10 @@ function convertVirtualServer(s: KaStatement): Unit {
   return { value: v, notes, realNotes };
 }
 
-function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, vsInhibit: boolean): Obj {
+function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): Obj {
   const [, a, b] = s.words;
   const r: Obj = { address: a };
   if (b !== undefined) r.port = int(b);
-  if (vsInhibit) r.inhibit_on_failure = true;
   const timing: Obj = { ...vs.timing };
   let host = vs.host;
   const checks: KaStatement[] = [];

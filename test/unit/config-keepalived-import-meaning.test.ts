@@ -192,6 +192,12 @@ describe('import-keepalived: virtual and real servers', () => {
     expect(r.config.virtualServers[0]!.realServers[0]!.inhibitOnFailure).toBe(false);
     const v = imp(vs('inhibit_on_failure', ''));
     expect(v.config.virtualServers[0]!.realServers[0]!.inhibitOnFailure).toBe(true);
+    // carried at its level: the virtual server's key, which its real servers inherit
+    expect(v.yaml).toMatch(/^ {4}inhibit_on_failure: true$/m);
+    // keepalived reads no argument there: on, whatever follows
+    const f = imp(vs('inhibit_on_failure false', 'inhibit_on_failure true'));
+    expect(f.config.virtualServers[0]!.realServers[0]!.inhibitOnFailure).toBe(true);
+    expect(f.yaml).toContain("keepalived ignores 'false' here");
   });
 
   it('a bare persistence_timeout is 6 minutes', () => {
