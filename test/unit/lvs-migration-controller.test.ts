@@ -203,6 +203,23 @@ describe('a virtual server group: one check per real server, one quorum for the 
     expect(t.runner.runs).toEqual(['/bin/q down']);
     t.c.stop();
   });
+
+  it('a reload that adds an entry: the new service gets the up real servers at once (the checks keep their state)', async () => {
+    const t = setup(config(GROUP));
+    await t.c.start();
+    t.checks().fire('group/web/tcp 198.51.100.2:80', 'up');
+    t.checks().fire('group/web/tcp 198.51.100.3:80', 'up');
+    await t.clock.advance(25);
+    await t.reload(config(GROUP.replace('192.0.2.10-12', '192.0.2.10-13')));
+    expect(t.ipvs.view()['tcp:192.0.2.13:80']).toEqual(['198.51.100.2 w1', '198.51.100.3 w1']);
+    // removing an entry runs no down hook: the pool is still there
+    t.runner.runs = [];
+    await t.reload(config(GROUP.replace('192.0.2.10-12', '192.0.2.10-11')));
+    await flush();
+    expect(t.ipvs.view()['tcp:192.0.2.12:80']).toBeUndefined();
+    expect(t.runner.runs).toEqual([]);
+    t.c.stop();
+  });
 });
 
 const OMEGA = (omega: boolean) => `
