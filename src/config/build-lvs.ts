@@ -285,6 +285,8 @@ function buildRealServer(
   );
   const scope: CheckScope = { vs, rsPort: port, rsFamily: ip.family, alpha: r.alpha };
   const checks: Check[] = [];
+  if (r.check && r.checks)
+    ctx.error([...p, 'checks'], 'CONFIG_NOT_APPLICABLE', 'give either check or checks, not both', true);
   if (r.check) checks.push(...buildChecks(ctx, r.check, [...p, 'check'], scope));
   r.checks?.forEach((c, i) => {
     checks.push(...buildChecks(ctx, c, [...p, 'checks', i], scope));

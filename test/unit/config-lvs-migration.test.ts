@@ -39,6 +39,9 @@ describe('several checks per real server', () => {
     const rs = c.virtualServers[0]!.realServers[0]!;
     expect(rs.checks?.map((x) => x.type)).toEqual(['tcp', 'http']);
     expect(rs.check).toBe(rs.checks![0]);
+    expect(errors(vs('check: {type: tcp}', 'checks: [{type: tcp, port: 22}]'))).toEqual([
+      '8:9: give either check or checks, not both',
+    ]);
   });
 
   it('one spec per check, grouped under the real server id (one check keeps its old id)', () => {
