@@ -345,7 +345,8 @@ export class Daemon {
     const withdrawn = this.announcer?.withdrawAll();
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
-    this.lvs?.stop();
+    // omega's down hooks (notify_down, quorum_down) run meanwhile; waited for below
+    const lvsStopped = this.lvs?.stop();
     await withdrawn;
     const drainMs = this.config.global.announce?.drainMs ?? 0;
     if (this.announcer && drainMs > 0) {
@@ -355,6 +356,7 @@ export class Daemon {
     this.announcer?.close();
     await this.controlPlane.close();
     await this.snmp.stop();
+    await lvsStopped;
     await engineStopped;
     for (const name of running) this.notifyRunner?.stateChanged(name, 'stop');
     // sync groups that had reached a state get theirs too (the engine's 'init' reports

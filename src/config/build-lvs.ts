@@ -16,7 +16,17 @@ import type {
   Tunnel,
   VirtualServer,
 } from './model.js';
-import type { RawCheck, RawConfig, RawRealServer, RawVirtualServer, TunType } from './raw.js';
+import type {
+  RawCheck,
+  RawConfig,
+  RawRealServer,
+  RawStatus,
+  RawVirtualServer,
+  RawVirtualServerGroup,
+  TunChecksum,
+  TunType,
+} from './raw.js';
+import { buildVirtualServerGroups, type GroupEntry } from './vs-group.js';
 
 // which check keys make sense for which check type; the rest are errors, not silently ignored
 const CHECK_KEY_TYPES: Record<string, readonly RawCheck['type'][]> = {
@@ -32,15 +42,69 @@ const CHECK_KEY_TYPES: Record<string, readonly RawCheck['type'][]> = {
   host: ['http', 'https'],
   tls_verify: ['https'],
   command: ['script'],
+  urls: ['http', 'https'],
 };
+
+/** [200, '200-299'] → the codes, in order, once each; errors for a range that runs backwards */
+function statusCodes(ctx: BuildContext, p: ConfigPath, raw: readonly RawStatus[]): number[] {
+  const out = new Set<number>();
+  raw.forEach((x, i) => {
+    if (typeof x === 'number') {
+      out.add(x);
+      return;
+    }
+    const [lo, hi] = x.split('-').map(Number) as [number, number];
+    if (hi < lo) ctx.error([...p, i], 'CONFIG_BAD_VALUE', `status range '${x}' ends before it starts`);
+    for (let c = lo; c <= hi; c++) out.add(c);
+  });
+  return [...out];
+}
 
 interface CheckScope {
   vs: RawVirtualServer;
   rsPort: number;
   rsFamily: IpFamily;
+  /** the real server's alpha; absent: the virtual server's (applied by the check's user) */
+  alpha: boolean | undefined;
 }
 
-function buildCheck(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: CheckScope): Check | undefined {
+/** One check of the config; an http/https check with `urls` is one model check per url. */
+function buildChecks(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: CheckScope): Check[] {
+  if (c.urls === undefined || (c.type !== 'http' && c.type !== 'https')) {
+    const one = buildCheck(ctx, c, p, scope);
+    return one ? [one] : [];
+  }
+  if (c.path !== undefined)
+    ctx.error([...p, 'path'], 'CONFIG_NOT_APPLICABLE', 'give either path or urls, not both', true);
+  const out: Check[] = [];
+  c.urls.forEach((u, i) => {
+    const { urls: _u, ...rest } = c;
+    const one = buildCheck(
+      ctx,
+      {
+        ...rest,
+        path: u.path,
+        ...(u.status !== undefined ? { status: u.status } : {}),
+        ...(u.expect_body !== undefined ? { expect_body: u.expect_body } : {}),
+        ...(u.digest !== undefined ? { digest: u.digest } : {}),
+        ...(u.host !== undefined ? { host: u.host } : {}),
+      },
+      p,
+      scope,
+      [...p, 'urls', i],
+    );
+    if (one) out.push(one);
+  });
+  return out;
+}
+
+function buildCheck(
+  ctx: BuildContext,
+  c: RawCheck,
+  p: ConfigPath,
+  scope: CheckScope,
+  urlPath: ConfigPath = p,
+): Check | undefined {
   let ok = true;
   for (const [key, types] of Object.entries(CHECK_KEY_TYPES)) {
     if ((c as unknown as Record<string, unknown>)[key] !== undefined && !types.includes(c.type)) {
@@ -62,6 +126,8 @@ function buildCheck(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: CheckS
     retry: c.retry ?? d.retry,
     retryDelayMs: ctx.ms([...p, 'retry_delay'], c.retry_delay ?? d.retry_delay),
   };
+  const alpha = c.alpha ?? scope.alpha;
+  if (alpha !== undefined) Object.assign(timing, { alpha });
   if (c.type === 'script') {
     if (!c.command) {
       ctx.error(p, 'CONFIG_MISSING_KEY', `${pathText(p)}: a script check needs 'command' (an argv list)`);
@@ -112,9 +178,9 @@ function buildCheck(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: CheckS
   const path = c.path ?? '/';
   if (!path.startsWith('/')) {
     ctx.error(
-      [...p, 'path'],
+      [...urlPath, 'path'],
       'CONFIG_BAD_VALUE',
-      `${pathText([...p, 'path'])} must start with '/', not '${path}'`,
+      `${pathText([...urlPath, 'path'])} must start with '/', not '${path}'`,
     );
   }
   const host = c.host ?? scope.vs.virtualhost;
@@ -122,7 +188,7 @@ function buildCheck(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: CheckS
     type: c.type,
     ...net,
     path,
-    status: [...(c.status ?? [200])],
+    status: statusCodes(ctx, [...urlPath, 'status'], c.status ?? [200]),
     ...(c.expect_body !== undefined ? { expectBody: c.expect_body } : {}),
     ...(c.digest !== undefined
       ? {
@@ -143,6 +209,7 @@ function buildTunnel(
   forwarding: Forwarding,
   type: TunType | undefined,
   port: number | undefined,
+  checksum: TunChecksum | undefined,
 ): Tunnel | undefined {
   if (forwarding !== 'tun') {
     if (type !== undefined)
@@ -156,7 +223,18 @@ function buildTunnel(
   if (t !== 'gue' && port !== undefined) {
     ctx.error([...p, 'tun_port'], 'CONFIG_NOT_APPLICABLE', 'tun_port is only for tun_type gue', true);
   }
-  return t === 'gue' && port !== undefined ? { type: t, port } : { type: t };
+  // IPVS: gue takes csum or remcsum, gre csum, ipip neither
+  const sum = checksum === 'none' ? undefined : checksum;
+  if (sum !== undefined && (t === 'ipip' || (t === 'gre' && sum === 'remcsum'))) {
+    ctx.error(
+      [...p, 'tun_checksum'],
+      'CONFIG_NOT_APPLICABLE',
+      `tun_checksum ${sum} does not apply to tun_type ${t} (gue: csum or remcsum; gre: csum)`,
+      true,
+    );
+  }
+  const base = t === 'gue' && port !== undefined ? { type: t, port } : { type: t };
+  return sum !== undefined && t !== 'ipip' ? { ...base, checksum: sum } : base;
 }
 
 function buildRealServer(
@@ -196,10 +274,26 @@ function buildRealServer(
       'lower_threshold must not be above upper_threshold',
     );
   }
-  const tunnel = buildTunnel(ctx, p, forwarding, r.tun_type ?? vs.tun_type, r.tun_port ?? vs.tun_port);
-  const check = r.check
-    ? buildCheck(ctx, r.check, [...p, 'check'], { vs, rsPort: port, rsFamily: ip.family })
-    : undefined;
+  // a real server's own tun_type makes its own tunnel: the virtual server's GUE port only
+  // goes to GUE tunnels, its checksum only to real servers that take its tunnel type
+  const tunType = r.tun_type ?? vs.tun_type;
+  const tunnel = buildTunnel(
+    ctx,
+    p,
+    forwarding,
+    tunType,
+    r.tun_port ?? (tunType === 'gue' ? vs.tun_port : undefined),
+    r.tun_checksum ?? (r.tun_type === undefined ? vs.tun_checksum : undefined),
+  );
+  const scope: CheckScope = { vs, rsPort: port, rsFamily: ip.family, alpha: r.alpha };
+  const checks: Check[] = [];
+  if (r.check && r.checks)
+    ctx.error([...p, 'checks'], 'CONFIG_NOT_APPLICABLE', 'give either check or checks, not both', true);
+  if (r.check) checks.push(...buildChecks(ctx, r.check, [...p, 'check'], scope));
+  r.checks?.forEach((c, i) => {
+    checks.push(...buildChecks(ctx, c, [...p, 'checks', i], scope));
+  });
+  const check = checks[0];
   const notifyUp = argvOf(r.notify_up);
   const notifyDown = argvOf(r.notify_down);
   return {
@@ -212,12 +306,13 @@ function buildRealServer(
     ...(tunnel ? { tunnel } : {}),
     // announced services drain failed servers at weight 0: removing one would change the
     // order of the mh table's destinations on this director alone
-    inhibitOnFailure: r.inhibit_on_failure || vs.announce !== undefined,
+    inhibitOnFailure: (r.inhibit_on_failure ?? vs.inhibit_on_failure) || vs.announce !== undefined,
     upperThreshold: r.upper_threshold,
     lowerThreshold: r.lower_threshold,
     ...(notifyUp ? { notifyUp } : {}),
     ...(notifyDown ? { notifyDown } : {}),
     ...(check ? { check } : {}),
+    ...(checks.length > 1 ? { checks } : {}),
   };
 }
 
@@ -391,6 +486,7 @@ function buildVirtualServer(
     ...(quorumDown ? { quorumDown } : {}),
     ...(sorryServer ? { sorryServer } : {}),
     alpha: v.alpha,
+    ...(v.omega ? { omega: true } : {}),
     realServers,
     ...(announcement ? { announce: announcement } : {}),
   };
@@ -435,29 +531,107 @@ function buildAnnouncement(
   return { address: parseCidr(text)!.address, family: ip.family, when: a.when };
 }
 
+/**
+ * A virtual server with `group`: one virtual server per entry of the group, all with the
+ * same real servers and checks (shared by their `group` identity, so each real server is
+ * checked once); only the first carries the quorum scripts. Errors the entries share are
+ * reported once.
+ */
+function buildGroupServers(
+  ctx: BuildContext,
+  v: RawVirtualServer,
+  p: ConfigPath,
+  entries: readonly GroupEntry[],
+  announce: AnnounceSettings | null,
+): VirtualServer[] {
+  const out: VirtualServer[] = [];
+  const before = ctx.errors.length;
+  const { group: _g, ...base } = v;
+  for (const e of entries) {
+    const raw: RawVirtualServer =
+      'address' in e
+        ? { ...base, address: e.address, port: e.port }
+        : {
+            ...base,
+            fwmark: e.fwmark,
+            ...(e.family !== undefined ? { family: e.family === 6 ? 'inet6' : 'inet' } : {}),
+          };
+    // an explicit family of an address entry is the entry's business
+    if ('address' in e) delete raw.family;
+    const vs = buildVirtualServer(ctx, raw, p, announce);
+    if (!vs) continue;
+    const first = out.length === 0;
+    const { quorumUp, quorumDown, ...rest } = vs;
+    out.push({
+      ...rest,
+      ...(first && quorumUp ? { quorumUp } : {}),
+      ...(first && quorumDown ? { quorumDown } : {}),
+      group: `${v.group}/${v.protocol}`,
+    });
+  }
+  // the real servers' errors are the same for every entry: once is enough
+  const seen = new Set<string>();
+  const mine = ctx.errors.splice(before).filter((e) => {
+    const k = `${JSON.stringify(e.path)} ${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  ctx.errors.push(...mine);
+  return out;
+}
+
 export function buildVirtualServers(
   ctx: BuildContext,
   raw: (RawVirtualServer | null)[],
+  rawGroups: readonly (RawVirtualServerGroup | null)[] = [],
   announce: AnnounceSettings | null = null,
 ): VirtualServer[] {
   const out: VirtualServer[] = [];
   const byKey = new Map<string, number>();
+  const groups = buildVirtualServerGroups(ctx, rawGroups);
   raw.forEach((v, i) => {
     if (!v) return;
     const p = ['virtual_servers', i];
-    const vs = buildVirtualServer(ctx, v, p, announce);
-    if (!vs) return;
-    const prev = byKey.get(vs.key);
-    if (prev !== undefined) {
-      ctx.error(
-        [...p, v.fwmark !== undefined ? 'fwmark' : 'address'],
-        'CONFIG_DUPLICATE',
-        `virtual server ${vs.key} is already defined at virtual_servers[${prev}]`,
-      );
-      return;
+    let built: VirtualServer[];
+    if (v.group !== undefined) {
+      if (v.address !== undefined || v.fwmark !== undefined || v.port !== undefined) {
+        const k = v.address !== undefined ? 'address' : v.fwmark !== undefined ? 'fwmark' : 'port';
+        ctx.error(
+          [...p, k],
+          'CONFIG_BAD_VALUE',
+          `${pathText(p)} has a group: the group's entries give the ${k}`,
+          true,
+        );
+        return;
+      }
+      const entries = groups.get(v.group);
+      if (!entries) {
+        ctx.error(
+          [...p, 'group'],
+          'CONFIG_UNKNOWN_REFERENCE',
+          `there is no virtual_server_groups entry named '${v.group}'`,
+        );
+        return;
+      }
+      built = buildGroupServers(ctx, v, p, entries, announce);
+    } else {
+      const vs = buildVirtualServer(ctx, v, p, announce);
+      built = vs ? [vs] : [];
     }
-    byKey.set(vs.key, i);
-    out.push(vs);
+    for (const vs of built) {
+      const prev = byKey.get(vs.key);
+      if (prev !== undefined) {
+        ctx.error(
+          [...p, v.group !== undefined ? 'group' : v.fwmark !== undefined ? 'fwmark' : 'address'],
+          'CONFIG_DUPLICATE',
+          `virtual server ${vs.key} is already defined at virtual_servers[${prev}]`,
+        );
+        continue;
+      }
+      byKey.set(vs.key, i);
+      out.push(vs);
+    }
   });
   return out;
 }

@@ -9,6 +9,7 @@ import { parseAgentxSocket } from './build-vrrp.js';
 import { formatDurationMs } from './duration.js';
 import { type KaReadOptions, type KaStatement, readKeepalivedConf, splitCommand } from './keepalived-conf.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
+import { addressRange } from './vs-group.js';
 
 type Obj = Record<string, unknown>;
 
@@ -250,8 +251,9 @@ function lvsMethod(st: KaStatement, words: string[], notes: ImportNote[]): Obj |
       out.tun_type = rest[++i];
     } else if (method === 'tun' && w === 'port' && /^\d+$/.test(rest[i + 1] ?? '')) {
       out.tun_port = int(rest[++i]);
-    } else if (w === 'csum' || w === 'nocsum' || w === 'remcsum') {
-      notes.push(skipped(st, `vrrpd has no tunnel checksum option ('${w}'): the kernel default applies`));
+    } else if (method === 'tun' && (w === 'csum' || w === 'nocsum' || w === 'remcsum')) {
+      // IPVS tun_flags; keepalived takes remcsum for gue only, csum for gue and gre
+      out.tun_checksum = w === 'nocsum' ? 'none' : w;
     } else {
       notes.push(skipped(st, `'${w}' is not a forwarding option vrrpd knows`));
     }
@@ -896,18 +898,16 @@ const CHECKS: Record<string, string> = {
 };
 const UNSUPPORTED_CHECKS = ['SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'];
 
-/** "200-299 404" → [200..299, 404] */
-function statusCodes(st: KaStatement, words: string[], notes: ImportNote[]): number[] {
-  const out: number[] = [];
+/** "200-299 404" → ['200-299', 404] (vrrpd's status takes ranges as keepalived writes them) */
+function statusCodes(st: KaStatement, words: string[], notes: ImportNote[]): (number | string)[] {
+  const out: (number | string)[] = [];
   for (const w of words) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(w);
-    if (!m) {
+    const m = /^(\d{3})(?:-(\d{3}))?$/.exec(w);
+    if (!m || Number(m[1]) < 100 || Number(m[2] ?? m[1]) > 599) {
       notes.push(skipped(st, `'${w}' is not a status code or range`));
       continue;
     }
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    for (let c = lo; c <= hi; c++) if (!out.includes(c)) out.push(c);
+    out.push(m[2] === undefined ? Number(m[1]) : w);
   }
   return out;
 }
@@ -942,7 +942,8 @@ const DEFAULT_TEXT: Record<string, string> = {
 function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj | undefined {
   const type = CHECKS[st.words[0]!]!;
   const c: Obj = { type, ...checkerDefaults(type), ...inh.timing };
-  let urls = 0;
+  /** keepalived checks every url with a path; vrrpd: one url in the check, several in urls */
+  const urls: Obj[] = [];
   const explicit = new Set<string>(Object.keys(inh.timing));
   for (const x of st.block ?? []) {
     const key = {
@@ -980,16 +981,18 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
       notes.push(noted(x, "'enable_sni': vrrpd sends the host as SNI"));
     else if (k === 'url' && !urlWithPath(x))
       notes.push(skipped(x, 'keepalived ignores a url without path, and so does the import'));
-    else if (k === 'url' && urls++ === 0) {
+    else if (k === 'url') {
+      const url: Obj = {};
+      urls.push(url);
       for (const u of x.block ?? []) {
         const [uk, ua] = u.words;
-        if (uk === 'path') c.path = ua;
-        else if (uk === 'status_code') c.status = statusCodes(u, u.words.slice(1), notes);
-        else if (uk === 'digest') c.digest = ua;
-        else if (uk === 'virtualhost') c.host = ua;
+        if (uk === 'path') url.path = ua;
+        else if (uk === 'status_code') url.status = statusCodes(u, u.words.slice(1), notes);
+        else if (uk === 'digest') url.digest = ua;
+        else if (uk === 'virtualhost') url.host = ua;
         else if (uk === 'regex' && ua !== undefined && !/[\\^$.|?*+()[\]{}]/.test(ua)) {
           // a regex without metacharacters is a substring: vrrpd's expect_body
-          c.expect_body = ua;
+          url.expect_body = ua;
         } else if (uk === 'regex')
           notes.push(
             skipped(
@@ -1001,15 +1004,8 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
           notes.push(skipped(u, 'vrrpd has no negated body match: the body is not checked'));
         else notes.push(unhandled(u, 'url'));
       }
-    } else if (k === 'url')
-      notes.push(
-        skipped(
-          x,
-          'vrrpd checks one url per real server (keepalived needs every url to pass): only the first url is checked',
-        ),
-      );
+    } else if (k === 'alpha') c.alpha = bool(a) ?? true;
     else if (
-      k === 'alpha' ||
       k === 'warmup' ||
       k === 'log_all_failures' ||
       k === 'connect_ip' ||
@@ -1032,10 +1028,17 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
       inh.written.add('misc_timeout = delay_loop (MISC_CHECK)');
     }
   }
-  if ((type === 'http' || type === 'https') && c.status === undefined && c.digest === undefined) {
-    // keepalived's default accepts any 2xx; vrrpd's default is [200]
-    c.status = statusCodes(st, ['200-299'], notes);
-    inh.written.add('status_code 200-299');
+  if (type === 'http' || type === 'https') {
+    for (const u of urls) {
+      // keepalived's default accepts any 2xx (digest or not); vrrpd's default is [200]
+      if (u.status === undefined) {
+        u.status = ['200-299'];
+        inh.written.add('status_code 200-299');
+      }
+    }
+    // one url: its keys in the check, as written by hand; several: urls (all must pass)
+    if (urls.length === 1) Object.assign(c, urls[0]);
+    else if (urls.length > 1) c.urls = urls;
   }
   if (c.host === undefined && inh.host !== undefined && (type === 'http' || type === 'https'))
     c.host = inh.host;
@@ -1046,7 +1049,11 @@ function convertVirtualServer(s: KaStatement): Unit {
   const notes: ImportNote[] = [];
   const [, a, b] = s.words;
   const v: Obj =
-    a === 'fwmark' ? { fwmark: int(b) } : { address: a, ...(b !== undefined ? { port: int(b) } : {}) };
+    a === 'fwmark'
+      ? { fwmark: int(b) }
+      : a === 'group'
+        ? { group: b }
+        : { address: a, ...(b !== undefined ? { port: int(b) } : {}) };
   const defaults: Obj = {};
   const vsTiming: Obj = {};
   /** statements that only matter to checks */
@@ -1055,7 +1062,6 @@ function convertVirtualServer(s: KaStatement): Unit {
   let sorryInhibit: KaStatement | undefined;
   let sorryMethod: Obj | undefined;
   let sorryMethodSt: KaStatement | undefined;
-  let rsInhibit = false;
   let host: string | undefined;
   let flag1: KaStatement | undefined;
   let flag2: KaStatement | undefined;
@@ -1155,7 +1161,12 @@ function convertVirtualServer(s: KaStatement): Unit {
         host = x;
         break;
       case 'inhibit_on_failure':
-        rsInhibit = bool(x) ?? true;
+        // keepalived: the default of its real servers, on whatever argument (it reads none)
+        v.inhibit_on_failure = true;
+        if (x !== undefined && bool(x) !== true)
+          notes.push(
+            noted(st, `keepalived ignores '${x}' here: inhibit_on_failure on a virtual server is always on`),
+          );
         break;
       case 'real_server':
         reals.push(st);
@@ -1164,7 +1175,7 @@ function convertVirtualServer(s: KaStatement): Unit {
         notes.push(noMail(st, 'use quorum_up/quorum_down or notify_up/notify_down'));
         break;
       case 'omega':
-        notes.push(skipped(st, 'vrrpd runs no quorum_down/notify_down scripts at shutdown'));
+        v.omega = true;
         break;
       default:
         notes.push(unhandled(st, 'virtual_server'));
@@ -1203,21 +1214,17 @@ function convertVirtualServer(s: KaStatement): Unit {
   v.real_servers = reals.map((st) => {
     const rn: ImportNote[] = [];
     realNotes.push(rn);
-    return convertRealServer(
-      st,
-      rn,
-      {
-        timing: vsTiming,
-        ...(host !== undefined ? { host } : {}),
-        delayLoop: String(defaults.interval),
-        written,
-      },
-      rsInhibit,
-    );
+    return convertRealServer(st, rn, {
+      timing: vsTiming,
+      ...(host !== undefined ? { host } : {}),
+      delayLoop: String(defaults.interval),
+      written,
+    });
   });
-  if (written.size && (v.real_servers as Obj[]).some((r) => r.check !== undefined))
+  const checked = (r: Obj): boolean => r.check !== undefined || r.checks !== undefined;
+  if (written.size && (v.real_servers as Obj[]).some(checked))
     notes.push(noted(s, `keepalived defaults written out where vrrpd's differ: ${[...written].join(', ')}`));
-  if (!(v.real_servers as Obj[]).some((r) => r.check !== undefined)) {
+  if (!(v.real_servers as Obj[]).some(checked)) {
     for (const st of forChecks)
       notes.push(noted(st, `'${st.words[0]}' has no effect: no real server has a check`));
   }
@@ -1226,19 +1233,24 @@ function convertVirtualServer(s: KaStatement): Unit {
   const rs = v.real_servers as Obj[];
   if (v.tun_port !== undefined && rs.some((r) => r.forwarding !== undefined && r.tun_type !== 'gue')) {
     for (const r of rs) {
-      if (r.forwarding === undefined) Object.assign(r, { tun_type: v.tun_type, tun_port: v.tun_port });
+      if (r.forwarding === undefined)
+        Object.assign(r, {
+          tun_type: v.tun_type,
+          tun_port: v.tun_port,
+          ...(v.tun_checksum !== undefined ? { tun_checksum: v.tun_checksum } : {}),
+        });
     }
     delete v.tun_type;
     delete v.tun_port;
+    delete v.tun_checksum;
   }
   return { value: v, notes, realNotes };
 }
 
-function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, vsInhibit: boolean): Obj {
+function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): Obj {
   const [, a, b] = s.words;
   const r: Obj = { address: a };
   if (b !== undefined) r.port = int(b);
-  if (vsInhibit) r.inhibit_on_failure = true;
   const timing: Obj = { ...vs.timing };
   let host = vs.host;
   const checks: KaStatement[] = [];
@@ -1272,13 +1284,8 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
       forChecks.push(st);
     } else if (k !== undefined && (CHECKS[k] || UNSUPPORTED_CHECKS.includes(k))) checks.push(st);
     else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify_up/notify_down'));
-    else if (k === 'alpha' || k === 'warmup')
-      notes.push(
-        skipped(
-          st,
-          `vrrpd has no per-real-server '${k}'${k === 'alpha' ? ' (alpha is per virtual server)' : ''}`,
-        ),
-      );
+    else if (k === 'alpha') r.alpha = bool(x) ?? true;
+    else if (k === 'warmup') notes.push(skipped(st, `vrrpd has no per-real-server '${k}'`));
     else notes.push(unhandled(st, 'real_server'));
   }
   // keepalived ignores an HTTP_GET/SSL_GET without url and a MISC_CHECK without misc_path
@@ -1294,58 +1301,80 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
     notes.push(skipped(c, `keepalived ignores this checker (${ignored(c)}), and so does the import`));
   }
   const usable = checks.filter((c) => !ignored(c));
-  // keepalived needs every checker up; vrrpd runs one: the first it supports
-  const first = usable.find((c) => CHECKS[c.words[0]!]);
+  // keepalived needs every checker up, and so does vrrpd: one check, or all of them in checks
+  const supported = usable.filter((c) => CHECKS[c.words[0]!]);
   for (const c of usable) {
-    if (c === first) continue;
     const k = c.words[0]!;
-    if (!CHECKS[k]) {
-      notes.push(
-        skipped(
-          c,
-          first
-            ? `vrrpd has no ${k}: only the ${first.words[0]} of this real server is checked`
-            : `vrrpd has no ${k}: THIS REAL SERVER IS UNCHECKED and counts as always up in vrrpd`,
-        ),
-      );
-    } else
-      notes.push(
-        skipped(
-          c,
-          `vrrpd runs one check per real server (keepalived needs all up): only the first, ${first!.words[0]}, is carried over`,
-        ),
-      );
+    if (CHECKS[k]) continue;
+    notes.push(
+      skipped(
+        c,
+        supported.length
+          ? `vrrpd has no ${k}: only the other checks of this real server (${supported.map((x) => x.words[0]).join(', ')}) are checked`
+          : `vrrpd has no ${k}: THIS REAL SERVER IS UNCHECKED and counts as always up in vrrpd`,
+      ),
+    );
   }
-  if (first) {
-    const inh: Inherited = {
-      timing,
-      delayLoop: vs.delayLoop,
-      written: vs.written,
-      ...(host !== undefined ? { host } : {}),
-    };
-    const c = convertCheck(first, notes, inh);
-    if (c) r.check = c;
-  }
-  if (
-    r.check === undefined ||
-    (host !== undefined && !['http', 'https'].includes(String((r.check as Obj).type)))
-  ) {
+  const inh: Inherited = {
+    timing,
+    delayLoop: vs.delayLoop,
+    written: vs.written,
+    ...(host !== undefined ? { host } : {}),
+  };
+  const converted = supported
+    .map((c) => convertCheck(c, notes, inh))
+    .filter((c): c is Obj => c !== undefined);
+  if (converted.length === 1) r.check = converted[0];
+  else if (converted.length > 1) r.checks = converted;
+  const anyHttp = converted.some((c) => ['http', 'https'].includes(String(c.type)));
+  if (converted.length === 0 || (host !== undefined && !anyHttp)) {
     for (const st of forChecks) {
-      if (r.check === undefined || st.words[0] === 'virtualhost')
+      if (converted.length === 0 || st.words[0] === 'virtualhost')
         notes.push(noted(st, `'${st.words[0]}' has no effect: no check of this real server uses it`));
     }
   }
   return r;
 }
 
-/** virtual_server_group NAME { ... } and virtual_server group NAME: not carried over, loudly */
-function vsGroupNote(s: KaStatement, groups: Map<string, number>): ImportNote {
-  const name = s.words[2] ?? '';
-  const n = groups.get(name);
-  return skipped(
-    s,
-    `vrrpd has no virtual_server_group: this virtual server${n === undefined ? '' : ` (${n} address/fwmark entries in group ${name})`} and its real servers are NOT imported; write one virtual_server per group entry`,
-  );
+/**
+ * virtual_server_group NAME { ADDRESS|RANGE [PORT] ... fwmark N [inet|inet6] ... } →
+ * virtual_server_groups[] (vrrpd reads the same address and range forms). keepalived skips
+ * a bad entry with a config error, and so does the import.
+ */
+function convertVsGroup(s: KaStatement): Unit {
+  const notes: ImportNote[] = [];
+  const entries: Obj[] = [];
+  for (const e of s.block ?? []) {
+    const [a, b, c] = e.words;
+    if (a === 'fwmark') {
+      if (!/^\d+$/.test(b ?? '') || int(b) === 0) {
+        notes.push(skipped(e, `'${b ?? ''}' is not a firewall mark 1-4294967295: keepalived skips it too`));
+        continue;
+      }
+      if (c !== undefined && c !== 'inet' && c !== 'inet6') {
+        notes.push(skipped(e, `'${c}' is not inet or inet6: keepalived skips this entry too`));
+        continue;
+      }
+      entries.push({ fwmark: int(b), ...(c !== undefined ? { family: c } : {}) });
+      continue;
+    }
+    const r = addressRange(a ?? '');
+    if ('error' in r && !/^[0-9a-fA-F:.]/.test(a ?? '')) {
+      notes.push(unhandled(e, 'virtual_server_group'));
+      continue;
+    }
+    if ('error' in r) {
+      notes.push(skipped(e, `${r.error}: keepalived skips this entry too`));
+      continue;
+    }
+    if (b !== undefined && !/^\d+$/.test(b)) {
+      notes.push(skipped(e, `'${b}' is not a port: keepalived skips this entry too`));
+      continue;
+    }
+    // keepalived: port 0 or none is no port
+    entries.push({ address: a, ...(b !== undefined && int(b) !== 0 ? { port: int(b) } : {}) });
+  }
+  return { value: { name: s.words[1] ?? '', entries }, notes };
 }
 
 /** in file order: the main file first, then the included ones */
@@ -1441,7 +1470,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   convertSnmp(g);
   // sync groups and scripts before instances: both change how the instances' tracks carry over
   const members = new Set<string>();
-  const vsGroups = new Map<string, number>();
+  const vsGroups = new Map<string, Unit>();
   const instanceNames = new Set(
     top.filter((s) => s.words[0] === 'vrrp_instance' && s.words[1]).map((s) => s.words[1]!),
   );
@@ -1456,8 +1485,13 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
         if (r.unit.notes.every((n) => !n.dropped))
           g.notes.push(skipped(s, `vrrp_script ${s.words[1]} is not carried over: ${r.unusable}`));
       } else scripts.push([s.words[1], r.unit]);
-    } else if (k === 'virtual_server_group') {
-      vsGroups.set(s.words[1] ?? '', (s.block ?? []).length);
+    } else if (k === 'virtual_server_group' && s.words[1]) {
+      const u = convertVsGroup(s);
+      if ((u.value.entries as Obj[]).length > 0) vsGroups.set(s.words[1], u);
+      else {
+        g.notes.push(...u.notes);
+        g.notes.push(skipped(s, 'it has no usable entries: keepalived removes it too'));
+      }
     }
   }
   const groupTracks = new Map<string, GroupTracks>();
@@ -1478,10 +1512,15 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     if (k === 'vrrp_instance') {
       const name = s.words[1] ?? '';
       instances.push(convertInstance(s, g, members.has(name), info, groupTracks.get(name)));
-    } else if (k === 'virtual_server' && s.words[1] === 'group') g.notes.push(vsGroupNote(s, vsGroups));
+    } else if (k === 'virtual_server' && s.words[1] === 'group' && !vsGroups.has(s.words[2] ?? ''))
+      g.notes.push(
+        skipped(
+          s,
+          `there is no usable virtual_server_group '${s.words[2] ?? ''}': keepalived ignores it too`,
+        ),
+      );
     else if (k === 'virtual_server') servers.push(convertVirtualServer(s));
-    else if (k === 'virtual_server_group')
-      g.notes.push(skipped(s, 'vrrpd has no virtual_server_group (see the virtual_server group statements)'));
+    else if (k === 'virtual_server_group' && s.words[1]) continue;
     else if (k !== undefined && TOP_SKIP[k]) g.notes.push(skipped(s, TOP_SKIP[k]));
     else g.notes.push(unhandled(s, 'the top level'));
   }
@@ -1513,13 +1552,6 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
       dropped: false,
     });
   }
-  if (vsGroups.size && servers.length === 0) {
-    g.notes.push({
-      line: 0,
-      text: `this file uses virtual_server_group and imports to 0 virtual servers: its IPVS part is NOT imported (check-config passing says nothing about it)`,
-      dropped: true,
-    });
-  }
   const out: Obj = {};
   if (Object.keys(g.global).length) out.global = g.global;
   if (scripts.length) out.vrrp_scripts = Object.fromEntries(scripts.map(([n, u]) => [n, u.value]));
@@ -1527,6 +1559,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   if (groups.length) out.vrrp_sync_groups = groups.map((u) => u.value);
   if (g.lvsSyncDaemon) out.lvs_sync_daemon = g.lvsSyncDaemon;
   if (g.lvsTimeouts) out.lvs_timeouts = g.lvsTimeouts;
+  if (vsGroups.size) out.virtual_server_groups = [...vsGroups.values()].map((u) => u.value);
   if (servers.length) out.virtual_servers = servers.map((u) => u.value);
 
   const where = (n: ImportNote): string =>
@@ -1554,6 +1587,10 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   }
   for (const [i, u] of groups.entries()) {
     note(['vrrp_sync_groups', i], u.notes);
+    all.push(...u.notes);
+  }
+  for (const [i, u] of [...vsGroups.values()].entries()) {
+    note(['virtual_server_groups', i], u.notes);
     all.push(...u.notes);
   }
   for (const [i, u] of servers.entries()) {

@@ -154,6 +154,8 @@ export const KEEPALIVED_KEYWORDS: Record<string, string[]> = {
     'delay_loop',
     'log_all_failures',
   ],
+  // its other lines are addresses and ranges with a port, not keywords
+  virtual_server_group: ['fwmark'],
   url: [
     'path',
     'digest',

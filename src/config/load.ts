@@ -13,7 +13,7 @@ import {
 } from './build-vrrp.js';
 import { type ConfigError, compareErrors, type PathError } from './errors.js';
 import { type Config, deepFreeze } from './model.js';
-import type { RawConfig, RawInstance, RawSyncGroup, RawVirtualServer } from './raw.js';
+import type { RawConfig, RawInstance, RawSyncGroup, RawVirtualServer, RawVirtualServerGroup } from './raw.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { fastYamlData } from './yaml-fast.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
@@ -38,9 +38,10 @@ interface PrunedConfig {
   lvs_sync_daemon: RawConfig['lvs_sync_daemon'];
   lvs_timeouts: RawConfig['lvs_timeouts'];
   virtual_servers: (RawVirtualServer | null)[];
+  virtual_server_groups: (RawVirtualServerGroup | null)[];
 }
 
-const LISTS = ['vrrp_instances', 'vrrp_sync_groups', 'virtual_servers'];
+const LISTS = ['vrrp_instances', 'vrrp_sync_groups', 'virtual_servers', 'virtual_server_groups'];
 
 /** The schema-valid parts of the data: bad list items become null (indexes stay), bad sections defaults. */
 function withoutBadParts(data: Record<string, unknown>, errors: PathError[]): PrunedConfig {
@@ -87,6 +88,7 @@ function withoutBadParts(data: Record<string, unknown>, errors: PathError[]): Pr
       : undefined,
     lvs_timeouts: sectionOk('lvs_timeouts') ? (data.lvs_timeouts as RawConfig['lvs_timeouts']) : undefined,
     virtual_servers: list<RawVirtualServer>('virtual_servers'),
+    virtual_server_groups: list<RawVirtualServerGroup>('virtual_server_groups'),
   };
 }
 
@@ -114,7 +116,12 @@ function buildConfig(
   const vrrpSyncGroups = buildSyncGroups(ctx, raw.vrrp_sync_groups, raw.instanceNames);
   const lvsSyncDaemon = buildLvsSyncDaemon(ctx, raw.lvs_sync_daemon, vrrpInstances, raw.instanceNames);
   const lvsTimeouts = buildLvsTimeouts(ctx, raw.lvs_timeouts);
-  const virtualServers = buildVirtualServers(ctx, raw.virtual_servers, global.announce);
+  const virtualServers = buildVirtualServers(
+    ctx,
+    raw.virtual_servers,
+    raw.virtual_server_groups,
+    global.announce,
+  );
   if (schemaErrors.length > 0 || ctx.errors.length > 0) return { errors: [...schemaErrors, ...ctx.errors] };
   const config: Config = {
     file: fileName,

@@ -157,6 +157,8 @@ export interface Tunnel {
   readonly type: TunType;
   /** GUE only */
   readonly port?: number;
+  /** IPVS tun_flags: csum (gue, gre) or remcsum (gue); absent: none */
+  readonly checksum?: 'csum' | 'remcsum';
 }
 
 export interface CheckTiming {
@@ -167,6 +169,8 @@ export interface CheckTiming {
   /** extra attempts, retryDelayMs apart, before a probe counts as failed */
   readonly retry: number;
   readonly retryDelayMs: number;
+  /** starts failed until its first success (resolved: check, real server, virtual server); absent: the virtual server's alpha */
+  readonly alpha?: boolean;
 }
 
 interface NetCheckBase extends CheckTiming {
@@ -216,8 +220,10 @@ export interface RealServer {
   readonly lowerThreshold: number;
   readonly notifyUp?: Argv;
   readonly notifyDown?: Argv;
-  /** absent: always up */
+  /** absent: always up; with several checks, the first of `checks` */
   readonly check?: Check;
+  /** every check (all must pass; each http url is a check of its own); absent: [check] or none */
+  readonly checks?: readonly Check[];
 }
 
 export interface SorryServer {
@@ -275,6 +281,14 @@ export interface VirtualServer {
   readonly sorryServer?: SorryServer;
   /** true: real servers start failed until their first successful check */
   readonly alpha: boolean;
+  /** at shutdown run notify_down of up real servers and quorum_down (keepalived omega) */
+  readonly omega?: boolean;
+  /**
+   * Set on the services a virtual_server_groups entry expands to: 'NAME/PROTOCOL', shared by
+   * every service of that group, so each real server is checked once for all of them. Only
+   * the first service of a group carries quorumUp/quorumDown (one pool, one quorum).
+   */
+  readonly group?: string;
   readonly realServers: readonly RealServer[];
   /** announced over BGP (through FRR) while healthy; absent: not announced */
   readonly announce?: Announcement;

@@ -89,13 +89,25 @@ export interface RawCheck extends RawCheckTiming {
   send?: string;
   expect?: string;
   path?: string;
-  status?: number[];
+  status?: RawStatus[];
   expect_body?: string;
   digest?: string;
   host?: string;
   tls_verify?: boolean;
   command?: RawArgv;
+  urls?: RawUrl[];
+  alpha?: boolean;
 }
+/** 200, or '200-299' */
+export type RawStatus = number | string;
+export interface RawUrl {
+  path: string;
+  status?: RawStatus[];
+  expect_body?: string;
+  digest?: string;
+  host?: string;
+}
+export type TunChecksum = 'none' | 'csum' | 'remcsum';
 
 export type Forwarding = 'nat' | 'dr' | 'tun';
 export type TunType = 'ipip' | 'gue' | 'gre';
@@ -107,12 +119,15 @@ export interface RawRealServer {
   forwarding?: Forwarding;
   tun_type?: TunType;
   tun_port?: number;
-  inhibit_on_failure: boolean;
+  tun_checksum?: TunChecksum;
+  inhibit_on_failure?: boolean;
+  alpha?: boolean;
   upper_threshold: number;
   lower_threshold: number;
   notify_up?: RawArgv;
   notify_down?: RawArgv;
   check?: RawCheck;
+  checks?: RawCheck[];
 }
 
 export interface RawVirtualServer {
@@ -125,6 +140,8 @@ export interface RawVirtualServer {
   forwarding: Forwarding;
   tun_type?: TunType;
   tun_port?: number;
+  tun_checksum?: TunChecksum;
+  group?: string;
   persistence_timeout: RawDuration;
   persistence_netmask?: string | number;
   ops: boolean;
@@ -139,6 +156,8 @@ export interface RawVirtualServer {
   sorry_server?: { address: string; port?: number; forwarding?: Forwarding; inhibit: boolean };
   alpha: boolean;
   virtualhost?: string;
+  inhibit_on_failure: boolean;
+  omega: boolean;
   check_defaults: Required<RawCheckTiming>;
   real_servers: RawRealServer[];
   announce?: { when: 'quorum' | 'any-up'; address?: string };
@@ -151,5 +170,16 @@ export interface RawConfig {
   vrrp_sync_groups: RawSyncGroup[];
   lvs_sync_daemon?: { interface: string; instance: string; sync_id?: number };
   lvs_timeouts?: { tcp?: RawDuration; tcp_fin?: RawDuration; udp?: RawDuration };
+  virtual_server_groups: RawVirtualServerGroup[];
   virtual_servers: RawVirtualServer[];
+}
+export interface RawVirtualServerGroupEntry {
+  address?: string;
+  port?: number;
+  fwmark?: number;
+  family?: 'inet' | 'inet6';
+}
+export interface RawVirtualServerGroup {
+  name: string;
+  entries: RawVirtualServerGroupEntry[];
 }

@@ -107,6 +107,40 @@ const checkTimingProps = (withDefaults: boolean): Record<string, Schema> => {
   };
 };
 
+/** HTTP status codes: numbers and 'LOW-HIGH' ranges (keepalived status_code 200-299). */
+const statusSchema: Schema = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    oneOf: [
+      { type: 'integer', minimum: 100, maximum: 599 },
+      { type: 'string', pattern: '^[1-5][0-9][0-9]-[1-5][0-9][0-9]$' },
+    ],
+  },
+  description:
+    "http/https only: accepted status codes, numbers or 'LOW-HIGH' ranges ('200-299'). Default: [200].",
+};
+
+const urlSchema: Schema = obj(
+  {
+    path: {
+      type: 'string',
+      pattern: HTTP_PATH_PATTERN,
+      description: 'Path requested (printable ASCII, percent-encoded).',
+    },
+    status: statusSchema,
+    expect_body: str('The body must contain this text.'),
+    digest: {
+      type: 'string',
+      pattern: '^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$',
+      description: 'MD5 (32 hex digits, as keepalived genhash) or SHA-256 (64) of the body.',
+    },
+    host: str('Host header and TLS SNI of this url. Default: that of the check.'),
+  },
+  ['path'],
+  "One URL of an http/https check (keepalived url block); status, expect_body and digest default to the check's.",
+);
+
 const checkSchema: Schema = obj(
   {
     type: {
@@ -125,12 +159,7 @@ const checkSchema: Schema = obj(
       pattern: HTTP_PATH_PATTERN,
       description: 'http/https only: path requested (printable ASCII, percent-encoded). Default: /.',
     },
-    status: {
-      type: 'array',
-      minItems: 1,
-      items: { type: 'integer', minimum: 100, maximum: 599 },
-      description: 'http/https only: accepted status codes. Default: [200].',
-    },
+    status: statusSchema,
     expect_body: str('http/https only: the body must contain this text.'),
     digest: {
       type: 'string',
@@ -145,6 +174,18 @@ const checkSchema: Schema = obj(
       description: 'https only: verify the server certificate. Default: false (as keepalived).',
     },
     command: argv('script only: the check program; exit status 0 = up.'),
+    urls: {
+      type: 'array',
+      minItems: 1,
+      items: urlSchema,
+      description:
+        'http/https only: several URLs, each checked on its own schedule; the check passes while every one does (keepalived: several url blocks). Instead of path.',
+    },
+    alpha: {
+      type: 'boolean',
+      description:
+        'This check starts failed until its first success. Default: the real server alpha, else the virtual server alpha.',
+    },
   },
   ['type'],
   'Health check of this real server. Without one the server counts as up (as in keepalived).',
@@ -314,12 +355,33 @@ const realServer: Schema = obj(
       description: 'Tunnel encapsulation (forwarding tun).',
     },
     tun_port: int(1, 65535, 'GUE destination port (tun_type gue).'),
-    inhibit_on_failure: bool('On failure set weight 0 instead of removing the server.', false),
+    tun_checksum: {
+      type: 'string',
+      enum: ['none', 'csum', 'remcsum'],
+      description:
+        'Tunnel checksum (tun_type gue: csum or remcsum; gre: csum). Default: the virtual server tun_checksum, else none.',
+    },
+    inhibit_on_failure: {
+      type: 'boolean',
+      description:
+        'On failure set weight 0 instead of removing the server. Default: the virtual server inhibit_on_failure.',
+    },
+    alpha: {
+      type: 'boolean',
+      description: 'Its checks start failed until their first success. Default: the virtual server alpha.',
+    },
     upper_threshold: int(0, 2147483647, 'Stop new connections above this many; 0 = no limit.', 0),
     lower_threshold: int(0, 2147483647, 'Resume below this many connections; 0 = no limit.', 0),
     notify_up: argv('Run when the server becomes up.'),
     notify_down: argv('Run when the server goes down.'),
     check: checkSchema,
+    checks: {
+      type: 'array',
+      minItems: 1,
+      items: checkSchema,
+      description:
+        'Several health checks (keepalived: several checkers in one real_server); the server is up while every one passes. Instead of check.',
+    },
   },
   ['address'],
   'A real server (keepalived real_server).',
@@ -359,6 +421,14 @@ const virtualServer: Schema = obj(
       description: 'Default tunnel type for tun real servers.',
     },
     tun_port: int(1, 65535, 'Default GUE port.'),
+    tun_checksum: {
+      type: 'string',
+      enum: ['none', 'csum', 'remcsum'],
+      description: 'Default tunnel checksum for tun real servers (gue: csum or remcsum; gre: csum).',
+    },
+    group: name(
+      'Name of a virtual_server_groups entry: this virtual server is one IPVS service per address (or range) and fwmark of the group, with one set of real servers, each checked once (keepalived virtual_server group). Instead of address/fwmark.',
+    ),
     persistence_timeout: duration('Client persistence, whole seconds; 0 = off.', '0s'),
     persistence_netmask: {
       type: ['string', 'integer'],
@@ -409,6 +479,14 @@ const virtualServer: Schema = obj(
     ),
     alpha: bool('Real servers start failed until their first successful check.', false),
     virtualhost: str('Default Host header for http/https checks.'),
+    inhibit_on_failure: bool(
+      'Default of its real servers: on failure weight 0 instead of removal (keepalived virtual_server inhibit_on_failure).',
+      false,
+    ),
+    omega: bool(
+      'At shutdown run notify_down of its up real servers and quorum_down (keepalived omega). Without it they run only when the service is removed from the config.',
+      false,
+    ),
     check_defaults: {
       ...obj(checkTimingProps(true), [], 'Defaults for every check of this virtual server.'),
       default: {},
@@ -543,6 +621,39 @@ export const configSchema: Schema = {
       [],
       'IPVS connection timeouts (ipvsadm --set). Absent ones are left as they are.',
     ),
+    virtual_server_groups: {
+      type: 'array',
+      items: obj(
+        {
+          name: name('Group name, referenced by virtual_servers[].group.'),
+          entries: {
+            type: 'array',
+            minItems: 1,
+            items: obj(
+              {
+                address: str(
+                  'Virtual address or range: 192.0.2.1, 192.0.2.1-10 (last byte; for IPv6 the last 16-bit group, in hex), 192.0.2.250-192.0.3.10, 192.0.2.8/29.',
+                ),
+                port: port('Virtual port; absent or 0 = all ports (needs persistence).'),
+                fwmark: int(1, 4294967295, 'Firewall-mark service instead of an address.'),
+                family: {
+                  type: 'string',
+                  enum: ['inet', 'inet6'],
+                  description: 'fwmark entries only. Default: the virtual server family.',
+                },
+              },
+              [],
+              'An address (or range) with a port, or a fwmark.',
+            ),
+            description: 'The IPVS services of the group.',
+          },
+        },
+        ['name', 'entries'],
+        'A set of virtual addresses and fwmarks served by one pool (keepalived virtual_server_group).',
+      ),
+      default: [],
+      description: 'Virtual server groups.',
+    },
     virtual_servers: {
       type: 'array',
       items: virtualServer,

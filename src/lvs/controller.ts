@@ -11,6 +11,12 @@
 // Failures never throw out of here: a refused op, a missing scheduler module, no IPVS
 // in the kernel are logged in the IPVS client's operator words and shown in
 // snapshot().ipvs.lastError; checks keep running so the status stays useful.
+
+import {
+  type GroupedCheckManager,
+  type GroupedCheckManagerOptions,
+  withCombinedHealth,
+} from '../check/combined.js';
 import {
   type CheckManager,
   type CheckManagerOptions,
@@ -20,12 +26,12 @@ import {
 import type { ProbeResult } from '../check/probe.js';
 import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';
-import type { Config } from '../config/model.js';
+import type { Config, VirtualServer } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import type { ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
-import { type CheckTarget, checkSpecsOf } from './check-specs.js';
+import { type CheckTarget, checkId, checkSpecsOf, healthLookup } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
 import { HookScripts } from './hook-scripts.js';
 import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './kernel-settings.js';
@@ -90,7 +96,7 @@ export class LvsController {
   private readonly clock: Clock;
   private readonly wall: () => number;
   private readonly hooks: HookScripts;
-  private readonly checks: CheckManager;
+  private readonly checks: GroupedCheckManager;
   private targets = new Map<string, CheckTarget>();
 
   private client: LvsIpvsClient | null = null;
@@ -132,16 +138,19 @@ export class LvsController {
     this.hooks = new HookScripts(deps.runner, log);
     this.startedAt = this.iso();
     this.owned = new OwnershipTracker(deps.ownership ?? null, log);
-    const opts: CheckManagerOptions = {
+    const opts: GroupedCheckManagerOptions = {
       runner: deps.runner,
       tcpConnector: deps.tcpConnector ?? null,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
       onResult: (id, r) => this.onResult(id, r),
+      // the kind of the check that produced the result (a real server may have several)
+      onTypedResult: (id, type, r) => this.onResult(id, r, type),
       // the manager's own transition line would repeat our health-change line
       logger: infoAsDebug(log),
     };
     if (deps.clock) opts.clock = deps.clock;
-    this.checks = (deps.checks ?? createCheckManager)(opts);
+    // several checks of one real server report one health (src/check/combined.ts)
+    this.checks = withCombinedHealth(deps.checks ?? createCheckManager)(opts);
   }
 
   /** Starts checks and runs the first pass (kernel-present servers keep their place). */
@@ -163,6 +172,14 @@ export class LvsController {
   async setConfig(config: Config, slice: LvsSlice): Promise<void> {
     if (this.stopped) return;
     const vs = slice.virtualServers;
+    // a service gone from the config: its up real servers' notify_down and its quorum_down
+    // run, as keepalived does (a group's real servers only when the whole group is gone);
+    // judged on the health before its checks go
+    const stillGrouped = new Set(config.virtualServers.map((v) => v.group).filter((x) => x !== undefined));
+    const gone = this.config.virtualServers.filter(
+      (v) => vs.removed.includes(v.key) && (v.group === undefined || !stillGrouped.has(v.group)),
+    );
+    if (this.started && gone.length > 0) void this.downHooks(gone, false);
     if (this.started && (setChanged(vs) || slice.scriptUserChanged)) this.setChecks(config);
     const removed = new Set(vs.removed);
     for (const v of this.config.virtualServers)
@@ -207,9 +224,15 @@ export class LvsController {
     return { virtualServers, ipvs };
   }
 
-  /** Stops checks and timers. The IPVS table stays as it is: a restart loses no connection. */
-  stop(): void {
-    if (this.stopped) return;
+  /**
+   * Stops checks and timers. The IPVS table stays as it is: a restart loses no connection.
+   * Virtual servers with omega get their down hooks first (keepalived omega: notify_down
+   * of each up real server, then quorum_down); the promise settles when those have ended.
+   */
+  stop(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const omega = this.started ? this.config.virtualServers.filter((v) => v.omega) : [];
+    const hooks = omega.length > 0 ? this.downHooks(omega, true) : Promise.resolve();
     this.stopped = true;
     if (this.debounceTimer !== null) this.clock.clearTimer(this.debounceTimer);
     if (this.periodTimer !== null) this.clock.clearTimer(this.periodTimer);
@@ -218,6 +241,32 @@ export class LvsController {
     const client = this.client;
     if (client && this.ownsClient) void this.chain.finally(() => client.close?.());
     this.client = null;
+    return hooks;
+  }
+
+  /**
+   * keepalived's hooks for services going away: notify_down of every real server that is
+   * up (once per real server of a group), then quorum_down: at shutdown (omega) always,
+   * when a reload removes the service only if its quorum was up.
+   */
+  private downHooks(vss: readonly VirtualServer[], shutdown: boolean): Promise<void> {
+    const health = this.healthOf();
+    const runs: Promise<void>[] = [];
+    const notified = new Set<string>();
+    const g = this.config.global;
+    for (const vs of vss) {
+      for (const rs of vs.realServers) {
+        const id = checkId(vs, rs);
+        if (notified.has(id)) continue;
+        notified.add(id);
+        const up = rs.check === undefined || health(vs.key, rs.key) === 'up';
+        if (up && rs.notifyDown) runs.push(this.hooks.runToEnd(g, rs.notifyDown, `notify_down of ${rs.key}`));
+      }
+      const quorumWasUp = this.quorum.get(vs.key) === true;
+      if (vs.quorumDown && (shutdown || quorumWasUp))
+        runs.push(this.hooks.runToEnd(g, vs.quorumDown, `quorum_down of ${statusKey(vs)}`));
+    }
+    return Promise.all(runs).then(() => undefined);
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -262,14 +311,14 @@ export class LvsController {
     for (const id of [...this.lastResultAt.keys()]) if (!targets.has(id)) this.lastResultAt.delete(id);
   }
 
-  private onResult(id: string, r: ProbeResult): void {
+  private onResult(id: string, r: ProbeResult, checkType?: string): void {
     this.lastResultAt.set(id, this.iso());
     const t = this.targets.get(id);
     if (t && this.deps.onCheckResult) {
       this.deps.onCheckResult({
         virtualServer: statusKey(t.vs),
         realServer: t.rs.key,
-        type: t.rs.check?.type ?? 'none',
+        type: checkType ?? t.rs.check?.type ?? 'none',
         durationS: r.latencyMs / 1000,
         ok: r.ok,
       });
@@ -292,9 +341,7 @@ export class LvsController {
 
   private healthOf(): (vsKey: string, rsKey: string) => RealServerHealth {
     const states = new Map(this.checks.snapshot().map((s) => [s.id, s.state]));
-    const byPair = new Map<string, RealServerHealth>();
-    for (const [id, t] of this.targets) byPair.set(`${t.vs.key} ${t.rs.key}`, states.get(id) ?? 'unknown');
-    return (vsKey, rsKey) => byPair.get(`${vsKey} ${rsKey}`) ?? 'unknown';
+    return healthLookup(this.config, (id) => states.get(id));
   }
 
   // ---------------------------------------------------------------- the pass

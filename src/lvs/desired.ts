@@ -126,6 +126,8 @@ export function destOf(rs: RealServer, weight = rs.weight): IpvsDest {
   if (rs.forwarding === 'tun' && rs.tunnel) {
     d.tunType = rs.tunnel.type;
     if (rs.tunnel.port !== undefined) d.tunPort = rs.tunnel.port;
+    // IP_VS_TUNNEL_ENCAP_FLAG_CSUM 1, _REMCSUM 2
+    if (rs.tunnel.checksum !== undefined) d.tunFlags = rs.tunnel.checksum === 'csum' ? 1 : 2;
   }
   return normalizeDest(d);
 }

@@ -17,9 +17,14 @@ export class HookScripts {
 
   /** Starts argv; `what` names the hook in the log ("notify_up of 198.51.100.2:80"). */
   run(g: GlobalConfig, argv: readonly string[], what: string): void {
+    void this.runToEnd(g, argv, what);
+  }
+
+  /** As run(), settling when the script has ended (or was killed at the notify timeout). */
+  runToEnd(g: GlobalConfig, argv: readonly string[], what: string): Promise<void> {
     const opts: Parameters<ScriptRunner['run']>[1] = { timeoutMs: g.notifyTimeoutMs };
     if (g.scriptUser !== undefined) opts.user = g.scriptUser;
-    this.runner.run(argv, opts).then(
+    return this.runner.run(argv, opts).then(
       (r) => {
         if (r.code === 0 && !r.timedOut && !r.errorCode) return;
         const why =

@@ -64,9 +64,13 @@ describe('keepalived.conf corpus', () => {
       '16-lvs-dr-tcp.conf',
       '19-lvs-fwmark.conf',
       '20-lvs-sorry-server.conf',
+      '22-lvs-tun-gue.conf',
+      '25-lvs-multi-check.conf',
+      '26-lvs-vs-group.conf',
       '29-params-seq.conf',
       '34-director-full.conf',
       '37-sync-group-tracks.conf',
+      '38-lvs-migration-diff.conf',
     ]) {
       const o = importAndCheck(join(corpusDir, f));
       expect({ f, ...o }).toEqual({ f, ok: true, errors: [], warnings: [] });

@@ -133,19 +133,49 @@ describe('import-keepalived: checks', () => {
     warnedAt(m, 7, 'keepalived ignores this checker (it has no misc_path)');
   });
 
-  it('every check after the first supported one, and every url after the first, is flagged', () => {
+  it('every supported checker and every url is carried over (all must pass); an unsupported one is flagged', () => {
     const r = imp(
       vs(
         '',
         ['PING_CHECK {', '}', 'TCP_CHECK {', '}', 'HTTP_GET {', ' url {', '  path /a', ' }', '}'].join('\n'),
       ),
     );
-    expect(r.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ type: 'tcp' });
-    warnedAt(r, 7, 'vrrpd has no PING_CHECK: only the TCP_CHECK of this real server is checked');
-    warnedAt(r, 11, 'vrrpd runs one check per real server (keepalived needs all up)');
-    const u = imp(vs('', 'HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n }\n }'));
-    expect(u.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ path: '/a' });
-    warnedAt(u, 11, 'vrrpd checks one url per real server');
+    const rs = r.config.virtualServers[0]!.realServers[0]!;
+    expect(rs.checks?.map((c) => c.type)).toEqual(['tcp', 'http']);
+    expect(rs.check).toMatchObject({ type: 'tcp' });
+    warnedAt(
+      r,
+      7,
+      'vrrpd has no PING_CHECK: only the other checks of this real server (TCP_CHECK, HTTP_GET)',
+    );
+    expect(r.warnings).toHaveLength(1);
+    const u = imp(
+      vs('', 'HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n status_code 200 300-302\n }\n }'),
+    );
+    const checks = u.config.virtualServers[0]!.realServers[0]!.checks!;
+    expect(checks.map((c) => (c.type === 'http' ? [c.path, c.status.length] : []))).toEqual([
+      ['/a', 100], // keepalived's default: 200-299
+      ['/b', 4],
+    ]);
+    expect(u.yaml).toContain('status: [ 200-299 ]');
+    expect(u.warnings).toEqual([]);
+  });
+
+  it("status_code: keepalived's 200-299 also when the url has a digest", () => {
+    const d = imp(vs('', 'HTTP_GET {\n url {\n path /\n digest 0123456789abcdef0123456789abcdef\n }\n }'));
+    const c = d.config.virtualServers[0]!.realServers[0]!.check!;
+    expect(c.type === 'http' && c.status).toHaveLength(100);
+  });
+
+  it('alpha on a real server and on a checker is carried over', () => {
+    const r = imp(vs('', 'alpha\n TCP_CHECK {\n }\n MISC_CHECK {\n misc_path /bin/true\n alpha false\n }'));
+    const rs = r.config.virtualServers[0]!.realServers[0]!;
+    expect(rs.checks?.map((c) => c.alpha)).toEqual([true, false]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('omega is carried over', () => {
+    expect(imp(vs('omega', '')).config.virtualServers[0]!.omega).toBe(true);
   });
 
   it('a literal regex is expect_body; a real regular expression is flagged', () => {
@@ -162,6 +192,12 @@ describe('import-keepalived: virtual and real servers', () => {
     expect(r.config.virtualServers[0]!.realServers[0]!.inhibitOnFailure).toBe(false);
     const v = imp(vs('inhibit_on_failure', ''));
     expect(v.config.virtualServers[0]!.realServers[0]!.inhibitOnFailure).toBe(true);
+    // carried at its level: the virtual server's key, which its real servers inherit
+    expect(v.yaml).toMatch(/^ {4}inhibit_on_failure: true$/m);
+    // keepalived reads no argument there: on, whatever follows
+    const f = imp(vs('inhibit_on_failure false', 'inhibit_on_failure true'));
+    expect(f.config.virtualServers[0]!.realServers[0]!.inhibitOnFailure).toBe(true);
+    expect(f.yaml).toContain("keepalived ignores 'false' here");
   });
 
   it('a bare persistence_timeout is 6 minutes', () => {
@@ -177,16 +213,22 @@ describe('import-keepalived: virtual and real servers', () => {
     warnedAt(b, 5, 'keepalived ignores sorry_server_inhibit before or without sorry_server');
   });
 
-  it('lvs_method TUN with its tunnel type; checksum options are flagged', () => {
-    const r = imp(vs('lvs_method TUN type gue port 6080 csum', 'lvs_method TUN type gre'));
+  it('lvs_method TUN with its tunnel type and checksum option', () => {
+    const r = imp(vs('lvs_method TUN type gue port 6080 remcsum', 'lvs_method TUN type gre csum'));
     const v = r.config.virtualServers[0]!;
     expect(v.forwarding).toBe('tun');
-    expect(v.realServers[0]!.tunnel).toMatchObject({ type: 'gre' });
+    expect(v.realServers[0]!.tunnel).toEqual({ type: 'gre', checksum: 'csum' });
     // the real server's own lvs_method replaces the virtual server's tunnel entirely
     expect(r.yaml).not.toContain('tun_port');
     const g = imp(vs('lvs_method TUN type gue port 6080', ''));
     expect(g.config.virtualServers[0]!.realServers[0]!.tunnel).toMatchObject({ type: 'gue', port: 6080 });
-    warnedAt(r, 5, "no tunnel checksum option ('csum')");
+    expect(r.warnings).toEqual([]);
+    const s = imp(vs('lvs_method TUN type gue port 6080 remcsum', ''));
+    expect(s.config.virtualServers[0]!.realServers[0]!.tunnel).toEqual({
+      type: 'gue',
+      port: 6080,
+      checksum: 'remcsum',
+    });
   });
 
   it('flag-1/flag-2 are the sh or mh scheduler flags', () => {
@@ -194,26 +236,44 @@ describe('import-keepalived: virtual and real servers', () => {
     expect(r.config.virtualServers[0]!.flags).toMatchObject({ shFallback: true, shPort: true });
   });
 
-  it('virtual_server_group: loud, and says the file imports to 0 virtual servers', () => {
+  it('virtual_server_group: one service per entry, one check per real server', () => {
     const text = [
       'virtual_server_group WEB {',
       '  192.0.2.10 80',
-      '  192.0.2.11 80',
+      '  192.0.2.20-22 80',
+      '  fwmark 7',
+      '  192.0.2.30 0',
+      '  bogus 80',
       '}',
       'virtual_server group WEB {',
       '  lb_algo rr',
+      '  protocol TCP',
+      '  persistence_timeout 60',
+      '  quorum_down /bin/true',
+      '  real_server 198.51.100.1 80 {',
+      '    TCP_CHECK {',
+      '    }',
+      '  }',
+      '}',
+      'virtual_server group NONE {',
       '  real_server 198.51.100.1 80 {',
       '  }',
       '}',
     ].join('\n');
     const r = imp(text);
-    expect(r.config.virtualServers).toEqual([]);
-    warnedAt(
-      r,
-      5,
-      'vrrpd has no virtual_server_group: this virtual server (2 address/fwmark entries in group WEB) and its real servers are NOT imported',
-    );
-    expect(r.warnings.join('\n')).toContain('imports to 0 virtual servers');
+    expect(r.config.virtualServers.map((v) => v.key)).toEqual([
+      'tcp:192.0.2.10:80',
+      'tcp:192.0.2.20:80',
+      'tcp:192.0.2.21:80',
+      'tcp:192.0.2.22:80',
+      'fwmark:7:4',
+      'tcp:192.0.2.30:0',
+    ]);
+    expect(new Set(r.config.virtualServers.map((v) => v.group))).toEqual(new Set(['WEB/tcp']));
+    // one pool, one quorum: only the first service carries quorum_down
+    expect(r.config.virtualServers.filter((v) => v.quorumDown).length).toBe(1);
+    warnedAt(r, 6, "'bogus' is not an IP address: keepalived skips this entry too");
+    warnedAt(r, 18, "there is no usable virtual_server_group 'NONE'");
   });
 });
 

@@ -7,6 +7,7 @@ import { runImportKeepalived } from '../../src/cli/import-keepalived.js';
 import { type Config, formatConfigError, parseConfigText } from '../../src/config/index.js';
 import { parseKeepalivedConf, splitCommand } from '../../src/config/keepalived-conf.js';
 import { importKeepalived } from '../../src/config/keepalived-import.js';
+import type { HttpCheck } from '../../src/config/model.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/config');
 const sample = (f: string): string => readFileSync(join(fixtures, f), 'utf8');
@@ -106,6 +107,9 @@ describe('import-keepalived', () => {
         retryDelayMs: 3000,
       },
     });
+    // both urls are checked (keepalived needs both to pass); the second with keepalived's 2xx
+    expect(vs!.realServers[0]!.checks?.[1]).toMatchObject({ type: 'http', path: '/other' });
+    expect((vs!.realServers[0]!.checks![1] as HttpCheck).status).toHaveLength(100);
     expect(vs!.realServers[1]!.check).toMatchObject({ type: 'tcp', port: 80 });
     expect(vs!.realServers[2]!.check).toMatchObject({
       type: 'script',
@@ -124,9 +128,8 @@ describe('import-keepalived', () => {
       "note (line 37): 'state MASTER' not needed",
       "not carried over (line 42): 'nopreempt' because keepalived clears nopreempt with state MASTER",
       "not carried over (line 64): 'smtp_alert' because",
-      "not carried over (line 110): 'url {...}' because vrrpd checks one url per real server",
       "not carried over (line 133): 'SMTP_CHECK {...}' because vrrpd has no SMTP_CHECK: THIS REAL SERVER IS UNCHECKED",
-      "not carried over (line 151): 'virtual_server group WEB {...}' because vrrpd has no virtual_server_group",
+      "not carried over (line 151): 'virtual_server group WEB {...}' because there is no usable virtual_server_group 'WEB'",
       'not carried over (line 155): include /etc/keepalived/conf.d/*.conf: no file matched',
       'auth_pass cut to its first 8 characters',
     ]) {

@@ -30,6 +30,10 @@ const CONTEXT: Record<string, [string, string]> = {
     ' }\n }\n}\n',
   ],
   url: [`${SERVER} real_server 198.51.100.1 80 {\n HTTP_GET {\n url {\n path /\n`, ' }\n }\n }\n}\n'],
+  virtual_server_group: [
+    'virtual_server_group G {\n 192.0.2.10 80\n',
+    '}\nvirtual_server group G {\n lb_algo rr\n real_server 198.51.100.1 80 {\n }\n}\n',
+  ],
 };
 
 const BLOCK = (...lines: string[]): string => `{\n${lines.join('\n')}\n }`;
