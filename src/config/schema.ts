@@ -207,7 +207,10 @@ const vrrpInstance: Schema = obj(
       'Wait this long after start before preempting (keepalived preempt_delay), max 1000s.',
       '0s',
     ),
-    accept: bool('Accept packets addressed to the VIPs when not the owner (RFC 5798 Accept_Mode).', false),
+    accept: bool(
+      "Accept packets addressed to the VIPs while master and not the owner (RFC 5798 Accept_Mode). false: the nftables table 'inet vrrpd' drops them (ND and ARP still answered; IPVS on the VIPs too is dropped). Default true, as keepalived outside strict mode (RFC 5798's default is false).",
+      true,
+    ),
     use_vmac: bool('Send from a macvlan with the virtual MAC 00:00:5e:00:01:VRID (02:VRID for IPv6).', false),
     auth_pass: {
       type: 'string',

@@ -45,6 +45,20 @@ export interface Snapshot {
   virtualServers: VirtualServerStatus[];
   /** State of the IPVS side, null when the configuration has no virtual servers. */
   ipvs: IpvsStatus | null;
+  /**
+   * RFC 5798 Accept_Mode: the nftables table (`inet vrrpd`) that drops packets addressed
+   * to the VIPs of masters that are not the address owner and have accept off.
+   */
+  acceptFilter?: AcceptFilterStatus;
+}
+
+export interface AcceptFilterStatus {
+  /** 'inet vrrpd'; absent from the ruleset while `drops` is empty */
+  table: string;
+  /** VIPs whose packets are dropped, with the instance that asked */
+  drops: { instance: string; address: string }[];
+  /** why the last update of the table failed, null when it went through */
+  error: string | null;
 }
 
 export interface DaemonInfo {

@@ -117,5 +117,14 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
     vrrpScripts: i.scripts,
     virtualServers: i.lvs.virtualServers,
     ipvs: i.lvs.ipvs,
+    ...(i.engine.acceptFilter
+      ? {
+          acceptFilter: {
+            table: i.engine.acceptFilter.table,
+            drops: i.engine.acceptFilter.drops.map((d) => ({ instance: d.instance, address: d.address })),
+            error: i.engine.acceptFilter.error,
+          },
+        }
+      : {}),
   };
 }

@@ -116,3 +116,18 @@ export interface TcpConnector {
   /** Starts an attempt; the sink hears its outcome, always asynchronously. */
   start(target: ConnectTarget, sink: ConnectSink): ConnectHandle;
 }
+
+/** One VIP whose packets the accept filter drops (RFC 5798 Accept_Mode off, not the owner). */
+export interface AcceptDrop {
+  readonly instance: string;
+  readonly family: Family;
+  readonly address: string;
+}
+
+/** The daemon's nftables table of Accept_Mode drops (src/effects/accept-filter.ts). */
+export interface AcceptFilter {
+  /** 'inet vrrpd' */
+  readonly table: string;
+  /** Makes the table hold exactly these drops; none: the table is deleted. */
+  apply(drops: readonly AcceptDrop[]): Promise<void>;
+}

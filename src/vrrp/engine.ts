@@ -6,6 +6,8 @@ import type { Clock } from '../clock.js';
 import { deepEqual, type SetDiff } from '../config/diff.js';
 import type { Config, VrrpInstance } from '../config/model.js';
 import type {
+  AcceptDrop,
+  AcceptFilter,
   AddressManager,
   AdvertTransport,
   Family,
@@ -54,6 +56,8 @@ export interface EngineEffects {
     onError: (err: Error) => void,
   ): { close(): void };
   removeVmac?(name: string): Promise<void>;
+  /** Accept_Mode drops for non-owner masters with accept off (src/effects/accept-filter.ts) */
+  acceptFilter?: AcceptFilter;
   /** where the engine's log lines go (the worker forwards them to the main thread's logger) */
   log: Log;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
@@ -80,6 +84,8 @@ export interface EngineSnapshot {
   presentAddresses: string[];
   /** the engine clock's now, to place sinceMs on the wall clock */
   now: number;
+  /** RFC 5798 Accept_Mode: what the nftables table drops (absent: no filter effect) */
+  acceptFilter?: { table: string; drops: AcceptDrop[]; error: string | null };
 }
 
 export class Engine {
@@ -95,6 +101,11 @@ export class Engine {
   private readonly vmacReceivers = new Map<string, { close(): void }>();
   /** guards against sync-group forcing recursing through its own transitions */
   private syncing = false;
+  /** Accept_Mode: the drops last asked of the filter (as JSON), the ones in place, the chain */
+  private acceptWanted = 'unknown';
+  private acceptInPlace: AcceptDrop[] = [];
+  private acceptError: string | null = null;
+  private acceptChain: Promise<void> = Promise.resolve();
 
   constructor(cfg: Config, fx: EngineEffects) {
     this.cfg = cfg;
@@ -104,8 +115,46 @@ export class Engine {
   async start(): Promise<void> {
     for (const l of await this.fx.links.links()) this.links.set(l.name, l);
     this.fx.links.onEvent((ev) => this.onLinkEvent(ev));
+    // a table left by a run killed with SIGKILL goes before any instance starts
+    await this.syncAcceptFilter();
     for (const inst of this.cfg.vrrpInstances) await this.addInstance(inst);
     this.reschedule();
+  }
+
+  /**
+   * RFC 5798 §6.4.3: a master that is not the address owner (priority 255) and has
+   * accept off must not accept packets addressed to its VIPs. The filter is told the
+   * whole list at each change, in order; the last list asked for is the one that stays.
+   */
+  private syncAcceptFilter(): Promise<void> {
+    const filter = this.fx.acceptFilter;
+    if (!filter) return Promise.resolve();
+    const drops: AcceptDrop[] = [];
+    if (!this.stopped) {
+      for (const r of this.instances.values()) {
+        if (r.state !== 'master' || r.cfg.accept || r.cfg.priority === 255) continue;
+        for (const v of r.cfg.virtualIps) drops.push({ instance: r.name, family: v.family, address: v.address });
+      }
+    }
+    const key = JSON.stringify(drops);
+    if (key === this.acceptWanted) return this.acceptChain;
+    this.acceptWanted = key;
+    this.acceptChain = this.acceptChain
+      .then(() => filter.apply(drops))
+      .then(
+        () => {
+          this.acceptInPlace = drops;
+          this.acceptError = null;
+        },
+        (err: unknown) => {
+          this.acceptError = String(err instanceof Error ? err.message : err);
+          this.fx.log.error(
+            { event: 'accept-filter-failed', code: 'VRRP_ACCEPT_FILTER_FAILED', err: this.acceptError },
+            `updating the nftables table ${filter.table} failed`,
+          );
+        },
+      );
+    return this.acceptChain;
   }
 
   private async primaryAddressOf(inst: VrrpInstance): Promise<string> {
@@ -263,6 +312,7 @@ export class Engine {
 
   private onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void {
     this.fx.onStateChange(ev);
+    if (ev.from === 'master' || ev.to === 'master') void this.syncAcceptFilter();
     // keepalived sync-group semantics: one member changes, the others follow.
     if (this.syncing || ev.to === 'init') return;
     const group = this.cfg.vrrpSyncGroups.find((g) => g.instances.includes(ev.instance));
@@ -400,6 +450,7 @@ export class Engine {
         result.changed.push(inst.name);
       }
     }
+    await this.syncAcceptFilter();
     this.reschedule();
     return result;
   }
@@ -431,6 +482,7 @@ export class Engine {
     if (this.timer !== null) this.fx.clock.clearTimer(this.timer);
     this.timer = null;
     await Promise.allSettled([...this.instances.values()].map((r) => r.removeVipsNow()));
+    await this.syncAcceptFilter();
     // give the priority-0 sends a moment to leave the socket before closing it
     await new Promise((res) => setTimeout(res, 20));
     for (const e of this.transports.values()) e.transport.close();
@@ -471,6 +523,15 @@ export class Engine {
       ifIndexes,
       presentAddresses,
       now: this.fx.clock.now(),
+      ...(this.fx.acceptFilter
+        ? {
+            acceptFilter: {
+              table: this.fx.acceptFilter.table,
+              drops: [...this.acceptInPlace],
+              error: this.acceptError,
+            },
+          }
+        : {}),
     };
   }
 }

@@ -6,6 +6,7 @@
 import type { Clock } from '../../src/clock.js';
 import { type Config, diffConfig, parseConfigText } from '../../src/config/index.js';
 import type {
+  AcceptFilter,
   AddressManager,
   AdvertTransport,
   Family,
@@ -319,6 +320,7 @@ export class Node {
       links?: string[];
       primary4?: string;
       primary6?: string;
+      acceptFilter?: AcceptFilter;
     } = {},
   ) {
     this.links = new FakeLinks(opts.links ?? ['eth0', 'eth1']);
@@ -339,6 +341,7 @@ export class Node {
       links: this.links,
       log: logThrough((level, obj, msg) => this.logs.push({ level, obj, msg: msg ?? '' })),
       onStateChange: (ev) => this.transitions.push({ at: clock.now(), ...ev }),
+      ...(opts.acceptFilter ? { acceptFilter: opts.acceptFilter } : {}),
     };
     this.engine = new Engine(cfg, fx);
     this.cfg = cfg;
