@@ -44,6 +44,8 @@ export interface VrrpScript {
   readonly rise: number;
   readonly fall: number;
   readonly user?: string;
+  /** keepalived `weight N reverse`: the weight acts the other way (see TrackInterface) */
+  readonly reverse: boolean;
 }
 
 export interface VirtualIp {
@@ -53,7 +55,16 @@ export interface VirtualIp {
   /** absent: the instance interface */
   readonly dev?: string;
   readonly label?: string;
-  /** false for VIPs of the other family than the instance (keepalived virtual_ipaddress_excluded) */
+  /** IPv4 broadcast address (IFA_BROADCAST), or '+' / '-': all host bits set / cleared */
+  readonly brd?: string;
+  /** RT_SCOPE_* by name; absent: global */
+  readonly scope?: 'global' | 'site' | 'link' | 'host' | 'nowhere';
+  /** true: its device going down does not fault the instance (keepalived no_track) */
+  readonly noTrack: boolean;
+  /**
+   * false for VIPs of the other family than the instance and for virtual_ips_excluded
+   * (keepalived virtual_ipaddress_excluded): added and removed, never advertised
+   */
   readonly inAdverts: boolean;
 }
 
@@ -61,12 +72,19 @@ export interface TrackInterface {
   readonly interface: string;
   /** 0: down → FAULT; else added to the priority while down */
   readonly weight: number;
+  /**
+   * keepalived `weight N reverse`: a positive weight is subtracted while up, a negative
+   * one subtracted (so added) while down; weight 0: up → FAULT
+   */
+  readonly reverse: boolean;
 }
 
 export interface TrackScript {
   readonly name: string;
   /** overrides the script's own weight for this instance */
   readonly weight?: number;
+  /** overrides the script's own reverse for this instance */
+  readonly reverse?: boolean;
 }
 
 export interface Garp {
@@ -110,6 +128,10 @@ export interface VrrpInstance {
   readonly trackScripts: readonly TrackScript[];
   readonly garp: Garp;
   readonly notify: Notify;
+  /** source of the multicast adverts (keepalived mcast_src_ip); absent: the interface's */
+  readonly mcastSrc?: string;
+  /** the instance interface going down does not fault it (keepalived dont_track_primary) */
+  readonly dontTrackPrimary: boolean;
   /** RFC 5798 §5.2.8; false only for peers that leave the IPv4 pseudo-header out */
   readonly v3ChecksumIpv4PseudoHeader: boolean;
 }

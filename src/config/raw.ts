@@ -33,9 +33,12 @@ export interface RawVrrpScript {
   rise: number;
   fall: number;
   user?: string;
+  reverse: boolean;
 }
 
-export type RawVip = string | { address: string; dev?: string; label?: string };
+export type RawVip =
+  | string
+  | { address: string; dev?: string; label?: string; brd?: string; scope?: string; no_track?: boolean };
 
 export interface RawInstance {
   name: string;
@@ -52,8 +55,8 @@ export interface RawInstance {
   unicast_src?: string;
   unicast_peers: string[];
   virtual_ips: RawVip[];
-  track_interfaces: (string | { interface: string; weight: number })[];
-  track_scripts: (string | { name: string; weight?: number })[];
+  track_interfaces: (string | { interface: string; weight: number; reverse: boolean })[];
+  track_scripts: (string | { name: string; weight?: number; reverse?: boolean })[];
   garp: {
     repeat: number;
     interval: RawDuration;
@@ -62,6 +65,9 @@ export interface RawInstance {
     refresh_repeat: number;
   };
   notify: RawNotify;
+  virtual_ips_excluded: RawVip[];
+  mcast_src?: string;
+  dont_track_primary: boolean;
   v3_checksum_ipv4_pseudo_header: boolean;
 }
 

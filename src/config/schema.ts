@@ -164,6 +164,10 @@ const vrrpScript: Schema = obj(
     rise: int(1, 1000, 'Consecutive OK runs before the script counts as OK.', 1),
     fall: int(1, 1000, 'Consecutive failed runs before the script counts as failed.', 1),
     user: str('Run as this user instead of global.script_user.'),
+    reverse: bool(
+      'The weight acts the other way (keepalived weight N reverse): a positive weight lowers the priority while OK, a negative one raises it while failing; with weight 0, succeeding puts tracking instances in FAULT.',
+      false,
+    ),
   },
   ['command'],
   'A script tracked by instances (keepalived vrrp_script).',
@@ -180,6 +184,16 @@ const vip: Schema = {
     address: str('ADDRESS[/PREFIX]'),
     dev: ifname('Interface to add it on. Default: the instance interface.'),
     label: str('IPv4 address label (ip addr ... label), max 15 characters.'),
+    brd: str("IPv4 broadcast address (ip addr ... brd), or '+' / '-' to set or clear the host bits."),
+    scope: {
+      type: 'string',
+      enum: ['global', 'site', 'link', 'host', 'nowhere'],
+      description: 'Address scope (ip addr ... scope). Default: global.',
+    },
+    no_track: bool(
+      'Its device going down does not put the instance in FAULT (keepalived no_track). Without it, a VIP on another device than the instance interface makes that device tracked.',
+      false,
+    ),
   },
 };
 
@@ -244,6 +258,10 @@ const vrrpInstance: Schema = obj(
         properties: {
           interface: ifname('Watched interface.'),
           weight: int(-253, 253, 'Priority change while down; 0 = FAULT.', 0),
+          reverse: bool(
+            'The weight acts the other way (keepalived weight N reverse): a positive weight lowers the priority while up, a negative one raises it while down; with weight 0, up = FAULT.',
+            false,
+          ),
         },
       },
     },
@@ -260,6 +278,11 @@ const vrrpInstance: Schema = obj(
         properties: {
           name: name('A key of vrrp_scripts.'),
           weight: int(-253, 253, "Overrides the script's weight for this instance."),
+          reverse: {
+            type: 'boolean',
+            description:
+              "Overrides the script's reverse for this instance (keepalived weight N reverse|noreverse).",
+          },
         },
       },
     },
@@ -278,6 +301,20 @@ const vrrpInstance: Schema = obj(
       default: {},
     },
     notify: { ...notify('the instance'), default: {} },
+    virtual_ips_excluded: {
+      type: 'array',
+      items: vip,
+      default: [],
+      description:
+        'Addresses added and removed with the VIPs but left out of the adverts (keepalived virtual_ipaddress_excluded), of either family; they never set the instance family or version.',
+    },
+    mcast_src: str(
+      'Source address of the multicast adverts (keepalived mcast_src_ip). Default: the primary address of the interface (IPv6: its link-local address).',
+    ),
+    dont_track_primary: bool(
+      'The instance interface going down does not put the instance in FAULT (keepalived dont_track_primary).',
+      false,
+    ),
     v3_checksum_ipv4_pseudo_header: bool(
       'v3 over IPv4: include the IPv4 pseudo-header in the checksum (RFC 5798 §5.2.8). false only for old peers.',
       true,

@@ -31,9 +31,18 @@ export interface AdvertTransport {
   close(): void;
 }
 
+/** How a VIP is added (ip addr ... label/brd/scope), as the configuration asks. */
+export interface AddressOptions {
+  /** IFA_LABEL (IPv4) */
+  label?: string;
+  /** IFA_BROADCAST (IPv4): an address, or '+' / '-' for the host bits set / clear */
+  brd?: string;
+  scope?: 'global' | 'site' | 'link' | 'host' | 'nowhere';
+}
+
 export interface AddressManager {
   /** Adds address/prefix on ifname (IPv6 with IFA_F_NODAD). Already present is not an error. */
-  add(ifname: string, address: string, prefixLength: number): Promise<void>;
+  add(ifname: string, address: string, prefixLength: number, opts?: AddressOptions): Promise<void>;
   /** Removes address/prefix from ifname. Already absent is not an error. */
   remove(ifname: string, address: string, prefixLength: number): Promise<void>;
   list(ifname?: string): Promise<InterfaceAddress[]>;

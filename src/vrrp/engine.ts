@@ -133,7 +133,8 @@ export class Engine {
     if (!this.stopped) {
       for (const r of this.instances.values()) {
         if (r.state !== 'master' || r.cfg.accept || r.cfg.priority === 255) continue;
-        for (const v of r.cfg.virtualIps) drops.push({ instance: r.name, family: v.family, address: v.address });
+        for (const v of r.cfg.virtualIps)
+          drops.push({ instance: r.name, family: v.family, address: v.address });
       }
     }
     const key = JSON.stringify(drops);
@@ -159,6 +160,8 @@ export class Engine {
 
   private async primaryAddressOf(inst: VrrpInstance): Promise<string> {
     if (inst.unicastSrc) return inst.unicastSrc;
+    // keepalived mcast_src_ip: the source of the multicast adverts, as configured
+    if (inst.mcastSrc) return inst.mcastSrc;
     const vipSet = new Set(inst.virtualIps.map((v) => v.address));
     const addrs = (await this.fx.addresses.list(inst.interface)).filter(
       (a) => a.family === inst.family && !vipSet.has(a.address),
@@ -361,23 +364,42 @@ export class Engine {
   private applyTracking(r: InstanceRuntime, now: number): void {
     const cfg = r.cfg;
     const faults = new Map<string, boolean>();
-    faults.set(`interface ${cfg.interface} down`, !this.linkUp(cfg.interface));
+    // keepalived dont_track_primary: the instance interface going down is no fault
+    if (!cfg.dontTrackPrimary) faults.set(`interface ${cfg.interface} down`, !this.linkUp(cfg.interface));
+    // keepalived: the device of every VIP is tracked too (weight 0) unless no_track
+    for (const v of cfg.virtualIps) {
+      if (v.noTrack || v.dev === undefined || v.dev === cfg.interface) continue;
+      faults.set(`VIP device ${v.dev} down`, !this.linkUp(v.dev));
+    }
     let weight = 0;
+    // keepalived's weight multiplier: `weight N reverse` makes it -1. A positive weight
+    // applies while up/OK, a negative one while down/failing, times the multiplier;
+    // weight 0 faults while down/failing, or (reverse) while up/OK.
     for (const t of cfg.trackInterfaces) {
-      const down = !this.linkUp(t.interface);
-      if (!t.weight) faults.set(`tracked interface ${t.interface} down`, down);
-      else if (t.weight < 0 && down) weight += t.weight;
-      else if (t.weight > 0 && !down) weight += t.weight;
+      const up = this.linkUp(t.interface);
+      const m = t.reverse ? -1 : 1;
+      if (!t.weight)
+        faults.set(
+          `tracked interface ${t.interface} ${t.reverse ? 'up (reverse)' : 'down'}`,
+          up === t.reverse,
+        );
+      else if (t.weight < 0 && !up) weight += t.weight * m;
+      else if (t.weight > 0 && up) weight += t.weight * m;
     }
     for (const t of cfg.trackScripts) {
       const script = this.cfg.vrrpScripts[t.name];
       const w = t.weight ?? script?.weight ?? 0;
-      // a script counts only once it has a result; keepalived: a negative weight
-      // applies while failing, a positive one while succeeding
+      const reverse = t.reverse ?? script?.reverse ?? false;
+      const m = reverse ? -1 : 1;
+      // a script counts only once it has a result
       const result = this.scriptOk.get(t.name);
-      if (!w) faults.set(`tracked script ${t.name} failed`, result === false);
-      else if (w < 0 && result === false) weight += w;
-      else if (w > 0 && result === true) weight += w;
+      if (!w)
+        faults.set(
+          `tracked script ${t.name} ${reverse ? 'succeeded (reverse)' : 'failed'}`,
+          result === reverse,
+        );
+      else if (w < 0 && result === false) weight += w * m;
+      else if (w > 0 && result === true) weight += w * m;
     }
     r.setTrackWeight(weight, now);
     for (const [reason, on] of faults) {
@@ -557,6 +579,7 @@ function identityChanged(a: VrrpInstance, b: VrrpInstance): boolean {
     a.family !== b.family ||
     a.useVmac !== b.useVmac ||
     a.unicastSrc !== b.unicastSrc ||
+    a.mcastSrc !== b.mcastSrc ||
     !deepEqual(a.unicastPeers, b.unicastPeers)
   );
 }

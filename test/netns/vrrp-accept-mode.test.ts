@@ -64,7 +64,11 @@ describe.skipIf(why)('Accept_Mode: nftables drops for a non-owner master with ac
     const counted = (await lab.topo.exec('r1', ['nft', 'list', 'table', 'inet', 'vrrpd'])).stdout;
     expect(counted).not.toMatch(/counter packets 0 /);
     const s = await r1.status();
-    expect(s.acceptFilter).toEqual({ table: 'inet vrrpd', drops: [{ instance: 'VI', address: VIP }], error: null });
+    expect(s.acceptFilter).toEqual({
+      table: 'inet vrrpd',
+      drops: [{ instance: 'VI', address: VIP }],
+      error: null,
+    });
     const text = await cli(lab, 'r1', ['status', '--socket', r1.socket]);
     expect(text.stdout).toContain(`accept off: nft table inet vrrpd drops packets to ${VIP} (VI)`);
     await r1.stop();

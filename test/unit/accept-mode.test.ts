@@ -69,7 +69,13 @@ describe('Accept_Mode drops', () => {
     const n = await node(
       [
         ...instanceYaml({ name: 'ON', vrid: 51, priority: 100, vips: ['192.0.2.50/24'] }),
-        ...instanceYaml({ name: 'OWNER', vrid: 52, priority: 255, vips: ['192.0.2.60/24'], extra: ['accept: false'] }),
+        ...instanceYaml({
+          name: 'OWNER',
+          vrid: 52,
+          priority: 255,
+          vips: ['192.0.2.60/24'],
+          extra: ['accept: false'],
+        }),
       ],
       f,
     );
@@ -86,7 +92,12 @@ describe('Accept_Mode drops', () => {
     expect(f.last).toEqual([]);
     f.fail = true;
     await n.reload(
-      loadConfig(yaml('vrrp_instances:', ...instanceYaml({ priority: 100, vips: ['2001:db8::50/64'], extra: ['accept: false'] }))),
+      loadConfig(
+        yaml(
+          'vrrp_instances:',
+          ...instanceYaml({ priority: 100, vips: ['2001:db8::50/64'], extra: ['accept: false'] }),
+        ),
+      ),
     );
     expect(f.last).toEqual([{ instance: 'VI_1', family: 6, address: '2001:db8::50' }]);
     const snap = await n.engine.snapshot();
@@ -116,7 +127,10 @@ describe('the nft script', () => {
   if (why && inCI) throw new Error(`test prerequisite missing in CI: ${why}`);
   it.skipIf(why !== null)('nft -c accepts the scripts', () => {
     for (const d of [drops, [drops[0]!], []]) {
-      execFileSync('nft', ['-c', '-f', '-'], { input: acceptFilterScript(d), stdio: ['pipe', 'pipe', 'pipe'] });
+      execFileSync('nft', ['-c', '-f', '-'], {
+        input: acceptFilterScript(d),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
     }
   });
 });
