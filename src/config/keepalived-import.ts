@@ -72,8 +72,6 @@ const WHY: Record<string, string> = {
   vrrp_mcast_group4: 'vrrpd sends to the RFC 5798 group 224.0.0.18',
   vrrp_mcast_group6: 'vrrpd sends to the RFC 5798 group ff02::12',
   mcast_dst_ip: 'vrrpd sends to the RFC 5798 groups',
-  mcast_src_ip:
-    'vrrpd sets no source address for multicast adverts: the primary address of the interface is used',
   vrrp_skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   vrrp_check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
@@ -88,7 +86,6 @@ const WHY: Record<string, string> = {
   use_vmac_addr: 'vrrpd has no VMAC address on the base interface',
   use_ipvlan: 'vrrpd has no ipvlan interfaces: only use_vmac (macvlan)',
   promote_secondaries: 'vrrpd does not change interface sysctls: set promote_secondaries with sysctl',
-  dont_track_primary: 'vrrpd always tracks the instance interface',
   garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
   garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
   vrrp_garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
@@ -414,10 +411,8 @@ function convertScript(s: KaStatement): { unit: Unit; unusable?: string } {
     else if (k === 'timeout') v.timeout = sec(a);
     else if (k === 'weight') {
       v.weight = int(a);
-      if (b === 'reverse') {
-        unusable = 'its weight is reversed (weight N reverse) and vrrpd has no reverse';
-        notes.push(skipped(st, `${unusable}: the script and every track of it are left out`));
-      } else if (b !== undefined) notes.push(skipped(st, `'${b}' is not reverse`));
+      if (b === 'reverse') v.reverse = true;
+      else if (b !== undefined && b !== 'noreverse') notes.push(skipped(st, `'${b}' is not reverse`));
     } else if (k === 'rise' || k === 'fall') v[k] = int(a);
     else if (k === 'user') {
       v.user = a;
@@ -458,17 +453,35 @@ function vipEntry(st: KaStatement, notes: ImportNote[]): { text: string; family:
   }
   let text = addr!;
   for (let i = 0; i < opts.length; i++) {
-    const o = opts[i]!;
+    const o = opts[i] === 'broadcast' ? 'brd' : opts[i]!;
     if (VIP_VALUE_OPTS.includes(o)) {
       const val = opts[++i];
       if (o === 'dev' || o === 'label') text += ` ${o} ${val}`;
       else if (o === 'scope' && val === 'global') {
         // the default scope: same as vrrpd's
-      } else
+      } else if (o === 'scope' && cidr.family === 6)
+        notes.push(skipped(st, `keepalived ignores a scope on IPv6 addresses, and so does the import`));
+      else if (o === 'scope' && ['site', 'link', 'host', 'nowhere'].includes(val ?? ''))
+        text += ` scope ${val}`;
+      else if (o === 'brd' && (val === '+' || val === '-') && cidr.family === 4 && cidr.prefixLength > 30)
+        notes.push(
+          skipped(
+            st,
+            `keepalived sets no broadcast '${val}' on a /${cidr.prefixLength}, and neither does the import`,
+          ),
+        );
+      else if (
+        o === 'brd' &&
+        cidr.family === 4 &&
+        (val === '+' || val === '-' || parseCidr(val ?? '')?.family === 4)
+      )
+        text += ` brd ${val}`;
+      else
         notes.push(
           skipped(st, `vrrpd has no VIP option '${o} ${val ?? ''}': the address is added without it`),
         );
-    } else if (VIP_FLAGS.includes(o))
+    } else if (o === 'no_track') text += ' no_track';
+    else if (VIP_FLAGS.includes(o))
       notes.push(skipped(st, `vrrpd has no VIP option '${o}': the address is added without it`));
     else notes.push(skipped(st, `'${o}' is not a VIP option`));
   }
@@ -490,10 +503,12 @@ function tracked(
     notes.push(skipped(x, `'${w}' is not weight`));
     return n;
   }
-  if (dir === 'reverse') {
-    notes.push(skipped(x, 'vrrpd has no reversed tracking weight: this track is left out'));
-    return undefined;
-  }
+  // keepalived: `weight N reverse` (and, for scripts, `noreverse` against the script's own)
+  let reverse: boolean | undefined;
+  if (dir === 'reverse') reverse = true;
+  else if (dir === 'noreverse' && key === 'name') reverse = false;
+  else if (dir !== undefined)
+    notes.push(skipped(x, `'${dir}' is not a weight option keepalived takes here: it ignores it too`));
   if (syncMember && w !== undefined && int(val) !== 0) {
     // keepalived reports a config error and ignores the weight (interface) or the track (script)
     if (key === 'name') {
@@ -506,9 +521,10 @@ function tracked(
         'keepalived ignores tracking weights of sync group members (a config error, unless sync_group_tracking_weight): weight 0, the interface going down puts the instance in FAULT',
       ),
     );
-    return { [key]: n, weight: 0 };
+    return { [key]: n, weight: 0, ...(reverse !== undefined ? { reverse } : {}) };
   }
-  return w === undefined ? n : { [key]: n, weight: int(val) };
+  if (w === undefined) return n;
+  return { [key]: n, weight: int(val), ...(reverse !== undefined ? { reverse } : {}) };
 }
 
 /** one entry of a track_script block */
@@ -558,6 +574,7 @@ function convertInstance(
   let strict = g.strict;
   let auth: { pass?: string; ah?: KaStatement; st: KaStatement } | undefined;
   let unicastSrc: KaStatement | undefined;
+  let mcastSrc: KaStatement | undefined;
   let nativeV6: KaStatement | undefined;
   let stateMaster = false;
   let advertSt: KaStatement | undefined;
@@ -642,6 +659,13 @@ function convertInstance(
       case 'unicast_src_ip':
         v.unicast_src = a;
         unicastSrc = st;
+        break;
+      case 'mcast_src_ip':
+        // keepalived: the source address of the adverts, multicast or (with peers) unicast
+        mcastSrc = st;
+        break;
+      case 'dont_track_primary':
+        v.dont_track_primary = true;
         break;
       case 'unicast_peer': {
         const peers: string[] = [];
@@ -753,16 +777,15 @@ function convertInstance(
     } else advertised.push(x.text);
   }
   const out: string[] = [...advertised];
+  const outExcluded: string[] = [];
   for (const x of excluded) {
     if (dup(x)) continue;
-    if (family !== undefined && x.family !== family) out.push(x.text);
+    if (family !== undefined) outExcluded.push(x.text);
     else
       notes.push(
         skipped(
           x.st,
-          family === undefined
-            ? 'the instance has no virtual_ipaddress: in vrrpd the first VIP is advertised and sets the family'
-            : 'vrrpd excludes from adverts only the VIPs of the other family: this one would be advertised',
+          'the instance has no virtual_ipaddress: in vrrpd the first VIP is advertised and sets the family',
         ),
       );
   }
@@ -793,6 +816,15 @@ function convertInstance(
       notes.push(noted(auth.st, 'authentication dropped: keepalived ignores it for VRRPv3 too'));
     else if (auth.pass !== undefined) v.auth_pass = auth.pass.slice(0, 8);
   }
+  if (mcastSrc && mcastSrc.words[1] !== undefined) {
+    if (!(v.unicast_peers as string[] | undefined)?.length) v.mcast_src = mcastSrc.words[1];
+    else if (unicastSrc)
+      notes.push(skipped(mcastSrc, 'unicast_src_ip sets the same source address: its value is kept'));
+    else {
+      v.unicast_src = mcastSrc.words[1];
+      notes.push(noted(mcastSrc, 'mcast_src_ip with unicast peers: the source of the unicast adverts'));
+    }
+  }
   if (unicastSrc && !(v.unicast_peers as string[] | undefined)?.length) {
     delete v.unicast_src;
     notes.push(
@@ -821,6 +853,7 @@ function convertInstance(
   const { name, interface: ifname, vrid, ...rest } = v;
   const value: Obj = { name, interface: ifname, vrid, version: ver, ...rest, accept };
   value.virtual_ips = out;
+  if (outExcluded.length) value.virtual_ips_excluded = outExcluded;
   if (Object.keys(garp).length) value.garp = garp;
   if (Object.keys(notify).length) value.notify = notify;
   return { value, notes };

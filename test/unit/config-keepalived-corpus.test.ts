@@ -67,6 +67,7 @@ describe('keepalived.conf corpus', () => {
       '29-params-seq.conf',
       '34-director-full.conf',
       '37-sync-group-tracks.conf',
+      '38-migration-vrrp.conf',
     ]) {
       const o = importAndCheck(join(corpusDir, f));
       expect({ f, ...o }).toEqual({ f, ok: true, errors: [], warnings: [] });

@@ -240,10 +240,13 @@ describe('import-keepalived: VRRP instances', () => {
     const r = imp(
       vi('').replace('192.0.2.10/24', '192.0.2.10/24 home dev eth0 noprefixroute label eth0:5 scope link'),
     );
-    expect(r.config.vrrpInstances[0]!.virtualIps[0]).toMatchObject({ dev: 'eth0', label: 'eth0:5' });
+    expect(r.config.vrrpInstances[0]!.virtualIps[0]).toMatchObject({
+      dev: 'eth0',
+      label: 'eth0:5',
+      scope: 'link',
+    });
     warnedAt(r, 6, "no VIP option 'home'");
     warnedAt(r, 6, "no VIP option 'noprefixroute'");
-    warnedAt(r, 6, "no VIP option 'scope link'");
   });
 
   it('state MASTER clears nopreempt and preempt_delay, as keepalived does', () => {
@@ -322,12 +325,16 @@ describe('import-keepalived: VRRP instances', () => {
     // ignores the interface weight
     const r = imp(text);
     expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([]);
-    expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth1', weight: 0 }]);
+    expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([
+      { interface: 'eth1', weight: 0, reverse: false },
+    ]);
     warnedAt(r, 18, 'keepalived ignores a weighted track_script of a sync group member');
     warnedAt(r, 21, 'keepalived ignores tracking weights of sync group members');
     const kept = imp(text.replace('  group {', '  sync_group_tracking_weight\n  group {'));
     expect(kept.config.vrrpInstances[0]!.trackScripts).toEqual([{ name: 'chk' }]);
-    expect(kept.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10 }]);
+    expect(kept.config.vrrpInstances[0]!.trackInterfaces).toEqual([
+      { interface: 'eth1', weight: -10, reverse: false },
+    ]);
   });
 
   it("a sync group's tracks are written into each member, weights kept", () => {
@@ -354,7 +361,7 @@ describe('import-keepalived: VRRP instances', () => {
     const r = imp(text);
     for (const i of r.config.vrrpInstances) {
       expect(i.trackScripts).toEqual([{ name: 'chk' }]);
-      expect(i.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10 }]);
+      expect(i.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10, reverse: false }]);
     }
     expect(r.warnings).toEqual([]);
     expect(r.yaml).toContain(
@@ -362,32 +369,45 @@ describe('import-keepalived: VRRP instances', () => {
     );
   });
 
-  it('weight N reverse is never the wrong direction: the tracks are left out and flagged', () => {
+  it('weight N reverse is carried over on scripts, script tracks (reverse/noreverse) and interfaces', () => {
     const text = [
       'vrrp_script chk {',
       '  script /bin/true',
       '  weight 10 reverse',
       '}',
-      vi('track_script {\nchk\n}\ntrack_interface {\neth1 weight -10 reverse\neth2\n}'),
+      'vrrp_script chk2 {',
+      '  script /bin/true',
+      '  weight 5 reverse',
+      '}',
+      vi(
+        'track_script {\nchk\nchk2 weight 7 noreverse\n}\ntrack_interface {\neth1 weight -10 reverse\neth2\neth3 weight 5 sideways\n}',
+      ),
     ].join('\n');
     const r = imp(text);
-    expect(r.config.vrrpScripts).toEqual({});
-    expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([]);
-    expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth2', weight: 0 }]);
-    warnedAt(r, 3, 'vrrpd has no reverse');
-    warnedAt(r, 13, 'vrrp_script chk is not carried over');
-    warnedAt(r, 16, 'no reversed tracking weight');
+    expect(r.config.vrrpScripts.chk).toMatchObject({ weight: 10, reverse: true });
+    expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([
+      { name: 'chk' },
+      { name: 'chk2', weight: 7, reverse: false },
+    ]);
+    expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([
+      { interface: 'eth1', weight: -10, reverse: true },
+      { interface: 'eth2', weight: 0, reverse: false },
+      { interface: 'eth3', weight: 5, reverse: false },
+    ]);
+    expect(r.warnings).toHaveLength(1);
+    warnedAt(r, 23, "'sideways' is not a weight option keepalived takes here");
   });
 
-  it('virtual_ipaddress_excluded: other family carried as vrrpd excludes it, same family flagged', () => {
-    const r = imp(vi('virtual_ipaddress_excluded {\n2001:db8::10/64\n192.0.2.99/32\n}'));
+  it('virtual_ipaddress_excluded: both families carried into virtual_ips_excluded, family and version kept', () => {
+    const r = imp(vi('virtual_ipaddress_excluded {\n2001:db8::10/64\n192.0.2.99/32 dev eth1 no_track\n}'));
     const i = r.config.vrrpInstances[0]!;
     expect(i).toMatchObject({ version: 2, family: 4 });
-    expect(i.virtualIps.map((v) => [v.address, v.inAdverts])).toEqual([
-      ['192.0.2.10', true],
-      ['2001:db8::10', false],
+    expect(i.virtualIps.map((v) => [v.address, v.inAdverts, v.noTrack])).toEqual([
+      ['192.0.2.10', true, false],
+      ['2001:db8::10', false, false],
+      ['192.0.2.99', false, true],
     ]);
-    warnedAt(r, 10, 'vrrpd excludes from adverts only the VIPs of the other family');
+    expect(r.warnings).toEqual([]);
     // a VIP of the other family in virtual_ipaddress: keepalived ignores it
     const m = imp(vi('').replace('192.0.2.10/24', '192.0.2.10/24\n2001:db8::1/64'));
     expect(m.config.vrrpInstances[0]!.virtualIps).toHaveLength(1);
@@ -451,5 +471,58 @@ describe('import-keepalived command', () => {
     out = '';
     expect(await runImportKeepalived(file, io, { strict: true })).toBe(1);
     expect(out).toContain('no --config-id');
+  });
+});
+
+describe('import-keepalived: VRRP keywords vrrpd carries natively (issue #18)', () => {
+  it('mcast_src_ip: the multicast source, or the unicast source with peers', () => {
+    const m = imp(vi('mcast_src_ip 192.0.2.1'));
+    expect(m.config.vrrpInstances[0]).toMatchObject({ mcastSrc: '192.0.2.1' });
+    expect(m.warnings).toEqual([]);
+    const u = imp(vi('mcast_src_ip 192.0.2.1\nunicast_peer {\n192.0.2.2\n}'));
+    expect(u.config.vrrpInstances[0]).toMatchObject({ unicastSrc: '192.0.2.1', unicastPeers: ['192.0.2.2'] });
+    expect(u.config.vrrpInstances[0]!.mcastSrc).toBeUndefined();
+  });
+
+  it('dont_track_primary, VIP brd/scope/no_track/broadcast, garp refresh repeat, no_accept', () => {
+    const r = imp(
+      vi('dont_track_primary\nno_accept\ngarp_master_refresh 10\ngarp_master_refresh_repeat 4').replace(
+        '192.0.2.10/24',
+        '192.0.2.10/24 broadcast 192.0.2.255 scope host\n192.0.2.11/24 dev eth1 no_track brd -',
+      ),
+    );
+    const i = r.config.vrrpInstances[0]!;
+    expect(i).toMatchObject({
+      dontTrackPrimary: true,
+      accept: false,
+      garp: { refreshMs: 10_000, refreshRepeat: 4 },
+    });
+    expect(i.virtualIps).toEqual([
+      {
+        address: '192.0.2.10',
+        prefixLength: 24,
+        family: 4,
+        brd: '192.0.2.255',
+        scope: 'host',
+        noTrack: false,
+        inAdverts: true,
+      },
+      {
+        address: '192.0.2.11',
+        prefixLength: 24,
+        family: 4,
+        dev: 'eth1',
+        brd: '-',
+        noTrack: true,
+        inAdverts: true,
+      },
+    ]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('brd +/- on a /31 or /32 and a scope on IPv6: keepalived ignores them, and says so; so does the import', () => {
+    const r = imp(vi('').replace('192.0.2.10/24', '192.0.2.10/32 brd +'));
+    expect(r.config.vrrpInstances[0]!.virtualIps[0]!.brd).toBeUndefined();
+    warnedAt(r, 6, "keepalived sets no broadcast '+' on a /32");
   });
 });
