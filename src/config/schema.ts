@@ -188,7 +188,8 @@ const vip: Schema = {
     scope: {
       type: 'string',
       enum: ['global', 'site', 'link', 'host', 'nowhere'],
-      description: 'Address scope (ip addr ... scope). Default: global.',
+      description:
+        'Address scope (ip addr ... scope). Default: global. Linux refuses an IPv4 address whose scope differs from the primary address of its subnet on the device.',
     },
     no_track: bool(
       'Its device going down does not put the instance in FAULT (keepalived no_track). Without it, a VIP on another device than the instance interface makes that device tracked.',
