@@ -64,6 +64,7 @@ export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): 
     ...(metricsListen ? { metricsListen } : {}),
     ...(snmp ? { snmp } : {}),
     ...(g.script_user !== undefined ? { scriptUser: g.script_user } : {}),
+    ...(g.script_group !== undefined ? { scriptGroup: g.script_group } : {}),
     stateFile: g.state_file,
     logLevel: g.log_level,
     notifyTimeoutMs: ctx.positiveMs([...p, 'notify_timeout'], g.notify_timeout),
@@ -102,6 +103,7 @@ export function buildScripts(
       rise: s.rise,
       fall: s.fall,
       ...(s.user !== undefined ? { user: s.user } : {}),
+      ...(s.group !== undefined ? { group: s.group } : {}),
       reverse: s.reverse,
     };
   }

@@ -148,13 +148,21 @@ const bool = (w: string | undefined): boolean | undefined =>
  * A keepalived script keyword: `KEY SCRIPT [USER [GROUP]]`. SCRIPT is one word (quoted when it
  * has arguments), split into argv as keepalived does. keepalived runs it without a shell.
  */
-function script(st: KaStatement, notes: ImportNote[], userAllowed = true): string[] | undefined {
+function script(
+  st: KaStatement,
+  notes: ImportNote[],
+  userAllowed = true,
+  /** where a notify hook's USER [GROUP] goes (vrrpd runs it as them) */
+  ident?: Identities,
+): string[] | undefined {
   const [, cmd, user, group, ...extra] = st.words;
   if (cmd === undefined || cmd === '') {
     notes.push(skipped(st, 'it names no script'));
     return undefined;
   }
-  if (user !== undefined && userAllowed) {
+  if (ident && userAllowed) {
+    ident.push({ st, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) });
+  } else if (user !== undefined && userAllowed) {
     notes.push(
       skipped(
         st,
@@ -180,6 +188,31 @@ function script(st: KaStatement, notes: ImportNote[], userAllowed = true): strin
     );
   }
   return splitCommand(cmd);
+}
+
+/** the USER [GROUP] of each notify hook of one block, in order */
+type Identities = { st: KaStatement; user?: string; group?: string }[];
+
+/**
+ * vrrpd runs the hooks of one notify block as one user and group (notify.user/group): the
+ * identity of the first hook is written out; a hook that asked for another is flagged.
+ */
+function notifyIdentity(ids: Identities, notify: Obj, notes: ImportNote[]): void {
+  const first = ids[0];
+  if (!first) return;
+  if (first.user !== undefined) notify.user = first.user;
+  if (first.group !== undefined) notify.group = first.group;
+  const who = (x: { user?: string; group?: string }) =>
+    x.user === undefined ? 'global.script_user' : `'${x.user}${x.group ? `:${x.group}` : ''}'`;
+  for (const x of ids.slice(1)) {
+    if (x.user === first.user && x.group === first.group) continue;
+    notes.push(
+      skipped(
+        x.st,
+        `vrrpd runs the notify hooks of one instance or group as one user: this one runs as ${who(first)}, not as ${who(x)}`,
+      ),
+    );
+  }
 }
 
 interface GlobalState {
@@ -265,8 +298,7 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
         break;
       case 'script_user':
         g.global.script_user = a;
-        if (rest[0] !== undefined)
-          g.notes.push(skipped(s, `vrrpd has no script group: scripts run with the groups of user '${a}'`));
+        if (rest[0] !== undefined) g.global.script_group = rest[0];
         break;
       case 'enable_snmp_rfcv3':
         g.snmp.on = true;
@@ -416,8 +448,7 @@ function convertScript(s: KaStatement): { unit: Unit; unusable?: string } {
     } else if (k === 'rise' || k === 'fall') v[k] = int(a);
     else if (k === 'user') {
       v.user = a;
-      if (b !== undefined)
-        notes.push(skipped(st, `vrrpd has no script group: it runs with the groups of '${a}'`));
+      if (b !== undefined) v.group = b;
     } else if (k === 'init_fail')
       notes.push(skipped(st, 'vrrpd starts a script as OK until its first result'));
     else notes.push(unhandled(st, 'vrrp_script'));
@@ -568,6 +599,7 @@ function convertInstance(
   const vips: { text: string; family: 4 | 6; st: KaStatement }[] = [];
   const excluded: { text: string; family: 4 | 6; st: KaStatement }[] = [];
   const notify: Obj = {};
+  const idents: Identities = [];
   const garp: Obj = { ...g.garp };
   let version: number | string | undefined;
   let accept: boolean | undefined;
@@ -709,12 +741,12 @@ function convertInstance(
       case 'notify_backup':
       case 'notify_fault':
       case 'notify_stop': {
-        const argv = script(st, notes);
+        const argv = script(st, notes, true, idents);
         if (argv) notify[k.slice(7)] = argv;
         break;
       }
       case 'notify': {
-        const argv = script(st, notes);
+        const argv = script(st, notes, true, idents);
         if (argv) notify.any = argv;
         break;
       }
@@ -855,6 +887,7 @@ function convertInstance(
   value.virtual_ips = out;
   if (outExcluded.length) value.virtual_ips_excluded = outExcluded;
   if (Object.keys(garp).length) value.garp = garp;
+  notifyIdentity(idents, notify, notes);
   if (Object.keys(notify).length) value.notify = notify;
   return { value, notes };
 }
@@ -867,6 +900,7 @@ function convertSyncGroup(
   const notes: ImportNote[] = [];
   const v: Obj = { name: s.words[1] };
   const notify: Obj = {};
+  const idents: Identities = [];
   const members: string[] = [];
   let trackingWeight = false;
   const tracks: GroupTracks = { track_interfaces: [], track_scripts: [] };
@@ -890,10 +924,10 @@ function convertSyncGroup(
       k === 'notify_fault' ||
       k === 'notify_stop'
     ) {
-      const argv = script(st, notes);
+      const argv = script(st, notes, true, idents);
       if (argv) notify[k.slice(7)] = argv;
     } else if (k === 'notify') {
-      const argv = script(st, notes);
+      const argv = script(st, notes, true, idents);
       if (argv) notify.any = argv;
     } else if (k === 'sync_group_tracking_weight' || k === 'global_tracking') {
       trackingWeight = true;
@@ -912,6 +946,7 @@ function convertSyncGroup(
     else notes.push(unhandled(st, 'vrrp_sync_group'));
   }
   v.instances = members;
+  notifyIdentity(idents, notify, notes);
   if (Object.keys(notify).length) v.notify = notify;
   return { unit: { value: v, notes }, members, trackingWeight, tracks };
 }

@@ -16,6 +16,8 @@ export interface GlobalConfig {
   /** AgentX subagent of snmpd serving the VRRPv3-MIB (src/snmp/); absent = off */
   readonly snmp?: SnmpConfig;
   readonly scriptUser?: string;
+  /** the scripts' group (keepalived script_user USER GROUP); absent: script_user's primary group */
+  readonly scriptGroup?: string;
   /** record of the IPVS services vrrpd owns (src/lvs/ownership.ts), absolute */
   readonly stateFile: string;
   readonly logLevel: LogLevel;
@@ -44,6 +46,8 @@ export interface VrrpScript {
   readonly rise: number;
   readonly fall: number;
   readonly user?: string;
+  /** absent: the primary group of the user */
+  readonly group?: string;
   /** keepalived `weight N reverse`: the weight acts the other way (see TrackInterface) */
   readonly reverse: boolean;
 }
@@ -104,6 +108,9 @@ export interface Notify {
   readonly stop?: Argv;
   /** every transition, with TYPE NAME STATE PRIORITY appended (keepalived `notify`) */
   readonly any?: Argv;
+  /** the hooks' user and group (keepalived notify_* SCRIPT USER [GROUP]); absent: global.script_user */
+  readonly user?: string;
+  readonly group?: string;
 }
 
 export interface VrrpInstance {
@@ -299,4 +306,18 @@ export function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * Who a script runs as: its own user (and group, else that user's primary group), else
+ * global.script_user and global.script_group, as keepalived resolves `SCRIPT USER [GROUP]`
+ * against `script_user USER [GROUP]`.
+ */
+export function scriptIdentityOf(
+  own: { readonly user?: string; readonly group?: string },
+  g: GlobalConfig,
+): { user?: string; group?: string } {
+  const user = own.user ?? g.scriptUser;
+  const group = own.user !== undefined ? own.group : (own.group ?? g.scriptGroup);
+  return { ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) };
 }

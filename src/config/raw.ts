@@ -10,6 +10,8 @@ export interface RawNotify {
   fault?: RawArgv;
   stop?: RawArgv;
   any?: RawArgv;
+  user?: string;
+  group?: string;
 }
 
 export interface RawGlobal {
@@ -19,6 +21,7 @@ export interface RawGlobal {
   metrics_listen?: string;
   snmp?: { agentx_socket: string; traps: boolean };
   script_user?: string;
+  script_group?: string;
   state_file: string;
   log_level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   notify_timeout: RawDuration;
@@ -33,6 +36,7 @@ export interface RawVrrpScript {
   rise: number;
   fall: number;
   user?: string;
+  group?: string;
   reverse: boolean;
 }
 

@@ -85,6 +85,10 @@ const notify = (what: string, appended = 'TYPE NAME STATE PRIORITY', note = ''):
       any: argv(
         `Run on every transition of ${what}, with keepalived's notify arguments appended: ${appended}.`,
       ),
+      user: str(
+        'Run these hooks as this user instead of global.script_user (keepalived notify_* SCRIPT USER [GROUP]).',
+      ),
+      group: str("Run these hooks with this group instead of the user's primary group."),
     },
     [],
     `Notify scripts, run as global.script_user and killed after global.notify_timeout.${note}`,
@@ -164,6 +168,7 @@ const vrrpScript: Schema = obj(
     rise: int(1, 1000, 'Consecutive OK runs before the script counts as OK.', 1),
     fall: int(1, 1000, 'Consecutive failed runs before the script counts as failed.', 1),
     user: str('Run as this user instead of global.script_user.'),
+    group: str("Run with this group instead of the user's primary group (keepalived user USER GROUP)."),
     reverse: bool(
       'The weight acts the other way (keepalived weight N reverse): a positive weight lowers the priority while OK, a negative one raises it while failing; with weight 0, succeeding puts tracking instances in FAULT.',
       false,
@@ -490,6 +495,9 @@ export const configSchema: Schema = {
             'Serve the VRRPv3-MIB (RFC 6527) as an AgentX subagent of net-snmp snmpd. Absent: off.',
           ),
           script_user: str('User that notify and check scripts run as. Default: the user vrrpd runs as.'),
+          script_group: str(
+            'Group that notify and check scripts run with (keepalived script_user USER GROUP). Default: the primary group of script_user.',
+          ),
           state_file: {
             type: 'string',
             minLength: 1,

@@ -87,6 +87,8 @@ export interface ScriptRunner {
     opts: {
       timeoutMs: number;
       user?: string;
+      /** a group from /etc/group instead of the user's primary group */
+      group?: string;
       env?: Record<string, string>;
       /** aborting kills the whole process group, as the timeout does */
       signal?: AbortSignal;

@@ -4,14 +4,20 @@
 import type { HttpProbeOptions } from '../check/http.js';
 import type { CheckSpec, ProbeSpec } from '../check/manager.js';
 import type { TcpProbeOptions } from '../check/tcp.js';
-import type { Check, Config, RealServer, VirtualServer } from '../config/model.js';
+import {
+  type Check,
+  type Config,
+  type RealServer,
+  scriptIdentityOf,
+  type VirtualServer,
+} from '../config/model.js';
 import { statusKey } from './desired.js';
 
 export function checkId(vs: VirtualServer, rs: RealServer): string {
   return `${statusKey(vs)} ${rs.key}`;
 }
 
-function probeOf(check: Check, rs: RealServer, scriptUser: string | undefined): ProbeSpec {
+function probeOf(check: Check, rs: RealServer, who: { user?: string; group?: string }): ProbeSpec {
   switch (check.type) {
     case 'tcp': {
       const p: TcpProbeOptions = {
@@ -42,9 +48,7 @@ function probeOf(check: Check, rs: RealServer, scriptUser: string | undefined): 
       return { type: check.type, ...p };
     }
     case 'script': {
-      return scriptUser !== undefined
-        ? { type: 'script', command: check.command, user: scriptUser }
-        : { type: 'script', command: check.command };
+      return { type: 'script', command: check.command, ...who };
     }
   }
 }
@@ -66,7 +70,7 @@ export function checkSpecsOf(config: Config): { specs: CheckSpec[]; targets: Map
       targets.set(id, { vs, rs });
       specs.push({
         id,
-        probe: probeOf(c, rs, config.global.scriptUser),
+        probe: probeOf(c, rs, scriptIdentityOf({}, config.global)),
         intervalMs: c.intervalMs,
         timeoutMs: c.timeoutMs,
         rise: c.rise,

@@ -19,6 +19,7 @@ export class HookScripts {
   run(g: GlobalConfig, argv: readonly string[], what: string): void {
     const opts: Parameters<ScriptRunner['run']>[1] = { timeoutMs: g.notifyTimeoutMs };
     if (g.scriptUser !== undefined) opts.user = g.scriptUser;
+    if (g.scriptGroup !== undefined) opts.group = g.scriptGroup;
     this.runner.run(argv, opts).then(
       (r) => {
         if (r.code === 0 && !r.timedOut && !r.errorCode) return;

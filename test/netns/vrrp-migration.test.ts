@@ -3,7 +3,7 @@
 // virtual_ips_excluded are on the master, absent from the adverts on the wire, and removed
 // on backup; VIP label/brd/scope read back with `ip -j addr`; garp.refresh_repeat GARPs per
 // refresh on the wire; mcast_src as the adverts' source; dont_track_primary keeps a master
-// whose interface went down out of FAULT.
+// whose interface went down out of FAULT; notify hooks and vrrp_scripts as nobody/nogroup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../helpers/env.js';
 import { createLab, instance, type Lab, sleep, until, type Vrrpd } from './lib/vrrpd.js';
@@ -181,6 +181,38 @@ describe.skipIf(why)('keepalived VRRP features carried natively', () => {
     } finally {
       await stopAll();
       await lab.sh('r1', 'ip addr del 192.0.2.99/24 dev eth0');
+    }
+  });
+
+  it('notify hooks and a vrrp_script run as nobody/nogroup', async () => {
+    try {
+      const r1 = await start('r1', {
+        vrrp_scripts: {
+          // weight 0: the instance is in FAULT unless the script runs as uid 65534, gid 65534
+          as_nobody: {
+            command: ['/bin/sh', '-c', 'test "$(id -u):$(id -g)" = 65534:65534'],
+            interval: '200ms',
+            user: 'nobody',
+            group: 'nogroup',
+          },
+        },
+        vrrp_instances: [
+          instance({
+            priority: 100,
+            track_scripts: ['as_nobody'],
+            notify: { master: ['/usr/bin/id'], user: 'nobody', group: 'nogroup' },
+          }),
+        ],
+      });
+      await r1.waitState('VI', 'master', 5000);
+      const line = await until(
+        async () => r1.logged((l) => l.event === 'notify' && l.hook === 'master')[0],
+        5000,
+        'the master notify hook',
+      );
+      expect(String(line.output)).toMatch(/^uid=65534\(nobody\) gid=65534\(nogroup\)/);
+    } finally {
+      await stopAll();
     }
   });
 

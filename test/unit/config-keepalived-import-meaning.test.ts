@@ -293,13 +293,28 @@ describe('import-keepalived: VRRP instances', () => {
     warnedAt(r, 8, 'no IPsec AH authentication');
   });
 
-  it('USER [GROUP] after a notify script is not an argument: flagged', () => {
+  it('USER [GROUP] after a notify script: the hooks run as them; a hook of the block asking otherwise is flagged', () => {
     const r = imp(vi('notify_master /etc/keepalived/master.sh nobody nogroup\nnotify "/x.sh a b"'));
-    expect(r.config.vrrpInstances[0]!.notify).toMatchObject({
+    expect(r.config.vrrpInstances[0]!.notify).toEqual({
       master: ['/etc/keepalived/master.sh'],
       any: ['/x.sh', 'a', 'b'],
+      user: 'nobody',
+      group: 'nogroup',
     });
-    warnedAt(r, 8, "runs as global.script_user, not as 'nobody:nogroup'");
+    warnedAt(r, 9, "this one runs as 'nobody:nogroup', not as global.script_user");
+    const same = imp(vi('notify_master /m.sh nobody\nnotify_backup /b.sh nobody'));
+    expect(same.config.vrrpInstances[0]!.notify).toMatchObject({ user: 'nobody' });
+    expect(same.config.vrrpInstances[0]!.notify.group).toBeUndefined();
+    expect(same.warnings).toEqual([]);
+  });
+
+  it('script_user USER GROUP and vrrp_script user USER GROUP are carried over', () => {
+    const r = imp(
+      `global_defs {\n script_user nobody nogroup\n}\nvrrp_script s {\n script /bin/true\n user daemon daemon\n}\n${vi('track_script {\ns\n}')}`,
+    );
+    expect(r.config.global).toMatchObject({ scriptUser: 'nobody', scriptGroup: 'nogroup' });
+    expect(r.config.vrrpScripts.s).toMatchObject({ user: 'daemon', group: 'daemon' });
+    expect(r.warnings).toEqual([]);
   });
 
   it('${_PWD} in a script path is the directory of the file', () => {
