@@ -8,6 +8,7 @@ import { type Config, diffConfig, parseConfigText } from '../../src/config/index
 import type {
   AcceptFilter,
   AddressManager,
+  AddressOptions,
   AdvertTransport,
   Family,
   FrameSender,
@@ -185,6 +186,8 @@ export class FakeAddresses implements AddressManager {
     address: string;
     prefixLength: number;
     at: number;
+    /** label/brd/scope, when the VIP has any */
+    opts?: AddressOptions;
   }[] = [];
   private readonly present = new Map<string, InterfaceAddress>();
   constructor(
@@ -205,8 +208,15 @@ export class FakeAddresses implements AddressManager {
     });
   }
 
-  async add(ifname: string, address: string, prefixLength: number): Promise<void> {
-    this.ops.push({ op: 'add', ifname, address, prefixLength, at: this.clock.now() });
+  async add(ifname: string, address: string, prefixLength: number, opts?: AddressOptions): Promise<void> {
+    this.ops.push({
+      op: 'add',
+      ifname,
+      address,
+      prefixLength,
+      at: this.clock.now(),
+      ...(opts && Object.keys(opts).length > 0 ? { opts } : {}),
+    });
     this.put(ifname, address, prefixLength);
   }
 

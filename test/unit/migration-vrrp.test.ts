@@ -153,7 +153,6 @@ describe('virtual_ips_excluded', () => {
 
 describe('VIP label, brd, scope, no_track; dont_track_primary; mcast_src', () => {
   it('label, brd and scope reach the address manager (string and object forms)', async () => {
-    const calls: unknown[] = [];
     const n = await node(
       yaml(
         'vrrp_instances:',
@@ -166,12 +165,10 @@ describe('VIP label, brd, scope, no_track; dont_track_primary; mcast_src', () =>
         }),
       ),
     );
-    const add = n.addresses.add.bind(n.addresses);
-    n.addresses.add = async (ifname, address, prefixLength, opts) => {
-      calls.push({ address, opts });
-      return add(ifname, address, prefixLength);
-    };
     await n.clock.advance(10_000);
+    const calls = n.addresses.ops
+      .filter((o) => o.op === 'add')
+      .map((o) => ({ address: o.address, opts: o.opts }));
     expect(calls).toEqual([
       { address: '192.0.2.50', opts: { label: 'eth0:1', brd: '+', scope: 'link' } },
       { address: '192.0.2.51', opts: { brd: '192.0.2.255', scope: 'host' } },
