@@ -45,7 +45,8 @@ const skipped = (s: KaStatement, why = 'vrrpd has no equivalent'): ImportNote =>
 /** how a statement was carried over, when the reader should know */
 const noted = (s: KaStatement, text: string): ImportNote => ({ ...at(s), text, dropped: false });
 
-const NO_FIREWALL = 'vrrpd adds no firewall rules, ipsets or nftables';
+const NO_FIREWALL =
+  "vrrpd's only firewall rules are its Accept_Mode drops (accept: false) in its own nftables table inet vrrpd: no iptables, ipsets or nftables settings";
 const PROCESS = "vrrpd is one process: its VRRP thread asks for SCHED_RR itself (README 'Timing')";
 /** why vrrpd has no equivalent, for the keywords met most */
 const WHY: Record<string, string> = {
@@ -98,7 +99,8 @@ const WHY: Record<string, string> = {
   enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
   startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
   shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
-  ha_suspend: 'vrrpd checks real servers whether or not the VIP is present',
+  ha_suspend:
+    "keepalived 2.2/2.4 suspends this virtual server's checks while its address is not on a local interface; vrrpd checks its real servers whether or not the address is present",
   persistence_engine: 'vrrpd has no IPVS persistence engine (sip)',
   snmp_name: 'vrrpd has no per-server SNMP name',
 };
@@ -858,11 +860,14 @@ function convertInstance(
     }
   }
   if (unicastSrc && !(v.unicast_peers as string[] | undefined)?.length) {
+    // keepalived 2.2: a unicast keyword without peers falls back to multicast (deprecated),
+    // the address still being the adverts' source
     delete v.unicast_src;
+    v.mcast_src ??= unicastSrc.words[1];
     notes.push(
-      skipped(
+      noted(
         unicastSrc,
-        'vrrpd sets no source address for multicast adverts: without unicast_peer the primary address of the interface is used',
+        'unicast_src_ip without unicast_peer: keepalived sends multicast from it (deprecated), so it is mcast_src',
       ),
     );
   }

@@ -275,10 +275,12 @@ describe('import-keepalived: VRRP instances', () => {
     expect(imp(vi('advert_int 0.5\nversion 3')).config.vrrpInstances[0]!.advertIntervalMs).toBe(500);
   });
 
-  it('unicast_src_ip without unicast_peer is flagged, not written', () => {
+  it('unicast_src_ip without unicast_peer: multicast from that address, as keepalived falls back', () => {
     const r = imp(vi('unicast_src_ip 192.0.2.1'));
     expect(r.config.vrrpInstances[0]!.unicastSrc).toBeUndefined();
-    warnedAt(r, 8, 'vrrpd sets no source address for multicast adverts');
+    expect(r.config.vrrpInstances[0]!.mcastSrc).toBe('192.0.2.1');
+    expect(r.warnings).toEqual([]);
+    expect(r.yaml).toContain('unicast_src_ip without unicast_peer: keepalived sends multicast from it');
   });
 
   it('unicast_peer min_ttl/max_ttl are flagged, the peer kept', () => {
