@@ -75,6 +75,26 @@ describe.skipIf(why)('Accept_Mode: nftables drops for a non-owner master with ac
     expect(await table()).toBe(false);
   });
 
+  it('IPv6, accept off: echo to the VIP dropped, neighbour discovery for it still answered', async () => {
+    const VIP6 = '2001:db8::50';
+    const r1 = await lab.start('r1', {
+      vrrp_instances: [instance({ vrid: 52, priority: 100, accept: false, virtual_ips: [`${VIP6}/64`] })],
+    });
+    await r1.waitState('VI', 'master', 5000);
+    await until(async () => (await lab.addresses('r1')).includes(VIP6), 3000, 'VIP6 on r1');
+    await until(() => table(), 5000, 'table inet vrrpd');
+    const ping6 = await lab.topo.exec('c', ['ping', '-6', '-c', '2', '-W', '1', VIP6], { allowFail: true });
+    expect(ping6.code).not.toBe(0);
+    // dropped by our rule (its counter moved), not lost elsewhere
+    const listed = (await lab.topo.exec('r1', ['nft', 'list', 'table', 'inet', 'vrrpd'])).stdout;
+    expect(listed).toMatch(new RegExp(`ip6 daddr ${VIP6} counter packets [1-9]`));
+    const neigh = await lab.sh('c', `ip -6 -j neigh show ${VIP6} dev eth0`);
+    const entry = (JSON.parse(neigh) as { lladdr?: string; state?: string[] }[])[0];
+    expect(entry?.lladdr).toBe(await lab.mac('r1'));
+    await r1.stop();
+    expect(await table()).toBe(false);
+  });
+
   it('killed with SIGKILL: the table stays; the next start removes it (accept on)', async () => {
     const r1 = await lab.start('r1', { vrrp_instances: [instance({ priority: 100, accept: false })] });
     await r1.waitState('VI', 'master', 5000);
