@@ -221,6 +221,7 @@ export class Engine {
         onStateChange: (ev) => this.onStateChange(ev),
         now: () => this.fx.clock.now(),
         wake: () => this.reschedule(),
+        beforeVipsAdded: () => this.syncAcceptFilter(),
       },
       now,
     );

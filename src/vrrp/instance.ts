@@ -42,6 +42,11 @@ export interface InstanceEffects {
   now: () => number;
   /** asks the engine to re-arm its timer after asynchronous work added deadlines */
   wake: () => void;
+  /**
+   * Awaited before a new master adds its VIPs when it must not accept packets to them
+   * (accept off, not the owner): the Accept_Mode drops go in first, so there is no window.
+   */
+  beforeVipsAdded?: () => Promise<void>;
 }
 
 export interface InstanceCounters {
@@ -419,6 +424,15 @@ export class InstanceRuntime {
   }
 
   private setVips(present: boolean): Promise<void> {
+    const first =
+      present && !this.cfg.accept && this.cfg.priority !== 255 && this.fx.beforeVipsAdded
+        ? this.fx.beforeVipsAdded()
+        : null;
+    if (first) return first.then(() => (this.fsm.state === 'master' ? this.setVipsNow(true) : undefined));
+    return this.setVipsNow(present);
+  }
+
+  private setVipsNow(present: boolean): Promise<void> {
     const ops: Promise<unknown>[] = [];
     for (const vip of this.cfg.virtualIps) {
       const dev = vip.dev ?? this.fx.vipInterface;

@@ -64,6 +64,24 @@ describe('Accept_Mode drops', () => {
     expect(f.last).toEqual([]); // stop removes the table
   });
 
+  it('the drops are in place before the new master adds its VIPs (no window)', async () => {
+    const f = new FakeFilter();
+    const seen: boolean[] = [];
+    let n: Node | undefined;
+    const apply = f.apply.bind(f);
+    f.apply = async (drops) => {
+      if (drops.length > 0) seen.push(n!.addresses.has('eth0', '192.0.2.50'));
+      await new Promise((r) => setTimeout(r, 5)); // nft takes a while
+      return apply(drops);
+    };
+    n = await node(instanceYaml({ priority: 100, extra: ['accept: false'] }), f);
+    await n.clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await n.state('VI_1')).toBe('master');
+    expect(seen).toEqual([false]);
+    expect(n.addresses.has('eth0', '192.0.2.50')).toBe(true);
+  });
+
   it('accept on (the default, as keepalived) and the address owner never drop', async () => {
     const f = new FakeFilter();
     const n = await node(
