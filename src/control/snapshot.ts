@@ -177,6 +177,8 @@ export interface TrackedInterfaceStatus {
   up: boolean;
   /** Priority change while down; 0 = down puts the instance in FAULT. */
   weight: number;
+  /** keepalived `weight N reverse`: the weight acts the other way (absent: false). */
+  reverse?: boolean;
 }
 
 export interface SyncGroupStatus {

@@ -69,6 +69,7 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
         interface: t.interface,
         up: i.links.get(t.interface) ?? false,
         weight: t.weight,
+        ...(t.reverse ? { reverse: true } : {}),
       })),
       trackedScripts: (cfg?.trackScripts ?? []).map((t) => t.name),
       counters: {
