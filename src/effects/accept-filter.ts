@@ -77,6 +77,15 @@ export function createAcceptFilter(opts: { nft?: string; timeoutMs?: number } = 
   const timeoutMs = opts.timeoutMs ?? 10_000;
   return {
     table: ACCEPT_TABLE,
-    apply: (drops) => runNft(nft, acceptFilterScript(drops), timeoutMs),
+    apply: (drops) =>
+      runNft(nft, acceptFilterScript(drops), timeoutMs).catch((err: NodeJS.ErrnoException) => {
+        // without nft there is no table of ours to remove: only drops need it
+        if (drops.length === 0 && err.code === 'ENOENT') return;
+        throw err.code === 'ENOENT'
+          ? Object.assign(new Error(`${nft} is not installed (the nftables package): ${err.message}`), {
+              code: 'VRRP_ACCEPT_FILTER_FAILED',
+            })
+          : err;
+      }),
   };
 }

@@ -3,7 +3,7 @@
 // filter writes (checked by `nft -c` when root and nft are there).
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acceptFilterScript } from '../../src/effects/accept-filter.js';
+import { acceptFilterScript, createAcceptFilter } from '../../src/effects/accept-filter.js';
 import type { AcceptDrop, AcceptFilter } from '../../src/effects/types.js';
 import { hasCommand, inCI, isRoot } from '../helpers/env.js';
 import { FakeClock, instanceYaml, loadConfig, Node, yaml } from './engine-fakes.js';
@@ -150,5 +150,15 @@ describe('the nft script', () => {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
     }
+  });
+});
+
+describe('without nft', () => {
+  it('nothing to remove is no error; drops are refused with a clear reason', async () => {
+    const f = createAcceptFilter({ nft: '/nonexistent/nft' });
+    await expect(f.apply([])).resolves.toBeUndefined();
+    await expect(f.apply([{ instance: 'VI_1', family: 4, address: '192.0.2.50' }])).rejects.toThrow(
+      /is not installed \(the nftables package\)/,
+    );
   });
 });
