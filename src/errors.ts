@@ -91,6 +91,10 @@ export const ERROR_CODES = {
   OWNERSHIP_RECORD_CORRUPT: 'the record of owned IPVS services is damaged',
   OWNERSHIP_RECORD_VERSION: 'the record of owned IPVS services is from another vrrpd version',
   OWNERSHIP_RECORD_UNWRITABLE: 'the record of owned IPVS services cannot be written',
+  SCRIPT_USER_UNKNOWN: 'the script user is not in /etc/passwd',
+  SCRIPT_GROUP_UNKNOWN: 'the script group is not in /etc/group',
+  VRRP_ACCEPT_FILTER_FAILED:
+    "nft could not write vrrpd's Accept_Mode table (inet vrrpd); packets to the VIPs of non-owner masters with accept off are not dropped",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -22,7 +22,13 @@ import { type TcpProbeOptions, tcpProbe } from './tcp.js';
 export type ProbeSpec =
   | ({ type: 'tcp' } & TcpProbeOptions)
   | ({ type: 'http' | 'https' } & Omit<HttpProbeOptions, 'tls' | 'timeoutMs'>)
-  | { type: 'script'; command: readonly string[]; user?: string; env?: Record<string, string> };
+  | {
+      type: 'script';
+      command: readonly string[];
+      user?: string;
+      group?: string;
+      env?: Record<string, string>;
+    };
 
 export interface CheckSpec {
   /** stable identity across reloads, e.g. "vs 192.0.2.10:80 / rs 198.51.100.2:80" */
@@ -115,6 +121,7 @@ export function buildProbe(
     case 'script': {
       const o: Parameters<typeof scriptProbe>[0] = { runner, command: p.command, timeoutMs: spec.timeoutMs };
       if (p.user !== undefined) o.user = p.user;
+      if (p.group !== undefined) o.group = p.group;
       if (p.env) o.env = p.env;
       return scriptProbe(o);
     }

@@ -11,6 +11,8 @@ export interface ScriptProbeOptions {
   timeoutMs: number;
   /** run as this user (CONFIG.md global.script_user) */
   user?: string;
+  /** and with this group (global.script_group); absent: the user's primary group */
+  group?: string;
   env?: Record<string, string>;
   /** characters of output carried into the failure reason (the rest is in `detail`) */
   reasonOutputChars?: number;
@@ -40,6 +42,7 @@ export function scriptProbe(opts: ScriptProbeOptions): Probe {
       r = await opts.runner.run(opts.command, {
         timeoutMs: opts.timeoutMs,
         ...(opts.user !== undefined ? { user: opts.user } : {}),
+        ...(opts.group !== undefined ? { group: opts.group } : {}),
         ...(opts.env ? { env: opts.env } : {}),
         signal,
       });

@@ -54,6 +54,8 @@ export function notifyOf(n: RawNotify): Notify {
     const v = n[k];
     if (v !== undefined) out[k] = [...v];
   }
+  if (n.user !== undefined) out.user = n.user;
+  if (n.group !== undefined) out.group = n.group;
   return out;
 }
 

@@ -65,6 +65,7 @@ export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): 
     ...(metricsListen ? { metricsListen } : {}),
     ...(snmp ? { snmp } : {}),
     ...(g.script_user !== undefined ? { scriptUser: g.script_user } : {}),
+    ...(g.script_group !== undefined ? { scriptGroup: g.script_group } : {}),
     stateFile: g.state_file,
     logLevel: g.log_level,
     notifyTimeoutMs: ctx.positiveMs([...p, 'notify_timeout'], g.notify_timeout),
@@ -122,30 +123,42 @@ export function buildScripts(
       rise: s.rise,
       fall: s.fall,
       ...(s.user !== undefined ? { user: s.user } : {}),
+      ...(s.group !== undefined ? { group: s.group } : {}),
+      reverse: s.reverse,
     };
   }
   return out;
 }
 
+const SCOPES = ['global', 'site', 'link', 'host', 'nowhere'] as const;
+
 function parseVip(ctx: BuildContext, path: ConfigPath, v: RawVip): Omit<VirtualIp, 'inAdverts'> | null {
   let text: string;
   let dev: string | undefined;
   let label: string | undefined;
+  let brd: string | undefined;
+  let scope: string | undefined;
+  let noTrack = false;
   if (typeof v === 'string') {
-    // 'ADDRESS[/PREFIX] [dev IFNAME] [label LABEL]', as `ip addr` takes it
+    // 'ADDRESS[/PREFIX] [dev IFNAME] [label LABEL] [brd ADDR] [scope SCOPE] [no_track]', as `ip addr` takes it
     const words = v.trim().split(/\s+/);
     text = words[0] ?? '';
     for (let i = 1; i < words.length; i += 2) {
       const word = words[i]!;
       const arg = words[i + 1];
-      if ((word === 'dev' || word === 'label') && arg !== undefined) {
+      if (word === 'no_track') {
+        noTrack = true;
+        i--;
+      } else if (['dev', 'label', 'brd', 'scope'].includes(word) && arg !== undefined) {
         if (word === 'dev') dev = arg;
-        else label = arg;
+        else if (word === 'label') label = arg;
+        else if (word === 'brd') brd = arg;
+        else scope = arg;
       } else {
         ctx.error(
           path,
           'CONFIG_BAD_VALUE',
-          `${pathText(path)}: unexpected '${words.slice(i).join(' ')}'; write 'ADDRESS/PREFIX [dev IFNAME] [label LABEL]'`,
+          `${pathText(path)}: unexpected '${words.slice(i).join(' ')}'; write 'ADDRESS/PREFIX [dev IFNAME] [label LABEL] [brd ADDR] [scope SCOPE] [no_track]'`,
         );
         return null;
       }
@@ -154,6 +167,9 @@ function parseVip(ctx: BuildContext, path: ConfigPath, v: RawVip): Omit<VirtualI
     text = v.address;
     dev = v.dev;
     label = v.label;
+    brd = v.brd;
+    scope = v.scope;
+    noTrack = v.no_track ?? false;
   }
   const cidr = parseCidr(text);
   if (!cidr) {
@@ -174,12 +190,34 @@ function parseVip(ctx: BuildContext, path: ConfigPath, v: RawVip): Omit<VirtualI
       `${pathText(path)}: a label is for IPv4 addresses, at most 15 characters`,
     );
   }
+  if (
+    brd !== undefined &&
+    (cidr.family !== 4 || (brd !== '+' && brd !== '-' && parseIp(brd)?.family !== 4))
+  ) {
+    ctx.error(
+      path,
+      'CONFIG_BAD_VALUE',
+      `${pathText(path)}: brd is for IPv4 addresses: an IPv4 address, '+' or '-', not '${brd}'`,
+    );
+  }
+  if (scope !== undefined && !(SCOPES as readonly string[]).includes(scope)) {
+    ctx.error(
+      path,
+      'CONFIG_BAD_VALUE',
+      `${pathText(path)}: scope must be one of ${SCOPES.join(', ')}, not '${scope}'`,
+    );
+  }
   return {
     address: cidr.address,
     prefixLength: cidr.prefixLength,
     family: cidr.family,
     ...(dev !== undefined ? { dev } : {}),
     ...(label !== undefined ? { label } : {}),
+    ...(brd !== undefined ? { brd: brd === '+' || brd === '-' ? brd : parseCidr(brd)!.address } : {}),
+    ...(scope !== undefined && (SCOPES as readonly string[]).includes(scope)
+      ? { scope: scope as (typeof SCOPES)[number] }
+      : {}),
+    noTrack,
   };
 }
 
@@ -228,6 +266,18 @@ function buildInstance(
     vips.push(vip);
   });
   const family: IpFamily = vips[0]?.family ?? 4;
+  // keepalived virtual_ipaddress_excluded: added with the VIPs, never advertised, no say in the family
+  const excluded: Omit<VirtualIp, 'inAdverts'>[] = [];
+  r.virtual_ips_excluded.forEach((v, j) => {
+    const path = [...p, 'virtual_ips_excluded', j];
+    const vip = parseVip(ctx, path, v);
+    if (!vip) return;
+    if (seenVip.has(vip.address) || excluded.some((x) => x.address === vip.address)) {
+      ctx.error(path, 'CONFIG_DUPLICATE', `${vip.address} is already an address of this instance`);
+      return;
+    }
+    excluded.push(vip);
+  });
   if (r.version === 2 && family === 6) {
     ctx.error(
       [...p, 'virtual_ips', 0],
@@ -281,6 +331,16 @@ function buildInstance(
       ctx.error([...p, 'unicast_peers', j], 'CONFIG_DUPLICATE', `unicast peer ${a} is listed twice`);
     else unicastPeers.push(a);
   });
+  const mcastSrc =
+    r.mcast_src === undefined ? undefined : addrOfFamily([...p, 'mcast_src'], r.mcast_src, 'mcast_src');
+  if (r.mcast_src !== undefined && r.unicast_peers.length > 0) {
+    ctx.error(
+      [...p, 'mcast_src'],
+      'CONFIG_NOT_APPLICABLE',
+      'mcast_src is the source of multicast adverts: with unicast_peers, write unicast_src',
+      true,
+    );
+  }
   if (r.unicast_src !== undefined && r.unicast_peers.length === 0) {
     ctx.error(
       [...p, 'unicast_src'],
@@ -292,14 +352,14 @@ function buildInstance(
 
   const trackInterfaces: TrackInterface[] = [];
   r.track_interfaces.forEach((t, j) => {
-    const ti = typeof t === 'string' ? { interface: t, weight: 0 } : t;
+    const ti = typeof t === 'string' ? { interface: t, weight: 0, reverse: false } : t;
     if (trackInterfaces.some((x) => x.interface === ti.interface)) {
       ctx.error(
         [...p, 'track_interfaces', j],
         'CONFIG_DUPLICATE',
         `interface ${ti.interface} is tracked twice`,
       );
-    } else trackInterfaces.push({ interface: ti.interface, weight: ti.weight });
+    } else trackInterfaces.push({ interface: ti.interface, weight: ti.weight, reverse: ti.reverse });
   });
   const trackScripts: TrackScript[] = [];
   r.track_scripts.forEach((t, j) => {
@@ -314,7 +374,11 @@ function buildInstance(
     } else if (trackScripts.some((x) => x.name === ts.name)) {
       ctx.error(path, 'CONFIG_DUPLICATE', `script ${ts.name} is tracked twice`);
     } else
-      trackScripts.push(ts.weight === undefined ? { name: ts.name } : { name: ts.name, weight: ts.weight });
+      trackScripts.push({
+        name: ts.name,
+        ...('weight' in ts && ts.weight !== undefined ? { weight: ts.weight } : {}),
+        ...('reverse' in ts && ts.reverse !== undefined ? { reverse: ts.reverse } : {}),
+      });
   });
 
   const g = r.garp;
@@ -333,7 +397,10 @@ function buildInstance(
     ...(r.auth_pass !== undefined ? { authPass: r.auth_pass } : {}),
     ...(unicastSrc !== undefined ? { unicastSrc } : {}),
     unicastPeers,
-    virtualIps: vips.map((v) => ({ ...v, inAdverts: v.family === family })),
+    virtualIps: [
+      ...vips.map((v) => ({ ...v, inAdverts: v.family === family })),
+      ...excluded.map((v) => ({ ...v, inAdverts: false })),
+    ],
     trackInterfaces,
     trackScripts,
     garp: {
@@ -344,6 +411,8 @@ function buildInstance(
       refreshRepeat: g.refresh_repeat,
     },
     notify: notifyOf(r.notify),
+    ...(mcastSrc !== undefined ? { mcastSrc } : {}),
+    dontTrackPrimary: r.dont_track_primary,
     v3ChecksumIpv4PseudoHeader: r.v3_checksum_ipv4_pseudo_header,
   };
 }

@@ -98,7 +98,7 @@ export function setChanged(d: SetDiff): boolean {
 export function diffConfig(oldCfg: Config, newCfg: Config): ConfigDiff {
   const g0 = oldCfg.global;
   const g1 = newCfg.global;
-  const scriptUserChanged = g0.scriptUser !== g1.scriptUser;
+  const scriptUserChanged = g0.scriptUser !== g1.scriptUser || g0.scriptGroup !== g1.scriptGroup;
   return {
     vrrp: {
       instances: diffBy(oldCfg.vrrpInstances, newCfg.vrrpInstances, (i) => i.name),

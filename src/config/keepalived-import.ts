@@ -46,7 +46,8 @@ const skipped = (s: KaStatement, why = 'vrrpd has no equivalent'): ImportNote =>
 /** how a statement was carried over, when the reader should know */
 const noted = (s: KaStatement, text: string): ImportNote => ({ ...at(s), text, dropped: false });
 
-const NO_FIREWALL = 'vrrpd adds no firewall rules, ipsets or nftables';
+const NO_FIREWALL =
+  "vrrpd's only firewall rules are its Accept_Mode drops (accept: false) in its own nftables table inet vrrpd: no iptables, ipsets or nftables settings";
 const PROCESS = "vrrpd is one process: its VRRP thread asks for SCHED_RR itself (README 'Timing')";
 /** why vrrpd has no equivalent, for the keywords met most */
 const WHY: Record<string, string> = {
@@ -73,8 +74,6 @@ const WHY: Record<string, string> = {
   vrrp_mcast_group4: 'vrrpd sends to the RFC 5798 group 224.0.0.18',
   vrrp_mcast_group6: 'vrrpd sends to the RFC 5798 group ff02::12',
   mcast_dst_ip: 'vrrpd sends to the RFC 5798 groups',
-  mcast_src_ip:
-    'vrrpd sets no source address for multicast adverts: the primary address of the interface is used',
   vrrp_skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   vrrp_check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
@@ -89,7 +88,6 @@ const WHY: Record<string, string> = {
   use_vmac_addr: 'vrrpd has no VMAC address on the base interface',
   use_ipvlan: 'vrrpd has no ipvlan interfaces: only use_vmac (macvlan)',
   promote_secondaries: 'vrrpd does not change interface sysctls: set promote_secondaries with sysctl',
-  dont_track_primary: 'vrrpd always tracks the instance interface',
   garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
   garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
   vrrp_garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
@@ -102,7 +100,8 @@ const WHY: Record<string, string> = {
   enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
   startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
   shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
-  ha_suspend: 'vrrpd checks real servers whether or not the VIP is present',
+  ha_suspend:
+    "keepalived 2.2/2.4 suspends this virtual server's checks while its address is not on a local interface; vrrpd checks its real servers whether or not the address is present",
   persistence_engine: 'vrrpd has no IPVS persistence engine (sip)',
   snmp_name: 'vrrpd has no per-server SNMP name',
 };
@@ -152,13 +151,21 @@ const bool = (w: string | undefined): boolean | undefined =>
  * A keepalived script keyword: `KEY SCRIPT [USER [GROUP]]`. SCRIPT is one word (quoted when it
  * has arguments), split into argv as keepalived does. keepalived runs it without a shell.
  */
-function script(st: KaStatement, notes: ImportNote[], userAllowed = true): string[] | undefined {
+function script(
+  st: KaStatement,
+  notes: ImportNote[],
+  userAllowed = true,
+  /** where a notify hook's USER [GROUP] goes (vrrpd runs it as them) */
+  ident?: Identities,
+): string[] | undefined {
   const [, cmd, user, group, ...extra] = st.words;
   if (cmd === undefined || cmd === '') {
     notes.push(skipped(st, 'it names no script'));
     return undefined;
   }
-  if (user !== undefined && userAllowed) {
+  if (ident && userAllowed) {
+    ident.push({ st, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) });
+  } else if (user !== undefined && userAllowed) {
     notes.push(
       skipped(
         st,
@@ -184,6 +191,31 @@ function script(st: KaStatement, notes: ImportNote[], userAllowed = true): strin
     );
   }
   return splitCommand(cmd);
+}
+
+/** the USER [GROUP] of each notify hook of one block, in order */
+type Identities = { st: KaStatement; user?: string; group?: string }[];
+
+/**
+ * vrrpd runs the hooks of one notify block as one user and group (notify.user/group): the
+ * identity of the first hook is written out; a hook that asked for another is flagged.
+ */
+function notifyIdentity(ids: Identities, notify: Obj, notes: ImportNote[]): void {
+  const first = ids[0];
+  if (!first) return;
+  if (first.user !== undefined) notify.user = first.user;
+  if (first.group !== undefined) notify.group = first.group;
+  const who = (x: { user?: string; group?: string }) =>
+    x.user === undefined ? 'global.script_user' : `'${x.user}${x.group ? `:${x.group}` : ''}'`;
+  for (const x of ids.slice(1)) {
+    if (x.user === first.user && x.group === first.group) continue;
+    notes.push(
+      skipped(
+        x.st,
+        `vrrpd runs the notify hooks of one instance or group as one user: this one runs as ${who(first)}, not as ${who(x)}`,
+      ),
+    );
+  }
 }
 
 interface GlobalState {
@@ -270,8 +302,7 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
         break;
       case 'script_user':
         g.global.script_user = a;
-        if (rest[0] !== undefined)
-          g.notes.push(skipped(s, `vrrpd has no script group: scripts run with the groups of user '${a}'`));
+        if (rest[0] !== undefined) g.global.script_group = rest[0];
         break;
       case 'enable_snmp_rfcv3':
         g.snmp.on = true;
@@ -416,15 +447,12 @@ function convertScript(s: KaStatement): { unit: Unit; unusable?: string } {
     else if (k === 'timeout') v.timeout = sec(a);
     else if (k === 'weight') {
       v.weight = int(a);
-      if (b === 'reverse') {
-        unusable = 'its weight is reversed (weight N reverse) and vrrpd has no reverse';
-        notes.push(skipped(st, `${unusable}: the script and every track of it are left out`));
-      } else if (b !== undefined) notes.push(skipped(st, `'${b}' is not reverse`));
+      if (b === 'reverse') v.reverse = true;
+      else if (b !== undefined && b !== 'noreverse') notes.push(skipped(st, `'${b}' is not reverse`));
     } else if (k === 'rise' || k === 'fall') v[k] = int(a);
     else if (k === 'user') {
       v.user = a;
-      if (b !== undefined)
-        notes.push(skipped(st, `vrrpd has no script group: it runs with the groups of '${a}'`));
+      if (b !== undefined) v.group = b;
     } else if (k === 'init_fail')
       notes.push(skipped(st, 'vrrpd starts a script as OK until its first result'));
     else notes.push(unhandled(st, 'vrrp_script'));
@@ -460,17 +488,35 @@ function vipEntry(st: KaStatement, notes: ImportNote[]): { text: string; family:
   }
   let text = addr!;
   for (let i = 0; i < opts.length; i++) {
-    const o = opts[i]!;
+    const o = opts[i] === 'broadcast' ? 'brd' : opts[i]!;
     if (VIP_VALUE_OPTS.includes(o)) {
       const val = opts[++i];
       if (o === 'dev' || o === 'label') text += ` ${o} ${val}`;
       else if (o === 'scope' && val === 'global') {
         // the default scope: same as vrrpd's
-      } else
+      } else if (o === 'scope' && cidr.family === 6)
+        notes.push(skipped(st, `keepalived ignores a scope on IPv6 addresses, and so does the import`));
+      else if (o === 'scope' && ['site', 'link', 'host', 'nowhere'].includes(val ?? ''))
+        text += ` scope ${val}`;
+      else if (o === 'brd' && (val === '+' || val === '-') && cidr.family === 4 && cidr.prefixLength > 30)
+        notes.push(
+          skipped(
+            st,
+            `keepalived sets no broadcast '${val}' on a /${cidr.prefixLength}, and neither does the import`,
+          ),
+        );
+      else if (
+        o === 'brd' &&
+        cidr.family === 4 &&
+        (val === '+' || val === '-' || parseCidr(val ?? '')?.family === 4)
+      )
+        text += ` brd ${val}`;
+      else
         notes.push(
           skipped(st, `vrrpd has no VIP option '${o} ${val ?? ''}': the address is added without it`),
         );
-    } else if (VIP_FLAGS.includes(o))
+    } else if (o === 'no_track') text += ' no_track';
+    else if (VIP_FLAGS.includes(o))
       notes.push(skipped(st, `vrrpd has no VIP option '${o}': the address is added without it`));
     else notes.push(skipped(st, `'${o}' is not a VIP option`));
   }
@@ -492,10 +538,12 @@ function tracked(
     notes.push(skipped(x, `'${w}' is not weight`));
     return n;
   }
-  if (dir === 'reverse') {
-    notes.push(skipped(x, 'vrrpd has no reversed tracking weight: this track is left out'));
-    return undefined;
-  }
+  // keepalived: `weight N reverse` (and, for scripts, `noreverse` against the script's own)
+  let reverse: boolean | undefined;
+  if (dir === 'reverse') reverse = true;
+  else if (dir === 'noreverse' && key === 'name') reverse = false;
+  else if (dir !== undefined)
+    notes.push(skipped(x, `'${dir}' is not a weight option keepalived takes here: it ignores it too`));
   if (syncMember && w !== undefined && int(val) !== 0) {
     // keepalived reports a config error and ignores the weight (interface) or the track (script)
     if (key === 'name') {
@@ -508,9 +556,10 @@ function tracked(
         'keepalived ignores tracking weights of sync group members (a config error, unless sync_group_tracking_weight): weight 0, the interface going down puts the instance in FAULT',
       ),
     );
-    return { [key]: n, weight: 0 };
+    return { [key]: n, weight: 0, ...(reverse !== undefined ? { reverse } : {}) };
   }
-  return w === undefined ? n : { [key]: n, weight: int(val) };
+  if (w === undefined) return n;
+  return { [key]: n, weight: int(val), ...(reverse !== undefined ? { reverse } : {}) };
 }
 
 /** one entry of a track_script block */
@@ -554,12 +603,14 @@ function convertInstance(
   const vips: { text: string; family: 4 | 6; st: KaStatement }[] = [];
   const excluded: { text: string; family: 4 | 6; st: KaStatement }[] = [];
   const notify: Obj = {};
+  const idents: Identities = [];
   const garp: Obj = { ...g.garp };
   let version: number | string | undefined;
   let accept: boolean | undefined;
   let strict = g.strict;
   let auth: { pass?: string; ah?: KaStatement; st: KaStatement } | undefined;
   let unicastSrc: KaStatement | undefined;
+  let mcastSrc: KaStatement | undefined;
   let nativeV6: KaStatement | undefined;
   let stateMaster = false;
   let advertSt: KaStatement | undefined;
@@ -645,6 +696,13 @@ function convertInstance(
         v.unicast_src = a;
         unicastSrc = st;
         break;
+      case 'mcast_src_ip':
+        // keepalived: the source address of the adverts, multicast or (with peers) unicast
+        mcastSrc = st;
+        break;
+      case 'dont_track_primary':
+        v.dont_track_primary = true;
+        break;
       case 'unicast_peer': {
         const peers: string[] = [];
         for (const x of st.block ?? []) {
@@ -687,12 +745,12 @@ function convertInstance(
       case 'notify_backup':
       case 'notify_fault':
       case 'notify_stop': {
-        const argv = script(st, notes);
+        const argv = script(st, notes, true, idents);
         if (argv) notify[k.slice(7)] = argv;
         break;
       }
       case 'notify': {
-        const argv = script(st, notes);
+        const argv = script(st, notes, true, idents);
         if (argv) notify.any = argv;
         break;
       }
@@ -755,16 +813,15 @@ function convertInstance(
     } else advertised.push(x.text);
   }
   const out: string[] = [...advertised];
+  const outExcluded: string[] = [];
   for (const x of excluded) {
     if (dup(x)) continue;
-    if (family !== undefined && x.family !== family) out.push(x.text);
+    if (family !== undefined) outExcluded.push(x.text);
     else
       notes.push(
         skipped(
           x.st,
-          family === undefined
-            ? 'the instance has no virtual_ipaddress: in vrrpd the first VIP is advertised and sets the family'
-            : 'vrrpd excludes from adverts only the VIPs of the other family: this one would be advertised',
+          'the instance has no virtual_ipaddress: in vrrpd the first VIP is advertised and sets the family',
         ),
       );
   }
@@ -795,12 +852,24 @@ function convertInstance(
       notes.push(noted(auth.st, 'authentication dropped: keepalived ignores it for VRRPv3 too'));
     else if (auth.pass !== undefined) v.auth_pass = auth.pass.slice(0, 8);
   }
+  if (mcastSrc && mcastSrc.words[1] !== undefined) {
+    if (!(v.unicast_peers as string[] | undefined)?.length) v.mcast_src = mcastSrc.words[1];
+    else if (unicastSrc)
+      notes.push(skipped(mcastSrc, 'unicast_src_ip sets the same source address: its value is kept'));
+    else {
+      v.unicast_src = mcastSrc.words[1];
+      notes.push(noted(mcastSrc, 'mcast_src_ip with unicast peers: the source of the unicast adverts'));
+    }
+  }
   if (unicastSrc && !(v.unicast_peers as string[] | undefined)?.length) {
+    // keepalived 2.2: a unicast keyword without peers falls back to multicast (deprecated),
+    // the address still being the adverts' source
     delete v.unicast_src;
+    v.mcast_src ??= unicastSrc.words[1];
     notes.push(
-      skipped(
+      noted(
         unicastSrc,
-        'vrrpd sets no source address for multicast adverts: without unicast_peer the primary address of the interface is used',
+        'unicast_src_ip without unicast_peer: keepalived sends multicast from it (deprecated), so it is mcast_src',
       ),
     );
   }
@@ -823,7 +892,9 @@ function convertInstance(
   const { name, interface: ifname, vrid, ...rest } = v;
   const value: Obj = { name, interface: ifname, vrid, version: ver, ...rest, accept };
   value.virtual_ips = out;
+  if (outExcluded.length) value.virtual_ips_excluded = outExcluded;
   if (Object.keys(garp).length) value.garp = garp;
+  notifyIdentity(idents, notify, notes);
   if (Object.keys(notify).length) value.notify = notify;
   return { value, notes };
 }
@@ -836,6 +907,7 @@ function convertSyncGroup(
   const notes: ImportNote[] = [];
   const v: Obj = { name: s.words[1] };
   const notify: Obj = {};
+  const idents: Identities = [];
   const members: string[] = [];
   let trackingWeight = false;
   const tracks: GroupTracks = { track_interfaces: [], track_scripts: [] };
@@ -859,10 +931,10 @@ function convertSyncGroup(
       k === 'notify_fault' ||
       k === 'notify_stop'
     ) {
-      const argv = script(st, notes);
+      const argv = script(st, notes, true, idents);
       if (argv) notify[k.slice(7)] = argv;
     } else if (k === 'notify') {
-      const argv = script(st, notes);
+      const argv = script(st, notes, true, idents);
       if (argv) notify.any = argv;
     } else if (k === 'sync_group_tracking_weight' || k === 'global_tracking') {
       trackingWeight = true;
@@ -881,6 +953,7 @@ function convertSyncGroup(
     else notes.push(unhandled(st, 'vrrp_sync_group'));
   }
   v.instances = members;
+  notifyIdentity(idents, notify, notes);
   if (Object.keys(notify).length) v.notify = notify;
   return { unit: { value: v, notes }, members, trackingWeight, tracks };
 }

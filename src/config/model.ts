@@ -16,6 +16,8 @@ export interface GlobalConfig {
   /** AgentX subagent of snmpd serving the VRRPv3-MIB (src/snmp/); absent = off */
   readonly snmp?: SnmpConfig;
   readonly scriptUser?: string;
+  /** the scripts' group (keepalived script_user USER GROUP); absent: script_user's primary group */
+  readonly scriptGroup?: string;
   /** record of the IPVS services vrrpd owns (src/lvs/ownership.ts), absolute */
   readonly stateFile: string;
   readonly logLevel: LogLevel;
@@ -46,6 +48,10 @@ export interface VrrpScript {
   readonly rise: number;
   readonly fall: number;
   readonly user?: string;
+  /** absent: the primary group of the user */
+  readonly group?: string;
+  /** keepalived `weight N reverse`: the weight acts the other way (see TrackInterface) */
+  readonly reverse: boolean;
 }
 
 export interface VirtualIp {
@@ -55,7 +61,16 @@ export interface VirtualIp {
   /** absent: the instance interface */
   readonly dev?: string;
   readonly label?: string;
-  /** false for VIPs of the other family than the instance (keepalived virtual_ipaddress_excluded) */
+  /** IPv4 broadcast address (IFA_BROADCAST), or '+' / '-': all host bits set / cleared */
+  readonly brd?: string;
+  /** RT_SCOPE_* by name; absent: global */
+  readonly scope?: 'global' | 'site' | 'link' | 'host' | 'nowhere';
+  /** true: its device going down does not fault the instance (keepalived no_track) */
+  readonly noTrack: boolean;
+  /**
+   * false for VIPs of the other family than the instance and for virtual_ips_excluded
+   * (keepalived virtual_ipaddress_excluded): added and removed, never advertised
+   */
   readonly inAdverts: boolean;
 }
 
@@ -63,12 +78,19 @@ export interface TrackInterface {
   readonly interface: string;
   /** 0: down → FAULT; else added to the priority while down */
   readonly weight: number;
+  /**
+   * keepalived `weight N reverse`: a positive weight is subtracted while up, a negative
+   * one subtracted (so added) while down; weight 0: up → FAULT
+   */
+  readonly reverse: boolean;
 }
 
 export interface TrackScript {
   readonly name: string;
   /** overrides the script's own weight for this instance */
   readonly weight?: number;
+  /** overrides the script's own reverse for this instance */
+  readonly reverse?: boolean;
 }
 
 export interface Garp {
@@ -88,6 +110,9 @@ export interface Notify {
   readonly stop?: Argv;
   /** every transition, with TYPE NAME STATE PRIORITY appended (keepalived `notify`) */
   readonly any?: Argv;
+  /** the hooks' user and group (keepalived notify_* SCRIPT USER [GROUP]); absent: global.script_user */
+  readonly user?: string;
+  readonly group?: string;
 }
 
 export interface VrrpInstance {
@@ -112,6 +137,10 @@ export interface VrrpInstance {
   readonly trackScripts: readonly TrackScript[];
   readonly garp: Garp;
   readonly notify: Notify;
+  /** source of the multicast adverts (keepalived mcast_src_ip); absent: the interface's */
+  readonly mcastSrc?: string;
+  /** the instance interface going down does not fault it (keepalived dont_track_primary) */
+  readonly dontTrackPrimary: boolean;
   /** RFC 5798 §5.2.8; false only for peers that leave the IPv4 pseudo-header out */
   readonly v3ChecksumIpv4PseudoHeader: boolean;
 }
@@ -313,4 +342,18 @@ export function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * Who a script runs as: its own user (and group, else that user's primary group), else
+ * global.script_user and global.script_group, as keepalived resolves `SCRIPT USER [GROUP]`
+ * against `script_user USER [GROUP]`.
+ */
+export function scriptIdentityOf(
+  own: { readonly user?: string; readonly group?: string },
+  g: GlobalConfig,
+): { user?: string; group?: string } {
+  const user = own.user ?? g.scriptUser;
+  const group = own.user !== undefined ? own.group : (own.group ?? g.scriptGroup);
+  return { ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) };
 }

@@ -10,6 +10,8 @@ export interface RawNotify {
   fault?: RawArgv;
   stop?: RawArgv;
   any?: RawArgv;
+  user?: string;
+  group?: string;
 }
 
 export interface RawGlobal {
@@ -19,6 +21,7 @@ export interface RawGlobal {
   metrics_listen?: string;
   snmp?: { agentx_socket: string; traps: boolean };
   script_user?: string;
+  script_group?: string;
   state_file: string;
   log_level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   notify_timeout: RawDuration;
@@ -34,9 +37,13 @@ export interface RawVrrpScript {
   rise: number;
   fall: number;
   user?: string;
+  group?: string;
+  reverse: boolean;
 }
 
-export type RawVip = string | { address: string; dev?: string; label?: string };
+export type RawVip =
+  | string
+  | { address: string; dev?: string; label?: string; brd?: string; scope?: string; no_track?: boolean };
 
 export interface RawInstance {
   name: string;
@@ -53,8 +60,8 @@ export interface RawInstance {
   unicast_src?: string;
   unicast_peers: string[];
   virtual_ips: RawVip[];
-  track_interfaces: (string | { interface: string; weight: number })[];
-  track_scripts: (string | { name: string; weight?: number })[];
+  track_interfaces: (string | { interface: string; weight: number; reverse: boolean })[];
+  track_scripts: (string | { name: string; weight?: number; reverse?: boolean })[];
   garp: {
     repeat: number;
     interval: RawDuration;
@@ -63,6 +70,9 @@ export interface RawInstance {
     refresh_repeat: number;
   };
   notify: RawNotify;
+  virtual_ips_excluded: RawVip[];
+  mcast_src?: string;
+  dont_track_primary: boolean;
   v3_checksum_ipv4_pseudo_header: boolean;
 }
 

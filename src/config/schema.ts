@@ -85,6 +85,10 @@ const notify = (what: string, appended = 'TYPE NAME STATE PRIORITY', note = ''):
       any: argv(
         `Run on every transition of ${what}, with keepalived's notify arguments appended: ${appended}.`,
       ),
+      user: str(
+        'Run these hooks as this user instead of global.script_user (keepalived notify_* SCRIPT USER [GROUP]).',
+      ),
+      group: str("Run these hooks with this group instead of the user's primary group."),
     },
     [],
     `Notify scripts, run as global.script_user and killed after global.notify_timeout.${note}`,
@@ -205,6 +209,11 @@ const vrrpScript: Schema = obj(
     rise: int(1, 1000, 'Consecutive OK runs before the script counts as OK.', 1),
     fall: int(1, 1000, 'Consecutive failed runs before the script counts as failed.', 1),
     user: str('Run as this user instead of global.script_user.'),
+    group: str("Run with this group instead of the user's primary group (keepalived user USER GROUP)."),
+    reverse: bool(
+      'The weight acts the other way (keepalived weight N reverse): a positive weight lowers the priority while OK, a negative one raises it while failing; with weight 0, succeeding puts tracking instances in FAULT.',
+      false,
+    ),
   },
   ['command'],
   'A script tracked by instances (keepalived vrrp_script).',
@@ -221,6 +230,17 @@ const vip: Schema = {
     address: str('ADDRESS[/PREFIX]'),
     dev: ifname('Interface to add it on. Default: the instance interface.'),
     label: str('IPv4 address label (ip addr ... label), max 15 characters.'),
+    brd: str("IPv4 broadcast address (ip addr ... brd), or '+' / '-' to set or clear the host bits."),
+    scope: {
+      type: 'string',
+      enum: ['global', 'site', 'link', 'host', 'nowhere'],
+      description:
+        'Address scope (ip addr ... scope). Default: global. Linux refuses an IPv4 address whose scope differs from the primary address of its subnet on the device.',
+    },
+    no_track: bool(
+      'Its device going down does not put the instance in FAULT (keepalived no_track). Without it, a VIP on another device than the instance interface makes that device tracked.',
+      false,
+    ),
   },
 };
 
@@ -248,7 +268,10 @@ const vrrpInstance: Schema = obj(
       'Wait this long after start before preempting (keepalived preempt_delay), max 1000s.',
       '0s',
     ),
-    accept: bool('Accept packets addressed to the VIPs when not the owner (RFC 5798 Accept_Mode).', false),
+    accept: bool(
+      "Accept packets addressed to the VIPs while master and not the owner (RFC 5798 Accept_Mode). false: the nftables table 'inet vrrpd' drops them (ND and ARP still answered; IPVS on the VIPs too is dropped). Default true, as keepalived outside strict mode (RFC 5798's default is false).",
+      true,
+    ),
     use_vmac: bool('Send from a macvlan with the virtual MAC 00:00:5e:00:01:VRID (02:VRID for IPv6).', false),
     auth_pass: {
       type: 'string',
@@ -282,6 +305,10 @@ const vrrpInstance: Schema = obj(
         properties: {
           interface: ifname('Watched interface.'),
           weight: int(-253, 253, 'Priority change while down; 0 = FAULT.', 0),
+          reverse: bool(
+            'The weight acts the other way (keepalived weight N reverse): a positive weight lowers the priority while up, a negative one raises it while down; with weight 0, up = FAULT.',
+            false,
+          ),
         },
       },
     },
@@ -298,6 +325,11 @@ const vrrpInstance: Schema = obj(
         properties: {
           name: name('A key of vrrp_scripts.'),
           weight: int(-253, 253, "Overrides the script's weight for this instance."),
+          reverse: {
+            type: 'boolean',
+            description:
+              "Overrides the script's reverse for this instance (keepalived weight N reverse|noreverse).",
+          },
         },
       },
     },
@@ -316,6 +348,20 @@ const vrrpInstance: Schema = obj(
       default: {},
     },
     notify: { ...notify('the instance'), default: {} },
+    virtual_ips_excluded: {
+      type: 'array',
+      items: vip,
+      default: [],
+      description:
+        'Addresses added and removed with the VIPs but left out of the adverts (keepalived virtual_ipaddress_excluded), of either family; they never set the instance family or version.',
+    },
+    mcast_src: str(
+      'Source address of the multicast adverts (keepalived mcast_src_ip). Default: the primary address of the interface (IPv6: its link-local address).',
+    ),
+    dont_track_primary: bool(
+      'The instance interface going down does not put the instance in FAULT (keepalived dont_track_primary).',
+      false,
+    ),
     v3_checksum_ipv4_pseudo_header: bool(
       'v3 over IPv4: include the IPv4 pseudo-header in the checksum (RFC 5798 §5.2.8). false only for old peers.',
       true,
@@ -551,6 +597,9 @@ export const configSchema: Schema = {
             'Serve the VRRPv3-MIB (RFC 6527) as an AgentX subagent of net-snmp snmpd. Absent: off.',
           ),
           script_user: str('User that notify and check scripts run as. Default: the user vrrpd runs as.'),
+          script_group: str(
+            'Group that notify and check scripts run with (keepalived script_user USER GROUP). Default: the primary group of script_user.',
+          ),
           state_file: {
             type: 'string',
             minLength: 1,

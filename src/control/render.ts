@@ -189,6 +189,12 @@ export function renderStatus(s: Snapshot, opts: RenderOptions): string {
   const global = dropsText(s.globalDrops);
   if (global !== '') dropLines.push(`not matched to an instance: ${global}`);
   out.push(dropLines.length === 0 ? 'drops: none' : `drops: ${dropLines.join('; ')}`);
+  const af = s.acceptFilter;
+  if (af && (af.drops.length > 0 || af.error !== null)) {
+    const what = af.drops.map((d) => `${d.address} (${d.instance})`).join(', ');
+    if (af.drops.length > 0) out.push(`accept off: nft table ${af.table} drops packets to ${what}`);
+    if (af.error !== null) out.push(paint(`accept filter: ${af.error}`, 31));
+  }
 
   if (s.virtualServers.length > 0) {
     out.push('');

@@ -47,6 +47,20 @@ export interface Snapshot {
   ipvs: IpvsStatus | null;
   /** Announced addresses (BGP through FRR); absent or null when nothing is announced. */
   announce?: AnnounceStatus | null;
+  /**
+   * RFC 5798 Accept_Mode: the nftables table (`inet vrrpd`) that drops packets addressed
+   * to the VIPs of masters that are not the address owner and have accept off.
+   */
+  acceptFilter?: AcceptFilterStatus;
+}
+
+export interface AcceptFilterStatus {
+  /** 'inet vrrpd'; absent from the ruleset while `drops` is empty */
+  table: string;
+  /** VIPs whose packets are dropped, with the instance that asked */
+  drops: { instance: string; address: string }[];
+  /** why the last update of the table failed, null when it went through */
+  error: string | null;
 }
 
 export interface DaemonInfo {
@@ -165,6 +179,8 @@ export interface TrackedInterfaceStatus {
   up: boolean;
   /** Priority change while down; 0 = down puts the instance in FAULT. */
   weight: number;
+  /** keepalived `weight N reverse`: the weight acts the other way (absent: false). */
+  reverse?: boolean;
 }
 
 export interface SyncGroupStatus {

@@ -72,6 +72,7 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
         interface: t.interface,
         up: i.links.get(t.interface) ?? false,
         weight: t.weight,
+        ...(t.reverse ? { reverse: true } : {}),
       })),
       trackedScripts: (cfg?.trackScripts ?? []).map((t) => t.name),
       counters: {
@@ -121,5 +122,14 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
     virtualServers: i.lvs.virtualServers,
     ipvs: i.lvs.ipvs,
     ...(i.announce ? { announce: i.announce } : {}),
+    ...(i.engine.acceptFilter
+      ? {
+          acceptFilter: {
+            table: i.engine.acceptFilter.table,
+            drops: i.engine.acceptFilter.drops.map((d) => ({ instance: d.instance, address: d.address })),
+            error: i.engine.acceptFilter.error,
+          },
+        }
+      : {}),
   };
 }

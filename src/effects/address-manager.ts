@@ -6,9 +6,11 @@ import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL } from '../netlink/
 import {
   addressDumpRequest,
   addressRequest,
+  broadcastOf,
   linkByNameRequest,
   parseAddress,
   parseLink,
+  RT_SCOPES,
   RTM_DELADDR,
   RTM_GETADDR,
   RTM_GETLINK,
@@ -16,7 +18,7 @@ import {
   RTM_NEWLINK,
 } from '../netlink/rtnetlink.js';
 import { NetlinkClient, NetlinkError } from './netlink-client.js';
-import type { AddressManager, InterfaceAddress } from './types.js';
+import type { AddressManager, AddressOptions, InterfaceAddress } from './types.js';
 
 /** Resolves an interface name to its index in the current network namespace (RTM_GETLINK). */
 export async function ifindexByName(client: NetlinkClient, ifname: string): Promise<number> {
@@ -54,9 +56,20 @@ export function createAddressManager(client?: NetlinkClient): RealAddressManager
     return ifindex;
   };
 
-  const addOnce = async (ifname: string, address: string, prefixLength: number, fresh: boolean) => {
+  const addOnce = async (
+    ifname: string,
+    address: string,
+    prefixLength: number,
+    fresh: boolean,
+    o: AddressOptions,
+  ) => {
     const ifindex = await lookup(ifname, fresh);
-    const payload = addressRequest(ifindex, address, prefixLength, { nodad: true });
+    const payload = addressRequest(ifindex, address, prefixLength, {
+      nodad: true,
+      ...(o.label !== undefined ? { label: o.label } : {}),
+      ...(o.brd !== undefined ? { broadcast: broadcastOf(address, prefixLength, o.brd) } : {}),
+      ...(o.scope !== undefined ? { scope: RT_SCOPES[o.scope] } : {}),
+    });
     try {
       // NLM_F_EXCL so that EEXIST tells us it was there; either way the address is present
       await nl.request(
@@ -72,13 +85,13 @@ export function createAddressManager(client?: NetlinkClient): RealAddressManager
   };
 
   return {
-    async add(ifname, address, prefixLength) {
+    async add(ifname, address, prefixLength, opts = {}) {
       try {
-        await addOnce(ifname, address, prefixLength, false);
+        await addOnce(ifname, address, prefixLength, false, opts);
       } catch (e) {
         if (!(e instanceof NetlinkError && e.code === 'ENODEV') || !indexes.has(ifname)) throw e;
         indexes.delete(ifname);
-        await addOnce(ifname, address, prefixLength, true);
+        await addOnce(ifname, address, prefixLength, true, opts);
       }
     },
 

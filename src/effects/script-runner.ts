@@ -18,6 +18,8 @@ export interface ScriptRunnerOptions {
   enforceSecurity?: boolean;
   /** /etc/passwd location (tests) */
   passwdFile?: string;
+  /** /etc/group location (tests) */
+  groupFile?: string;
 }
 
 /** Optional fields the runner adds to ScriptResult. */
@@ -56,6 +58,23 @@ export function lookupUser(name: string, passwdFile = '/etc/passwd'): PasswdEntr
     return { name, uid, gid, home: f[5] ?? '/' };
   }
   return undefined;
+}
+
+/** A group's gid from /etc/group (a name, or a number as keepalived also takes). */
+export function lookupGroup(name: string, groupFile = '/etc/group'): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(groupFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f[0] !== name || f.length < 3) continue;
+    const gid = Number(f[2]);
+    return Number.isInteger(gid) ? gid : undefined;
+  }
+  return /^\d+$/.test(name) ? Number(name) : undefined;
 }
 
 export type SecurityVerdict =
@@ -191,6 +210,13 @@ export function createScriptRunner(opts: ScriptRunnerOptions = {}): ProcessScrip
         const u = lookupUser(o.user, opts.passwdFile);
         if (!u) return refused('SCRIPT_USER_UNKNOWN', `script user '${o.user}' not found in /etc/passwd`);
         ({ uid, gid, home } = u);
+      }
+      if (o.group !== undefined) {
+        const g = lookupGroup(o.group, opts.groupFile);
+        if (g === undefined)
+          return refused('SCRIPT_GROUP_UNKNOWN', `script group '${o.group}' not found in /etc/group`);
+        gid = g;
+        uid ??= process.getuid?.();
       }
       let file = cmd;
       if (enforce) {

@@ -31,9 +31,18 @@ export interface AdvertTransport {
   close(): void;
 }
 
+/** How a VIP is added (ip addr ... label/brd/scope), as the configuration asks. */
+export interface AddressOptions {
+  /** IFA_LABEL (IPv4) */
+  label?: string;
+  /** IFA_BROADCAST (IPv4): an address, or '+' / '-' for the host bits set / clear */
+  brd?: string;
+  scope?: 'global' | 'site' | 'link' | 'host' | 'nowhere';
+}
+
 export interface AddressManager {
   /** Adds address/prefix on ifname (IPv6 with IFA_F_NODAD). Already present is not an error. */
-  add(ifname: string, address: string, prefixLength: number): Promise<void>;
+  add(ifname: string, address: string, prefixLength: number, opts?: AddressOptions): Promise<void>;
   /** Removes address/prefix from ifname. Already absent is not an error. */
   remove(ifname: string, address: string, prefixLength: number): Promise<void>;
   list(ifname?: string): Promise<InterfaceAddress[]>;
@@ -78,6 +87,8 @@ export interface ScriptRunner {
     opts: {
       timeoutMs: number;
       user?: string;
+      /** a group from /etc/group instead of the user's primary group */
+      group?: string;
       env?: Record<string, string>;
       /** aborting kills the whole process group, as the timeout does */
       signal?: AbortSignal;
@@ -130,4 +141,19 @@ export interface RouteSink {
   /** Removes every route of vrrpd's protocol in the table (an earlier run's included). */
   removeAll(): Promise<void>;
   close(): void;
+}
+
+/** One VIP whose packets the accept filter drops (RFC 5798 Accept_Mode off, not the owner). */
+export interface AcceptDrop {
+  readonly instance: string;
+  readonly family: Family;
+  readonly address: string;
+}
+
+/** The daemon's nftables table of Accept_Mode drops (src/effects/accept-filter.ts). */
+export interface AcceptFilter {
+  /** 'inet vrrpd' */
+  readonly table: string;
+  /** Makes the table hold exactly these drops; none: the table is deleted. */
+  apply(drops: readonly AcceptDrop[]): Promise<void>;
 }

@@ -7,7 +7,13 @@ import type { HttpProbeOptions } from '../check/http.js';
 import type { HealthStateName } from '../check/hysteresis.js';
 import type { ProbeSpec } from '../check/manager.js';
 import type { TcpProbeOptions } from '../check/tcp.js';
-import type { Check, Config, RealServer, VirtualServer } from '../config/model.js';
+import {
+  type Check,
+  type Config,
+  type RealServer,
+  scriptIdentityOf,
+  type VirtualServer,
+} from '../config/model.js';
 import { statusKey } from './desired.js';
 
 /** The id of a real server's (combined) health; the services of a group share it. */
@@ -25,7 +31,7 @@ export function partId(id: string, n: number): string {
   return n === 0 ? id : `${id} #${n + 1}`;
 }
 
-function probeOf(check: Check, rs: RealServer, scriptUser: string | undefined): ProbeSpec {
+function probeOf(check: Check, rs: RealServer, who: { user?: string; group?: string }): ProbeSpec {
   switch (check.type) {
     case 'tcp': {
       const p: TcpProbeOptions = {
@@ -56,9 +62,7 @@ function probeOf(check: Check, rs: RealServer, scriptUser: string | undefined): 
       return { type: check.type, ...p };
     }
     case 'script': {
-      return scriptUser !== undefined
-        ? { type: 'script', command: check.command, user: scriptUser }
-        : { type: 'script', command: check.command };
+      return { type: 'script', command: check.command, ...who };
     }
   }
 }
@@ -91,7 +95,7 @@ export function checkSpecsOf(config: Config): {
         specs.push({
           id: partId(id, n),
           ...(checks.length > 1 ? { group: id } : {}),
-          probe: probeOf(c, rs, config.global.scriptUser),
+          probe: probeOf(c, rs, scriptIdentityOf({}, config.global)),
           intervalMs: c.intervalMs,
           timeoutMs: c.timeoutMs,
           rise: c.rise,

@@ -24,6 +24,7 @@ export class HookScripts {
   runToEnd(g: GlobalConfig, argv: readonly string[], what: string): Promise<void> {
     const opts: Parameters<ScriptRunner['run']>[1] = { timeoutMs: g.notifyTimeoutMs };
     if (g.scriptUser !== undefined) opts.user = g.scriptUser;
+    if (g.scriptGroup !== undefined) opts.group = g.scriptGroup;
     return this.runner.run(argv, opts).then(
       (r) => {
         if (r.code === 0 && !r.timedOut && !r.errorCode) return;

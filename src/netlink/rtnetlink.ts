@@ -196,7 +196,7 @@ export function addressRequest(
   ifindex: number,
   address: string,
   prefixLength: number,
-  opts: { nodad?: boolean; label?: string } = {},
+  opts: { nodad?: boolean; label?: string; broadcast?: string; scope?: number } = {},
 ): Buffer {
   const ip = parseIp(address);
   if (!ip) throw new TypeError(`'${address}' is not an IP address`);
@@ -209,12 +209,13 @@ export function addressRequest(
   const attrs: AttrValues<typeof IFA> = { IFA_LOCAL: address, IFA_ADDRESS: address };
   if (flags) attrs.IFA_FLAGS = flags;
   if (ip.family === 4 && opts.label) attrs.IFA_LABEL = opts.label;
+  if (ip.family === 4 && opts.broadcast) attrs.IFA_BROADCAST = opts.broadcast;
   return Buffer.concat([
     encodeIfAddrMsg({
       ifa_family: familyToAf(ip.family),
       ifa_prefixlen: prefixLength,
       ifa_flags: flags,
-      ifa_scope: 0,
+      ifa_scope: opts.scope ?? 0,
       ifa_index: ifindex,
     }),
     encodeAttrs(IFA, attrs),
@@ -343,4 +344,21 @@ export function macvlanCreateRequest(
       IFLA_LINKINFO: { IFLA_INFO_KIND: 'macvlan', IFLA_INFO_DATA: data },
     }),
   ]);
+}
+
+/** RT_SCOPE_* (linux/rtnetlink.h) by the names `ip addr ... scope` takes. */
+export const RT_SCOPES = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
+
+/**
+ * The IPv4 broadcast address `ip addr ... brd` means: an address as it is, '+' for all
+ * host bits set, '-' for all host bits clear.
+ */
+export function broadcastOf(address: string, prefixLength: number, brd: string): string {
+  if (brd !== '+' && brd !== '-') return brd;
+  const ip = parseIp(address);
+  if (ip?.family !== 4) throw new TypeError(`'${address}' is not an IPv4 address`);
+  const n = ((ip.bytes[0]! << 24) | (ip.bytes[1]! << 16) | (ip.bytes[2]! << 8) | ip.bytes[3]!) >>> 0;
+  const host = prefixLength >= 32 ? 0 : 0xffffffff >>> prefixLength;
+  const b = brd === '+' ? (n | host) >>> 0 : (n & ~host) >>> 0;
+  return [b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255].join('.');
 }

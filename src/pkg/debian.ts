@@ -53,6 +53,7 @@ Architecture: ${f.arch}
 Maintainer: ${f.maintainer}
 Installed-Size: ${f.installedSizeKiB}
 Depends: ${depends.join(', ')}
+Recommends: nftables
 Suggests: ipvsadm, curl
 Section: net
 Priority: optional

@@ -12,15 +12,20 @@ interface Batch {
 export class AnnounceSchedule {
   private batches: Batch[] = [];
   private refreshAt: number | null = null;
+  /** announcements per refresh (keepalived garp_master_refresh_repeat), `refreshIntervalMs` apart */
+  private refreshRepeat = 1;
+  private refreshIntervalMs = 0;
 
   /** A batch of `repeat` announcements, the first at `at`. */
   addBatch(at: number, repeat: number, intervalMs: number): void {
     if (repeat > 0) this.batches.push({ at, left: repeat, intervalMs });
   }
 
-  /** The next periodic refresh (null: none). */
-  setRefreshAt(at: number | null): void {
+  /** The next periodic refresh (null: none): `repeat` announcements, `intervalMs` apart. */
+  setRefreshAt(at: number | null, repeat = 1, intervalMs = 0): void {
     this.refreshAt = at;
+    this.refreshRepeat = repeat;
+    this.refreshIntervalMs = intervalMs;
   }
 
   /** Forgets everything (no longer master). */
@@ -35,6 +40,11 @@ export class AnnounceSchedule {
    */
   takeDue(now: number, refreshMs: number): number {
     let n = 0;
+    if (this.refreshAt !== null && this.refreshAt <= now) {
+      // a refresh is a batch of its own: the first now, the others refreshIntervalMs apart
+      this.addBatch(now, this.refreshRepeat, this.refreshIntervalMs);
+      this.refreshAt = now + refreshMs;
+    }
     for (const b of this.batches) {
       while (b.left > 0 && b.at <= now) {
         n++;
@@ -43,10 +53,6 @@ export class AnnounceSchedule {
       }
     }
     this.batches = this.batches.filter((b) => b.left > 0);
-    if (this.refreshAt !== null && this.refreshAt <= now) {
-      n++;
-      this.refreshAt = now + refreshMs;
-    }
     return n;
   }
 

@@ -6,6 +6,8 @@ import type { Clock } from '../clock.js';
 import { deepEqual, type SetDiff } from '../config/diff.js';
 import type { Config, VrrpInstance } from '../config/model.js';
 import type {
+  AcceptDrop,
+  AcceptFilter,
   AddressManager,
   AdvertTransport,
   Family,
@@ -54,6 +56,8 @@ export interface EngineEffects {
     onError: (err: Error) => void,
   ): { close(): void };
   removeVmac?(name: string): Promise<void>;
+  /** Accept_Mode drops for non-owner masters with accept off (src/effects/accept-filter.ts) */
+  acceptFilter?: AcceptFilter;
   /** where the engine's log lines go (the worker forwards them to the main thread's logger) */
   log: Log;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
@@ -80,6 +84,8 @@ export interface EngineSnapshot {
   presentAddresses: string[];
   /** the engine clock's now, to place sinceMs on the wall clock */
   now: number;
+  /** RFC 5798 Accept_Mode: what the nftables table drops (absent: no filter effect) */
+  acceptFilter?: { table: string; drops: AcceptDrop[]; error: string | null };
 }
 
 export class Engine {
@@ -95,6 +101,11 @@ export class Engine {
   private readonly vmacReceivers = new Map<string, { close(): void }>();
   /** guards against sync-group forcing recursing through its own transitions */
   private syncing = false;
+  /** Accept_Mode: the drops last asked of the filter (as JSON), the ones in place, the chain */
+  private acceptWanted = 'unknown';
+  private acceptInPlace: AcceptDrop[] = [];
+  private acceptError: string | null = null;
+  private acceptChain: Promise<void> = Promise.resolve();
 
   constructor(cfg: Config, fx: EngineEffects) {
     this.cfg = cfg;
@@ -104,12 +115,53 @@ export class Engine {
   async start(): Promise<void> {
     for (const l of await this.fx.links.links()) this.links.set(l.name, l);
     this.fx.links.onEvent((ev) => this.onLinkEvent(ev));
+    // a table left by a run killed with SIGKILL goes before any instance starts
+    await this.syncAcceptFilter();
     for (const inst of this.cfg.vrrpInstances) await this.addInstance(inst);
     this.reschedule();
   }
 
+  /**
+   * RFC 5798 §6.4.3: a master that is not the address owner (priority 255) and has
+   * accept off must not accept packets addressed to its VIPs. The filter is told the
+   * whole list at each change, in order; the last list asked for is the one that stays.
+   */
+  private syncAcceptFilter(): Promise<void> {
+    const filter = this.fx.acceptFilter;
+    if (!filter) return Promise.resolve();
+    const drops: AcceptDrop[] = [];
+    if (!this.stopped) {
+      for (const r of this.instances.values()) {
+        if (r.state !== 'master' || r.cfg.accept || r.cfg.priority === 255) continue;
+        for (const v of r.cfg.virtualIps)
+          drops.push({ instance: r.name, family: v.family, address: v.address });
+      }
+    }
+    const key = JSON.stringify(drops);
+    if (key === this.acceptWanted) return this.acceptChain;
+    this.acceptWanted = key;
+    this.acceptChain = this.acceptChain
+      .then(() => filter.apply(drops))
+      .then(
+        () => {
+          this.acceptInPlace = drops;
+          this.acceptError = null;
+        },
+        (err: unknown) => {
+          this.acceptError = String(err instanceof Error ? err.message : err);
+          this.fx.log.error(
+            { event: 'accept-filter-failed', code: 'VRRP_ACCEPT_FILTER_FAILED', err: this.acceptError },
+            `updating the nftables table ${filter.table} failed`,
+          );
+        },
+      );
+    return this.acceptChain;
+  }
+
   private async primaryAddressOf(inst: VrrpInstance): Promise<string> {
     if (inst.unicastSrc) return inst.unicastSrc;
+    // keepalived mcast_src_ip: the source of the multicast adverts, as configured
+    if (inst.mcastSrc) return inst.mcastSrc;
     const vipSet = new Set(inst.virtualIps.map((v) => v.address));
     const addrs = (await this.fx.addresses.list(inst.interface)).filter(
       (a) => a.family === inst.family && !vipSet.has(a.address),
@@ -169,6 +221,7 @@ export class Engine {
         onStateChange: (ev) => this.onStateChange(ev),
         now: () => this.fx.clock.now(),
         wake: () => this.reschedule(),
+        beforeVipsAdded: () => this.syncAcceptFilter(),
       },
       now,
     );
@@ -263,6 +316,7 @@ export class Engine {
 
   private onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void {
     this.fx.onStateChange(ev);
+    if (ev.from === 'master' || ev.to === 'master') void this.syncAcceptFilter();
     // keepalived sync-group semantics: one member changes, the others follow.
     if (this.syncing || ev.to === 'init') return;
     const group = this.cfg.vrrpSyncGroups.find((g) => g.instances.includes(ev.instance));
@@ -311,23 +365,42 @@ export class Engine {
   private applyTracking(r: InstanceRuntime, now: number): void {
     const cfg = r.cfg;
     const faults = new Map<string, boolean>();
-    faults.set(`interface ${cfg.interface} down`, !this.linkUp(cfg.interface));
+    // keepalived dont_track_primary: the instance interface going down is no fault
+    if (!cfg.dontTrackPrimary) faults.set(`interface ${cfg.interface} down`, !this.linkUp(cfg.interface));
+    // keepalived: the device of every VIP is tracked too (weight 0) unless no_track
+    for (const v of cfg.virtualIps) {
+      if (v.noTrack || v.dev === undefined || v.dev === cfg.interface) continue;
+      faults.set(`VIP device ${v.dev} down`, !this.linkUp(v.dev));
+    }
     let weight = 0;
+    // keepalived's weight multiplier: `weight N reverse` makes it -1. A positive weight
+    // applies while up/OK, a negative one while down/failing, times the multiplier;
+    // weight 0 faults while down/failing, or (reverse) while up/OK.
     for (const t of cfg.trackInterfaces) {
-      const down = !this.linkUp(t.interface);
-      if (!t.weight) faults.set(`tracked interface ${t.interface} down`, down);
-      else if (t.weight < 0 && down) weight += t.weight;
-      else if (t.weight > 0 && !down) weight += t.weight;
+      const up = this.linkUp(t.interface);
+      const m = t.reverse ? -1 : 1;
+      if (!t.weight)
+        faults.set(
+          `tracked interface ${t.interface} ${t.reverse ? 'up (reverse)' : 'down'}`,
+          up === t.reverse,
+        );
+      else if (t.weight < 0 && !up) weight += t.weight * m;
+      else if (t.weight > 0 && up) weight += t.weight * m;
     }
     for (const t of cfg.trackScripts) {
       const script = this.cfg.vrrpScripts[t.name];
       const w = t.weight ?? script?.weight ?? 0;
-      // a script counts only once it has a result; keepalived: a negative weight
-      // applies while failing, a positive one while succeeding
+      const reverse = t.reverse ?? script?.reverse ?? false;
+      const m = reverse ? -1 : 1;
+      // a script counts only once it has a result
       const result = this.scriptOk.get(t.name);
-      if (!w) faults.set(`tracked script ${t.name} failed`, result === false);
-      else if (w < 0 && result === false) weight += w;
-      else if (w > 0 && result === true) weight += w;
+      if (!w)
+        faults.set(
+          `tracked script ${t.name} ${reverse ? 'succeeded (reverse)' : 'failed'}`,
+          result === reverse,
+        );
+      else if (w < 0 && result === false) weight += w * m;
+      else if (w > 0 && result === true) weight += w * m;
     }
     r.setTrackWeight(weight, now);
     for (const [reason, on] of faults) {
@@ -400,6 +473,7 @@ export class Engine {
         result.changed.push(inst.name);
       }
     }
+    await this.syncAcceptFilter();
     this.reschedule();
     return result;
   }
@@ -431,6 +505,7 @@ export class Engine {
     if (this.timer !== null) this.fx.clock.clearTimer(this.timer);
     this.timer = null;
     await Promise.allSettled([...this.instances.values()].map((r) => r.removeVipsNow()));
+    await this.syncAcceptFilter();
     // give the priority-0 sends a moment to leave the socket before closing it
     await new Promise((res) => setTimeout(res, 20));
     for (const e of this.transports.values()) e.transport.close();
@@ -471,6 +546,15 @@ export class Engine {
       ifIndexes,
       presentAddresses,
       now: this.fx.clock.now(),
+      ...(this.fx.acceptFilter
+        ? {
+            acceptFilter: {
+              table: this.fx.acceptFilter.table,
+              drops: [...this.acceptInPlace],
+              error: this.acceptError,
+            },
+          }
+        : {}),
     };
   }
 }
@@ -496,6 +580,7 @@ function identityChanged(a: VrrpInstance, b: VrrpInstance): boolean {
     a.family !== b.family ||
     a.useVmac !== b.useVmac ||
     a.unicastSrc !== b.unicastSrc ||
+    a.mcastSrc !== b.mcastSrc ||
     !deepEqual(a.unicastPeers, b.unicastPeers)
   );
 }

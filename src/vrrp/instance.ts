@@ -2,8 +2,8 @@
 // changes into the pure FSM (fsm.ts) and carries out its actions through the effects
 // given to it. It owns no timer: the engine asks it for its next deadline and calls
 // tick() when that time has come (ARCHITECTURE rule 3).
-import type { VrrpInstance } from '../config/model.js';
-import type { AddressManager, AdvertTransport, FrameSender } from '../effects/types.js';
+import type { VirtualIp, VrrpInstance } from '../config/model.js';
+import type { AddressManager, AddressOptions, AdvertTransport, FrameSender } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { formatIp, parseIp } from '../net/addr.js';
 import { buildGratuitousArp } from '../net/arp.js';
@@ -42,6 +42,11 @@ export interface InstanceEffects {
   now: () => number;
   /** asks the engine to re-arm its timer after asynchronous work added deadlines */
   wake: () => void;
+  /**
+   * Awaited before a new master adds its VIPs when it must not accept packets to them
+   * (accept off, not the owner): the Accept_Mode drops go in first, so there is no window.
+   */
+  beforeVipsAdded?: () => Promise<void>;
 }
 
 export interface InstanceCounters {
@@ -230,7 +235,7 @@ export class InstanceRuntime {
       'VIP removed behind our back; restoring',
     );
     void this.fx.addresses
-      .add(vip.dev ?? this.fx.vipInterface, vip.address, vip.prefixLength)
+      .add(vip.dev ?? this.fx.vipInterface, vip.address, vip.prefixLength, addressOptions(vip))
       .then(() => {
         this.startAnnounce(this.fx.now(), 1, 0);
         this.fx.wake();
@@ -307,7 +312,12 @@ export class InstanceRuntime {
               this.cfg.garp.intervalMs,
             );
           }
-          if (this.cfg.garp.refreshMs > 0) this.announcements.setRefreshAt(now + this.cfg.garp.refreshMs);
+          if (this.cfg.garp.refreshMs > 0)
+            this.announcements.setRefreshAt(
+              now + this.cfg.garp.refreshMs,
+              this.cfg.garp.refreshRepeat,
+              this.cfg.garp.intervalMs,
+            );
           break;
         case 'state-change':
           this.lastReason = a.reason;
@@ -414,11 +424,20 @@ export class InstanceRuntime {
   }
 
   private setVips(present: boolean): Promise<void> {
+    const first =
+      present && !this.cfg.accept && this.cfg.priority !== 255 && this.fx.beforeVipsAdded
+        ? this.fx.beforeVipsAdded()
+        : null;
+    if (first) return first.then(() => (this.fsm.state === 'master' ? this.setVipsNow(true) : undefined));
+    return this.setVipsNow(present);
+  }
+
+  private setVipsNow(present: boolean): Promise<void> {
     const ops: Promise<unknown>[] = [];
     for (const vip of this.cfg.virtualIps) {
       const dev = vip.dev ?? this.fx.vipInterface;
       const op = present
-        ? this.fx.addresses.add(dev, vip.address, vip.prefixLength)
+        ? this.fx.addresses.add(dev, vip.address, vip.prefixLength, addressOptions(vip))
         : this.fx.addresses.remove(dev, vip.address, vip.prefixLength);
       const logged = op.catch((err) =>
         this.fx.log.error(
@@ -439,8 +458,8 @@ export class InstanceRuntime {
 
   /** While master, a reload that changes the VIP list adds and removes only the difference. */
   private updateVips(old: VrrpInstance, cfg: VrrpInstance): void {
-    const key = (v: { address: string; prefixLength: number; dev?: string | undefined }) =>
-      `${v.address}/${v.prefixLength}@${v.dev ?? this.fx.vipInterface}`;
+    const key = (v: VirtualIp) =>
+      `${v.address}/${v.prefixLength}@${v.dev ?? this.fx.vipInterface} ${JSON.stringify(addressOptions(v))}`;
     const oldKeys = new Set(old.virtualIps.map(key));
     const newKeys = new Set(cfg.virtualIps.map(key));
     for (const v of old.virtualIps) {
@@ -452,7 +471,9 @@ export class InstanceRuntime {
     const added = cfg.virtualIps.filter((v) => !oldKeys.has(key(v)));
     if (added.length === 0) return;
     void Promise.allSettled(
-      added.map((v) => this.fx.addresses.add(v.dev ?? this.fx.vipInterface, v.address, v.prefixLength)),
+      added.map((v) =>
+        this.fx.addresses.add(v.dev ?? this.fx.vipInterface, v.address, v.prefixLength, addressOptions(v)),
+      ),
     ).then(() => {
       this.startAnnounce(this.fx.now(), this.cfg.garp.repeat, this.cfg.garp.intervalMs);
       this.fx.wake();
@@ -467,4 +488,13 @@ export class InstanceRuntime {
       ),
     );
   }
+}
+
+/** label, brd and scope of a VIP, as the address manager takes them */
+function addressOptions(v: VirtualIp): AddressOptions {
+  return {
+    ...(v.label !== undefined ? { label: v.label } : {}),
+    ...(v.brd !== undefined ? { brd: v.brd } : {}),
+    ...(v.scope !== undefined ? { scope: v.scope } : {}),
+  };
 }

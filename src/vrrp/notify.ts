@@ -4,7 +4,7 @@
 // never delays VRRP (it runs in the main thread, the engine is in its worker).
 
 import { type SetDiff, setChanged } from '../config/diff.js';
-import type { Config, Notify } from '../config/model.js';
+import { type Config, type Notify, scriptIdentityOf } from '../config/model.js';
 import type { ScriptRunner } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { SyncGroupStates } from './sync-group-state.js';
@@ -79,7 +79,7 @@ export class NotifyRunner {
       const prev = this.queues.get(key) ?? Promise.resolve();
       // the runner never throws, but a rejection here would be unhandled and end the daemon
       const next = prev
-        .then(() => this.runHook(who, hook, state, argv))
+        .then(() => this.runHook(who, hook, state, argv, notify))
         .catch((err: unknown) =>
           this.log.warn({ event: 'notify', [who.kind]: who.name, hook, err: String(err) }, 'notify failed'),
         );
@@ -87,11 +87,16 @@ export class NotifyRunner {
     }
   }
 
-  private async runHook(who: Subject, hook: string, state: string, argv: readonly string[]): Promise<void> {
-    const user = this.config.global.scriptUser;
+  private async runHook(
+    who: Subject,
+    hook: string,
+    state: string,
+    argv: readonly string[],
+    notify: Notify,
+  ): Promise<void> {
     const res = await this.runner.run(argv, {
       timeoutMs: this.config.global.notifyTimeoutMs,
-      ...(user ? { user } : {}),
+      ...scriptIdentityOf(notify, this.config.global),
       env:
         who.kind === 'instance'
           ? { VRRPD_INSTANCE: who.name, VRRPD_STATE: state }

@@ -4,7 +4,7 @@
 
 import { type CheckManager, type CheckSpec, createCheckManager } from '../check/manager.js';
 import { setChanged, type TrackScriptsSlice } from '../config/diff.js';
-import type { Config } from '../config/model.js';
+import { type Config, scriptIdentityOf } from '../config/model.js';
 import type { CheckResult, VrrpScriptStatus } from '../control/snapshot.js';
 import type { ScriptRunner } from '../effects/types.js';
 import type { Log } from '../log.js';
@@ -22,10 +22,9 @@ export class TrackScripts {
   ) {}
 
   private specs(): CheckSpec[] {
-    const user = this.config.global.scriptUser;
     return Object.values(this.config.vrrpScripts).map((s) => ({
       id: s.name,
-      probe: { type: 'script', command: s.command, ...((s.user ?? user) ? { user: (s.user ?? user)! } : {}) },
+      probe: { type: 'script', command: s.command, ...scriptIdentityOf(s, this.config.global) },
       intervalMs: s.intervalMs,
       timeoutMs: s.timeoutMs,
       rise: s.rise,

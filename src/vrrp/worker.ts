@@ -5,6 +5,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { createAcceptFilter } from '../effects/accept-filter.js';
 import { createAddressManager } from '../effects/address-manager.js';
 import { createFrameSender } from '../effects/frame-sender.js';
 import { createLinkWatcher } from '../effects/link-watcher.js';
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       return ifindex;
     },
     removeVmac: (name) => deleteLink(name),
+    acceptFilter: createAcceptFilter(),
     openVmacReceiver: (ifname, family, onPacket, onError) =>
       createVmacReceiver(ifname, family, onPacket, onError),
     log: logThrough((level, obj, msg) => post({ type: 'log', level, obj, msg })),

@@ -266,7 +266,7 @@ describe('semantic errors', () => {
     expect(errors(text)).toEqual([
       "f.yaml:7:9: vrrp_instances[0].virtual_ips[1]: '192.0.2.300/24' is not an IP address with an optional /prefix",
       'f.yaml:8:9: VIP 192.0.2.1 is already listed at virtual_ips[0]',
-      "f.yaml:9:9: vrrp_instances[0].virtual_ips[3]: unexpected 'dve eth1'; write 'ADDRESS/PREFIX [dev IFNAME] [label LABEL]'",
+      "f.yaml:9:9: vrrp_instances[0].virtual_ips[3]: unexpected 'dve eth1'; write 'ADDRESS/PREFIX [dev IFNAME] [label LABEL] [brd ADDR] [scope SCOPE] [no_track]'",
       "f.yaml:10:9: vrrp_instances[0].virtual_ips[4]: '192.0.2.3/33' is not an IP address with an optional /prefix",
     ]);
   });

@@ -71,6 +71,7 @@ describe('keepalived.conf corpus', () => {
       '34-director-full.conf',
       '37-sync-group-tracks.conf',
       '38-lvs-migration-diff.conf',
+      '38-migration-vrrp.conf',
     ]) {
       const o = importAndCheck(join(corpusDir, f));
       expect({ f, ...o }).toEqual({ f, ok: true, errors: [], warnings: [] });

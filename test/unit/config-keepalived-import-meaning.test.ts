@@ -300,10 +300,13 @@ describe('import-keepalived: VRRP instances', () => {
     const r = imp(
       vi('').replace('192.0.2.10/24', '192.0.2.10/24 home dev eth0 noprefixroute label eth0:5 scope link'),
     );
-    expect(r.config.vrrpInstances[0]!.virtualIps[0]).toMatchObject({ dev: 'eth0', label: 'eth0:5' });
+    expect(r.config.vrrpInstances[0]!.virtualIps[0]).toMatchObject({
+      dev: 'eth0',
+      label: 'eth0:5',
+      scope: 'link',
+    });
     warnedAt(r, 6, "no VIP option 'home'");
     warnedAt(r, 6, "no VIP option 'noprefixroute'");
-    warnedAt(r, 6, "no VIP option 'scope link'");
   });
 
   it('state MASTER clears nopreempt and preempt_delay, as keepalived does', () => {
@@ -332,10 +335,12 @@ describe('import-keepalived: VRRP instances', () => {
     expect(imp(vi('advert_int 0.5\nversion 3')).config.vrrpInstances[0]!.advertIntervalMs).toBe(500);
   });
 
-  it('unicast_src_ip without unicast_peer is flagged, not written', () => {
+  it('unicast_src_ip without unicast_peer: multicast from that address, as keepalived falls back', () => {
     const r = imp(vi('unicast_src_ip 192.0.2.1'));
     expect(r.config.vrrpInstances[0]!.unicastSrc).toBeUndefined();
-    warnedAt(r, 8, 'vrrpd sets no source address for multicast adverts');
+    expect(r.config.vrrpInstances[0]!.mcastSrc).toBe('192.0.2.1');
+    expect(r.warnings).toEqual([]);
+    expect(r.yaml).toContain('unicast_src_ip without unicast_peer: keepalived sends multicast from it');
   });
 
   it('unicast_peer min_ttl/max_ttl are flagged, the peer kept', () => {
@@ -350,13 +355,28 @@ describe('import-keepalived: VRRP instances', () => {
     warnedAt(r, 8, 'no IPsec AH authentication');
   });
 
-  it('USER [GROUP] after a notify script is not an argument: flagged', () => {
+  it('USER [GROUP] after a notify script: the hooks run as them; a hook of the block asking otherwise is flagged', () => {
     const r = imp(vi('notify_master /etc/keepalived/master.sh nobody nogroup\nnotify "/x.sh a b"'));
-    expect(r.config.vrrpInstances[0]!.notify).toMatchObject({
+    expect(r.config.vrrpInstances[0]!.notify).toEqual({
       master: ['/etc/keepalived/master.sh'],
       any: ['/x.sh', 'a', 'b'],
+      user: 'nobody',
+      group: 'nogroup',
     });
-    warnedAt(r, 8, "runs as global.script_user, not as 'nobody:nogroup'");
+    warnedAt(r, 9, "this one runs as 'nobody:nogroup', not as global.script_user");
+    const same = imp(vi('notify_master /m.sh nobody\nnotify_backup /b.sh nobody'));
+    expect(same.config.vrrpInstances[0]!.notify).toMatchObject({ user: 'nobody' });
+    expect(same.config.vrrpInstances[0]!.notify.group).toBeUndefined();
+    expect(same.warnings).toEqual([]);
+  });
+
+  it('script_user USER GROUP and vrrp_script user USER GROUP are carried over', () => {
+    const r = imp(
+      `global_defs {\n script_user nobody nogroup\n}\nvrrp_script s {\n script /bin/true\n user daemon daemon\n}\n${vi('track_script {\ns\n}')}`,
+    );
+    expect(r.config.global).toMatchObject({ scriptUser: 'nobody', scriptGroup: 'nogroup' });
+    expect(r.config.vrrpScripts.s).toMatchObject({ user: 'daemon', group: 'daemon' });
+    expect(r.warnings).toEqual([]);
   });
 
   it('${_PWD} in a script path is the directory of the file', () => {
@@ -382,12 +402,16 @@ describe('import-keepalived: VRRP instances', () => {
     // ignores the interface weight
     const r = imp(text);
     expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([]);
-    expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth1', weight: 0 }]);
+    expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([
+      { interface: 'eth1', weight: 0, reverse: false },
+    ]);
     warnedAt(r, 18, 'keepalived ignores a weighted track_script of a sync group member');
     warnedAt(r, 21, 'keepalived ignores tracking weights of sync group members');
     const kept = imp(text.replace('  group {', '  sync_group_tracking_weight\n  group {'));
     expect(kept.config.vrrpInstances[0]!.trackScripts).toEqual([{ name: 'chk' }]);
-    expect(kept.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10 }]);
+    expect(kept.config.vrrpInstances[0]!.trackInterfaces).toEqual([
+      { interface: 'eth1', weight: -10, reverse: false },
+    ]);
   });
 
   it("a sync group's tracks are written into each member, weights kept", () => {
@@ -414,7 +438,7 @@ describe('import-keepalived: VRRP instances', () => {
     const r = imp(text);
     for (const i of r.config.vrrpInstances) {
       expect(i.trackScripts).toEqual([{ name: 'chk' }]);
-      expect(i.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10 }]);
+      expect(i.trackInterfaces).toEqual([{ interface: 'eth1', weight: -10, reverse: false }]);
     }
     expect(r.warnings).toEqual([]);
     expect(r.yaml).toContain(
@@ -422,32 +446,45 @@ describe('import-keepalived: VRRP instances', () => {
     );
   });
 
-  it('weight N reverse is never the wrong direction: the tracks are left out and flagged', () => {
+  it('weight N reverse is carried over on scripts, script tracks (reverse/noreverse) and interfaces', () => {
     const text = [
       'vrrp_script chk {',
       '  script /bin/true',
       '  weight 10 reverse',
       '}',
-      vi('track_script {\nchk\n}\ntrack_interface {\neth1 weight -10 reverse\neth2\n}'),
+      'vrrp_script chk2 {',
+      '  script /bin/true',
+      '  weight 5 reverse',
+      '}',
+      vi(
+        'track_script {\nchk\nchk2 weight 7 noreverse\n}\ntrack_interface {\neth1 weight -10 reverse\neth2\neth3 weight 5 sideways\n}',
+      ),
     ].join('\n');
     const r = imp(text);
-    expect(r.config.vrrpScripts).toEqual({});
-    expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([]);
-    expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([{ interface: 'eth2', weight: 0 }]);
-    warnedAt(r, 3, 'vrrpd has no reverse');
-    warnedAt(r, 13, 'vrrp_script chk is not carried over');
-    warnedAt(r, 16, 'no reversed tracking weight');
+    expect(r.config.vrrpScripts.chk).toMatchObject({ weight: 10, reverse: true });
+    expect(r.config.vrrpInstances[0]!.trackScripts).toEqual([
+      { name: 'chk' },
+      { name: 'chk2', weight: 7, reverse: false },
+    ]);
+    expect(r.config.vrrpInstances[0]!.trackInterfaces).toEqual([
+      { interface: 'eth1', weight: -10, reverse: true },
+      { interface: 'eth2', weight: 0, reverse: false },
+      { interface: 'eth3', weight: 5, reverse: false },
+    ]);
+    expect(r.warnings).toHaveLength(1);
+    warnedAt(r, 23, "'sideways' is not a weight option keepalived takes here");
   });
 
-  it('virtual_ipaddress_excluded: other family carried as vrrpd excludes it, same family flagged', () => {
-    const r = imp(vi('virtual_ipaddress_excluded {\n2001:db8::10/64\n192.0.2.99/32\n}'));
+  it('virtual_ipaddress_excluded: both families carried into virtual_ips_excluded, family and version kept', () => {
+    const r = imp(vi('virtual_ipaddress_excluded {\n2001:db8::10/64\n192.0.2.99/32 dev eth1 no_track\n}'));
     const i = r.config.vrrpInstances[0]!;
     expect(i).toMatchObject({ version: 2, family: 4 });
-    expect(i.virtualIps.map((v) => [v.address, v.inAdverts])).toEqual([
-      ['192.0.2.10', true],
-      ['2001:db8::10', false],
+    expect(i.virtualIps.map((v) => [v.address, v.inAdverts, v.noTrack])).toEqual([
+      ['192.0.2.10', true, false],
+      ['2001:db8::10', false, false],
+      ['192.0.2.99', false, true],
     ]);
-    warnedAt(r, 10, 'vrrpd excludes from adverts only the VIPs of the other family');
+    expect(r.warnings).toEqual([]);
     // a VIP of the other family in virtual_ipaddress: keepalived ignores it
     const m = imp(vi('').replace('192.0.2.10/24', '192.0.2.10/24\n2001:db8::1/64'));
     expect(m.config.vrrpInstances[0]!.virtualIps).toHaveLength(1);
@@ -511,5 +548,58 @@ describe('import-keepalived command', () => {
     out = '';
     expect(await runImportKeepalived(file, io, { strict: true })).toBe(1);
     expect(out).toContain('no --config-id');
+  });
+});
+
+describe('import-keepalived: VRRP keywords vrrpd carries natively (issue #18)', () => {
+  it('mcast_src_ip: the multicast source, or the unicast source with peers', () => {
+    const m = imp(vi('mcast_src_ip 192.0.2.1'));
+    expect(m.config.vrrpInstances[0]).toMatchObject({ mcastSrc: '192.0.2.1' });
+    expect(m.warnings).toEqual([]);
+    const u = imp(vi('mcast_src_ip 192.0.2.1\nunicast_peer {\n192.0.2.2\n}'));
+    expect(u.config.vrrpInstances[0]).toMatchObject({ unicastSrc: '192.0.2.1', unicastPeers: ['192.0.2.2'] });
+    expect(u.config.vrrpInstances[0]!.mcastSrc).toBeUndefined();
+  });
+
+  it('dont_track_primary, VIP brd/scope/no_track/broadcast, garp refresh repeat, no_accept', () => {
+    const r = imp(
+      vi('dont_track_primary\nno_accept\ngarp_master_refresh 10\ngarp_master_refresh_repeat 4').replace(
+        '192.0.2.10/24',
+        '192.0.2.10/24 broadcast 192.0.2.255 scope host\n192.0.2.11/24 dev eth1 no_track brd -',
+      ),
+    );
+    const i = r.config.vrrpInstances[0]!;
+    expect(i).toMatchObject({
+      dontTrackPrimary: true,
+      accept: false,
+      garp: { refreshMs: 10_000, refreshRepeat: 4 },
+    });
+    expect(i.virtualIps).toEqual([
+      {
+        address: '192.0.2.10',
+        prefixLength: 24,
+        family: 4,
+        brd: '192.0.2.255',
+        scope: 'host',
+        noTrack: false,
+        inAdverts: true,
+      },
+      {
+        address: '192.0.2.11',
+        prefixLength: 24,
+        family: 4,
+        dev: 'eth1',
+        brd: '-',
+        noTrack: true,
+        inAdverts: true,
+      },
+    ]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('brd +/- on a /31 or /32 and a scope on IPv6: keepalived ignores them, and says so; so does the import', () => {
+    const r = imp(vi('').replace('192.0.2.10/24', '192.0.2.10/32 brd +'));
+    expect(r.config.vrrpInstances[0]!.virtualIps[0]!.brd).toBeUndefined();
+    warnedAt(r, 6, "keepalived sets no broadcast '+' on a /32");
   });
 });

@@ -68,8 +68,8 @@ describe('import-keepalived', () => {
       ['2001:db8::50', undefined, undefined, false],
     ]);
     expect(vi1.trackInterfaces).toEqual([
-      { interface: 'eth1', weight: 0 },
-      { interface: 'eth2', weight: 0 },
+      { interface: 'eth1', weight: 0, reverse: false },
+      { interface: 'eth2', weight: 0, reverse: false },
     ]);
     // VI_1 is in sync group VG_1: keepalived ignores its weighted script tracks and the
     // interface weights (config errors)

@@ -78,14 +78,15 @@ describe('defaults', () => {
       advertIntervalMs: 1000,
       preempt: true,
       preemptDelayMs: 0,
-      accept: false,
+      accept: true,
       useVmac: false,
       unicastPeers: [],
-      virtualIps: [{ address: '192.0.2.50', prefixLength: 24, family: 4, inAdverts: true }],
+      virtualIps: [{ address: '192.0.2.50', prefixLength: 24, family: 4, noTrack: false, inAdverts: true }],
       trackInterfaces: [],
       trackScripts: [],
       garp: { repeat: 5, intervalMs: 0, delayMs: 5000, refreshMs: 0, refreshRepeat: 1 },
       notify: {},
+      dontTrackPrimary: false,
       v3ChecksumIpv4PseudoHeader: true,
     });
     expect(c.vrrpScripts).toEqual({});
@@ -105,6 +106,7 @@ describe('defaults', () => {
       weight: 0,
       rise: 1,
       fall: 1,
+      reverse: false,
     });
   });
 
@@ -192,9 +194,17 @@ describe('addresses and families', () => {
     const i = c.vrrpInstances[0]!;
     expect(i.family).toBe(6);
     expect(i.virtualIps).toEqual([
-      { address: '2001:db8::50', prefixLength: 64, family: 6, inAdverts: true },
-      { address: '192.0.2.9', prefixLength: 32, family: 4, dev: 'eth1', label: 'eth1:vip', inAdverts: false },
-      { address: '2001:db8::51', prefixLength: 128, family: 6, dev: 'eth2', inAdverts: true },
+      { address: '2001:db8::50', prefixLength: 64, family: 6, noTrack: false, inAdverts: true },
+      {
+        address: '192.0.2.9',
+        prefixLength: 32,
+        family: 4,
+        dev: 'eth1',
+        label: 'eth1:vip',
+        noTrack: false,
+        inAdverts: false,
+      },
+      { address: '2001:db8::51', prefixLength: 128, family: 6, dev: 'eth2', noTrack: false, inAdverts: true },
     ]);
   });
 
@@ -233,8 +243,8 @@ describe('addresses and families', () => {
       ),
     );
     expect(c.vrrpInstances[0]!.trackInterfaces).toEqual([
-      { interface: 'eth1', weight: 0 },
-      { interface: 'eth2', weight: -30 },
+      { interface: 'eth1', weight: 0, reverse: false },
+      { interface: 'eth2', weight: -30, reverse: false },
     ]);
     expect(c.vrrpInstances[0]!.trackScripts).toEqual([{ name: 'chk', weight: -5 }]);
   });

@@ -6,7 +6,9 @@
 import type { Clock } from '../../src/clock.js';
 import { type Config, diffConfig, parseConfigText } from '../../src/config/index.js';
 import type {
+  AcceptFilter,
   AddressManager,
+  AddressOptions,
   AdvertTransport,
   Family,
   FrameSender,
@@ -184,6 +186,8 @@ export class FakeAddresses implements AddressManager {
     address: string;
     prefixLength: number;
     at: number;
+    /** label/brd/scope, when the VIP has any */
+    opts?: AddressOptions;
   }[] = [];
   private readonly present = new Map<string, InterfaceAddress>();
   constructor(
@@ -204,8 +208,15 @@ export class FakeAddresses implements AddressManager {
     });
   }
 
-  async add(ifname: string, address: string, prefixLength: number): Promise<void> {
-    this.ops.push({ op: 'add', ifname, address, prefixLength, at: this.clock.now() });
+  async add(ifname: string, address: string, prefixLength: number, opts?: AddressOptions): Promise<void> {
+    this.ops.push({
+      op: 'add',
+      ifname,
+      address,
+      prefixLength,
+      at: this.clock.now(),
+      ...(opts && Object.keys(opts).length > 0 ? { opts } : {}),
+    });
     this.put(ifname, address, prefixLength);
   }
 
@@ -319,6 +330,7 @@ export class Node {
       links?: string[];
       primary4?: string;
       primary6?: string;
+      acceptFilter?: AcceptFilter;
     } = {},
   ) {
     this.links = new FakeLinks(opts.links ?? ['eth0', 'eth1']);
@@ -339,6 +351,7 @@ export class Node {
       links: this.links,
       log: logThrough((level, obj, msg) => this.logs.push({ level, obj, msg: msg ?? '' })),
       onStateChange: (ev) => this.transitions.push({ at: clock.now(), ...ev }),
+      ...(opts.acceptFilter ? { acceptFilter: opts.acceptFilter } : {}),
     };
     this.engine = new Engine(cfg, fx);
     this.cfg = cfg;
