@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerCheckConfigCommand } from './check-config.js';
 import { registerImportKeepalivedCommand } from './import-keepalived.js';
+import { registerImportIpvsadmCommand } from './import-ipvsadm.js';
 import { registerLabCommand } from './lab.js';
 import { registerReloadCommand } from './reload.js';
 import { registerRunCommand } from './run.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerReloadCommand(program);
   registerCheckConfigCommand(program);
   registerImportKeepalivedCommand(program);
+  registerImportIpvsadmCommand(program);
   registerLabCommand(program);
   return program;
 }
