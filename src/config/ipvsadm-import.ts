@@ -651,7 +651,14 @@ export function importIpvsadm(text: string, opts: IpvsadmImportOptions = {}): Ip
         drop(hp.error);
         continue;
       }
-      const rport = hp.port ?? existing.port ?? 0;
+      const fwdOpt = o
+        .filter(([k]) => k === 'gatewaying' || k === 'ipip' || k === 'masquerading')
+        .at(-1)?.[0];
+      // ipvsadm gives a -g or -i real server of an address:port service the service's port,
+      // whatever port is written (only NAT can change the port)
+      const samePort = existing.fwmark === undefined && fwdOpt !== 'masquerading';
+      const rport = samePort ? (existing.port ?? 0) : (hp.port ?? existing.port ?? 0);
+      const ignoredPort = samePort && hp.port !== undefined && hp.port !== rport ? hp.port : undefined;
       const ridx = existing.reals.findIndex((r) => r.address === hp.address && r.port === rport);
       const rlabel = `${hp.family === 6 ? `[${hp.address}]` : hp.address}:${rport}`;
       if (command === 'delete-server') {
@@ -668,10 +675,14 @@ export function importIpvsadm(text: string, opts: IpvsadmImportOptions = {}): Ip
         continue;
       }
       const rnotes: IpvsadmNote[] = [];
-      const fwdOpts = o.filter(([k]) => k === 'gatewaying' || k === 'ipip' || k === 'masquerading');
-      const lastFwd = fwdOpts.at(-1)?.[0];
       const forwarding: Fwd =
-        lastFwd === 'masquerading' ? 'nat' : lastFwd === 'ipip' ? 'tun' : IPVSADM_DEFAULTS.forwarding;
+        fwdOpt === 'masquerading' ? 'nat' : fwdOpt === 'ipip' ? 'tun' : IPVSADM_DEFAULTS.forwarding;
+      if (ignoredPort !== undefined)
+        rnotes.push({
+          line,
+          text: `port ${ignoredPort} of ${rv} is ignored by ipvsadm: a ${forwarding === 'dr' ? '-g' : '-i'} real server gets the service port, ${rport}`,
+          dropped: false,
+        });
       if (hp.family !== existing.family && forwarding !== 'tun') {
         drop(`real server ${rlabel} is of the other address family: only a tunnel (-i) can carry it`);
         continue;

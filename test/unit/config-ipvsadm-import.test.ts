@@ -256,3 +256,29 @@ describe('vrrpd import-ipvsadm (the command)', () => {
     expect(a.o.err).toBe('/nonexistent/rules: cannot read the file: no such file\n');
   });
 });
+
+describe('the real server port', () => {
+  it('ipvsadm gives -g and -i real servers the service port (measured in the guest); NAT and fwmark keep theirs', () => {
+    const r = imp(
+      [
+        '-A -t 192.0.2.1:443',
+        '-a -t 192.0.2.1:443 -r 198.51.100.1:8443 -g',
+        '-a -t 192.0.2.1:443 -r 198.51.100.2:8443 -i',
+        '-a -t 192.0.2.1:443 -r 198.51.100.3:8443 -m',
+        '-A -f 3',
+        '-a -f 3 -r 198.51.100.4:99 -g',
+      ].join('\n'),
+    );
+    expect(r.warnings).toEqual([]);
+    expect(r.yaml).toContain(
+      '# note (line 2): port 8443 of 198.51.100.1:8443 is ignored by ipvsadm: a -g real server gets the service port, 443',
+    );
+    const [vs, fw] = model(r.yaml).virtualServers;
+    expect(vs!.realServers.map((x) => x.key)).toEqual([
+      '198.51.100.1:443',
+      '198.51.100.2:443',
+      '198.51.100.3:8443',
+    ]);
+    expect(fw!.realServers[0]).toMatchObject({ port: 99 });
+  });
+});
