@@ -2,8 +2,8 @@
 // exit codes follow CONFIG.md: 0 ok, 1 invalid input, 2 runtime failure.
 import { Command } from 'commander';
 import { registerCheckConfigCommand } from './check-config.js';
-import { registerImportKeepalivedCommand } from './import-keepalived.js';
 import { registerImportIpvsadmCommand } from './import-ipvsadm.js';
+import { registerImportKeepalivedCommand } from './import-keepalived.js';
 import { registerLabCommand } from './lab.js';
 import { registerReloadCommand } from './reload.js';
 import { registerRunCommand } from './run.js';
