@@ -3,7 +3,7 @@
 //   A   the input applied by ipvsadm itself (ipvsadm-restore, or the boot script run by sh)
 //   B1  vrrpd started on `import-ipvsadm` of the same input over table A (the takeover of a
 //       hand-kept table: it must find nothing to change)
-//   B2  the table cleared (ipvsadm -C), vrrpd started again on the same file
+//   B2  the table cleared (ipvsadm -C, timeouts changed), vrrpd started again on the same file
 // and the test requires A = B1 = B2: `ipvsadm-save -n` and the thresholds (which
 // ipvsadm-save does not print) compared sorted. No checks: every real server counts as up.
 // The inputs: test/vm/cases/ipvsadm-roundtrip.rules (TCP/UDP/SCTP/fwmark/IPv6 services,
@@ -33,6 +33,7 @@ snap() {
   ipvsadm-save -n | sort > "$VM_SHARE/$1.save"
   ipvsadm -Ln --thresholds | awk '/^(TCP|UDP|SCTP|FWM)/ { s = $1 " " $2; next } /->/ { print s, $2, $3, $4 }' \\
     | sort > "$VM_SHARE/$1.thr"
+  ipvsadm -Ln --timeout > "$VM_SHARE/$1.timeout"
 }
 start() {
   node "$MAIN" run -c "$D/$CASE.yaml" > "$VM_SHARE/$1.log" 2>&1 &
@@ -60,6 +61,7 @@ YAML
   cp "$D/$CASE.yaml" "$VM_SHARE/$CASE.yaml"
   start "$CASE-B1" && snap "$CASE-B1" && stop "$CASE-B1" || return 1
   ipvsadm -C
+  ipvsadm --set 11 12 13
   start "$CASE-B2" && snap "$CASE-B2" && stop "$CASE-B2" || return 1
 }
 rc=0
@@ -117,6 +119,12 @@ describe.skipIf(skip !== null)('import-ipvsadm round trip against real IPVS', ()
         expect(run.files[`${c.name}-B2.log`] ?? '').toContain('"event":"ipvs-change"');
         expect(run.files[`${c.name}-B2.rc`]?.trim()).toBe('0');
       });
+
+      if (c.name === 'boot')
+        it('--set becomes lvs_timeouts: vrrpd sets the connection timeouts back from 11 12 13', () => {
+          expect(run.files['boot-A.timeout']).toContain('Timeout (tcp tcpfin udp): 900 120 300');
+          expect(run.files['boot-B2.timeout']).toBe(run.files['boot-A.timeout']);
+        });
     });
   }
 

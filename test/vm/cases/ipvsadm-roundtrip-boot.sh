@@ -2,6 +2,7 @@
 # An ipvsadm boot script as kept by hand (long options, continuations, edits, deletes),
 # run in the guest as it is, and imported by `vrrpd import-ipvsadm` for the round trip.
 ipvsadm -C
+ipvsadm --set 900 120 300
 ipvsadm --add-service --tcp-service 203.0.113.10:80 --scheduler wrr \
     --persistent 30 --netmask 255.255.255.0
 ipvsadm --add-server --tcp-service 203.0.113.10:80 --real-server 198.51.100.20 \
