@@ -501,6 +501,10 @@ export function importIpvsadm(text: string, opts: IpvsadmImportOptions = {}): Ip
         family = has('ipv6') ? 6 : 4;
         key = `fwmark:${m}:${family}`;
       } else {
+        if (parseIp(svcVal ?? '')?.family === 6) {
+          drop(`an IPv6 service is written [address]:port, as ipvsadm needs it ('${svcVal}' has no port)`);
+          continue;
+        }
         const hp = hostPort(svcVal ?? '', proto, opts.servicePort);
         if ('error' in hp) {
           drop(hp.error);

@@ -202,6 +202,9 @@ describe("ipvsadm's rules", () => {
     );
     expect(r.warnings.join('\n')).toMatch(/:7: .*-b has no flags/);
     expect(imp('-A -t 192.0.2.1:80 -s sh -b flag-3\n').warnings[0]).toMatch(/does not set flag-3/);
+    expect(imp('-A -t 2001:db8::1:80 -s rr\n').warnings[0]).toMatch(
+      /IPv6 service is written \[address\]:port/,
+    );
   });
 
   it('nothing is silent: a line that is not an ipvsadm command is a warning, a listing a note', () => {
