@@ -370,8 +370,18 @@ export function importIpvsadm(text: string, opts: IpvsadmImportOptions = {}): Ip
   const headNotes: IpvsadmNote[] = [];
   const timeouts: Obj = {};
 
+  let exitedAt = 0;
   for (const { line, text: lt } of logicalLines(text)) {
     if (line === 1 && lt.startsWith('#!')) continue;
+    if (exitedAt) {
+      if (shellSplit(lt).length)
+        headNotes.push({
+          line,
+          text: `left out: the script exits at line ${exitedAt}, before it`,
+          dropped: false,
+        });
+      continue;
+    }
     for (const cmd of shellSplit(lt)) {
       const shown = `'${cmd.words.join(' ')}'`;
       const drop = (why: string, notes: IpvsadmNote[] = headNotes): void => {
@@ -391,8 +401,11 @@ export function importIpvsadm(text: string, opts: IpvsadmImportOptions = {}): Ip
       }
       if (first.startsWith('-')) args = words;
       else if (/(^|\/)ipvsadm$/.test(first)) args = words.slice(1);
-      else if (/^(set|exit|true|:)$/.test(first)) continue;
-      else if (/(^|\/)modprobe$/.test(first) && words.slice(1).every((w) => /^(ip_vs\w*|-\w+)$/.test(w))) {
+      else if (/^(set|true|:)$/.test(first)) continue;
+      else if (first === 'exit') {
+        exitedAt = line;
+        break;
+      } else if (/(^|\/)modprobe$/.test(first) && words.slice(1).every((w) => /^(ip_vs\w*|-\w+)$/.test(w))) {
         headNotes.push({
           line,
           text: `${shown}: not needed, the kernel loads the IPVS modules on demand`,

@@ -218,6 +218,13 @@ describe("ipvsadm's rules", () => {
     expect(r.yaml).toContain("# note (line 2): 'ipvsadm -Ln': a listing");
   });
 
+  it('the shell stops at exit: what follows is left out, with a note', () => {
+    const r = imp('ipvsadm -A -t 192.0.2.1:80\nexit 0\nipvsadm -A -t 192.0.2.2:80\n');
+    expect(r.warnings).toEqual([]);
+    expect(model(r.yaml).virtualServers.map((v) => v.key)).toEqual(['tcp:192.0.2.1:80']);
+    expect(r.yaml).toContain('# note (line 3): left out: the script exits at line 2, before it');
+  });
+
   it('never throws on a cut or garbled input', () => {
     const all = corpus.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
     for (let cut = 0; cut < all.length; cut += 17) {
