@@ -78,6 +78,8 @@ ${['chk', 'chk_all']
 }
 
 export interface Pair {
+  /** Date.now() right before the first daemon was started (the start step counts from it) */
+  t0: number;
   topo: Topology;
   dir: string;
   logs(): string;
@@ -98,6 +100,7 @@ export async function startKeepalivedPair(): Promise<Pair> {
   const topo = await createTopology({ hosts: [...NODES] });
   const procs: { node: Node; child: ChildProcess; out: () => string; vrrpPid: string }[] = [];
   const pair: Pair = {
+    t0: 0,
     topo,
     dir,
     logs: () =>
@@ -118,6 +121,7 @@ export async function startKeepalivedPair(): Promise<Pair> {
   };
   try {
     await addTrackedLinks(topo);
+    pair.t0 = Date.now();
     for (const n of NODES) {
       const conf = join(dir, `${n}.conf`);
       writeFileSync(conf, keepalivedConf(n, dir));
@@ -152,6 +156,7 @@ export async function startVrrpdPair(): Promise<Pair> {
   const lab = await createLab([...NODES]);
   const daemons: Awaited<ReturnType<typeof lab.start>>[] = [];
   const pair: Pair = {
+    t0: 0,
     topo: lab.topo,
     dir,
     logs: () => daemons.map((d) => `--- vrrpd ${d.host}\n${d.tail(40)}`).join('\n'),
@@ -162,6 +167,7 @@ export async function startVrrpdPair(): Promise<Pair> {
   };
   try {
     await addTrackedLinks(lab.topo);
+    const configs: Record<string, unknown>[] = [];
     for (const n of NODES) {
       const conf = join(dir, `${n}.conf`);
       writeFileSync(conf, keepalivedConf(n, dir));
@@ -170,9 +176,13 @@ export async function startVrrpdPair(): Promise<Pair> {
           throw new Error(`import-keepalived --strict ${n}.conf failed:\n${e.stderr}\n${e.stdout}`);
         },
       );
-      const config = parse(r.stdout) as Record<string, unknown>;
-      daemons.push(await lab.start(n, config));
+      configs.push(parse(r.stdout) as Record<string, unknown>);
     }
+    // both imported first, then started back to back, as keepalived's pair
+    pair.t0 = Date.now();
+    const started = await Promise.allSettled(NODES.map((n, i) => lab.start(n, configs[i]!)));
+    for (const r of started) if (r.status === 'fulfilled') daemons.push(r.value);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
   } catch (e) {
     await pair.stop();
     throw e;
@@ -191,8 +201,10 @@ async function placement(topo: Topology): Promise<string> {
 }
 
 /** waits until the placement has not changed for STABLE_MS; returns it and what was seen */
-async function settled(topo: Topology): Promise<{ placement: string; settleMs: number; seen: string[] }> {
-  const t0 = Date.now();
+async function settled(
+  topo: Topology,
+  t0 = Date.now(),
+): Promise<{ placement: string; settleMs: number; seen: string[] }> {
   const seen: string[] = [];
   let last = '';
   let since = Date.now();
@@ -249,7 +261,7 @@ export async function runScenario(
   try {
     for (const step of STEPS) {
       await step.act(pair);
-      const s = await settled(pair.topo).catch((e: Error) => {
+      const s = await settled(pair.topo, step === STEPS[0] ? pair.t0 : Date.now()).catch((e: Error) => {
         throw new Error(`${label}, step '${step.name}': ${e.message}\n${pair.logs()}`);
       });
       log(`${label}: ${step.name}: ${s.placement} (seen: ${s.seen.join('; ')})`);
