@@ -2,6 +2,7 @@
 // exit codes follow CONFIG.md: 0 ok, 1 invalid input, 2 runtime failure.
 import { Command } from 'commander';
 import { registerCheckConfigCommand } from './check-config.js';
+import { registerImportIpvsadmCommand } from './import-ipvsadm.js';
 import { registerImportKeepalivedCommand } from './import-keepalived.js';
 import { registerLabCommand } from './lab.js';
 import { registerReloadCommand } from './reload.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerReloadCommand(program);
   registerCheckConfigCommand(program);
   registerImportKeepalivedCommand(program);
+  registerImportIpvsadmCommand(program);
   registerLabCommand(program);
   return program;
 }

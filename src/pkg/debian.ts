@@ -61,7 +61,8 @@ Description: ${SYNOPSIS}
 ${extended(`vrrpd keeps virtual IP addresses alive with VRRP (versions 2 and 3, IPv4 and IPv6) and
 keeps the kernel's IPVS table in step with the health of the real servers (TCP, HTTP, HTTPS
 and script checks). It replaces keepalived on Linux load-balancer directors and reads
-keepalived.conf through "vrrpd import-keepalived".
+keepalived.conf through "vrrpd import-keepalived", and an ipvsadm table (ipvsadm-save
+output or a boot script) through "vrrpd import-ipvsadm".
 
 The VRRP engine runs in its own thread; "vrrpd status" shows instances, addresses and real
 servers over a control socket, reloads apply the difference without flapping, and metrics

@@ -106,6 +106,12 @@ export class Engine {
   private acceptInPlace: AcceptDrop[] = [];
   private acceptError: string | null = null;
   private acceptChain: Promise<void> = Promise.resolve();
+  /**
+   * Sync-group members whose takeover came due but was held because another member did
+   * not want master yet (keepalived's wantstate MASTER); cleared by an advert that re-arms
+   * their Master_Down_Timer and by any state change.
+   */
+  private readonly wantMaster = new Set<string>();
 
   constructor(cfg: Config, fx: EngineEffects) {
     this.cfg = cfg;
@@ -310,13 +316,17 @@ export class Engine {
       else entry.drops[verdict.reason] = (entry.drops[verdict.reason] ?? 0) + 1;
       return;
     }
+    const before = target?.takeoverDeadline() ?? null;
     target?.receive(verdict, now); // accepted only for a known instance
+    // a master heard again: this member no longer wants to take over
+    if (target && target.takeoverDeadline() !== before) this.wantMaster.delete(target.name);
     this.reschedule();
   }
 
   private onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void {
     this.fx.onStateChange(ev);
     if (ev.from === 'master' || ev.to === 'master') void this.syncAcceptFilter();
+    this.wantMaster.delete(ev.instance);
     // keepalived sync-group semantics: one member changes, the others follow.
     if (this.syncing || ev.to === 'init') return;
     const group = this.cfg.vrrpSyncGroups.find((g) => g.instances.includes(ev.instance));
@@ -436,9 +446,42 @@ export class Engine {
     const now = this.fx.clock.now();
     for (const r of this.instances.values()) {
       const d = r.nextDeadline();
-      if (d !== null && d <= now) r.tick(now);
+      if (d === null || d > now) continue;
+      if (this.holdForSyncGroup(r, now)) r.holdMaster(now);
+      r.tick(now);
     }
     this.reschedule();
+  }
+
+  /**
+   * keepalived's sync-group rule for a member whose takeover (Master_Down_Timer or preempt)
+   * is due: it goes to master only when every other member of its group wants master too
+   * (is master, or has its own takeover due or held), "prefer backup to avoid thrashing";
+   * otherwise it stays backup and its timer starts again. Without this, a member that
+   * lost priority would take its group over while another member still hears a better
+   * master, and the group would flap between the routers.
+   */
+  private holdForSyncGroup(r: InstanceRuntime, now: number): boolean {
+    const due = r.takeoverDeadline();
+    if (due === null || due > now) return false;
+    const group = this.cfg.vrrpSyncGroups.find((g) => g.instances.includes(r.name));
+    if (!group) return false;
+    const ready = group.instances.every((name) => {
+      if (name === r.name) return true;
+      const o = this.instances.get(name);
+      if (!o) return true;
+      if (o.state === 'master' || this.wantMaster.has(name)) return true;
+      const od = o.takeoverDeadline();
+      return od !== null && od <= now;
+    });
+    if (ready) return false;
+    if (!this.wantMaster.has(r.name))
+      this.fx.log.info(
+        { event: 'sync-group-hold', instance: r.name, group: group.name },
+        `${r.name}: takeover held: not every member of sync group ${group.name} wants master`,
+      );
+    this.wantMaster.add(r.name);
+    return true;
   }
 
   /**

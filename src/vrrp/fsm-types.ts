@@ -89,7 +89,13 @@ export type FsmEvent =
   /** Remove one; when none remain leave FAULT → backup (or master if owner 255). */
   | { type: 'fault-clear'; reason: string }
   /** Sync groups: follow another instance of the group (keepalived semantics, see fsm.ts). */
-  | { type: 'force'; to: 'master' | 'backup' | 'fault' };
+  | { type: 'force'; to: 'master' | 'backup' | 'fault' }
+  /**
+   * Sync groups: this backup's takeover is due but another member of its group does not
+   * want master (keepalived goes to master only when every member wants to): stay backup,
+   * Master_Down_Timer re-armed.
+   */
+  | { type: 'hold-master' };
 
 export type FsmAction =
   /** priority 0 when leaving master (shutdown, fault, forced backup). */

@@ -347,6 +347,18 @@ function onForce(
   return enterBackup(s, SYNC_GROUP_REASON, now, s.cfg.advertIntervalCs, actions, { sendPriorityZero: true });
 }
 
+/** A due takeover waits for the rest of its sync group: the timers start again. */
+function onHoldMaster(s: FsmState, now: number): FsmState {
+  if (s.state !== 'backup') return s;
+  const again = now + masterDownIntervalMs(s.cfg.version, s.effectivePriority, s.masterAdverIntervalCs);
+  const due = (d: number | null) => d !== null && now >= d;
+  return {
+    ...s,
+    masterDownAt: due(s.masterDownAt) || s.masterDownAt === null ? again : s.masterDownAt,
+    preemptAt: due(s.preemptAt) ? again : s.preemptAt,
+  };
+}
+
 /** The state machine. Pure: same inputs, same outputs; `s` is never mutated. */
 export function step(s: FsmState, ev: FsmEvent, now: number): StepResult {
   const actions: FsmAction[] = [];
@@ -376,6 +388,9 @@ export function step(s: FsmState, ev: FsmEvent, now: number): StepResult {
       break;
     case 'force':
       state = onForce(s, ev.to, now, actions);
+      break;
+    case 'hold-master':
+      state = onHoldMaster(s, now);
       break;
   }
   return { state, actions };

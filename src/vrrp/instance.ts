@@ -194,6 +194,11 @@ export class InstanceRuntime {
     this.apply({ type: 'force', to }, now);
   }
 
+  /** Sync groups: a due takeover waits for the other members (see the engine). */
+  holdMaster(now: number): void {
+    this.apply({ type: 'hold-master' }, now);
+  }
+
   reconfigure(cfg: VrrpInstance, now: number): void {
     const old = this.cfg;
     this.cfg = cfg;

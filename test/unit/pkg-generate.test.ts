@@ -116,7 +116,7 @@ _vrrpd; printf '%s\\n' "\${COMPREPLY[@]}"`;
         '--version',
       ]),
     );
-    expect(await complete('vrrpd', 'im')).toEqual(['import-keepalived']);
+    expect(await complete('vrrpd', 'im')).toEqual(['import-ipvsadm', 'import-keepalived']);
     expect(await complete('vrrpd', 'lab', '--')).toEqual(['--help', '--keep', '--steps']);
     expect(await complete('vrrpd', 'lab', '--steps', '')).toEqual([]);
     expect(await complete('vrrpd', 'run', '--config', 'vrrpd.b')).toEqual(['vrrpd.bash']);

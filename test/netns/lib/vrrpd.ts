@@ -15,7 +15,7 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -26,7 +26,15 @@ import { type PcapFile, readPcap } from '../../helpers/pcap.js';
 
 const execFileP = promisify(execFile);
 
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+// the checkout: found by walking up to package.json, so this works from test/netns/lib/ (tsx)
+// and from dist/test/netns/lib/ (compiled into a bench) alike
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return `${dir}/`;
+    if (dirname(dir) === dir) return fileURLToPath(new URL('../../../', import.meta.url));
+  }
+}
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
 
 /** Throws a clear message when the daemon has not been built (CI's `npm test` builds first). */
