@@ -40,6 +40,8 @@ export interface EngineEffects {
     ifname: string;
     unicastSrc?: string;
     unicastPeers?: string[];
+    /** unicast: TTL/hop limit of the adverts sent (keepalived unicast_ttl); default 255 */
+    unicastTtl?: number;
   }): AdvertTransport;
   addresses: AddressManager;
   frames: FrameSender;
@@ -56,6 +58,8 @@ export interface EngineEffects {
   removeVmac?(name: string): Promise<void>;
   /** where the engine's log lines go (the worker forwards them to the main thread's logger) */
   log: Log;
+  /** the wall clock in ms since the epoch (auth_hmac stamps and windows); default Date.now */
+  wallNow?: () => number;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
 }
 
@@ -169,6 +173,7 @@ export class Engine {
         onStateChange: (ev) => this.onStateChange(ev),
         now: () => this.fx.clock.now(),
         wake: () => this.reschedule(),
+        ...(this.fx.wallNow ? { wallNow: this.fx.wallNow } : {}),
       },
       now,
     );
@@ -220,6 +225,9 @@ export class Engine {
       ifname,
       ...(unicast ? { unicastPeers: [...inst.unicastPeers] } : {}),
       ...(inst.unicastSrc ? { unicastSrc: inst.unicastSrc } : {}),
+      ...(unicast && inst.unicastTtl !== undefined && inst.unicastTtl !== 255
+        ? { unicastTtl: inst.unicastTtl }
+        : {}),
     });
     entry = { key, transport, family: inst.family, ifname, byVrid: new Map(), drops: {} };
     const e = entry;
@@ -248,8 +256,17 @@ export class Engine {
       srcAddress: ip.src,
       dstAddress: ip.dst,
       v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
+      authTrailer: target?.cfg.authHmac !== undefined,
     });
-    const verdict = acceptAdvert(target?.rules, decoded, ip);
+    const verdict = acceptAdvert(target?.rules, decoded, {
+      src: ip.src,
+      ttl: ip.ttl,
+      wallMs: (this.fx.wallNow ?? Date.now)(),
+      nowMs: now,
+      ...(target?.cfg.advertRateLimit
+        ? { changesState: (priority: number) => target.wouldChangeState(priority, ip.src, now) }
+        : {}),
+    });
     if (!verdict.ok) {
       // counted on the instance when there is one, else on the interface (RFC 6527 keeps
       // VRID, version and checksum errors router-wide)
@@ -312,6 +329,8 @@ export class Engine {
     const cfg = r.cfg;
     const faults = new Map<string, boolean>();
     faults.set(`interface ${cfg.interface} down`, !this.linkUp(cfg.interface));
+    // keepalived unicast_fault_no_peer: unicast without a peer is a fault, not multicast
+    if (cfg.unicastFaultNoPeer) faults.set('unicast without peers', cfg.unicastPeers.length === 0);
     let weight = 0;
     for (const t of cfg.trackInterfaces) {
       const down = !this.linkUp(t.interface);
@@ -496,6 +515,7 @@ function identityChanged(a: VrrpInstance, b: VrrpInstance): boolean {
     a.family !== b.family ||
     a.useVmac !== b.useVmac ||
     a.unicastSrc !== b.unicastSrc ||
+    a.unicastTtl !== b.unicastTtl ||
     !deepEqual(a.unicastPeers, b.unicastPeers)
   );
 }
