@@ -67,6 +67,15 @@ export function buildAuthHmac(
       ctx.error([...kp, 'id'], 'CONFIG_DUPLICATE', `auth_hmac key id ${k.id} is listed twice`);
       return;
     }
+    const given = (['key', 'file', 'credential'] as const).filter((x) => k[x] !== undefined);
+    if (given.length !== 1) {
+      ctx.error(
+        kp,
+        'CONFIG_BAD_VALUE',
+        `auth_hmac key ${k.id} takes exactly one of key, file, credential${given.length ? ` (not ${given.join(' and ')})` : ''}`,
+      );
+      return;
+    }
     let text: string | null = null;
     let source = 'inline';
     if (k.key !== undefined) text = k.key;

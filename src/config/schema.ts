@@ -183,21 +183,18 @@ const vip: Schema = {
   },
 };
 
-const authHmacKey: Schema = {
-  ...obj(
-    {
-      id: int(1, 255, 'Key id carried in the trailer.'),
-      key: str("Inline key: 'hex:0011…' (raw bytes) or ASCII text; 32-64 bytes."),
-      file: str('A file holding the key as the inline form would (hex:… or ASCII); mode 0600.'),
-      credential: str(
-        'A systemd credential name (LoadCredential=/LoadCredentialEncrypted=), read from $CREDENTIALS_DIRECTORY.',
-      ),
-    },
-    ['id'],
-    'One key: exactly one of key, file, credential.',
-  ),
-  oneOf: [{ required: ['key'] }, { required: ['file'] }, { required: ['credential'] }],
-};
+const authHmacKey: Schema = obj(
+  {
+    id: int(1, 255, 'Key id carried in the trailer.'),
+    key: str("Inline key: 'hex:0011…' (raw bytes) or ASCII text; 32-64 bytes."),
+    file: str('A file holding the key as the inline form would (hex:… or ASCII); mode 0600.'),
+    credential: str(
+      'A systemd credential name (LoadCredential=/LoadCredentialEncrypted=), read from $CREDENTIALS_DIRECTORY.',
+    ),
+  },
+  ['id'],
+  'One key: exactly one of key, file, credential.',
+);
 
 const authHmac: Schema = obj(
   {

@@ -137,8 +137,9 @@ export class InstanceRuntime {
   }
 
   /**
-   * advert_rate_limit: would an advert with this priority from `src` change our state?
-   * Asked of the pure FSM without keeping its result.
+   * advert_rate_limit: would an advert with this priority from `src` change our state
+   * (a master stepping down, a backup told to take over)? Asked of the pure FSM without
+   * keeping its result.
    */
   wouldChangeState(priority: number, src: Uint8Array, now: number): boolean {
     const r = step(
@@ -146,7 +147,8 @@ export class InstanceRuntime {
       { type: 'advert', priority, maxAdvertIntervalCs: this.rules.advertIntervalCs, srcAddress: src },
       now,
     );
-    return r.state.state !== this.fsm.state;
+    // a backup hearing priority 0 takes over after Skew_Time: that is a change too
+    return r.state.state !== this.fsm.state || (this.fsm.state === 'backup' && priority === 0);
   }
 
   get state(): VrrpState {

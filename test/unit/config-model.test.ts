@@ -86,6 +86,9 @@ describe('defaults', () => {
       garp: { repeat: 5, intervalMs: 0, delayMs: 5000, refreshMs: 0, refreshRepeat: 1 },
       notify: {},
       v3ChecksumIpv4PseudoHeader: true,
+      unicastTtl: 255,
+      unicastTtlWindows: [],
+      unicastFaultNoPeer: false,
     });
     expect(c.vrrpScripts).toEqual({});
     expect(c.vrrpSyncGroups).toEqual([]);
