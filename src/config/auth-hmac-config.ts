@@ -4,7 +4,7 @@
 // (and a key file changed on disk is a change the reload sees). Facts from keepalived
 // 2.4.3 (the contract of draft-cassen-vrrp-auth-hmac): key ids 1-255, keys 32-64 bytes,
 // 'hex:' prefix = raw bytes else ASCII, a trailing newline in a file is not part of the
-// key, time_window 1-300 s with default max(3 × advert interval, 5 s).
+// key, time_window 1-300 s with default max(3 × whole seconds of the advert interval, 5 s).
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { BuildContext } from './build-context.js';
@@ -26,9 +26,9 @@ export function decodeKeyText(text: string): Buffer | string {
   return Buffer.from(hex, 'hex');
 }
 
-/** The default anti-replay window: 3 advert intervals in whole seconds, at least 5 s. */
+/** The default anti-replay window, as keepalived: 3 × the advert interval's whole seconds, at least 5 s. */
 export function defaultTimeWindowSec(advertIntervalMs: number): number {
-  return Math.min(HMAC_WINDOW_MAX_SEC, Math.max(5, Math.ceil((3 * advertIntervalMs) / 1000)));
+  return Math.min(HMAC_WINDOW_MAX_SEC, Math.max(5, 3 * Math.floor(advertIntervalMs / 1000)));
 }
 
 function readKeyFile(ctx: BuildContext, path: ConfigPath, file: string, what: string): string | null {

@@ -215,7 +215,7 @@ const authHmac: Schema = obj(
         'time: the sequence is the wall clock and must lie within time_window; monotonic: it must only grow.',
     },
     time_window: duration(
-      'anti_replay time: the largest clock difference accepted, 1s-300s. Default: 3 advert intervals, at least 5s.',
+      'anti_replay time: the largest clock difference accepted, 1s-300s. Default: 3 × the advert interval in whole seconds, at least 5s (as keepalived).',
     ),
   },
   ['keys'],
