@@ -61,12 +61,14 @@ export function buildAuthHmac(
   env: NodeJS.ProcessEnv = process.env,
 ): AuthHmac | undefined {
   const keys: AuthHmacKey[] = [];
+  const ids = new Set<number>();
   r.keys.forEach((k, j) => {
     const kp = [...p, 'keys', j];
-    if (keys.some((x) => x.id === k.id)) {
+    if (ids.has(k.id)) {
       ctx.error([...kp, 'id'], 'CONFIG_DUPLICATE', `auth_hmac key id ${k.id} is listed twice`);
       return;
     }
+    ids.add(k.id);
     const given = (['key', 'file', 'credential'] as const).filter((x) => k[x] !== undefined);
     if (given.length !== 1) {
       ctx.error(
