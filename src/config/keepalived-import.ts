@@ -692,7 +692,10 @@ function convertInstance(
             keys.push(b2.startsWith('file:') ? { id, file: b2.slice(5) } : { id, key: b2 });
             if (b2.startsWith('file:'))
               notes.push(
-                noted(x, 'key file carried over: vrrpd refuses it unless only its owner can read it (chmod 600)'),
+                noted(
+                  x,
+                  'key file carried over: vrrpd refuses it unless only its owner can read it (chmod 600)',
+                ),
               );
           } else if (k2 === 'active_key' && a2 !== undefined) {
             const n = int(a2);

@@ -10,6 +10,7 @@
 // keepalived 2.4's auth_hmac, the per-source rate limit are such rows).
 import type { VrrpInstance } from '../config/model.js';
 import { ipBytes, sameIpBytes, sameIpSet } from '../net/addr.js';
+import { type HmacSettings, hmacSettingsOf, ReplayMarks, verifyTrailer } from './auth-hmac.js';
 import {
   AUTH_NONE,
   AUTH_SIMPLE,
@@ -18,7 +19,6 @@ import {
   VRRP_TTL,
   type VrrpAdvert,
 } from './codec.js';
-import { type HmacSettings, hmacSettingsOf, ReplayMarks, verifyTrailer } from './auth-hmac.js';
 import type { AcceptDropReason, CodecDropReason } from './drop-reason.js';
 import type { FsmEvent } from './fsm-types.js';
 

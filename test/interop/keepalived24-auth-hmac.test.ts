@@ -12,8 +12,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { addressPresent, collectOutput, readPidFile, signalPid, waitFor } from '../netns/peers/router.js';
 import { createLab, instance, type Lab, sleep, type Vrrpd } from '../netns/lib/vrrpd.js';
+import { addressPresent, collectOutput, readPidFile, signalPid, waitFor } from '../netns/peers/router.js';
 
 const KA24 = process.env.KA24 ?? '/opt/keepalived-2.4/sbin/keepalived';
 const KEY = `hex:${'5a'.repeat(32)}`;

@@ -8,8 +8,8 @@ import { ipBytes } from '../../src/net/addr.js';
 import {
   clockSeq,
   computeHmac,
-  type HmacSettings,
   HmacSequence,
+  type HmacSettings,
   ReplayMarks,
   seqAfter,
   signAdvert,
