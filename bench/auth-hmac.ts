@@ -5,7 +5,7 @@
 // difference per advert is what signing (master) and verifying (backup) cost. Then, to find
 // causes, vrrpd's own in-process cost per advert (encode, sign, verify).
 //
-//   npm run build && node dist/bench/auth-hmac.js [--seconds 10] [--advert 10] [--daemons vrrpd,keepalived]
+//   npm run build && node dist/bench/auth-hmac.js [--seconds 10] [--advert 10] [--rounds 3] [--daemons vrrpd,keepalived]
 //
 // Root only; keepalived 2.4.3 at /opt/keepalived-2.4/sbin/keepalived (KA24=PATH), built
 // by the shared peers/build-keepalived-2.4.sh. Namespaces (prefix vt<pid>...) are removed
@@ -24,6 +24,7 @@ import { cpuTicks } from './lib/gaps.js';
 type Daemon = 'vrrpd' | 'keepalived';
 const KA24 = process.env.KA24 ?? '/opt/keepalived-2.4/sbin/keepalived';
 const TICK_MS = 10; // USER_HZ 100
+const WARMUP_MS = 5000; // after the backup started: start-up work and GARPs are over
 
 interface Started {
   child: ChildProcess;
@@ -95,7 +96,7 @@ async function measure(topo: Topology, d: Daemon, advertMs: number, seconds: num
     );
     const b = await start(topo, dir, d, 'b', 100, advertMs, auth);
     started.push(b);
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
     if (await addressPresent(topo, 'b', 'eth0', BENCH_VIP))
       throw new Error(`${d} b holds the VIP: not a backup`);
     const t0 = [ticks(a.pid), ticks(b.pid)];
@@ -113,9 +114,15 @@ async function measure(topo: Topology, d: Daemon, advertMs: number, seconds: num
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string' }, advert: { type: 'string' }, daemons: { type: 'string' } },
+    options: {
+      seconds: { type: 'string' },
+      advert: { type: 'string' },
+      daemons: { type: 'string' },
+      rounds: { type: 'string' },
+    },
   });
   const seconds = Number(values.seconds ?? 10);
+  const rounds = Number(values.rounds ?? 3);
   const advertMs = Number(values.advert ?? 10);
   const daemons = (values.daemons ?? 'vrrpd,keepalived').split(',') as Daemon[];
   if (daemons.includes('keepalived') && !existsSync(KA24)) throw new Error(`no keepalived 2.4.3 at ${KA24}`);
@@ -127,11 +134,20 @@ async function main(): Promise<number> {
     auth: { master: number; backup: number };
   }[] = [];
   try {
-    for (const d of daemons) {
-      const plain = await measure(topo, d, advertMs, seconds, false);
-      const auth = await measure(topo, d, advertMs, seconds, true);
-      rows.push({ d, plain, auth });
-    }
+    // rounds alternate daemons and modes, so that a busy moment of the machine hits all
+    const runs = new Map<string, { master: number; backup: number }[]>();
+    for (let i = 0; i < rounds; i++)
+      for (const d of daemons)
+        for (const auth of [false, true]) {
+          const key = `${d}/${auth}`;
+          runs.set(key, [...(runs.get(key) ?? []), await measure(topo, d, advertMs, seconds, auth)]);
+        }
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const of = (key: string) => {
+      const xs = runs.get(key)!;
+      return { master: med(xs.map((x) => x.master)), backup: med(xs.map((x) => x.backup)) };
+    };
+    for (const d of daemons) rows.push({ d, plain: of(`${d}/false`), auth: of(`${d}/true`) });
   } finally {
     await topo.cleanup();
   }
