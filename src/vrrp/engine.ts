@@ -256,7 +256,9 @@ export class Engine {
       srcAddress: ip.src,
       dstAddress: ip.dst,
       v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
-      authTrailer: target?.cfg.authHmac !== undefined,
+      // a trailer is read for an instance with auth_hmac (without: too long, as keepalived
+      // says), and for an unknown VRID, so that a signed advert of another VRID counts as 'vrid'
+      authTrailer: target ? target.cfg.authHmac !== undefined : true,
     });
     const verdict = acceptAdvert(target?.rules, decoded, {
       src: ip.src,
