@@ -154,7 +154,7 @@ async function main(): Promise<number> {
   const f = (n: number) => n.toFixed(2);
   const us = (pctDiff: number) => ((pctDiff / 100) * seconds * 1e6) / adverts;
   console.log(
-    `\nCPU, % of one core, VRRPv3 every ${advertMs} ms, ${seconds} s window (${adverts} adverts), USER_HZ ticks`,
+    `\nCPU, % of one core, median of ${rounds} rounds; VRRPv3 every ${advertMs} ms, ${seconds} s window (${adverts} adverts), USER_HZ ticks`,
   );
   console.log(
     '| daemon | master, no auth | master, auth_hmac | backup, no auth | backup, auth_hmac | sign µs/advert | verify µs/advert |',
