@@ -3,7 +3,8 @@
 // (a) RFC default: every advert with TTL < 255 is dropped: both master, ttl drops counted;
 // (b) per-peer min_ttl/max_ttl, and unicast_ttl 10 on r1 (arrives as 9): one master;
 // (c) unicast_src not yet on the interface: IP_FREEBIND lets r1 start; once the address
-//     is added the pair settles; (d) unicast_fault_no_peer without peers: FAULT.
+//     is added the pair settles; (d) unicast_fault_no_peer without peers: FAULT;
+// (e) IPv6 unicast between global addresses (sockets bound to unicast_src).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../helpers/env.js';
 import { createLab, instance, type Lab, sleep, type Vrrpd } from './lib/vrrpd.js';
@@ -103,6 +104,21 @@ describe.skipIf(why)('routed unicast across a router namespace', () => {
     } finally {
       await lab.sh('r1', `ip addr del ${late}/24 dev eth0`);
     }
+  });
+
+  it('(e) IPv6 unicast on one link, sockets bound to unicast_src: one master', async () => {
+    const [a6, b6] = [lab.topo.host('r1').ipv6, lab.topo.host('r2').ipv6];
+    const cfg6 = (priority: number, src: string, peer: string) => ({
+      vrrp_instances: [
+        instance({ priority, unicast_src: src, unicast_peers: [peer], virtual_ips: ['2001:db8::50/64'] }),
+      ],
+    });
+    const r1 = await lab.start('r1', cfg6(150, a6, b6));
+    const r2 = await lab.start('r2', cfg6(100, b6, a6));
+    running.push(r1, r2);
+    await r1.waitState('VI', 'master', 5000);
+    const b = await r2.waitState('VI', 'backup', 5000);
+    expect(b.masterAddress).toBe(a6);
   });
 
   it('(d) unicast_fault_no_peer with no peers: FAULT instead of multicast', async () => {
