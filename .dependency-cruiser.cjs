@@ -20,7 +20,7 @@ const CODECS = '^src/(net|netlink)/';
 const LEAVES = '^src/(log|clock|errors|version)[.]ts$';
 const CORES = [
   '^src/config/',
-  '^src/vrrp/(codec|fsm|fsm-types|timers|announce-schedule|sync-group-state|drop-reason|accept)[.]ts$',
+  '^src/vrrp/(codec|fsm|fsm-types|timers|announce-schedule|sync-group-state|drop-reason|accept|auth-hmac)[.]ts$',
   '^src/lvs/(model|reconcile|desired|apply|ownership|errors)[.]ts$',
   '^src/check/(hysteresis|http-response)[.]ts$',
 ].join('|');

@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   CONFIG_UNKNOWN_REFERENCE: 'a name that refers to nothing (an unknown vrrp_script, instance, ...)',
   CONFIG_NOT_APPLICABLE: 'a setting that has no effect with the others given',
   CONFIG_INVALID: 'vrrpd did not start: the configuration has errors (listed before it)',
+  CONFIG_KEY_UNREADABLE: 'an auth_hmac key file or systemd credential cannot be read',
+  CONFIG_KEY_INSECURE: 'an auth_hmac key file can be read by group or others',
   // health checks and vrrp_scripts
   CHECK_TIMEOUT: 'the check did not finish within its timeout',
   CHECK_STOPPED: 'the check was stopped (removed by a reload, or shutdown)',

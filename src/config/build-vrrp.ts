@@ -1,6 +1,7 @@
 // Semantic checks and model building for the VRRP half: global, vrrp_scripts,
 // vrrp_instances, vrrp_sync_groups, lvs_sync_daemon. Input already passed the schema.
 import { type IpFamily, parseCidr, parseIp } from '../net/addr.js';
+import { buildAuthHmac } from './auth-hmac-config.js';
 import { type BuildContext, familyName, notifyOf } from './build-context.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
@@ -11,6 +12,7 @@ import type {
   LvsSyncDaemon,
   TrackInterface,
   TrackScript,
+  UnicastTtlWindow,
   VirtualIp,
   VrrpInstance,
   VrrpScript,
@@ -324,12 +326,29 @@ function buildInstance(
       ? undefined
       : addrOfFamily([...p, 'unicast_src'], r.unicast_src, 'unicast_src');
   const unicastPeers: string[] = [];
-  r.unicast_peers.forEach((peer, j) => {
-    const a = addrOfFamily([...p, 'unicast_peers', j], peer, 'unicast peer');
+  const unicastTtlWindows: UnicastTtlWindow[] = [];
+  r.unicast_peers.forEach((entry, j) => {
+    const peer = typeof entry === 'string' ? { address: entry } : entry;
+    const at = typeof entry === 'string' ? [...p, 'unicast_peers', j] : [...p, 'unicast_peers', j, 'address'];
+    const a = addrOfFamily(at, peer.address, 'unicast peer');
     if (a === undefined) return;
-    if (unicastPeers.includes(a))
-      ctx.error([...p, 'unicast_peers', j], 'CONFIG_DUPLICATE', `unicast peer ${a} is listed twice`);
-    else unicastPeers.push(a);
+    if (unicastPeers.includes(a)) {
+      ctx.error(at, 'CONFIG_DUPLICATE', `unicast peer ${a} is listed twice`);
+      return;
+    }
+    unicastPeers.push(a);
+    if (peer.min_ttl === undefined && peer.max_ttl === undefined) return;
+    const minTtl = peer.min_ttl ?? 0;
+    const maxTtl = peer.max_ttl ?? 255;
+    if (minTtl > maxTtl) {
+      ctx.error(
+        [...p, 'unicast_peers', j],
+        'CONFIG_OUT_OF_RANGE',
+        `unicast peer ${a}: min_ttl ${minTtl} > max_ttl ${maxTtl} would drop every advert`,
+      );
+      return;
+    }
+    unicastTtlWindows.push({ address: a, minTtl, maxTtl });
   });
   const mcastSrc =
     r.mcast_src === undefined ? undefined : addrOfFamily([...p, 'mcast_src'], r.mcast_src, 'mcast_src');
@@ -341,7 +360,41 @@ function buildInstance(
       true,
     );
   }
-  if (r.unicast_src !== undefined && r.unicast_peers.length === 0) {
+  const ttlDefault = r.unicast_ttl === 255;
+  if (!ttlDefault && r.unicast_peers.length === 0) {
+    ctx.error(
+      [...p, 'unicast_ttl'],
+      'CONFIG_NOT_APPLICABLE',
+      'unicast_ttl has no effect without unicast_peers',
+      true,
+    );
+  }
+  const allowedPeers: string[] = [];
+  (r.allowed_peers ?? []).forEach((peer, j) => {
+    const a = addrOfFamily([...p, 'allowed_peers', j], peer, 'allowed peer');
+    if (a === undefined) return;
+    if (allowedPeers.includes(a))
+      ctx.error([...p, 'allowed_peers', j], 'CONFIG_DUPLICATE', `allowed peer ${a} is listed twice`);
+    else allowedPeers.push(a);
+  });
+  let advertRateLimit: VrrpInstance['advertRateLimit'];
+  if (r.advert_rate_limit !== undefined) {
+    const perMs = ctx.positiveMs([...p, 'advert_rate_limit', 'per'], r.advert_rate_limit.per);
+    advertRateLimit = { max: r.advert_rate_limit.max, perMs };
+  }
+  const authHmac =
+    r.auth_hmac === undefined
+      ? undefined
+      : buildAuthHmac(ctx, r.auth_hmac, [...p, 'auth_hmac'], advertIntervalMs);
+  if (r.auth_hmac !== undefined && r.auth_pass !== undefined) {
+    ctx.error(
+      [...p, 'auth_pass'],
+      'CONFIG_NOT_APPLICABLE',
+      'auth_pass and auth_hmac exclude each other (keepalived drops the legacy block): keep auth_hmac',
+      true,
+    );
+  }
+  if (r.unicast_src !== undefined && r.unicast_peers.length === 0 && !r.unicast_fault_no_peer) {
     ctx.error(
       [...p, 'unicast_src'],
       'CONFIG_NOT_APPLICABLE',
@@ -414,6 +467,12 @@ function buildInstance(
     ...(mcastSrc !== undefined ? { mcastSrc } : {}),
     dontTrackPrimary: r.dont_track_primary,
     v3ChecksumIpv4PseudoHeader: r.v3_checksum_ipv4_pseudo_header,
+    unicastTtl: r.unicast_ttl,
+    unicastTtlWindows,
+    unicastFaultNoPeer: r.unicast_fault_no_peer,
+    ...(authHmac ? { authHmac } : {}),
+    ...(r.allowed_peers !== undefined ? { allowedPeers } : {}),
+    ...(advertRateLimit ? { advertRateLimit } : {}),
   };
 }
 

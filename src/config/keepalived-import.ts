@@ -78,7 +78,6 @@ const WHY: Record<string, string> = {
   skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   vrrp_check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
   check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
-  unicast_ttl: 'vrrpd sends adverts with TTL/hop limit 255 (and drops others)',
   virtual_routes: 'vrrpd adds no routes with the VIPs: use notify scripts',
   virtual_rules: 'vrrpd adds no routing rules with the VIPs: use notify scripts',
   track_file: 'vrrpd has no file tracking: use a vrrp_script',
@@ -611,6 +610,8 @@ function convertInstance(
   let auth: { pass?: string; ah?: KaStatement; st: KaStatement } | undefined;
   let unicastSrc: KaStatement | undefined;
   let mcastSrc: KaStatement | undefined;
+  let unicastTtl: KaStatement | undefined;
+  let hmac: { st: KaStatement; value: Obj; active?: number; keys: number[] } | undefined;
   let nativeV6: KaStatement | undefined;
   let stateMaster = false;
   let advertSt: KaStatement | undefined;
@@ -704,19 +705,68 @@ function convertInstance(
         v.dont_track_primary = true;
         break;
       case 'unicast_peer': {
-        const peers: string[] = [];
+        // keepalived checks no TTL on unicast adverts unless a peer has min_ttl/max_ttl;
+        // vrrpd's default is the RFC's 255, so each peer gets keepalived's window written out
+        const peers: Obj[] = [];
         for (const x of st.block ?? []) {
           const [addr, ...opts] = x.words;
-          if (addr) peers.push(addr);
-          if (opts.length)
+          if (!addr) continue;
+          const peer: Obj = { address: addr, min_ttl: 0, max_ttl: 255 };
+          let given = false;
+          for (let i = 0; i < opts.length; i += 2) {
+            const [o, val] = [opts[i], opts[i + 1]];
+            if ((o === 'min_ttl' || o === 'max_ttl') && val !== undefined) {
+              peer[o] = int(val);
+              given = true;
+            } else notes.push(skipped(x, `'${opts.slice(i).join(' ')}' is not a unicast_peer option`));
+          }
+          if (!given)
             notes.push(
-              skipped(
+              noted(
                 x,
-                `vrrpd has no per-peer '${opts.join(' ')}': it drops adverts whose TTL/hop limit is not 255`,
+                'min_ttl: 0, max_ttl: 255 written out: keepalived checks no TTL on unicast adverts (remove them for the RFC rule, TTL 255 only)',
               ),
             );
+          peers.push(peer);
         }
         v.unicast_peers = peers;
+        break;
+      }
+      case 'unicast_ttl':
+        v.unicast_ttl = int(a);
+        unicastTtl = st;
+        break;
+      case 'unicast_fault_no_peer':
+        v.unicast_fault_no_peer = true;
+        break;
+      case 'auth_hmac': {
+        const value: Obj = {};
+        const keys: Obj[] = [];
+        const ids: number[] = [];
+        let active: number | undefined;
+        for (const x of st.block ?? []) {
+          const [k2, a2, b2] = x.words;
+          if (k2 === 'key' && a2 !== undefined && b2 !== undefined) {
+            const id = int(a2);
+            if (typeof id === 'number') ids.push(id);
+            keys.push(b2.startsWith('file:') ? { id, file: b2.slice(5) } : { id, key: b2 });
+            if (b2.startsWith('file:'))
+              notes.push(
+                noted(
+                  x,
+                  'key file carried over: vrrpd refuses it unless only its owner can read it (chmod 600)',
+                ),
+              );
+          } else if (k2 === 'active_key' && a2 !== undefined) {
+            const n = int(a2);
+            active = typeof n === 'number' ? n : undefined;
+            value.active_key = n;
+          } else if ((k2 === 'mode' || k2 === 'anti_replay') && a2 !== undefined) value[k2] = a2;
+          else if (k2 === 'time_window' && a2 !== undefined) value.time_window = sec(a2);
+          else notes.push(unhandled(x, 'auth_hmac'));
+        }
+        value.keys = keys;
+        hmac = { st, value, keys: ids, ...(active !== undefined ? { active } : {}) };
         break;
       }
       case 'virtual_ipaddress':
@@ -840,6 +890,30 @@ function convertInstance(
     );
   }
   if (family === 6 && version === 2) notes.push(noted(s, 'version 3: keepalived uses VRRPv3 for IPv6'));
+  if (hmac) {
+    if (hmac.active === undefined || !hmac.keys.includes(hmac.active)) {
+      notes.push(
+        skipped(
+          hmac.st,
+          hmac.active === undefined
+            ? 'it has no active_key: keepalived disables auth_hmac then, and runs unauthenticated'
+            : `active_key ${hmac.active} is not one of its keys: keepalived disables auth_hmac then, and runs unauthenticated`,
+        ),
+      );
+    } else {
+      if (strict && hmac.value.mode !== undefined && hmac.value.mode !== 'enforce') {
+        notes.push(noted(hmac.st, 'mode enforce: keepalived forces it in strict mode'));
+        hmac.value.mode = 'enforce';
+      }
+      v.auth_hmac = hmac.value;
+      if (auth) {
+        notes.push(
+          skipped(auth.st, 'keepalived drops the legacy authentication block when auth_hmac is configured'),
+        );
+        auth = undefined;
+      }
+    }
+  }
   if (auth) {
     if (auth.ah)
       notes.push(
@@ -861,7 +935,11 @@ function convertInstance(
       notes.push(noted(mcastSrc, 'mcast_src_ip with unicast peers: the source of the unicast adverts'));
     }
   }
-  if (unicastSrc && !(v.unicast_peers as string[] | undefined)?.length) {
+  if (unicastTtl && !(v.unicast_peers as Obj[] | undefined)?.length) {
+    delete v.unicast_ttl;
+    notes.push(skipped(unicastTtl, 'keepalived ignores unicast_ttl without unicast peers'));
+  }
+  if (unicastSrc && !(v.unicast_peers as unknown[] | undefined)?.length) {
     // keepalived 2.2: a unicast keyword without peers falls back to multicast (deprecated),
     // the address still being the adverts' source
     delete v.unicast_src;

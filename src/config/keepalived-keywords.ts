@@ -126,6 +126,8 @@ export const KEEPALIVED_KEYWORDS: Record<string, string[]> = {
     .split(/\s+/)
     .filter(Boolean),
   authentication: ['auth_type', 'auth_pass'],
+  // keepalived 2.4.2+ (draft-cassen-vrrp-auth-hmac), inside vrrp_instance
+  auth_hmac: ['key', 'active_key', 'anti_replay', 'time_window', 'mode'],
   virtual_server: `lvs_sched lb_algo flag-1 flag-2 flag-3 sh-port sh-fallback mh-port mh-fallback ops
     lvs_method lb_kind persistence_engine persistence_timeout persistence_granularity protocol
     ha_suspend smtp_alert virtualhost snmp_name alpha omega quorum hysteresis quorum_up

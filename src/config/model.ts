@@ -143,6 +143,43 @@ export interface VrrpInstance {
   readonly dontTrackPrimary: boolean;
   /** RFC 5798 §5.2.8; false only for peers that leave the IPv4 pseudo-header out */
   readonly v3ChecksumIpv4PseudoHeader: boolean;
+  /** TTL/hop limit of unicast adverts (255 unless routed) */
+  readonly unicastTtl: number;
+  /** routed unicast peers: the TTL window accepted from each (others must send 255) */
+  readonly unicastTtlWindows: readonly UnicastTtlWindow[];
+  /** unicast_src without peers: FAULT instead of multicast */
+  readonly unicastFaultNoPeer: boolean;
+  /** HMAC-authenticated adverts (keepalived 2.4 auth_hmac); absent = off */
+  readonly authHmac?: AuthHmac;
+  /** multicast or unicast: only these sources are heard; absent = any (unicast: the peers) */
+  readonly allowedPeers?: readonly string[];
+  /** per source, at most `max` state-changing adverts within `perMs` */
+  readonly advertRateLimit?: { readonly max: number; readonly perMs: number };
+}
+
+export interface UnicastTtlWindow {
+  readonly address: string;
+  readonly minTtl: number;
+  readonly maxTtl: number;
+}
+
+export type AuthHmacMode = 'enforce' | 'permissive' | 'receive-only';
+
+export interface AuthHmacKey {
+  readonly id: number;
+  /** the key bytes as hex (read from the file or credential at load time) */
+  readonly hex: string;
+  /** where it came from, for messages: 'inline', 'file PATH', 'credential NAME' */
+  readonly source: string;
+}
+
+export interface AuthHmac {
+  readonly keys: readonly AuthHmacKey[];
+  readonly activeKey: number;
+  readonly mode: AuthHmacMode;
+  /** true: time-based sequence checked against timeWindowSec; false: monotonic */
+  readonly antiReplayTime: boolean;
+  readonly timeWindowSec: number;
 }
 
 export interface VrrpSyncGroup {

@@ -58,7 +58,7 @@ export interface RawInstance {
   use_vmac: boolean;
   auth_pass?: string;
   unicast_src?: string;
-  unicast_peers: string[];
+  unicast_peers: (string | { address: string; min_ttl?: number; max_ttl?: number })[];
   virtual_ips: RawVip[];
   track_interfaces: (string | { interface: string; weight: number; reverse: boolean })[];
   track_scripts: (string | { name: string; weight?: number; reverse?: boolean })[];
@@ -74,6 +74,19 @@ export interface RawInstance {
   mcast_src?: string;
   dont_track_primary: boolean;
   v3_checksum_ipv4_pseudo_header: boolean;
+  unicast_ttl: number;
+  unicast_fault_no_peer: boolean;
+  auth_hmac?: RawAuthHmac;
+  allowed_peers?: string[];
+  advert_rate_limit?: { max: number; per: RawDuration };
+}
+
+export interface RawAuthHmac {
+  keys: { id: number; key?: string; file?: string; credential?: string }[];
+  active_key?: number;
+  mode: 'enforce' | 'permissive' | 'receive-only';
+  anti_replay: 'time' | 'monotonic';
+  time_window?: RawDuration;
 }
 
 export interface RawSyncGroup {

@@ -244,6 +244,45 @@ const vip: Schema = {
   },
 };
 
+const authHmacKey: Schema = obj(
+  {
+    id: int(1, 255, 'Key id carried in the trailer.'),
+    key: str("Inline key: 'hex:0011…' (raw bytes) or ASCII text; 32-64 bytes."),
+    file: str('A file holding the key as the inline form would (hex:… or ASCII); mode 0600.'),
+    credential: str(
+      'A systemd credential name (LoadCredential=/LoadCredentialEncrypted=), read from $CREDENTIALS_DIRECTORY.',
+    ),
+  },
+  ['id'],
+  'One key: exactly one of key, file, credential.',
+);
+
+const authHmac: Schema = obj(
+  {
+    keys: { type: 'array', minItems: 1, items: authHmacKey, description: 'The keys, by id.' },
+    active_key: int(1, 255, 'The id of the key that signs. Default: the only key when there is one.'),
+    mode: {
+      type: 'string',
+      enum: ['enforce', 'permissive', 'receive-only'],
+      default: 'enforce',
+      description:
+        'enforce: sign, drop unsigned adverts; permissive: sign, also accept unsigned; receive-only: do not sign, accept unsigned. A bad trailer is dropped in every mode.',
+    },
+    anti_replay: {
+      type: 'string',
+      enum: ['time', 'monotonic'],
+      default: 'time',
+      description:
+        'time: the sequence is the wall clock and must lie within time_window; monotonic: it must only grow.',
+    },
+    time_window: duration(
+      'anti_replay time: the largest clock difference accepted, 1s-300s. Default: 3 × the advert interval in whole seconds, at least 5s (as keepalived).',
+    ),
+  },
+  ['keys'],
+  'HMAC-SHA256 authenticated adverts, compatible with keepalived 2.4.2+ auth_hmac (draft-cassen-vrrp-auth-hmac).',
+);
+
 const vrrpInstance: Schema = obj(
   {
     name: name('Instance name, unique; used in logs, status and notify arguments.'),
@@ -282,7 +321,19 @@ const vrrpInstance: Schema = obj(
     unicast_src: str('Source address for unicast adverts. Default: the primary address of the interface.'),
     unicast_peers: {
       type: 'array',
-      items: { type: 'string', minLength: 1 },
+      items: {
+        type: ['string', 'object'],
+        minLength: 1,
+        description:
+          'ADDRESS, or {address, min_ttl, max_ttl}: a routed peer whose adverts arrive with a TTL/hop limit in [min_ttl, max_ttl] instead of 255.',
+        additionalProperties: false,
+        required: ['address'],
+        properties: {
+          address: str('Peer address.'),
+          min_ttl: int(0, 255, 'Lowest TTL/hop limit accepted from this peer.'),
+          max_ttl: int(0, 255, 'Highest TTL/hop limit accepted from this peer.'),
+        },
+      },
       default: [],
       description: 'Send adverts to these addresses by unicast instead of multicast.',
     },
@@ -365,6 +416,32 @@ const vrrpInstance: Schema = obj(
     v3_checksum_ipv4_pseudo_header: bool(
       'v3 over IPv4: include the IPv4 pseudo-header in the checksum (RFC 5798 §5.2.8). false only for old peers.',
       true,
+    ),
+    unicast_ttl: int(
+      1,
+      255,
+      'TTL/hop limit of unicast adverts (keepalived unicast_ttl). Lower it only for routed peers; they need min_ttl/max_ttl.',
+      255,
+    ),
+    unicast_fault_no_peer: bool(
+      'With unicast_src and no unicast_peers: stay in FAULT instead of falling back to multicast (keepalived unicast_fault_no_peer).',
+      false,
+    ),
+    auth_hmac: authHmac,
+    allowed_peers: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      minItems: 1,
+      description:
+        'Spoofing defence, multicast mode too: adverts from any other source are dropped (reason unknown-peer). Absent = any source (unicast: unicast_peers).',
+    },
+    advert_rate_limit: obj(
+      {
+        max: int(1, 1000, 'State-changing adverts accepted per source within `per`.'),
+        per: duration('The window.'),
+      },
+      ['max', 'per'],
+      "Spoofing defence: per source, at most `max` adverts that would change this instance's state within `per`; more are dropped (reason rate-limited). Absent = no limit.",
     ),
   },
   ['name', 'interface', 'vrid', 'virtual_ips'],

@@ -1,7 +1,7 @@
 // AdvertTransport over a raw IP protocol 112 socket (the addon in native/).
 // Per RFC 3768 §5.2.3/§7.1 and RFC 5798 §5.1.1.3/§5.1.2.3 adverts go out with TTL/hop limit 255
-// and receivers must check it: so we send with 255 (multicast and unicast) and report the
-// received value untouched. Multicast loop is off (we never hear ourselves), DSCP is CS6 (0xc0,
+// and receivers must check it: so we send with 255 (multicast, and unicast unless unicast_ttl
+// says otherwise for routed peers) and report the received value untouched. Multicast loop is off (we never hear ourselves), DSCP is CS6 (0xc0,
 // network control, as keepalived does). For IPv6 the source is the interface's link-local
 // address (RFC 5798 §5.1.2.1), chosen per datagram with IPV6_PKTINFO.
 // Validation and counting of what arrives is the engine's job, IP header included.
@@ -23,6 +23,8 @@ export interface RawTransportOptions {
   unicastPeers?: string[];
   /** default 224.0.0.18 / ff02::12 */
   multicastGroup?: string;
+  /** unicast: TTL/hop limit of the adverts (keepalived unicast_ttl); default 255 */
+  unicastTtl?: number;
 }
 
 /** The first IPv6 link-local address of ifname, from getifaddrs (this thread's netns). */
@@ -49,9 +51,12 @@ export function createRawTransport(opts: RawTransportOptions): AdvertTransport {
   const joined = (opts.unicastPeers?.length ?? 0) === 0;
   try {
     sock.setMulticastLoop(false);
-    sock.setTtl(255);
+    sock.setTtl(joined ? 255 : (opts.unicastTtl ?? 255));
     sock.setTos(TOS_CS6);
     if (joined) sock.joinGroup(group);
+    // unicast: bound to unicast_src with IP_FREEBIND (as keepalived does), so an instance
+    // starts even while that address is not (yet) on the interface
+    else if (opts.unicastSrc) sock.bindFree(opts.unicastSrc);
   } catch (err) {
     sock.close();
     throw err;

@@ -180,6 +180,11 @@ export interface RawIpSocket {
   setMulticastLoop(on: boolean): void;
   /** IP_TOS / IPV6_TCLASS byte (e.g. 0xc0 = CS6) */
   setTos(tos: number): void;
+  /**
+   * Binds to a local address with IP_FREEBIND / IPV6_FREEBIND, so that it works before
+   * the address is on the interface; then only packets to it are received.
+   */
+  bindFree(address: string): void;
   onPacket(cb: (pkt: RawIpPacket) => void): void;
   onError(cb: (err: NativeError) => void): void;
   setRef(ref: boolean): void;
@@ -243,6 +248,11 @@ export function openRawIpSocket(opts: { family: 4 | 6; protocol: number; ifname:
     setTos(tos) {
       if (v6) s.setIntOption(IP6, c('IPV6_TCLASS'), tos, 'IPV6_TCLASS');
       else s.setIntOption(IP, c('IP_TOS'), tos, 'IP_TOS');
+    },
+    bindFree(address) {
+      if (v6) s.setIntOption(IP6, c('IPV6_FREEBIND'), 1, 'IPV6_FREEBIND');
+      else s.setIntOption(IP, c('IP_FREEBIND'), 1, 'IP_FREEBIND');
+      s.bind({ address, ...(v6 ? { scopeId: ifindex } : {}) });
     },
     onPacket(cb) {
       s.startReading((err, msg) => {

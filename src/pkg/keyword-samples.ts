@@ -14,6 +14,7 @@ export const CONTEXT: Record<string, [string, string]> = {
   vrrp_sync_group: [`${INSTANCE}}\nvrrp_sync_group G {\n group {\n VI_1\n }\n`, '}\n'],
   vrrp_instance: [INSTANCE, '}\n'],
   authentication: [`${INSTANCE} authentication {\n`, ' }\n}\n'],
+  auth_hmac: [`${INSTANCE} auth_hmac {\n key 1 hex:${'ab'.repeat(32)}\n active_key 1\n`, ' }\n}\n'],
   virtual_server: [SERVER, ' real_server 198.51.100.1 80 {\n TCP_CHECK {\n }\n }\n}\n'],
   real_server: [`${SERVER} real_server 198.51.100.1 80 {\n`, ' TCP_CHECK {\n }\n }\n}\n'],
   HTTP_GET: [`${SERVER} real_server 198.51.100.1 80 {\n HTTP_GET {\n url {\n path /\n }\n`, ' }\n }\n}\n'],

@@ -5,10 +5,12 @@
 // whether an advert reaches the state machine, or is dropped and under which counter,
 // is decided here and nowhere else.
 //
-// The rules run in a fixed order; the first that fails names the drop. Adding a rule (a
-// per-peer TTL window for routed unicast, HMAC authentication) is one more row below.
+// The rules run in a fixed order; the first that fails names the drop. Adding a rule is
+// one more row below (the per-peer TTL window for routed unicast, the allowed_peers list,
+// keepalived 2.4's auth_hmac, the per-source rate limit are such rows).
 import type { VrrpInstance } from '../config/model.js';
 import { ipBytes, sameIpBytes, sameIpSet } from '../net/addr.js';
+import { type HmacSettings, hmacSettingsOf, ReplayMarks, verifyTrailer } from './auth-hmac.js';
 import {
   AUTH_NONE,
   AUTH_SIMPLE,
@@ -34,10 +36,26 @@ export interface ReceiveRules {
   advertAddresses: Uint8Array[];
   /** unicast mode: the only sources we listen to; empty = multicast, any source */
   unicastPeers: Uint8Array[];
+  /** routed unicast peers: the TTL/hop limit window accepted from each (others: 255) */
+  ttlWindows?: { address: Uint8Array; minTtl: number; maxTtl: number }[];
+  /** allowed_peers: the only sources heard, multicast too; absent = no such list */
+  allowedPeers?: Uint8Array[];
+  /** auth_hmac: the keys and mode, and the replay marks per source (kept over a reload) */
+  hmac?: { settings: HmacSettings; marks: ReplayMarks; family: 4 | 6 };
+  /** advert_rate_limit: per source, the times of the state-changing adverts accepted */
+  rateLimit?: { max: number; perMs: number; recent: Map<string, number[]> };
 }
 
-export function receiveRulesOf(cfg: VrrpInstance, primaryAddress: Uint8Array): ReceiveRules {
-  return {
+/**
+ * `prev`: the rules this instance had before a reload, whose receive state (replay
+ * marks, rate-limit history) carries over, so that a reload does not reopen a replay.
+ */
+export function receiveRulesOf(
+  cfg: VrrpInstance,
+  primaryAddress: Uint8Array,
+  prev?: ReceiveRules,
+): ReceiveRules {
+  const rules: ReceiveRules = {
     version: cfg.version,
     vrid: cfg.vrid,
     advertIntervalCs: Math.round(cfg.advertIntervalMs / 10),
@@ -46,6 +64,30 @@ export function receiveRulesOf(cfg: VrrpInstance, primaryAddress: Uint8Array): R
     advertAddresses: cfg.virtualIps.filter((v) => v.inAdverts).map((v) => ipBytes(v.address)),
     unicastPeers: cfg.unicastPeers.map(ipBytes),
   };
+  const windows = cfg.unicastTtlWindows ?? [];
+  if (windows.length > 0) {
+    rules.ttlWindows = windows.map((w) => ({
+      address: ipBytes(w.address),
+      minTtl: w.minTtl,
+      maxTtl: w.maxTtl,
+    }));
+  }
+  if (cfg.allowedPeers) rules.allowedPeers = cfg.allowedPeers.map(ipBytes);
+  if (cfg.authHmac) {
+    rules.hmac = {
+      settings: hmacSettingsOf(cfg.authHmac),
+      marks: prev?.hmac?.marks ?? new ReplayMarks(Math.max(16, cfg.unicastPeers.length)),
+      family: cfg.family,
+    };
+  }
+  if (cfg.advertRateLimit) {
+    rules.rateLimit = {
+      max: cfg.advertRateLimit.max,
+      perMs: cfg.advertRateLimit.perMs,
+      recent: prev?.rateLimit?.recent ?? new Map(),
+    };
+  }
+  return rules;
 }
 
 /**
@@ -58,6 +100,12 @@ export interface PacketMeta {
   src: Uint8Array;
   /** IPv4 TTL / IPv6 hop limit as received */
   ttl: number;
+  /** the wall clock (ms since the epoch) at receipt: auth_hmac's time window; default Date.now() */
+  wallMs?: number;
+  /** the monotonic clock at receipt (advert_rate_limit) */
+  nowMs?: number;
+  /** advert_rate_limit: would this advert change the instance's state (the engine asks the FSM) */
+  changesState?: (priority: number) => boolean;
 }
 
 export type AdvertEvent = Extract<FsmEvent, { type: 'advert' }>;
@@ -143,6 +191,71 @@ const ADVERT_RULES: readonly { section: string; rule: AdvertRule }[] = [
         ? drop('unknown-peer', 'source is not one of unicast_peers')
         : null,
   },
+  // Spoofing defence (allowed_peers): only the listed sources are heard, multicast too.
+  {
+    section: 'allowed peers',
+    rule: (r, _a, m) =>
+      r.allowedPeers && !r.allowedPeers.some((p) => sameIpBytes(p, m.src))
+        ? drop('unknown-peer', 'source is not one of allowed_peers')
+        : null,
+  },
+  // keepalived 2.4 auth_hmac (draft-cassen-vrrp-auth-hmac): before any field reaches the
+  // state machine. enforce needs a trailer; permissive and receive-only also take adverts
+  // without one; a trailer that is there and bad is refused in every mode.
+  {
+    section: 'auth_hmac',
+    rule: (r, a, m) => {
+      if (!r.hmac) return null;
+      if (!a.auth) {
+        return r.hmac.settings.mode === 'enforce'
+          ? drop('auth-hmac-missing', 'no authentication trailer (auth_hmac mode enforce)')
+          : null;
+      }
+      const { verdict, keyId, skewSec } = verifyTrailer(
+        r.hmac.settings,
+        { family: r.hmac.family, version: r.version, vrid: r.vrid, src: m.src, ...a.auth },
+        m.wallMs ?? Date.now(),
+        r.hmac.marks,
+      );
+      switch (verdict) {
+        case 'ok':
+          return null;
+        case 'malformed':
+          return drop('auth-hmac-malformed', 'trailer of an unknown type or with reserved bits set');
+        case 'unknown-key':
+          return drop('auth-hmac-unknown-key', `key id ${keyId} is not configured`);
+        case 'bad-hmac':
+          return drop('auth-hmac-invalid', `HMAC with key id ${keyId} does not verify`);
+        case 'stale':
+          return drop(
+            'auth-hmac-stale',
+            `stamp ${skewSec} s from our clock, window ${r.hmac.settings.timeWindowSec} s`,
+          );
+        case 'replay':
+          return drop('auth-hmac-replay', 'sequence not above the last one from this source');
+      }
+    },
+  },
+  // Spoofing defence (advert_rate_limit): per source, at most `max` adverts that would
+  // change our state within `perMs`. Last, so that only adverts otherwise good count.
+  {
+    section: 'advert rate limit',
+    rule: (r, a, m) => {
+      const rl = r.rateLimit;
+      if (!rl || !m.changesState?.(a.priority)) return null;
+      const now = m.nowMs ?? Date.now();
+      const key = Buffer.from(m.src).toString('hex');
+      const recent = (rl.recent.get(key) ?? []).filter((t) => now - t < rl.perMs);
+      if (recent.length >= rl.max) {
+        rl.recent.set(key, recent);
+        return drop('rate-limited', `more than ${rl.max} state-changing adverts within ${rl.perMs} ms`);
+      }
+      recent.push(now);
+      rl.recent.set(key, recent);
+      if (rl.recent.size > 64) rl.recent.delete(rl.recent.keys().next().value!);
+      return null;
+    },
+  },
 ];
 
 /** A rule on the packet, before its VRID is looked at: `rules` may be undefined. */
@@ -156,13 +269,20 @@ const PACKET_RULES: readonly { section: string; rule: PacketRule }[] = [
     rule: (r, m) => (r && sameIpBytes(m.src, r.primaryAddress) ? drop('own-packet') : null),
   },
   // RFC 5798 §7.1 / RFC 3768 §7.1: TTL / hop limit MUST be 255 (the sender is on this link).
-  // (A per-peer TTL window for routed unicast would read it from `r` here.)
+  // Routed unicast (keepalived's per-peer min_ttl/max_ttl): a listed peer's window instead.
   {
     section: 'RFC 5798 §7.1 TTL',
-    rule: (_r, m) =>
-      m.ttl === VRRP_TTL
+    rule: (r, m) => {
+      const w = r?.ttlWindows?.find((x) => sameIpBytes(x.address, m.src));
+      if (w) {
+        return m.ttl >= w.minTtl && m.ttl <= w.maxTtl
+          ? null
+          : drop('ttl', `TTL/hop limit ${m.ttl} outside [${w.minTtl}, ${w.maxTtl}] set for this peer`);
+      }
+      return m.ttl === VRRP_TTL
         ? null
-        : drop('ttl', `TTL/hop limit ${m.ttl}, must be 255: the sender is not on this link`),
+        : drop('ttl', `TTL/hop limit ${m.ttl}, must be 255: the sender is not on this link`);
+    },
   },
 ];
 

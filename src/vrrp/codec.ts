@@ -23,6 +23,8 @@ export const AUTH_AH = 2;
 const HEADER_LENGTH = 8;
 const V2_AUTH_LENGTH = 8;
 const V3_MAX_INTERVAL_CS = 0x0fff; // 12 bits
+/** keepalived 2.4 auth_hmac trailer (auth-hmac.ts HMAC_TRAILER_LENGTH) */
+const AUTH_TRAILER_LENGTH = 28;
 
 export interface VrrpAdvertV2 {
   version: 2;
@@ -37,6 +39,8 @@ export interface VrrpAdvertV2 {
   addresses: Uint8Array[];
   /** Checksum as received; ignored by encode, which always recomputes it. */
   checksum?: number;
+  /** decode: the auth_hmac trailer, when ctx.authTrailer and one is there */
+  auth?: AdvertTrailer;
 }
 
 export interface VrrpAdvertV3 {
@@ -50,6 +54,8 @@ export interface VrrpAdvertV3 {
   /** The 4 reserved bits as received (RFC 5798 §5.2.6: sent as zero, ignored on receive). */
   reserved?: number;
   checksum?: number;
+  /** decode: the auth_hmac trailer, when ctx.authTrailer and one is there */
+  auth?: AdvertTrailer;
 }
 
 export type VrrpAdvert = VrrpAdvertV2 | VrrpAdvertV3;
@@ -71,6 +77,19 @@ export interface AdvertContext {
    * default, keepalived 2.2.7 too). `false` checksums the VRRP message only, for old peers.
    */
   v3Ipv4PseudoHeader?: boolean;
+  /**
+   * decode: recognise a 28-byte auth_hmac trailer after the advert (keepalived 2.4.2+,
+   * auth-hmac.ts). Without it such a packet is too long, as for keepalived without auth_hmac.
+   */
+  authTrailer?: boolean;
+}
+
+/** An auth_hmac trailer found by decode: views into the packet. */
+export interface AdvertTrailer {
+  /** the VRRP message without the trailer (what the HMAC covers) */
+  pdu: Uint8Array;
+  /** the 28 trailer bytes */
+  trailer: Uint8Array;
 }
 
 /** Every reason the codec drops a received advert, in the shared vocabulary (drop-reason.ts). */
@@ -225,13 +244,16 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   const count = buf[3]!;
   const alen = addressLength(family);
   const expected = HEADER_LENGTH + count * alen + (version === 2 ? V2_AUTH_LENGTH : 0);
-  if (buf.length !== expected) {
+  const trailed = ctx.authTrailer === true && buf.length === expected + AUTH_TRAILER_LENGTH;
+  if (buf.length !== expected && !trailed) {
     return fail('length', `${buf.length} bytes for ${count} IPv${family} address(es), expected ${expected}`);
   }
   const received = (buf[6]! << 8) | buf[7]!;
-  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  const whole = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  // auth_hmac: the IPv4 checksum covers the advert only, the IPv6 one the whole payload
+  const bytes = trailed && family === 4 ? whole.subarray(0, expected) : whole;
   if (version === 3) {
-    const pseudo = pseudoHeaderFor(ctx, buf.length);
+    const pseudo = pseudoHeaderFor(ctx, bytes.length);
     if (pseudo === undefined) {
       return fail('family', `the packet's source/destination are not IPv${family} addresses`);
     }
@@ -240,6 +262,9 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   } else if (!checksumValid(bytes)) {
     return fail('checksum', checksumDetail(bytes, null, received));
   }
+  const auth = trailed
+    ? { auth: { pdu: whole.subarray(0, expected), trailer: whole.subarray(expected) } }
+    : {};
   const addresses: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const at = HEADER_LENGTH + i * alen;
@@ -250,7 +275,7 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
   if (version === 2) {
     const authType = buf[4]!;
     const advertIntervalSec = buf[5]!;
-    const authData = Buffer.from(bytes.subarray(buf.length - V2_AUTH_LENGTH));
+    const authData = Buffer.from(bytes.subarray(expected - V2_AUTH_LENGTH, expected));
     return {
       ok: true,
       value: {
@@ -263,6 +288,7 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
         authData,
         addresses,
         checksum: received,
+        ...auth,
       },
     };
   }
@@ -279,6 +305,7 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
       addresses,
       reserved: word >> 12,
       checksum: received,
+      ...auth,
     },
   };
 }

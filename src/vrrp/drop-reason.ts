@@ -29,7 +29,14 @@ export const ACCEPT_DROP_REASONS = [
   'auth-type-invalid', // vrrpStatsInvalidAuthType: v2 auth type other than 0 or 1
   'auth-type-mismatch', // vrrpStatsAuthTypeMismatch: v2 auth type differs from ours
   'auth-failure', // vrrpStatsAuthFailures: v2 password differs from ours
-  'unknown-peer', // unicast: the source is not one of the instance's unicast_peers
+  'unknown-peer', // unicast: the source is not one of the instance's unicast_peers; or not in allowed_peers
+  'auth-hmac-missing', // auth_hmac enforce: the advert has no trailer
+  'auth-hmac-malformed', // auth_hmac: trailer of an unknown type, or reserved bits set
+  'auth-hmac-unknown-key', // auth_hmac: the trailer's key id is not one of ours
+  'auth-hmac-invalid', // auth_hmac: the HMAC does not verify (wrong key, forged or altered advert)
+  'auth-hmac-stale', // auth_hmac anti_replay time: the stamp is outside time_window of our clock
+  'auth-hmac-replay', // auth_hmac: the sequence does not grow (a replayed advert)
+  'rate-limited', // advert_rate_limit: too many state-changing adverts from this source
 ] as const;
 
 export type CodecDropReason = (typeof CODEC_DROP_REASONS)[number];

@@ -42,6 +42,8 @@ export interface EngineEffects {
     ifname: string;
     unicastSrc?: string;
     unicastPeers?: string[];
+    /** unicast: TTL/hop limit of the adverts sent (keepalived unicast_ttl); default 255 */
+    unicastTtl?: number;
   }): AdvertTransport;
   addresses: AddressManager;
   frames: FrameSender;
@@ -60,6 +62,8 @@ export interface EngineEffects {
   acceptFilter?: AcceptFilter;
   /** where the engine's log lines go (the worker forwards them to the main thread's logger) */
   log: Log;
+  /** the wall clock in ms since the epoch (auth_hmac stamps and windows); default Date.now */
+  wallNow?: () => number;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
 }
 
@@ -228,6 +232,7 @@ export class Engine {
         now: () => this.fx.clock.now(),
         wake: () => this.reschedule(),
         beforeVipsAdded: () => this.syncAcceptFilter(),
+        ...(this.fx.wallNow ? { wallNow: this.fx.wallNow } : {}),
       },
       now,
     );
@@ -279,6 +284,9 @@ export class Engine {
       ifname,
       ...(unicast ? { unicastPeers: [...inst.unicastPeers] } : {}),
       ...(inst.unicastSrc ? { unicastSrc: inst.unicastSrc } : {}),
+      ...(unicast && inst.unicastTtl !== undefined && inst.unicastTtl !== 255
+        ? { unicastTtl: inst.unicastTtl }
+        : {}),
     });
     entry = { key, transport, family: inst.family, ifname, byVrid: new Map(), drops: {} };
     const e = entry;
@@ -307,8 +315,19 @@ export class Engine {
       srcAddress: ip.src,
       dstAddress: ip.dst,
       v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
+      // a trailer is read for an instance with auth_hmac (without: too long, as keepalived
+      // says), and for an unknown VRID, so that a signed advert of another VRID counts as 'vrid'
+      authTrailer: target ? target.cfg.authHmac !== undefined : true,
     });
-    const verdict = acceptAdvert(target?.rules, decoded, ip);
+    const verdict = acceptAdvert(target?.rules, decoded, {
+      src: ip.src,
+      ttl: ip.ttl,
+      wallMs: (this.fx.wallNow ?? Date.now)(),
+      nowMs: now,
+      ...(target?.cfg.advertRateLimit
+        ? { changesState: (priority: number) => target.wouldChangeState(priority, ip.src, now) }
+        : {}),
+    });
     if (!verdict.ok) {
       // counted on the instance when there is one, else on the interface (RFC 6527 keeps
       // VRID, version and checksum errors router-wide)
@@ -382,6 +401,8 @@ export class Engine {
       if (v.noTrack || v.dev === undefined || v.dev === cfg.interface) continue;
       faults.set(`VIP device ${v.dev} down`, !this.linkUp(v.dev));
     }
+    // keepalived unicast_fault_no_peer: unicast without a peer is a fault, not multicast
+    if (cfg.unicastFaultNoPeer) faults.set('unicast without peers', cfg.unicastPeers.length === 0);
     let weight = 0;
     // keepalived's weight multiplier: `weight N reverse` makes it -1. A positive weight
     // applies while up/OK, a negative one while down/failing, times the multiplier;
@@ -624,6 +645,7 @@ function identityChanged(a: VrrpInstance, b: VrrpInstance): boolean {
     a.useVmac !== b.useVmac ||
     a.unicastSrc !== b.unicastSrc ||
     a.mcastSrc !== b.mcastSrc ||
+    a.unicastTtl !== b.unicastTtl ||
     !deepEqual(a.unicastPeers, b.unicastPeers)
   );
 }

@@ -10,6 +10,7 @@ import { buildGratuitousArp } from '../net/arp.js';
 import { buildUnsolicitedNa } from '../net/ndisc.js';
 import { type AcceptResult, type ReceiveRules, receiveRulesOf } from './accept.js';
 import { AnnounceSchedule } from './announce-schedule.js';
+import { HmacSequence, signAdvert } from './auth-hmac.js';
 import { encodeAdvert, simpleAuthData, type VrrpAdvert } from './codec.js';
 import type { DropCounts, DropReason } from './drop-reason.js';
 import {
@@ -47,6 +48,8 @@ export interface InstanceEffects {
    * (accept off, not the owner): the Accept_Mode drops go in first, so there is no window.
    */
   beforeVipsAdded?: () => Promise<void>;
+  /** the wall clock in ms since the epoch (auth_hmac stamps); default Date.now */
+  wallNow?: () => number;
 }
 
 export interface InstanceCounters {
@@ -111,6 +114,8 @@ export class InstanceRuntime {
   /** the VIP additions of the latest add-vips action, until its announcement is started */
   private vipsAdding: Promise<void> | null = null;
   private trackPenalty = 0;
+  /** auth_hmac: the sequence our signed adverts carry */
+  private hmacSeq: HmacSequence | null = null;
   readonly counters: InstanceCounters = {
     advertsSent: 0,
     advertsReceived: 0,
@@ -133,6 +138,22 @@ export class InstanceRuntime {
     this.fx = fx;
     this.fsm = initialState(fsmConfigOf(cfg, primaryAddress), now);
     this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress);
+    this.hmacSeq = hmacSequenceOf(cfg, null);
+  }
+
+  /**
+   * advert_rate_limit: would an advert with this priority from `src` change our state
+   * (a master stepping down, a backup told to take over)? Asked of the pure FSM without
+   * keeping its result.
+   */
+  wouldChangeState(priority: number, src: Uint8Array, now: number): boolean {
+    const r = step(
+      this.fsm,
+      { type: 'advert', priority, maxAdvertIntervalCs: this.rules.advertIntervalCs, srcAddress: src },
+      now,
+    );
+    // a backup hearing priority 0 takes over after Skew_Time: that is a change too
+    return r.state.state !== this.fsm.state || (this.fsm.state === 'backup' && priority === 0);
   }
 
   get state(): VrrpState {
@@ -202,7 +223,8 @@ export class InstanceRuntime {
   reconfigure(cfg: VrrpInstance, now: number): void {
     const old = this.cfg;
     this.cfg = cfg;
-    this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress);
+    this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress, this.rules);
+    this.hmacSeq = hmacSequenceOf(cfg, this.hmacSeq);
     if (this.fsm.state === 'master') this.updateVips(old, cfg);
     const r = reconfigure(this.fsm, fsmConfigOf(cfg, this.primaryAddress), now);
     this.fsm = r.state;
@@ -380,6 +402,10 @@ export class InstanceRuntime {
       this.cfg.unicastPeers.length > 0
         ? this.cfg.unicastPeers
         : [this.cfg.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6];
+    // auth_hmac: one sequence per logical advert, the same in every peer's copy
+    const hmac = this.cfg.authHmac;
+    const signing = hmac && hmac.mode !== 'receive-only' && this.hmacSeq ? hmac : null;
+    const seq = signing ? this.hmacSeq!.next((this.fx.wallNow ?? Date.now)()) : 0n;
     for (const dst of peers) {
       let payload: Buffer;
       try {
@@ -389,6 +415,19 @@ export class InstanceRuntime {
           dstAddress: dst,
           v3Ipv4PseudoHeader: this.cfg.v3ChecksumIpv4PseudoHeader,
         });
+        if (signing) {
+          const key = signing.keys.find((k) => k.id === signing.activeKey)!;
+          payload = signAdvert(payload, {
+            family: this.cfg.family,
+            version: this.cfg.version,
+            vrid: this.cfg.vrid,
+            src: this.fsm.cfg.primaryAddress,
+            dst: parseIp(dst)!.bytes,
+            keyId: key.id,
+            key: Buffer.from(key.hex, 'hex'),
+            seq,
+          });
+        }
       } catch (err) {
         this.counters.sendErrors++;
         this.fx.log.error({ instance: this.name, err: String(err) }, 'encoding advert failed');
@@ -502,4 +541,13 @@ function addressOptions(v: VirtualIp): AddressOptions {
     ...(v.brd !== undefined ? { brd: v.brd } : {}),
     ...(v.scope !== undefined ? { scope: v.scope } : {}),
   };
+}
+
+/** auth_hmac's send sequence, carried over a reload (a new one would restart at the clock). */
+function hmacSequenceOf(cfg: VrrpInstance, prev: HmacSequence | null): HmacSequence | null {
+  const a = cfg.authHmac;
+  if (!a) return null;
+  const seq = new HmacSequence(a.antiReplayTime, a.timeWindowSec);
+  if (prev) seq.value = prev.value;
+  return seq;
 }

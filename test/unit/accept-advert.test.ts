@@ -290,6 +290,9 @@ describe('the rules and their order', () => {
       'RFC 3768 §7.1 authentication',
       'RFC 3768 §7.1 interval',
       'unicast peers',
+      'allowed peers',
+      'auth_hmac',
+      'advert rate limit',
     ]);
   });
 

@@ -343,10 +343,12 @@ describe('import-keepalived: VRRP instances', () => {
     expect(r.yaml).toContain('unicast_src_ip without unicast_peer: keepalived sends multicast from it');
   });
 
-  it('unicast_peer min_ttl/max_ttl are flagged, the peer kept', () => {
+  it('unicast_peer min_ttl/max_ttl are carried over with the peer', () => {
     const r = imp(vi('unicast_src_ip 192.0.2.1\nunicast_peer {\n192.0.2.2 min_ttl 250 max_ttl 255\n}'));
     expect(r.config.vrrpInstances[0]!.unicastPeers).toEqual(['192.0.2.2']);
-    warnedAt(r, 10, 'drops adverts whose TTL/hop limit is not 255');
+    expect(r.config.vrrpInstances[0]!.unicastTtlWindows).toEqual([
+      { address: '192.0.2.2', minTtl: 250, maxTtl: 255 },
+    ]);
   });
 
   it('auth_type AH: no authentication at all, flagged', () => {

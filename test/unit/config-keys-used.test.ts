@@ -34,6 +34,8 @@ const STRINGS: Record<string, unknown> = {
   'vrrp_instances[].virtual_ips_excluded[].brd': '+',
   'vrrp_instances[].unicast_src': '192.0.2.1',
   'vrrp_instances[].unicast_peers[]': '192.0.2.2',
+  'vrrp_instances[].unicast_peers[].address': '192.0.2.3',
+  'vrrp_instances[].allowed_peers[]': '192.0.2.2',
   'vrrp_instances[].mcast_src': '192.0.2.1',
   'vrrp_instances[].auth_pass': 'secret',
   'vrrp_instances[].track_scripts[].name': 's1',

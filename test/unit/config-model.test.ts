@@ -88,6 +88,9 @@ describe('defaults', () => {
       notify: {},
       dontTrackPrimary: false,
       v3ChecksumIpv4PseudoHeader: true,
+      unicastTtl: 255,
+      unicastTtlWindows: [],
+      unicastFaultNoPeer: false,
     });
     expect(c.vrrpScripts).toEqual({});
     expect(c.vrrpSyncGroups).toEqual([]);

@@ -6,7 +6,9 @@ import { exampleSnapshot } from '../../src/control/example.js';
 import { createMetrics } from '../../src/control/metrics.js';
 import { DROP_REASONS as SNAPSHOT_DROP_REASONS } from '../../src/control/snapshot.js';
 import type { Family, ReceivedPacket } from '../../src/effects/types.js';
+import { ipBytes } from '../../src/net/addr.js';
 import { internetChecksum } from '../../src/net/checksum.js';
+import { clockSeq, signAdvert } from '../../src/vrrp/auth-hmac.js';
 import { type EncodableAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { DROP_REASONS, type DropReason } from '../../src/vrrp/drop-reason.js';
 import { receivedPacket, v2, v3 } from '../helpers/adverts.js';
@@ -28,6 +30,8 @@ interface Case {
   instance: string[];
   family?: Family;
   packet: () => ReceivedPacket;
+  /** packets injected first (accepted), to set up the one that is dropped */
+  prelude?: () => ReceivedPacket[];
 }
 
 function received(
@@ -61,6 +65,32 @@ const UNICAST_INSTANCE = instanceYaml({
   priority: 100,
   extra: [`unicast_src: ${ME4}`, 'unicast_peers: [192.0.2.3]'],
 });
+
+const HMAC_KEY_HEX = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
+const HMAC_INSTANCE = instanceYaml({
+  priority: 100,
+  extra: [`auth_hmac: {keys: [{id: 1, key: 'hex:${HMAC_KEY_HEX}'}]}`],
+});
+const RATE_INSTANCE = instanceYaml({ priority: 100, extra: ['advert_rate_limit: {max: 1, per: 10s}'] });
+
+/** An advert from PEER4 signed as keepalived 2.4 signs it. */
+function signed(
+  o: { keyId?: number; key?: string; wallMs?: number; edit?: (b: Buffer) => void; priority?: number } = {},
+): Buffer {
+  const b = signAdvert(wire(v3({ priority: o.priority ?? 100 })), {
+    family: 4,
+    version: 3,
+    vrid: 51,
+    src: ipBytes(PEER4),
+    dst: ipBytes('224.0.0.18'),
+    keyId: o.keyId ?? 1,
+    key: Buffer.from(o.key ?? HMAC_KEY_HEX, 'hex'),
+    seq: clockSeq(o.wallMs ?? Date.now()),
+  });
+  o.edit?.(b);
+  return b;
+}
+const replayed = signed();
 
 const withByte = (b: Buffer, at: number, v: number): Buffer => {
   const c = Buffer.from(b);
@@ -144,6 +174,35 @@ const CASES: Case[] = [
     instance: UNICAST_INSTANCE,
     packet: () => received(wire(v3(), { dst: ME4 }), { dst: ME4 }),
   },
+  { reason: 'auth-hmac-missing', instance: HMAC_INSTANCE, packet: () => received(wire(v3())) },
+  {
+    reason: 'auth-hmac-malformed',
+    instance: HMAC_INSTANCE,
+    packet: () => received(signed({ edit: (b) => (b[b.length - 28] = 2) })),
+  },
+  { reason: 'auth-hmac-unknown-key', instance: HMAC_INSTANCE, packet: () => received(signed({ keyId: 9 })) },
+  {
+    reason: 'auth-hmac-invalid',
+    instance: HMAC_INSTANCE,
+    packet: () => received(signed({ key: 'ff'.repeat(32) })),
+  },
+  {
+    reason: 'auth-hmac-stale',
+    instance: HMAC_INSTANCE,
+    packet: () => received(signed({ wallMs: Date.now() - 3_600_000 })),
+  },
+  {
+    reason: 'auth-hmac-replay',
+    instance: HMAC_INSTANCE,
+    prelude: () => [received(replayed)],
+    packet: () => received(replayed),
+  },
+  {
+    reason: 'rate-limited',
+    instance: RATE_INSTANCE,
+    prelude: () => [received(wire(v3({ priority: 0 })))],
+    packet: () => received(wire(v3({ priority: 0 }))),
+  },
 ];
 
 async function countedDrops(c: Case): Promise<Record<string, number>> {
@@ -154,6 +213,7 @@ async function countedDrops(c: Case): Promise<Record<string, number>> {
   });
   nodes.push(n);
   await n.engine.start();
+  for (const p of c.prelude?.() ?? []) n.transport(c.family ?? 4).inject(p);
   n.transport(c.family ?? 4).inject(c.packet());
   const snap = await n.engine.snapshot();
   const all: Record<string, number> = {};

@@ -8,7 +8,8 @@ const spec = JSON.parse(process.argv[2] ?? '{}');
 const sock = openRawIpSocket({ family: spec.family, protocol: 112, ifname: spec.ifname });
 let sent = 0;
 for (const p of spec.packets) {
-  sock.sendTo(Buffer.from(p.hex, 'hex'), p.dst, { ttl: p.ttl ?? 255 });
+  // src: a source address of this namespace (IP_PKTINFO), for a replay from another's address
+  sock.sendTo(Buffer.from(p.hex, 'hex'), p.dst, { ttl: p.ttl ?? 255, ...(p.src ? { src: p.src } : {}) });
   sent++;
 }
 sock.close();
