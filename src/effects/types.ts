@@ -116,3 +116,28 @@ export interface TcpConnector {
   /** Starts an attempt; the sink hears its outcome, always asynchronously. */
   start(target: ConnectTarget, sink: ConnectSink): ConnectHandle;
 }
+
+/** The outcome of one ICMP/ICMPv6 echo: the reply's round trip, or why there was none. */
+export type EchoOutcome = { ok: true; rttMs: number } | { ok: false; reason: string };
+
+/** One echo request in flight. */
+export interface EchoHandle {
+  /** Stops waiting; the callback is not called. */
+  cancel(): void;
+}
+
+/**
+ * ICMP and ICMPv6 echo for PING_CHECK: the addon's raw sockets (src/effects/icmp-echo.ts),
+ * handed to the checks by the daemon as the TCP connector is.
+ */
+export interface IcmpEcho {
+  /**
+   * Sends one echo request to an IP literal; `done` hears the reply, an ICMP error about it,
+   * a send error or the timeout, once and always asynchronously.
+   */
+  echo(
+    target: string,
+    opts: { bindAddress?: string; timeoutMs: number },
+    done: (o: EchoOutcome) => void,
+  ): EchoHandle;
+}
