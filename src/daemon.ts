@@ -181,18 +181,25 @@ export class Daemon {
    * ownership record lists services to remove).
    */
   private async createLvs(config: Config): Promise<LvsPart> {
-    const [{ LvsController }, { createIpvsClient }, { fileOwnershipStore }, { nativeTcpConnector }] =
-      await Promise.all([
-        import('./lvs/controller.js'),
-        import('./effects/ipvs-client.js'),
-        import('./effects/ownership-file.js'),
-        import('./effects/tcp-connect.js'),
-      ]);
+    const [
+      { LvsController },
+      { createIpvsClient },
+      { fileOwnershipStore },
+      { nativeTcpConnector },
+      { nativeIcmpEcho },
+    ] = await Promise.all([
+      import('./lvs/controller.js'),
+      import('./effects/ipvs-client.js'),
+      import('./effects/ownership-file.js'),
+      import('./effects/tcp-connect.js'),
+      import('./effects/icmp-echo.js'),
+    ]);
     return new LvsController(config, this.log, {
       ipvs: () => createIpvsClient(),
       runner: this.scriptRunner,
       ownership: fileOwnershipStore,
       tcpConnector: nativeTcpConnector(),
+      icmpEcho: nativeIcmpEcho(),
       onCheckResult: (o) => this.controlPlane.metrics?.observeCheck(o),
     });
   }

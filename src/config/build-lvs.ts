@@ -1,6 +1,7 @@
 // Semantic checks and model building for the IPVS half: virtual_servers (with their
 // real servers, sorry server and checks) and lvs_timeouts. Input already passed the schema.
 import { type IpFamily, parseCidr, parseIp } from '../net/addr.js';
+import { buildDatagramOrSmtpCheck, buildHostlessCheck } from './build-checks-more.js';
 import { argvOf, type BuildContext, familyName, hostPort } from './build-context.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
@@ -18,9 +19,9 @@ import type { RawCheck, RawConfig, RawRealServer, RawVirtualServer, TunType } fr
 
 // which check keys make sense for which check type; the rest are errors, not silently ignored
 const CHECK_KEY_TYPES: Record<string, readonly RawCheck['type'][]> = {
-  port: ['tcp', 'http', 'https'],
-  connect_timeout: ['tcp', 'http', 'https'],
-  bind_address: ['tcp', 'http', 'https'],
+  port: ['tcp', 'http', 'https', 'udp', 'dns', 'smtp'],
+  connect_timeout: ['tcp', 'http', 'https', 'udp', 'dns', 'smtp', 'ping'],
+  bind_address: ['tcp', 'http', 'https', 'udp', 'dns', 'smtp', 'ping'],
   send: ['tcp'],
   expect: ['tcp'],
   path: ['http', 'https'],
@@ -30,6 +31,16 @@ const CHECK_KEY_TYPES: Record<string, readonly RawCheck['type'][]> = {
   host: ['http', 'https'],
   tls_verify: ['https'],
   command: ['script'],
+  payload: ['udp'],
+  require_reply: ['udp'],
+  reply: ['udp'],
+  min_reply_length: ['udp'],
+  max_reply_length: ['udp'],
+  query_type: ['dns'],
+  query_name: ['dns'],
+  helo_name: ['smtp'],
+  file: ['file'],
+  reverse: ['file'],
 };
 
 interface CheckScope {
@@ -66,6 +77,9 @@ function buildCheck(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: CheckS
       return undefined;
     }
     return ok ? { type: 'script', ...timing, command: [...c.command] } : undefined;
+  }
+  if (c.type === 'ping' || c.type === 'file') {
+    return ok ? buildHostlessCheck(ctx, c, p, timing, scope.rsFamily) : undefined;
   }
   const port = c.port ?? scope.rsPort;
   if (port === 0) {
@@ -107,6 +121,8 @@ function buildCheck(ctx: BuildContext, c: RawCheck, p: ConfigPath, scope: CheckS
       ...(c.expect !== undefined ? { expect: c.expect } : {}),
     };
   }
+  if (c.type === 'udp' || c.type === 'dns' || c.type === 'smtp')
+    return buildDatagramOrSmtpCheck(ctx, c, p, net);
   const path = c.path ?? '/';
   if (!path.startsWith('/')) {
     ctx.error(

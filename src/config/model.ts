@@ -197,7 +197,50 @@ export interface ScriptCheck extends CheckTiming {
   readonly command: Argv;
 }
 
-export type Check = TcpCheck | HttpCheck | ScriptCheck;
+export interface UdpCheck extends NetCheckBase {
+  readonly type: 'udp';
+  /** lowercase hex, two digits a byte; absent: random bytes each run */
+  readonly payloadHex?: string;
+  readonly requireReply: boolean;
+  /** lowercase hex with 'x' for a nibble that may be anything */
+  readonly replyHex?: string;
+  readonly minReplyLength: number;
+  readonly maxReplyLength: number;
+}
+
+export interface DnsCheck extends NetCheckBase {
+  readonly type: 'dns';
+  readonly queryType: 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA';
+  /** '' for the root */
+  readonly queryName: string;
+}
+
+export interface SmtpCheck extends NetCheckBase {
+  readonly type: 'smtp';
+  readonly heloName: string;
+}
+
+export interface PingCheck extends CheckTiming {
+  readonly type: 'ping';
+  readonly connectTimeoutMs: number;
+  readonly bindAddress?: string;
+}
+
+export interface FileCheck extends CheckTiming {
+  readonly type: 'file';
+  readonly file: string;
+  readonly reverse: boolean;
+}
+
+export type Check =
+  | TcpCheck
+  | HttpCheck
+  | ScriptCheck
+  | UdpCheck
+  | DnsCheck
+  | SmtpCheck
+  | PingCheck
+  | FileCheck;
 
 export interface RealServer {
   /** '198.51.100.2:80', '[2001:db8::2]:80'; unique within its virtual server */

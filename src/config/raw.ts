@@ -81,7 +81,7 @@ export interface RawCheckTiming {
 }
 
 export interface RawCheck extends RawCheckTiming {
-  type: 'tcp' | 'http' | 'https' | 'script';
+  type: 'tcp' | 'http' | 'https' | 'script' | 'udp' | 'dns' | 'smtp' | 'ping' | 'file';
   port?: number;
   connect_timeout?: RawDuration;
   bind_address?: string;
@@ -94,6 +94,16 @@ export interface RawCheck extends RawCheckTiming {
   host?: string;
   tls_verify?: boolean;
   command?: RawArgv;
+  payload?: string;
+  require_reply?: boolean;
+  reply?: string;
+  min_reply_length?: number;
+  max_reply_length?: number;
+  query_type?: 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA';
+  query_name?: string;
+  helo_name?: string;
+  file?: string;
+  reverse?: boolean;
 }
 
 export type Forwarding = 'nat' | 'dr' | 'tun';

@@ -26,7 +26,9 @@ export const SCHEDULERS = [
   'ovf',
   'mh',
 ];
-export const CHECK_TYPES = ['tcp', 'http', 'https', 'script'];
+export const CHECK_TYPES = ['tcp', 'http', 'https', 'script', 'udp', 'dns', 'smtp', 'ping', 'file'];
+/** DNS query types of dns checks (keepalived DNS_CHECK's list). */
+export const DNS_QUERY_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'];
 export const FORWARDING = ['nat', 'dr', 'tun'];
 
 function duration(description: string, dflt?: string): Schema {
@@ -112,7 +114,8 @@ const checkSchema: Schema = obj(
     type: {
       type: 'string',
       enum: CHECK_TYPES,
-      description: 'tcp connect, HTTP or HTTPS GET, or a script (exit 0 = up).',
+      description:
+        'tcp connect, HTTP or HTTPS GET, a script (exit 0 = up), a udp datagram, a dns query, an smtp greeting and HELO, an ICMP/ICMPv6 ping, or a file holding a number (0 = up).',
     },
     ...checkTimingProps(false),
     port: int(1, 65535, 'Port to probe (tcp/http/https). Default: the real server port.'),
@@ -145,6 +148,43 @@ const checkSchema: Schema = obj(
       description: 'https only: verify the server certificate. Default: false (as keepalived).',
     },
     command: argv('script only: the check program; exit status 0 = up.'),
+    payload: str(
+      'udp only: the datagram, in hex digits (blanks allowed between groups; an odd digit at the end of a group is one byte). Default: 16 random bytes each time.',
+    ),
+    require_reply: {
+      type: 'boolean',
+      description:
+        'udp only: a reply must come within connect_timeout. Default: false (up unless an ICMP error comes back).',
+    },
+    reply: str(
+      'udp only, with require_reply: the reply must start with these bytes, in hex digits as payload, x for a nibble that may be anything (compared over the shorter of the two).',
+    ),
+    min_reply_length: int(0, 65535, 'udp only, with require_reply: shortest reply accepted. Default: 0.'),
+    max_reply_length: int(
+      0,
+      65535,
+      'udp only, with require_reply: longest reply accepted. Default: 255 (as keepalived).',
+    ),
+    query_type: {
+      type: 'string',
+      enum: DNS_QUERY_TYPES,
+      description: 'dns only: query type. Default: SOA (as keepalived).',
+    },
+    query_name: {
+      type: 'string',
+      description: "dns only: name queried. Default: '.' (the root, as keepalived).",
+    },
+    helo_name: str('smtp only: the name sent in HELO. Default: smtpchecker.keepalived.org (as keepalived).'),
+    file: {
+      type: 'string',
+      pattern: '^/',
+      description:
+        'file only: absolute path of a file holding a number (read as C strtol base 0; missing or no number = 0). 0 = up, else down.',
+    },
+    reverse: {
+      type: 'boolean',
+      description: 'file only: non-zero = up, 0 = down. Default: false.',
+    },
   },
   ['type'],
   'Health check of this real server. Without one the server counts as up (as in keepalived).',

@@ -5,6 +5,7 @@ import type { HttpProbeOptions } from '../check/http.js';
 import type { CheckSpec, ProbeSpec } from '../check/manager.js';
 import type { TcpProbeOptions } from '../check/tcp.js';
 import type { Check, Config, RealServer, VirtualServer } from '../config/model.js';
+import { probeOfMore } from './check-specs-more.js';
 import { statusKey } from './desired.js';
 
 export function checkId(vs: VirtualServer, rs: RealServer): string {
@@ -46,6 +47,12 @@ function probeOf(check: Check, rs: RealServer, scriptUser: string | undefined): 
         ? { type: 'script', command: check.command, user: scriptUser }
         : { type: 'script', command: check.command };
     }
+    case 'udp':
+    case 'dns':
+    case 'smtp':
+    case 'ping':
+    case 'file':
+      return probeOfMore(check, rs);
   }
 }
 

@@ -22,7 +22,7 @@ import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';
 import type { Config } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
-import type { ScriptRunner, TcpConnector } from '../effects/types.js';
+import type { IcmpEcho, ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
 import { type CheckTarget, checkSpecsOf } from './check-specs.js';
@@ -50,6 +50,8 @@ export interface LvsControllerDeps {
   checks?: (opts: CheckManagerOptions) => CheckManager;
   /** connect-only attempts for plain TCP checks (the addon's prober); absent: net.Socket */
   tcpConnector?: TcpConnector | null;
+  /** ICMP/ICMPv6 echo for ping checks (the addon's raw sockets); absent: ping checks fail */
+  icmpEcho?: IcmpEcho | null;
   /**
    * Where the record of owned services lives (OWNERSHIP.md rule 4); null or absent: none.
    * The daemon hands in the file store (global.state_file) with the real IPVS client: a
@@ -133,6 +135,7 @@ export class LvsController {
     const opts: CheckManagerOptions = {
       runner: deps.runner,
       tcpConnector: deps.tcpConnector ?? null,
+      icmpEcho: deps.icmpEcho ?? null,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
       onResult: (id, r) => this.onResult(id, r),
       // the manager's own transition line would repeat our health-change line
