@@ -8,6 +8,7 @@ import { parseCidr } from '../net/addr.js';
 import { parseAgentxSocket } from './build-vrrp.js';
 import { formatDurationMs } from './duration.js';
 import { type KaReadOptions, type KaStatement, readKeepalivedConf, splitCommand } from './keepalived-conf.js';
+import { MORE_CHECK_TYPES, MORE_CHECKS, moreCheckerDefaults, moreDefaultText } from './keepalived-import-checks.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
 
 type Obj = Record<string, unknown>;
@@ -893,8 +894,9 @@ const CHECKS: Record<string, string> = {
   SSL_GET: 'https',
   TCP_CHECK: 'tcp',
   MISC_CHECK: 'script',
+  ...MORE_CHECKS,
 };
-const UNSUPPORTED_CHECKS = ['SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'];
+const UNSUPPORTED_CHECKS = ['BFD_CHECK'];
 
 /** "200-299 404" → [200..299, 404] */
 function statusCodes(st: KaStatement, words: string[], notes: ImportNote[]): number[] {
@@ -921,6 +923,7 @@ function checkerDefaults(type: string): Obj {
   // MISC_CHECK: retry 0 (vrrpd 1)
   if (type === 'http' || type === 'https') return { timeout: '5s', retry_delay: '3s' };
   if (type === 'tcp') return { timeout: '5s' };
+  if (type !== 'script') return moreCheckerDefaults(type);
   return { retry: 0 };
 }
 
@@ -954,6 +957,7 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
     }[x.words[0] as 'retry'];
     if (key) explicit.add(key);
     const [k, a, b] = x.words;
+    if (moreCheckKey(x, type, c, notes)) continue;
     if (k === 'connect_port' && type !== 'script') c.port = int(a);
     else if (k === 'connect_timeout' && type !== 'script') c.timeout = sec(a);
     else if (k === 'bindto' && type !== 'script') c.bind_address = a;
@@ -1023,8 +1027,9 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
     else notes.push(unhandled(x, st.words[0]!));
   }
   for (const k of Object.keys(checkerDefaults(type))) {
-    if (!explicit.has(k)) inh.written.add(DEFAULT_TEXT[k]!);
+    if (!explicit.has(k)) inh.written.add(moreDefaultText(type, k) ?? DEFAULT_TEXT[k]!);
   }
+  if (type in MORE_CHECK_TYPES) return finishMoreCheck(st, c, notes, inh.delayLoop, explicit);
   if (type === 'script') {
     // keepalived: a MISC_CHECK without misc_timeout may run for delay_loop
     if (c.timeout === undefined) {
@@ -1436,6 +1441,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   const read = readKeepalivedConf(text, opts);
   for (const n of read.notes) g.notes.push({ ...n });
   const top = read.statements;
+  setTrackFiles(top);
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
   convertSnmp(g);
@@ -1482,6 +1488,8 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     else if (k === 'virtual_server') servers.push(convertVirtualServer(s));
     else if (k === 'virtual_server_group')
       g.notes.push(skipped(s, 'vrrpd has no virtual_server_group (see the virtual_server group statements)'));
+    else if ((k === 'track_file' || k === 'vrrp_track_file') && trackFileUsed(s))
+      g.notes.push(...trackFileNotes(s));
     else if (k !== undefined && TOP_SKIP[k]) g.notes.push(skipped(s, TOP_SKIP[k]));
     else g.notes.push(unhandled(s, 'the top level'));
   }
@@ -1591,4 +1599,162 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
 /** keepalived.conf text → vrrpd YAML text (validate it with check-config before use). */
 export function importKeepalived(text: string, sourceName = 'keepalived.conf'): string {
   return importKeepalivedConf(text, { sourceName }).yaml;
+}
+
+// ---------------------------------------------------------------- UDP/DNS/SMTP/PING/FILE_CHECK
+
+/** top-level track_file blocks by name, for FILE_CHECK (set at the start of each import) */
+let trackFiles = new Map<string, KaStatement>();
+/** names of the track_files some FILE_CHECK uses */
+let trackFilesUsed = new Set<string>();
+/** UDP_CHECK length statements, for the note when require_reply is missing */
+const lengthStatements = new WeakMap<Obj, KaStatement[]>();
+/** FILE_CHECK weight statements */
+const weightStatements = new WeakMap<Obj, KaStatement>();
+
+function setTrackFiles(top: KaStatement[]): void {
+  trackFiles = new Map();
+  trackFilesUsed = new Set();
+  for (const s of top) {
+    if ((s.words[0] === 'track_file' || s.words[0] === 'vrrp_track_file') && s.words[1])
+      trackFiles.set(s.words[1], s);
+  }
+  const visit = (ss: KaStatement[]): void => {
+    for (const s of ss) {
+      if (s.words[0] === 'FILE_CHECK') {
+        for (const x of s.block ?? []) if (x.words[0] === 'track_file' && x.words[1]) trackFilesUsed.add(x.words[1]);
+      } else if (s.block) visit(s.block);
+    }
+  };
+  visit(top.filter((s) => s.words[0] === 'virtual_server'));
+}
+
+function trackFileUsed(s: KaStatement): boolean {
+  return trackFilesUsed.has(s.words[1] ?? '');
+}
+
+/** a track_file that FILE_CHECKs use: its file and weight go into those checks */
+function trackFileNotes(s: KaStatement): ImportNote[] {
+  const notes: ImportNote[] = [
+    noted(s, `track_file ${s.words[1]} is carried over into the file checks that use it (FILE_CHECK)`),
+  ];
+  for (const x of s.block ?? []) {
+    const k = x.words[0];
+    if (k === 'init_file' && Number(x.words[1] ?? '0') === 0 && x.words[2] !== 'overwrite')
+      notes.push(noted(x, "'init_file 0': vrrpd creates no file, and a missing file reads as 0, the same"));
+    else if (k === 'init_file')
+      notes.push(
+        skipped(
+          x,
+          'vrrpd creates no track file: a missing file reads as 0 (up), as keepalived reads it; create it at boot if another value is wanted',
+        ),
+      );
+    else if (k !== 'file' && k !== 'weight') notes.push(unhandled(x, 'track_file'));
+  }
+  return notes;
+}
+
+/** keywords of the UDP/DNS/SMTP/PING/FILE checkers; true when handled (carried over or flagged) */
+function moreCheckKey(x: KaStatement, type: string, c: Obj, notes: ImportNote[]): boolean {
+  const [k, a] = x.words;
+  const rest = x.words.slice(1).join(' ');
+  switch (type) {
+    case 'smtp':
+      if (k === 'helo_name') c.helo_name = a;
+      else return false;
+      return true;
+    case 'dns':
+      if (k === 'type') c.query_type = a?.toUpperCase();
+      else if (k === 'name') c.query_name = a;
+      else return false;
+      return true;
+    case 'udp':
+      if (k === 'payload') c.payload = rest;
+      else if (k === 'require_reply') {
+        c.require_reply = true;
+        if (rest !== '') c.reply = rest;
+      } else if (k === 'min_reply_length' || k === 'max_reply_length') {
+        c[k] = int(a);
+        lengthStatements.set(c, [...(lengthStatements.get(c) ?? []), x]);
+      }
+      else return false;
+      return true;
+    case 'ping':
+      if (k === 'connect_port') notes.push(skipped(x, 'an ICMP echo has no port'));
+      else return false;
+      return true;
+    case 'file':
+      if (k === 'track_file') c.track_file = a;
+      else if (k === 'weight') weightStatements.set(c, x);
+      else if (k === 'dynamic')
+        notes.push(skipped(x, 'vrrpd has no dynamic weights: the file value does not change the IPVS weight'));
+      // keepalived's FILE_CHECK has none of the other checkers' options
+      else notes.push(unhandled(x, 'FILE_CHECK'));
+      return true;
+  }
+  return false;
+}
+
+/** what convertCheck builds for these checkers, finished: keepalived's defaults, the track file */
+function finishMoreCheck(
+  st: KaStatement,
+  c: Obj,
+  notes: ImportNote[],
+  delayLoop: string,
+  explicit: Set<string>,
+): Obj | undefined {
+  if (c.type === 'dns' && !explicit.has('retry_delay')) c.retry_delay = c.interval ?? delayLoop;
+  if (c.type === 'udp' && c.require_reply !== true) {
+    for (const x of lengthStatements.get(c) ?? [])
+      notes.push(noted(x, `'${x.words[0]}' has no effect without require_reply, in keepalived as in vrrpd`));
+    delete c.min_reply_length;
+    delete c.max_reply_length;
+  }
+  if (c.type !== 'file') return c;
+  const name = c.track_file as string | undefined;
+  const weightSt = weightStatements.get(c);
+  const weightWords = weightSt?.words.slice(1);
+  delete c.track_file;
+  const unchecked = 'THIS REAL SERVER IS UNCHECKED and counts as always up in vrrpd';
+  const dynamic = (w: string[]): string =>
+    `with weight ${w.join(' ')} keepalived adds the file's value times the weight to the IPVS weight; vrrpd has no dynamic weights, only weight 0 (0 = up, else down) carries over: ${unchecked}`;
+  if (weightSt && Number(weightWords![0]) !== 0) {
+    notes.push(skipped(weightSt, dynamic(weightWords!)));
+    return undefined;
+  }
+  const tf = name === undefined ? undefined : trackFiles.get(name);
+  if (!tf) {
+    notes.push(
+      skipped(
+        st,
+        `${name === undefined ? 'it names no track_file' : `there is no track_file ${name} (keepalived refuses it too)`}: ${unchecked}`,
+      ),
+    );
+    return undefined;
+  }
+  const file = tf.block?.find((x) => x.words[0] === 'file')?.words[1];
+  if (file === undefined) {
+    notes.push(skipped(st, `track_file ${name} has no file: ${unchecked}`));
+    return undefined;
+  }
+  const tfWeight = tf.block?.find((x) => x.words[0] === 'weight')?.words.slice(1);
+  // the checker's weight, else the track_file's, else 1 (keepalived's default)
+  const w = weightWords ?? tfWeight ?? ['1'];
+  if (Number(w[0]) !== 0) {
+    notes.push(skipped(st, dynamic(w)));
+    return undefined;
+  }
+  notes.push(
+    noted(
+      st,
+      'keepalived reads a track file when it changes (inotify); vrrpd reads it every interval: interval 1s written',
+    ),
+  );
+  return {
+    type: 'file',
+    file,
+    ...(w[1] === 'reverse' ? { reverse: true } : {}),
+    interval: '1s',
+    retry: 0,
+  };
 }

@@ -107,18 +107,15 @@ describe('import-keepalived: checks', () => {
   });
 
   it('an unsupported checker leaves its real server visibly unchecked, and is a warning', () => {
-    const r = imp(vs('', 'SMTP_CHECK {\n connect_timeout 3\n }'));
+    const r = imp(vs('', 'BFD_CHECK {\n name b\n }'));
     expect(r.config.virtualServers[0]!.realServers[0]!.check).toBeUndefined();
-    warnedAt(r, 7, 'vrrpd has no SMTP_CHECK: THIS REAL SERVER IS UNCHECKED');
+    warnedAt(r, 7, 'vrrpd has no BFD_CHECK: THIS REAL SERVER IS UNCHECKED');
     // the comment sits on the real server itself
     expect(r.yaml).toMatch(
-      /# not carried over \(line 7\): 'SMTP_CHECK \{\.\.\.\}'.*UNCHECKED.*\n\s+- address: 198\.51\.100\.1/,
+      /# not carried over \(line 7\): 'BFD_CHECK \{\.\.\.\}'.*UNCHECKED.*\n\s+- address: 198\.51\.100\.1/,
     );
-    for (const k of ['DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK']) {
-      expect(imp(vs('', `${k} {\n }`)).warnings.join()).toContain(
-        `vrrpd has no ${k}: THIS REAL SERVER IS UNCHECKED`,
-      );
-    }
+    // a FILE_CHECK without a track_file leaves it unchecked too
+    expect(imp(vs('', 'FILE_CHECK {\n }')).warnings.join()).toContain('THIS REAL SERVER IS UNCHECKED');
   });
 
   it('an HTTP_GET without url or a MISC_CHECK without misc_path is ignored, as keepalived ignores it', () => {
@@ -137,11 +134,11 @@ describe('import-keepalived: checks', () => {
     const r = imp(
       vs(
         '',
-        ['PING_CHECK {', '}', 'TCP_CHECK {', '}', 'HTTP_GET {', ' url {', '  path /a', ' }', '}'].join('\n'),
+        ['BFD_CHECK {', '}', 'TCP_CHECK {', '}', 'HTTP_GET {', ' url {', '  path /a', ' }', '}'].join('\n'),
       ),
     );
     expect(r.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ type: 'tcp' });
-    warnedAt(r, 7, 'vrrpd has no PING_CHECK: only the TCP_CHECK of this real server is checked');
+    warnedAt(r, 7, 'vrrpd has no BFD_CHECK: only the TCP_CHECK of this real server is checked');
     warnedAt(r, 11, 'vrrpd runs one check per real server (keepalived needs all up)');
     const u = imp(vs('', 'HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n }\n }'));
     expect(u.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ path: '/a' });

@@ -111,7 +111,8 @@ describe('import-keepalived', () => {
       type: 'script',
       command: ['/usr/local/bin/check_web', '198.51.100.4'],
     });
-    expect(vs!.realServers[3]!.check).toBeUndefined();
+    // SMTP_CHECK, with keepalived's HELO name (vrrpd's default too)
+    expect(vs!.realServers[3]!.check).toMatchObject({ type: 'smtp', timeoutMs: 3000, heloName: 'smtpchecker.keepalived.org' });
     expect(fw).toMatchObject({
       key: 'fwmark:10:4',
       scheduler: 'sh',
@@ -125,7 +126,6 @@ describe('import-keepalived', () => {
       "not carried over (line 42): 'nopreempt' because keepalived clears nopreempt with state MASTER",
       "not carried over (line 64): 'smtp_alert' because",
       "not carried over (line 110): 'url {...}' because vrrpd checks one url per real server",
-      "not carried over (line 133): 'SMTP_CHECK {...}' because vrrpd has no SMTP_CHECK: THIS REAL SERVER IS UNCHECKED",
       "not carried over (line 151): 'virtual_server group WEB {...}' because vrrpd has no virtual_server_group",
       'not carried over (line 155): include /etc/keepalived/conf.d/*.conf: no file matched',
       'auth_pass cut to its first 8 characters',

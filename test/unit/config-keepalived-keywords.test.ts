@@ -30,6 +30,18 @@ const CONTEXT: Record<string, [string, string]> = {
     ' }\n }\n}\n',
   ],
   url: [`${SERVER} real_server 198.51.100.1 80 {\n HTTP_GET {\n url {\n path /\n`, ' }\n }\n }\n}\n'],
+  SMTP_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n SMTP_CHECK {\n`, ' }\n }\n}\n'],
+  DNS_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n DNS_CHECK {\n`, ' }\n }\n}\n'],
+  UDP_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n UDP_CHECK {\n`, ' }\n }\n}\n'],
+  PING_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n PING_CHECK {\n`, ' }\n }\n}\n'],
+  FILE_CHECK: [
+    `track_file f {\n file /tmp/f\n weight 0\n}\n${SERVER} real_server 198.51.100.1 80 {\n FILE_CHECK {\n`,
+    ' }\n }\n}\n',
+  ],
+  track_file: [
+    `${SERVER} real_server 198.51.100.1 80 {\n FILE_CHECK {\n track_file f\n }\n }\n}\ntrack_file f {\n`,
+    ' file /tmp/f\n weight 0\n}\n',
+  ],
 };
 
 const BLOCK = (...lines: string[]): string => `{\n${lines.join('\n')}\n }`;
