@@ -8,7 +8,12 @@ import { parseCidr } from '../net/addr.js';
 import { parseAgentxSocket } from './build-vrrp.js';
 import { formatDurationMs } from './duration.js';
 import { type KaReadOptions, type KaStatement, readKeepalivedConf, splitCommand } from './keepalived-conf.js';
-import { MORE_CHECK_TYPES, MORE_CHECKS, moreCheckerDefaults, moreDefaultText } from './keepalived-import-checks.js';
+import {
+  MORE_CHECK_TYPES,
+  MORE_CHECKS,
+  moreCheckerDefaults,
+  moreDefaultText,
+} from './keepalived-import-checks.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
 
 type Obj = Record<string, unknown>;
@@ -1622,7 +1627,8 @@ function setTrackFiles(top: KaStatement[]): void {
   const visit = (ss: KaStatement[]): void => {
     for (const s of ss) {
       if (s.words[0] === 'FILE_CHECK') {
-        for (const x of s.block ?? []) if (x.words[0] === 'track_file' && x.words[1]) trackFilesUsed.add(x.words[1]);
+        for (const x of s.block ?? [])
+          if (x.words[0] === 'track_file' && x.words[1]) trackFilesUsed.add(x.words[1]);
       } else if (s.block) visit(s.block);
     }
   };
@@ -1676,8 +1682,7 @@ function moreCheckKey(x: KaStatement, type: string, c: Obj, notes: ImportNote[])
       } else if (k === 'min_reply_length' || k === 'max_reply_length') {
         c[k] = int(a);
         lengthStatements.set(c, [...(lengthStatements.get(c) ?? []), x]);
-      }
-      else return false;
+      } else return false;
       return true;
     case 'ping':
       if (k === 'connect_port') notes.push(skipped(x, 'an ICMP echo has no port'));
@@ -1687,7 +1692,9 @@ function moreCheckKey(x: KaStatement, type: string, c: Obj, notes: ImportNote[])
       if (k === 'track_file') c.track_file = a;
       else if (k === 'weight') weightStatements.set(c, x);
       else if (k === 'dynamic')
-        notes.push(skipped(x, 'vrrpd has no dynamic weights: the file value does not change the IPVS weight'));
+        notes.push(
+          skipped(x, 'vrrpd has no dynamic weights: the file value does not change the IPVS weight'),
+        );
       // keepalived's FILE_CHECK has none of the other checkers' options
       else notes.push(unhandled(x, 'FILE_CHECK'));
       return true;

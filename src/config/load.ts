@@ -2,6 +2,7 @@
 // found, each as FILE:LINE:COL, sorted by position.
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
+import { buildAlerts } from './build-alerts.js';
 import { BuildContext } from './build-context.js';
 import { buildLvsTimeouts, buildVirtualServers } from './build-lvs.js';
 import {
@@ -115,6 +116,12 @@ function buildConfig(
   const lvsSyncDaemon = buildLvsSyncDaemon(ctx, raw.lvs_sync_daemon, vrrpInstances, raw.instanceNames);
   const lvsTimeouts = buildLvsTimeouts(ctx, raw.lvs_timeouts);
   const virtualServers = buildVirtualServers(ctx, raw.virtual_servers);
+  const alerts = buildAlerts(
+    ctx,
+    raw,
+    { vrrpInstances, vrrpSyncGroups, virtualServers },
+    opts.hostname ?? osHostname(),
+  );
   if (schemaErrors.length > 0 || ctx.errors.length > 0) return { errors: [...schemaErrors, ...ctx.errors] };
   const config: Config = {
     file: fileName,
@@ -125,6 +132,7 @@ function buildConfig(
     ...(lvsSyncDaemon ? { lvsSyncDaemon } : {}),
     lvsTimeouts,
     virtualServers,
+    ...(alerts ? { alerts } : {}),
   };
   return { errors: null, config: deepFreeze(config) };
 }

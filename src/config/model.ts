@@ -301,6 +301,39 @@ export interface VirtualServer {
   readonly realServers: readonly RealServer[];
 }
 
+/** keepalived's notify FIFOs: each gets its lines in event order, keepalived's format */
+export interface NotifyFifos {
+  /** VRRP and LVS lines (keepalived notify_fifo) */
+  readonly all?: string;
+  /** INSTANCE/GROUP lines (keepalived vrrp_notify_fifo) */
+  readonly vrrp?: string;
+  /** RS/VS lines (keepalived lvs_notify_fifo) */
+  readonly lvs?: string;
+}
+
+export interface SmtpAlerts {
+  readonly host: string;
+  readonly port: number;
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly heloName: string;
+  readonly connectTimeoutMs: number;
+  /** names of the instances with smtp_alert on */
+  readonly instances: readonly string[];
+  /** names of the sync groups with smtp_alert on */
+  readonly groups: readonly string[];
+  /** keys of the virtual servers with smtp_alert on (quorum changes) */
+  readonly virtualServers: readonly string[];
+  /** "VSKEY RSKEY" of the real servers with smtp_alert on */
+  readonly realServers: readonly string[];
+}
+
+/** Where events go besides logs and notify scripts (build-alerts.ts). */
+export interface AlertsConfig {
+  readonly fifos: NotifyFifos;
+  readonly smtp?: SmtpAlerts;
+}
+
 export interface Config {
   /** the file it was read from (for reload and messages) */
   readonly file: string;
@@ -311,6 +344,8 @@ export interface Config {
   readonly lvsSyncDaemon?: LvsSyncDaemon;
   readonly lvsTimeouts: LvsTimeouts;
   readonly virtualServers: readonly VirtualServer[];
+  /** notify FIFOs and e-mail alerts; absent: none of either */
+  readonly alerts?: AlertsConfig;
 }
 
 /** Object.freeze, all the way down. */

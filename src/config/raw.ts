@@ -23,6 +23,18 @@ export interface RawGlobal {
   log_level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   notify_timeout: RawDuration;
   script_timeout: RawDuration;
+  notify_fifo?: string;
+  vrrp_notify_fifo?: string;
+  lvs_notify_fifo?: string;
+  smtp_alerts?: {
+    server: string;
+    to: string[];
+    from?: string;
+    helo_name?: string;
+    connect_timeout: RawDuration;
+    vrrp: boolean;
+    checker: boolean;
+  };
 }
 
 export interface RawVrrpScript {
@@ -63,12 +75,14 @@ export interface RawInstance {
   };
   notify: RawNotify;
   v3_checksum_ipv4_pseudo_header: boolean;
+  smtp_alert?: boolean;
 }
 
 export interface RawSyncGroup {
   name: string;
   instances: string[];
   notify: RawNotify;
+  smtp_alert?: boolean;
 }
 
 export interface RawCheckTiming {
@@ -122,6 +136,7 @@ export interface RawRealServer {
   notify_up?: RawArgv;
   notify_down?: RawArgv;
   check?: RawCheck;
+  smtp_alert?: boolean;
 }
 
 export interface RawVirtualServer {
@@ -150,6 +165,7 @@ export interface RawVirtualServer {
   virtualhost?: string;
   check_defaults: Required<RawCheckTiming>;
   real_servers: RawRealServer[];
+  smtp_alert?: boolean;
 }
 
 export interface RawConfig {

@@ -319,6 +319,10 @@ const vrrpInstance: Schema = obj(
       'v3 over IPv4: include the IPv4 pseudo-header in the checksum (RFC 5798 §5.2.8). false only for old peers.',
       true,
     ),
+    smtp_alert: {
+      type: 'boolean',
+      description: 'E-mail its state changes (global.smtp_alerts). Default: global.smtp_alerts.vrrp.',
+    },
   },
   ['name', 'interface', 'vrid', 'virtual_ips'],
   'A VRRP instance (keepalived vrrp_instance).',
@@ -336,6 +340,11 @@ const syncGroup: Schema = obj(
           ' otherwise it keeps its last state. Each hook runs once per group transition, not per member.',
       ),
       default: {},
+    },
+    smtp_alert: {
+      type: 'boolean',
+      description:
+        'E-mail state changes of the group (global.smtp_alerts). Default: global.smtp_alerts.vrrp.',
     },
   },
   ['name', 'instances'],
@@ -360,6 +369,11 @@ const realServer: Schema = obj(
     notify_up: argv('Run when the server becomes up.'),
     notify_down: argv('Run when the server goes down.'),
     check: checkSchema,
+    smtp_alert: {
+      type: 'boolean',
+      description:
+        'E-mail when the server goes down or comes back up (global.smtp_alerts). Default: global.smtp_alerts.checker.',
+    },
   },
   ['address'],
   'A real server (keepalived real_server).',
@@ -446,6 +460,11 @@ const virtualServer: Schema = obj(
       default: {},
     },
     real_servers: { type: 'array', items: realServer, default: [], description: 'The real servers.' },
+    smtp_alert: {
+      type: 'boolean',
+      description:
+        'E-mail when the quorum is lost or regained (global.smtp_alerts). Default: global.smtp_alerts.checker.',
+    },
   },
   [],
   'An IPVS virtual service (keepalived virtual_server).',
@@ -504,6 +523,48 @@ export const configSchema: Schema = {
           },
           notify_timeout: duration('Notify scripts running longer are killed.', '10s'),
           script_timeout: duration('Default timeout of vrrp_scripts without one.', '5s'),
+          notify_fifo: {
+            type: 'string',
+            pattern: '^/',
+            description:
+              'FIFO that gets a line per VRRP and real/virtual server event in keepalived\'s format (INSTANCE "VI_1" MASTER 100; RS [ip]:tcp:80 [vip]:tcp:80 UP). Created when absent; never blocks (a full FIFO drops lines, logged).',
+          },
+          vrrp_notify_fifo: {
+            type: 'string',
+            pattern: '^/',
+            description: 'FIFO that gets the VRRP instance and group lines only.',
+          },
+          lvs_notify_fifo: {
+            type: 'string',
+            pattern: '^/',
+            description: 'FIFO that gets the real and virtual server lines only.',
+          },
+          smtp_alerts: obj(
+            {
+              server: str(
+                'SMTP server: HOST, HOST:PORT or [IPv6]:PORT (port default 25); plain SMTP, as keepalived.',
+              ),
+              to: {
+                type: 'array',
+                minItems: 1,
+                items: { type: 'string', minLength: 3 },
+                description: 'Recipients (keepalived notification_email); "Name <a@b>" allowed.',
+              },
+              from: str('Sender. Default: vrrpd@HOSTNAME.'),
+              helo_name: str('Name sent in EHLO/HELO. Default: the host name.'),
+              connect_timeout: duration('Give up on the SMTP server after this long.', '30s'),
+              vrrp: bool(
+                'Default smtp_alert of instances and sync groups (keepalived smtp_alert_vrrp).',
+                false,
+              ),
+              checker: bool(
+                'Default smtp_alert of virtual and real servers (keepalived smtp_alert_checker).',
+                false,
+              ),
+            },
+            ['server', 'to'],
+            'E-mail alerts (keepalived notification_email, smtp_server, smtp_alert). Absent: none.',
+          ),
         },
         [],
         'Daemon-wide settings (keepalived global_defs).',

@@ -141,3 +141,24 @@ export interface IcmpEcho {
     done: (o: EchoOutcome) => void,
   ): EchoHandle;
 }
+
+/** One of keepalived's notify FIFOs, opened for writing without ever blocking. */
+export interface FifoWriter {
+  readonly path: string;
+  /** Writes one whole line; false when it was dropped (the FIFO is full: nobody reads). */
+  write(line: string): boolean;
+  close(): void;
+}
+
+/** An e-mail to send (plain text). */
+export interface MailMessage {
+  subject: string;
+  text: string;
+}
+
+/** Sends e-mail alerts through one SMTP server (src/effects/smtp-mail.ts, nodemailer). */
+export interface MailSender {
+  /** Resolves when the server accepted it; rejects with the reason it did not. */
+  send(m: MailMessage): Promise<void>;
+  close(): void;
+}

@@ -20,7 +20,7 @@ import {
 import type { ProbeResult } from '../check/probe.js';
 import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';
-import type { Config } from '../config/model.js';
+import type { Config, RealServer, VirtualServer } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import type { IcmpEcho, ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
@@ -64,6 +64,8 @@ export interface LvsControllerDeps {
   wallClock?: () => number;
   debounceMs?: number;
   periodMs?: number;
+  /** real-server health and quorum changes, in order (notify FIFOs, e-mail alerts) */
+  onEvent?: (e: LvsEvent) => void;
   /** every probe result, for the check latency histogram */
   onCheckResult?: (o: {
     virtualServer: string;
@@ -73,6 +75,11 @@ export interface LvsControllerDeps {
     ok: boolean;
   }) => void;
 }
+
+/** A change as keepalived's notify FIFO and e-mail alerts report it. */
+export type LvsEvent =
+  | { kind: 'rs'; vs: VirtualServer; rs: RealServer; up: boolean; reason: string }
+  | { kind: 'vs'; vs: VirtualServer; up: boolean; detail: string };
 
 export const DEBOUNCE_MS = 20;
 export const PERIOD_MS = 10_000;
@@ -288,6 +295,8 @@ export class LvsController {
       this.hooks.run(this.config.global, t.rs.notifyUp, `notify_up of ${t.rs.key}`);
     if (to === 'down' && t.rs.notifyDown)
       this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`);
+    if ((to === 'up' && from === 'down') || to === 'down')
+      this.deps.onEvent?.({ kind: 'rs', vs: t.vs, rs: t.rs, up: to === 'up', reason });
     this.request();
   }
 
@@ -372,7 +381,9 @@ export class LvsController {
       this.quorum,
     );
     this.desired = desired;
-    quorumTransitions(this.config, desired, this.quorum, this.log, this.hooks);
+    quorumTransitions(this.config, desired, this.quorum, this.log, this.hooks, (vs, up, detail) =>
+      this.deps.onEvent?.({ kind: 'vs', vs, up, detail }),
+    );
 
     if (client && current) {
       const path = this.config.global.stateFile;

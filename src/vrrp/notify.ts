@@ -17,6 +17,15 @@ interface Subject {
   readonly name: string;
 }
 
+/** A state change as keepalived's notify FIFO and e-mail alerts report it. */
+export interface VrrpNotifyEvent {
+  readonly kind: 'instance' | 'group';
+  readonly name: string;
+  readonly state: Hook;
+  /** the instance's priority; 0 for a group (as keepalived writes it) */
+  readonly priority: number;
+}
+
 const isHook = (s: string): s is Hook => s === 'master' || s === 'backup' || s === 'fault' || s === 'stop';
 
 export class NotifyRunner {
@@ -27,6 +36,8 @@ export class NotifyRunner {
     private config: Config,
     private readonly log: Log,
     private readonly runner: ScriptRunner,
+    /** every instance and group state change, in order (notify FIFOs, e-mail alerts) */
+    private readonly onEvent?: (e: VrrpNotifyEvent) => void,
   ) {
     this.groups = new SyncGroupStates(config.vrrpSyncGroups);
   }
@@ -39,6 +50,10 @@ export class NotifyRunner {
 
   /** An instance changed state: its own hooks, then those of its sync group if the group moved. */
   stateChanged(instance: string, state: string): void {
+    if (this.onEvent && isHook(state)) {
+      const i = this.config.vrrpInstances.find((x) => x.name === instance);
+      if (i) this.onEvent({ kind: 'instance', name: instance, state, priority: i.priority });
+    }
     // 'stop' is the daemon shutting down, not a state the member is in
     if (state !== 'stop') {
       for (const t of this.groups.memberChanged(instance, state)) this.groupStateChanged(t.group, t.to);
@@ -63,6 +78,7 @@ export class NotifyRunner {
   private groupStateChanged(group: string, state: Hook): void {
     const g = this.config.vrrpSyncGroups.find((x) => x.name === group);
     if (!g) return;
+    this.onEvent?.({ kind: 'group', name: group, state, priority: 0 });
     // keepalived gives a group's `notify` GROUP NAME STATE: a group has no priority
     this.enqueue({ kind: 'group', name: group }, state, g.notify, ['GROUP', group, state.toUpperCase()]);
   }

@@ -112,7 +112,11 @@ describe('import-keepalived', () => {
       command: ['/usr/local/bin/check_web', '198.51.100.4'],
     });
     // SMTP_CHECK, with keepalived's HELO name (vrrpd's default too)
-    expect(vs!.realServers[3]!.check).toMatchObject({ type: 'smtp', timeoutMs: 3000, heloName: 'smtpchecker.keepalived.org' });
+    expect(vs!.realServers[3]!.check).toMatchObject({
+      type: 'smtp',
+      timeoutMs: 3000,
+      heloName: 'smtpchecker.keepalived.org',
+    });
     expect(fw).toMatchObject({
       key: 'fwmark:10:4',
       scheduler: 'sh',
