@@ -101,9 +101,6 @@ const WHY: Record<string, string> = {
   vrrp_garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
   notify_master_rx_lower_pri: 'vrrpd has no notify for lower-priority adverts',
   notify_deleted: 'vrrpd has no notify for deleted instances',
-  vrrp_notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
-  notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
-  lvs_notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
   enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
   startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
   shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
@@ -127,11 +124,6 @@ function unhandled(s: KaStatement, context: string): ImportNote {
 
 // A value that does not parse is written as it is, so that check-config reports it with its
 // line (never dropped silently); only a missing value is left out.
-/** e-mail settings: `smtp_alert off` means what vrrpd does; anything else is not carried over */
-const noMail = (s: KaStatement, instead: string): ImportNote =>
-  s.words[0]?.startsWith('smtp_alert') && bool(s.words[1]) === false
-    ? noted(s, 'no e-mail alerts, as vrrpd sends none')
-    : skipped(s, `vrrpd sends no e-mail: ${instead}`);
 
 const sec = (w: string | undefined): string | undefined => {
   const n = Number(w);
@@ -201,6 +193,8 @@ interface GlobalState {
   lvsTimeouts?: Obj;
   snmp: { on: boolean; socket?: KaStatement; traps: boolean; trapsAt?: KaStatement };
   strict: boolean;
+  /** notification_email, smtp_server... (convertMail) */
+  mailSt?: KaStatement[];
 }
 
 // keepalived's own MIBs: vrrpd serves the standard VRRPv3-MIB (RFC 6527) only
@@ -389,8 +383,37 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
       case 'smtp_alert':
       case 'smtp_alert_vrrp':
       case 'smtp_alert_checker':
+        (g.mailSt ??= []).push(s);
+        break;
       case 'no_email_faults':
-        g.notes.push(noMail(s, 'use notify scripts'));
+        g.notes.push(
+          bool(a) === false
+            ? noted(s, "'no_email_faults off': FAULT transitions are e-mailed, as vrrpd does")
+            : skipped(s, 'vrrpd e-mails FAULT transitions too (it has no no_email_faults)'),
+        );
+        break;
+      case 'notify_fifo':
+      case 'vrrp_notify_fifo':
+      case 'lvs_notify_fifo':
+        convertFifo(s, g);
+        break;
+      case 'notify_fifo_script':
+      case 'vrrp_notify_fifo_script':
+      case 'lvs_notify_fifo_script':
+        g.notes.push(
+          skipped(
+            s,
+            'vrrpd starts no FIFO reader: run the reader as a service of its own on the FIFO path (vrrpd creates the FIFO and holds it open, so no line is lost before the reader opens it)',
+          ),
+        );
+        break;
+      case 'fifo_write_vrrp_states_on_reload':
+        g.notes.push(
+          skipped(
+            s,
+            'vrrpd writes FIFO lines for state changes only: a reload that changes no state writes none',
+          ),
+        );
         break;
       case 'enable_script_security':
         g.notes.push(
@@ -713,7 +736,7 @@ function convertInstance(
         garp.refresh_repeat = int(a);
         break;
       case 'smtp_alert':
-        notes.push(noMail(st, 'use notify scripts'));
+        mailFlag(st, v, notes);
         break;
       case 'debug':
         notes.push(noted(st, "'debug' does nothing in keepalived either"));
@@ -871,7 +894,7 @@ function convertSyncGroup(
     } else if (k === 'sync_group_tracking_weight' || k === 'global_tracking') {
       trackingWeight = true;
       notes.push(noted(st, `'${k}': the members keep their tracking weights`));
-    } else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify scripts'));
+    } else if (k === 'smtp_alert') mailFlag(st, v, notes);
     else if (k === 'track_interface' || k === 'track_script') {
       // keepalived: a sync group's tracks act on every member, weights included
       const list =
@@ -1171,7 +1194,7 @@ function convertVirtualServer(s: KaStatement): Unit {
         reals.push(st);
         break;
       case 'smtp_alert':
-        notes.push(noMail(st, 'use quorum_up/quorum_down or notify_up/notify_down'));
+        mailFlag(st, v, notes);
         break;
       case 'omega':
         notes.push(skipped(st, 'vrrpd runs no quorum_down/notify_down scripts at shutdown'));
@@ -1281,7 +1304,7 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
       host = x;
       forChecks.push(st);
     } else if (k !== undefined && (CHECKS[k] || UNSUPPORTED_CHECKS.includes(k))) checks.push(st);
-    else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify_up/notify_down'));
+    else if (k === 'smtp_alert') mailFlag(st, r, notes);
     else if (k === 'alpha' || k === 'warmup')
       notes.push(
         skipped(
@@ -1336,6 +1359,8 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited, v
     const c = convertCheck(first, notes, inh);
     if (c) r.check = c;
   }
+  // keepalived e-mails real-server changes by default unless smtp_alert_checker/smtp_alert say otherwise
+  if (mail.on && r.smtp_alert === undefined && mail.rsDefault !== mail.checker) r.smtp_alert = mail.rsDefault;
   if (
     r.check === undefined ||
     (host !== undefined && !['http', 'https'].includes(String((r.check as Obj).type)))
@@ -1450,6 +1475,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
   convertSnmp(g);
+  convertMail(g);
   // sync groups and scripts before instances: both change how the instances' tracks carry over
   const members = new Set<string>();
   const vsGroups = new Map<string, number>();
@@ -1764,4 +1790,108 @@ function finishMoreCheck(
     interval: '1s',
     retry: 0,
   };
+}
+
+// ---------------------------------------------------------------- notify FIFOs and e-mail
+
+/** the e-mail settings of global_defs, for the smtp_alert of each level (set by convertMail) */
+let mail = { on: false, checker: false, rsDefault: true };
+
+function convertFifo(s: KaStatement, g: GlobalState): void {
+  const [k, path, ...owner] = s.words;
+  if (path === undefined) {
+    g.notes.push(skipped(s, 'it names no FIFO'));
+    return;
+  }
+  g.global[k!] = path;
+  if (owner.length && owner[0] === 'root' && (owner[1] ?? 'root') === 'root')
+    g.notes.push(noted(s, "the FIFO is root's, as vrrpd makes it (mode 0600)"));
+  else if (owner.length)
+    g.notes.push(
+      skipped(
+        s,
+        `vrrpd makes the FIFO root's with mode 0600, not ${owner.join(':')}'s: change its owner after vrrpd starts if that user reads it`,
+      ),
+    );
+}
+
+/** notification_email, smtp_server... → global.smtp_alerts, with keepalived's smtp_alert defaults */
+function convertMail(g: GlobalState): void {
+  const sts = g.mailSt ?? [];
+  const get = (k: string): KaStatement | undefined => sts.filter((x) => x.words[0] === k).at(-1);
+  const flag = (k: string): boolean | undefined => {
+    const st = get(k);
+    return st ? bool(st.words[1]) : undefined;
+  };
+  const server = get('smtp_server');
+  const to = (get('notification_email')?.block ?? []).map((x) => x.words.join(' ')).filter(Boolean);
+  const all = flag('smtp_alert');
+  const vrrp = flag('smtp_alert_vrrp') ?? all ?? false;
+  const checker = flag('smtp_alert_checker') ?? all ?? false;
+  mail = { on: false, checker, rsDefault: flag('smtp_alert_checker') ?? all ?? true };
+  if (sts.length === 0) return;
+  if (!server || to.length === 0) {
+    for (const st of sts)
+      g.notes.push(
+        noted(
+          st,
+          'keepalived sends no e-mail without both smtp_server and notification_email, and neither does vrrpd',
+        ),
+      );
+    return;
+  }
+  mail.on = true;
+  const [, host, port] = server.words;
+  const out: Obj = {
+    server: port === undefined ? host : host?.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    to,
+  };
+  const from = get('notification_email_from');
+  if (from) out.from = from.words.slice(1).join(' ');
+  else
+    g.notes.push(
+      noted(
+        server,
+        'keepalived sends from keepalived@HOSTNAME, vrrpd from vrrpd@HOSTNAME (set smtp_alerts.from)',
+      ),
+    );
+  const helo = get('smtp_helo_name');
+  if (helo) out.helo_name = helo.words[1];
+  const timeout = get('smtp_connect_timeout');
+  if (timeout) out.connect_timeout = sec(timeout.words[1]);
+  out.vrrp = vrrp;
+  out.checker = checker;
+  g.global.smtp_alerts = out;
+  if (mail.rsDefault !== checker)
+    g.notes.push(
+      noted(
+        server,
+        `keepalived's default smtp_alert is ${mail.rsDefault ? 'on' : 'off'} for real servers and ${checker ? 'on' : 'off'} for virtual servers: smtp_alert: ${mail.rsDefault} written on each real server without one`,
+      ),
+    );
+  g.notes.push(
+    noted(
+      server,
+      'vrrpd sends alerts with nodemailer in plain SMTP (EHLO, then HELO), one at a time and in order, as keepalived',
+    ),
+  );
+}
+
+/** smtp_alert of an instance, sync group, virtual or real server */
+function mailFlag(st: KaStatement, target: Obj, notes: ImportNote[]): void {
+  const b = bool(st.words[1]);
+  if (b === undefined) {
+    notes.push(skipped(st, `'${st.words[1]}' is not a keepalived boolean`));
+    return;
+  }
+  if (!mail.on) {
+    notes.push(
+      noted(
+        st,
+        `'smtp_alert' has no effect without smtp_server and notification_email (in keepalived either)`,
+      ),
+    );
+    return;
+  }
+  target.smtp_alert = b;
 }

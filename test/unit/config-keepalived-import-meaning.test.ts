@@ -419,15 +419,17 @@ describe('import-keepalived command', () => {
   it('warnings go to stderr one a line; --strict exits 1 when anything was not carried over', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ka-cli-'));
     const file = join(dir, 'keepalived.conf');
-    writeFileSync(file, vi('smtp_alert'));
+    writeFileSync(file, vi('notify_master_rx_lower_pri /bin/true'));
     let out = '';
     let err = '';
     const io = { out: (t: string) => (out += t), err: (t: string) => (err += t) };
     expect(await runImportKeepalived(file, io)).toBe(0);
     expect(err).toBe(
-      `warning: ${file}:8: not carried over: 'smtp_alert' because vrrpd sends no e-mail: use notify scripts\n`,
+      `warning: ${file}:8: not carried over: 'notify_master_rx_lower_pri /bin/true' because vrrpd has no notify for lower-priority adverts\n`,
     );
-    expect(out).toContain("# not carried over (line 8): 'smtp_alert' because vrrpd sends no e-mail");
+    expect(out).toContain(
+      "# not carried over (line 8): 'notify_master_rx_lower_pri /bin/true' because vrrpd has no notify for lower-priority adverts",
+    );
     err = '';
     expect(await runImportKeepalived(file, io, { strict: true })).toBe(1);
     expect(err).toContain('1 statement(s) not carried over (--strict)');

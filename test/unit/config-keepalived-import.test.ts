@@ -125,10 +125,10 @@ describe('import-keepalived', () => {
     });
     // what was not carried over is said, with its line
     for (const line of [
-      "not carried over (line 4): 'notification_email {...}' because vrrpd sends no e-mail",
+      'note (line 4): keepalived sends no e-mail without both smtp_server and notification_email, and neither does vrrpd',
       "note (line 37): 'state MASTER' not needed",
       "not carried over (line 42): 'nopreempt' because keepalived clears nopreempt with state MASTER",
-      "not carried over (line 64): 'smtp_alert' because",
+      "note (line 64): 'smtp_alert' has no effect without smtp_server and notification_email",
       "not carried over (line 110): 'url {...}' because vrrpd checks one url per real server",
       "not carried over (line 151): 'virtual_server group WEB {...}' because vrrpd has no virtual_server_group",
       'not carried over (line 155): include /etc/keepalived/conf.d/*.conf: no file matched',
