@@ -383,7 +383,8 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
       case 'smtp_alert':
       case 'smtp_alert_vrrp':
       case 'smtp_alert_checker':
-        (g.mailSt ??= []).push(s);
+        g.mailSt ??= [];
+        g.mailSt.push(s);
         break;
       case 'no_email_faults':
         g.notes.push(
