@@ -174,3 +174,45 @@ describe('delivery', () => {
     ]);
   });
 });
+
+describe('reload', () => {
+  it('opens a FIFO whose path is new, closes a dropped one, keeps one that stayed; replaces a changed mailer', async () => {
+    const opened: string[] = [];
+    const closed: string[] = [];
+    const mailers: string[] = [];
+    const deps = {
+      openFifo: (path: string) => {
+        opened.push(path);
+        return { path, write: () => true, close: () => closed.push(path) };
+      },
+      mailer: (s: { host: string }) => {
+        mailers.push(s.host);
+        return { send: () => Promise.resolve(), close: () => mailers.push(`closed ${s.host}`) };
+      },
+    };
+    const quiet = Object.fromEntries(
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((l) => [l, () => {}]),
+    ) as never;
+    const a = new Alerts(load(YAML), quiet, deps);
+    expect(opened).toEqual(['/run/x.fifo']);
+    expect(mailers).toEqual(['2001:db8::25']);
+    a.apply(
+      load(
+        YAML.replace(
+          '  notify_fifo: /run/x.fifo\n',
+          '  notify_fifo: /run/x.fifo\n  lvs_notify_fifo: /run/l.fifo\n',
+        ),
+      ),
+    );
+    expect(opened).toEqual(['/run/x.fifo', '/run/l.fifo']);
+    expect(mailers).toEqual(['2001:db8::25']); // unchanged settings: the same mailer
+    a.apply(
+      load(
+        YAML.replace('  notify_fifo: /run/x.fifo\n', '').replace('[2001:db8::25]:2525', 'mail.example.test'),
+      ),
+    );
+    expect(closed).toEqual(['/run/x.fifo', '/run/l.fifo']); // both gone from the new file
+    expect(mailers).toEqual(['2001:db8::25', 'closed 2001:db8::25', 'mail.example.test']);
+    await a.close();
+  });
+});
