@@ -50,14 +50,16 @@ export class NotifyRunner {
 
   /** An instance changed state: its own hooks, then those of its sync group if the group moved. */
   stateChanged(instance: string, state: string): void {
-    if (this.onEvent && isHook(state)) {
-      const i = this.config.vrrpInstances.find((x) => x.name === instance);
-      if (i) this.onEvent({ kind: 'instance', name: instance, state, priority: i.priority });
-    }
     // 'stop' is the daemon shutting down, not a state the member is in
-    if (state !== 'stop') {
-      for (const t of this.groups.memberChanged(instance, state)) this.groupStateChanged(t.group, t.to);
+    const moves = state !== 'stop' ? this.groups.memberChanged(instance, state) : [];
+    if (this.onEvent) {
+      // keepalived reports a group's first state before its member's, every later one after it
+      for (const t of moves) if (t.from === null) this.groupEvent(t.group, t.to);
+      const i = isHook(state) ? this.config.vrrpInstances.find((x) => x.name === instance) : undefined;
+      if (i && isHook(state)) this.onEvent({ kind: 'instance', name: instance, state, priority: i.priority });
+      for (const t of moves) if (t.from !== null) this.groupEvent(t.group, t.to);
     }
+    for (const t of moves) this.groupStateChanged(t.group, t.to);
     if (!isHook(state)) return;
     const inst = this.config.vrrpInstances.find((i) => i.name === instance);
     if (!inst) return;
@@ -72,13 +74,20 @@ export class NotifyRunner {
 
   /** Shutdown: the 'stop' hooks of every group that had reached a state. */
   groupsStopped(): void {
-    for (const [group] of this.groups.known()) this.groupStateChanged(group, 'stop');
+    for (const [group] of this.groups.known()) {
+      this.groupEvent(group, 'stop');
+      this.groupStateChanged(group, 'stop');
+    }
+  }
+
+  private groupEvent(group: string, state: Hook): void {
+    if (this.onEvent && this.config.vrrpSyncGroups.some((x) => x.name === group))
+      this.onEvent({ kind: 'group', name: group, state, priority: 0 });
   }
 
   private groupStateChanged(group: string, state: Hook): void {
     const g = this.config.vrrpSyncGroups.find((x) => x.name === group);
     if (!g) return;
-    this.onEvent?.({ kind: 'group', name: group, state, priority: 0 });
     // keepalived gives a group's `notify` GROUP NAME STATE: a group has no priority
     this.enqueue({ kind: 'group', name: group }, state, g.notify, ['GROUP', group, state.toUpperCase()]);
   }
