@@ -69,7 +69,7 @@ export function mailOf(e: VrrpNotifyEvent | LvsEvent, routerId: string): MailMes
     case 'vs':
       return {
         subject: `[${routerId}] Virtualserver ${kaVirtual(e.vs)} - ${e.up ? 'UP' : 'DOWN'}`,
-        text: `=> quorum ${e.up ? 'regained' : 'lost'}: ${e.detail} <=\n`,
+        text: `=> ${e.detail} <=\n`,
       };
   }
 }

@@ -22,7 +22,17 @@ export function quorumTransitions(
     const before = last.get(vs.key);
     last.set(vs.key, o.quorumUp);
     // the first evaluation reports only a missing quorum (a service starting without it)
-    if (before === o.quorumUp || (before === undefined && o.quorumUp)) continue;
+    if (before === undefined && o.quorumUp) {
+      // no log line and no hook for a service starting with its quorum, but keepalived's
+      // notify FIFO and e-mail report it (VS ... UP): so do ours
+      onQuorum?.(
+        vs,
+        true,
+        `starting with quorum up: healthy weight ${o.healthyWeight} >= quorum ${vs.quorum} + hysteresis ${vs.hysteresis}`,
+      );
+      continue;
+    }
+    if (before === o.quorumUp) continue;
     const key = statusKey(vs);
     const fields = {
       event: 'quorum-change',
@@ -44,7 +54,7 @@ export function quorumTransitions(
       onQuorum?.(
         vs,
         true,
-        `healthy weight ${o.healthyWeight} >= quorum ${vs.quorum} + hysteresis ${vs.hysteresis}`,
+        `gained quorum: healthy weight ${o.healthyWeight} >= quorum ${vs.quorum} + hysteresis ${vs.hysteresis}`,
       );
     } else {
       log.warn(
@@ -55,7 +65,7 @@ export function quorumTransitions(
       onQuorum?.(
         vs,
         false,
-        `healthy weight ${o.healthyWeight}, quorum ${vs.quorum}, hysteresis ${vs.hysteresis}`,
+        `${before === undefined ? 'starting with quorum down' : 'lost quorum'}: healthy weight ${o.healthyWeight}, quorum ${vs.quorum}, hysteresis ${vs.hysteresis}`,
       );
     }
   }
