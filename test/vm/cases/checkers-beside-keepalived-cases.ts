@@ -31,12 +31,15 @@ function start(cmd: string, args: string[]): { child: ChildProcess; out: () => s
   return { child, out: () => out };
 }
 
-function reader(path: string): { text: string } {
-  const r = { text: '' };
+/** A FIFO reader: the text, and when (Date.now) each line arrived. */
+function reader(path: string): { text: string; at: Map<string, number> } {
+  const r = { text: '', at: new Map<string, number>() };
   const c = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(c);
   c.stdout?.on('data', (d: Buffer) => {
+    const now = Date.now();
     r.text += d.toString();
+    for (const l of r.text.split('\n')) if (l && !r.at.has(l)) r.at.set(l, now);
   });
   return r;
 }
@@ -218,10 +221,18 @@ async function main(): Promise<void> {
   await sleep(8000);
   const startKa = lines(kaR).map(generic);
   const startVd = lines(vdR).map(generic);
+  const faultAt = Date.now();
   process.kill(dns.child.pid!, 'SIGTERM');
   writeFileSync(trackFile, '1\n');
   echo.close();
   await sleep(8000);
+  // time from the faults to each daemon's RS DOWN line (bench/checkers-beside-keepalived.ts)
+  const detect = (r: { at: Map<string, number> }) =>
+    Object.fromEntries(
+      [...r.at]
+        .filter(([l]) => l.startsWith('RS ') && l.endsWith(' DOWN'))
+        .map(([l, t]) => [generic(l), t - faultAt]),
+    );
   writeFileSync(
     join(share, 'results.json'),
     JSON.stringify({
@@ -230,6 +241,7 @@ async function main(): Promise<void> {
         keepalived: lines(kaR).map(generic).slice(startKa.length),
         vrrpd: lines(vdR).map(generic).slice(startVd.length),
       },
+      detectMs: { keepalived: detect(kaR), vrrpd: detect(vdR) },
       problems,
       imported,
       logs: { keepalived: ka.out().slice(-4000), vrrpd: vd.out().slice(-4000) },
