@@ -230,7 +230,7 @@ async function main(): Promise<void> {
   const detect = (r: { at: Map<string, number> }) =>
     Object.fromEntries(
       [...r.at]
-        .filter(([l]) => l.startsWith('RS ') && l.endsWith(' DOWN'))
+        .filter(([l, t]) => t >= faultAt && l.startsWith('RS ') && l.endsWith(' DOWN'))
         .map(([l, t]) => [generic(l), t - faultAt]),
     );
   writeFileSync(
