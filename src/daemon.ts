@@ -56,6 +56,7 @@ const ENGINE_STALE_MS = 3 * HEARTBEAT_MS;
 const ENGINE_STOP_MS = 3000;
 
 type LvsPart = import('./lvs/controller.js').LvsController;
+type AlertsPart = import('./daemon/alerts.js').Alerts;
 
 export class Daemon {
   private engine: EngineWorker | null = null;
@@ -69,6 +70,7 @@ export class Daemon {
   private announcer: import('./lvs/announcer.js').Announcer | null = null;
   private scripts: TrackScripts | null = null;
   private notifyRunner: NotifyRunner | null = null;
+  private alerts: AlertsPart | null = null;
   private readonly states = new Map<string, string>();
   private readonly controlPlane: ControlPlane;
   private lastReload: ReloadOutcome | null = null;
@@ -110,7 +112,10 @@ export class Daemon {
       throw new VrrpdError('CONFIG_INVALID', `invalid configuration in ${this.opts.configFile}`, 1);
     }
     this.config = loaded.config;
-    this.notifyRunner = new NotifyRunner(this.config, this.log, this.scriptRunner);
+    await this.ensureAlerts(this.config);
+    this.notifyRunner = new NotifyRunner(this.config, this.log, this.scriptRunner, (e) =>
+      this.alerts?.vrrp(e),
+    );
     if (this.config.vrrpInstances.length > 0) await this.startEngine(this.config);
     this.scripts = new TrackScripts(
       this.config,
@@ -189,6 +194,7 @@ export class Daemon {
       { nativeTcpConnector },
       { Announcer },
       { createRouteSink },
+      { nativeIcmpEcho },
     ] = await Promise.all([
       import('./lvs/controller.js'),
       import('./effects/ipvs-client.js'),
@@ -196,6 +202,7 @@ export class Daemon {
       import('./effects/tcp-connect.js'),
       import('./lvs/announcer.js'),
       import('./effects/route-sink.js'),
+      import('./effects/icmp-echo.js'),
     ]);
     this.announcer?.close();
     const announcer = new Announcer(this.log, (s) =>
@@ -210,8 +217,32 @@ export class Daemon {
       runner: this.scriptRunner,
       ownership: fileOwnershipStore,
       tcpConnector: nativeTcpConnector(),
+      icmpEcho: nativeIcmpEcho(),
       onCheckResult: (o) => this.controlPlane.metrics?.observeCheck(o),
+      onEvent: (e) => this.alerts?.lvs(e),
     });
+  }
+
+  /**
+   * Notify FIFOs and e-mail alerts (src/daemon/alerts.ts): loaded when the configuration
+   * first has some; a reload opens and closes FIFOs and replaces the mailer as it changed.
+   */
+  private async ensureAlerts(config: Config): Promise<void> {
+    if (this.alerts) return this.alerts.apply(config);
+    if (!config.alerts) return;
+    try {
+      const [{ Alerts }, { openNotifyFifo }, { createMailSender }] = await Promise.all([
+        import('./daemon/alerts.js'),
+        import('./effects/notify-fifo.js'),
+        import('./effects/smtp-mail.js'),
+      ]);
+      this.alerts ??= new Alerts(config, this.log, { openFifo: openNotifyFifo, mailer: createMailSender });
+    } catch (err) {
+      this.log.error(
+        { event: 'alerts', err: String(err) },
+        `notify FIFOs and e-mail alerts unavailable: ${String(err)}`,
+      );
+    }
   }
 
   /** The status document served on the control socket and used by metrics. */
@@ -274,6 +305,7 @@ export class Daemon {
           }
         },
         applied: (next) => {
+          void this.ensureAlerts(next);
           this.config = next;
           this.configLoadedAt = new Date();
         },
@@ -363,6 +395,7 @@ export class Daemon {
     // above leave a group's last state as it was)
     this.notifyRunner?.groupsStopped();
     await this.notifyRunner?.drain(2000);
+    await this.alerts?.close();
     this.log.info({ event: 'stopped' }, 'vrrpd stopped');
   }
 }

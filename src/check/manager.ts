@@ -3,8 +3,10 @@
 // Reload: set() diffs by id, so an unchanged check keeps its state and its place in time.
 
 import { type Clock, monotonicClock } from '../clock.js';
-import type { ScriptRunner, TcpConnector } from '../effects/types.js';
+import type { IcmpEcho, ScriptRunner, TcpConnector } from '../effects/types.js';
 import type { Log } from '../log.js';
+import { type DnsProbeOptions, dnsProbe } from './dns.js';
+import { type FileProbeOptions, fileProbe } from './file.js';
 import { type HttpProbeOptions, httpProbe } from './http.js';
 import {
   type HealthState,
@@ -14,10 +16,13 @@ import {
   stepHealth,
   type Transition,
 } from './hysteresis.js';
+import { type PingProbeOptions, pingProbe } from './ping.js';
 import { describeError, type Probe, type ProbeResult } from './probe.js';
 import { createScheduler, type RunHandle, type Scheduler, type SchedulerJob } from './scheduler.js';
 import { scriptProbe } from './script.js';
+import { type SmtpProbeOptions, smtpProbe } from './smtp.js';
 import { type TcpProbeOptions, tcpProbe } from './tcp.js';
+import { type UdpProbeOptions, udpProbe } from './udp.js';
 
 export type ProbeSpec =
   | ({ type: 'tcp' } & TcpProbeOptions)
@@ -28,7 +33,12 @@ export type ProbeSpec =
       user?: string;
       group?: string;
       env?: Record<string, string>;
-    };
+    }
+  | ({ type: 'udp' } & UdpProbeOptions)
+  | ({ type: 'dns' } & DnsProbeOptions)
+  | ({ type: 'smtp' } & SmtpProbeOptions)
+  | ({ type: 'ping' } & PingProbeOptions)
+  | ({ type: 'file' } & FileProbeOptions);
 
 export interface CheckSpec {
   /** stable identity across reloads, e.g. "vs 192.0.2.10:80 / rs 198.51.100.2:80" */
@@ -76,6 +86,8 @@ export interface CheckManagerOptions {
   logger?: Log;
   /** connect-only attempts for plain TCP checks (the addon's prober); absent: net.Socket */
   tcpConnector?: TcpConnector | null;
+  /** ICMP/ICMPv6 echo for ping checks (the addon's raw sockets); absent: ping checks fail */
+  icmpEcho?: IcmpEcho | null;
   /** builds a probe from its spec; tests inject fakes */
   probeFactory?: (spec: CheckSpec, runner: ScriptRunner) => Probe;
 }
@@ -106,6 +118,7 @@ export function buildProbe(
   spec: CheckSpec,
   runner: ScriptRunner,
   connector: TcpConnector | null = null,
+  icmp: IcmpEcho | null = null,
 ): Probe {
   const p = spec.probe;
   switch (p.type) {
@@ -124,6 +137,26 @@ export function buildProbe(
       if (p.group !== undefined) o.group = p.group;
       if (p.env) o.env = p.env;
       return scriptProbe(o);
+    }
+    case 'udp': {
+      const { type: _t, ...o } = p;
+      return udpProbe(o);
+    }
+    case 'dns': {
+      const { type: _t, ...o } = p;
+      return dnsProbe(o);
+    }
+    case 'smtp': {
+      const { type: _t, ...o } = p;
+      return smtpProbe(o);
+    }
+    case 'ping': {
+      const { type: _t, ...o } = p;
+      return pingProbe(o, icmp);
+    }
+    case 'file': {
+      const { type: _t, ...o } = p;
+      return fileProbe(o);
     }
   }
 }
@@ -156,6 +189,10 @@ export function validateCheckSpec(c: CheckSpec): void {
   if (p.type === 'script') {
     if (!Array.isArray(p.command) || p.command.length === 0)
       throw invalid(`${where}: script command is empty`);
+  } else if (p.type === 'file') {
+    if (typeof p.path !== 'string' || p.path === '') throw invalid(`${where}: file check needs a path`);
+  } else if (p.type === 'ping') {
+    if (!p.host) throw invalid(`${where}: ping check needs a host`);
   } else if (!p.host || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) {
     throw invalid(`${where}: ${p.type} check needs a host and a port 1-65535`);
   }
@@ -198,8 +235,10 @@ interface Entry {
 export function createCheckManager(opts: CheckManagerOptions): CheckManager {
   const clock = opts.clock ?? monotonicClock;
   const connector = opts.tcpConnector ?? null;
+  const icmp = opts.icmpEcho ?? null;
   const factory =
-    opts.probeFactory ?? ((spec: CheckSpec, runner: ScriptRunner) => buildProbe(spec, runner, connector));
+    opts.probeFactory ??
+    ((spec: CheckSpec, runner: ScriptRunner) => buildProbe(spec, runner, connector, icmp));
   const schedOpts: Parameters<typeof createScheduler>[0] = { clock };
   if (opts.random) schedOpts.random = opts.random;
   if (opts.jitter !== undefined) schedOpts.jitter = opts.jitter;

@@ -1,6 +1,7 @@
 // Semantic checks and model building for the IPVS half: virtual_servers (with their
 // real servers, sorry server and checks) and lvs_timeouts. Input already passed the schema.
 import { type IpFamily, parseCidr, parseIp } from '../net/addr.js';
+import { buildDatagramOrSmtpCheck, buildHostlessCheck } from './build-checks-more.js';
 import { argvOf, type BuildContext, familyName, hostPort } from './build-context.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
@@ -30,9 +31,9 @@ import { buildVirtualServerGroups, type GroupEntry } from './vs-group.js';
 
 // which check keys make sense for which check type; the rest are errors, not silently ignored
 const CHECK_KEY_TYPES: Record<string, readonly RawCheck['type'][]> = {
-  port: ['tcp', 'http', 'https'],
-  connect_timeout: ['tcp', 'http', 'https'],
-  bind_address: ['tcp', 'http', 'https'],
+  port: ['tcp', 'http', 'https', 'udp', 'dns', 'smtp'],
+  connect_timeout: ['tcp', 'http', 'https', 'udp', 'dns', 'smtp', 'ping'],
+  bind_address: ['tcp', 'http', 'https', 'udp', 'dns', 'smtp', 'ping'],
   send: ['tcp'],
   expect: ['tcp'],
   path: ['http', 'https'],
@@ -43,6 +44,16 @@ const CHECK_KEY_TYPES: Record<string, readonly RawCheck['type'][]> = {
   tls_verify: ['https'],
   command: ['script'],
   urls: ['http', 'https'],
+  payload: ['udp'],
+  require_reply: ['udp'],
+  reply: ['udp'],
+  min_reply_length: ['udp'],
+  max_reply_length: ['udp'],
+  query_type: ['dns'],
+  query_name: ['dns'],
+  helo_name: ['smtp'],
+  file: ['file'],
+  reverse: ['file'],
 };
 
 /** [200, '200-299'] → the codes, in order, once each; errors for a range that runs backwards */
@@ -135,6 +146,9 @@ function buildCheck(
     }
     return ok ? { type: 'script', ...timing, command: [...c.command] } : undefined;
   }
+  if (c.type === 'ping' || c.type === 'file') {
+    return ok ? buildHostlessCheck(ctx, c, p, timing, scope.rsFamily) : undefined;
+  }
   const port = c.port ?? scope.rsPort;
   if (port === 0) {
     ctx.error(
@@ -175,6 +189,8 @@ function buildCheck(
       ...(c.expect !== undefined ? { expect: c.expect } : {}),
     };
   }
+  if (c.type === 'udp' || c.type === 'dns' || c.type === 'smtp')
+    return buildDatagramOrSmtpCheck(ctx, c, p, net);
   const path = c.path ?? '/';
   if (!path.startsWith('/')) {
     ctx.error(

@@ -8,6 +8,12 @@ import { parseCidr } from '../net/addr.js';
 import { parseAgentxSocket } from './build-vrrp.js';
 import { formatDurationMs } from './duration.js';
 import { type KaReadOptions, type KaStatement, readKeepalivedConf, splitCommand } from './keepalived-conf.js';
+import {
+  MORE_CHECK_TYPES,
+  MORE_CHECKS,
+  moreCheckerDefaults,
+  moreDefaultText,
+} from './keepalived-import-checks.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
 import { addressRange } from './vs-group.js';
 
@@ -93,9 +99,6 @@ const WHY: Record<string, string> = {
   vrrp_garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
   notify_master_rx_lower_pri: 'vrrpd has no notify for lower-priority adverts',
   notify_deleted: 'vrrpd has no notify for deleted instances',
-  vrrp_notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
-  notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
-  lvs_notify_fifo: 'vrrpd has no notify FIFO: use notify scripts or the control socket',
   enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
   startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
   shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
@@ -120,11 +123,6 @@ function unhandled(s: KaStatement, context: string): ImportNote {
 
 // A value that does not parse is written as it is, so that check-config reports it with its
 // line (never dropped silently); only a missing value is left out.
-/** e-mail settings: `smtp_alert off` means what vrrpd does; anything else is not carried over */
-const noMail = (s: KaStatement, instead: string): ImportNote =>
-  s.words[0]?.startsWith('smtp_alert') && bool(s.words[1]) === false
-    ? noted(s, 'no e-mail alerts, as vrrpd sends none')
-    : skipped(s, `vrrpd sends no e-mail: ${instead}`);
 
 const sec = (w: string | undefined): string | undefined => {
   const n = Number(w);
@@ -227,6 +225,8 @@ interface GlobalState {
   lvsTimeouts?: Obj;
   snmp: { on: boolean; socket?: KaStatement; traps: boolean; trapsAt?: KaStatement };
   strict: boolean;
+  /** notification_email, smtp_server... (convertMail) */
+  mailSt?: KaStatement[];
 }
 
 // keepalived's own MIBs: vrrpd serves the standard VRRPv3-MIB (RFC 6527) only
@@ -415,8 +415,38 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
       case 'smtp_alert':
       case 'smtp_alert_vrrp':
       case 'smtp_alert_checker':
+        g.mailSt ??= [];
+        g.mailSt.push(s);
+        break;
       case 'no_email_faults':
-        g.notes.push(noMail(s, 'use notify scripts'));
+        g.notes.push(
+          bool(a) === false
+            ? noted(s, "'no_email_faults off': FAULT transitions are e-mailed, as vrrpd does")
+            : skipped(s, 'vrrpd e-mails FAULT transitions too (it has no no_email_faults)'),
+        );
+        break;
+      case 'notify_fifo':
+      case 'vrrp_notify_fifo':
+      case 'lvs_notify_fifo':
+        convertFifo(s, g);
+        break;
+      case 'notify_fifo_script':
+      case 'vrrp_notify_fifo_script':
+      case 'lvs_notify_fifo_script':
+        g.notes.push(
+          skipped(
+            s,
+            'vrrpd starts no FIFO reader: run the reader as a service of its own on the FIFO path (vrrpd creates the FIFO and holds it open, so no line is lost before the reader opens it)',
+          ),
+        );
+        break;
+      case 'fifo_write_vrrp_states_on_reload':
+        g.notes.push(
+          skipped(
+            s,
+            'vrrpd writes FIFO lines for state changes only: a reload that changes no state writes none',
+          ),
+        );
         break;
       case 'enable_script_security':
         g.notes.push(
@@ -817,7 +847,7 @@ function convertInstance(
         garp.refresh_repeat = int(a);
         break;
       case 'smtp_alert':
-        notes.push(noMail(st, 'use notify scripts'));
+        mailFlag(st, v, notes);
         break;
       case 'debug':
         notes.push(noted(st, "'debug' does nothing in keepalived either"));
@@ -1017,7 +1047,7 @@ function convertSyncGroup(
     } else if (k === 'sync_group_tracking_weight' || k === 'global_tracking') {
       trackingWeight = true;
       notes.push(noted(st, `'${k}': the members keep their tracking weights`));
-    } else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify scripts'));
+    } else if (k === 'smtp_alert') mailFlag(st, v, notes);
     else if (k === 'track_interface' || k === 'track_script') {
       // keepalived: a sync group's tracks act on every member, weights included
       const list =
@@ -1046,8 +1076,9 @@ const CHECKS: Record<string, string> = {
   SSL_GET: 'https',
   TCP_CHECK: 'tcp',
   MISC_CHECK: 'script',
+  ...MORE_CHECKS,
 };
-const UNSUPPORTED_CHECKS = ['SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'];
+const UNSUPPORTED_CHECKS = ['BFD_CHECK'];
 
 /** "200-299 404" → ['200-299', 404] (vrrpd's status takes ranges as keepalived writes them) */
 function statusCodes(st: KaStatement, words: string[], notes: ImportNote[]): (number | string)[] {
@@ -1072,6 +1103,7 @@ function checkerDefaults(type: string): Obj {
   // MISC_CHECK: retry 0 (vrrpd 1)
   if (type === 'http' || type === 'https') return { timeout: '5s', retry_delay: '3s' };
   if (type === 'tcp') return { timeout: '5s' };
+  if (type !== 'script') return moreCheckerDefaults(type);
   return { retry: 0 };
 }
 
@@ -1106,6 +1138,7 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
     }[x.words[0] as 'retry'];
     if (key) explicit.add(key);
     const [k, a, b] = x.words;
+    if (moreCheckKey(x, type, c, notes)) continue;
     if (k === 'connect_port' && type !== 'script') c.port = int(a);
     else if (k === 'connect_timeout' && type !== 'script') c.timeout = sec(a);
     else if (k === 'bindto' && type !== 'script') c.bind_address = a;
@@ -1170,8 +1203,9 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
     else notes.push(unhandled(x, st.words[0]!));
   }
   for (const k of Object.keys(checkerDefaults(type))) {
-    if (!explicit.has(k)) inh.written.add(DEFAULT_TEXT[k]!);
+    if (!explicit.has(k)) inh.written.add(moreDefaultText(type, k) ?? DEFAULT_TEXT[k]!);
   }
+  if (type in MORE_CHECK_TYPES) return finishMoreCheck(st, c, notes, inh.delayLoop, explicit);
   if (type === 'script') {
     // keepalived: a MISC_CHECK without misc_timeout may run for delay_loop
     if (c.timeout === undefined) {
@@ -1323,7 +1357,7 @@ function convertVirtualServer(s: KaStatement): Unit {
         reals.push(st);
         break;
       case 'smtp_alert':
-        notes.push(noMail(st, 'use quorum_up/quorum_down or notify_up/notify_down'));
+        mailFlag(st, v, notes);
         break;
       case 'omega':
         v.omega = true;
@@ -1434,7 +1468,7 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): 
       host = x;
       forChecks.push(st);
     } else if (k !== undefined && (CHECKS[k] || UNSUPPORTED_CHECKS.includes(k))) checks.push(st);
-    else if (k === 'smtp_alert') notes.push(noMail(st, 'use notify_up/notify_down'));
+    else if (k === 'smtp_alert') mailFlag(st, r, notes);
     else if (k === 'alpha') r.alpha = bool(x) ?? true;
     else if (k === 'warmup') notes.push(skipped(st, `vrrpd has no per-real-server '${k}'`));
     else notes.push(unhandled(st, 'real_server'));
@@ -1477,6 +1511,8 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): 
     .filter((c): c is Obj => c !== undefined);
   if (converted.length === 1) r.check = converted[0];
   else if (converted.length > 1) r.checks = converted;
+  // keepalived e-mails real-server changes by default unless smtp_alert_checker/smtp_alert say otherwise
+  if (mail.on && r.smtp_alert === undefined && mail.rsDefault !== mail.checker) r.smtp_alert = mail.rsDefault;
   const anyHttp = converted.some((c) => ['http', 'https'].includes(String(c.type)));
   if (converted.length === 0 || (host !== undefined && !anyHttp)) {
     for (const st of forChecks) {
@@ -1616,9 +1652,11 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   const read = readKeepalivedConf(text, opts);
   for (const n of read.notes) g.notes.push({ ...n });
   const top = read.statements;
+  setTrackFiles(top);
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
   convertSnmp(g);
+  convertMail(g);
   // sync groups and scripts before instances: both change how the instances' tracks carry over
   const members = new Set<string>();
   const vsGroups = new Map<string, Unit>();
@@ -1672,6 +1710,8 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
       );
     else if (k === 'virtual_server') servers.push(convertVirtualServer(s));
     else if (k === 'virtual_server_group' && s.words[1]) continue;
+    else if ((k === 'track_file' || k === 'vrrp_track_file') && trackFileUsed(s))
+      g.notes.push(...trackFileNotes(s));
     else if (k !== undefined && TOP_SKIP[k]) g.notes.push(skipped(s, TOP_SKIP[k]));
     else g.notes.push(unhandled(s, 'the top level'));
   }
@@ -1779,4 +1819,268 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
 /** keepalived.conf text → vrrpd YAML text (validate it with check-config before use). */
 export function importKeepalived(text: string, sourceName = 'keepalived.conf'): string {
   return importKeepalivedConf(text, { sourceName }).yaml;
+}
+
+// ---------------------------------------------------------------- UDP/DNS/SMTP/PING/FILE_CHECK
+
+/** top-level track_file blocks by name, for FILE_CHECK (set at the start of each import) */
+let trackFiles = new Map<string, KaStatement>();
+/** names of the track_files some FILE_CHECK uses */
+let trackFilesUsed = new Set<string>();
+/** UDP_CHECK length statements, for the note when require_reply is missing */
+const lengthStatements = new WeakMap<Obj, KaStatement[]>();
+/** FILE_CHECK weight statements */
+const weightStatements = new WeakMap<Obj, KaStatement>();
+
+function setTrackFiles(top: KaStatement[]): void {
+  trackFiles = new Map();
+  trackFilesUsed = new Set();
+  for (const s of top) {
+    if ((s.words[0] === 'track_file' || s.words[0] === 'vrrp_track_file') && s.words[1])
+      trackFiles.set(s.words[1], s);
+  }
+  const visit = (ss: KaStatement[]): void => {
+    for (const s of ss) {
+      if (s.words[0] === 'FILE_CHECK') {
+        for (const x of s.block ?? [])
+          if (x.words[0] === 'track_file' && x.words[1]) trackFilesUsed.add(x.words[1]);
+      } else if (s.block) visit(s.block);
+    }
+  };
+  visit(top.filter((s) => s.words[0] === 'virtual_server'));
+}
+
+function trackFileUsed(s: KaStatement): boolean {
+  return trackFilesUsed.has(s.words[1] ?? '');
+}
+
+/** a track_file that FILE_CHECKs use: its file and weight go into those checks */
+function trackFileNotes(s: KaStatement): ImportNote[] {
+  const notes: ImportNote[] = [
+    noted(s, `track_file ${s.words[1]} is carried over into the file checks that use it (FILE_CHECK)`),
+  ];
+  for (const x of s.block ?? []) {
+    const k = x.words[0];
+    if (k === 'init_file' && Number(x.words[1] ?? '0') === 0 && x.words[2] !== 'overwrite')
+      notes.push(noted(x, "'init_file 0': vrrpd creates no file, and a missing file reads as 0, the same"));
+    else if (k === 'init_file')
+      notes.push(
+        skipped(
+          x,
+          'vrrpd creates no track file: a missing file reads as 0 (up), as keepalived reads it; create it at boot if another value is wanted',
+        ),
+      );
+    else if (k !== 'file' && k !== 'weight') notes.push(unhandled(x, 'track_file'));
+  }
+  return notes;
+}
+
+/** keywords of the UDP/DNS/SMTP/PING/FILE checkers; true when handled (carried over or flagged) */
+function moreCheckKey(x: KaStatement, type: string, c: Obj, notes: ImportNote[]): boolean {
+  const [k, a] = x.words;
+  const rest = x.words.slice(1).join(' ');
+  switch (type) {
+    case 'smtp':
+      if (k === 'helo_name') c.helo_name = a;
+      else return false;
+      return true;
+    case 'dns':
+      if (k === 'type') c.query_type = a?.toUpperCase();
+      else if (k === 'name') c.query_name = a;
+      else return false;
+      return true;
+    case 'udp':
+      if (k === 'payload') c.payload = rest;
+      else if (k === 'require_reply') {
+        c.require_reply = true;
+        if (rest !== '') c.reply = rest;
+      } else if (k === 'min_reply_length' || k === 'max_reply_length') {
+        c[k] = int(a);
+        lengthStatements.set(c, [...(lengthStatements.get(c) ?? []), x]);
+      } else return false;
+      return true;
+    case 'ping':
+      if (k === 'connect_port') notes.push(skipped(x, 'an ICMP echo has no port'));
+      else return false;
+      return true;
+    case 'file':
+      if (k === 'track_file') c.track_file = a;
+      else if (k === 'weight') weightStatements.set(c, x);
+      else if (k === 'dynamic')
+        notes.push(
+          skipped(x, 'vrrpd has no dynamic weights: the file value does not change the IPVS weight'),
+        );
+      // keepalived's FILE_CHECK has none of the other checkers' options
+      else notes.push(unhandled(x, 'FILE_CHECK'));
+      return true;
+  }
+  return false;
+}
+
+/** what convertCheck builds for these checkers, finished: keepalived's defaults, the track file */
+function finishMoreCheck(
+  st: KaStatement,
+  c: Obj,
+  notes: ImportNote[],
+  delayLoop: string,
+  explicit: Set<string>,
+): Obj | undefined {
+  if (c.type === 'dns' && !explicit.has('retry_delay')) c.retry_delay = c.interval ?? delayLoop;
+  if (c.type === 'udp' && c.require_reply !== true) {
+    for (const x of lengthStatements.get(c) ?? [])
+      notes.push(noted(x, `'${x.words[0]}' has no effect without require_reply, in keepalived as in vrrpd`));
+    delete c.min_reply_length;
+    delete c.max_reply_length;
+  }
+  if (c.type !== 'file') return c;
+  const name = c.track_file as string | undefined;
+  const weightSt = weightStatements.get(c);
+  const weightWords = weightSt?.words.slice(1);
+  delete c.track_file;
+  const unchecked = 'THIS REAL SERVER IS UNCHECKED and counts as always up in vrrpd';
+  const dynamic = (w: string[]): string =>
+    `with weight ${w.join(' ')} keepalived adds the file's value times the weight to the IPVS weight; vrrpd has no dynamic weights, only weight 0 (0 = up, else down) carries over: ${unchecked}`;
+  if (weightSt && Number(weightWords![0]) !== 0) {
+    notes.push(skipped(weightSt, dynamic(weightWords!)));
+    return undefined;
+  }
+  const tf = name === undefined ? undefined : trackFiles.get(name);
+  if (!tf) {
+    notes.push(
+      skipped(
+        st,
+        `${name === undefined ? 'it names no track_file' : `there is no track_file ${name} (keepalived refuses it too)`}: ${unchecked}`,
+      ),
+    );
+    return undefined;
+  }
+  const file = tf.block?.find((x) => x.words[0] === 'file')?.words[1];
+  if (file === undefined) {
+    notes.push(skipped(st, `track_file ${name} has no file: ${unchecked}`));
+    return undefined;
+  }
+  const tfWeight = tf.block?.find((x) => x.words[0] === 'weight')?.words.slice(1);
+  // the checker's weight, else the track_file's, else 1 (keepalived's default)
+  const w = weightWords ?? tfWeight ?? ['1'];
+  if (Number(w[0]) !== 0) {
+    notes.push(skipped(st, dynamic(w)));
+    return undefined;
+  }
+  notes.push(
+    noted(
+      st,
+      'keepalived reads a track file when it changes (inotify); vrrpd reads it every interval: interval 1s written',
+    ),
+  );
+  return {
+    type: 'file',
+    file,
+    ...(w[1] === 'reverse' ? { reverse: true } : {}),
+    interval: '1s',
+    retry: 0,
+  };
+}
+
+// ---------------------------------------------------------------- notify FIFOs and e-mail
+
+/** the e-mail settings of global_defs, for the smtp_alert of each level (set by convertMail) */
+let mail = { on: false, checker: false, rsDefault: true };
+
+function convertFifo(s: KaStatement, g: GlobalState): void {
+  const [k, path, ...owner] = s.words;
+  if (path === undefined) {
+    g.notes.push(skipped(s, 'it names no FIFO'));
+    return;
+  }
+  g.global[k!] = path;
+  if (owner.length && owner[0] === 'root' && (owner[1] ?? 'root') === 'root')
+    g.notes.push(noted(s, "the FIFO is root's, as vrrpd makes it (mode 0600)"));
+  else if (owner.length)
+    g.notes.push(
+      skipped(
+        s,
+        `vrrpd makes the FIFO root's with mode 0600, not ${owner.join(':')}'s: change its owner after vrrpd starts if that user reads it`,
+      ),
+    );
+}
+
+/** notification_email, smtp_server... → global.smtp_alerts, with keepalived's smtp_alert defaults */
+function convertMail(g: GlobalState): void {
+  const sts = g.mailSt ?? [];
+  const get = (k: string): KaStatement | undefined => sts.filter((x) => x.words[0] === k).at(-1);
+  const flag = (k: string): boolean | undefined => {
+    const st = get(k);
+    return st ? bool(st.words[1]) : undefined;
+  };
+  const server = get('smtp_server');
+  const to = (get('notification_email')?.block ?? []).map((x) => x.words.join(' ')).filter(Boolean);
+  const all = flag('smtp_alert');
+  const vrrp = flag('smtp_alert_vrrp') ?? all ?? false;
+  const checker = flag('smtp_alert_checker') ?? all ?? false;
+  mail = { on: false, checker, rsDefault: flag('smtp_alert_checker') ?? all ?? true };
+  if (sts.length === 0) return;
+  if (!server || to.length === 0) {
+    for (const st of sts)
+      g.notes.push(
+        noted(
+          st,
+          'keepalived sends no e-mail without both smtp_server and notification_email, and neither does vrrpd',
+        ),
+      );
+    return;
+  }
+  mail.on = true;
+  const [, host, port] = server.words;
+  const out: Obj = {
+    server: port === undefined ? host : host?.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    to,
+  };
+  const from = get('notification_email_from');
+  if (from) out.from = from.words.slice(1).join(' ');
+  else
+    g.notes.push(
+      noted(
+        server,
+        'keepalived sends from keepalived@HOSTNAME, vrrpd from vrrpd@HOSTNAME (set smtp_alerts.from)',
+      ),
+    );
+  const helo = get('smtp_helo_name');
+  if (helo) out.helo_name = helo.words[1];
+  const timeout = get('smtp_connect_timeout');
+  if (timeout) out.connect_timeout = sec(timeout.words[1]);
+  out.vrrp = vrrp;
+  out.checker = checker;
+  g.global.smtp_alerts = out;
+  if (mail.rsDefault !== checker)
+    g.notes.push(
+      noted(
+        server,
+        `keepalived's default smtp_alert is ${mail.rsDefault ? 'on' : 'off'} for real servers and ${checker ? 'on' : 'off'} for virtual servers: smtp_alert: ${mail.rsDefault} written on each real server without one`,
+      ),
+    );
+  g.notes.push(
+    noted(
+      server,
+      'vrrpd sends alerts with nodemailer in plain SMTP (EHLO, then HELO), one at a time and in order, as keepalived',
+    ),
+  );
+}
+
+/** smtp_alert of an instance, sync group, virtual or real server */
+function mailFlag(st: KaStatement, target: Obj, notes: ImportNote[]): void {
+  const b = bool(st.words[1]);
+  if (b === undefined) {
+    notes.push(skipped(st, `'${st.words[1]}' is not a keepalived boolean`));
+    return;
+  }
+  if (!mail.on) {
+    notes.push(
+      noted(
+        st,
+        `'smtp_alert' has no effect without smtp_server and notification_email (in keepalived either)`,
+      ),
+    );
+    return;
+  }
+  target.smtp_alert = b;
 }

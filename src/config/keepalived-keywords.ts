@@ -170,4 +170,10 @@ export const KEEPALIVED_KEYWORDS: Record<string, string[]> = {
     'regex_min_offset',
     'regex_max_offset',
   ],
+  SMTP_CHECK: [...COMMON_CHECKER, 'helo_name'],
+  DNS_CHECK: [...COMMON_CHECKER, 'type', 'name'],
+  UDP_CHECK: [...COMMON_CHECKER, 'payload', 'require_reply', 'min_reply_length', 'max_reply_length'],
+  PING_CHECK: COMMON_CHECKER,
+  FILE_CHECK: ['track_file', 'dynamic', 'weight'],
+  track_file: ['file', 'weight', 'init_file'],
 };

@@ -2,6 +2,7 @@
 // found, each as FILE:LINE:COL, sorted by position.
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
+import { buildAlerts } from './build-alerts.js';
 import { BuildContext } from './build-context.js';
 import { buildLvsTimeouts, buildVirtualServers } from './build-lvs.js';
 import {
@@ -122,6 +123,12 @@ function buildConfig(
     raw.virtual_server_groups,
     global.announce,
   );
+  const alerts = buildAlerts(
+    ctx,
+    raw,
+    { vrrpInstances, vrrpSyncGroups, virtualServers },
+    opts.hostname ?? osHostname(),
+  );
   if (schemaErrors.length > 0 || ctx.errors.length > 0) return { errors: [...schemaErrors, ...ctx.errors] };
   const config: Config = {
     file: fileName,
@@ -132,6 +139,7 @@ function buildConfig(
     ...(lvsSyncDaemon ? { lvsSyncDaemon } : {}),
     lvsTimeouts,
     virtualServers,
+    ...(alerts ? { alerts } : {}),
   };
   return { errors: null, config: deepFreeze(config) };
 }

@@ -269,7 +269,50 @@ export interface ScriptCheck extends CheckTiming {
   readonly command: Argv;
 }
 
-export type Check = TcpCheck | HttpCheck | ScriptCheck;
+export interface UdpCheck extends NetCheckBase {
+  readonly type: 'udp';
+  /** lowercase hex, two digits a byte; absent: random bytes each run */
+  readonly payloadHex?: string;
+  readonly requireReply: boolean;
+  /** lowercase hex with 'x' for a nibble that may be anything */
+  readonly replyHex?: string;
+  readonly minReplyLength: number;
+  readonly maxReplyLength: number;
+}
+
+export interface DnsCheck extends NetCheckBase {
+  readonly type: 'dns';
+  readonly queryType: 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA';
+  /** '' for the root */
+  readonly queryName: string;
+}
+
+export interface SmtpCheck extends NetCheckBase {
+  readonly type: 'smtp';
+  readonly heloName: string;
+}
+
+export interface PingCheck extends CheckTiming {
+  readonly type: 'ping';
+  readonly connectTimeoutMs: number;
+  readonly bindAddress?: string;
+}
+
+export interface FileCheck extends CheckTiming {
+  readonly type: 'file';
+  readonly file: string;
+  readonly reverse: boolean;
+}
+
+export type Check =
+  | TcpCheck
+  | HttpCheck
+  | ScriptCheck
+  | UdpCheck
+  | DnsCheck
+  | SmtpCheck
+  | PingCheck
+  | FileCheck;
 
 export interface RealServer {
   /** '198.51.100.2:80', '[2001:db8::2]:80'; unique within its virtual server */
@@ -360,6 +403,39 @@ export interface VirtualServer {
   readonly announce?: Announcement;
 }
 
+/** keepalived's notify FIFOs: each gets its lines in event order, keepalived's format */
+export interface NotifyFifos {
+  /** VRRP and LVS lines (keepalived notify_fifo) */
+  readonly all?: string;
+  /** INSTANCE/GROUP lines (keepalived vrrp_notify_fifo) */
+  readonly vrrp?: string;
+  /** RS/VS lines (keepalived lvs_notify_fifo) */
+  readonly lvs?: string;
+}
+
+export interface SmtpAlerts {
+  readonly host: string;
+  readonly port: number;
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly heloName: string;
+  readonly connectTimeoutMs: number;
+  /** names of the instances with smtp_alert on */
+  readonly instances: readonly string[];
+  /** names of the sync groups with smtp_alert on */
+  readonly groups: readonly string[];
+  /** keys of the virtual servers with smtp_alert on (quorum changes) */
+  readonly virtualServers: readonly string[];
+  /** "VSKEY RSKEY" of the real servers with smtp_alert on */
+  readonly realServers: readonly string[];
+}
+
+/** Where events go besides logs and notify scripts (build-alerts.ts). */
+export interface AlertsConfig {
+  readonly fifos: NotifyFifos;
+  readonly smtp?: SmtpAlerts;
+}
+
 export interface Config {
   /** the file it was read from (for reload and messages) */
   readonly file: string;
@@ -370,6 +446,8 @@ export interface Config {
   readonly lvsSyncDaemon?: LvsSyncDaemon;
   readonly lvsTimeouts: LvsTimeouts;
   readonly virtualServers: readonly VirtualServer[];
+  /** notify FIFOs and e-mail alerts; absent: none of either */
+  readonly alerts?: AlertsConfig;
 }
 
 /** Object.freeze, all the way down. */

@@ -27,6 +27,18 @@ export interface RawGlobal {
   notify_timeout: RawDuration;
   script_timeout: RawDuration;
   announce?: { table: number; protocol: number; interface: string; drain: RawDuration };
+  notify_fifo?: string;
+  vrrp_notify_fifo?: string;
+  lvs_notify_fifo?: string;
+  smtp_alerts?: {
+    server: string;
+    to: string[];
+    from?: string;
+    helo_name?: string;
+    connect_timeout: RawDuration;
+    vrrp: boolean;
+    checker: boolean;
+  };
 }
 
 export interface RawVrrpScript {
@@ -79,6 +91,7 @@ export interface RawInstance {
   auth_hmac?: RawAuthHmac;
   allowed_peers?: string[];
   advert_rate_limit?: { max: number; per: RawDuration };
+  smtp_alert?: boolean;
 }
 
 export interface RawAuthHmac {
@@ -93,6 +106,7 @@ export interface RawSyncGroup {
   name: string;
   instances: string[];
   notify: RawNotify;
+  smtp_alert?: boolean;
 }
 
 export interface RawCheckTiming {
@@ -105,7 +119,7 @@ export interface RawCheckTiming {
 }
 
 export interface RawCheck extends RawCheckTiming {
-  type: 'tcp' | 'http' | 'https' | 'script';
+  type: 'tcp' | 'http' | 'https' | 'script' | 'udp' | 'dns' | 'smtp' | 'ping' | 'file';
   port?: number;
   connect_timeout?: RawDuration;
   bind_address?: string;
@@ -120,6 +134,16 @@ export interface RawCheck extends RawCheckTiming {
   command?: RawArgv;
   urls?: RawUrl[];
   alpha?: boolean;
+  payload?: string;
+  require_reply?: boolean;
+  reply?: string;
+  min_reply_length?: number;
+  max_reply_length?: number;
+  query_type?: 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA';
+  query_name?: string;
+  helo_name?: string;
+  file?: string;
+  reverse?: boolean;
 }
 /** 200, or '200-299' */
 export type RawStatus = number | string;
@@ -151,6 +175,7 @@ export interface RawRealServer {
   notify_down?: RawArgv;
   check?: RawCheck;
   checks?: RawCheck[];
+  smtp_alert?: boolean;
 }
 
 export interface RawVirtualServer {
@@ -184,6 +209,7 @@ export interface RawVirtualServer {
   check_defaults: Required<RawCheckTiming>;
   real_servers: RawRealServer[];
   announce?: { when: 'quorum' | 'any-up'; address?: string };
+  smtp_alert?: boolean;
 }
 
 export interface RawConfig {

@@ -26,7 +26,9 @@ export const SCHEDULERS = [
   'ovf',
   'mh',
 ];
-export const CHECK_TYPES = ['tcp', 'http', 'https', 'script'];
+export const CHECK_TYPES = ['tcp', 'http', 'https', 'script', 'udp', 'dns', 'smtp', 'ping', 'file'];
+/** DNS query types of dns checks (keepalived DNS_CHECK's list). */
+export const DNS_QUERY_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'];
 export const FORWARDING = ['nat', 'dr', 'tun'];
 
 function duration(description: string, dflt?: string): Schema {
@@ -150,7 +152,8 @@ const checkSchema: Schema = obj(
     type: {
       type: 'string',
       enum: CHECK_TYPES,
-      description: 'tcp connect, HTTP or HTTPS GET, or a script (exit 0 = up).',
+      description:
+        'tcp connect, HTTP or HTTPS GET, a script (exit 0 = up), a udp datagram, a dns query, an smtp greeting and HELO, an ICMP/ICMPv6 ping, or a file holding a number (0 = up).',
     },
     ...checkTimingProps(false),
     port: int(1, 65535, 'Port to probe (tcp/http/https). Default: the real server port.'),
@@ -189,6 +192,43 @@ const checkSchema: Schema = obj(
       type: 'boolean',
       description:
         'This check starts failed until its first success. Default: the real server alpha, else the virtual server alpha.',
+    },
+    payload: str(
+      'udp only: the datagram, in hex digits (blanks allowed between groups; an odd digit at the end of a group is one byte). Default: 16 random bytes each time.',
+    ),
+    require_reply: {
+      type: 'boolean',
+      description:
+        'udp only: a reply must come within connect_timeout. Default: false (up unless an ICMP error comes back).',
+    },
+    reply: str(
+      'udp only, with require_reply: the reply must start with these bytes, in hex digits as payload, x for a nibble that may be anything (compared over the shorter of the two).',
+    ),
+    min_reply_length: int(0, 65535, 'udp only, with require_reply: shortest reply accepted. Default: 0.'),
+    max_reply_length: int(
+      0,
+      65535,
+      'udp only, with require_reply: longest reply accepted. Default: 255 (as keepalived).',
+    ),
+    query_type: {
+      type: 'string',
+      enum: DNS_QUERY_TYPES,
+      description: 'dns only: query type. Default: SOA (as keepalived).',
+    },
+    query_name: {
+      type: 'string',
+      description: "dns only: name queried. Default: '.' (the root, as keepalived).",
+    },
+    helo_name: str('smtp only: the name sent in HELO. Default: smtpchecker.keepalived.org (as keepalived).'),
+    file: {
+      type: 'string',
+      pattern: '^/',
+      description:
+        'file only: absolute path of a file holding a number (read as C strtol base 0; missing or no number = 0). 0 = up, else down.',
+    },
+    reverse: {
+      type: 'boolean',
+      description: 'file only: non-zero = up, 0 = down. Default: false.',
     },
   },
   ['type'],
@@ -443,6 +483,10 @@ const vrrpInstance: Schema = obj(
       ['max', 'per'],
       "Spoofing defence: per source, at most `max` adverts that would change this instance's state within `per`; more are dropped (reason rate-limited). Absent = no limit.",
     ),
+    smtp_alert: {
+      type: 'boolean',
+      description: 'E-mail its state changes (global.smtp_alerts). Default: global.smtp_alerts.vrrp.',
+    },
   },
   ['name', 'interface', 'vrid', 'virtual_ips'],
   'A VRRP instance (keepalived vrrp_instance).',
@@ -460,6 +504,11 @@ const syncGroup: Schema = obj(
           ' otherwise it keeps its last state. Each hook runs once per group transition, not per member.',
       ),
       default: {},
+    },
+    smtp_alert: {
+      type: 'boolean',
+      description:
+        'E-mail state changes of the group (global.smtp_alerts). Default: global.smtp_alerts.vrrp.',
     },
   },
   ['name', 'instances'],
@@ -504,6 +553,11 @@ const realServer: Schema = obj(
       items: checkSchema,
       description:
         'Several health checks (keepalived: several checkers in one real_server); the server is up while every one passes. Instead of check.',
+    },
+    smtp_alert: {
+      type: 'boolean',
+      description:
+        'E-mail when the server goes down or comes back up (global.smtp_alerts). Default: global.smtp_alerts.checker.',
     },
   },
   ['address'],
@@ -631,6 +685,11 @@ const virtualServer: Schema = obj(
       [],
       'Announce the virtual address over BGP while this service is healthy: vrrpd keeps a host route to it in global.announce.table, which FRR imports and redistributes. Failed real servers then drain at weight 0 instead of being removed.',
     ),
+    smtp_alert: {
+      type: 'boolean',
+      description:
+        'E-mail when the quorum is lost or regained (global.smtp_alerts). Default: global.smtp_alerts.checker.',
+    },
   },
   [],
   'An IPVS virtual service (keepalived virtual_server).',
@@ -713,6 +772,48 @@ export const configSchema: Schema = {
             },
             ['table'],
             'Routes of virtual servers with announce (BGP through FRR). Required when one has announce.',
+          ),
+          notify_fifo: {
+            type: 'string',
+            pattern: '^/',
+            description:
+              'FIFO that gets a line per VRRP and real/virtual server event in keepalived\'s format (INSTANCE "VI_1" MASTER 100; RS [ip]:tcp:80 [vip]:tcp:80 UP). Created when absent; never blocks (a full FIFO drops lines, logged).',
+          },
+          vrrp_notify_fifo: {
+            type: 'string',
+            pattern: '^/',
+            description: 'FIFO that gets the VRRP instance and group lines only.',
+          },
+          lvs_notify_fifo: {
+            type: 'string',
+            pattern: '^/',
+            description: 'FIFO that gets the real and virtual server lines only.',
+          },
+          smtp_alerts: obj(
+            {
+              server: str(
+                'SMTP server: HOST, HOST:PORT or [IPv6]:PORT (port default 25); plain SMTP, as keepalived.',
+              ),
+              to: {
+                type: 'array',
+                minItems: 1,
+                items: { type: 'string', minLength: 3 },
+                description: 'Recipients (keepalived notification_email); "Name <a@b>" allowed.',
+              },
+              from: str('Sender. Default: vrrpd@HOSTNAME.'),
+              helo_name: str('Name sent in EHLO/HELO. Default: the host name.'),
+              connect_timeout: duration('Give up on the SMTP server after this long.', '30s'),
+              vrrp: bool(
+                'Default smtp_alert of instances and sync groups (keepalived smtp_alert_vrrp).',
+                false,
+              ),
+              checker: bool(
+                'Default smtp_alert of virtual and real servers (keepalived smtp_alert_checker).',
+                false,
+              ),
+            },
+            ['server', 'to'],
+            'E-mail alerts (keepalived notification_email, smtp_server, smtp_alert). Absent: none.',
           ),
         },
         [],

@@ -227,7 +227,7 @@ export interface RealServerStatus {
   /** Whether this destination is in the kernel's IPVS table. */
   inIpvs: boolean;
   /** Check type, null for a real server without a check (counts as up). */
-  checkType: 'tcp' | 'http' | 'https' | 'script' | null;
+  checkType: 'tcp' | 'http' | 'https' | 'script' | 'udp' | 'dns' | 'smtp' | 'ping' | 'file' | null;
   lastCheck: CheckResult | null;
   /** Results since startup or the last reload that changed this real server. */
   checksOk: number;

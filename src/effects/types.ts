@@ -157,3 +157,49 @@ export interface AcceptFilter {
   /** Makes the table hold exactly these drops; none: the table is deleted. */
   apply(drops: readonly AcceptDrop[]): Promise<void>;
 }
+
+/** The outcome of one ICMP/ICMPv6 echo: the reply's round trip, or why there was none. */
+export type EchoOutcome = { ok: true; rttMs: number } | { ok: false; reason: string };
+
+/** One echo request in flight. */
+export interface EchoHandle {
+  /** Stops waiting; the callback is not called. */
+  cancel(): void;
+}
+
+/**
+ * ICMP and ICMPv6 echo for PING_CHECK: the addon's raw sockets (src/effects/icmp-echo.ts),
+ * handed to the checks by the daemon as the TCP connector is.
+ */
+export interface IcmpEcho {
+  /**
+   * Sends one echo request to an IP literal; `done` hears the reply, an ICMP error about it,
+   * a send error or the timeout, once and always asynchronously.
+   */
+  echo(
+    target: string,
+    opts: { bindAddress?: string; timeoutMs: number },
+    done: (o: EchoOutcome) => void,
+  ): EchoHandle;
+}
+
+/** One of keepalived's notify FIFOs, opened for writing without ever blocking. */
+export interface FifoWriter {
+  readonly path: string;
+  /** Writes one whole line; false when it was dropped (the FIFO is full: nobody reads). */
+  write(line: string): boolean;
+  close(): void;
+}
+
+/** An e-mail to send (plain text). */
+export interface MailMessage {
+  subject: string;
+  text: string;
+}
+
+/** Sends e-mail alerts through one SMTP server (src/effects/smtp-mail.ts, nodemailer). */
+export interface MailSender {
+  /** Resolves when the server accepted it; rejects with the reason it did not. */
+  send(m: MailMessage): Promise<void>;
+  close(): void;
+}

@@ -14,6 +14,7 @@ import {
   scriptIdentityOf,
   type VirtualServer,
 } from '../config/model.js';
+import { probeOfMore } from './check-specs-more.js';
 import { statusKey } from './desired.js';
 
 /** The id of a real server's (combined) health; the services of a group share it. */
@@ -64,6 +65,12 @@ function probeOf(check: Check, rs: RealServer, who: { user?: string; group?: str
     case 'script': {
       return { type: 'script', command: check.command, ...who };
     }
+    case 'udp':
+    case 'dns':
+    case 'smtp':
+    case 'ping':
+    case 'file':
+      return probeOfMore(check, rs);
   }
 }
 

@@ -26,9 +26,9 @@ import {
 import type { ProbeResult } from '../check/probe.js';
 import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';
-import type { Config, VirtualServer } from '../config/model.js';
+import type { Config, RealServer, VirtualServer } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
-import type { ScriptRunner, TcpConnector } from '../effects/types.js';
+import type { IcmpEcho, ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOps, type OpFailure } from './apply.js';
 import { type CheckTarget, checkId, checkSpecsOf, healthLookup } from './check-specs.js';
@@ -56,6 +56,8 @@ export interface LvsControllerDeps {
   checks?: (opts: CheckManagerOptions) => CheckManager;
   /** connect-only attempts for plain TCP checks (the addon's prober); absent: net.Socket */
   tcpConnector?: TcpConnector | null;
+  /** ICMP/ICMPv6 echo for ping checks (the addon's raw sockets); absent: ping checks fail */
+  icmpEcho?: IcmpEcho | null;
   /**
    * Where the record of owned services lives (OWNERSHIP.md rule 4); null or absent: none.
    * The daemon hands in the file store (global.state_file) with the real IPVS client: a
@@ -70,6 +72,8 @@ export interface LvsControllerDeps {
   periodMs?: number;
   /** after each pass, with its decisions (the announcer follows them) */
   onOutcome?: (config: Config, desired: DesiredState) => void;
+  /** real-server health and quorum changes, in order (notify FIFOs, e-mail alerts) */
+  onEvent?: (e: LvsEvent) => void;
   /** every probe result, for the check latency histogram */
   onCheckResult?: (o: {
     virtualServer: string;
@@ -79,6 +83,11 @@ export interface LvsControllerDeps {
     ok: boolean;
   }) => void;
 }
+
+/** A change as keepalived's notify FIFO and e-mail alerts report it. */
+export type LvsEvent =
+  | { kind: 'rs'; vs: VirtualServer; rs: RealServer; up: boolean; reason: string }
+  | { kind: 'vs'; vs: VirtualServer; up: boolean; detail: string };
 
 export const DEBOUNCE_MS = 20;
 export const PERIOD_MS = 10_000;
@@ -141,6 +150,7 @@ export class LvsController {
     const opts: GroupedCheckManagerOptions = {
       runner: deps.runner,
       tcpConnector: deps.tcpConnector ?? null,
+      icmpEcho: deps.icmpEcho ?? null,
       onChange: (id, t) => this.onHealthChange(id, t.from, t.to, t.reason),
       onResult: (id, r) => this.onResult(id, r),
       // the kind of the check that produced the result (a real server may have several)
@@ -336,6 +346,8 @@ export class LvsController {
       this.hooks.run(this.config.global, t.rs.notifyUp, `notify_up of ${t.rs.key}`);
     if (to === 'down' && t.rs.notifyDown)
       this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`);
+    if ((to === 'up' && from === 'down') || to === 'down')
+      this.deps.onEvent?.({ kind: 'rs', vs: t.vs, rs: t.rs, up: to === 'up', reason });
     this.request();
   }
 
@@ -418,7 +430,9 @@ export class LvsController {
       this.quorum,
     );
     this.desired = desired;
-    quorumTransitions(this.config, desired, this.quorum, this.log, this.hooks);
+    quorumTransitions(this.config, desired, this.quorum, this.log, this.hooks, (vs, up, detail) =>
+      this.deps.onEvent?.({ kind: 'vs', vs, up, detail }),
+    );
     this.deps.onOutcome?.(this.config, desired);
 
     if (client && current) {

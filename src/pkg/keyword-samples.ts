@@ -25,6 +25,18 @@ export const CONTEXT: Record<string, [string, string]> = {
     ' }\n }\n}\n',
   ],
   url: [`${SERVER} real_server 198.51.100.1 80 {\n HTTP_GET {\n url {\n path /\n`, ' }\n }\n }\n}\n'],
+  SMTP_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n SMTP_CHECK {\n`, ' }\n }\n}\n'],
+  DNS_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n DNS_CHECK {\n`, ' }\n }\n}\n'],
+  UDP_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n UDP_CHECK {\n`, ' }\n }\n}\n'],
+  PING_CHECK: [`${SERVER} real_server 198.51.100.1 80 {\n PING_CHECK {\n`, ' }\n }\n}\n'],
+  FILE_CHECK: [
+    `track_file f {\n file /tmp/f\n weight 0\n}\n${SERVER} real_server 198.51.100.1 80 {\n FILE_CHECK {\n`,
+    ' }\n }\n}\n',
+  ],
+  track_file: [
+    `${SERVER} real_server 198.51.100.1 80 {\n FILE_CHECK {\n track_file f\n }\n }\n}\ntrack_file f {\n`,
+    ' file /tmp/f\n weight 0\n}\n',
+  ],
   virtual_server_group: [
     'virtual_server_group G {\n 192.0.2.10 80\n',
     '}\nvirtual_server group G {\n lb_algo rr\n real_server 198.51.100.1 80 {\n TCP_CHECK {\n }\n }\n}\n',

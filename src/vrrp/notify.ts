@@ -17,6 +17,15 @@ interface Subject {
   readonly name: string;
 }
 
+/** A state change as keepalived's notify FIFO and e-mail alerts report it. */
+export interface VrrpNotifyEvent {
+  readonly kind: 'instance' | 'group';
+  readonly name: string;
+  readonly state: Hook;
+  /** the instance's priority; 0 for a group (as keepalived writes it) */
+  readonly priority: number;
+}
+
 const isHook = (s: string): s is Hook => s === 'master' || s === 'backup' || s === 'fault' || s === 'stop';
 
 export class NotifyRunner {
@@ -27,6 +36,8 @@ export class NotifyRunner {
     private config: Config,
     private readonly log: Log,
     private readonly runner: ScriptRunner,
+    /** every instance and group state change, in order (notify FIFOs, e-mail alerts) */
+    private readonly onEvent?: (e: VrrpNotifyEvent) => void,
   ) {
     this.groups = new SyncGroupStates(config.vrrpSyncGroups);
   }
@@ -40,9 +51,15 @@ export class NotifyRunner {
   /** An instance changed state: its own hooks, then those of its sync group if the group moved. */
   stateChanged(instance: string, state: string): void {
     // 'stop' is the daemon shutting down, not a state the member is in
-    if (state !== 'stop') {
-      for (const t of this.groups.memberChanged(instance, state)) this.groupStateChanged(t.group, t.to);
+    const moves = state !== 'stop' ? this.groups.memberChanged(instance, state) : [];
+    if (this.onEvent) {
+      // keepalived reports a group's first state before its member's, every later one after it
+      for (const t of moves) if (t.from === null) this.groupEvent(t.group, t.to);
+      const i = isHook(state) ? this.config.vrrpInstances.find((x) => x.name === instance) : undefined;
+      if (i && isHook(state)) this.onEvent({ kind: 'instance', name: instance, state, priority: i.priority });
+      for (const t of moves) if (t.from !== null) this.groupEvent(t.group, t.to);
     }
+    for (const t of moves) this.groupStateChanged(t.group, t.to);
     if (!isHook(state)) return;
     const inst = this.config.vrrpInstances.find((i) => i.name === instance);
     if (!inst) return;
@@ -57,7 +74,15 @@ export class NotifyRunner {
 
   /** Shutdown: the 'stop' hooks of every group that had reached a state. */
   groupsStopped(): void {
-    for (const [group] of this.groups.known()) this.groupStateChanged(group, 'stop');
+    for (const [group] of this.groups.known()) {
+      this.groupEvent(group, 'stop');
+      this.groupStateChanged(group, 'stop');
+    }
+  }
+
+  private groupEvent(group: string, state: Hook): void {
+    if (this.onEvent && this.config.vrrpSyncGroups.some((x) => x.name === group))
+      this.onEvent({ kind: 'group', name: group, state, priority: 0 });
   }
 
   private groupStateChanged(group: string, state: Hook): void {

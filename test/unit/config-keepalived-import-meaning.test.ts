@@ -107,18 +107,15 @@ describe('import-keepalived: checks', () => {
   });
 
   it('an unsupported checker leaves its real server visibly unchecked, and is a warning', () => {
-    const r = imp(vs('', 'SMTP_CHECK {\n connect_timeout 3\n }'));
+    const r = imp(vs('', 'BFD_CHECK {\n name b\n }'));
     expect(r.config.virtualServers[0]!.realServers[0]!.check).toBeUndefined();
-    warnedAt(r, 7, 'vrrpd has no SMTP_CHECK: THIS REAL SERVER IS UNCHECKED');
+    warnedAt(r, 7, 'vrrpd has no BFD_CHECK: THIS REAL SERVER IS UNCHECKED');
     // the comment sits on the real server itself
     expect(r.yaml).toMatch(
-      /# not carried over \(line 7\): 'SMTP_CHECK \{\.\.\.\}'.*UNCHECKED.*\n\s+- address: 198\.51\.100\.1/,
+      /# not carried over \(line 7\): 'BFD_CHECK \{\.\.\.\}'.*UNCHECKED.*\n\s+- address: 198\.51\.100\.1/,
     );
-    for (const k of ['DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK']) {
-      expect(imp(vs('', `${k} {\n }`)).warnings.join()).toContain(
-        `vrrpd has no ${k}: THIS REAL SERVER IS UNCHECKED`,
-      );
-    }
+    // a FILE_CHECK without a track_file leaves it unchecked too
+    expect(imp(vs('', 'FILE_CHECK {\n }')).warnings.join()).toContain('THIS REAL SERVER IS UNCHECKED');
   });
 
   it('an HTTP_GET without url or a MISC_CHECK without misc_path is ignored, as keepalived ignores it', () => {
@@ -137,17 +134,13 @@ describe('import-keepalived: checks', () => {
     const r = imp(
       vs(
         '',
-        ['PING_CHECK {', '}', 'TCP_CHECK {', '}', 'HTTP_GET {', ' url {', '  path /a', ' }', '}'].join('\n'),
+        ['BFD_CHECK {', '}', 'TCP_CHECK {', '}', 'HTTP_GET {', ' url {', '  path /a', ' }', '}'].join('\n'),
       ),
     );
     const rs = r.config.virtualServers[0]!.realServers[0]!;
     expect(rs.checks?.map((c) => c.type)).toEqual(['tcp', 'http']);
     expect(rs.check).toMatchObject({ type: 'tcp' });
-    warnedAt(
-      r,
-      7,
-      'vrrpd has no PING_CHECK: only the other checks of this real server (TCP_CHECK, HTTP_GET)',
-    );
+    warnedAt(r, 7, 'vrrpd has no BFD_CHECK: only the other checks of this real server (TCP_CHECK, HTTP_GET)');
     expect(r.warnings).toHaveLength(1);
     const u = imp(
       vs('', 'HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n status_code 200 300-302\n }\n }'),
@@ -521,15 +514,17 @@ describe('import-keepalived command', () => {
   it('warnings go to stderr one a line; --strict exits 1 when anything was not carried over', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ka-cli-'));
     const file = join(dir, 'keepalived.conf');
-    writeFileSync(file, vi('smtp_alert'));
+    writeFileSync(file, vi('notify_master_rx_lower_pri /bin/true'));
     let out = '';
     let err = '';
     const io = { out: (t: string) => (out += t), err: (t: string) => (err += t) };
     expect(await runImportKeepalived(file, io)).toBe(0);
     expect(err).toBe(
-      `warning: ${file}:8: not carried over: 'smtp_alert' because vrrpd sends no e-mail: use notify scripts\n`,
+      `warning: ${file}:8: not carried over: 'notify_master_rx_lower_pri /bin/true' because vrrpd has no notify for lower-priority adverts\n`,
     );
-    expect(out).toContain("# not carried over (line 8): 'smtp_alert' because vrrpd sends no e-mail");
+    expect(out).toContain(
+      "# not carried over (line 8): 'notify_master_rx_lower_pri /bin/true' because vrrpd has no notify for lower-priority adverts",
+    );
     err = '';
     expect(await runImportKeepalived(file, io, { strict: true })).toBe(1);
     expect(err).toContain('1 statement(s) not carried over (--strict)');

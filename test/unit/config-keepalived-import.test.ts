@@ -115,7 +115,12 @@ describe('import-keepalived', () => {
       type: 'script',
       command: ['/usr/local/bin/check_web', '198.51.100.4'],
     });
-    expect(vs!.realServers[3]!.check).toBeUndefined();
+    // SMTP_CHECK, with keepalived's HELO name (vrrpd's default too)
+    expect(vs!.realServers[3]!.check).toMatchObject({
+      type: 'smtp',
+      timeoutMs: 3000,
+      heloName: 'smtpchecker.keepalived.org',
+    });
     expect(fw).toMatchObject({
       key: 'fwmark:10:4',
       scheduler: 'sh',
@@ -124,11 +129,10 @@ describe('import-keepalived', () => {
     });
     // what was not carried over is said, with its line
     for (const line of [
-      "not carried over (line 4): 'notification_email {...}' because vrrpd sends no e-mail",
+      'note (line 4): keepalived sends no e-mail without both smtp_server and notification_email, and neither does vrrpd',
       "note (line 37): 'state MASTER' not needed",
       "not carried over (line 42): 'nopreempt' because keepalived clears nopreempt with state MASTER",
-      "not carried over (line 64): 'smtp_alert' because",
-      "not carried over (line 133): 'SMTP_CHECK {...}' because vrrpd has no SMTP_CHECK: THIS REAL SERVER IS UNCHECKED",
+      "note (line 64): 'smtp_alert' has no effect without smtp_server and notification_email",
       "not carried over (line 151): 'virtual_server group WEB {...}' because there is no usable virtual_server_group 'WEB'",
       'not carried over (line 155): include /etc/keepalived/conf.d/*.conf: no file matched',
       'auth_pass cut to its first 8 characters',

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildAlerts } from '../../src/config/build-alerts.js';
 import { BuildContext } from '../../src/config/build-context.js';
 import { buildLvsTimeouts, buildVirtualServers } from '../../src/config/build-lvs.js';
 import {
@@ -26,6 +27,13 @@ const STRINGS: Record<string, unknown> = {
   'global.snmp.agentx_socket': '/var/agentx/master',
   'global.control_socket': '/run/vrrpd/test.sock',
   'global.state_file': '/var/lib/vrrpd/test.json',
+  'global.notify_fifo': '/run/vrrpd/all.fifo',
+  'global.vrrp_notify_fifo': '/run/vrrpd/vrrp.fifo',
+  'global.lvs_notify_fifo': '/run/vrrpd/lvs.fifo',
+  'global.smtp_alerts.server': '127.0.0.1:25',
+  'global.smtp_alerts.to[]': 'ops@example.test',
+  'virtual_servers[].real_servers[].check.file': '/run/vrrpd/drain',
+  'virtual_servers[].real_servers[].checks[].file': '/run/vrrpd/drain',
   'vrrp_instances[].virtual_ips[].address': '192.0.2.50/24',
   'vrrp_instances[].virtual_ips[].label': 'eth1:1',
   'vrrp_instances[].virtual_ips[].brd': '+',
@@ -177,15 +185,18 @@ describe('no configuration key is accepted and ignored', () => {
     const global = buildGlobal(ctx, P(data.global, 'global') as never, 'h');
     buildScripts(ctx, P(data.vrrp_scripts, 'vrrp_scripts') as never, global.scriptTimeoutMs);
     const instances = buildInstances(ctx, P(data.vrrp_instances, 'vrrp_instances') as never, ['s1']);
-    buildSyncGroups(ctx, P(data.vrrp_sync_groups, 'vrrp_sync_groups') as never, ['VI_1']);
+    const vrrpSyncGroups = buildSyncGroups(ctx, P(data.vrrp_sync_groups, 'vrrp_sync_groups') as never, [
+      'VI_1',
+    ]);
     buildLvsSyncDaemon(ctx, P(data.lvs_sync_daemon, 'lvs_sync_daemon') as never, instances, ['VI_1']);
     buildLvsTimeouts(ctx, P(data.lvs_timeouts, 'lvs_timeouts') as never);
-    buildVirtualServers(
+    const virtualServers = buildVirtualServers(
       ctx,
       P(data.virtual_servers, 'virtual_servers') as never,
       P(data.virtual_server_groups, 'virtual_server_groups') as never,
       global.announce,
     );
+    buildAlerts(ctx, P(data, '') as never, { vrrpInstances: instances, vrrpSyncGroups, virtualServers }, 'h');
     for (const top of ['global', 'vrrp_scripts', 'vrrp_instances', 'vrrp_sync_groups']) read.add(top);
     for (const top of ['lvs_sync_daemon', 'lvs_timeouts', 'virtual_servers', 'virtual_server_groups'])
       read.add(top);
