@@ -100,10 +100,19 @@ export function keepalivedConf(services: number, per: number, lastWeight: number
     '}',
   ];
   for (let v = 0; v < services; v++) {
-    out.push(`virtual_server ${vsAddr(v)} ${vsPort(v)} {`, '  lb_algo wrr', '  lb_kind NAT', '  protocol TCP');
+    out.push(
+      `virtual_server ${vsAddr(v)} ${vsPort(v)} {`,
+      '  lb_algo wrr',
+      '  lb_kind NAT',
+      '  protocol TCP',
+    );
     for (let r = 0; r < per; r++) {
       const last = v === services - 1 && r === per - 1;
-      out.push(`  real_server ${realAddr(v * per + r)} 80 {`, `    weight ${last ? lastWeight : weightOf(r)}`, '  }');
+      out.push(
+        `  real_server ${realAddr(v * per + r)} 80 {`,
+        `    weight ${last ? lastWeight : weightOf(r)}`,
+        '  }',
+      );
     }
     out.push('}');
   }
@@ -133,7 +142,19 @@ function startDaemon(kind: Kind, conf: string, logFile: string): ChildProcess {
   const args =
     kind === 'vrrpd'
       ? [bin(), 'run', '-c', conf]
-      : ['-n', '-l', '-D', '-f', conf, '-p', `${DIR}/ka.pid`, '-c', `${DIR}/ka-c.pid`, '-r', `${DIR}/ka-r.pid`];
+      : [
+          '-n',
+          '-l',
+          '-D',
+          '-f',
+          conf,
+          '-p',
+          `${DIR}/ka.pid`,
+          '-c',
+          `${DIR}/ka-c.pid`,
+          '-r',
+          `${DIR}/ka-r.pid`,
+        ];
   const cmd = kind === 'vrrpd' ? process.execPath : '/usr/sbin/keepalived';
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -183,14 +204,16 @@ export async function runScale(
     const deadline = t0 + 600_000;
     let firstMs = Number.NaN;
     while (Number.isNaN(firstMs)) {
-      if (died() || performance.now() > deadline) throw new Error(`${kind} exited or timed out before the first real server`);
+      if (died() || performance.now() > deadline)
+        throw new Error(`${kind} exited or timed out before the first real server`);
       const now = performance.now();
       if ((await destsOf(c, first)).size > 0 || (await destsOf(c, last)).size > 0) firstMs = now - t0;
       else await sleep(5);
     }
     let allMs = Number.NaN;
     while (Number.isNaN(allMs)) {
-      if (died() || performance.now() > deadline) throw new Error(`${kind} exited or timed out before all real servers`);
+      if (died() || performance.now() > deadline)
+        throw new Error(`${kind} exited or timed out before all real servers`);
       const now = performance.now();
       if ((await destsOf(c, last)).size === per && (await totalDests(c)) === services * per) allMs = now - t0;
       else await sleep(20);
@@ -205,7 +228,8 @@ export async function runScale(
       const t = performance.now();
       child.kill('SIGHUP');
       for (;;) {
-        if (died() || performance.now() - t > 120_000) throw new Error(`${kind}: reload ${i} never reached the kernel`);
+        if (died() || performance.now() - t > 120_000)
+          throw new Error(`${kind}: reload ${i} never reached the kernel`);
         const now = performance.now();
         if ((await destsOf(c, last)).get(key)?.weight === w) {
           reloadMs.push(now - t);
@@ -235,7 +259,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (ms: number) => Math.round(ms).toLocaleString('en-US');
 
 /** Boots a fresh guest (or netns) for one daemon and returns what it measured. */
-export async function scaleInGuest(kind: Kind, services: number, per: number, reloads: number): Promise<ScaleResult> {
+export async function scaleInGuest(
+  kind: Kind,
+  services: number,
+  per: number,
+  reloads: number,
+): Promise<ScaleResult> {
   const self = relative(REPO, fileURLToPath(import.meta.url));
   const r = await runJob(`exec node ${self} --inside ${kind} ${services} ${per} ${reloads}`, {
     timeoutS: 1200,
