@@ -59,7 +59,7 @@ export function vrrpdYaml(services: number, per: number, lastWeight: number): st
     '  router_id: scale',
     `  control_socket: ${DIR}/vrrpd.sock`,
     `  state_file: ${DIR}/ipvs-owned.json`,
-    '  log_level: info',
+    `  log_level: ${process.env.SCALE_LOG_LEVEL ?? 'info'}`,
     'vrrp_instances:',
     '  - name: VI_1',
     `    interface: ${IFACE}`,
@@ -266,7 +266,8 @@ export async function scaleInGuest(
   reloads: number,
 ): Promise<ScaleResult> {
   const self = relative(REPO, fileURLToPath(import.meta.url));
-  const r = await runJob(`exec node ${self} --inside ${kind} ${services} ${per} ${reloads}`, {
+  const level = process.env.SCALE_LOG_LEVEL ? `SCALE_LOG_LEVEL=${process.env.SCALE_LOG_LEVEL} ` : '';
+  const r = await runJob(`${level}exec node ${self} --inside ${kind} ${services} ${per} ${reloads}`, {
     timeoutS: 1200,
     modules: ['ip_vs', 'ip_vs_wrr', 'nf_conntrack', 'veth'],
     memMb: services * per > 20_000 ? 2048 : 1024,
@@ -277,6 +278,7 @@ export async function scaleInGuest(
       `${kind} run failed (rc ${r.rc}):\n${r.stderr.slice(-3000)}\n${(r.files[`${kind}.log`] ?? '').slice(-3000)}\n${r.console.slice(-2000)}`,
     );
   }
+  if (process.env.SCALE_LOG_LEVEL) process.stderr.write(r.files[`${kind}.log`] ?? '');
   return { ...(JSON.parse(text) as ScaleResult), where: r.where };
 }
 
