@@ -6,7 +6,8 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { formatConfigError, type LoadResult, loadConfigFile } from './config/index.js';
+import { reloadConfigFile } from './config/incremental.js';
+import { formatConfigError, type LoadResult } from './config/index.js';
 import type { Config } from './config/model.js';
 import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.js';
 import { ControlPlane } from './daemon/control-plane.js';
@@ -26,6 +27,8 @@ export interface DaemonOptions {
   configFile: string;
   /** the file as the caller already read it (vrrpd run reads it once, for the log settings) */
   loaded?: LoadResult;
+  /** the text `loaded` was built from: a reload then reads only the changed virtual servers */
+  text?: string | null;
   logger: Logger;
   /** called for sd_notify; absent when not under systemd */
   notify?: {
@@ -71,6 +74,8 @@ export class Daemon {
   private readonly states = new Map<string, string>();
   private readonly controlPlane: ControlPlane;
   private lastReload: ReloadOutcome | null = null;
+  /** the text the running config was built from (config/incremental.ts) */
+  private readonly configText: { text: string | null } = { text: null };
   private readonly reloads: ReloadCounts = { ok: 0, refused: 0, error: 0 };
   /** AgentX subagent of snmpd (global.snmp); follows state changes even while off */
   private readonly snmp: SnmpSubagent;
@@ -100,7 +105,13 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    const loaded = this.opts.loaded ?? (await loadConfigFile(this.opts.configFile));
+    let loaded = this.opts.loaded;
+    if (loaded) this.configText.text = this.opts.text ?? null;
+    else {
+      const r = await reloadConfigFile(this.opts.configFile, null);
+      loaded = r.loaded;
+      this.configText.text = r.text;
+    }
     if (!loaded.ok) {
       for (const e of loaded.errors) {
         this.log.error({ event: 'config-error', file: e.file, line: e.line, col: e.col }, e.message);
@@ -110,7 +121,14 @@ export class Daemon {
     }
     this.config = loaded.config;
     this.notifyRunner = new NotifyRunner(this.config, this.log, this.scriptRunner);
-    if (this.config.vrrpInstances.length > 0) await this.startEngine(this.config);
+    // The IPVS side does not wait for the VRRP worker: both start at once.
+    const lvsStarted = this.startLvs(this.config);
+    try {
+      if (this.config.vrrpInstances.length > 0) await this.startEngine(this.config);
+    } catch (e) {
+      await lvsStarted.catch(() => {});
+      throw e;
+    }
     this.scripts = new TrackScripts(
       this.config,
       this.log,
@@ -118,14 +136,7 @@ export class Daemon {
       this.scriptRunner,
     );
     this.scripts.start();
-    if (
-      this.config.virtualServers.length > 0 ||
-      this.config.lvsSyncDaemon ||
-      (await this.recordListsServices(this.config))
-    ) {
-      this.lvs = await this.createLvs(this.config);
-      await this.lvs.start();
-    }
+    await lvsStarted;
     await this.controlPlane.open(this.config.global);
     this.snmp.configure(this.config.global.snmp);
     this.startWatchdog();
@@ -138,6 +149,25 @@ export class Daemon {
       },
       'vrrpd running',
     );
+  }
+
+  /**
+   * The LVS side, when the configuration has virtual servers (or a sync daemon, or the
+   * ownership record lists services to remove). States the engine reported before the
+   * controller existed are handed to it.
+   */
+  private async startLvs(config: Config): Promise<void> {
+    if (
+      config.virtualServers.length === 0 &&
+      !config.lvsSyncDaemon &&
+      !(await this.recordListsServices(config))
+    )
+      return;
+    const lvs = await this.createLvs(config);
+    if (this.stopping) return;
+    this.lvs = lvs;
+    for (const [instance, state] of this.states) lvs.instanceStateChanged(instance, state);
+    await lvs.start();
   }
 
   private async startEngine(config: Config): Promise<void> {
@@ -230,36 +260,41 @@ export class Daemon {
   async reload(): Promise<{ ok: true; summary: string } | { ok: false; errors: string[] }> {
     this.opts.notify?.reloading();
     try {
-      const r = await reloadFile(this.opts.configFile, this.config, {
-        log: this.log,
-        vrrp: async (next, instances) => {
-          if (next.vrrpInstances.length > 0 && !this.engine?.running) {
-            await this.startEngine(next);
-            return `started VRRP engine with ${next.vrrpInstances.length} instance(s)`;
-          }
-          if (!this.engine?.running) return '';
-          const res = await this.engine.reload(next, instances);
-          return `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
+      const r = await reloadFile(
+        this.opts.configFile,
+        this.config,
+        {
+          log: this.log,
+          vrrp: async (next, instances) => {
+            if (next.vrrpInstances.length > 0 && !this.engine?.running) {
+              await this.startEngine(next);
+              return `started VRRP engine with ${next.vrrpInstances.length} instance(s)`;
+            }
+            if (!this.engine?.running) return '';
+            const res = await this.engine.reload(next, instances);
+            return `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
+          },
+          control: async (next, slice) => {
+            const done = await this.controlPlane.apply(next, slice);
+            const snmp = slice.snmpChanged ? this.snmp.configure(next.snmp) : null;
+            return snmp ? [...done, snmp] : done;
+          },
+          notify: (next, slice) => this.notifyRunner?.setConfig(next, slice),
+          trackScripts: (next, slice) => this.scripts?.setConfig(next, slice),
+          lvs: async (next, slice) => {
+            if (this.lvs) await this.lvs.setConfig(next, slice);
+            else if (next.virtualServers.length > 0) {
+              this.lvs = await this.createLvs(next);
+              await this.lvs.start();
+            }
+          },
+          applied: (next) => {
+            this.config = next;
+            this.configLoadedAt = new Date();
+          },
         },
-        control: async (next, slice) => {
-          const done = await this.controlPlane.apply(next, slice);
-          const snmp = slice.snmpChanged ? this.snmp.configure(next.snmp) : null;
-          return snmp ? [...done, snmp] : done;
-        },
-        notify: (next, slice) => this.notifyRunner?.setConfig(next, slice),
-        trackScripts: (next, slice) => this.scripts?.setConfig(next, slice),
-        lvs: async (next, slice) => {
-          if (this.lvs) await this.lvs.setConfig(next, slice);
-          else if (next.virtualServers.length > 0) {
-            this.lvs = await this.createLvs(next);
-            await this.lvs.start();
-          }
-        },
-        applied: (next) => {
-          this.config = next;
-          this.configLoadedAt = new Date();
-        },
-      });
+        this.configText,
+      );
       if (r.ok) {
         this.reloads.ok++;
         this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };

@@ -11,7 +11,8 @@ import type {
   TrackScriptsSlice,
 } from '../config/diff.js';
 import { diffConfig } from '../config/diff.js';
-import { type Config, formatConfigError, type GlobalConfig, loadConfigFile } from '../config/index.js';
+import { reloadConfigFile } from '../config/incremental.js';
+import { type Config, formatConfigError, type GlobalConfig } from '../config/index.js';
 
 /** The parts a reload reaches, each taking its slice. */
 export interface ReloadParts {
@@ -32,13 +33,19 @@ export type ReloadFileResult =
   | { ok: true; summary: string; config: Config }
   | { ok: false; refused: boolean; errors: string[] };
 
-/** Reads the file again and applies it; never throws for a bad file (it is refused). */
+/**
+ * Reads the file again and applies it; never throws for a bad file (it is refused).
+ * `cache.text`: the text `running` was built from; with it only the changed virtual
+ * servers are read again (config/incremental.ts). It is updated when the file is applied.
+ */
 export async function reloadFile(
   file: string,
   running: Config,
   parts: ReloadParts,
+  cache?: { text: string | null },
 ): Promise<ReloadFileResult> {
-  const loaded = await loadConfigFile(file);
+  const prev = cache?.text != null ? { text: cache.text, config: running } : null;
+  const { loaded, text } = await reloadConfigFile(file, prev);
   if (!loaded.ok) {
     for (const e of loaded.errors) {
       parts.log.error({ event: 'config-error', file: e.file, line: e.line, col: e.col }, e.message);
@@ -60,6 +67,7 @@ export async function reloadFile(
     return { ok: false, refused: false, errors: [(e as Error).message] };
   }
   parts.applied(next);
+  if (cache) cache.text = text;
   const summary = await applySlices(next, diff, parts, vrrp);
   parts.log.info({ event: 'reloaded', summary }, 'configuration reloaded');
   return { ok: true, summary, config: next };
