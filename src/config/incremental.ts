@@ -30,56 +30,66 @@ interface Split {
   tail: string;
 }
 
-const KEY_LINE = /^virtual_servers:[ ]*(?:#.*)?$/;
+const KEY = /^virtual_servers:[ ]*(?:#[^\n]*)?$/gm;
 const BLANK_OR_COMMENT = /^[ ]*(?:#.*)?$/;
 
-/** The file cut around the items of `virtual_servers:`, or null when it is not plainly a block list. */
+/**
+ * The file cut around the items of `virtual_servers:`, or null when it is not plainly a
+ * block list. Scans with indexOf and slices (no array of lines): the text may be megabytes.
+ */
 export function splitVirtualServers(text: string): Split | null {
-  const lines = text.split('\n');
-  let key = -1;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (!l.startsWith('virtual_servers')) continue;
-    if (key >= 0 || !KEY_LINE.test(l)) return null;
-    key = i;
+  KEY.lastIndex = 0;
+  const k = KEY.exec(text);
+  if (!k) return null;
+  // one `virtual_servers` key at the top level, and no other line starting with the name
+  const after = k.index + k[0].length;
+  if (text.indexOf('\nvirtual_servers', after) >= 0) return null;
+  if (
+    k.index > 0 &&
+    (text.startsWith('virtual_servers') || text.lastIndexOf('\nvirtual_servers', k.index - 2) >= 0)
+  )
+    return null;
+  // the first item: skip blank and comment lines
+  let first = after + 1;
+  for (;;) {
+    if (first >= text.length) return null;
+    const nl = text.indexOf('\n', first);
+    const line = text.slice(first, nl < 0 ? text.length : nl);
+    if (!BLANK_OR_COMMENT.test(line)) break;
+    if (nl < 0) return null;
+    first = nl + 1;
   }
-  if (key < 0) return null;
-  let first = key + 1;
-  while (first < lines.length && BLANK_OR_COMMENT.test(lines[first]!)) first++;
-  const m = first < lines.length ? /^([ ]*)- /.exec(lines[first]!) : null;
+  const m = /^([ ]*)- /.exec(text.slice(first, first + 256));
   if (!m) return null;
   const indent = m[1]!.length;
-  const itemStart = `${' '.repeat(indent)}- `;
+  // the list ends at the first later line indented less than its items, or as much but
+  // not an item (blank lines and comments belong to the list)
+  const endRe =
+    indent === 0
+      ? /\n(?=[^ \n#-]|-[^ ])/g
+      : new RegExp(`\\n(?=[ ]{0,${indent - 1}}[^ \\n#]|[ ]{${indent}}[^ \\n#-]|[ ]{${indent}}-[^ ])`, 'g');
+  endRe.lastIndex = first;
+  const e = endRe.exec(text);
+  const end = e ? e.index + 1 : text.length;
+  const body = text.slice(first, end);
+  if (body.includes('&') || body.includes('*') || body.includes('\t')) return null;
+  const sep = `\n${' '.repeat(indent)}- `;
   const items: string[] = [];
-  let cur: string[] | null = null;
-  let end = lines.length;
-  for (let i = first; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.startsWith(itemStart)) {
-      if (cur) items.push(cur.join('\n'));
-      cur = [l];
-      continue;
-    }
-    if (BLANK_OR_COMMENT.test(l)) {
-      cur?.push(l);
-      continue;
-    }
-    const ind = l.length - l.trimStart().length;
-    if (ind <= indent) {
-      end = i;
+  let at = 0;
+  for (;;) {
+    const next = body.indexOf(sep, at);
+    if (next < 0) {
+      items.push(body.slice(at));
       break;
     }
-    cur?.push(l);
+    items.push(body.slice(at, next));
+    at = next + 1;
   }
-  if (cur) items.push(cur.join('\n'));
-  const body = items.join('\n');
-  if (body.includes('&') || body.includes('*') || body.includes('\t')) return null;
-  return {
-    head: lines.slice(0, first).join('\n'),
-    items,
-    tail: lines.slice(end).join('\n'),
-  };
+  return { head: text.slice(0, first), items, tail: text.slice(end) };
 }
+
+/** The cut of each text last loaded through here, by the configuration built from it. */
+const splits = new WeakMap<Config, Split>();
 
 /**
  * The configuration `text` describes, built from `prev` and the changed items alone, or
@@ -93,7 +103,7 @@ export function configFromChangedItems(
 ): Config | null {
   if (prev.config.file !== fileName) return null;
   if (text === prev.text) return prev.config;
-  const before = splitVirtualServers(prev.text);
+  const before = splits.get(prev.config) ?? splitVirtualServers(prev.text);
   const after = splitVirtualServers(text);
   if (!before || !after || before.head !== after.head || before.tail !== after.tail) return null;
   const old = prev.config.virtualServers;
@@ -115,9 +125,8 @@ export function configFromChangedItems(
     }
   }
   if (changed.length > 0) {
-    const parts = [after.head, ...changed.map((c) => c.text)];
-    if (after.tail !== '') parts.push(after.tail);
-    const r = parseConfigText(parts.join('\n'), fileName, opts);
+    const body = changed.map((c) => (c.text.endsWith('\n') ? c.text : `${c.text}\n`)).join('');
+    const r = parseConfigText(`${after.head}${body}${after.tail}`, fileName, opts);
     if (!r.ok || r.config.virtualServers.length !== changed.length) return null;
     changed.forEach((c, k) => {
       out[c.at] = r.config.virtualServers[k]!;
@@ -129,7 +138,9 @@ export function configFromChangedItems(
     if (keys.has(v.key)) return null;
     keys.add(v.key);
   }
-  return Object.freeze({ ...prev.config, virtualServers: Object.freeze(list) }) as Config;
+  const config = Object.freeze({ ...prev.config, virtualServers: Object.freeze(list) }) as Config;
+  splits.set(config, after);
+  return config;
 }
 
 /**

@@ -129,10 +129,16 @@ describe('reload through the changed items', () => {
   it('cuts the file around the items (comments stay with the item before them)', () => {
     const s = splitVirtualServers('a: 1\nvirtual_servers:\n# c\n- x: 1\n  y: 2\n# d\n- x: 3\nz: 4\n');
     expect(s).toEqual({
-      head: 'a: 1\nvirtual_servers:\n# c',
-      items: ['- x: 1\n  y: 2\n# d', '- x: 3'],
+      head: 'a: 1\nvirtual_servers:\n# c\n',
+      items: ['- x: 1\n  y: 2\n# d', '- x: 3\n'],
       tail: 'z: 4\n',
     });
     expect(splitVirtualServers('virtual_servers: [a]\n')).toBeNull();
+    expect(splitVirtualServers('virtual_servers:\n  - a\nvirtual_servers:\n  - b\n')).toBeNull();
+    // indented items: the list ends at the next key, comments and blank lines stay in it
+    expect(splitVirtualServers('virtual_servers:\n  - a: 1\n\n    b: 2\n# x\n  - c\nz: 1\n')?.items).toEqual([
+      '  - a: 1\n\n    b: 2\n# x',
+      '  - c\n',
+    ]);
   });
 });
