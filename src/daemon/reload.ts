@@ -45,7 +45,9 @@ export async function reloadFile(
   cache?: { text: string | null },
 ): Promise<ReloadFileResult> {
   const prev = cache?.text != null ? { text: cache.text, config: running } : null;
+  const t0 = performance.now();
   const { loaded, text } = await reloadConfigFile(file, prev);
+  const tRead = performance.now();
   if (!loaded.ok) {
     for (const e of loaded.errors) {
       parts.log.error({ event: 'config-error', file: e.file, line: e.line, col: e.col }, e.message);
@@ -59,9 +61,11 @@ export async function reloadFile(
   const next = loaded.config;
   // what changed, computed once; each part below receives its slice
   const diff = diffConfig(running, next);
+  let tVrrp = performance.now();
   let vrrp: string;
   try {
     vrrp = await parts.vrrp(next, diff.vrrp.instances);
+    tVrrp = performance.now();
   } catch (e) {
     // the engine stopped part-way through applying it: not a refusal
     return { ok: false, refused: false, errors: [(e as Error).message] };
@@ -69,7 +73,13 @@ export async function reloadFile(
   parts.applied(next);
   if (cache) cache.text = text;
   const summary = await applySlices(next, diff, parts, vrrp);
-  parts.log.info({ event: 'reloaded', summary }, 'configuration reloaded');
+  // where the time went: reading and checking the file, the VRRP engine, the other parts
+  const ms = {
+    read: Math.round(tRead - t0),
+    vrrp: Math.round(tVrrp - tRead),
+    parts: Math.round(performance.now() - tVrrp),
+  };
+  parts.log.info({ event: 'reloaded', summary, ms }, 'configuration reloaded');
   return { ok: true, summary, config: next };
 }
 
