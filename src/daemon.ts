@@ -27,8 +27,8 @@ export interface DaemonOptions {
   configFile: string;
   /** the file as the caller already read it (vrrpd run reads it once, for the log settings) */
   loaded?: LoadResult;
-  /** the text `loaded` was built from: a reload then reads only the changed virtual servers */
-  text?: string | null;
+  /** the bytes `loaded` was built from: a reload then reads only the changed virtual servers */
+  bytes?: Buffer | null;
   logger: Logger;
   /** called for sd_notify; absent when not under systemd */
   notify?: {
@@ -74,8 +74,8 @@ export class Daemon {
   private readonly states = new Map<string, string>();
   private readonly controlPlane: ControlPlane;
   private lastReload: ReloadOutcome | null = null;
-  /** the text the running config was built from (config/incremental.ts) */
-  private readonly configText: { text: string | null } = { text: null };
+  /** the bytes the running config was built from (config/incremental.ts) */
+  private readonly configBytes: { bytes: Buffer | null } = { bytes: null };
   private readonly reloads: ReloadCounts = { ok: 0, refused: 0, error: 0 };
   /** AgentX subagent of snmpd (global.snmp); follows state changes even while off */
   private readonly snmp: SnmpSubagent;
@@ -106,11 +106,11 @@ export class Daemon {
 
   async start(): Promise<void> {
     let loaded = this.opts.loaded;
-    if (loaded) this.configText.text = this.opts.text ?? null;
+    if (loaded) this.configBytes.bytes = this.opts.bytes ?? null;
     else {
       const r = await reloadConfigFile(this.opts.configFile, null);
       loaded = r.loaded;
-      this.configText.text = r.text;
+      this.configBytes.bytes = r.bytes;
     }
     if (!loaded.ok) {
       for (const e of loaded.errors) {
@@ -293,7 +293,7 @@ export class Daemon {
             this.configLoadedAt = new Date();
           },
         },
-        this.configText,
+        this.configBytes,
       );
       if (r.ok) {
         this.reloads.ok++;

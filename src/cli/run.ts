@@ -25,7 +25,7 @@ export async function runDaemon(configFile: string): Promise<number> {
   });
   const daemon = new Daemon({
     configFile,
-    ...(pre ? { loaded: pre, text: read?.text ?? null } : {}),
+    ...(pre ? { loaded: pre, bytes: read?.bytes ?? null } : {}),
     logger,
     ...(sd.enabled ? { notify: sd } : {}),
     // Test hooks (debug.stall-engine on the control socket) exist only for the namespace

@@ -35,18 +35,18 @@ export type ReloadFileResult =
 
 /**
  * Reads the file again and applies it; never throws for a bad file (it is refused).
- * `cache.text`: the text `running` was built from; with it only the changed virtual
+ * `cache.bytes`: the file `running` was built from; with it only the changed virtual
  * servers are read again (config/incremental.ts). It is updated when the file is applied.
  */
 export async function reloadFile(
   file: string,
   running: Config,
   parts: ReloadParts,
-  cache?: { text: string | null },
+  cache?: { bytes: Buffer | null },
 ): Promise<ReloadFileResult> {
-  const prev = cache?.text != null ? { text: cache.text, config: running } : null;
+  const prev = cache?.bytes ? { bytes: cache.bytes, config: running } : null;
   const t0 = performance.now();
-  const { loaded, text } = await reloadConfigFile(file, prev);
+  const { loaded, bytes } = await reloadConfigFile(file, prev);
   const tRead = performance.now();
   if (!loaded.ok) {
     for (const e of loaded.errors) {
@@ -71,7 +71,7 @@ export async function reloadFile(
     return { ok: false, refused: false, errors: [(e as Error).message] };
   }
   parts.applied(next);
-  if (cache) cache.text = text;
+  if (cache) cache.bytes = bytes;
   const summary = await applySlices(next, diff, parts, vrrp);
   // where the time went: reading and checking the file, the VRRP engine, the other parts
   const ms = {
