@@ -20,8 +20,7 @@
 // runScale() is exported for test/vm/ipvs-scale.test.ts, which runs a small slice.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createIpvsClient, type IpvsClient } from '../src/effects/ipvs-client.js';
 import type { IpvsService } from '../src/lvs/model.js';
 import { svc } from '../test/vm/cases/tables.js';
@@ -258,28 +257,36 @@ const opt = (name: string, dflt: string) => {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const fmt = (ms: number) => Math.round(ms).toLocaleString('en-US');
 
-/** Boots a fresh guest (or netns) for one daemon and returns what it measured. */
+/**
+ * Boots a fresh guest (or netns) for one daemon and returns what it measured, with the
+ * daemon's log. `logLevel` sets vrrpd's log_level (default info). Runs the compiled
+ * driver (dist/bench/ipvs-scale.js) whether called from there or from a test.
+ */
 export async function scaleInGuest(
   kind: Kind,
   services: number,
   per: number,
   reloads: number,
-): Promise<ScaleResult> {
-  const self = relative(REPO, fileURLToPath(import.meta.url));
-  const level = process.env.SCALE_LOG_LEVEL ? `SCALE_LOG_LEVEL=${process.env.SCALE_LOG_LEVEL} ` : '';
-  const r = await runJob(`${level}exec node ${self} --inside ${kind} ${services} ${per} ${reloads}`, {
-    timeoutS: 1200,
-    modules: ['ip_vs', 'ip_vs_wrr', 'nf_conntrack', 'veth'],
-    memMb: services * per > 20_000 ? 2048 : 1024,
-  });
+  opts: { logLevel?: string } = {},
+): Promise<ScaleResult & { log: string }> {
+  const level = opts.logLevel ?? process.env.SCALE_LOG_LEVEL;
+  const env = level ? `SCALE_LOG_LEVEL=${level} ` : '';
+  const r = await runJob(
+    `${env}exec node dist/bench/ipvs-scale.js --inside ${kind} ${services} ${per} ${reloads}`,
+    {
+      timeoutS: 1200,
+      modules: ['ip_vs', 'ip_vs_wrr', 'nf_conntrack', 'veth'],
+      memMb: services * per > 20_000 ? 2048 : 1024,
+    },
+  );
   const text = r.files['result.json'];
+  const log = r.files[`${kind}.log`] ?? '';
   if (r.rc !== 0 || !text) {
     throw new Error(
-      `${kind} run failed (rc ${r.rc}):\n${r.stderr.slice(-3000)}\n${(r.files[`${kind}.log`] ?? '').slice(-3000)}\n${r.console.slice(-2000)}`,
+      `${kind} run failed (rc ${r.rc}):\n${r.stderr.slice(-3000)}\n${log.slice(-3000)}\n${r.console.slice(-2000)}`,
     );
   }
-  if (process.env.SCALE_LOG_LEVEL) process.stderr.write(r.files[`${kind}.log`] ?? '');
-  return { ...(JSON.parse(text) as ScaleResult), where: r.where };
+  return { ...(JSON.parse(text) as ScaleResult), where: r.where, log };
 }
 
 async function outside(): Promise<void> {
@@ -295,8 +302,9 @@ async function outside(): Promise<void> {
       // alternate which goes first
       const order: Kind[] = i % 2 === 0 ? ['keepalived', 'vrrpd'] : ['vrrpd', 'keepalived'];
       for (const kind of order) {
-        const r = await scaleInGuest(kind, services, per, reloads);
+        const { log, ...r } = await scaleInGuest(kind, services, per, reloads);
         console.error(`${kind} ${n}: ${JSON.stringify(r)}`);
+        if (process.env.SCALE_LOG_LEVEL) process.stderr.write(log);
         got[kind].push(r);
       }
     }
