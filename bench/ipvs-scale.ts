@@ -7,6 +7,7 @@
 // other's page cache or table.
 //
 //   npm run build && node dist/bench/ipvs-scale.js [--sizes 10000,100000] [--runs 1] [--reloads 3]
+//     [--before /other/checkout/dist/src/cli/main.js]   (another vrrpd build as a third column)
 //
 // Inside, a small driver (this file with --inside) spawns the daemon, then polls the
 // kernel over generic netlink: the first service's and the last service's real servers
@@ -132,7 +133,9 @@ async function totalDests(c: IpvsClient): Promise<number> {
   return n;
 }
 
+/** The vrrpd to run: VRRPD_BIN (another build, e.g. an older checkout's), else the package's bin. */
 function bin(): string {
+  if (process.env.VRRPD_BIN) return process.env.VRRPD_BIN;
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: { vrrpd: string } };
   return join(REPO, pkg.bin.vrrpd);
 }
@@ -267,10 +270,10 @@ export async function scaleInGuest(
   services: number,
   per: number,
   reloads: number,
-  opts: { logLevel?: string } = {},
+  opts: { logLevel?: string; bin?: string } = {},
 ): Promise<ScaleResult & { log: string }> {
   const level = opts.logLevel ?? process.env.SCALE_LOG_LEVEL;
-  const env = level ? `SCALE_LOG_LEVEL=${level} ` : '';
+  const env = `${level ? `SCALE_LOG_LEVEL=${level} ` : ''}${opts.bin ? `VRRPD_BIN=${opts.bin} ` : ''}`;
   const r = await runJob(
     `${env}exec node dist/bench/ipvs-scale.js --inside ${kind} ${services} ${per} ${reloads}`,
     {
@@ -289,30 +292,43 @@ export async function scaleInGuest(
   return { ...(JSON.parse(text) as ScaleResult), where: r.where, log };
 }
 
+/** A column of the table: keepalived, vrrpd, or another vrrpd build (--before FILE). */
+type Column = 'keepalived' | 'vrrpd' | 'before';
+
 async function outside(): Promise<void> {
   const sizes = opt('sizes', '10000').split(',').map(Number);
   const runs = Number(opt('runs', '1'));
   const reloads = Number(opt('reloads', '3'));
+  const before = opt('before', '');
   const per = 100;
   const rows: string[] = [];
+  const columns: Column[] = before ? ['keepalived', 'before', 'vrrpd'] : ['keepalived', 'vrrpd'];
   for (const n of sizes) {
     const services = Math.ceil(n / per);
-    const got: Record<Kind, ScaleResult[]> = { vrrpd: [], keepalived: [] };
+    const got: Record<Column, ScaleResult[]> = { vrrpd: [], keepalived: [], before: [] };
     for (let i = 0; i < runs; i++) {
-      // alternate which goes first
-      const order: Kind[] = i % 2 === 0 ? ['keepalived', 'vrrpd'] : ['vrrpd', 'keepalived'];
-      for (const kind of order) {
-        const { log, ...r } = await scaleInGuest(kind, services, per, reloads);
-        console.error(`${kind} ${n}: ${JSON.stringify(r)}`);
+      // rotate which goes first
+      const order = columns.map((_, k) => columns[(k + i) % columns.length]!);
+      for (const col of order) {
+        const kind: Kind = col === 'keepalived' ? 'keepalived' : 'vrrpd';
+        const { log, ...r } = await scaleInGuest(
+          kind,
+          services,
+          per,
+          reloads,
+          col === 'before' ? { bin: before } : {},
+        );
+        console.error(`${col} ${n}: ${JSON.stringify(r)}`);
         if (process.env.SCALE_LOG_LEVEL) process.stderr.write(log);
-        got[kind].push(r);
+        got[col].push(r);
       }
     }
-    const m = (k: Kind, f: (r: ScaleResult) => number[]) => median(got[k].flatMap(f));
+    const m = (k: Column, f: (r: ScaleResult) => number[]) => median(got[k].flatMap(f));
     const line = (what: string, f: (r: ScaleResult) => number[]) => {
       const ka = m('keepalived', f);
       const vr = m('vrrpd', f);
-      rows.push(`| ${fmt(n)} | ${what} | ${fmt(ka)} | ${fmt(vr)} | ${(vr / ka).toFixed(2)} |`);
+      const b = before ? ` ${fmt(m('before', f))} |` : '';
+      rows.push(`| ${fmt(n)} | ${what} | ${fmt(ka)} |${b} ${fmt(vr)} | ${(vr / ka).toFixed(2)} |`);
     };
     line('start → first real server', (r) => [r.firstMs]);
     line('start → all real servers', (r) => [r.allMs]);
@@ -323,8 +339,15 @@ async function outside(): Promise<void> {
     `Whole daemons against real IPVS (${per} real servers per virtual service, no checks, one VRRP instance), median of ${runs} run(s) x ${reloads} reload(s), each daemon in a fresh guest`,
   );
   console.log('');
-  console.log('| real servers | what | keepalived ms | vrrpd ms | vrrpd / keepalived |');
-  console.log('|---:|---|---:|---:|---:|');
+  if (before) {
+    console.log(
+      `| real servers | what | keepalived ms | vrrpd before ms (${before}) | vrrpd ms | vrrpd / keepalived |`,
+    );
+    console.log('|---:|---|---:|---:|---:|---:|');
+  } else {
+    console.log('| real servers | what | keepalived ms | vrrpd ms | vrrpd / keepalived |');
+    console.log('|---:|---|---:|---:|---:|');
+  }
   for (const r of rows) console.log(r);
 }
 
