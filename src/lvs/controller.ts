@@ -7,9 +7,9 @@
 // diffs them against that table and sends only the messages needed, with no dump (a
 // quick pass). The whole table is read at start (a full pass: dump, diff, apply), again
 // after anything failed (the kept table may be wrong then), and by the heal: every
-// PERIOD_MS it walks the owned services HEAL_SLICE at a time, each step reading and
-// repairing only its slice, so that a hand-made change heals and a health change waits
-// at most one step, even at 100,000 real servers. Requests are debounced (DEBOUNCE_MS: a
+// PERIOD_MS it walks the owned services HEAL_SLICE at a time, its steps spread over the
+// period, each reading and repairing only its slice, so that a hand-made change heals and
+// a health change waits at most one step, even at 100,000 real servers. Requests are debounced (DEBOUNCE_MS: a
 // burst of health changes makes one pass) and a request while a pass runs schedules
 // exactly one more. start() and setConfig() run a pass and resolve when it is done.
 //
@@ -111,6 +111,8 @@ export class LvsController {
   /** service keys the running heal cycle has still to read, or null between cycles */
   private healQueue: string[] | null = null;
   private healTimer: unknown = null;
+  /** time between two heal steps: the cycle spread over the period */
+  private healGapMs = 0;
   /** errors of the running heal cycle, reported when it ends */
   private healErrors: string[] = [];
   /** the next pass reads the whole table */
@@ -287,6 +289,9 @@ export class LvsController {
       return;
     }
     this.healQueue = [...new Set([...this.desired.table.keys(), ...this.retire])];
+    // the steps are spread over the period: the heal's work never comes in one lump
+    const steps = Math.ceil(this.healQueue.length / HEAL_SLICE);
+    this.healGapMs = Math.floor((this.deps.periodMs ?? PERIOD_MS) / (steps + 1));
     this.healStep();
   }
 
@@ -305,7 +310,7 @@ export class LvsController {
         return;
       }
       // a timer, not a loop: passes queued meanwhile take their turn first
-      this.healTimer = this.clock.setTimer(() => this.healStep(), 0);
+      this.healTimer = this.clock.setTimer(() => this.healStep(), this.healGapMs);
     });
   }
 

@@ -187,7 +187,10 @@ describe('LvsController: incremental passes', () => {
     await t.clock.advance(25); // the health pass is queued behind that step
     t.kernel.gate = undefined;
     open();
+    // the other two steps follow, spread over the period (not back to back)
     await t.clock.advance(100);
+    expect(t.kernel.calls).toEqual([`dumpOnly ${HEAL_SLICE}`, 'apply 1']);
+    await t.clock.advance(PERIOD_MS * 0.6);
     expect(t.kernel.calls).toEqual([
       `dumpOnly ${HEAL_SLICE}`,
       'apply 1',
