@@ -79,8 +79,10 @@ export interface LvsControllerDeps {
 
 export const DEBOUNCE_MS = 20;
 export const PERIOD_MS = 10_000;
-/** Services read and repaired per step of the periodic heal (see the header). */
+/** Services read and repaired per step of the periodic heal (see the header)... */
 export const HEAL_SLICE = 50;
+/** ...or fewer, so that a step reads about this many real servers at most. */
+export const HEAL_REAL_SERVERS = 1000;
 /** More ops than this in one pass are logged as a count, not one line each. */
 const OPS_LOGGED_ONE_BY_ONE = 50;
 
@@ -290,9 +292,26 @@ export class LvsController {
     }
     this.healQueue = [...new Set([...this.desired.table.keys(), ...this.retire])];
     // the steps are spread over the period: the heal's work never comes in one lump
-    const steps = Math.ceil(this.healQueue.length / HEAL_SLICE);
+    let reals = 0;
+    for (const e of this.desired.table.values()) reals += e.dests.size;
+    const steps = Math.max(
+      Math.ceil(this.healQueue.length / HEAL_SLICE),
+      Math.ceil(reals / HEAL_REAL_SERVERS),
+    );
     this.healGapMs = Math.floor((this.deps.periodMs ?? PERIOD_MS) / (steps + 1));
     this.healStep();
+  }
+
+  /** The next step's services off the queue: HEAL_SLICE, or fewer holding HEAL_REAL_SERVERS. */
+  private healSliceOf(queue: string[]): string[] {
+    let n = 0;
+    let reals = 0;
+    while (n < queue.length && n < HEAL_SLICE) {
+      reals += this.desired?.table.get(queue[n]!)?.dests.size ?? 0;
+      n++;
+      if (reals >= HEAL_REAL_SERVERS) break;
+    }
+    return queue.splice(0, Math.max(n, 1));
   }
 
   private healStep(): void {
@@ -300,7 +319,7 @@ export class LvsController {
     void this.exclusive(async () => {
       const queue = this.healQueue;
       if (!queue || this.stopped) return;
-      const slice = queue.splice(0, HEAL_SLICE);
+      const slice = this.healSliceOf(queue);
       if (this.kernelKnown) await this.healSlice(slice);
       if (queue.length === 0 || !this.kernelKnown) {
         this.healQueue = null;

@@ -7,7 +7,13 @@ import type { CheckManager, CheckManagerOptions, CheckSnapshot, CheckSpec } from
 import { type Config, diffConfig, parseConfigText } from '../../src/config/index.js';
 import type { ScriptRunner } from '../../src/effects/types.js';
 import { applyOps, applyOpsInPlace, type OpFailure } from '../../src/lvs/apply.js';
-import { HEAL_SLICE, LvsController, type LvsIpvsClient, PERIOD_MS } from '../../src/lvs/controller.js';
+import {
+  HEAL_REAL_SERVERS,
+  HEAL_SLICE,
+  LvsController,
+  type LvsIpvsClient,
+  PERIOD_MS,
+} from '../../src/lvs/controller.js';
 import { cloneTable, type IpvsService, type IpvsTable, serviceKey } from '../../src/lvs/model.js';
 import type { IpvsOp } from '../../src/lvs/reconcile.js';
 import { recordingLog } from '../helpers/log.js';
@@ -95,17 +101,17 @@ const runner: ScriptRunner = {
 };
 
 /** `services` virtual servers of 3 real servers; the first real server of service 0 has a TCP check. */
-function config(services: number, weightOfLast = 1): Config {
+function config(services: number, weightOfLast = 1, per = 3): Config {
   const out = ['global: {router_id: t}', 'virtual_servers:'];
   for (let v = 0; v < services; v++) {
     out.push(
       `  - {address: 203.0.113.${(v % 250) + 1}, port: ${1000 + v}, protocol: tcp, scheduler: wrr, real_servers: [`,
     );
-    for (let r = 0; r < 3; r++) {
-      const last = v === services - 1 && r === 2;
+    for (let r = 0; r < per; r++) {
+      const last = v === services - 1 && r === per - 1;
       const check = v === 0 && r === 0 ? ', check: {type: tcp}' : '';
       out.push(
-        `      {address: 10.0.${v % 250}.${r + 1}, port: 80, weight: ${last ? weightOfLast : 1}${check}},`,
+        `      {address: 10.${r >> 8}.${v % 250}.${r & 255}, port: 80, weight: ${last ? weightOfLast : 1}${check}},`,
       );
     }
     out.push('    ]}');
@@ -151,14 +157,14 @@ describe('LvsController: incremental passes', () => {
     expect(t.kernel.calls).toEqual(['apply 1']);
     expect(
       t.kernel.ops.map((o) => `${o.op} ${'dest' in o ? `${o.dest.address} w${o.dest.weight}` : ''}`),
-    ).toEqual(['edit-dest 10.0.19.3 w7']);
+    ).toEqual(['edit-dest 10.0.19.2 w7']);
   });
 
   it('a health change sends only its own message; a removed service is deleted from the kept table', async () => {
     const t = setup(config(5));
     await t.c.start();
     t.kernel.calls = [];
-    t.checks().fire('tcp/203.0.113.1:1000 10.0.0.1:80', 'down');
+    t.checks().fire('tcp/203.0.113.1:1000 10.0.0.0:80', 'down');
     await t.clock.advance(25);
     expect(t.kernel.calls).toEqual(['apply 1']);
     expect(t.kernel.ops.at(-1)?.op).toBe('delete-dest');
@@ -183,7 +189,7 @@ describe('LvsController: incremental passes', () => {
       open = r;
     });
     await t.clock.advance(PERIOD_MS); // the first step starts and waits in its read
-    t.checks().fire('tcp/203.0.113.1:1000 10.0.0.1:80', 'down');
+    t.checks().fire('tcp/203.0.113.1:1000 10.0.0.0:80', 'down');
     await t.clock.advance(25); // the health pass is queued behind that step
     t.kernel.gate = undefined;
     open();
@@ -202,6 +208,14 @@ describe('LvsController: incremental passes', () => {
     expect(t.kernel.calls.includes('dump')).toBe(false);
   });
 
+  it(`a heal step reads about ${HEAL_REAL_SERVERS} real servers at most (fewer services when they are big)`, async () => {
+    const t = setup(config(6, 1, 400));
+    await t.c.start();
+    t.kernel.calls = [];
+    await t.clock.advance(PERIOD_MS * 1.9);
+    expect(t.kernel.calls).toEqual(['dumpOnly 3', 'dumpOnly 3']);
+  });
+
   it('a refused op makes the next pass read the whole table again', async () => {
     const t = setup(config(3));
     await t.c.start();
@@ -211,7 +225,7 @@ describe('LvsController: incremental passes', () => {
     expect(t.kernel.calls[0]).toBe('apply 1');
     await t.clock.advance(25);
     expect(t.kernel.calls.slice(1)).toEqual(['dump', 'apply 1']);
-    expect([...t.kernel.table.values()].at(-1)?.dests.get('10.0.2.3:80')?.weight).toBe(5);
+    expect([...t.kernel.table.values()].at(-1)?.dests.get('10.0.2.2:80')?.weight).toBe(5);
   });
 });
 
