@@ -257,41 +257,37 @@ export class Daemon {
   async reload(): Promise<{ ok: true; summary: string } | { ok: false; errors: string[] }> {
     this.opts.notify?.reloading();
     try {
-      const r = await reloadFile(
-        this.opts.configFile,
-        this.config,
-        {
-          log: this.log,
-          vrrp: async (next, instances) => {
-            if (next.vrrpInstances.length > 0 && !this.engine?.running) {
-              await this.startEngine(next);
-              return `started VRRP engine with ${next.vrrpInstances.length} instance(s)`;
-            }
-            if (!this.engine?.running) return '';
-            const res = await this.engine.reload(next, instances);
-            return `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
-          },
-          control: async (next, slice) => {
-            const done = await this.controlPlane.apply(next, slice);
-            const snmp = slice.snmpChanged ? this.snmp.configure(next.snmp) : null;
-            return snmp ? [...done, snmp] : done;
-          },
-          notify: (next, slice) => this.notifyRunner?.setConfig(next, slice),
-          trackScripts: (next, slice) => this.scripts?.setConfig(next, slice),
-          lvs: async (next, slice) => {
-            if (this.lvs) await this.lvs.setConfig(next, slice);
-            else if (next.virtualServers.length > 0) {
-              this.lvs = await this.createLvs(next);
-              await this.lvs.start();
-            }
-          },
-          applied: (next) => {
-            this.config = next;
-            this.configLoadedAt = new Date();
-          },
+      const r = await reloadFile(this.opts.configFile, this.config, {
+        log: this.log,
+        vrrp: async (next, instances) => {
+          if (next.vrrpInstances.length > 0 && !this.engine?.running) {
+            await this.startEngine(next);
+            return `started VRRP engine with ${next.vrrpInstances.length} instance(s)`;
+          }
+          if (!this.engine?.running) return '';
+          const res = await this.engine.reload(next, instances);
+          return `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
         },
-        this.configBytes,
-      );
+        control: async (next, slice) => {
+          const done = await this.controlPlane.apply(next, slice);
+          const snmp = slice.snmpChanged ? this.snmp.configure(next.snmp) : null;
+          return snmp ? [...done, snmp] : done;
+        },
+        notify: (next, slice) => this.notifyRunner?.setConfig(next, slice),
+        trackScripts: (next, slice) => this.scripts?.setConfig(next, slice),
+        lvs: async (next, slice) => {
+          if (this.lvs) await this.lvs.setConfig(next, slice);
+          else if (next.virtualServers.length > 0) {
+            this.lvs = await this.createLvs(next);
+            await this.lvs.start();
+          }
+        },
+        cache: this.configBytes,
+        applied: (next) => {
+          this.config = next;
+          this.configLoadedAt = new Date();
+        },
+      });
       if (r.ok) {
         this.reloads.ok++;
         this.lastReload = { at: new Date().toISOString(), ok: true, errors: [] };

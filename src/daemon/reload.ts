@@ -26,6 +26,11 @@ export interface ReloadParts {
   control(next: GlobalConfig, slice: ControlSlice): Promise<string[]>;
   /** the new config is the running one from here on (the VRRP engine has it) */
   applied(next: Config): void;
+  /**
+   * The bytes the running config was built from: with them only the changed virtual
+   * servers are read again (config/incremental.ts); updated when the file is applied.
+   */
+  cache?: { bytes: Buffer | null };
 }
 
 /** `refused`: the file has errors (nothing was touched); else a part failed while applying it. */
@@ -33,17 +38,13 @@ export type ReloadFileResult =
   | { ok: true; summary: string; config: Config }
   | { ok: false; refused: boolean; errors: string[] };
 
-/**
- * Reads the file again and applies it; never throws for a bad file (it is refused).
- * `cache.bytes`: the file `running` was built from; with it only the changed virtual
- * servers are read again (config/incremental.ts). It is updated when the file is applied.
- */
+/** Reads the file again and applies it; never throws for a bad file (it is refused). */
 export async function reloadFile(
   file: string,
   running: Config,
   parts: ReloadParts,
-  cache?: { bytes: Buffer | null },
 ): Promise<ReloadFileResult> {
+  const cache = parts.cache;
   const prev = cache?.bytes ? { bytes: cache.bytes, config: running } : null;
   const t0 = performance.now();
   const { loaded, bytes } = await reloadConfigFile(file, prev);
