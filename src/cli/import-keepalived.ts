@@ -3,7 +3,6 @@
 // Exit 1 when the file cannot be read, or with --strict when anything was not carried over.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { importKeepalivedConf } from '../config/keepalived-import.js';
 
 export interface ImportIo {
   out: (text: string) => void;
@@ -38,6 +37,8 @@ export async function runImportKeepalived(
     io.err(`${file}: cannot read the file: ${why}\n`);
     return 1;
   }
+  // loaded here: no other command (the daemon least of all) needs the importer
+  const { importKeepalivedConf } = await import('../config/keepalived-import.js');
   const r = importKeepalivedConf(text, {
     file,
     ...(opts.configId !== undefined ? { configId: opts.configId } : {}),

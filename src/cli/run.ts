@@ -1,7 +1,7 @@
 // `vrrpd run -c FILE`: the daemon in the foreground (systemd Type=notify).
 // SIGTERM/SIGINT: priority-0 adverts, VIPs removed, IPVS left as it is; SIGHUP: reload.
 import type { Command } from 'commander';
-import { loadConfigFile } from '../config/index.js';
+import { reloadConfigFile } from '../config/incremental.js';
 import { createSdNotify } from '../effects/sd-notify.js';
 import { VrrpdError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -10,10 +10,11 @@ export async function runDaemon(configFile: string): Promise<number> {
   // The daemon's modules are loaded here so that other commands (check-config, status)
   // never load daemon or native code; the file is read meanwhile, once: for the log
   // settings here, and handed to the daemon, which reports its errors.
-  const [{ Daemon }, pre] = await Promise.all([
+  const [{ Daemon }, read] = await Promise.all([
     import('../daemon.js'),
-    loadConfigFile(configFile).catch(() => null),
+    reloadConfigFile(configFile, null).catch(() => null),
   ]);
+  const pre = read?.loaded ?? null;
   const global = pre?.ok ? pre.config.global : null;
   const logger = createLogger({
     level: global?.logLevel ?? 'info',
@@ -24,7 +25,7 @@ export async function runDaemon(configFile: string): Promise<number> {
   });
   const daemon = new Daemon({
     configFile,
-    ...(pre ? { loaded: pre } : {}),
+    ...(pre ? { loaded: pre, bytes: read?.bytes ?? null } : {}),
     logger,
     ...(sd.enabled ? { notify: sd } : {}),
     // Test hooks (debug.stall-engine on the control socket) exist only for the namespace

@@ -67,7 +67,7 @@ export class EngineWorker {
     this.engineToWall = null;
     this.lastHeartbeatAt = null;
     const data: WorkerData = {
-      config: this.opts.config,
+      config: forWorker(this.opts.config),
       heartbeatMs: this.opts.heartbeatMs,
       ...(this.opts.testHooks ? { testHooks: true } : {}),
     };
@@ -171,7 +171,7 @@ export class EngineWorker {
   /** The engine's slice of the reload's diff; resolves with what it did to the instances. */
   async reload(config: Config, instances: SetDiff): Promise<ReloadResult> {
     const r = await this.ask<Extract<FromWorker, { type: 'reloaded' }>>(
-      (id) => ({ type: 'reload', config, instances, id }),
+      (id) => ({ type: 'reload', config: forWorker(config), instances, id }),
       15000,
     );
     if (r.error || !r.result)
@@ -190,4 +190,13 @@ export class EngineWorker {
     await Promise.race([stopped, new Promise((res) => setTimeout(res, timeoutMs))]);
     await this.worker?.terminate();
   }
+}
+
+/**
+ * The engine's copy of the configuration, without the virtual servers (the LVS side's,
+ * which the engine never reads): at 10,000 real servers they would be most of what is
+ * copied to the thread at start and at each reload.
+ */
+function forWorker(config: Config): Config {
+  return config.virtualServers.length === 0 ? config : { ...config, virtualServers: [] };
 }

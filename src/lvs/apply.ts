@@ -60,6 +60,44 @@ export function applyOps(table: IpvsTable, ops: readonly IpvsOp[]): IpvsTable {
   return t;
 }
 
+/**
+ * The same as applyOps, in place and without throwing: the ops the kernel accepted are
+ * brought into `table` (a kept copy of the kernel's). False when an op did not fit the
+ * table (it was not what the kernel holds; the op is skipped).
+ */
+export function applyOpsInPlace(table: IpvsTable, ops: readonly IpvsOp[]): boolean {
+  let fits = true;
+  for (const op of ops) {
+    const sk = serviceKey(op.service);
+    const entry = table.get(sk);
+    if (op.op === 'add-service') {
+      if (entry) fits = false;
+      else table.set(sk, { service: { ...op.service, flags: { ...op.service.flags } }, dests: new Map() });
+      continue;
+    }
+    if (!entry) {
+      fits = false;
+      continue;
+    }
+    if (op.op === 'edit-service') {
+      entry.service = { ...op.service, flags: { ...op.service.flags } };
+      continue;
+    }
+    if (op.op === 'delete-service') {
+      table.delete(sk);
+      continue;
+    }
+    const dk = destKey(op.dest);
+    const has = entry.dests.has(dk);
+    if (op.op === 'add-dest' ? has : !has) fits = false;
+    if (op.op === 'delete-dest') {
+      entry.dests.delete(dk);
+      entry.destCounters?.delete(dk);
+    } else entry.dests.set(dk, { ...op.dest });
+  }
+  return fits;
+}
+
 export interface OpFailure {
   op: IpvsOp;
   error: Error;

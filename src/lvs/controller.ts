@@ -2,11 +2,16 @@
 // (ARCHITECTURE rule 5). It owns the real-server checks, the quorum scripts, the notify
 // scripts, lvs_timeouts and the connection-sync daemon, and never flushes anything.
 //
-// Passes (dump, diff, apply) run one at a time. A pass is requested on every health
-// change, every VRRP state change of the sync daemon's instance and every PERIOD_MS (so
-// a hand-made change heals); requests are debounced (DEBOUNCE_MS: a burst of health
-// changes makes one pass) and a request while a pass runs schedules exactly one more.
-// start() and setConfig() run a pass and resolve when it is done.
+// Passes run one at a time. The controller keeps the table it last read and wrote
+// (`kernel`): a health change or a reload recomputes only the virtual servers it touched,
+// diffs them against that table and sends only the messages needed, with no dump (a
+// quick pass). The whole table is read at start (a full pass: dump, diff, apply), again
+// after anything failed (the kept table may be wrong then), and by the heal: every
+// PERIOD_MS it walks the owned services HEAL_SLICE at a time, its steps spread over the
+// period, each reading and repairing only its slice, so that a hand-made change heals and
+// a health change waits at most one step, even at 100,000 real servers. Requests are debounced (DEBOUNCE_MS: a
+// burst of health changes makes one pass) and a request while a pass runs schedules
+// exactly one more. start() and setConfig() run a pass and resolve when it is done.
 //
 // Failures never throw out of here: a refused op, a missing scheduler module, no IPVS
 // in the kernel are logged in the IPVS client's operator words and shown in
@@ -30,12 +35,12 @@ import type { Config, RealServer, VirtualServer } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import type { IcmpEcho, ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
-import { applyOps, type OpFailure } from './apply.js';
-import { type CheckTarget, checkId, checkSpecsOf, healthLookup } from './check-specs.js';
+import { applyOpsInPlace, type OpFailure } from './apply.js';
+import { type CheckTarget, checkId, checkSpecsOf, checksOf } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
 import { HookScripts } from './hook-scripts.js';
 import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './kernel-settings.js';
-import { type IpvsTable, serviceKey } from './model.js';
+import { type IpvsService, type IpvsTable, serviceKey } from './model.js';
 import type { OwnershipStore } from './ownership.js';
 import { configuredServiceKeys, OwnershipTracker } from './ownership-tracker.js';
 import { quorumTransitions } from './quorum.js';
@@ -91,6 +96,10 @@ export type LvsEvent =
 
 export const DEBOUNCE_MS = 20;
 export const PERIOD_MS = 10_000;
+/** Services read and repaired per step of the periodic heal (see the header)... */
+export const HEAL_SLICE = 50;
+/** ...or fewer, so that a step reads about this many real servers at most. */
+export const HEAL_REAL_SERVERS = 1000;
 /** More ops than this in one pass are logged as a count, not one line each. */
 const OPS_LOGGED_ONE_BY_ONE = 50;
 
@@ -111,8 +120,26 @@ export class LvsController {
   private client: LvsIpvsClient | null = null;
   private ownsClient = false;
   private available: boolean | null = null;
+  /** the kernel's table as last read, plus every op applied since */
   private kernel: IpvsTable = new Map();
+  /** false: `kernel` may be wrong (never read, or an op failed); the next pass reads it all */
+  private kernelKnown = false;
   private desired: DesiredState | null = null;
+  /** VirtualServer.key of those a quick pass must recompute (health change, reload) */
+  private readonly dirty = new Set<string>();
+  /** service keys the running heal cycle has still to read, or null between cycles */
+  private healQueue: string[] | null = null;
+  private healTimer: unknown = null;
+  /** time between two heal steps: the cycle spread over the period */
+  private healGapMs = 0;
+  /** errors of the running heal cycle, reported when it ends */
+  private healErrors: string[] = [];
+  /** the next pass reads the whole table */
+  private fullDue = true;
+  /** check id by `${vs.key} ${rs.key}` */
+  private checkIds = new Map<string, string>();
+  /** check id → the virtual servers whose health it decides (several for a group) */
+  private servicesOf = new Map<string, string[]>();
   private readonly quorum = new Map<string, boolean>();
   /** services a reload dropped: deleted at the next pass (OWNERSHIP.md rule 4) */
   private readonly retire = new Set<string>();
@@ -196,6 +223,7 @@ export class LvsController {
       if (removed.has(v.key)) this.retire.add(serviceKey(serviceOf(v)));
     for (const v of config.virtualServers) this.retire.delete(serviceKey(serviceOf(v)));
     for (const k of vs.removed) this.quorum.delete(k);
+    for (const k of [...vs.added, ...vs.changed, ...vs.removed]) this.dirty.add(k);
     this.config = config;
     this.timeoutsDue = hasTimeouts(config);
     this.owned.markWriteDue();
@@ -246,7 +274,9 @@ export class LvsController {
     this.stopped = true;
     if (this.debounceTimer !== null) this.clock.clearTimer(this.debounceTimer);
     if (this.periodTimer !== null) this.clock.clearTimer(this.periodTimer);
-    this.debounceTimer = this.periodTimer = null;
+    if (this.healTimer !== null) this.clock.clearTimer(this.healTimer);
+    this.debounceTimer = this.periodTimer = this.healTimer = null;
+    this.healQueue = null;
     this.checks.stop();
     const client = this.client;
     if (client && this.ownsClient) void this.chain.finally(() => client.close?.());
@@ -306,9 +336,64 @@ export class LvsController {
     if (this.stopped) return;
     this.periodTimer = this.clock.setTimer(() => {
       this.periodTimer = null;
-      this.request();
+      this.startHeal();
       this.armPeriodic();
     }, this.deps.periodMs ?? PERIOD_MS);
+  }
+
+  /**
+   * One heal cycle: the owned services, HEAL_SLICE per step, each step its own turn on
+   * the chain (a pass requested meanwhile runs between two steps). Without a kept table,
+   * or with a client that cannot read single services, one full pass instead.
+   */
+  private startHeal(): void {
+    if (this.stopped || this.healQueue !== null) return;
+    if (!this.kernelKnown || !this.client?.dumpOnly || !this.desired) {
+      this.fullDue = true;
+      this.request();
+      return;
+    }
+    this.healQueue = [...new Set([...this.desired.table.keys(), ...this.retire])];
+    // the steps are spread over the period: the heal's work never comes in one lump
+    let reals = 0;
+    for (const e of this.desired.table.values()) reals += e.dests.size;
+    const steps = Math.max(
+      Math.ceil(this.healQueue.length / HEAL_SLICE),
+      Math.ceil(reals / HEAL_REAL_SERVERS),
+    );
+    this.healGapMs = Math.floor((this.deps.periodMs ?? PERIOD_MS) / (steps + 1));
+    this.healStep();
+  }
+
+  /** The next step's services off the queue: HEAL_SLICE, or fewer holding HEAL_REAL_SERVERS. */
+  private healSliceOf(queue: string[]): string[] {
+    let n = 0;
+    let reals = 0;
+    while (n < queue.length && n < HEAL_SLICE) {
+      reals += this.desired?.table.get(queue[n]!)?.dests.size ?? 0;
+      n++;
+      if (reals >= HEAL_REAL_SERVERS) break;
+    }
+    return queue.splice(0, Math.max(n, 1));
+  }
+
+  private healStep(): void {
+    this.healTimer = null;
+    void this.exclusive(async () => {
+      const queue = this.healQueue;
+      if (!queue || this.stopped) return;
+      const slice = this.healSliceOf(queue);
+      if (this.kernelKnown) await this.healSlice(slice);
+      if (queue.length === 0 || !this.kernelKnown) {
+        this.healQueue = null;
+        if (!this.kernelKnown) this.request();
+        else if (this.client) await this.finishPass(this.client, this.healErrors);
+        this.healErrors = [];
+        return;
+      }
+      // a timer, not a loop: passes queued meanwhile take their turn first
+      this.healTimer = this.clock.setTimer(() => this.healStep(), this.healGapMs);
+    });
   }
 
   // ---------------------------------------------------------------- health
@@ -317,6 +402,18 @@ export class LvsController {
     const { specs, targets } = checkSpecsOf(config);
     this.checks.set(specs);
     this.targets = targets;
+    // (virtual server, real server) → its check's id; a group's services share one check
+    this.checkIds = new Map();
+    this.servicesOf = new Map();
+    for (const vs of config.virtualServers)
+      for (const rs of vs.realServers) {
+        if (checksOf(rs).length === 0) continue;
+        const id = checkId(vs, rs);
+        this.checkIds.set(`${vs.key} ${rs.key}`, id);
+        const list = this.servicesOf.get(id);
+        if (list) list.push(vs.key);
+        else this.servicesOf.set(id, [vs.key]);
+      }
     for (const id of [...this.healthSince.keys()]) if (!targets.has(id)) this.healthSince.delete(id);
     for (const id of [...this.lastResultAt.keys()]) if (!targets.has(id)) this.lastResultAt.delete(id);
   }
@@ -348,12 +445,17 @@ export class LvsController {
       this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`);
     if ((to === 'up' && from === 'down') || to === 'down')
       this.deps.onEvent?.({ kind: 'rs', vs: t.vs, rs: t.rs, up: to === 'up', reason });
+    // a group's services share the check: each of them is recomputed
+    for (const k of this.servicesOf.get(id) ?? [t.vs.key]) this.dirty.add(k);
     this.request();
   }
 
+  /** Health by pair, read from the check manager one real server at a time. */
   private healthOf(): (vsKey: string, rsKey: string) => RealServerHealth {
-    const states = new Map(this.checks.snapshot().map((s) => [s.id, s.state]));
-    return healthLookup(this.config, (id) => states.get(id));
+    return (vsKey, rsKey) => {
+      const id = this.checkIds.get(`${vsKey} ${rsKey}`);
+      return ((id !== undefined ? this.checks.get(id)?.state : undefined) ?? 'unknown') as RealServerHealth;
+    };
   }
 
   // ---------------------------------------------------------------- the pass
@@ -401,19 +503,21 @@ export class LvsController {
 
   private async pass(): Promise<void> {
     if (this.stopped) return;
+    const client = await this.ensureClient();
+    if (client && this.kernelKnown && !this.fullDue && this.desired) await this.quickPass(client);
+    else await this.fullPass(client);
+  }
+
+  /** Dump, diff, apply: at start, and whenever the kept table may be wrong. */
+  private async fullPass(client: LvsIpvsClient | null): Promise<void> {
     const t0 = this.clock.now();
     const errors: string[] = [];
-    const client = await this.ensureClient();
+    this.fullDue = false;
+    this.dirty.clear();
     let current: IpvsTable | null = null;
     let tDump = t0;
-    let tApply = t0;
     if (client) {
-      if (this.timeoutsDue) {
-        this.timeoutsDue = false;
-        await applyTimeouts(client, this.config.lvsTimeouts, this.log).catch((e: unknown) =>
-          errors.push(errText(e)),
-        );
-      }
+      await this.timeouts(client, errors);
       try {
         current = await client.dump();
       } catch (e) {
@@ -440,46 +544,163 @@ export class LvsController {
       const configured = configuredServiceKeys(this.config);
       for (const k of await this.owned.staleAtStart(path, configured, current)) this.retire.add(k);
       const ops = reconcile(desired.table, current, { pending: desired.pending, retire: this.retire });
-      let failures: OpFailure[] = [];
-      if (ops.length > 0) {
-        try {
-          failures = (await client.applyAll(ops)).failures;
-        } catch (e) {
-          failures = ops.map((op) => ({ op, error: e as Error }));
-        }
-      }
-      tApply = this.clock.now();
-      const failed = new Set(failures.map((f) => f.op));
-      const done = ops.filter((op) => !failed.has(op));
-      this.logOps(done);
-      this.owned.noteDone(done, path);
-      for (const f of failures.slice(0, 20)) errors.push(f.error.message);
-      if (failures.length > 20) errors.push(`and ${failures.length - 20} more failed operations`);
-      try {
-        this.kernel = applyOps(current, done);
-      } catch {
-        this.kernel = current;
-      }
-      for (const k of [...this.retire]) if (!this.kernel.has(k)) this.retire.delete(k);
-      await this.owned.save(path, configured, this.retire);
-      this.lastReconcileAt = this.iso();
-      this.lastReconcileOps = done.length;
+      this.kernel = current;
+      this.kernelKnown = true;
+      await this.send(client, ops, errors);
       this.log.debug(
         {
           event: 'ipvs-reconcile',
+          kind: 'full',
           ops: ops.length,
-          failed: failures.length,
           dumpMs: Math.round(tDump - t0),
-          applyMs: Math.round(tApply - tDump),
+          applyMs: Math.round(this.clock.now() - tDump),
         },
         `IPVS pass: ${ops.length} ops`,
       );
-    } else if (!client) {
-      this.kernel = new Map();
+    } else {
+      this.kernelKnown = false;
+      if (!client) this.kernel = new Map();
     }
+    if (client) await this.finishPass(client, errors);
+  }
 
-    if (client) await this.syncDaemon(client).catch((e: unknown) => errors.push(errText(e)));
-    this.setError(errors, client !== null);
+  /**
+   * A health change or a reload: only the virtual servers it touched are recomputed and
+   * diffed against the kept table, and only their messages are sent; nothing is read.
+   */
+  private async quickPass(client: LvsIpvsClient): Promise<void> {
+    const t0 = this.clock.now();
+    const errors: string[] = [];
+    await this.timeouts(client, errors);
+    const keys = new Set(this.dirty);
+    this.dirty.clear();
+    const vss = keys.size > 0 ? this.config.virtualServers.filter((v) => keys.has(v.key)) : [];
+    const part = desiredTable(vss, this.healthOf(), this.kernel, this.quorum);
+    this.mergeDesired(part, keys);
+    quorumTransitions(this.config, part, this.quorum, this.log, this.hooks);
+    const ops = reconcile(part.table, this.kernel, { pending: part.pending, retire: this.retire });
+    await this.send(client, ops, errors);
+    this.log.debug(
+      {
+        event: 'ipvs-reconcile',
+        kind: 'quick',
+        virtualServers: vss.length,
+        ops: ops.length,
+        ms: Math.round(this.clock.now() - t0),
+      },
+      `IPVS pass: ${ops.length} ops`,
+    );
+    await this.finishPass(client, errors);
+    // an op failed: the kept table may be wrong; read it all next time
+    if (!this.kernelKnown) this.request();
+  }
+
+  /** One heal step: read the slice's services, repair them, keep what was read. */
+  private async healSlice(keys: readonly string[]): Promise<void> {
+    const client = this.client;
+    const desired = this.desired;
+    if (!client?.dumpOnly || !desired || this.stopped) return;
+    const t0 = this.clock.now();
+    const services: IpvsService[] = [];
+    for (const k of keys) {
+      const s = desired.table.get(k)?.service ?? this.kernel.get(k)?.service;
+      if (s) services.push(s);
+    }
+    let current: IpvsTable;
+    try {
+      current = await client.dumpOnly(services);
+    } catch (e) {
+      this.healErrors.push(`reading the IPVS table failed: ${errText(e)}`);
+      this.kernelKnown = false;
+      return;
+    }
+    if (this.stopped) return;
+    const inSlice = new Set(keys);
+    const vss = this.config.virtualServers.filter((v) => {
+      const sk = desired.virtualServers.get(v.key)?.serviceKey;
+      return sk !== undefined && inSlice.has(sk);
+    });
+    const part = desiredTable(vss, this.healthOf(), current, this.quorum);
+    this.mergeDesired(part, new Set(vss.map((v) => v.key)));
+    quorumTransitions(this.config, part, this.quorum, this.log, this.hooks);
+    const retire = keys.filter((k) => this.retire.has(k));
+    const ops = reconcile(part.table, current, { pending: part.pending, retire });
+    for (const k of keys) {
+      const e = current.get(k);
+      if (e) this.kernel.set(k, e);
+      else this.kernel.delete(k);
+    }
+    await this.send(client, ops, this.healErrors);
+    this.log.debug(
+      {
+        event: 'ipvs-reconcile',
+        kind: 'heal',
+        services: services.length,
+        ops: ops.length,
+        ms: Math.round(this.clock.now() - t0),
+      },
+      `IPVS heal step: ${ops.length} ops`,
+    );
+  }
+
+  /** Puts a partial desired state (the virtual servers `keys`) into the whole one. */
+  private mergeDesired(part: DesiredState, keys: ReadonlySet<string>): void {
+    const d = this.desired;
+    if (!d) return;
+    const gone = new Set<string>();
+    for (const k of keys) {
+      const old = d.virtualServers.get(k);
+      if (!old) continue;
+      d.table.delete(old.serviceKey);
+      d.virtualServers.delete(k);
+      gone.add(old.serviceKey);
+    }
+    if (gone.size > 0)
+      for (const p of d.pending) if (gone.has(p.slice(0, p.indexOf('/')))) d.pending.delete(p);
+    for (const [k, o] of part.virtualServers) d.virtualServers.set(k, o);
+    for (const [sk, e] of part.table) d.table.set(sk, e);
+    for (const p of part.pending) d.pending.add(p);
+  }
+
+  private async timeouts(client: LvsIpvsClient, errors: string[]): Promise<void> {
+    if (!this.timeoutsDue) return;
+    this.timeoutsDue = false;
+    await applyTimeouts(client, this.config.lvsTimeouts, this.log).catch((e: unknown) =>
+      errors.push(errText(e)),
+    );
+  }
+
+  /**
+   * Sends `ops` and brings the kept table (`this.kernel`) along with what succeeded; a
+   * failure (or a table that disagrees with the ops) marks it unknown.
+   */
+  private async send(client: LvsIpvsClient, ops: readonly IpvsOp[], errors: string[]): Promise<void> {
+    let failures: OpFailure[] = [];
+    if (ops.length > 0) {
+      try {
+        failures = (await client.applyAll(ops)).failures;
+      } catch (e) {
+        failures = ops.map((op) => ({ op, error: e as Error }));
+      }
+    }
+    const failed = new Set(failures.map((f) => f.op));
+    const done = failed.size > 0 ? ops.filter((op) => !failed.has(op)) : ops;
+    this.logOps(done);
+    this.owned.noteDone(done, this.config.global.stateFile);
+    for (const f of failures.slice(0, 20)) errors.push(f.error.message);
+    if (failures.length > 20) errors.push(`and ${failures.length - 20} more failed operations`);
+    if (!applyOpsInPlace(this.kernel, done) || failures.length > 0) this.kernelKnown = false;
+    for (const k of [...this.retire]) if (!this.kernel.has(k)) this.retire.delete(k);
+    this.lastReconcileAt = this.iso();
+    this.lastReconcileOps = done.length;
+  }
+
+  /** After the table: the ownership record, the sync daemon, the error state. */
+  private async finishPass(client: LvsIpvsClient, errors: string[]): Promise<void> {
+    const path = this.config.global.stateFile;
+    await this.owned.save(path, configuredServiceKeys(this.config), this.retire);
+    await this.syncDaemon(client).catch((e: unknown) => errors.push(errText(e)));
+    this.setError(errors, true);
   }
 
   private setError(errors: string[], haveClient: boolean): void {

@@ -4,12 +4,17 @@ import type { Config, LvsSyncDaemon, LvsTimeouts } from '../config/model.js';
 import type { Log } from '../log.js';
 import type { IpvsSyncDaemon, IpvsTimeouts } from '../netlink/ipvs.js';
 import type { OpFailure } from './apply.js';
-import type { IpvsTable } from './model.js';
+import type { IpvsService, IpvsTable } from './model.js';
 import type { IpvsOp } from './reconcile.js';
 
 /** What the controller needs of the IPVS client (src/effects/ipvs-client.ts has it all). */
 export interface LvsIpvsClient {
   dump(): Promise<IpvsTable>;
+  /**
+   * The given services only (those the kernel has); absent: the periodic heal reads the
+   * whole table in one step.
+   */
+  dumpOnly?(services: Iterable<IpvsService>): Promise<IpvsTable>;
   applyAll(ops: readonly IpvsOp[]): Promise<{ failures: OpFailure[] }>;
   setTimeouts(t: Partial<IpvsTimeouts>): Promise<void>;
   startDaemon(d: IpvsSyncDaemon): Promise<void>;

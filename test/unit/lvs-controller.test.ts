@@ -26,6 +26,8 @@ class FakeIpvs implements LvsIpvsClient {
   failOp?: { op: IpvsOp['op']; message: string };
   /** while set, dump() waits for it */
   gate?: Promise<void>;
+  /** while set, applyAll() waits for it (after recording its ops) */
+  applyGate?: Promise<void>;
   async dump(): Promise<IpvsTable> {
     this.dumps++;
     if (this.gate) await this.gate;
@@ -33,6 +35,7 @@ class FakeIpvs implements LvsIpvsClient {
   }
   async applyAll(ops: readonly IpvsOp[]): Promise<{ failures: OpFailure[] }> {
     this.applied.push([...ops]);
+    if (this.applyGate) await this.applyGate;
     const failures: OpFailure[] = [];
     for (const op of ops) {
       if (this.failOp?.op === op.op) failures.push({ op, error: new Error(this.failOp.message) });
@@ -268,33 +271,32 @@ describe('LvsController: scheduling', () => {
     t.checks().fire(ID3, 'up');
     t.checks().fire(ID2, 'down');
     t.checks().fire(ID2, 'up');
-    expect(t.ipvs.dumps).toBe(dumps); // not yet: debounced
+    expect(t.ipvs.applied.length).toBe(1); // not yet: debounced
     await t.clock.advance(25);
-    expect(t.ipvs.dumps).toBe(dumps + 1);
     expect(t.ipvs.applied.length).toBe(2); // start + this one
+    expect(t.ipvs.dumps).toBe(dumps); // a health change reads nothing: the kept table is diffed
     expect(t.ipvs.dests()).toEqual(['198.51.100.2:80 w1', '198.51.100.3:80 w1']);
   });
 
   it('requests while a pass runs schedule exactly one more', async () => {
     const t = setup(config(TWO));
     await t.c.start();
-    const dumps = t.ipvs.dumps;
     let open!: () => void;
-    t.ipvs.gate = new Promise((r) => {
+    t.ipvs.applyGate = new Promise((r) => {
       open = r;
     });
     t.checks().fire(ID2, 'up');
-    await t.clock.advance(25); // pass 1 starts and blocks in dump
-    expect(t.ipvs.dumps).toBe(dumps + 1);
+    await t.clock.advance(25); // pass 1 starts and blocks in applyAll
+    expect(t.ipvs.applied.length).toBe(2);
     for (let i = 0; i < 5; i++) t.checks().fire(ID3, i % 2 ? 'down' : 'up');
     await t.clock.advance(100);
-    expect(t.ipvs.dumps).toBe(dumps + 1); // still one: serialized
-    t.ipvs.gate = undefined;
+    expect(t.ipvs.applied.length).toBe(2); // still one: serialized
+    t.ipvs.applyGate = undefined;
     open();
     await t.clock.advance(100);
-    expect(t.ipvs.dumps).toBe(dumps + 2);
+    expect(t.ipvs.applied.length).toBe(3);
     await t.clock.advance(1000);
-    expect(t.ipvs.dumps).toBe(dumps + 2);
+    expect(t.ipvs.applied.length).toBe(3);
     expect(t.ipvs.dests()).toEqual(['198.51.100.2:80 w1', '198.51.100.3:80 w1']);
   });
 

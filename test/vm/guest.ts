@@ -173,7 +173,16 @@ function newestTs(dir: string): number {
 export function ensureBuilt(): void {
   const main = join(REPO, 'dist', 'src', 'cli', 'main.js');
   const daemon = join(REPO, 'dist', 'src', 'daemon.js');
-  if (existsSync(main) && existsSync(daemon) && statSync(daemon).mtimeMs >= newestTs(join(REPO, 'src')))
+  // the bundle (the package's bin, dist/bundle/main.js) is written by the same build
+  const bundle = join(REPO, 'dist', 'bundle', 'main.js');
+  const newest = newestTs(join(REPO, 'src'));
+  if (
+    existsSync(main) &&
+    existsSync(daemon) &&
+    statSync(daemon).mtimeMs >= newest &&
+    existsSync(bundle) &&
+    statSync(bundle).mtimeMs >= newest
+  )
     return;
   execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'pipe', timeout: 300_000 });
 }
