@@ -203,8 +203,8 @@ export class InstanceRuntime {
   /** The deadline at which this backup would take over (Master_Down_Timer or preempt), or null. */
   takeoverDeadline(): number | null {
     if (this.fsm.state !== 'backup') return null;
-    const ds = [this.fsm.masterDownAt, this.fsm.preemptAt].filter((d): d is number => d !== null);
-    return ds.length ? Math.min(...ds) : null;
+    const { masterDownAt: m, preemptAt: p } = this.fsm;
+    return m === null ? p : p === null ? m : Math.min(m, p);
   }
 
   nextDeadline(): number | null {
@@ -217,6 +217,16 @@ export class InstanceRuntime {
     const d = nextDeadline(this.fsm);
     if (d !== null && d <= now) this.apply({ type: 'timer' }, now);
     this.runAnnouncements(now);
+  }
+
+  /** A master's next advert deadline (null in any other state). */
+  advertDeadline(): number | null {
+    return this.fsm.state === 'master' ? this.fsm.advertAt : null;
+  }
+
+  /** Sends the advert due within a few ms now, joining the cadence of this wake-up. */
+  tickEarly(now: number): void {
+    this.apply({ type: 'timer', early: true }, now);
   }
 
   /** An address of ours vanished from the interface (someone ran `ip addr del`). */
