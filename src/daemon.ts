@@ -314,14 +314,14 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.opts.notify?.stopping();
-    // Taken before the engine shuts down: its shutdown reports every instance as 'init',
-    // which would otherwise leave no instance for the 'stop' hooks below.
-    const running = [...this.states].filter(([, state]) => state !== 'init').map(([name]) => name);
-    // The engine goes first (its shutdown message is sent before anything else here): its
-    // priority-0 adverts are what lets the backup take over within Skew_Time, so nothing
-    // else may sit on that path.
+    // The engine goes first (its shutdown message is sent before anything else here, even
+    // STOPPING=1 to systemd): its priority-0 adverts are what lets the backup take over
+    // within Skew_Time, so nothing else may sit on that path.
     const engineStopped = this.engine?.stop(ENGINE_STOP_MS);
+    this.opts.notify?.stopping();
+    // Taken before the engine's shutdown is reported back: its shutdown reports every
+    // instance as 'init', which would otherwise leave no instance for the 'stop' hooks below.
+    const running = [...this.states].filter(([, state]) => state !== 'init').map(([name]) => name);
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
     this.lvs?.stop();

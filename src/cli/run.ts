@@ -46,8 +46,10 @@ export async function runDaemon(configFile: string): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      // the stop first: its priority-0 adverts leave before anything else is done, this log line included
+      const stopped = daemon.stop();
       logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
-      daemon.stop().then(
+      stopped.then(
         () => resolveExit(0),
         (err: unknown) => {
           logger.error({ event: 'stop-failed', err: String(err) }, 'shutdown failed');

@@ -489,7 +489,9 @@ export class Engine {
   /** SIGTERM: priority-0 adverts from every master, VIPs removed, sockets closed. */
   async stop(): Promise<void> {
     const now = this.fx.clock.now();
-    for (const r of this.instances.values()) r.shutdown(now);
+    // every master's priority-0 advert first (RFC 5798 §6.4.3), then any teardown
+    const rest = [...this.instances.values()].map((r) => r.shutdownAdvertFirst(now));
+    for (const finish of rest) finish();
     this.stopped = true;
     this.disarm();
     this.deadlines.clear();

@@ -151,6 +151,23 @@ export class InstanceRuntime {
     this.apply({ type: 'shutdown' }, now);
   }
 
+  /**
+   * The shutdown in two halves: the priority-0 advert (a master's) is sent now, and the
+   * returned function carries out the rest (VIP removal, the state change report), so that
+   * the engine puts every instance's advert on the wire before any teardown.
+   */
+  shutdownAdvertFirst(now: number): () => void {
+    this.announcements.clear();
+    const r = step(this.fsm, { type: 'shutdown' }, now);
+    this.fsm = r.state;
+    this.run(
+      r.actions.filter((a) => a.type === 'send-advert'),
+      now,
+    );
+    const rest = r.actions.filter((a) => a.type !== 'send-advert');
+    return () => this.run(rest, now);
+  }
+
   /** An advert the receive filter (accept.ts) let through: count it and step the FSM. */
   receive(accepted: Extract<AcceptResult, { ok: true }>, now: number): void {
     const { event } = accepted;

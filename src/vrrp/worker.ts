@@ -167,11 +167,14 @@ async function main(): Promise<void> {
         break;
       }
       case 'shutdown':
+        // engine.stop() sends the priority-0 adverts before it returns: nothing goes first
+        engine
+          .stop()
+          .finally(() => {
+            post({ type: 'stopped' });
+            port.close();
+          });
         clearInterval(hb);
-        engine.stop().finally(() => {
-          post({ type: 'stopped' });
-          port.close();
-        });
         break;
     }
   });
