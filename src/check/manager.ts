@@ -5,7 +5,8 @@
 import { type Clock, monotonicClock } from '../clock.js';
 import type { ScriptRunner, TcpConnector } from '../effects/types.js';
 import type { Log } from '../log.js';
-import { type HttpProbeOptions, httpProbe } from './http.js';
+import type { HttpProbeOptions } from './http.js';
+import { pooledHttpProbe } from './http-pool.js';
 import {
   type HealthState,
   type HealthStateName,
@@ -110,7 +111,8 @@ export function buildProbe(
     case 'http':
     case 'https': {
       const { type, ...o } = p;
-      return httpProbe({ ...o, tls: type === 'https' });
+      // in the HTTP check threads (http-pool.ts) when the build has them
+      return pooledHttpProbe({ ...o, tls: type === 'https' });
     }
     case 'script': {
       const o: Parameters<typeof scriptProbe>[0] = { runner, command: p.command, timeoutMs: spec.timeoutMs };
