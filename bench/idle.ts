@@ -3,7 +3,10 @@
 // resident memory of one daemon with one instance.
 //
 //   npm run build && node dist/bench/idle.js [--cases v2x200,v3x255x2,rss] [--seconds 60]
-//        [--warmup 8] [--rounds 2] [--json FILE]
+//        [--warmup 8] [--rounds 2] [--json FILE] [--before DIR]
+//
+// --before DIR: a third daemon in the same window, the vrrpd built in the work tree DIR
+// (e.g. the previous commit's), for before/after figures measured together.
 //
 // Root only. Each daemon gets its own pair of namespaces (m = master, priority 150; b =
 // backup, priority 100) on its own bridge, and all four daemons run at the same time, so
@@ -24,7 +27,7 @@ import { vrrpdMain } from '../test/netns/peers/vrrpd.js';
 import { type CpuReading, cpuOf, cpuPercent, loadAverage, median, rssMiB } from './lib/proc.js';
 
 export type IdleCase = 'v2x200' | 'v3x255x2' | 'rss';
-type DaemonKind = 'vrrpd' | 'keepalived';
+type DaemonKind = 'vrrpd' | 'keepalived' | 'before';
 type Role = 'master' | 'backup';
 
 export interface IdleInstance {
@@ -100,13 +103,15 @@ async function startDaemon(
   role: Role,
   dir: string,
   insts: readonly IdleInstance[],
+  beforeDir?: string,
 ): Promise<Running> {
   const priority = role === 'master' ? 150 : 100;
   const base = join(dir, `${kind}-${host}`);
-  if (kind === 'vrrpd') {
+  if (kind === 'vrrpd' || kind === 'before') {
     const conf = `${base}.yaml`;
     writeFileSync(conf, vrrpdIdleYaml(insts, priority, `${base}.sock`));
-    const child = topo.spawn(host, [process.execPath, vrrpdMain(), 'run', '-c', conf]);
+    const main = kind === 'before' ? join(beforeDir ?? '.', 'dist', 'src', 'cli', 'main.js') : vrrpdMain();
+    const child = topo.spawn(host, [process.execPath, main, 'run', '-c', conf]);
     const output = collectOutput(child);
     await waitFor(
       () => exited(child) || output().includes('"event":"started"'),
@@ -171,7 +176,7 @@ function sleep(ms: number): Promise<void> {
 export async function runIdleCase(
   caze: IdleCase,
   round: number,
-  o: { seconds: number; warmupS: number; daemons: DaemonKind[]; log?: (s: string) => void },
+  o: { seconds: number; warmupS: number; daemons: DaemonKind[]; beforeDir?: string },
 ): Promise<IdleRow[]> {
   const insts = instancesOf(caze);
   const roles: Role[] = caze === 'rss' ? ['master'] : ['master', 'backup'];
@@ -185,7 +190,8 @@ export async function runIdleCase(
         prefix: `vi${process.pid % 100000}${kind[0]}-`,
       });
       topos.push(topo);
-      for (const role of roles) running.push(await startDaemon(kind, topo, role[0] as string, role, dir, insts));
+      for (const role of roles)
+        running.push(await startDaemon(kind, topo, role[0] as string, role, dir, insts, o.beforeDir));
     }
     // converged: every master holds all its VIPs, no backup holds one
     for (const r of running.filter((x) => x.role === 'master'))
@@ -242,16 +248,18 @@ const CASE_LABEL: Record<IdleCase, string> = {
 export function idleTables(rows: readonly IdleRow[]): string {
   const out: string[] = [];
   const cases = [...new Set(rows.map((r) => r.caze))];
+  const hasBefore = rows.some((r) => r.kind === 'before');
   const fmt = (xs: number[]) => (xs.length ? xs.map((x) => x.toFixed(2)).join(' / ') : 'n/a');
   for (const caze of cases.filter((c) => c !== 'rss')) {
     const rs = rows.filter((r) => r.caze === caze);
     out.push(
       `Idle CPU, ${CASE_LABEL[caze]}: % of one core over ${rs[0]?.seconds.toFixed(0)} s per round (utime+stime; each round / median; run-time cross-check median), all four daemons in the same window; load average ${[...new Set(rs.map((r) => r.load.split(' ')[0]))].join(', ')}.`,
       '',
-      '| role | vrrpd (rounds) | vrrpd median | keepalived (rounds) | keepalived median | vrrpd / keepalived | RSS MiB vrrpd / keepalived |',
-      '|---|---|---:|---|---:|---:|---|',
+      `| role | vrrpd (rounds) | vrrpd median | keepalived (rounds) | keepalived median | vrrpd / keepalived | RSS MiB vrrpd / keepalived |${hasBefore ? ' vrrpd before (median) |' : ''}`,
+      `|---|---|---:|---|---:|---:|---|${hasBefore ? '---:|' : ''}`,
     );
     for (const role of ['master', 'backup'] as Role[]) {
+      const b = rs.filter((r) => r.kind === 'before' && r.role === role);
       const v = rs.filter((r) => r.kind === 'vrrpd' && r.role === role);
       const k = rs.filter((r) => r.kind === 'keepalived' && r.role === role);
       const mv = median(v.map((r) => r.cpuTicks));
@@ -259,21 +267,20 @@ export function idleTables(rows: readonly IdleRow[]): string {
       const rv = median(v.map((r) => r.cpuRun));
       const rk = median(k.map((r) => r.cpuRun));
       out.push(
-        `| ${role} | ${fmt(v.map((r) => r.cpuTicks))} | ${mv.toFixed(2)} (${rv.toFixed(2)}) | ${fmt(k.map((r) => r.cpuTicks))} | ${mk.toFixed(2)} (${rk.toFixed(2)}) | ${(mv / mk).toFixed(2)} | ${median(v.map((r) => r.rssMiB)).toFixed(1)} / ${median(k.map((r) => r.rssMiB)).toFixed(1)} |`,
+        `| ${role} | ${fmt(v.map((r) => r.cpuTicks))} | ${mv.toFixed(2)} (${rv.toFixed(2)}) | ${fmt(k.map((r) => r.cpuTicks))} | ${mk.toFixed(2)} (${rk.toFixed(2)}) | ${(mv / mk).toFixed(2)} | ${median(v.map((r) => r.rssMiB)).toFixed(1)} / ${median(k.map((r) => r.rssMiB)).toFixed(1)} |${hasBefore ? ` ${fmt(b.map((r) => r.cpuTicks))} (${median(b.map((r) => r.cpuTicks)).toFixed(2)}) |` : ''}`,
       );
     }
     out.push('');
   }
   const rss = rows.filter((r) => r.caze === 'rss');
   if (rss.length) {
-    const v = median(rss.filter((r) => r.kind === 'vrrpd').map((r) => r.rssMiB));
-    const k = median(rss.filter((r) => r.kind === 'keepalived').map((r) => r.rssMiB));
+    const of = (kind: DaemonKind) => median(rss.filter((r) => r.kind === kind).map((r) => r.rssMiB));
     out.push(
       `Resident memory, ${CASE_LABEL.rss} (VmRSS, all processes of the daemon, median of rounds):`,
       '',
-      '| | vrrpd | keepalived (parent + VRRP child) | target |',
-      '|---|---:|---:|---|',
-      `| RSS MiB | ${v.toFixed(1)} | ${k.toFixed(1)} | vrrpd ≤ 60 MB |`,
+      `| | vrrpd | keepalived (parent + VRRP child) |${hasBefore ? ' vrrpd before |' : ''} target |`,
+      `|---|---:|---:|${hasBefore ? '---:|' : ''}---|`,
+      `| RSS MiB | ${of('vrrpd').toFixed(1)} | ${of('keepalived').toFixed(1)} |${hasBefore ? ` ${of('before').toFixed(1)} |` : ''} vrrpd ≤ 60 MB |`,
       '',
     );
   }
@@ -286,6 +293,8 @@ export interface IdleOptions {
   warmupS: number;
   rounds: number;
   daemons?: DaemonKind[];
+  /** a work tree whose build runs as a third daemon ('before') */
+  beforeDir?: string;
 }
 
 export async function runIdle(o: IdleOptions, log: (s: string) => void = () => {}): Promise<IdleRow[]> {
@@ -297,7 +306,8 @@ export async function runIdle(o: IdleOptions, log: (s: string) => void = () => {
         ...(await runIdleCase(caze, round, {
           seconds: caze === 'rss' ? 0.1 : o.seconds,
           warmupS: o.warmupS,
-          daemons: o.daemons ?? ['vrrpd', 'keepalived'],
+          daemons: o.daemons ?? ['vrrpd', 'keepalived', ...(o.beforeDir ? (['before'] as const) : [])],
+          ...(o.beforeDir ? { beforeDir: o.beforeDir } : {}),
         })),
       );
     }
@@ -312,6 +322,7 @@ async function main(): Promise<number> {
       warmup: { type: 'string', default: '8' },
       rounds: { type: 'string', default: '2' },
       json: { type: 'string' },
+      before: { type: 'string' },
     },
   });
   if (process.getuid?.() !== 0) {
@@ -326,6 +337,7 @@ async function main(): Promise<number> {
       seconds: Number(values.seconds),
       warmupS: Number(values.warmup),
       rounds: Number(values.rounds),
+      ...(values.before ? { beforeDir: values.before } : {}),
     },
     (s) => process.stderr.write(s),
   );
