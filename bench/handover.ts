@@ -96,7 +96,10 @@ export interface HandoverOptions {
   daemons: DaemonKind[];
 }
 
-export async function runHandover(o: HandoverOptions, log: (s: string) => void = () => {}): Promise<HandoverTrial[]> {
+export async function runHandover(
+  o: HandoverOptions,
+  log: (s: string) => void = () => {},
+): Promise<HandoverTrial[]> {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-bench-handover-'));
   const pairs: Pair[] = [];
   const spec = (priority: number): RouterSpec => ({
@@ -110,7 +113,10 @@ export async function runHandover(o: HandoverOptions, log: (s: string) => void =
   const out: HandoverTrial[] = [];
   try {
     for (const daemon of o.daemons) {
-      const topo = await createTopology({ hosts: ['a', 'b'], prefix: `vh${process.pid % 100000}${daemon[0]}-` });
+      const topo = await createTopology({
+        hosts: ['a', 'b'],
+        prefix: `vh${process.pid % 100000}${daemon[0]}-`,
+      });
       const make = daemon === 'vrrpd' ? createVrrpd : createKeepalived;
       const pcap = join(dir, `${daemon}.pcap`);
       const cap = await startCapture(topo, 'a', pcap, 'arp or ip proto 112');
@@ -181,7 +187,10 @@ export function handoverTable(trials: readonly HandoverTrial[], advertMs: number
   const q = (xs: (number | null)[]) => {
     const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
     if (!v.length) return 'n/a';
-    const med = v.length % 2 ? v[(v.length - 1) / 2] : ((v[v.length / 2 - 1] as number) + (v[v.length / 2] as number)) / 2;
+    const med =
+      v.length % 2
+        ? v[(v.length - 1) / 2]
+        : ((v[v.length / 2 - 1] as number) + (v[v.length / 2] as number)) / 2;
     return `${(v[0] as number).toFixed(2)} / ${(med as number).toFixed(2)} / ${(v[v.length - 1] as number).toFixed(2)}`;
   };
   const lines = [
@@ -193,7 +202,10 @@ export function handoverTable(trials: readonly HandoverTrial[], advertMs: number
   for (const d of ['vrrpd', 'keepalived'] as DaemonKind[]) {
     const ts = trials.filter((t) => t.daemon === d);
     if (!ts.length) continue;
-    const g = ts.map((t) => t.toGarp).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const g = ts
+      .map((t) => t.toGarp)
+      .filter((x): x is number => x !== null)
+      .sort((a, b) => a - b);
     const med = g.length ? (g[Math.floor(g.length / 2)] as number) : Number.NaN;
     lines.push(
       `| ${d} | ${q(ts.map((t) => t.toPrio0))} | ${q(ts.map((t) => t.prio0ToGarp))} | ${q(ts.map((t) => t.toGarp))} | ${(med - skew).toFixed(2)} |`,
@@ -232,7 +244,9 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
-      process.stderr.write(`bench/handover: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `bench/handover: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exit(2);
     },
   );

@@ -50,7 +50,11 @@ const vipOf = (i: IdleInstance): string =>
   i.family === 4 ? `198.51.100.${i.vrid}/32` : `2001:db8:1::${i.vrid.toString(16)}/128`;
 const nameOf = (i: IdleInstance): string => `VI_${i.family}_${i.vrid}`;
 
-export function vrrpdIdleYaml(insts: readonly IdleInstance[], priority: number, controlSocket: string): string {
+export function vrrpdIdleYaml(
+  insts: readonly IdleInstance[],
+  priority: number,
+  controlSocket: string,
+): string {
   const out = ['global:', `  control_socket: ${controlSocket}`, '  log_level: info', 'vrrp_instances:'];
   for (const i of insts)
     out.push(
@@ -65,7 +69,11 @@ export function vrrpdIdleYaml(insts: readonly IdleInstance[], priority: number, 
   return `${out.join('\n')}\n`;
 }
 
-export function keepalivedIdleConf(insts: readonly IdleInstance[], priority: number, routerId: string): string {
+export function keepalivedIdleConf(
+  insts: readonly IdleInstance[],
+  priority: number,
+  routerId: string,
+): string {
   const out = ['global_defs {', `  router_id ${routerId}`, '}'];
   for (const i of insts)
     out.push(
@@ -229,7 +237,8 @@ export async function runIdleCase(
     for (const r of running) {
       const n = await vipCount(r.topo, r.host);
       const want = r.role === 'master' ? insts.length : 0;
-      if (n !== want) throw new Error(`${r.kind} ${r.role} holds ${n} VIPs at the end of the window, not ${want}`);
+      if (n !== want)
+        throw new Error(`${r.kind} ${r.role} holds ${n} VIPs at the end of the window, not ${want}`);
     }
     return rows;
   } finally {
@@ -253,7 +262,7 @@ export function idleTables(rows: readonly IdleRow[]): string {
   for (const caze of cases.filter((c) => c !== 'rss')) {
     const rs = rows.filter((r) => r.caze === caze);
     out.push(
-      `Idle CPU, ${CASE_LABEL[caze]}: % of one core over ${rs[0]?.seconds.toFixed(0)} s per round (utime+stime; each round / median; run-time cross-check median), all four daemons in the same window; load average ${[...new Set(rs.map((r) => r.load.split(' ')[0]))].join(', ')}.`,
+      `Idle CPU, ${CASE_LABEL[caze]}: % of one core over ${rs[0]?.seconds.toFixed(0)} s per round (utime+stime; each round / median; run-time cross-check median), every daemon in the same window; load average ${[...new Set(rs.map((r) => r.load.split(' ')[0]))].join(', ')}.`,
       '',
       `| role | vrrpd (rounds) | vrrpd median | keepalived (rounds) | keepalived median | vrrpd / keepalived | RSS MiB vrrpd / keepalived |${hasBefore ? ' vrrpd before (median) |' : ''}`,
       `|---|---|---:|---|---:|---:|---|${hasBefore ? '---:|' : ''}`,
@@ -350,7 +359,9 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
-      process.stderr.write(`bench/idle: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `bench/idle: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exit(2);
     },
   );

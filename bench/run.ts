@@ -49,7 +49,11 @@ export const TABLES: Table[] = [
     root: false,
     runs: {
       full: [
-        { args: ['--kind', 'http'], env: { VRRPD_HTTP_CHECK_THREADS: '0' }, label: 'HTTP checks in the main thread' },
+        {
+          args: ['--kind', 'http'],
+          env: { VRRPD_HTTP_CHECK_THREADS: '0' },
+          label: 'HTTP checks in the main thread',
+        },
         { args: ['--kind', 'http'], label: 'HTTP checks in the check threads (default)' },
         { args: ['--kind', 'tcp'], label: 'TCP checks (native prober)' },
       ],
@@ -85,7 +89,18 @@ export const TABLES: Table[] = [
       full: [{ args: [] }],
       quick: [
         {
-          args: ['--scenarios', 'http', '--seconds', '3', '--warmup', '2', '--ports', '10', '--addresses', '10'],
+          args: [
+            '--scenarios',
+            'http',
+            '--seconds',
+            '3',
+            '--warmup',
+            '2',
+            '--ports',
+            '10',
+            '--addresses',
+            '10',
+          ],
         },
       ],
     },
@@ -108,7 +123,8 @@ function main(): number {
     },
   });
   if (values.list) {
-    for (const t of TABLES) process.stdout.write(`${t.name.padEnd(12)} ${t.what}${t.root ? ' (root)' : ''}\n`);
+    for (const t of TABLES)
+      process.stdout.write(`${t.name.padEnd(12)} ${t.what}${t.root ? ' (root)' : ''}\n`);
     return 0;
   }
   const size = values.size as Size;

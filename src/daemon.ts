@@ -154,6 +154,7 @@ export class Daemon {
       onLateness: (s) => this.controlPlane.metrics?.observeEngineLateness(s),
     });
     await this.engine.start();
+    if (this.signalsArmed) this.engine.armSignals();
   }
 
   private onStateChange(m: StateChange): void {
@@ -309,6 +310,17 @@ export class Daemon {
     this.engine?.stall(ms);
     return { stalledMs: ms };
   }
+
+  /**
+   * The caller now stops the daemon on SIGTERM/SIGINT: the VRRP thread may then act on
+   * them too, sending its priority-0 adverts without waiting for this thread.
+   */
+  signalsHandled(): void {
+    this.signalsArmed = true;
+    this.engine?.armSignals();
+  }
+
+  private signalsArmed = false;
 
   /** SIGTERM: priority-0 adverts, VIPs removed, IPVS left as it is. */
   async stop(): Promise<void> {

@@ -32,6 +32,17 @@ export type PoolResult = [number, 1, number] | [number, 0, number, string];
 
 const MAX_THREADS = 4;
 
+/** Appends to one list of a request, creating it on first use. */
+function add<K extends keyof PoolRequest>(
+  out: PoolRequest,
+  key: K,
+  item: NonNullable<PoolRequest[K]>[number],
+): void {
+  const list = (out[key] ?? []) as NonNullable<PoolRequest[K]>[number][];
+  list.push(item);
+  out[key] = list as PoolRequest[K];
+}
+
 interface Thread {
   worker: Worker;
   pending: Map<number, (r: ProbeResult) => void>;
@@ -46,7 +57,7 @@ export class HttpCheckPool {
   /** a dropped probe (check removed or replaced) is forgotten in its thread too */
   private readonly dropped = new FinalizationRegistry<[number, number]>(([slot, target]) => {
     const t = this.threads[slot];
-    if (t?.defined.delete(target)) (this.outbox(t).undefs ??= []).push(target);
+    if (t?.defined.delete(target)) add(this.outbox(t), 'undefs', target);
   });
 
   constructor(
@@ -78,15 +89,15 @@ export class HttpCheckPool {
       const out = this.outbox(t);
       if (!t.defined.has(target)) {
         t.defined.add(target);
-        (out.defs ??= []).push([target, opts]);
+        add(out, 'defs', [target, opts]);
       }
-      (out.runs ??= []).push([id, target]);
+      add(out, 'runs', [id, target]);
       return {
         abort: (reason: unknown) => {
           if (settled || !t.pending.has(id)) return;
           t.pending.delete(id);
           settled = true;
-          (this.outbox(t).aborts ??= []).push([id, describeError(reason)]);
+          add(this.outbox(t), 'aborts', [id, describeError(reason)]);
           const r: ProbeResult = {
             ok: false,
             reason: `GET ${url}: ${describeError(reason)}`,

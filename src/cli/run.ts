@@ -59,6 +59,7 @@ export async function runDaemon(configFile: string): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    daemon.signalsHandled();
     process.on('SIGHUP', () => {
       logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading');
       daemon

@@ -157,6 +157,11 @@ export class EngineWorker {
     this.send({ type: 'script-result', name, ok });
   }
 
+  /** The main thread now handles SIGTERM/SIGINT: the engine may hear them itself too. */
+  armSignals(): void {
+    this.send({ type: 'arm-signals' });
+  }
+
   /** Test hook (WorkerData.testHooks): busy-waits the engine loop for ms. */
   stall(ms: number): void {
     this.send({ type: 'debug-stall', ms });

@@ -19,8 +19,8 @@ import type { Log } from '../log.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
 import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
 import { acceptAdvert } from './accept.js';
-import { DeadlineHeap } from './deadline-heap.js';
 import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
+import { DeadlineHeap } from './deadline-heap.js';
 import type { DropCounts } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
@@ -423,7 +423,8 @@ export class Engine {
       else later.push(r);
     }
     for (const r of due) if (this.instances.get(r.name) === r) r.tick(now);
-    for (const r of early) if (this.instances.get(r.name) === r && r.advertDeadline() !== null) r.tickEarly(now);
+    for (const r of early)
+      if (this.instances.get(r.name) === r && r.advertDeadline() !== null) r.tickEarly(now);
     for (const list of [due, early, later])
       for (const r of list) if (this.instances.get(r.name) === r) this.deadlines.set(r, r.nextDeadline());
     this.reschedule();
@@ -486,8 +487,18 @@ export class Engine {
       await this.fx.removeVmac(vmacName(r.cfg.family, r.cfg.vrid)).catch(() => {});
   }
 
-  /** SIGTERM: priority-0 adverts from every master, VIPs removed, sockets closed. */
-  async stop(): Promise<void> {
+  private stopping: Promise<void> | null = null;
+
+  /**
+   * SIGTERM: priority-0 adverts from every master, VIPs removed, sockets closed. The adverts
+   * leave before this returns; a second call returns the first one's promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     const now = this.fx.clock.now();
     // every master's priority-0 advert first (RFC 5798 §6.4.3), then any teardown
     const rest = [...this.instances.values()].map((r) => r.shutdownAdvertFirst(now));

@@ -12,6 +12,7 @@ import { createRawTransport } from '../effects/raw-transport.js';
 import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js';
 import { createVmacReceiver } from '../effects/vmac-receiver.js';
 import type { Log, LogFields, LogLevel } from '../log.js';
+import { watchSignal } from '../native/index.js';
 import { Engine } from './engine.js';
 import { clearPreciseTimer, type PreciseTimerHandle, setPreciseTimer } from './precise-timer.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
 
   // The heartbeat comes from this loop itself: if the engine's loop stalls, the main
   // thread stops forwarding WATCHDOG=1 and systemd restarts us.
+  const signals: { close(): void }[] = [];
   const hb = setInterval(() => post({ type: 'heartbeat', at: performance.now() }), data.heartbeatMs);
 
   port.on('message', (m: ToWorker) => {
@@ -166,14 +168,30 @@ async function main(): Promise<void> {
         }
         break;
       }
+      case 'arm-signals':
+        // SIGTERM/SIGINT wake this thread itself (the addon's signal handle on this loop):
+        // the priority-0 adverts leave without waiting for the main thread, which may be
+        // busy with checks or not scheduled yet, to wake and send 'shutdown'. The main
+        // thread's stop follows as usual; engine.stop() is idempotent.
+        if (signals.length === 0) {
+          for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+            const w = watchSignal(sig, () => {
+              void engine.stop();
+            });
+            if (w) signals.push(w);
+          }
+          port.once('close', () => {
+            for (const s of signals) s.close();
+          });
+        }
+        break;
       case 'shutdown':
         // engine.stop() sends the priority-0 adverts before it returns: nothing goes first
-        engine
-          .stop()
-          .finally(() => {
-            post({ type: 'stopped' });
-            port.close();
-          });
+        // (when the signal reached this thread first, they are already on the wire)
+        engine.stop().finally(() => {
+          post({ type: 'stopped' });
+          port.close();
+        });
         clearInterval(hb);
         break;
     }

@@ -12,11 +12,15 @@ const skip = missing({ root: true, commands: ['keepalived', 'tcpdump', 'ip'] });
 
 function quick(tables: string): string {
   try {
-    return execFileSync(process.execPath, [join(root, 'dist/bench/run.js'), '--size', 'quick', '--tables', tables], {
-      encoding: 'utf8',
-      timeout: 240_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    return execFileSync(
+      process.execPath,
+      [join(root, 'dist/bench/run.js'), '--size', 'quick', '--tables', tables],
+      {
+        encoding: 'utf8',
+        timeout: 240_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
   } catch (e) {
     // exit code 1: a done-when verdict not met, which one trial may well show; the tables are there
     const err = e as { status?: number; stdout?: string; stderr?: string };
@@ -26,9 +30,13 @@ function quick(tables: string): string {
 }
 
 describe.skipIf(skip !== null)('bench slices', () => {
-  it('idle: CPU of 200 instances as master and backup, and RSS of one, beside keepalived', { timeout: 300_000 }, () => {
+  it('idle: CPU of 200 instances as master and backup, and RSS of one, beside keepalived', {
+    timeout: 300_000,
+  }, () => {
     const out = quick('idle');
-    expect(out).toMatch(/^\| master \| [\d.]+ \| [\d.]+ \([\d.]+\) \| [\d.]+ \| [\d.]+ \([\d.]+\) \| [\d.]+ \|/m);
+    expect(out).toMatch(
+      /^\| master \| [\d.]+ \| [\d.]+ \([\d.]+\) \| [\d.]+ \| [\d.]+ \([\d.]+\) \| [\d.]+ \|/m,
+    );
     expect(out).toMatch(/^\| backup \| /m);
     expect(out).toMatch(/^\| RSS MiB \| [\d.]+ \| [\d.]+ \|/m);
   });
@@ -40,7 +48,9 @@ describe.skipIf(skip !== null)('bench slices', () => {
     expect(out).toMatch(/^\| v3, advert 100 ms \| SIGTERM \(prio 0\) \| [\d.]+ \//m);
   });
 
-  it('checks and advert gaps: HTTP checks in the main thread and in the check threads', { timeout: 300_000 }, () => {
+  it('checks and advert gaps: HTTP checks in the main thread and in the check threads', {
+    timeout: 300_000,
+  }, () => {
     const out = quick('checks,gaps');
     expect(out).toContain('### HTTP checks in the main thread');
     expect(out).toContain('### HTTP checks in the check threads (default)');

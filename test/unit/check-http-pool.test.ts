@@ -16,7 +16,9 @@ if (!built && inCI) throw new Error('dist/src/check/http-worker.js missing: run 
 const LO = '127.0.0.1';
 
 function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, LO, () => resolve((server.address() as net.AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, LO, () => resolve((server.address() as net.AddressInfo).port)),
+  );
 }
 
 describe.skipIf(!built)('HTTP check threads', () => {
@@ -69,7 +71,10 @@ describe.skipIf(!built)('HTTP check threads', () => {
     expect(results).toHaveLength(0); // never synchronously
     await new Promise((r) => setTimeout(r, 50));
     expect(results).toHaveLength(1);
-    expect(results[0]).toMatchObject({ ok: false, reason: `GET http://${LO}:${port}/hang: check timed out after 100 ms` });
+    expect(results[0]).toMatchObject({
+      ok: false,
+      reason: `GET http://${LO}:${port}/hang: check timed out after 100 ms`,
+    });
     expect(performance.now() - t0).toBeLessThan(5000);
     // the promise form (AbortSignal) too
     const ac = new AbortController();

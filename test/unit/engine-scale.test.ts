@@ -18,7 +18,9 @@ afterEach(async () => {
 function instances(n: number, priority: number, interval = '1s'): string {
   const lines = ['vrrp_instances:'];
   for (let v = 1; v <= n; v++)
-    lines.push(...instanceYaml({ name: `VI_${v}`, vrid: v, priority, interval, vips: [`198.51.100.${v}/32`] }));
+    lines.push(
+      ...instanceYaml({ name: `VI_${v}`, vrid: v, priority, interval, vips: [`198.51.100.${v}/32`] }),
+    );
   return yaml(...lines);
 }
 
@@ -27,7 +29,10 @@ describe('DeadlineHeap', () => {
     fc.assert(
       fc.property(
         fc.array(
-          fc.tuple(fc.integer({ min: 0, max: 30 }), fc.option(fc.integer({ min: 0, max: 1000 }), { nil: null })),
+          fc.tuple(
+            fc.integer({ min: 0, max: 30 }),
+            fc.option(fc.integer({ min: 0, max: 1000 }), { nil: null }),
+          ),
           { maxLength: 200 },
         ),
         fc.integer({ min: 0, max: 1000 }),

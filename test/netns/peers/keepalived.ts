@@ -47,7 +47,12 @@ export interface KeepalivedRouter extends Router {
   mainPid(): number;
 }
 
-export function createKeepalived(topo: Topology, host: string, dir: string, spec: RouterSpec): KeepalivedRouter {
+export function createKeepalived(
+  topo: Topology,
+  host: string,
+  dir: string,
+  spec: RouterSpec,
+): KeepalivedRouter {
   const conf = join(dir, `keepalived-${host}.conf`);
   const pidFile = join(dir, `keepalived-${host}.pid`);
   const vrrpPidFile = join(dir, `keepalived-${host}.vrrp.pid`);
