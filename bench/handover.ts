@@ -24,7 +24,7 @@ import { createKeepalived } from '../test/netns/peers/keepalived.js';
 import type { Router, RouterSpec } from '../test/netns/peers/router.js';
 import { expectSoleMaster, expectTakeover, skewTimeMs } from '../test/netns/peers/scenario.js';
 import { createVrrpd } from '../test/netns/peers/vrrpd.js';
-import { loadAverage } from './lib/proc.js';
+import { loadAverage, median } from './lib/proc.js';
 
 type DaemonKind = 'vrrpd' | 'keepalived';
 const VIP = '192.0.2.50';
@@ -187,11 +187,7 @@ export function handoverTable(trials: readonly HandoverTrial[], advertMs: number
   const q = (xs: (number | null)[]) => {
     const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
     if (!v.length) return 'n/a';
-    const med =
-      v.length % 2
-        ? v[(v.length - 1) / 2]
-        : ((v[v.length / 2 - 1] as number) + (v[v.length / 2] as number)) / 2;
-    return `${(v[0] as number).toFixed(2)} / ${(med as number).toFixed(2)} / ${(v[v.length - 1] as number).toFixed(2)}`;
+    return `${(v[0] as number).toFixed(2)} / ${median(v).toFixed(2)} / ${(v[v.length - 1] as number).toFixed(2)}`;
   };
   const lines = [
     `Graceful handover, VRRPv3 at ${advertMs} ms, backup priority 100 (Skew_Time ${skew.toFixed(2)} ms); min / median / max ms over ${trials.filter((t) => t.daemon === 'vrrpd').length} trials each, alternating; load average ${load}.`,
@@ -202,11 +198,7 @@ export function handoverTable(trials: readonly HandoverTrial[], advertMs: number
   for (const d of ['vrrpd', 'keepalived'] as DaemonKind[]) {
     const ts = trials.filter((t) => t.daemon === d);
     if (!ts.length) continue;
-    const g = ts
-      .map((t) => t.toGarp)
-      .filter((x): x is number => x !== null)
-      .sort((a, b) => a - b);
-    const med = g.length ? (g[Math.floor(g.length / 2)] as number) : Number.NaN;
+    const med = median(ts.map((t) => t.toGarp).filter((x): x is number => x !== null));
     lines.push(
       `| ${d} | ${q(ts.map((t) => t.toPrio0))} | ${q(ts.map((t) => t.prio0ToGarp))} | ${q(ts.map((t) => t.toGarp))} | ${(med - skew).toFixed(2)} |`,
     );
