@@ -158,6 +158,10 @@ export class Daemon {
   }
 
   private onStateChange(m: StateChange): void {
+    // The engine may stop on SIGTERM before this thread's stop() runs (it hears the signal
+    // itself): remember which instances its shutdown took out of a running state, for the
+    // 'stop' hooks.
+    if (m.to === 'init' && m.reason === 'shutdown' && m.from !== 'init') this.shutDownRunning.add(m.instance);
     this.states.set(m.instance, m.to);
     logStateChange(this.log, { instance: m.instance, from: m.from, to: m.to, reason: m.reason });
     this.notifyRunner?.stateChanged(m.instance, m.to);
@@ -240,6 +244,8 @@ export class Daemon {
           }
           if (!this.engine?.running) return '';
           const res = await this.engine.reload(next, instances);
+          // a removed (or replaced) instance's shutdown is no daemon stop
+          for (const name of [...res.removed, ...res.added]) this.shutDownRunning.delete(name);
           return `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
         },
         control: async (next, slice) => {
@@ -321,6 +327,7 @@ export class Daemon {
   }
 
   private signalsArmed = false;
+  private readonly shutDownRunning = new Set<string>();
 
   /** SIGTERM: priority-0 adverts, VIPs removed, IPVS left as it is. */
   async stop(): Promise<void> {
@@ -333,7 +340,12 @@ export class Daemon {
     this.opts.notify?.stopping();
     // Taken before the engine's shutdown is reported back: its shutdown reports every
     // instance as 'init', which would otherwise leave no instance for the 'stop' hooks below.
-    const running = [...this.states].filter(([, state]) => state !== 'init').map(([name]) => name);
+    const running = [
+      ...new Set([
+        ...[...this.states].filter(([, state]) => state !== 'init').map(([name]) => name),
+        ...this.shutDownRunning,
+      ]),
+    ];
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
     this.lvs?.stop();
