@@ -187,9 +187,14 @@ export class Daemon {
       onLateness: (s) => this.controlPlane.metrics?.observeEngineLateness(s),
     });
     await this.engine.start();
+    if (this.signalsArmed) this.engine.armSignals();
   }
 
   private onStateChange(m: StateChange): void {
+    // The engine may stop on SIGTERM before this thread's stop() runs (it hears the signal
+    // itself): remember which instances its shutdown took out of a running state, for the
+    // 'stop' hooks.
+    if (m.to === 'init' && m.reason === 'shutdown' && m.from !== 'init') this.shutDownRunning.add(m.instance);
     this.states.set(m.instance, m.to);
     logStateChange(this.log, { instance: m.instance, from: m.from, to: m.to, reason: m.reason });
     this.notifyRunner?.stateChanged(m.instance, m.to);
@@ -315,6 +320,8 @@ export class Daemon {
           }
           if (!this.engine?.running) return '';
           const res = await this.engine.reload(next, instances);
+          // a removed (or replaced) instance's shutdown is no daemon stop
+          for (const name of [...res.removed, ...res.added]) this.shutDownRunning.delete(name);
           return `instances: ${res.unchanged.length} unchanged, ${res.changed.length} changed, ${res.added.length} added, ${res.removed.length} removed`;
         },
         control: async (next, slice) => {
@@ -388,21 +395,38 @@ export class Daemon {
     return { stalledMs: ms };
   }
 
+  /**
+   * The caller now stops the daemon on SIGTERM/SIGINT: the VRRP thread may then act on
+   * them too, sending its priority-0 adverts without waiting for this thread.
+   */
+  signalsHandled(): void {
+    this.signalsArmed = true;
+    this.engine?.armSignals();
+  }
+
+  private signalsArmed = false;
+  private readonly shutDownRunning = new Set<string>();
+
   /** SIGTERM: priority-0 adverts, VIPs removed, IPVS left as it is. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.opts.notify?.stopping();
-    // Taken before the engine shuts down: its shutdown reports every instance as 'init',
-    // which would otherwise leave no instance for the 'stop' hooks below.
-    const running = [...this.states].filter(([, state]) => state !== 'init').map(([name]) => name);
-    // The engine goes first (its shutdown message is sent before anything else here): its
-    // priority-0 adverts are what lets the backup take over within Skew_Time, so nothing
-    // else may sit on that path.
+    // The engine goes first (its shutdown message is sent before anything else here, even
+    // STOPPING=1 to systemd): its priority-0 adverts are what lets the backup take over
+    // within Skew_Time, so nothing else may sit on that path.
     const engineStopped = this.engine?.stop(ENGINE_STOP_MS);
     // announced routes next: the routers move new flows to the other directors while this
     // one still serves what it has (the IPVS table stays as it is)
     const withdrawn = this.announcer?.withdrawAll();
+    this.opts.notify?.stopping();
+    // Taken before the engine's shutdown is reported back: its shutdown reports every
+    // instance as 'init', which would otherwise leave no instance for the 'stop' hooks below.
+    const running = [
+      ...new Set([
+        ...[...this.states].filter(([, state]) => state !== 'init').map(([name]) => name),
+        ...this.shutDownRunning,
+      ]),
+    ];
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
     // omega's down hooks (notify_down, quorum_down) run meanwhile; waited for below

@@ -204,6 +204,12 @@ Napi::Object Constants(Napi::Env env) {
 }  // namespace
 }  // namespace vrrpd
 
+// signal_watch.cc
+namespace vrrpd {
+Napi::Value WatchSignal(const Napi::CallbackInfo& info);
+}
+using vrrpd::WatchSignal;
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace vrrpd;
   exports.Set("abiVersion", Napi::Number::New(env, 3));
@@ -216,6 +222,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("interfaceMac", Napi::Function::New<InterfaceMac>(env, "interfaceMac"));
   exports.Set("unixDgramSend", Napi::Function::New<UnixDgramSend>(env, "unixDgramSend"));
   exports.Set("writeInNetns", Napi::Function::New<WriteInNetns>(env, "writeInNetns"));
+  exports.Set("watchSignal", Napi::Function::New<WatchSignal>(env, "watchSignal"));
   return exports;
 }
 

@@ -45,9 +45,13 @@ function hostForHeader(host: string, port: number, tls: boolean): string {
   return port === (tls ? 443 : 80) ? h : `${h}:${port}`;
 }
 
+/** The URL a probe's failure reasons name ("GET http://192.0.2.1:8080/healthz: ..."). */
+export function httpProbeUrl(opts: Pick<HttpProbeOptions, 'host' | 'port' | 'path' | 'tls'>): string {
+  return `${opts.tls ? 'https' : 'http'}://${hostForHeader(opts.host, opts.port, opts.tls)}${opts.path}`;
+}
+
 export function httpProbe(opts: HttpProbeOptions): Probe {
-  const scheme = opts.tls ? 'https' : 'http';
-  const url = `${scheme}://${hostForHeader(opts.host, opts.port, opts.tls)}${opts.path}`;
+  const url = httpProbeUrl(opts);
   const servername = opts.sni ?? opts.hostHeader ?? (isIP(opts.host) ? undefined : opts.host);
   const hostHeader = opts.hostHeader ?? opts.sni ?? hostForHeader(opts.host, opts.port, opts.tls);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;

@@ -7,7 +7,8 @@ import type { IcmpEcho, ScriptRunner, TcpConnector } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { type DnsProbeOptions, dnsProbe } from './dns.js';
 import { type FileProbeOptions, fileProbe } from './file.js';
-import { type HttpProbeOptions, httpProbe } from './http.js';
+import type { HttpProbeOptions } from './http.js';
+import { pooledHttpProbe } from './http-pool.js';
 import {
   type HealthState,
   type HealthStateName,
@@ -129,7 +130,8 @@ export function buildProbe(
     case 'http':
     case 'https': {
       const { type, ...o } = p;
-      return httpProbe({ ...o, tls: type === 'https' });
+      // in the HTTP check threads (http-pool.ts) when the build has them
+      return pooledHttpProbe({ ...o, tls: type === 'https' });
     }
     case 'script': {
       const o: Parameters<typeof scriptProbe>[0] = { runner, command: p.command, timeoutMs: spec.timeoutMs };

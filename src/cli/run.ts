@@ -47,8 +47,10 @@ export async function runDaemon(configFile: string): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      // the stop first: its priority-0 adverts leave before anything else is done, this log line included
+      const stopped = daemon.stop();
       logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
-      daemon.stop().then(
+      stopped.then(
         () => resolveExit(0),
         (err: unknown) => {
           logger.error({ event: 'stop-failed', err: String(err) }, 'shutdown failed');
@@ -58,6 +60,7 @@ export async function runDaemon(configFile: string): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    daemon.signalsHandled();
     process.on('SIGHUP', () => {
       logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading');
       daemon

@@ -105,6 +105,8 @@ export interface NativeAddon {
   unixDgramSend(path: string, data: Buffer): void;
   /** writes files from inside the network namespace nsPath names (this thread only, then back) */
   writeInNetns?(nsPath: string, files: [string, string][]): void;
+  /** a libuv signal handle on the calling thread's loop; returns its close() (call once) */
+  watchSignal?(signum: number, fn: (signum: number) => void): () => void;
 }
 
 const ADDON_FILE = 'vrrpd_native.node';

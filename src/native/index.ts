@@ -12,6 +12,7 @@
 //   addon(), c(name), types NativeError / RawDatagram / SockAddr (from ./binding.js)
 // Every error is a NativeError: `code` ('ENODEV', 'EPERM', 'EAGAIN'...), `errno`, `syscall`.
 // Sends are synchronous on non-blocking sockets: a full buffer throws code 'EAGAIN'.
+import { constants as osConstants } from 'node:os';
 import { addon, c, type NativeError, type NativeSocket, type RawDatagram } from './binding.js';
 
 export {
@@ -337,3 +338,22 @@ export function openPacketSocket(ifname: string, opts: { protocol?: number } = {
 }
 
 export type { NativeSocket };
+
+/**
+ * Calls fn on this thread's own loop when the process receives `signal` (in addition to,
+ * not instead of, the main thread's process.on handlers): a worker thread hears SIGTERM
+ * without waiting for the main thread. Null when the addon predates it. The watcher keeps
+ * no loop alive; close() it once done (a worker's teardown closes it too).
+ */
+export function watchSignal(signal: NodeJS.Signals, fn: () => void): { close(): void } | null {
+  const watch = addon().watchSignal;
+  const signum = osConstants.signals[signal];
+  if (!watch || signum === undefined) return null;
+  let close: (() => void) | null = watch(signum, () => fn());
+  return {
+    close() {
+      close?.();
+      close = null;
+    },
+  };
+}

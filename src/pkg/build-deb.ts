@@ -264,7 +264,12 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
       year: when.getUTCFullYear(),
       bundles: [
         {
-          files: ['usr/lib/vrrpd/main.js', 'usr/lib/vrrpd/vrrp/worker.js', 'usr/lib/vrrpd/*.cjs'],
+          files: [
+            'usr/lib/vrrpd/main.js',
+            'usr/lib/vrrpd/vrrp/worker.js',
+            'usr/lib/vrrpd/http-worker.js',
+            'usr/lib/vrrpd/*.cjs',
+          ],
           packages,
           how: 'bundled with',
         },

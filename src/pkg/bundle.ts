@@ -3,6 +3,7 @@
 //
 //   <outDir>/main.js          the CLI and daemon (the daemon starts ./vrrp/worker.js)
 //   <outDir>/vrrp/worker.js   the worker_thread entry, found through import.meta.url
+//   <outDir>/http-worker.js   the HTTP check threads' entry (src/check/http-worker.ts)
 //   <outDir>/package.json     {"type":"module"}: node reads both files as ES modules
 //
 // The layout mirrors dist/src/, so `new URL('./vrrp/worker.js', import.meta.url)` in
@@ -83,7 +84,13 @@ export async function bundleDaemon(opts: {
   mkdirSync(opts.outDir, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: opts.root,
-    entryPoints: { main: 'src/cli/main.ts', 'vrrp/worker': 'src/vrrp/worker.ts' },
+    entryPoints: {
+      main: 'src/cli/main.ts',
+      'vrrp/worker': 'src/vrrp/worker.ts',
+      // the HTTP check threads' entry: check/http-pool.ts (bundled into main.js) looks for
+      // ./http-worker.js beside itself
+      'http-worker': 'src/check/http-worker.ts',
+    },
     outdir: opts.outDir,
     bundle: true,
     platform: 'node',

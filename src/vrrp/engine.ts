@@ -22,6 +22,7 @@ import { formatMac, parseMac, virtualMac } from '../net/addr.js';
 import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
 import { acceptAdvert } from './accept.js';
 import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
+import { DeadlineHeap } from './deadline-heap.js';
 import type { DropCounts } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
@@ -92,6 +93,15 @@ export interface EngineSnapshot {
   acceptFilter?: { table: string; drops: AcceptDrop[]; error: string | null };
 }
 
+/** How far ahead of its deadline an advert may join another instance's wake-up: 2 % of its interval, at most 20 ms. */
+const EARLY_ADVERT_MAX_MS = 20;
+export function earlyAdvertMs(advertIntervalMs: number): number {
+  return Math.min(EARLY_ADVERT_MAX_MS, advertIntervalMs * 0.02);
+}
+
+/** How long before a takeover deadline the precise timer starts polling (precise-timer.ts). */
+const PRECISE_LEAD_MS = 3;
+
 export class Engine {
   private readonly fx: EngineEffects;
   private cfg: Config;
@@ -99,7 +109,10 @@ export class Engine {
   private readonly transports = new Map<string, TransportEntry>();
   private links = new Map<string, LinkInfo>();
   private timer: unknown = null;
+  /** when the armed timer fires (clock ms), at the latest */
   private timerAt: number | null = null;
+  /** every instance's next deadline; an event re-reads only the instances it touched */
+  private readonly deadlines = new DeadlineHeap<InstanceRuntime>();
   private scriptOk = new Map<string, boolean>();
   private stopped = false;
   private readonly vmacReceivers = new Map<string, { close(): void }>();
@@ -128,7 +141,7 @@ export class Engine {
     // a table left by a run killed with SIGKILL goes before any instance starts
     await this.syncAcceptFilter();
     for (const inst of this.cfg.vrrpInstances) await this.addInstance(inst);
-    this.reschedule();
+    this.touchAll();
   }
 
   /**
@@ -230,7 +243,7 @@ export class Engine {
         log: this.fx.log,
         onStateChange: (ev) => this.onStateChange(ev),
         now: () => this.fx.clock.now(),
-        wake: () => this.reschedule(),
+        wake: () => this.touch(runtime),
         beforeVipsAdded: () => this.syncAcceptFilter(),
         ...(this.fx.wallNow ? { wallNow: this.fx.wallNow } : {}),
       },
@@ -241,6 +254,7 @@ export class Engine {
     this.instances.set(inst.name, runtime);
     runtime.start(now);
     this.applyTracking(runtime, now);
+    this.touch(runtime);
   }
 
   /**
@@ -335,11 +349,12 @@ export class Engine {
       else entry.drops[verdict.reason] = (entry.drops[verdict.reason] ?? 0) + 1;
       return;
     }
-    const before = target?.takeoverDeadline() ?? null;
-    target?.receive(verdict, now); // accepted only for a known instance
+    if (!target) return;
+    const before = target.takeoverDeadline();
+    target.receive(verdict, now); // accepted only for a known instance
     // a master heard again: this member no longer wants to take over
-    if (target && target.takeoverDeadline() !== before) this.wantMaster.delete(target.name);
-    this.reschedule();
+    if (target.takeoverDeadline() !== before) this.wantMaster.delete(target.name);
+    this.touch(target);
   }
 
   private onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void {
@@ -357,6 +372,7 @@ export class Engine {
         const other = this.instances.get(name);
         if (!other || name === ev.instance || other.state === ev.to) continue;
         other.force(ev.to as 'master' | 'backup' | 'fault', now);
+        this.touch(other);
       }
     } finally {
       this.syncing = false;
@@ -374,7 +390,7 @@ export class Engine {
     } else if (ev.type === 'address-removed') {
       for (const r of this.instances.values()) r.addressRemoved(ev.address.address);
     }
-    this.reschedule();
+    this.touchAll();
   }
 
   /** A tracked vrrp_script changed result (reported by the main thread's checker). */
@@ -382,7 +398,7 @@ export class Engine {
     this.scriptOk.set(name, ok);
     const now = this.fx.clock.now();
     for (const r of this.instances.values()) this.applyTracking(r, now);
-    this.reschedule();
+    this.touchAll();
   }
 
   private linkUp(name: string): boolean {
@@ -440,37 +456,85 @@ export class Engine {
     }
   }
 
+  /** An instance's deadline may have moved: re-read it and re-arm the timer if needed. */
+  private touch(r: InstanceRuntime): void {
+    if (this.stopped) return;
+    this.deadlines.set(r, this.instances.get(r.name) === r ? r.nextDeadline() : null);
+    this.reschedule();
+  }
+
+  /** After an event that may move every instance's deadline (links, scripts, reload). */
+  private touchAll(): void {
+    if (this.stopped) return;
+    for (const r of this.instances.values()) this.deadlines.set(r, r.nextDeadline());
+    this.reschedule();
+  }
+
+  /**
+   * Arms the one timer for the earliest deadline. A timer already armed to fire at or
+   * before it is kept: when it fires it finds nothing due and re-arms, which on a backup
+   * (whose earliest Master_Down deadline moves at every advert heard) is one wake-up per
+   * Master_Down_Interval instead of a timer re-armed per advert. A takeover deadline is
+   * first slept to PRECISE_LEAD_MS before it on a plain timer, then polled for with the
+   * precise one (precise-timer.ts), so a deadline that keeps moving never polls.
+   */
   private reschedule(): void {
     if (this.stopped) return;
-    let next: number | null = null;
-    let precise = false;
-    for (const r of this.instances.values()) {
-      const d = r.nextDeadline();
-      if (d === null) continue;
-      if (next === null || d < next) {
-        next = d;
-        precise = r.takeoverDeadline() === d;
-      } else if (d === next && r.takeoverDeadline() === d) precise = true;
+    const next = this.deadlines.peekKey();
+    const top = this.deadlines.peek();
+    if (next === null || top === undefined) {
+      this.disarm();
+      return;
     }
-    if (next === this.timerAt) return;
+    const precise = top.takeoverDeadline() === next;
+    const fireAt = precise ? next - PRECISE_LEAD_MS : next;
+    if (this.timer !== null && this.timerAt !== null && this.timerAt <= fireAt) return;
+    this.disarm();
+    const now = this.fx.clock.now();
+    if (precise && fireAt <= now) {
+      this.timerAt = next;
+      this.timer = this.fx.clock.setTimer(() => this.onTimer(), Math.max(0, next - now), true);
+    } else {
+      this.timerAt = fireAt;
+      // libuv counts whole milliseconds: rounding up keeps a timer from waking before its
+      // deadline only to find nothing due (an advert is then < 1 ms later, never earlier)
+      this.timer = this.fx.clock.setTimer(() => this.onTimer(), Math.max(0, Math.ceil(fireAt - now)));
+    }
+  }
+
+  private disarm(): void {
     if (this.timer !== null) this.fx.clock.clearTimer(this.timer);
     this.timer = null;
-    this.timerAt = next;
-    if (next === null) return;
-    const delay = Math.max(0, next - this.fx.clock.now());
-    this.timer = this.fx.clock.setTimer(() => this.onTimer(), delay, precise);
+    this.timerAt = null;
   }
 
   private onTimer(): void {
     this.timer = null;
     this.timerAt = null;
+    if (this.stopped) return;
     const now = this.fx.clock.now();
-    for (const r of this.instances.values()) {
-      const d = r.nextDeadline();
-      if (d === null || d > now) continue;
+    const due = this.deadlines.popDue(now);
+    // Masters whose advert falls due within the next few ms send it in this wake-up too
+    // and keep this cadence from now on: instances started apart soon advertise together,
+    // one wake-up (and one burst for the backups' sockets to read) per interval instead of
+    // one per instance. Only adverts: a takeover deadline is never taken early.
+    const early: InstanceRuntime[] = [];
+    const later: InstanceRuntime[] = [];
+    for (const r of this.deadlines.popDue(now + EARLY_ADVERT_MAX_MS)) {
+      const at = r.advertDeadline();
+      if (at !== null && at === r.nextDeadline() && at - now <= earlyAdvertMs(r.cfg.advertIntervalMs))
+        early.push(r);
+      else later.push(r);
+    }
+    for (const r of due) {
+      if (this.instances.get(r.name) !== r) continue;
       if (this.holdForSyncGroup(r, now)) r.holdMaster(now);
       r.tick(now);
     }
+    for (const r of early)
+      if (this.instances.get(r.name) === r && r.advertDeadline() !== null) r.tickEarly(now);
+    for (const list of [due, early, later])
+      for (const r of list) if (this.instances.get(r.name) === r) this.deadlines.set(r, r.nextDeadline());
     this.reschedule();
   }
 
@@ -538,7 +602,7 @@ export class Engine {
       }
     }
     await this.syncAcceptFilter();
-    this.reschedule();
+    this.touchAll();
     return result;
   }
 
@@ -546,8 +610,10 @@ export class Engine {
     const r = this.instances.get(name);
     if (!r) return;
     r.shutdown(now);
+    this.deadlines.delete(r);
     await r.removeVipsNow();
     this.instances.delete(name);
+    this.deadlines.delete(r);
     this.vmacReceivers.get(name)?.close();
     this.vmacReceivers.delete(name);
     for (const [key, e] of this.transports) {
@@ -561,13 +627,25 @@ export class Engine {
       await this.fx.removeVmac(vmacName(r.cfg.family, r.cfg.vrid)).catch(() => {});
   }
 
-  /** SIGTERM: priority-0 adverts from every master, VIPs removed, sockets closed. */
-  async stop(): Promise<void> {
+  private stopping: Promise<void> | null = null;
+
+  /**
+   * SIGTERM: priority-0 adverts from every master, VIPs removed, sockets closed. The adverts
+   * leave before this returns; a second call returns the first one's promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     const now = this.fx.clock.now();
-    for (const r of this.instances.values()) r.shutdown(now);
+    // every master's priority-0 advert first (RFC 5798 §6.4.3), then any teardown
+    const rest = [...this.instances.values()].map((r) => r.shutdownAdvertFirst(now));
+    for (const finish of rest) finish();
     this.stopped = true;
-    if (this.timer !== null) this.fx.clock.clearTimer(this.timer);
-    this.timer = null;
+    this.disarm();
+    this.deadlines.clear();
     await Promise.allSettled([...this.instances.values()].map((r) => r.removeVipsNow()));
     await this.syncAcceptFilter();
     // give the priority-0 sends a moment to leave the socket before closing it

@@ -81,7 +81,14 @@ export type FsmEvent =
    */
   | { type: 'advert'; priority: number; maxAdvertIntervalCs: number; srcAddress: Uint8Array }
   /** The runtime calls this at/after nextDeadline(state); the FSM decides what expired given `now`. */
-  | { type: 'timer' }
+  | {
+      type: 'timer';
+      /**
+       * A master's advert due a little after `now` goes now, and its cadence moves to now
+       * (the engine sends the adverts of many instances in one wake-up; never a takeover).
+       */
+      early?: boolean;
+    }
   /** Tracking changed the effective priority (absolute value; the FSM clamps it). */
   | { type: 'priority'; effectivePriority: number }
   /** Add a fault reason (interface down, tracked script with weight 0 failed, ...). */

@@ -83,10 +83,12 @@ export function initialState(cfg: FsmConfig, now: number): FsmState {
 
 /** Earliest armed deadline (monotonic ms), or null when nothing is armed. */
 export function nextDeadline(s: FsmState): number | null {
-  let best: number | null = null;
-  for (const d of [s.advertAt, s.masterDownAt, s.preemptAt]) {
-    if (d !== null && (best === null || d < best)) best = d;
-  }
+  // no array per call: the engine reads this after every advert sent or heard
+  let best = s.advertAt;
+  const m = s.masterDownAt;
+  if (m !== null && (best === null || m < best)) best = m;
+  const p = s.preemptAt;
+  if (p !== null && (best === null || p < best)) best = p;
   return best;
 }
 
@@ -275,9 +277,17 @@ function onAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmAction[
   return s.state === 'backup' ? onBackupAdvert(s, ev, now, actions) : onMasterAdvert(s, ev, now, actions);
 }
 
-function onTimer(s: FsmState, now: number, actions: FsmAction[]): FsmState {
+function onTimer(s: FsmState, now: number, actions: FsmAction[], early: boolean): FsmState {
   if (s.state === 'master') {
-    if (s.advertAt === null || now < s.advertAt) return s;
+    if (s.advertAt === null) return s;
+    if (early && now < s.advertAt) {
+      // Sent a little ahead of its deadline together with other instances' adverts; from
+      // now on it keeps their cadence (a gap shorter than the interval, once, is harmless:
+      // a backup's Master_Down_Timer only restarts sooner).
+      actions.push({ type: 'send-advert', priority: s.effectivePriority });
+      return { ...s, advertAt: now + csToMs(s.cfg.advertIntervalCs) };
+    }
+    if (now < s.advertAt) return s;
     // RFC 5798 §6.4.3 Adver_Timer fired: send and re-arm. Keep the cadence of the previous
     // deadline (no drift from runtime latency) unless we are late by a whole interval.
     actions.push({ type: 'send-advert', priority: s.effectivePriority });
@@ -375,7 +385,7 @@ export function step(s: FsmState, ev: FsmEvent, now: number): StepResult {
       state = onAdvert(s, ev, now, actions);
       break;
     case 'timer':
-      state = onTimer(s, now, actions);
+      state = onTimer(s, now, actions, ev.early === true);
       break;
     case 'priority':
       state = onPriority(s, ev.effectivePriority);

@@ -177,6 +177,23 @@ export class InstanceRuntime {
     this.apply({ type: 'shutdown' }, now);
   }
 
+  /**
+   * The shutdown in two halves: the priority-0 advert (a master's) is sent now, and the
+   * returned function carries out the rest (VIP removal, the state change report), so that
+   * the engine puts every instance's advert on the wire before any teardown.
+   */
+  shutdownAdvertFirst(now: number): () => void {
+    this.announcements.clear();
+    const r = step(this.fsm, { type: 'shutdown' }, now);
+    this.fsm = r.state;
+    this.run(
+      r.actions.filter((a) => a.type === 'send-advert'),
+      now,
+    );
+    const rest = r.actions.filter((a) => a.type !== 'send-advert');
+    return () => this.run(rest, now);
+  }
+
   /** An advert the receive filter (accept.ts) let through: count it and step the FSM. */
   receive(accepted: Extract<AcceptResult, { ok: true }>, now: number): void {
     const { event } = accepted;
@@ -235,8 +252,8 @@ export class InstanceRuntime {
   /** The deadline at which this backup would take over (Master_Down_Timer or preempt), or null. */
   takeoverDeadline(): number | null {
     if (this.fsm.state !== 'backup') return null;
-    const ds = [this.fsm.masterDownAt, this.fsm.preemptAt].filter((d): d is number => d !== null);
-    return ds.length ? Math.min(...ds) : null;
+    const { masterDownAt: m, preemptAt: p } = this.fsm;
+    return m === null ? p : p === null ? m : Math.min(m, p);
   }
 
   nextDeadline(): number | null {
@@ -249,6 +266,16 @@ export class InstanceRuntime {
     const d = nextDeadline(this.fsm);
     if (d !== null && d <= now) this.apply({ type: 'timer' }, now);
     this.runAnnouncements(now);
+  }
+
+  /** A master's next advert deadline (null in any other state). */
+  advertDeadline(): number | null {
+    return this.fsm.state === 'master' ? this.fsm.advertAt : null;
+  }
+
+  /** Sends the advert due within a few ms now, joining the cadence of this wake-up. */
+  tickEarly(now: number): void {
+    this.apply({ type: 'timer', early: true }, now);
   }
 
   /** An address of ours vanished from the interface (someone ran `ip addr del`). */

@@ -11,6 +11,12 @@ export type ToWorker =
   | { type: 'script-result'; name: string; ok: boolean }
   | { type: 'snapshot'; id: number }
   | { type: 'shutdown' }
+  /**
+   * The main thread handles SIGTERM/SIGINT now: the worker may hear them itself too (its
+   * own stop sends the priority-0 adverts at once). Not before: a worker stopped by a
+   * signal the main thread ignores would leave a process without an engine.
+   */
+  | { type: 'arm-signals' }
   // Test-only (VRRPD_TEST_HOOKS=1, see WorkerData.testHooks): busy-wait the engine's loop.
   | { type: 'debug-stall'; ms: number };
 

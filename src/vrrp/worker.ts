@@ -12,7 +12,8 @@ import { createLinkWatcher } from '../effects/link-watcher.js';
 import { createRawTransport } from '../effects/raw-transport.js';
 import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js';
 import { createVmacReceiver } from '../effects/vmac-receiver.js';
-import { logThrough } from '../log.js';
+import type { Log, LogFields, LogLevel } from '../log.js';
+import { watchSignal } from '../native/index.js';
 import { Engine } from './engine.js';
 import { clearPreciseTimer, type PreciseTimerHandle, setPreciseTimer } from './precise-timer.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
@@ -21,6 +22,25 @@ if (!parentPort) throw new Error('vrrp/worker.ts must run in a worker_thread');
 const port = parentPort;
 const data = workerData as WorkerData;
 const post = (m: FromWorker) => port.postMessage(m);
+
+/**
+ * The engine's Log: every line crosses to the main thread's logger as a message. Written
+ * here rather than taken from log.ts (its logThrough does the same) so that this thread
+ * never loads pino, which only the main thread writes with: ~6 MB less resident memory.
+ */
+function forwardLog(bindings?: LogFields): Log {
+  const at = (level: LogLevel) => (obj: LogFields, msg?: string) =>
+    post({ type: 'log', level, obj: bindings ? { ...bindings, ...obj } : obj, msg });
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: (more) => forwardLog({ ...bindings, ...more }),
+  };
+}
 
 // This thread needs ~1 % of a core, but when it wakes for an advert it must get a CPU at
 // once: on a busy director (10,000 checks/s in the main thread, their softirqs, other
@@ -116,12 +136,13 @@ async function main(): Promise<void> {
     acceptFilter: createAcceptFilter(),
     openVmacReceiver: (ifname, family, onPacket, onError) =>
       createVmacReceiver(ifname, family, onPacket, onError),
-    log: logThrough((level, obj, msg) => post({ type: 'log', level, obj, msg })),
+    log: forwardLog(),
     onStateChange: (ev) => post({ type: 'state-change', ...ev }),
   });
 
   // The heartbeat comes from this loop itself: if the engine's loop stalls, the main
   // thread stops forwarding WATCHDOG=1 and systemd restarts us.
+  const signals: { close(): void }[] = [];
   const hb = setInterval(() => post({ type: 'heartbeat', at: performance.now() }), data.heartbeatMs);
 
   port.on('message', (m: ToWorker) => {
@@ -149,12 +170,31 @@ async function main(): Promise<void> {
         }
         break;
       }
+      case 'arm-signals':
+        // SIGTERM/SIGINT wake this thread itself (the addon's signal handle on this loop):
+        // the priority-0 adverts leave without waiting for the main thread, which may be
+        // busy with checks or not scheduled yet, to wake and send 'shutdown'. The main
+        // thread's stop follows as usual; engine.stop() is idempotent.
+        if (signals.length === 0) {
+          for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+            const w = watchSignal(sig, () => {
+              void engine.stop();
+            });
+            if (w) signals.push(w);
+          }
+          port.once('close', () => {
+            for (const s of signals) s.close();
+          });
+        }
+        break;
       case 'shutdown':
-        clearInterval(hb);
+        // engine.stop() sends the priority-0 adverts before it returns: nothing goes first
+        // (when the signal reached this thread first, they are already on the wire)
         engine.stop().finally(() => {
           post({ type: 'stopped' });
           port.close();
         });
+        clearInterval(hb);
         break;
     }
   });

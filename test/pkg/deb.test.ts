@@ -144,6 +144,7 @@ describe.skipIf(why)('Debian package (npm run deb)', () => {
     for (const p of [
       './usr/lib/vrrpd/main.js',
       './usr/lib/vrrpd/vrrp/worker.js',
+      './usr/lib/vrrpd/http-worker.js',
       './usr/lib/vrrpd/vrrpd_native.node',
       './usr/bin/vrrpd -> ../lib/vrrpd/main.js',
       './lib/systemd/system/vrrpd.service',

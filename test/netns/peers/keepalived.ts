@@ -42,7 +42,17 @@ vrrp_instance VI_1 {
 `;
 }
 
-export function createKeepalived(topo: Topology, host: string, dir: string, spec: RouterSpec): Router {
+export interface KeepalivedRouter extends Router {
+  /** The parent process (the one systemd signals), or 0 when not running. */
+  mainPid(): number;
+}
+
+export function createKeepalived(
+  topo: Topology,
+  host: string,
+  dir: string,
+  spec: RouterSpec,
+): KeepalivedRouter {
   const conf = join(dir, `keepalived-${host}.conf`);
   const pidFile = join(dir, `keepalived-${host}.pid`);
   const vrrpPidFile = join(dir, `keepalived-${host}.vrrp.pid`);
@@ -52,8 +62,9 @@ export function createKeepalived(topo: Topology, host: string, dir: string, spec
   let output: () => string = () => '';
   const past: string[] = [];
 
-  const router: Router = {
+  const router: KeepalivedRouter = {
     kind: 'keepalived',
+    mainPid: () => parent?.pid ?? 0,
     host,
     spec,
     get running() {

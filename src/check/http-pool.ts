@@ -1,0 +1,207 @@
+// HTTP/HTTPS checks on every core: the probes run in a few worker threads
+// (http-worker.ts), while scheduling, retries and hysteresis stay in the main thread
+// (scheduler.ts, manager.ts, hysteresis.ts). A check's attempt is one entry in a batched
+// message to the thread that owns its target, and its result one entry in a batched
+// message back; behind the Probe interface (probe.ts) nothing else changes.
+//
+// A connection, a TLS handshake, writing the request and parsing the response cost the
+// main thread ~140 µs per check, so ~7,000 HTTP checks/s filled it while the other core
+// idled (bench/checks.ts --kind http). In the threads that work is spread over the cores;
+// the main thread keeps ~10 µs per check.
+//
+// Threads: VRRPD_HTTP_CHECK_THREADS (default: the number of CPUs this process may use,
+// at most 4); 0 runs HTTP checks in the main thread as before. The threads start with the
+// first HTTP check and do not keep the process alive.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type HttpProbeOptions, httpProbe, httpProbeUrl } from './http.js';
+import { describeError, type Probe, type ProbeResult, type ProbeRun } from './probe.js';
+
+/** One turn's requests to a thread: new targets, attempts [id, target], aborts [id, reason]. */
+export interface PoolRequest {
+  defs?: [number, HttpProbeOptions][];
+  undefs?: number[];
+  runs?: [number, number][];
+  aborts?: [number, string][];
+}
+
+/** [id, 1, latencyMs] or [id, 0, latencyMs, reason] */
+export type PoolResult = [number, 1, number] | [number, 0, number, string];
+
+const MAX_THREADS = 4;
+
+/** Appends to one list of a request, creating it on first use. */
+function add<K extends keyof PoolRequest>(
+  out: PoolRequest,
+  key: K,
+  item: NonNullable<PoolRequest[K]>[number],
+): void {
+  const list = (out[key] ?? []) as NonNullable<PoolRequest[K]>[number][];
+  list.push(item);
+  out[key] = list as PoolRequest[K];
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, (r: ProbeResult) => void>;
+  defined: Set<number>;
+  out: PoolRequest | null;
+}
+
+export class HttpCheckPool {
+  private readonly threads: (Thread | null)[];
+  private nextId = 1;
+  private nextTarget = 1;
+  /** a dropped probe (check removed or replaced) is forgotten in its thread too */
+  private readonly dropped = new FinalizationRegistry<[number, number]>(([slot, target]) => {
+    const t = this.threads[slot];
+    if (t?.defined.delete(target)) add(this.outbox(t), 'undefs', target);
+  });
+
+  constructor(
+    private readonly url: URL,
+    size: number,
+  ) {
+    this.threads = Array.from({ length: size }, () => null);
+  }
+
+  get size(): number {
+    return this.threads.length;
+  }
+
+  /** A Probe for one target whose attempts run in the pool. */
+  probe(opts: HttpProbeOptions): Probe {
+    const target = this.nextTarget++;
+    const slot = target % this.threads.length;
+    const url = httpProbeUrl(opts);
+    const start = (done: (r: ProbeResult) => void): ProbeRun => {
+      const t = this.thread(slot);
+      const id = this.nextId++;
+      const began = performance.now();
+      let settled = false;
+      t.pending.set(id, (r) => {
+        if (settled) return;
+        settled = true;
+        done(r);
+      });
+      const out = this.outbox(t);
+      if (!t.defined.has(target)) {
+        t.defined.add(target);
+        add(out, 'defs', [target, opts]);
+      }
+      add(out, 'runs', [id, target]);
+      return {
+        abort: (reason: unknown) => {
+          if (settled || !t.pending.has(id)) return;
+          t.pending.delete(id);
+          settled = true;
+          add(this.outbox(t), 'aborts', [id, describeError(reason)]);
+          const r: ProbeResult = {
+            ok: false,
+            reason: `GET ${url}: ${describeError(reason)}`,
+            latencyMs: performance.now() - began,
+          };
+          queueMicrotask(() => done(r));
+        },
+      };
+    };
+    const promiseForm = (signal: AbortSignal) =>
+      new Promise<ProbeResult>((resolve) => {
+        const run = start((r) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(r);
+        });
+        const onAbort = () => run.abort(signal.reason);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+    const probe: Probe = Object.assign(promiseForm, { settlesOnAbort: true, start });
+    this.dropped.register(probe, [slot, target]);
+    return probe;
+  }
+
+  /** Ends the threads; attempts in flight fail. */
+  close(): void {
+    for (const [i, t] of this.threads.entries()) {
+      if (!t) continue;
+      this.threads[i] = null;
+      this.failAll(t, 'HTTP check threads stopped');
+      void t.worker.terminate();
+    }
+  }
+
+  private outbox(t: Thread): PoolRequest {
+    if (t.out) return t.out;
+    const out: PoolRequest = {};
+    t.out = out;
+    // everything this turn of the main thread asks of the thread goes in one message
+    queueMicrotask(() => {
+      t.out = null;
+      t.worker.postMessage(out);
+    });
+    return out;
+  }
+
+  private thread(slot: number): Thread {
+    const have = this.threads[slot];
+    if (have) return have;
+    const worker = new Worker(this.url);
+    worker.unref();
+    const t: Thread = { worker, pending: new Map(), defined: new Set(), out: null };
+    worker.on('message', (m: { results: PoolResult[] }) => {
+      for (const r of m.results) {
+        const done = t.pending.get(r[0]);
+        if (!done) continue; // aborted meanwhile
+        t.pending.delete(r[0]);
+        done(r[1] === 1 ? { ok: true, latencyMs: r[2] } : { ok: false, latencyMs: r[2], reason: r[3] });
+      }
+    });
+    const gone = (why: string) => {
+      if (this.threads[slot] !== t) return;
+      this.threads[slot] = null; // the next attempt starts a new thread
+      this.failAll(t, why);
+    };
+    worker.on('error', (err) => gone(`HTTP check thread failed: ${err.message}`));
+    worker.on('exit', (code) => gone(`HTTP check thread exited (${code})`));
+    this.threads[slot] = t;
+    return t;
+  }
+
+  private failAll(t: Thread, reason: string): void {
+    const pending = [...t.pending.values()];
+    t.pending.clear();
+    queueMicrotask(() => {
+      for (const done of pending) done({ ok: false, reason, latencyMs: 0 });
+    });
+  }
+}
+
+/** VRRPD_HTTP_CHECK_THREADS, else the CPUs this process may use (at most 4). */
+export function httpCheckThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.VRRPD_HTTP_CHECK_THREADS;
+  if (v !== undefined && v !== '' && Number.isInteger(Number(v)) && Number(v) >= 0)
+    return Math.min(Number(v), 16);
+  return Math.min(MAX_THREADS, Math.max(1, availableParallelism()));
+}
+
+let shared: HttpCheckPool | null | undefined;
+
+/**
+ * The process's pool, started on first use; null when HTTP checks run in the main thread
+ * (VRRPD_HTTP_CHECK_THREADS=0, or the code runs from its TypeScript sources, as in unit
+ * tests, where there is no built thread entry).
+ */
+export function sharedHttpPool(): HttpCheckPool | null {
+  if (shared !== undefined) return shared;
+  const url = new URL('./http-worker.js', import.meta.url);
+  const n = httpCheckThreads();
+  shared = n > 0 && existsSync(fileURLToPath(url)) ? new HttpCheckPool(url, n) : null;
+  return shared;
+}
+
+/** An HTTP/HTTPS probe: in the shared pool when there is one, else in this thread. */
+export function pooledHttpProbe(opts: HttpProbeOptions): Probe {
+  return sharedHttpPool()?.probe(opts) ?? httpProbe(opts);
+}

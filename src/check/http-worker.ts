@@ -1,0 +1,56 @@
+// Entry point of an HTTP check thread (http-pool.ts): runs the HTTP/HTTPS GET probes
+// (http.ts) the main thread sends it and posts their results back, in batches: the
+// requests of one turn of the main thread arrive as one message, and the results
+// finished in one turn of this thread's loop leave as one message.
+import { parentPort } from 'node:worker_threads';
+import { type HttpProbeOptions, httpProbe } from './http.js';
+import type { PoolRequest, PoolResult } from './http-pool.js';
+import { describeError, type Probe, type ProbeResult } from './probe.js';
+
+if (!parentPort) throw new Error('check/http-worker.ts must run in a worker_thread');
+const port = parentPort;
+
+const probes = new Map<number, Probe>();
+const running = new Map<number, AbortController>();
+let outbox: PoolResult[] = [];
+let flushing = false;
+
+function report(id: number, r: ProbeResult): void {
+  running.delete(id);
+  outbox.push(r.ok ? [id, 1, r.latencyMs] : [id, 0, r.latencyMs, r.reason]);
+  if (flushing) return;
+  flushing = true;
+  // after every I/O callback of this loop turn: one message for all of them
+  setImmediate(() => {
+    flushing = false;
+    const batch = outbox;
+    outbox = [];
+    port.postMessage({ results: batch });
+  });
+}
+
+port.on('message', (m: PoolRequest) => {
+  for (const [idx, opts] of m.defs ?? []) {
+    const o = opts as HttpProbeOptions;
+    // a Buffer crosses threads as a Uint8Array
+    if (o.ca && !(typeof o.ca === 'string') && !Buffer.isBuffer(o.ca)) o.ca = Buffer.from(o.ca);
+    probes.set(idx, httpProbe(o));
+  }
+  for (const idx of m.undefs ?? []) probes.delete(idx);
+  for (const [id, reason] of m.aborts ?? []) running.get(id)?.abort(new Error(reason));
+  for (const [id, idx] of m.runs ?? []) {
+    const probe = probes.get(idx);
+    if (!probe) {
+      report(id, { ok: false, reason: 'HTTP check not defined in its thread', latencyMs: 0 });
+      continue;
+    }
+    const ac = new AbortController();
+    running.set(id, ac);
+    const start = performance.now();
+    probe(ac.signal).then(
+      (r) => report(id, r),
+      (err: unknown) =>
+        report(id, { ok: false, reason: describeError(err), latencyMs: performance.now() - start }),
+    );
+  }
+});
