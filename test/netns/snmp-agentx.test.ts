@@ -105,7 +105,7 @@ describe.skipIf(why)('SNMP: vrrpd as an AgentX subagent of snmpd (VRRPv3-MIB)', 
     expect(printedAt(rows, ops(8))?.value).toBe('1');
     expect(printedAt(rows, ops(9))?.value).toBe('10'); // 100 ms in centiseconds
     expect(printedAt(rows, ops(10))?.value).toBe('1'); // preempt true(1)
-    expect(printedAt(rows, ops(11))?.value).toBe('2'); // accept false(2)
+    expect(printedAt(rows, ops(11))?.value).toBe('1'); // accept true(1): the default, as keepalived's
     expect(Number(printedAt(rows, ops(12))?.value)).toBeGreaterThan(0);
     expect(printedAt(rows, `.${MIB}.1.1.2.1.2.${idx}.4.${VIP}`)?.value).toBe('1');
     expect(Number(printedAt(rows, stats(3))?.value)).toBeGreaterThan(0); // adverts from r2

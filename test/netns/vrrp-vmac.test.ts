@@ -29,6 +29,8 @@ describe.skipIf(why)('use_vmac: virtual MAC on a macvlan, IPv4 and IPv6', () => 
   let lab: Lab;
   let r1: Vrrpd;
   let r2: Vrrpd;
+  // listening before the daemons start: the first master's GARP/NA burst comes at once
+  let cap: Awaited<ReturnType<Lab['capture']>>;
   const cfg = (priority: number) => ({
     vrrp_instances: [
       instance({ name: 'VI4', vrid: 51, priority, use_vmac: true }),
@@ -38,6 +40,7 @@ describe.skipIf(why)('use_vmac: virtual MAC on a macvlan, IPv4 and IPv6', () => 
 
   beforeAll(async () => {
     lab = await createLab(['r1', 'r2', 'c']);
+    cap = await lab.capture('c', 'arp or icmp6');
     [r1, r2] = await Promise.all([lab.start('r1', cfg(150)), lab.start('r2', cfg(100))]);
   });
   afterAll(async () => {
@@ -45,7 +48,6 @@ describe.skipIf(why)('use_vmac: virtual MAC on a macvlan, IPv4 and IPv6', () => 
   });
 
   it('macvlans vrrp.51 / vrrp6.61 carry the virtual MACs and the VIPs; GARP/NA come from them', async () => {
-    const cap = await lab.capture('c', 'arp or icmp6');
     await r1.waitState('VI4', 'master', 5000);
     await r1.waitState('VI6', 'master', 5000);
     await r2.waitState('VI4', 'backup', 3000);
