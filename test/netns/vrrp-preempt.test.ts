@@ -44,7 +44,16 @@ describe.skipIf(why)(
     it('elects the highest of three; the other two are backups of it', async () => {
       await r1.waitState('VI', 'master', 5000);
       for (const r of [r2, r3]) {
-        const b = await r.waitState('VI', 'backup', 3000);
+        await r.waitState('VI', 'backup', 3000);
+        // on a loaded machine r1 may start last and preempt a brief master: wait for its adverts
+        const b = await until(
+          async () => {
+            const i = await r.instance('VI');
+            return i.state === 'backup' && i.masterAddress === lab.topo.host('r1').ipv4 ? i : null;
+          },
+          3000,
+          `${r.host} to be a backup of r1`,
+        );
         expect(b.masterAddress).toBe(lab.topo.host('r1').ipv4);
       }
       await soleAdvertiser(lab.topo.host('r1').ipv4);
