@@ -102,7 +102,7 @@ export function checkSpecsOf(config: Config): {
         specs.push({
           id: partId(id, n),
           ...(checks.length > 1 ? { group: id } : {}),
-          probe: probeOf(c, rs, scriptIdentityOf({}, config.global)),
+          probe: probeOf(c, rs, scriptIdentityOf(c.type === 'script' ? c : {}, config.global)),
           intervalMs: c.intervalMs,
           timeoutMs: c.timeoutMs,
           rise: c.rise,

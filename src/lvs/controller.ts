@@ -38,7 +38,7 @@ import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOpsInPlace, type OpFailure } from './apply.js';
 import { type CheckTarget, checkId, checkSpecsOf, checksOf } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
-import { HookScripts } from './hook-scripts.js';
+import { HookScripts, notifyIdentity, quorumIdentity } from './hook-scripts.js';
 import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './kernel-settings.js';
 import { type IpvsService, type IpvsTable, serviceKey } from './model.js';
 import type { OwnershipStore } from './ownership.js';
@@ -300,11 +300,14 @@ export class LvsController {
         if (notified.has(id)) continue;
         notified.add(id);
         const up = rs.check === undefined || health(vs.key, rs.key) === 'up';
-        if (up && rs.notifyDown) runs.push(this.hooks.runToEnd(g, rs.notifyDown, `notify_down of ${rs.key}`));
+        if (up && rs.notifyDown)
+          runs.push(this.hooks.runToEnd(g, rs.notifyDown, `notify_down of ${rs.key}`, notifyIdentity(rs)));
       }
       const quorumWasUp = this.quorum.get(vs.key) === true;
       if (vs.quorumDown && (shutdown || quorumWasUp))
-        runs.push(this.hooks.runToEnd(g, vs.quorumDown, `quorum_down of ${statusKey(vs)}`));
+        runs.push(
+          this.hooks.runToEnd(g, vs.quorumDown, `quorum_down of ${statusKey(vs)}`, quorumIdentity(vs)),
+        );
     }
     return Promise.all(runs).then(() => undefined);
   }
@@ -440,9 +443,9 @@ export class LvsController {
     // notify_up when a known-down server comes back; an unknown one was presumed in
     // service (keepalived starts real servers up), so its first pass is no news.
     if (to === 'up' && from === 'down' && t.rs.notifyUp)
-      this.hooks.run(this.config.global, t.rs.notifyUp, `notify_up of ${t.rs.key}`);
+      this.hooks.run(this.config.global, t.rs.notifyUp, `notify_up of ${t.rs.key}`, notifyIdentity(t.rs));
     if (to === 'down' && t.rs.notifyDown)
-      this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`);
+      this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`, notifyIdentity(t.rs));
     if ((to === 'up' && from === 'down') || to === 'down')
       this.deps.onEvent?.({ kind: 'rs', vs: t.vs, rs: t.rs, up: to === 'up', reason });
     // a group's services share the check: each of them is recomputed

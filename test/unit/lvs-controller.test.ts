@@ -121,9 +121,14 @@ class FakeChecks implements CheckManager {
 }
 
 class FakeRunner implements ScriptRunner {
-  runs: { argv: readonly string[]; user?: string; timeoutMs: number }[] = [];
-  async run(argv: readonly string[], o: { timeoutMs: number; user?: string }) {
-    this.runs.push({ argv, timeoutMs: o.timeoutMs, ...(o.user ? { user: o.user } : {}) });
+  runs: { argv: readonly string[]; user?: string; group?: string; timeoutMs: number }[] = [];
+  async run(argv: readonly string[], o: { timeoutMs: number; user?: string; group?: string }) {
+    this.runs.push({
+      argv,
+      timeoutMs: o.timeoutMs,
+      ...(o.user ? { user: o.user } : {}),
+      ...(o.group ? { group: o.group } : {}),
+    });
     return { code: 0, signal: null, timedOut: false, output: '', durationMs: 1 };
   }
 }
@@ -359,6 +364,29 @@ describe('LvsController: health, quorum and scripts', () => {
       ['up', 'down'],
       ['down', 'up'],
     ]);
+  });
+
+  it('notify_user/notify_group and quorum_user/quorum_group: the hooks run as them', async () => {
+    const cfg = config(
+      TWO.replace(
+        'scheduler: rr',
+        'scheduler: rr\n    quorum_user: daemon\n    quorum_group: nogroup',
+      ).replace(
+        'notify_down: [/bin/n, down, a]}',
+        'notify_down: [/bin/n, down, a], notify_user: nobody, notify_group: daemon}',
+      ),
+    );
+    const t = setup(cfg);
+    await t.c.start();
+    t.checks().fire(ID2, 'up');
+    t.checks().fire(ID3, 'up');
+    await t.clock.advance(25);
+    t.checks().fire(ID2, 'down');
+    t.checks().fire(ID3, 'down');
+    await t.clock.advance(25);
+    await flush();
+    const who = t.runner.runs.map((r) => `${r.argv.join(' ')} as ${r.user ?? '-'}:${r.group ?? '-'}`);
+    expect(who).toEqual(['/bin/n down a as nobody:daemon', '/bin/q down as daemon:nogroup']);
   });
 
   it('alpha: true starts servers down: a kernel-present one is taken out until it rises', async () => {
