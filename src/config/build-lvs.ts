@@ -517,6 +517,7 @@ function buildVirtualServer(
     ...(sorryServer ? { sorryServer } : {}),
     alpha: v.alpha,
     ...(v.omega ? { omega: true } : {}),
+    ...(v.ha_suspend && address !== undefined ? { haSuspend: true } : {}),
     realServers,
     ...(announcement ? { announce: announcement } : {}),
   };
@@ -625,6 +626,13 @@ export function buildVirtualServers(
   raw.forEach((v, i) => {
     if (!v) return;
     const p = ['virtual_servers', i];
+    if (v.ha_suspend && v.address === undefined)
+      ctx.error(
+        [...p, 'ha_suspend'],
+        'CONFIG_NOT_APPLICABLE',
+        `ha_suspend needs the virtual server's address: it does not apply to a ${v.group !== undefined ? 'group' : 'fwmark'} service (keepalived clears it for fwmarks)`,
+        true,
+      );
     let built: VirtualServer[];
     if (v.group !== undefined) {
       if (v.address !== undefined || v.fwmark !== undefined || v.port !== undefined) {

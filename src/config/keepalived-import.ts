@@ -102,8 +102,6 @@ const WHY: Record<string, string> = {
   enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
   startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
   shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
-  ha_suspend:
-    "keepalived 2.2/2.4 suspends this virtual server's checks while its address is not on a local interface; vrrpd checks its real servers whether or not the address is present",
   persistence_engine: 'vrrpd has no IPVS persistence engine (sip)',
   snmp_name: 'vrrpd has no per-server SNMP name',
 };
@@ -1358,6 +1356,18 @@ function convertVirtualServer(s: KaStatement): Unit {
         break;
       case 'omega':
         v.omega = true;
+        break;
+      case 'ha_suspend':
+        if (v.address !== undefined) v.ha_suspend = true;
+        else
+          notes.push(
+            skipped(
+              st,
+              v.fwmark !== undefined
+                ? 'keepalived clears ha_suspend on a fwmark service (it has no address), and so does the import'
+                : 'keepalived 2.2/2.4 never finds the address of a virtual_server group, so its checks would stay suspended; vrrpd takes ha_suspend only on a service with an address',
+            ),
+          );
         break;
       default:
         notes.push(unhandled(st, 'virtual_server'));

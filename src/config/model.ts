@@ -400,6 +400,11 @@ export interface VirtualServer {
   readonly sorryServer?: SorryServer;
   /** true: real servers start failed until their first successful check */
   readonly alpha: boolean;
+  /**
+   * keepalived ha_suspend: the checks are suspended while `address` is not a local address
+   * (the real servers keep their last health); only services with an address
+   */
+  readonly haSuspend?: boolean;
   /** at shutdown run notify_down of up real servers and quorum_down (keepalived omega) */
   readonly omega?: boolean;
   /**

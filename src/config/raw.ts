@@ -212,6 +212,7 @@ export interface RawVirtualServer {
   virtualhost?: string;
   inhibit_on_failure: boolean;
   omega: boolean;
+  ha_suspend: boolean;
   check_defaults: Required<RawCheckTiming>;
   real_servers: RawRealServer[];
   announce?: { when: 'quorum' | 'any-up'; address?: string };

@@ -674,6 +674,10 @@ const virtualServer: Schema = obj(
       'Default of its real servers: on failure weight 0 instead of removal (keepalived virtual_server inhibit_on_failure).',
       false,
     ),
+    ha_suspend: bool(
+      "Suspend this virtual server's checks while its address is not a local address of this host (keepalived ha_suspend): the real servers keep their last health and the IPVS table stays as it is; the checks resume when the address appears (e.g. when a VRRP instance here becomes master). Needs address, not fwmark or group.",
+      false,
+    ),
     omega: bool(
       'At shutdown run notify_down of its up real servers and quorum_down (keepalived omega). Without it they run only when the service is removed from the config.',
       false,

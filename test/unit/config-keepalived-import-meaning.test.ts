@@ -293,6 +293,17 @@ describe('import-keepalived: virtual and real servers', () => {
     expect(r.yaml).toMatch(/notify_user: daemon/);
   });
 
+  it('ha_suspend is carried over; on a fwmark or group service it is flagged, as keepalived clears or never honours it', () => {
+    const r = imp(vs('ha_suspend', 'TCP_CHECK {\n}'));
+    expect(r.config.virtualServers[0]!.haSuspend).toBe(true);
+    expect(r.warnings.filter((w) => w.includes('not carried over'))).toEqual([]);
+    const f = imp(
+      'virtual_server fwmark 7 {\n lb_algo rr\n lb_kind DR\n ha_suspend\n real_server 198.51.100.1 80 {\n }\n}\n',
+    );
+    expect(f.config.virtualServers[0]!.haSuspend).toBeUndefined();
+    warnedAt(f, 4, 'keepalived clears ha_suspend on a fwmark service');
+  });
+
   it('MISC_CHECK user USER [GROUP] is carried over to the script check', () => {
     const r = imp(vs('', 'MISC_CHECK {\n misc_path "/bin/check.sh 1"\n user nobody nogroup\n }'));
     expect(r.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({

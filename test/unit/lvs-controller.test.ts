@@ -162,7 +162,28 @@ virtual_servers:
 const ID2 = 'tcp/192.0.2.50:80 198.51.100.2:80';
 const ID3 = 'tcp/192.0.2.50:80 198.51.100.3:80';
 
-function setup(cfg: Config, opts: { kernel?: IpvsTable } = {}) {
+class FakeAddresses {
+  present = new Set<string>();
+  private cbs: (() => void)[] = [];
+  opened = 0;
+  closed = false;
+  has(a: string) {
+    return this.present.has(a);
+  }
+  onChange(cb: () => void) {
+    this.cbs.push(cb);
+  }
+  close() {
+    this.closed = true;
+  }
+  set(a: string, on: boolean) {
+    if (on) this.present.add(a);
+    else this.present.delete(a);
+    for (const cb of this.cbs) cb();
+  }
+}
+
+function setup(cfg: Config, opts: { kernel?: IpvsTable; addresses?: FakeAddresses } = {}) {
   const clock = new FakeClock();
   const ipvs = new FakeIpvs();
   if (opts.kernel) ipvs.table = opts.kernel;
@@ -178,6 +199,14 @@ function setup(cfg: Config, opts: { kernel?: IpvsTable } = {}) {
       checks = new FakeChecks(o);
       return checks;
     },
+    ...(opts.addresses
+      ? {
+          localAddresses: async () => {
+            opts.addresses!.opened++;
+            return opts.addresses!;
+          },
+        }
+      : {}),
   });
   let current = cfg;
   /** a reload: the controller gets its slice of the diff, as from the daemon */
@@ -622,5 +651,63 @@ describe('LvsController: snapshot', () => {
         ],
       },
     ]);
+  });
+});
+
+describe('LvsController: ha_suspend', () => {
+  const HA = TWO.replace('scheduler: rr', 'scheduler: rr\n    ha_suspend: true');
+
+  it('checks are suspended while the virtual address is not local and resume when it appears; health and table stay', async () => {
+    const addrs = new FakeAddresses();
+    addrs.present.add('192.0.2.50');
+    const t = setup(config(HA), { addresses: addrs });
+    await t.c.start();
+    expect(addrs.opened).toBe(1);
+    const suspendedOf = () => t.checks().specs.map((s) => s.suspended === true);
+    expect(suspendedOf()).toEqual([false, false]);
+    t.checks().fire(ID2, 'up');
+    t.checks().fire(ID3, 'down');
+    await t.clock.advance(25);
+    expect(t.ipvs.dests()).toEqual(['198.51.100.2:80 w1']);
+    const setsBefore = t.checks().setCalls;
+
+    addrs.set('192.0.2.50', false);
+    expect(suspendedOf()).toEqual([true, true]);
+    expect(t.checks().setCalls).toBe(setsBefore + 1);
+    await t.clock.advance(25);
+    // keepalived leaves the table alone: the real servers keep their last health
+    expect(t.ipvs.dests()).toEqual(['198.51.100.2:80 w1']);
+    const s = t.c.snapshot().virtualServers[0]!;
+    expect(s.checksSuspended).toBe(true);
+    expect(s.realServers.map((r) => r.health)).toEqual(['up', 'down']);
+    const l = t.lines.find((x) => x.fields.event === 'checks-suspended');
+    expect(l?.fields).toMatchObject({ virtualServer: 'tcp/192.0.2.50:80', address: '192.0.2.50' });
+
+    addrs.set('198.51.100.200', true); // another address: nothing changes
+    expect(t.checks().setCalls).toBe(setsBefore + 1);
+    addrs.set('192.0.2.50', true);
+    expect(suspendedOf()).toEqual([false, false]);
+    expect(t.c.snapshot().virtualServers[0]!.checksSuspended).toBeUndefined();
+    expect(t.lines.some((x) => x.fields.event === 'checks-resumed')).toBe(true);
+    t.c.stop();
+    expect(addrs.closed).toBe(true);
+  });
+
+  it('starts suspended when the address is absent; without ha_suspend the watch is never opened', async () => {
+    const addrs = new FakeAddresses();
+    const t = setup(config(HA), { addresses: addrs });
+    await t.c.start();
+    expect(t.checks().specs.every((s) => s.suspended === true)).toBe(true);
+    expect(t.c.snapshot().virtualServers[0]!.checksSuspended).toBe(true);
+    // a reload turning ha_suspend off resumes them
+    await t.reload(config(TWO));
+    expect(t.checks().specs.some((s) => s.suspended)).toBe(false);
+    expect(t.lines.find((x) => x.fields.event === 'checks-resumed')?.msg).toMatch(/ha_suspend is off/);
+
+    const other = new FakeAddresses();
+    const u = setup(config(TWO), { addresses: other });
+    await u.c.start();
+    expect(other.opened).toBe(0);
+    expect(u.checks().specs.some((s) => s.suspended)).toBe(false);
   });
 });
