@@ -18,16 +18,20 @@ export function createLocalAddresses(opts: LinkWatcherOptions = {}): RealLocalAd
   let started = false;
   const read = (): Set<string> =>
     new Set(watcher.addresses().map((a) => canonicalIp(a.address) ?? a.address));
-  watcher.onEvent((ev) => {
-    if (
-      !started ||
-      (ev.type !== 'address-added' && ev.type !== 'address-removed' && ev.type !== 'link-removed')
-    )
-      return;
+  let due = false;
+  const recount = () => {
+    due = false;
     const now = read();
     const changed = now.size !== present.size || [...now].some((a) => !present.has(a));
     present = now;
     if (changed) for (const cb of cbs) cb();
+  };
+  watcher.onEvent((ev) => {
+    if (!started || ev.type === 'link' || due) return;
+    // after the watcher has recorded the change (a re-dump emits before it records), and
+    // once for a burst of events
+    due = true;
+    queueMicrotask(recount);
   });
   const ready = watcher.ready.then(() => {
     present = read();
