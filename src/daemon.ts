@@ -250,6 +250,18 @@ export class Daemon {
       ownership: fileOwnershipStore,
       tcpConnector: nativeTcpConnector(),
       icmpEcho: nativeIcmpEcho(),
+      // ha_suspend: the main thread's own rtnetlink address watch, opened when first needed
+      localAddresses: async () => {
+        const { createLocalAddresses } = await import('./effects/local-addresses.js');
+        const a = createLocalAddresses();
+        try {
+          await a.ready;
+        } catch (e) {
+          a.close();
+          throw e;
+        }
+        return a;
+      },
       onCheckResult: (o) => this.controlPlane.metrics?.observeCheck(o),
       onEvent: (e) => this.alerts?.lvs(e),
     });

@@ -114,6 +114,7 @@ export function withCombinedHealth(
         failures: snaps.reduce((n, s) => n + s.failures, 0),
         transitions: snaps.reduce((n, s) => n + s.transitions, 0),
       };
+      if (snaps.every((s) => s.suspended)) out.suspended = true;
       if (shown.lastResult) out.lastResult = shown.lastResult;
       if (shown.lastLatencyMs !== undefined) out.lastLatencyMs = shown.lastLatencyMs;
       if (byTime[0]!.lastCheckAt !== undefined) out.lastCheckAt = byTime[0]!.lastCheckAt;

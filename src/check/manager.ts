@@ -53,6 +53,11 @@ export interface CheckSpec {
   retry: number;
   retryDelayMs: number;
   alpha: boolean;
+  /**
+   * true: the check keeps its place in time and its state but does not probe (keepalived
+   * ha_suspend: a disabled checker); a result in flight when it was suspended is dropped
+   */
+  suspended?: boolean;
 }
 
 export interface CheckSnapshot {
@@ -70,6 +75,8 @@ export interface CheckSnapshot {
   checks: number;
   failures: number;
   transitions: number;
+  /** the check is suspended (CheckSpec.suspended): its state is the last one it had */
+  suspended?: boolean;
 }
 
 /** pino-compatible subset */
@@ -286,9 +293,10 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
     const job: SchedulerJob = {
       intervalMs: s.intervalMs,
       timeoutMs: s.probe.type === 'script' ? s.timeoutMs + SCRIPT_DEADLINE_SLACK_MS : s.timeoutMs,
-      run: (signal) => runOnce(e, signal),
+      // suspended: the turn comes and goes without a probe, as keepalived's disabled checker
+      run: s.suspended ? () => Promise.resolve(undefined) : (signal) => runOnce(e, signal),
     };
-    if (e.probe.start) job.start = (done) => startOnce(e, done);
+    if (e.probe.start && !s.suspended) job.start = (done) => startOnce(e, done);
     return job;
   }
 
@@ -325,7 +333,7 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
 
   /** signal: null for callback-form runs, which the manager only stops after marking e.removed */
   function record(e: Entry, signal: AbortSignal | null, result: ProbeResult): number | undefined {
-    if (e.removed || (signal?.aborted && isStop(signal.reason))) return undefined;
+    if (e.removed || e.spec.suspended || (signal?.aborted && isStop(signal.reason))) return undefined;
     e.lastResult = result;
     e.lastCheckAt = clock.now();
     e.checks++;
@@ -425,6 +433,7 @@ function snap(e: Entry): CheckSnapshot {
     failures: e.failures,
     transitions: e.transitions,
   };
+  if (e.spec.suspended) s.suspended = true;
   if (e.lastResult) {
     s.lastResult = e.lastResult;
     s.lastLatencyMs = e.lastResult.latencyMs;

@@ -43,6 +43,8 @@ const CHECK_KEY_TYPES: Record<string, readonly RawCheck['type'][]> = {
   host: ['http', 'https'],
   tls_verify: ['https'],
   command: ['script'],
+  user: ['script'],
+  group: ['script'],
   urls: ['http', 'https'],
   payload: ['udp'],
   require_reply: ['udp'],
@@ -144,7 +146,15 @@ function buildCheck(
       ctx.error(p, 'CONFIG_MISSING_KEY', `${pathText(p)}: a script check needs 'command' (an argv list)`);
       return undefined;
     }
-    return ok ? { type: 'script', ...timing, command: [...c.command] } : undefined;
+    return ok
+      ? {
+          type: 'script',
+          ...timing,
+          command: [...c.command],
+          ...(c.user !== undefined ? { user: c.user } : {}),
+          ...(c.group !== undefined ? { group: c.group } : {}),
+        }
+      : undefined;
   }
   if (c.type === 'ping' || c.type === 'file') {
     return ok ? buildHostlessCheck(ctx, c, p, timing, scope.rsFamily) : undefined;
@@ -327,6 +337,8 @@ function buildRealServer(
     lowerThreshold: r.lower_threshold,
     ...(notifyUp ? { notifyUp } : {}),
     ...(notifyDown ? { notifyDown } : {}),
+    ...(r.notify_user !== undefined ? { notifyUser: r.notify_user } : {}),
+    ...(r.notify_group !== undefined ? { notifyGroup: r.notify_group } : {}),
     ...(check ? { check } : {}),
     ...(checks.length > 1 ? { checks } : {}),
   };
@@ -500,9 +512,12 @@ function buildVirtualServer(
     hysteresis: v.hysteresis,
     ...(quorumUp ? { quorumUp } : {}),
     ...(quorumDown ? { quorumDown } : {}),
+    ...(v.quorum_user !== undefined ? { quorumUser: v.quorum_user } : {}),
+    ...(v.quorum_group !== undefined ? { quorumGroup: v.quorum_group } : {}),
     ...(sorryServer ? { sorryServer } : {}),
     alpha: v.alpha,
     ...(v.omega ? { omega: true } : {}),
+    ...(v.ha_suspend && address !== undefined ? { haSuspend: true } : {}),
     realServers,
     ...(announcement ? { announce: announcement } : {}),
   };
@@ -577,11 +592,13 @@ function buildGroupServers(
     const vs = buildVirtualServer(ctx, raw, p, announce);
     if (!vs) continue;
     const first = out.length === 0;
-    const { quorumUp, quorumDown, ...rest } = vs;
+    const { quorumUp, quorumDown, quorumUser, quorumGroup, ...rest } = vs;
     out.push({
       ...rest,
       ...(first && quorumUp ? { quorumUp } : {}),
       ...(first && quorumDown ? { quorumDown } : {}),
+      ...(first && quorumUser !== undefined ? { quorumUser } : {}),
+      ...(first && quorumGroup !== undefined ? { quorumGroup } : {}),
       group: `${v.group}/${v.protocol}`,
     });
   }
@@ -609,6 +626,13 @@ export function buildVirtualServers(
   raw.forEach((v, i) => {
     if (!v) return;
     const p = ['virtual_servers', i];
+    if (v.ha_suspend && v.address === undefined)
+      ctx.error(
+        [...p, 'ha_suspend'],
+        'CONFIG_NOT_APPLICABLE',
+        `ha_suspend needs the virtual server's address: it does not apply to a ${v.group !== undefined ? 'group' : 'fwmark'} service (keepalived clears it for fwmarks)`,
+        true,
+      );
     let built: VirtualServer[];
     if (v.group !== undefined) {
       if (v.address !== undefined || v.fwmark !== undefined || v.port !== undefined) {

@@ -102,8 +102,6 @@ const WHY: Record<string, string> = {
   enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
   startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
   shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
-  ha_suspend:
-    "keepalived 2.2/2.4 suspends this virtual server's checks while its address is not on a local interface; vrrpd checks its real servers whether or not the address is present",
   persistence_engine: 'vrrpd has no IPVS persistence engine (sip)',
   snmp_name: 'vrrpd has no per-server SNMP name',
 };
@@ -162,13 +160,6 @@ function script(
   }
   if (ident && userAllowed) {
     ident.push({ st, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) });
-  } else if (user !== undefined && userAllowed) {
-    notes.push(
-      skipped(
-        st,
-        `vrrpd has no per-script user: the script is carried over but runs as global.script_user, not as '${user}${group ? `:${group}` : ''}'`,
-      ),
-    );
   } else if (user !== undefined) {
     notes.push(
       skipped(
@@ -194,23 +185,30 @@ function script(
 type Identities = { st: KaStatement; user?: string; group?: string }[];
 
 /**
- * vrrpd runs the hooks of one notify block as one user and group (notify.user/group): the
+ * vrrpd runs the hooks of one notify block as one user and group (notify.user/group; a real
+ * server's notify_user/notify_group, a virtual server's quorum_user/quorum_group): the
  * identity of the first hook is written out; a hook that asked for another is flagged.
  */
-function notifyIdentity(ids: Identities, notify: Obj, notes: ImportNote[]): void {
+function notifyIdentity(
+  ids: Identities,
+  notify: Obj,
+  notes: ImportNote[],
+  keys: { user: string; group: string; owner: string } = {
+    user: 'user',
+    group: 'group',
+    owner: 'the notify hooks of one instance or group',
+  },
+): void {
   const first = ids[0];
   if (!first) return;
-  if (first.user !== undefined) notify.user = first.user;
-  if (first.group !== undefined) notify.group = first.group;
+  if (first.user !== undefined) notify[keys.user] = first.user;
+  if (first.group !== undefined) notify[keys.group] = first.group;
   const who = (x: { user?: string; group?: string }) =>
     x.user === undefined ? 'global.script_user' : `'${x.user}${x.group ? `:${x.group}` : ''}'`;
   for (const x of ids.slice(1)) {
     if (x.user === first.user && x.group === first.group) continue;
     notes.push(
-      skipped(
-        x.st,
-        `vrrpd runs the notify hooks of one instance or group as one user: this one runs as ${who(first)}, not as ${who(x)}`,
-      ),
+      skipped(x.st, `vrrpd runs ${keys.owner} as one user: this one runs as ${who(first)}, not as ${who(x)}`),
     );
   }
 }
@@ -1150,14 +1148,10 @@ function convertCheck(st: KaStatement, notes: ImportNote[], inh: Inherited): Obj
       const argv = script(x, notes, false);
       if (argv) c.command = argv;
     } else if (k === 'misc_timeout' && type === 'script') c.timeout = sec(a);
-    else if (k === 'user' && type === 'script')
-      notes.push(
-        skipped(
-          x,
-          `vrrpd has no per-check user: the check runs as global.script_user, not as '${a}${b ? `:${b}` : ''}'`,
-        ),
-      );
-    else if (k === 'http_protocol' && type !== 'script' && type !== 'tcp' && a === '1.1')
+    else if (k === 'user' && type === 'script' && a !== undefined) {
+      c.user = a;
+      if (b !== undefined) c.group = b;
+    } else if (k === 'http_protocol' && type !== 'script' && type !== 'tcp' && a === '1.1')
       notes.push(noted(x, "'http_protocol 1.1': vrrpd sends HTTP/1.1 with Connection: close"));
     else if (k === 'http_protocol' && type !== 'script' && type !== 'tcp')
       notes.push(skipped(x, `vrrpd sends HTTP/1.1 with Connection: close, not HTTP/${a ?? ''}`));
@@ -1250,6 +1244,7 @@ function convertVirtualServer(s: KaStatement): Unit {
   let host: string | undefined;
   let flag1: KaStatement | undefined;
   let flag2: KaStatement | undefined;
+  const quorumIds: Identities = [];
   for (const st of s.block ?? []) {
     const [k, x, y] = st.words;
     switch (k) {
@@ -1319,7 +1314,7 @@ function convertVirtualServer(s: KaStatement): Unit {
         break;
       case 'quorum_up':
       case 'quorum_down': {
-        const argv = script(st, notes);
+        const argv = script(st, notes, true, quorumIds);
         if (argv) v[k] = argv;
         break;
       }
@@ -1362,6 +1357,18 @@ function convertVirtualServer(s: KaStatement): Unit {
       case 'omega':
         v.omega = true;
         break;
+      case 'ha_suspend':
+        if (v.address !== undefined) v.ha_suspend = true;
+        else
+          notes.push(
+            skipped(
+              st,
+              v.fwmark !== undefined
+                ? 'keepalived clears ha_suspend on a fwmark service (it has no address), and so does the import'
+                : 'keepalived 2.2/2.4 never finds the address of a virtual_server group, so its checks would stay suspended; vrrpd takes ha_suspend only on a service with an address',
+            ),
+          );
+        break;
       default:
         notes.push(unhandled(st, 'virtual_server'));
     }
@@ -1385,6 +1392,11 @@ function convertVirtualServer(s: KaStatement): Unit {
       noted(s, "protocol: udp written out: keepalived's default when protocol is absent (vrrpd: tcp)"),
     );
   }
+  notifyIdentity(quorumIds, v, notes, {
+    user: 'quorum_user',
+    group: 'quorum_group',
+    owner: 'quorum_up and quorum_down of one virtual server',
+  });
   if (sorryInhibit) (v.sorry_server as Obj).inhibit = true;
   if (sorryMethod && v.sorry_server) Object.assign(v.sorry_server as Obj, sorryMethod);
   else if (sorryMethod && sorryMethodSt) notes.push(skipped(sorryMethodSt, 'there is no sorry_server'));
@@ -1440,6 +1452,7 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): 
   let host = vs.host;
   const checks: KaStatement[] = [];
   const forChecks: KaStatement[] = [];
+  const notifyIds: Identities = [];
   for (const st of s.block ?? []) {
     const [k, x] = st.words;
     if (k === 'weight') r.weight = int(x);
@@ -1447,7 +1460,7 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): 
     else if (k === 'uthreshold') r.upper_threshold = int(x);
     else if (k === 'lthreshold') r.lower_threshold = int(x);
     else if (k === 'notify_up' || k === 'notify_down') {
-      const argv = script(st, notes);
+      const argv = script(st, notes, true, notifyIds);
       if (argv) r[k] = argv;
     } else if (k === 'lvs_method' || k === 'lb_kind') {
       const m = lvsMethod(st, st.words.slice(1), notes);
@@ -1473,6 +1486,11 @@ function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): 
     else if (k === 'warmup') notes.push(skipped(st, `vrrpd has no per-real-server '${k}'`));
     else notes.push(unhandled(st, 'real_server'));
   }
+  notifyIdentity(notifyIds, r, notes, {
+    user: 'notify_user',
+    group: 'notify_group',
+    owner: 'notify_up and notify_down of one real server',
+  });
   // keepalived ignores an HTTP_GET/SSL_GET without url and a MISC_CHECK without misc_path
   const ignored = (c: KaStatement): string | undefined => {
     const k = c.words[0]!;

@@ -267,6 +267,10 @@ export interface HttpCheck extends NetCheckBase {
 export interface ScriptCheck extends CheckTiming {
   readonly type: 'script';
   readonly command: Argv;
+  /** keepalived MISC_CHECK user USER [GROUP]; absent: global.script_user */
+  readonly user?: string;
+  /** absent: the primary group of user */
+  readonly group?: string;
 }
 
 export interface UdpCheck extends NetCheckBase {
@@ -329,6 +333,9 @@ export interface RealServer {
   readonly lowerThreshold: number;
   readonly notifyUp?: Argv;
   readonly notifyDown?: Argv;
+  /** notifyUp/notifyDown's user and group (keepalived notify_up SCRIPT USER [GROUP]); absent: global.script_user */
+  readonly notifyUser?: string;
+  readonly notifyGroup?: string;
   /** absent: always up; with several checks, the first of `checks` */
   readonly check?: Check;
   /** every check (all must pass; each http url is a check of its own); absent: [check] or none */
@@ -387,9 +394,17 @@ export interface VirtualServer {
   readonly hysteresis: number;
   readonly quorumUp?: Argv;
   readonly quorumDown?: Argv;
+  /** quorumUp/quorumDown's user and group (keepalived quorum_up SCRIPT USER [GROUP]); absent: global.script_user */
+  readonly quorumUser?: string;
+  readonly quorumGroup?: string;
   readonly sorryServer?: SorryServer;
   /** true: real servers start failed until their first successful check */
   readonly alpha: boolean;
+  /**
+   * keepalived ha_suspend: the checks are suspended while `address` is not a local address
+   * (the real servers keep their last health); only services with an address
+   */
+  readonly haSuspend?: boolean;
   /** at shutdown run notify_down of up real servers and quorum_down (keepalived omega) */
   readonly omega?: boolean;
   /**

@@ -132,6 +132,8 @@ export interface RawCheck extends RawCheckTiming {
   host?: string;
   tls_verify?: boolean;
   command?: RawArgv;
+  user?: string;
+  group?: string;
   urls?: RawUrl[];
   alpha?: boolean;
   payload?: string;
@@ -173,6 +175,8 @@ export interface RawRealServer {
   lower_threshold: number;
   notify_up?: RawArgv;
   notify_down?: RawArgv;
+  notify_user?: string;
+  notify_group?: string;
   check?: RawCheck;
   checks?: RawCheck[];
   smtp_alert?: boolean;
@@ -201,11 +205,14 @@ export interface RawVirtualServer {
   hysteresis: number;
   quorum_up?: RawArgv;
   quorum_down?: RawArgv;
+  quorum_user?: string;
+  quorum_group?: string;
   sorry_server?: { address: string; port?: number; forwarding?: Forwarding; inhibit: boolean };
   alpha: boolean;
   virtualhost?: string;
   inhibit_on_failure: boolean;
   omega: boolean;
+  ha_suspend: boolean;
   check_defaults: Required<RawCheckTiming>;
   real_servers: RawRealServer[];
   announce?: { when: 'quorum' | 'any-up'; address?: string };

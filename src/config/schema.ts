@@ -181,6 +181,12 @@ const checkSchema: Schema = obj(
       description: 'https only: verify the server certificate. Default: false (as keepalived).',
     },
     command: argv('script only: the check program; exit status 0 = up.'),
+    user: str(
+      'script only: run the check as this user instead of global.script_user (keepalived MISC_CHECK user).',
+    ),
+    group: str(
+      "script only: run the check with this group instead of the user's primary group (keepalived user USER GROUP).",
+    ),
     urls: {
       type: 'array',
       minItems: 1,
@@ -546,6 +552,10 @@ const realServer: Schema = obj(
     lower_threshold: int(0, 2147483647, 'Resume below this many connections; 0 = no limit.', 0),
     notify_up: argv('Run when the server becomes up.'),
     notify_down: argv('Run when the server goes down.'),
+    notify_user: str(
+      'Run notify_up and notify_down as this user instead of global.script_user (keepalived notify_up SCRIPT USER [GROUP]).',
+    ),
+    notify_group: str("Run notify_up and notify_down with this group instead of the user's primary group."),
     check: checkSchema,
     checks: {
       type: 'array',
@@ -637,6 +647,10 @@ const virtualServer: Schema = obj(
     ),
     quorum_up: argv('Run when the quorum is reached.'),
     quorum_down: argv('Run when the quorum is lost.'),
+    quorum_user: str(
+      'Run quorum_up and quorum_down as this user instead of global.script_user (keepalived quorum_up SCRIPT USER [GROUP]).',
+    ),
+    quorum_group: str("Run quorum_up and quorum_down with this group instead of the user's primary group."),
     sorry_server: obj(
       {
         address: str('Sorry server address.'),
@@ -658,6 +672,10 @@ const virtualServer: Schema = obj(
     virtualhost: str('Default Host header for http/https checks.'),
     inhibit_on_failure: bool(
       'Default of its real servers: on failure weight 0 instead of removal (keepalived virtual_server inhibit_on_failure).',
+      false,
+    ),
+    ha_suspend: bool(
+      "Suspend this virtual server's checks while its address is not a local address of this host (keepalived ha_suspend): the real servers keep their last health and the IPVS table stays as it is; the checks resume when the address appears (e.g. when a VRRP instance here becomes master). Needs address, not fwmark or group.",
       false,
     ),
     omega: bool(

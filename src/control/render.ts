@@ -120,6 +120,7 @@ function virtualServerBlock(vs: VirtualServerStatus, opts: RenderOptions, paint:
     vs.scheduler,
     vs.forwarding,
     vs.inIpvs ? null : 'NOT IN IPVS',
+    vs.checksSuspended ? 'checks suspended (ha_suspend: address not local)' : null,
     vs.sorryActive && vs.sorryServer
       ? `sorry server ${endpointKey(vs.sorryServer.address, vs.sorryServer.port)}`
       : null,

@@ -260,6 +260,11 @@ export interface VirtualServerStatus {
   sorryActive: boolean;
   /** Whether the service exists in the kernel's IPVS table. */
   inIpvs: boolean;
+  /**
+   * Present (true) while ha_suspend suspends its checks: the virtual address is not local;
+   * the real servers keep the health they last had.
+   */
+  checksSuspended?: true;
   realServers: RealServerStatus[];
 }
 

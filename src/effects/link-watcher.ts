@@ -37,6 +37,8 @@ export interface RealLinkWatcher extends LinkWatcher {
   readonly ready: Promise<void>;
   /** receive-buffer overruns seen, and resyncs (re-dumps) completed after them */
   stats(): { overruns: number; resyncs: number };
+  /** the addresses as last known (complete once ready has resolved) */
+  addresses(): InterfaceAddress[];
 }
 
 const addrKey = (a: InterfaceAddress) => `${a.ifindex}|${a.address}|${a.prefixLength}`;
@@ -233,6 +235,9 @@ export function createLinkWatcher(opts: LinkWatcherOptions = {}): RealLinkWatche
     },
     stats() {
       return { overruns, resyncs };
+    },
+    addresses() {
+      return [...addrs.values()];
     },
     close() {
       if (closed) return;

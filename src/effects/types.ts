@@ -61,6 +61,18 @@ export interface LinkWatcher {
   close(): void;
 }
 
+/**
+ * The host's local addresses as the kernel reports them (rtnetlink address notifications,
+ * re-dumped after an overrun), for the LVS side's ha_suspend. Addresses in canonical text.
+ */
+export interface LocalAddresses {
+  /** true while the address is on some interface */
+  has(address: string): boolean;
+  /** after an address appeared on or left the host (not for a second copy of it) */
+  onChange(cb: () => void): void;
+  close(): void;
+}
+
 /** Sends link-layer frames (gratuitous ARP, unsolicited NA) on an interface. */
 export interface FrameSender {
   /** frame: a full Ethernet frame (dst MAC, src MAC, ethertype, payload). */

@@ -85,7 +85,11 @@ export interface CheckTarget {
  * pass: src/check/combined.ts); the services of a virtual server group share their real
  * servers' checks, which run once.
  */
-export function checkSpecsOf(config: Config): {
+export function checkSpecsOf(
+  config: Config,
+  /** VirtualServer.key of those whose checks are suspended (ha_suspend, address absent) */
+  suspended: ReadonlySet<string> = new Set(),
+): {
   specs: GroupedCheckSpec[];
   targets: Map<string, CheckTarget>;
 } {
@@ -102,7 +106,7 @@ export function checkSpecsOf(config: Config): {
         specs.push({
           id: partId(id, n),
           ...(checks.length > 1 ? { group: id } : {}),
-          probe: probeOf(c, rs, scriptIdentityOf({}, config.global)),
+          probe: probeOf(c, rs, scriptIdentityOf(c.type === 'script' ? c : {}, config.global)),
           intervalMs: c.intervalMs,
           timeoutMs: c.timeoutMs,
           rise: c.rise,
@@ -111,6 +115,7 @@ export function checkSpecsOf(config: Config): {
           retryDelayMs: c.retryDelayMs,
           // alpha: true starts 'down' (must pass rise checks), false 'unknown' (desired.ts)
           alpha: c.alpha ?? vs.alpha,
+          ...(suspended.has(vs.key) ? { suspended: true } : {}),
         });
       });
     }

@@ -33,12 +33,12 @@ import { type Clock, monotonicClock } from '../clock.js';
 import { type LvsSlice, setChanged } from '../config/diff.js';
 import type { Config, RealServer, VirtualServer } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
-import type { IcmpEcho, ScriptRunner, TcpConnector } from '../effects/types.js';
+import type { IcmpEcho, LocalAddresses, ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
 import { applyOpsInPlace, type OpFailure } from './apply.js';
 import { type CheckTarget, checkId, checkSpecsOf, checksOf } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
-import { HookScripts } from './hook-scripts.js';
+import { HookScripts, notifyIdentity, quorumIdentity } from './hook-scripts.js';
 import { applyTimeouts, hasTimeouts, type LvsIpvsClient, reconcileSyncDaemon } from './kernel-settings.js';
 import { type IpvsService, type IpvsTable, serviceKey } from './model.js';
 import type { OwnershipStore } from './ownership.js';
@@ -63,6 +63,11 @@ export interface LvsControllerDeps {
   tcpConnector?: TcpConnector | null;
   /** ICMP/ICMPv6 echo for ping checks (the addon's raw sockets); absent: ping checks fail */
   icmpEcho?: IcmpEcho | null;
+  /**
+   * The host's addresses, for ha_suspend: opened when a virtual server first has ha_suspend
+   * (resolving once the present ones are known). Absent: checks are never suspended.
+   */
+  localAddresses?: () => Promise<LocalAddresses>;
   /**
    * Where the record of owned services lives (OWNERSHIP.md rule 4); null or absent: none.
    * The daemon hands in the file store (global.state_file) with the real IPVS client: a
@@ -149,6 +154,11 @@ export class LvsController {
   private readonly instanceStates = new Map<string, string>();
   /** a sync daemon was configured at some point: vrrpd may stop what runs */
   private syncOwned = false;
+  /** the host's addresses (ha_suspend), once a virtual server asked for them */
+  private addrs: LocalAddresses | null = null;
+  private addrsTried = false;
+  /** VirtualServer.key of those whose checks ha_suspend suspends now */
+  private suspended = new Set<string>();
 
   private lastReconcileAt: string | null = null;
   private lastReconcileOps = 0;
@@ -194,6 +204,8 @@ export class LvsController {
   async start(): Promise<void> {
     if (this.started || this.stopped) return;
     this.started = true;
+    await this.ensureAddresses(this.config);
+    if (this.stopped) return;
     this.setChecks(this.config);
     this.timeoutsDue = hasTimeouts(this.config);
     await this.exclusive(() => this.pass());
@@ -207,6 +219,8 @@ export class LvsController {
    * then one pass (which also heals hand-made changes and re-applies lvs_timeouts).
    */
   async setConfig(config: Config, slice: LvsSlice): Promise<void> {
+    if (this.stopped) return;
+    await this.ensureAddresses(config);
     if (this.stopped) return;
     const vs = slice.virtualServers;
     // a service gone from the config: its up real servers' notify_down and its quorum_down
@@ -250,6 +264,7 @@ export class LvsController {
       lastResultAt: this.lastResultAt,
       healthSince: this.healthSince,
       startedAt: this.startedAt,
+      suspended: this.suspended,
     });
     const ipvs: IpvsStatus | null = this.needsIpvs()
       ? {
@@ -278,6 +293,8 @@ export class LvsController {
     this.debounceTimer = this.periodTimer = this.healTimer = null;
     this.healQueue = null;
     this.checks.stop();
+    this.addrs?.close();
+    this.addrs = null;
     const client = this.client;
     if (client && this.ownsClient) void this.chain.finally(() => client.close?.());
     this.client = null;
@@ -300,11 +317,14 @@ export class LvsController {
         if (notified.has(id)) continue;
         notified.add(id);
         const up = rs.check === undefined || health(vs.key, rs.key) === 'up';
-        if (up && rs.notifyDown) runs.push(this.hooks.runToEnd(g, rs.notifyDown, `notify_down of ${rs.key}`));
+        if (up && rs.notifyDown)
+          runs.push(this.hooks.runToEnd(g, rs.notifyDown, `notify_down of ${rs.key}`, notifyIdentity(rs)));
       }
       const quorumWasUp = this.quorum.get(vs.key) === true;
       if (vs.quorumDown && (shutdown || quorumWasUp))
-        runs.push(this.hooks.runToEnd(g, vs.quorumDown, `quorum_down of ${statusKey(vs)}`));
+        runs.push(
+          this.hooks.runToEnd(g, vs.quorumDown, `quorum_down of ${statusKey(vs)}`, quorumIdentity(vs)),
+        );
     }
     return Promise.all(runs).then(() => undefined);
   }
@@ -398,8 +418,71 @@ export class LvsController {
 
   // ---------------------------------------------------------------- health
 
+  // ---------------------------------------------------------------- ha_suspend
+
+  /** Opens the address watch when a virtual server first has ha_suspend. */
+  private async ensureAddresses(config: Config): Promise<void> {
+    const open = this.deps.localAddresses;
+    if (this.addrs || this.addrsTried || !open || !config.virtualServers.some((v) => v.haSuspend)) return;
+    this.addrsTried = true;
+    try {
+      const a = await open();
+      if (this.stopped) {
+        a.close();
+        return;
+      }
+      this.addrs = a;
+      a.onChange(() => this.addressesChanged());
+    } catch (e) {
+      this.log.error(
+        { event: 'ha-suspend-unavailable', err: errText(e) },
+        `ha_suspend: the host's addresses cannot be watched (${errText(e)}); checks run as if every virtual address were local`,
+      );
+    }
+  }
+
+  /** The virtual servers whose checks are suspended: ha_suspend and the address not here. */
+  private suspendedOf(config: Config): Set<string> {
+    const out = new Set<string>();
+    const addrs = this.addrs;
+    if (!addrs) return out;
+    for (const v of config.virtualServers)
+      if (v.haSuspend && v.address !== undefined && !addrs.has(v.address)) out.add(v.key);
+    return out;
+  }
+
+  private addressesChanged(): void {
+    if (!this.started || this.stopped) return;
+    const next = this.suspendedOf(this.config);
+    if (next.size === this.suspended.size && [...next].every((k) => this.suspended.has(k))) return;
+    // the manager keeps each check's state: only the suspended flag of its spec changes
+    this.setChecks(this.config);
+  }
+
+  private logSuspension(before: ReadonlySet<string>, after: ReadonlySet<string>, config: Config): void {
+    for (const v of config.virtualServers) {
+      const was = before.has(v.key);
+      const is = after.has(v.key);
+      if (was === is) continue;
+      const f = { virtualServer: statusKey(v), address: v.address };
+      if (is)
+        this.log.info(
+          { event: 'checks-suspended', ...f },
+          `${statusKey(v)}: checks suspended: ${v.address} is not a local address (ha_suspend); the real servers keep their last health`,
+        );
+      else
+        this.log.info(
+          { event: 'checks-resumed', ...f },
+          `${statusKey(v)}: checks resumed: ${v.haSuspend ? `${v.address} is a local address again` : 'ha_suspend is off'}`,
+        );
+    }
+  }
+
   private setChecks(config: Config): void {
-    const { specs, targets } = checkSpecsOf(config);
+    const suspended = this.suspendedOf(config);
+    this.logSuspension(this.suspended, suspended, config);
+    this.suspended = suspended;
+    const { specs, targets } = checkSpecsOf(config, suspended);
     this.checks.set(specs);
     this.targets = targets;
     // (virtual server, real server) → its check's id; a group's services share one check
@@ -440,9 +523,9 @@ export class LvsController {
     // notify_up when a known-down server comes back; an unknown one was presumed in
     // service (keepalived starts real servers up), so its first pass is no news.
     if (to === 'up' && from === 'down' && t.rs.notifyUp)
-      this.hooks.run(this.config.global, t.rs.notifyUp, `notify_up of ${t.rs.key}`);
+      this.hooks.run(this.config.global, t.rs.notifyUp, `notify_up of ${t.rs.key}`, notifyIdentity(t.rs));
     if (to === 'down' && t.rs.notifyDown)
-      this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`);
+      this.hooks.run(this.config.global, t.rs.notifyDown, `notify_down of ${t.rs.key}`, notifyIdentity(t.rs));
     if ((to === 'up' && from === 'down') || to === 'down')
       this.deps.onEvent?.({ kind: 'rs', vs: t.vs, rs: t.rs, up: to === 'up', reason });
     // a group's services share the check: each of them is recomputed

@@ -4,7 +4,7 @@
 import type { Config, VirtualServer } from '../config/model.js';
 import type { Log } from '../log.js';
 import { type DesiredState, statusKey } from './desired.js';
-import type { HookScripts } from './hook-scripts.js';
+import { type HookScripts, quorumIdentity } from './hook-scripts.js';
 
 /** Records each virtual server's quorum in `last` (by key) and reports what moved. */
 export function quorumTransitions(
@@ -50,7 +50,7 @@ export function quorumTransitions(
         fields,
         `${key}: quorum regained (healthy weight ${o.healthyWeight} >= ${vs.quorum}+${vs.hysteresis})${sorry ? `; sorry server ${sorry} out` : ''}`,
       );
-      if (vs.quorumUp) hooks.run(config.global, vs.quorumUp, `quorum_up of ${key}`);
+      if (vs.quorumUp) hooks.run(config.global, vs.quorumUp, `quorum_up of ${key}`, quorumIdentity(vs));
       onQuorum?.(
         vs,
         true,
@@ -61,7 +61,7 @@ export function quorumTransitions(
         fields,
         `${key}: quorum lost (healthy weight ${o.healthyWeight}, quorum ${vs.quorum}, hysteresis ${vs.hysteresis})${sorry ? `; sorry server ${sorry} in` : ''}`,
       );
-      if (vs.quorumDown) hooks.run(config.global, vs.quorumDown, `quorum_down of ${key}`);
+      if (vs.quorumDown) hooks.run(config.global, vs.quorumDown, `quorum_down of ${key}`, quorumIdentity(vs));
       onQuorum?.(
         vs,
         false,

@@ -21,6 +21,8 @@ export interface StatusInputs {
   healthSince: ReadonlyMap<string, string>;
   /** ISO time the controller started (healthSince of servers that never changed) */
   startedAt: string;
+  /** VirtualServer.key of those whose checks ha_suspend suspends now */
+  suspended?: ReadonlySet<string>;
 }
 
 function lastCheckOf(s: CheckSnapshot | undefined, at: string | undefined): CheckResult | null {
@@ -70,6 +72,7 @@ export function virtualServerStatuses(inp: StatusInputs): VirtualServerStatus[] 
       sorryServer: sorry ? { address: sorry.address, port: sorry.port } : null,
       sorryActive: (outcome?.sorryActive ?? false) && (sorryInKernel?.weight ?? 0) > 0,
       inIpvs: entry !== undefined,
+      ...(inp.suspended?.has(vs.key) ? { checksSuspended: true } : {}),
       realServers,
     };
   });

@@ -53,6 +53,26 @@ function harness() {
 }
 
 describe('check manager', () => {
+  it('a suspended check (ha_suspend) does not probe and keeps its state; unsuspended it runs again', async () => {
+    const h = harness();
+    h.mgr.set([spec('a')]);
+    await h.clock.advance(10);
+    expect(h.mgr.get('a')?.state).toBe('up');
+    const before = h.runs.length;
+    const r = h.mgr.set([spec('a', { suspended: true })]);
+    expect(r.updated).toEqual(['a']);
+    h.outcome.set('a', false);
+    await h.clock.advance(5000);
+    expect(h.runs.length).toBe(before);
+    expect(h.mgr.get('a')).toMatchObject({ state: 'up', suspended: true });
+    h.mgr.set([spec('a')]);
+    await h.clock.advance(1100);
+    expect(h.runs.length).toBeGreaterThan(before);
+    expect(h.mgr.get('a')?.state).toBe('down');
+    expect(h.mgr.get('a')?.suspended).toBeUndefined();
+    expect(h.changes.map(([id, t]) => `${id}:${t.from}>${t.to}`)).toEqual(['a:unknown>up', 'a:up>down']);
+  });
+
   it('reports transitions once, with the result that caused them', async () => {
     const h = harness();
     h.mgr.set([spec('a', { fall: 2 })]);

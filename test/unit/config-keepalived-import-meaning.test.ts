@@ -268,6 +268,56 @@ describe('import-keepalived: virtual and real servers', () => {
     warnedAt(r, 6, "'bogus' is not an IP address: keepalived skips this entry too");
     warnedAt(r, 18, "there is no usable virtual_server_group 'NONE'");
   });
+
+  it('USER [GROUP] after quorum_up/quorum_down and notify_up/notify_down: carried over, one per virtual and real server', () => {
+    const r = imp(
+      vs(
+        'quorum_up "/q.sh up" nobody nogroup\nquorum_down /q.sh nobody nogroup',
+        'notify_up /up.sh daemon\nnotify_down /down.sh nobody\nTCP_CHECK {\n}',
+      ),
+    );
+    const v = r.config.virtualServers[0]!;
+    expect(v).toMatchObject({
+      quorumUp: ['/q.sh', 'up'],
+      quorumDown: ['/q.sh'],
+      quorumUser: 'nobody',
+      quorumGroup: 'nogroup',
+    });
+    const rs = v.realServers[0]!;
+    expect(rs).toMatchObject({ notifyUp: ['/up.sh'], notifyDown: ['/down.sh'], notifyUser: 'daemon' });
+    expect(rs.notifyGroup).toBeUndefined();
+    // notify_down asked for another user than notify_up: flagged, as for VRRP notify blocks
+    warnedAt(r, 9, "this one runs as 'daemon', not as 'nobody'");
+    expect(r.warnings.filter((w) => w.includes('not carried over'))).toHaveLength(1);
+    expect(r.yaml).toMatch(/quorum_user: nobody/);
+    expect(r.yaml).toMatch(/notify_user: daemon/);
+  });
+
+  it('ha_suspend is carried over; on a fwmark or group service it is flagged, as keepalived clears or never honours it', () => {
+    const r = imp(vs('ha_suspend', 'TCP_CHECK {\n}'));
+    expect(r.config.virtualServers[0]!.haSuspend).toBe(true);
+    expect(r.warnings.filter((w) => w.includes('not carried over'))).toEqual([]);
+    const f = imp(
+      'virtual_server fwmark 7 {\n lb_algo rr\n lb_kind DR\n ha_suspend\n real_server 198.51.100.1 80 {\n }\n}\n',
+    );
+    expect(f.config.virtualServers[0]!.haSuspend).toBeUndefined();
+    warnedAt(f, 4, 'keepalived clears ha_suspend on a fwmark service');
+  });
+
+  it('MISC_CHECK user USER [GROUP] is carried over to the script check', () => {
+    const r = imp(vs('', 'MISC_CHECK {\n misc_path "/bin/check.sh 1"\n user nobody nogroup\n }'));
+    expect(r.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({
+      type: 'script',
+      command: ['/bin/check.sh', '1'],
+      user: 'nobody',
+      group: 'nogroup',
+    });
+    expect(r.warnings.filter((w) => w.includes('not carried over'))).toEqual([]);
+    const u = imp(vs('', 'MISC_CHECK {\n misc_path /bin/check.sh\n user daemon\n }'));
+    const c = u.config.virtualServers[0]!.realServers[0]!.check as { user?: string; group?: string };
+    expect(c.user).toBe('daemon');
+    expect(c.group).toBeUndefined();
+  });
 });
 
 describe('import-keepalived: global_defs', () => {

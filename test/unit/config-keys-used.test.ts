@@ -223,7 +223,12 @@ describe('no configuration key is accepted and ignored', () => {
     walk(root);
     const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
     // resolved into other fields when the model is built
-    const resolved = new Set(['scriptTimeoutMs']); // → VrrpScript.timeoutMs of scripts without one
+    const resolved = new Set([
+      'scriptTimeoutMs', // → VrrpScript.timeoutMs of scripts without one
+      // read through scriptIdentityOf (config/model.ts), which every script's runner calls
+      'scriptUser',
+      'scriptGroup',
+    ]);
     const unused = [...fields]
       .filter((f) => !resolved.has(f))
       .filter((f) => !new RegExp(`\\.${f}\\b|\\b${f}\\s*[,}=]|\\{\\s*${f}\\b|\\b${f}\\s*\\?\\?`).test(text));

@@ -244,3 +244,24 @@ describe('virtual server groups', () => {
     expect(errors(text)).toEqual(['6:5: port 0 (all ports) needs persistence_timeout > 0, as in IPVS']);
   });
 });
+
+describe('ha_suspend', () => {
+  it('on an address service reaches the model; fwmark and group services refuse it', () => {
+    const c = load(lines('virtual_servers:', '  - {address: 192.0.2.10, port: 80, ha_suspend: true}'));
+    expect(c.virtualServers[0]!.haSuspend).toBe(true);
+    expect(load(vs()).virtualServers[0]!.haSuspend).toBeUndefined();
+    expect(errors(lines('virtual_servers:', '  - {fwmark: 7, ha_suspend: true}')).join('\n')).toMatch(
+      /ha_suspend needs the virtual server's address: it does not apply to a fwmark service/,
+    );
+    expect(
+      errors(
+        lines(
+          'virtual_server_groups:',
+          '  - {name: web, entries: [{address: 192.0.2.10, port: 80}]}',
+          'virtual_servers:',
+          '  - {group: web, ha_suspend: true}',
+        ),
+      ).join('\n'),
+    ).toMatch(/does not apply to a group service/);
+  });
+});

@@ -121,9 +121,14 @@ class FakeChecks implements CheckManager {
 }
 
 class FakeRunner implements ScriptRunner {
-  runs: { argv: readonly string[]; user?: string; timeoutMs: number }[] = [];
-  async run(argv: readonly string[], o: { timeoutMs: number; user?: string }) {
-    this.runs.push({ argv, timeoutMs: o.timeoutMs, ...(o.user ? { user: o.user } : {}) });
+  runs: { argv: readonly string[]; user?: string; group?: string; timeoutMs: number }[] = [];
+  async run(argv: readonly string[], o: { timeoutMs: number; user?: string; group?: string }) {
+    this.runs.push({
+      argv,
+      timeoutMs: o.timeoutMs,
+      ...(o.user ? { user: o.user } : {}),
+      ...(o.group ? { group: o.group } : {}),
+    });
     return { code: 0, signal: null, timedOut: false, output: '', durationMs: 1 };
   }
 }
@@ -157,7 +162,28 @@ virtual_servers:
 const ID2 = 'tcp/192.0.2.50:80 198.51.100.2:80';
 const ID3 = 'tcp/192.0.2.50:80 198.51.100.3:80';
 
-function setup(cfg: Config, opts: { kernel?: IpvsTable } = {}) {
+class FakeAddresses {
+  present = new Set<string>();
+  private cbs: (() => void)[] = [];
+  opened = 0;
+  closed = false;
+  has(a: string) {
+    return this.present.has(a);
+  }
+  onChange(cb: () => void) {
+    this.cbs.push(cb);
+  }
+  close() {
+    this.closed = true;
+  }
+  set(a: string, on: boolean) {
+    if (on) this.present.add(a);
+    else this.present.delete(a);
+    for (const cb of this.cbs) cb();
+  }
+}
+
+function setup(cfg: Config, opts: { kernel?: IpvsTable; addresses?: FakeAddresses } = {}) {
   const clock = new FakeClock();
   const ipvs = new FakeIpvs();
   if (opts.kernel) ipvs.table = opts.kernel;
@@ -173,6 +199,14 @@ function setup(cfg: Config, opts: { kernel?: IpvsTable } = {}) {
       checks = new FakeChecks(o);
       return checks;
     },
+    ...(opts.addresses
+      ? {
+          localAddresses: async () => {
+            opts.addresses!.opened++;
+            return opts.addresses!;
+          },
+        }
+      : {}),
   });
   let current = cfg;
   /** a reload: the controller gets its slice of the diff, as from the daemon */
@@ -359,6 +393,29 @@ describe('LvsController: health, quorum and scripts', () => {
       ['up', 'down'],
       ['down', 'up'],
     ]);
+  });
+
+  it('notify_user/notify_group and quorum_user/quorum_group: the hooks run as them', async () => {
+    const cfg = config(
+      TWO.replace(
+        'scheduler: rr',
+        'scheduler: rr\n    quorum_user: daemon\n    quorum_group: nogroup',
+      ).replace(
+        'notify_down: [/bin/n, down, a]}',
+        'notify_down: [/bin/n, down, a], notify_user: nobody, notify_group: daemon}',
+      ),
+    );
+    const t = setup(cfg);
+    await t.c.start();
+    t.checks().fire(ID2, 'up');
+    t.checks().fire(ID3, 'up');
+    await t.clock.advance(25);
+    t.checks().fire(ID2, 'down');
+    t.checks().fire(ID3, 'down');
+    await t.clock.advance(25);
+    await flush();
+    const who = t.runner.runs.map((r) => `${r.argv.join(' ')} as ${r.user ?? '-'}:${r.group ?? '-'}`);
+    expect(who).toEqual(['/bin/n down a as nobody:daemon', '/bin/q down as daemon:nogroup']);
   });
 
   it('alpha: true starts servers down: a kernel-present one is taken out until it rises', async () => {
@@ -594,5 +651,63 @@ describe('LvsController: snapshot', () => {
         ],
       },
     ]);
+  });
+});
+
+describe('LvsController: ha_suspend', () => {
+  const HA = TWO.replace('scheduler: rr', 'scheduler: rr\n    ha_suspend: true');
+
+  it('checks are suspended while the virtual address is not local and resume when it appears; health and table stay', async () => {
+    const addrs = new FakeAddresses();
+    addrs.present.add('192.0.2.50');
+    const t = setup(config(HA), { addresses: addrs });
+    await t.c.start();
+    expect(addrs.opened).toBe(1);
+    const suspendedOf = () => t.checks().specs.map((s) => s.suspended === true);
+    expect(suspendedOf()).toEqual([false, false]);
+    t.checks().fire(ID2, 'up');
+    t.checks().fire(ID3, 'down');
+    await t.clock.advance(25);
+    expect(t.ipvs.dests()).toEqual(['198.51.100.2:80 w1']);
+    const setsBefore = t.checks().setCalls;
+
+    addrs.set('192.0.2.50', false);
+    expect(suspendedOf()).toEqual([true, true]);
+    expect(t.checks().setCalls).toBe(setsBefore + 1);
+    await t.clock.advance(25);
+    // keepalived leaves the table alone: the real servers keep their last health
+    expect(t.ipvs.dests()).toEqual(['198.51.100.2:80 w1']);
+    const s = t.c.snapshot().virtualServers[0]!;
+    expect(s.checksSuspended).toBe(true);
+    expect(s.realServers.map((r) => r.health)).toEqual(['up', 'down']);
+    const l = t.lines.find((x) => x.fields.event === 'checks-suspended');
+    expect(l?.fields).toMatchObject({ virtualServer: 'tcp/192.0.2.50:80', address: '192.0.2.50' });
+
+    addrs.set('198.51.100.200', true); // another address: nothing changes
+    expect(t.checks().setCalls).toBe(setsBefore + 1);
+    addrs.set('192.0.2.50', true);
+    expect(suspendedOf()).toEqual([false, false]);
+    expect(t.c.snapshot().virtualServers[0]!.checksSuspended).toBeUndefined();
+    expect(t.lines.some((x) => x.fields.event === 'checks-resumed')).toBe(true);
+    t.c.stop();
+    expect(addrs.closed).toBe(true);
+  });
+
+  it('starts suspended when the address is absent; without ha_suspend the watch is never opened', async () => {
+    const addrs = new FakeAddresses();
+    const t = setup(config(HA), { addresses: addrs });
+    await t.c.start();
+    expect(t.checks().specs.every((s) => s.suspended === true)).toBe(true);
+    expect(t.c.snapshot().virtualServers[0]!.checksSuspended).toBe(true);
+    // a reload turning ha_suspend off resumes them
+    await t.reload(config(TWO));
+    expect(t.checks().specs.some((s) => s.suspended)).toBe(false);
+    expect(t.lines.find((x) => x.fields.event === 'checks-resumed')?.msg).toMatch(/ha_suspend is off/);
+
+    const other = new FakeAddresses();
+    const u = setup(config(TWO), { addresses: other });
+    await u.c.start();
+    expect(other.opened).toBe(0);
+    expect(u.checks().specs.some((s) => s.suspended)).toBe(false);
   });
 });

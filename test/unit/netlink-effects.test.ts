@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAddressManager } from '../../src/effects/address-manager.js';
 import { createLinkWatcher } from '../../src/effects/link-watcher.js';
+import { createLocalAddresses } from '../../src/effects/local-addresses.js';
 import {
   NetlinkClient,
   type NetlinkSocket,
@@ -220,5 +221,37 @@ describe('link watcher (fake kernel)', () => {
     );
     expect(evs).toHaveLength(3);
     w.close();
+  });
+});
+
+describe('local addresses for ha_suspend (fake kernel)', () => {
+  it('knows the addresses present at the start, follows adds and removes, and re-dumps after an overrun', async () => {
+    const k = fakeKernel();
+    k.addrs.set('a1', addressRequest(2, '192.0.2.1', 24));
+    const la = createLocalAddresses({ socketFactory: k.factory });
+    let changes = 0;
+    la.onChange(() => changes++);
+    await la.ready;
+    expect(la.has('192.0.2.1')).toBe(true);
+    expect(la.has('192.0.2.50')).toBe(false);
+    const vip = addressRequest(2, '192.0.2.50', 32);
+    k.notify(RTM_NEWADDR, vip);
+    await tick();
+    expect(la.has('192.0.2.50')).toBe(true);
+    expect(changes).toBe(1);
+    k.notify(RTM_NEWADDR, vip); // a flag change: no news
+    await tick();
+    expect(changes).toBe(1);
+    k.notify(RTM_DELADDR, vip);
+    await tick();
+    expect(la.has('192.0.2.50')).toBe(false);
+    expect(changes).toBe(2);
+    // a lost notification: the re-dump brings an IPv6 address, asked for in another spelling
+    k.addrs.set('a6', addressRequest(2, '2001:db8::50', 128, { nodad: true }));
+    k.overrun();
+    for (let i = 0; i < 50 && !la.has('2001:db8::50'); i++) await tick();
+    expect(la.has('2001:db8:0:0:0:0:0:50')).toBe(true);
+    expect(changes).toBe(3);
+    la.close();
   });
 });

@@ -68,6 +68,15 @@ describe('renderStatus', () => {
     expect(text).toContain('IPVS: last reconciliation failed: EPERM from IPVS');
   });
 
+  it('says when ha_suspend suspends the checks of a virtual server', () => {
+    const s = exampleSnapshot();
+    s.virtualServers[0]!.checksSuspended = true;
+    expect(renderStatus(s, { color: false, now: NOW })).toContain(
+      'tcp/192.0.2.50:80  wrr, nat, checks suspended (ha_suspend: address not local)',
+    );
+    expect(renderStatus(exampleSnapshot(), { color: false, now: NOW })).not.toContain('checks suspended');
+  });
+
   it('renders an empty daemon without crashing', () => {
     const s = exampleSnapshot();
     s.instances = [];
