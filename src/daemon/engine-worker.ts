@@ -43,8 +43,11 @@ export class EngineWorker {
   private nextId = 1;
   private stopping = false;
   private stoppedResolve: (() => void) | null = null;
-  /** Date.now() of the worker loop's last heartbeat */
-  lastHeartbeat = 0;
+  /**
+   * performance.now() of the worker loop's last heartbeat: monotonic, so a wall-clock step
+   * (NTP, `date -s`) cannot make a live engine look stalled and withhold the watchdog
+   */
+  lastHeartbeat = Number.NEGATIVE_INFINITY;
   /** The engine's clock at its last heartbeat (null before the first of a worker). */
   private lastHeartbeatAt: number | null = null;
   /**
@@ -102,7 +105,7 @@ export class EngineWorker {
         this.opts.log[m.level](m.obj, m.msg);
         break;
       case 'heartbeat':
-        this.lastHeartbeat = Date.now();
+        this.lastHeartbeat = performance.now();
         // the heartbeat is an interval timer on the engine's own loop: how late it fired is
         // that loop's delay, which adverts suffer too
         if (this.lastHeartbeatAt !== null)
