@@ -37,6 +37,9 @@ export const NO_ENGINE_SNAPSHOT: EngineSnapshot = {
   now: 0,
 };
 
+/** A difference this large between two readings of the wall clock's offset is a step of it. */
+const WALL_STEP_MS = 1000;
+
 export class EngineWorker {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, (m: FromWorker) => void>();
@@ -162,7 +165,10 @@ export class EngineWorker {
     const asked = Date.now();
     const m = await this.ask<Extract<FromWorker, { type: 'snapshot' }>>((id) => ({ type: 'snapshot', id }));
     // the engine read its clock somewhere in the round trip: its middle is the best guess
-    this.engineToWall ??= (asked + Date.now()) / 2 - m.snapshot.now;
+    // kept while it holds (steady times in status), taken anew after a wall-clock step
+    const estimate = (asked + Date.now()) / 2 - m.snapshot.now;
+    if (this.engineToWall === null || Math.abs(estimate - this.engineToWall) > WALL_STEP_MS)
+      this.engineToWall = estimate;
     return m.snapshot;
   }
 

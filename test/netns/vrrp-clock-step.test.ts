@@ -151,6 +151,17 @@ describe.skipIf(why)('wall-clock steps of ±1 h under running daemons', () => {
         const off = Date.parse(String(line.time)) - Date.now();
         expect(Math.abs(off - sign(o) * HOUR), JSON.stringify(line)).toBeLessThan(60_000);
       }
+      // the status document's times agree with the stepped clock: time in state is still
+      // counted from the transition (not an hour off, nor in the future)
+      for (const d of [r1, r2]) {
+        const st = await d.status();
+        const inState = Date.parse(st.generatedAt) - Date.parse(st.instances[0]!.since);
+        expect(
+          inState,
+          `${d.host}: ${st.generatedAt} vs since ${st.instances[0]!.since}`,
+        ).toBeGreaterThanOrEqual(0);
+        expect(inState).toBeLessThan(10 * 60_000);
+      }
       await sleep(3000);
       const list = adverts(await cap.stop()).filter((x) => x.advert.vrid === 51);
       const srcs = new Set(list.map((x) => x.src));
