@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fuzzAdverts, fuzzConfigs, fuzzNetlink, mutateText, rng } from '../../bench/lib/fuzz.js';
-import { parseConfigText } from '../../src/config/index.js';
+import { formatConfigError, parseConfigText } from '../../src/config/index.js';
 import { importKeepalivedConf } from '../../src/config/keepalived-import.js';
 import { decodeError } from '../../src/netlink/message.js';
 
@@ -137,5 +137,13 @@ describe('fuzzing finds, kept', () => {
     const r = parseConfigText('global:\n  router_id: x\n"bad\\nkey": 1\n', 'f.yaml', { hostname: 'h' });
     expect(r.ok).toBe(false);
     if (!r.ok) for (const e of r.errors) expect(e.message).not.toContain('\n');
+  });
+
+  it('a value folded over two lines, quoted in an error: still one FILE:LINE:COL line', () => {
+    const r = parseConfigText('global:\n  router_id: x\n  log_level: info\n    - a\n', 'f.yaml', {
+      hostname: 'h',
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) for (const e of r.errors) expect(formatConfigError(e)).toMatch(/^f\.yaml:\d+:\d+: [^\n]+$/);
   });
 });
