@@ -56,7 +56,7 @@ describe('ownership record: kill -9 of the writer at any moment', () => {
   it(`${KILLS}+ kills at random moments: always the old or the new record, whole`, async () => {
     expect(existsSync(BUILT), `${BUILT} missing: run 'npm run build' first`).toBe(true);
     const file = join(dir, 'ipvs-owned.json');
-    writeFileSync(file, encodeOwnershipRecord(['fwmark:4:0']));
+    writeFileSync(file, encodeOwnershipRecord(['fwmark:4:0', ...recordTcpKeys(0)]));
     let current = 0; // generation in the file
     let midWrite = 0; // kills that left a temporary file: the writer was inside a write
     let afterRename = 0; // kills between the rename and the line announcing it
