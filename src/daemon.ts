@@ -388,7 +388,8 @@ export class Daemon {
     if (!n?.watchdogIntervalMs) return;
     this.watchdogTimer = setInterval(() => {
       const engineAlive =
-        !this.config.vrrpInstances.length || Date.now() - (this.engine?.lastHeartbeat ?? 0) < ENGINE_STALE_MS;
+        !this.config.vrrpInstances.length ||
+        performance.now() - (this.engine?.lastHeartbeat ?? Number.NEGATIVE_INFINITY) < ENGINE_STALE_MS;
       if (engineAlive) n.watchdog();
       else
         this.log.error(

@@ -16,9 +16,20 @@ export interface ConfigError {
   code: ConfigErrorCode;
 }
 
-/** `FILE:LINE:COL: message`, the form compilers and editors understand. */
+/**
+ * `FILE:LINE:COL: message`, the form compilers and editors understand: always one line,
+ * so a value quoted in the message (a folded scalar, a key with a newline) has its control
+ * characters escaped (`\n`), as fuzzing showed it could break the line.
+ */
 export function formatConfigError(e: ConfigError): string {
-  return `${e.file}:${e.line}:${e.col}: ${e.message}`;
+  return `${e.file}:${e.line}:${e.col}: ${oneLine(e.message)}`;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+function oneLine(s: string): string {
+  const short: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return s.replace(CONTROL, (c) => short[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function compareErrors(a: ConfigError, b: ConfigError): number {

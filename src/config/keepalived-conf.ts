@@ -180,6 +180,9 @@ function glob(pattern: string, readDir: (p: string) => string[]): string[] {
 }
 
 const PARAM_DEF = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+/** Bounds on parameter expansion, for parameters that name themselves (found by fuzzing). */
+const MAX_EXPANSION_DEPTH = 20;
+const MAX_EXPANDED_CHARS = 1 << 20;
 
 /** A keepalived.conf reader: lines → tokens, with the preprocessing keepalived does. */
 class Reader {
@@ -188,6 +191,7 @@ class Reader {
   private readonly params = new Map<string, string>();
   private readonly opts: Required<Pick<KaReadOptions, 'readFile' | 'readDir'>> & KaReadOptions;
   private depth = 0;
+  private expansionDepth = 0;
 
   constructor(opts: KaReadOptions) {
     this.opts = {
@@ -255,8 +259,20 @@ class Reader {
     }
     const subst = this.substitute(s, dir, note);
     if (subst.includes('\n')) {
-      // a multi-line parameter: its lines are read as lines of this file
-      for (const l of subst.split('\n')) this.readLine(l, line, dir, file, shownAs);
+      // a multi-line parameter: its lines are read as lines of this file (and may hold
+      // parameters in turn: bounded, for one that names itself)
+      if (this.expansionDepth >= MAX_EXPANSION_DEPTH) {
+        note(
+          `multi-line parameters nested more than ${MAX_EXPANSION_DEPTH} deep (a parameter that refers to itself?): line left out`,
+        );
+        return;
+      }
+      this.expansionDepth++;
+      try {
+        for (const l of subst.split('\n')) this.readLine(l, line, dir, file, shownAs);
+      } finally {
+        this.expansionDepth--;
+      }
       return;
     }
     if (subst !== s && /^\s*include[rmwba]?\s/.test(subst)) {
@@ -286,6 +302,12 @@ class Reader {
         .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*(?: [^}]*)?)\}/g, (m, n: string) => value(n) ?? m)
         .replace(/\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g, (m, n: string) => value(n) ?? m);
       if (next === out) return out;
+      if (next.length > MAX_EXPANDED_CHARS) {
+        note(
+          `parameter substitution grew the line past ${MAX_EXPANDED_CHARS} characters (a parameter that refers to itself?): line left as written`,
+        );
+        return s;
+      }
       out = next;
     }
     note('parameter substitution did not end after 100 rounds (a parameter that refers to itself?)');

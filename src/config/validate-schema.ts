@@ -64,7 +64,7 @@ function convert(e: ErrorObject): PathError | null {
       path: [...path, e.propertyName],
       atKey: true,
       code: 'CONFIG_BAD_VALUE',
-      message: `'${e.propertyName}' ${PATTERN_MESSAGES[String(p.pattern)] ?? 'is not a valid name'}`,
+      message: `'${keyText(e.propertyName)}' ${PATTERN_MESSAGES[String(p.pattern)] ?? 'is not a valid name'}`,
     };
   }
   switch (e.keyword) {
@@ -75,7 +75,7 @@ function convert(e: ErrorObject): PathError | null {
         path: [...path, key],
         atKey: true,
         code: 'CONFIG_UNKNOWN_KEY',
-        message: `unknown key '${key}' in ${where}${suggestionSuffix(key, known)}`,
+        message: `unknown key '${keyText(key)}' in ${where}${suggestionSuffix(key, known)}`,
       };
     }
     case 'required':
@@ -161,4 +161,14 @@ export function validateAgainstSchema(data: unknown): PathError[] {
     out.push(pe);
   }
   return out;
+}
+
+/**
+ * A key as an error message shows it: one line, bounded (a key may hold newlines or be
+ * long; check-config prints each error on one FILE:LINE:COL line).
+ */
+function keyText(key: string): string {
+  const short = key.length > 80 ? `${key.slice(0, 80)}…` : key;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+  return /[\u0000-\u001f\u007f\u2028\u2029]/.test(short) ? JSON.stringify(short).slice(1, -1) : short;
 }

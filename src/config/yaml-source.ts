@@ -10,6 +10,7 @@ import {
   LineCounter,
   type Node,
   parseDocument,
+  visit,
 } from 'yaml';
 import type { ConfigPath, PathError } from './errors.js';
 
@@ -109,6 +110,30 @@ export function parseYaml(text: string): YamlParseResult {
           ...pos(root.range?.[0] ?? 0),
           code: 'CONFIG_NOT_A_MAPPING',
           message: `the top level must be a YAML mapping (global:, vrrp_instances:, virtual_servers: ...), but it is ${what}`,
+        },
+      ],
+    };
+  }
+  // every key of a vrrpd config is a plain word: a list or mapping as a key ('? [a, b]: x')
+  // would be stringified by toJS (with a process warning on stderr), so refuse it here
+  let collectionKey: Node | null = null;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isMap(pair.key) || isSeq(pair.key)) {
+        collectionKey = pair.key as Node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (collectionKey !== null) {
+    return {
+      ok: false,
+      errors: [
+        {
+          ...pos((collectionKey as Node).range?.[0] ?? 0),
+          code: 'CONFIG_YAML_SYNTAX',
+          message: 'a mapping key must be a plain word, not a list or a mapping',
         },
       ],
     };

@@ -60,6 +60,11 @@ export interface ControlServer {
 const MAX_PENDING_PER_CONNECTION = 16;
 /** Unread response bytes after which a client that does not read is dropped. */
 const MAX_UNREAD_RESPONSE_BYTES = 256 * 1024 * 1024;
+/**
+ * Unread response bytes after which the server stops reading that client's requests
+ * until it reads (one answer may exceed it: a status of 10,000 real servers is MBs).
+ */
+const PAUSE_READING_BYTES = 1024 * 1024;
 
 function controlError(code: ErrorCode, message: string): Error & { code: ErrorCode } {
   return Object.assign(new Error(message), { code });
@@ -176,6 +181,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
     sock.setTimeout(idleTimeoutMs, () => sock.destroy());
     const splitter = new LineSplitter(MAX_REQUEST_BYTES);
     let pending = 0;
+    let readingPaused = false;
     let chain: Promise<void> = Promise.resolve();
 
     const send = (resp: ControlResponse) => {
@@ -193,6 +199,16 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       }
       sock.write(`${line}\n`);
       if (sock.writableLength > MAX_UNREAD_RESPONSE_BYTES) sock.destroy();
+      else if (sock.writableLength > PAUSE_READING_BYTES && !readingPaused) {
+        // a client that asks and does not read: stop reading its requests until it has
+        // taken its answers, so they wait in its socket, not in the daemon's memory
+        readingPaused = true;
+        sock.pause();
+        sock.once('drain', () => {
+          readingPaused = false;
+          if (!sock.destroyed) sock.resume();
+        });
+      }
     };
 
     sock.on('data', (chunk: Buffer) => {

@@ -38,14 +38,20 @@ export const NO_ENGINE_SNAPSHOT: EngineSnapshot = {
   now: 0,
 };
 
+/** A difference this large between two readings of the wall clock's offset is a step of it. */
+const WALL_STEP_MS = 1000;
+
 export class EngineWorker {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, (m: FromWorker) => void>();
   private nextId = 1;
   private stopping = false;
   private stoppedResolve: (() => void) | null = null;
-  /** Date.now() of the worker loop's last heartbeat */
-  lastHeartbeat = 0;
+  /**
+   * performance.now() of the worker loop's last heartbeat: monotonic, so a wall-clock step
+   * (NTP, `date -s`) cannot make a live engine look stalled and withhold the watchdog
+   */
+  lastHeartbeat = Number.NEGATIVE_INFINITY;
   /** The engine's clock at its last heartbeat (null before the first of a worker). */
   private lastHeartbeatAt: number | null = null;
   /**
@@ -110,7 +116,7 @@ export class EngineWorker {
         this.opts.log[m.level](m.obj, m.msg);
         break;
       case 'heartbeat':
-        this.lastHeartbeat = Date.now();
+        this.lastHeartbeat = performance.now();
         // the heartbeat is an interval timer on the engine's own loop: how late it fired is
         // that loop's delay, which adverts suffer too
         if (this.lastHeartbeatAt !== null)
@@ -172,7 +178,10 @@ export class EngineWorker {
     const asked = Date.now();
     const m = await this.ask<Extract<FromWorker, { type: 'snapshot' }>>((id) => ({ type: 'snapshot', id }));
     // the engine read its clock somewhere in the round trip: its middle is the best guess
-    this.engineToWall ??= (asked + Date.now()) / 2 - m.snapshot.now;
+    // kept while it holds (steady times in status), taken anew after a wall-clock step
+    const estimate = (asked + Date.now()) / 2 - m.snapshot.now;
+    if (this.engineToWall === null || Math.abs(estimate - this.engineToWall) > WALL_STEP_MS)
+      this.engineToWall = estimate;
     return m.snapshot;
   }
 

@@ -3,7 +3,7 @@
 // disk leaves the old record or the new one, never half of one, and a half-written
 // record would be read as corrupt, which loses the stale-service cleanup once.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   decodeOwnershipRecord,
@@ -13,7 +13,45 @@ import {
   type RecordRead,
 } from '../lvs/ownership.js';
 
+/**
+ * Removes the temporary files a writer killed mid-write left beside the record
+ * (`.NAME.PID.HEX.tmp` of a PID that no longer runs). They are never read, but a
+ * daemon killed often would otherwise pile them up. Best effort; returns how many went.
+ */
+export async function removeStaleTemps(path: string): Promise<number> {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) continue;
+    const pid = Number(n.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || pidRuns(pid)) continue;
+    try {
+      await rm(join(dirname(path), n), { force: true });
+      removed++;
+    } catch {
+      // not ours to remove after all (permissions): leave it
+    }
+  }
+  return removed;
+}
+
+function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
 export async function readOwnershipRecord(path: string): Promise<RecordRead> {
+  await removeStaleTemps(path);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -194,6 +194,25 @@ export interface RawIpSocket {
   readonly socket: NativeSocket;
 }
 
+/**
+ * Receive buffer of a VRRP socket: the kernel's default (~208 KiB, some 270 small
+ * datagrams) overflows when the VRRP thread is kept off the CPU for a few tens of ms
+ * under a flood of junk (test/netns/vrrp-flood.test.ts); 1 MiB rides that out, and is
+ * still a short queue for the genuine adverts behind the junk. SO_RCVBUFFORCE as root,
+ * else SO_RCVBUF (capped by net.core.rmem_max); neither failing is fatal.
+ */
+const RAW_RCVBUF_BYTES = 1024 * 1024;
+function setRawReceiveBuffer(s: NativeSocket): void {
+  for (const opt of ['SO_RCVBUFFORCE', 'SO_RCVBUF']) {
+    try {
+      s.setIntOption(c('SOL_SOCKET'), c(opt), RAW_RCVBUF_BYTES, opt);
+      return;
+    } catch {
+      // not permitted: the next option, or the default
+    }
+  }
+}
+
 export function openRawIpSocket(opts: { family: 4 | 6; protocol: number; ifname: string }): RawIpSocket {
   const a = addon();
   const v6 = opts.family === 6;
@@ -218,6 +237,7 @@ export function openRawIpSocket(opts: { family: 4 | 6; protocol: number; ifname:
     s.close();
     throw err;
   }
+  setRawReceiveBuffer(s);
   let errorCb: ErrorCb | undefined;
   return {
     family: opts.family,

@@ -53,7 +53,10 @@ export interface NlMessage {
 }
 
 export function align4(n: number): number {
-  return (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
+  // arithmetic, not a bit mask: a 32-bit length from the wire (up to 2^32 - 1) must not
+  // wrap to a negative offset (a fuzzed NLMSG_ERROR did, test/unit/fuzz-slices.test.ts)
+  const m = n + NLMSG_ALIGNTO - 1;
+  return m - (m % NLMSG_ALIGNTO);
 }
 
 // Host-order integer helpers shared by the attribute and struct codecs.
