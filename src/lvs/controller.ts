@@ -660,7 +660,11 @@ export class LvsController {
     const vss = keys.size > 0 ? this.config.virtualServers.filter((v) => keys.has(v.key)) : [];
     const part = desiredTable(vss, this.healthOf(), this.kernel, this.quorum);
     this.mergeDesired(part, keys);
-    quorumTransitions(this.config, part, this.quorum, this.log, this.hooks);
+    quorumTransitions(this.config, part, this.quorum, this.log, this.hooks, (vs, up, detail) =>
+      this.deps.onEvent?.({ kind: 'vs', vs, up, detail }),
+    );
+    // the announcer judges every announced address: it gets the whole merged state
+    if (this.desired) this.deps.onOutcome?.(this.config, this.desired);
     const ops = reconcile(part.table, this.kernel, { pending: part.pending, retire: this.retire });
     await this.send(client, ops, errors);
     this.log.debug(
@@ -705,7 +709,11 @@ export class LvsController {
     });
     const part = desiredTable(vss, this.healthOf(), current, this.quorum);
     this.mergeDesired(part, new Set(vss.map((v) => v.key)));
-    quorumTransitions(this.config, part, this.quorum, this.log, this.hooks);
+    quorumTransitions(this.config, part, this.quorum, this.log, this.hooks, (vs, up, detail) =>
+      this.deps.onEvent?.({ kind: 'vs', vs, up, detail }),
+    );
+    // the announcer judges every announced address: it gets the whole merged state
+    if (this.desired) this.deps.onOutcome?.(this.config, this.desired);
     const retire = keys.filter((k) => this.retire.has(k));
     const ops = reconcile(part.table, current, { pending: part.pending, retire });
     for (const k of keys) {
