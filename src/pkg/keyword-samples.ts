@@ -46,6 +46,11 @@ export const CONTEXT: Record<string, [string, string]> = {
 const BLOCK = (...lines: string[]): string => `{\n${lines.join('\n')}\n }`;
 /** arguments that make the keyword mean something; the default is 1 */
 export const ARGS: Record<string, string> = {
+  key: `2 hex:${'cd'.repeat(32)}`,
+  active_key: '2',
+  anti_replay: 'monotonic',
+  mode: 'permissive',
+  time_window: '10',
   global_defs: BLOCK('router_id x'),
   vrrp_script: `chk2 ${BLOCK('script /bin/true')}`,
   vrrp_sync_group: `G2 ${BLOCK('group {', 'VI_1', '}')}`,
