@@ -45,6 +45,8 @@ function add<K extends keyof PoolRequest>(
 
 interface Thread {
   worker: Worker;
+  /** the thread has started (Worker 'online'); until then attempts run in this thread */
+  online: boolean;
   pending: Map<number, (r: ProbeResult) => void>;
   defined: Set<number>;
   out: PoolRequest | null;
@@ -76,8 +78,39 @@ export class HttpCheckPool {
     const target = this.nextTarget++;
     const slot = target % this.threads.length;
     const url = httpProbeUrl(opts);
+    let local: Probe | null = null;
     const start = (done: (r: ProbeResult) => void): ProbeRun => {
       const t = this.thread(slot);
+      // A thread takes a while to start (seconds in a slow guest): its first attempts would
+      // count that against the check's timeout and fail a healthy server, so until it is
+      // online they run here, as they did before the pool.
+      if (!t.online) {
+        local ??= httpProbe(opts);
+        const ac = new AbortController();
+        let over = false;
+        const finish = (r: ProbeResult) => {
+          if (over) return;
+          over = true;
+          done(r);
+        };
+        const t0 = performance.now();
+        local(ac.signal).then(finish, (e: unknown) =>
+          finish({ ok: false, reason: `GET ${url}: ${describeError(e)}`, latencyMs: performance.now() - t0 }),
+        );
+        return {
+          abort: (reason: unknown) => {
+            if (over) return;
+            ac.abort(reason);
+            queueMicrotask(() =>
+              finish({
+                ok: false,
+                reason: `GET ${url}: ${describeError(reason)}`,
+                latencyMs: performance.now() - t0,
+              }),
+            );
+          },
+        };
+      }
       const id = this.nextId++;
       const began = performance.now();
       let settled = false;
@@ -149,7 +182,10 @@ export class HttpCheckPool {
     if (have) return have;
     const worker = new Worker(this.url);
     worker.unref();
-    const t: Thread = { worker, pending: new Map(), defined: new Set(), out: null };
+    const t: Thread = { worker, online: false, pending: new Map(), defined: new Set(), out: null };
+    worker.once('online', () => {
+      t.online = true;
+    });
     worker.on('message', (m: { results: PoolResult[] }) => {
       for (const r of m.results) {
         const done = t.pending.get(r[0]);
