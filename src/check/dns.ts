@@ -3,9 +3,8 @@
 // timeout; replies with another id or without QR are ignored, as keepalived ignores them.
 
 import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
-import net from 'node:net';
-import { describeError, type Probe, type ProbeResult, settlesOnAbort, since } from './probe.js';
+import { type Probe, settlesOnAbort } from './probe.js';
+import { udpExchange, udpWhere } from './udp.js';
 
 /** The query types keepalived's DNS_CHECK knows, with their numbers (RFC 1035, RFC 3596). */
 export const DNS_TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28 } as const;
@@ -56,57 +55,33 @@ export function judgeDnsReply(msg: Buffer, id: number): 'ignore' | string | null
 }
 
 export function dnsProbe(opts: DnsProbeOptions): Probe {
-  const family = net.isIP(opts.host) === 6 ? 'udp6' : 'udp4';
-  const where = family === 'udp6' ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
+  const where = udpWhere(opts.host, opts.port);
   const type = opts.queryType ?? 'SOA';
   const name = opts.name ?? '';
   const what = `${type} ${name === '' ? '.' : name}`;
   encodeDnsQuery(0, name, type); // a bad name fails here, at set-up, not at every run
 
-  return settlesOnAbort(
-    (signal) =>
-      new Promise<ProbeResult>((resolve) => {
-        const start = performance.now();
-        const id = randomInt(0, 0x10000);
-        let done = false;
-        let timer: NodeJS.Timeout | undefined;
-        const socket = dgram.createSocket({ type: family });
-        const finish = (r: ProbeResult) => {
-          if (done) return;
-          done = true;
-          if (timer) clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          try {
-            socket.close();
-          } catch {
-            // already closed
-          }
-          resolve(r);
-        };
-        const fail = (reason: string) => finish({ ok: false, reason, latencyMs: since(start) });
-        const onAbort = () => fail(`${describeError(signal.reason)} (${where})`);
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-
-        socket.on('error', (err) => fail(`${where}: ${describeError(err)}`));
-        socket.on('message', (msg) => {
-          const v = judgeDnsReply(msg, id);
-          if (v === 'ignore') return;
-          if (v === null) finish({ ok: true, latencyMs: since(start), detail: `${what}: NOERROR` });
-          else fail(`${where} answered ${what} with ${v}`);
-        });
-        const go = () =>
-          socket.connect(opts.port, opts.host, () => {
-            socket.send(encodeDnsQuery(id, name, type), (err) => {
-              if (err) return fail(`send to ${where}: ${describeError(err)}`);
-              timer = setTimeout(
-                () => fail(`no answer to ${what} from ${where} within ${opts.connectTimeoutMs} ms`),
-                opts.connectTimeoutMs,
-              );
-            });
-          });
-        if (opts.bindAddress !== undefined) socket.bind({ address: opts.bindAddress, port: 0 }, go);
-        else go();
+  return settlesOnAbort((signal) => {
+    const id = randomInt(0, 0x10000);
+    return udpExchange({
+      signal,
+      host: opts.host,
+      port: opts.port,
+      ...(opts.bindAddress !== undefined ? { bindAddress: opts.bindAddress } : {}),
+      payload: encodeDnsQuery(id, name, type),
+      waitMs: opts.connectTimeoutMs,
+      judge: (msg, latencyMs) => {
+        const v = judgeDnsReply(msg, id);
+        if (v === 'ignore') return 'ignore';
+        return v === null
+          ? { ok: true, latencyMs, detail: `${what}: NOERROR` }
+          : { ok: false, reason: `${where} answered ${what} with ${v}`, latencyMs };
+      },
+      silence: (latencyMs) => ({
+        ok: false,
+        reason: `no answer to ${what} from ${where} within ${opts.connectTimeoutMs} ms`,
+        latencyMs,
       }),
-  );
+    });
+  });
 }

@@ -71,58 +71,93 @@ export function judgeReply(
   return null;
 }
 
+/** host:port, [v6]:port: where a UDP target is, in messages. */
+export function udpWhere(host: string, port: number): string {
+  return net.isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * One datagram to host:port from a connected socket (so that an ICMP error comes back as
+ * the socket's error), then the first reply `judge` does not ignore, or `silence` after
+ * waitMs; the abort signal, send and socket errors fail it. The udp and dns checks.
+ */
+export function udpExchange(o: {
+  signal: AbortSignal;
+  host: string;
+  port: number;
+  bindAddress?: string;
+  payload: Buffer;
+  waitMs: number;
+  judge: (msg: Buffer, latencyMs: number) => ProbeResult | 'ignore';
+  silence: (latencyMs: number) => ProbeResult;
+}): Promise<ProbeResult> {
+  const { signal } = o;
+  const family = net.isIP(o.host) === 6 ? 'udp6' : 'udp4';
+  const where = udpWhere(o.host, o.port);
+  return new Promise<ProbeResult>((resolve) => {
+    const start = performance.now();
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const socket = dgram.createSocket({ type: family });
+    const finish = (r: ProbeResult) => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+      resolve(r);
+    };
+    const fail = (reason: string) => finish({ ok: false, reason, latencyMs: since(start) });
+    const onAbort = () => fail(`${describeError(signal.reason)} (${where})`);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    socket.on('error', (err) => fail(`${where}: ${describeError(err)}`));
+    socket.on('message', (msg) => {
+      const r = o.judge(msg, since(start));
+      if (r !== 'ignore') finish(r);
+    });
+    const go = () =>
+      socket.connect(o.port, o.host, () => {
+        socket.send(o.payload, (err) => {
+          if (err) return fail(`send to ${where}: ${describeError(err)}`);
+          timer = setTimeout(() => finish(o.silence(since(start))), o.waitMs);
+        });
+      });
+    if (o.bindAddress !== undefined) socket.bind({ address: o.bindAddress, port: 0 }, go);
+    else go();
+  });
+}
+
 export function udpProbe(opts: UdpProbeOptions): Probe {
-  const family = net.isIP(opts.host) === 6 ? 'udp6' : 'udp4';
-  const where = family === 'udp6' ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
+  const where = udpWhere(opts.host, opts.port);
   const payload = opts.payloadHex !== undefined ? Buffer.from(opts.payloadHex, 'hex') : undefined;
   const min = opts.minReplyLength ?? 0;
   const max = opts.maxReplyLength ?? 255;
   const pattern = opts.replyHex !== undefined ? patternOf(opts.replyHex) : undefined;
   const requireReply = opts.requireReply === true;
 
-  return settlesOnAbort(
-    (signal) =>
-      new Promise<ProbeResult>((resolve) => {
-        const start = performance.now();
-        let done = false;
-        let timer: NodeJS.Timeout | undefined;
-        const socket = dgram.createSocket({ type: family });
-        const finish = (r: ProbeResult) => {
-          if (done) return;
-          done = true;
-          if (timer) clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          try {
-            socket.close();
-          } catch {
-            // already closed
-          }
-          resolve(r);
-        };
-        const fail = (reason: string) => finish({ ok: false, reason, latencyMs: since(start) });
-        const onAbort = () => fail(`${describeError(signal.reason)} (${where})`);
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-
-        socket.on('error', (err) => fail(`${where}: ${describeError(err)}`));
-        socket.on('message', (msg) => {
-          if (!requireReply) return finish({ ok: true, latencyMs: since(start), detail: 'replied' });
-          const why = judgeReply(msg, min, max, pattern);
-          if (why === null) finish({ ok: true, latencyMs: since(start) });
-          else fail(`${where}: ${why}`);
-        });
-        const go = () =>
-          socket.connect(opts.port, opts.host, () => {
-            socket.send(payload ?? randomBytes(16), (err) => {
-              if (err) return fail(`send to ${where}: ${describeError(err)}`);
-              timer = setTimeout(() => {
-                if (requireReply) fail(`no reply from ${where} within ${opts.connectTimeoutMs} ms`);
-                else finish({ ok: true, latencyMs: since(start), detail: 'no ICMP error' });
-              }, opts.connectTimeoutMs);
-            });
-          });
-        if (opts.bindAddress !== undefined) socket.bind({ address: opts.bindAddress, port: 0 }, go);
-        else go();
-      }),
+  return settlesOnAbort((signal) =>
+    udpExchange({
+      signal,
+      host: opts.host,
+      port: opts.port,
+      ...(opts.bindAddress !== undefined ? { bindAddress: opts.bindAddress } : {}),
+      payload: payload ?? randomBytes(16),
+      waitMs: opts.connectTimeoutMs,
+      judge: (msg, latencyMs) => {
+        if (!requireReply) return { ok: true, latencyMs, detail: 'replied' };
+        const why = judgeReply(msg, min, max, pattern);
+        return why === null ? { ok: true, latencyMs } : { ok: false, reason: `${where}: ${why}`, latencyMs };
+      },
+      silence: (latencyMs) =>
+        requireReply
+          ? { ok: false, reason: `no reply from ${where} within ${opts.connectTimeoutMs} ms`, latencyMs }
+          : { ok: true, latencyMs, detail: 'no ICMP error' },
+    }),
   );
 }
