@@ -170,6 +170,31 @@ export class Vrrpd {
     }
   }
 
+  /** Resolves once the instance is a backup that has heard `master`'s advert (a fresh backup knows no master yet). */
+  async waitBackupOf(name: string, master: string, timeoutMs: number): Promise<InstanceStatus> {
+    let last = '?';
+    try {
+      return await until(
+        async () => {
+          if (this.exitInfo) throw new GiveUp(`vrrpd exited ${JSON.stringify(this.exitInfo)}`);
+          const i = await this.instance(name);
+          last = `${i.state} (master ${i.masterAddress}, prio ${i.effectivePriority})`;
+          return i.state === 'backup' && i.masterAddress === master ? i : null;
+        },
+        timeoutMs,
+        `${this.host}/${name} to be a backup of ${master}`,
+        25,
+      );
+    } catch (e) {
+      throw new Error(
+        `${this.host}/${name} not a backup of ${master} within ${timeoutMs} ms (last: ${last}): ${this.tail()}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+
   /** Last log lines and stderr, for error messages. */
   tail(n = 8): string {
     const lines = this.logs.slice(-n).map((l) => JSON.stringify(l));

@@ -172,12 +172,25 @@ async function main(): Promise<void> {
       return out;
     };
 
+    // IPVS folds its per-CPU counters into the totals that `--stats` prints only on the estimator's
+    // 2 s tick, so a count read right after connections lags: read until two ticks agree.
+    const settledConns = async () => {
+      let prev = await connsPerDirector();
+      for (let i = 0; i < 6; i++) {
+        await sleep(2200);
+        const cur = await connsPerDirector();
+        if (JSON.stringify(cur) === JSON.stringify(prev)) return cur;
+        prev = cur;
+      }
+      return prev;
+    };
+
     let first = new Map<number, string>();
     await phase('spread', async (r) => {
       first = await connectAll();
       const byServer: Record<string, number> = {};
       for (const v of first.values()) byServer[v] = (byServer[v] ?? 0) + 1;
-      const per = await connsPerDirector();
+      const per = await settledConns();
       r.info.byServer = byServer;
       r.info.connsPerDirector = per;
       const bad = [...first.values()].filter((v) => !SERVERS.includes(v as never));
@@ -191,9 +204,9 @@ async function main(): Promise<void> {
     await phase('leave', async (r) => {
       await sh('r', ecmp(['d1', 'd3']));
       await sleep(300);
-      const before = await connsPerDirector();
+      const before = await settledConns();
       const second = await connectAll();
-      const after = await connsPerDirector();
+      const after = await settledConns();
       let moved = 0;
       const changed: string[] = [];
       for (const [p, v] of first) {
