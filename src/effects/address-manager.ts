@@ -47,13 +47,28 @@ export function createAddressManager(client?: NetlinkClient): RealAddressManager
   // Name → index, so that adding a VIP at a takeover is one round trip, not two. A link
   // that was re-created has a new index: the kernel answers ENODEV for the old one and
   // the add is retried once with a fresh lookup.
+  // Lookups already on their way are shared: a takeover of many VIPs asks once, not per VIP.
   const indexes = new Map<string, number>();
-  const lookup = async (ifname: string, fresh: boolean): Promise<number> => {
+  const looking = new Map<string, Promise<number>>();
+  const lookup = (ifname: string, fresh: boolean): Promise<number> => {
     const known = indexes.get(ifname);
-    if (known !== undefined && !fresh) return known;
-    const ifindex = await ifindexByName(nl, ifname);
-    indexes.set(ifname, ifindex);
-    return ifindex;
+    if (known !== undefined && !fresh) return Promise.resolve(known);
+    const on = looking.get(ifname);
+    if (on) return on;
+    const p = ifindexByName(nl, ifname).then(
+      (ifindex) => {
+        looking.delete(ifname);
+        indexes.set(ifname, ifindex);
+        return ifindex;
+      },
+      (e: unknown) => {
+        looking.delete(ifname);
+        if (e instanceof NetlinkError && e.code === 'ENODEV') indexes.delete(ifname);
+        throw e;
+      },
+    );
+    looking.set(ifname, p);
+    return p;
   };
 
   const addOnce = async (
@@ -96,21 +111,25 @@ export function createAddressManager(client?: NetlinkClient): RealAddressManager
     },
 
     async remove(ifname, address, prefixLength) {
-      let ifindex: number;
-      try {
-        ifindex = await ifindexByName(nl, ifname);
-      } catch (e) {
-        // the interface is gone, and its addresses with it
-        if (e instanceof NetlinkError && e.code === 'ENODEV') return;
-        throw e;
-      }
-      const payload = addressRequest(ifindex, address, prefixLength);
-      try {
-        await nl.request(RTM_DELADDR, 0, payload, `remove ${address}/${prefixLength} from ${ifname}`);
-      } catch (e) {
-        // EADDRNOTAVAIL: not configured (IPv4 and IPv6 both report this); ENODEV: link vanished meanwhile
-        if (e instanceof NetlinkError && (e.code === 'EADDRNOTAVAIL' || e.code === 'ENODEV')) return;
-        throw e;
+      // a cached index may be a re-created link's old one: ENODEV then means look again
+      for (const fresh of [false, true]) {
+        let ifindex: number;
+        try {
+          ifindex = await lookup(ifname, fresh);
+        } catch (e) {
+          // the interface is gone, and its addresses with it
+          if (e instanceof NetlinkError && e.code === 'ENODEV') return;
+          throw e;
+        }
+        const payload = addressRequest(ifindex, address, prefixLength);
+        try {
+          await nl.request(RTM_DELADDR, 0, payload, `remove ${address}/${prefixLength} from ${ifname}`);
+          return;
+        } catch (e) {
+          // EADDRNOTAVAIL: not configured (IPv4 and IPv6 both report this)
+          if (e instanceof NetlinkError && e.code === 'EADDRNOTAVAIL') return;
+          if (!(e instanceof NetlinkError && e.code === 'ENODEV')) throw e;
+        }
       }
     },
 

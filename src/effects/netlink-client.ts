@@ -116,8 +116,14 @@ export interface NetlinkClientOptions {
   groups?: number[];
   /** SO_RCVBUF(FORCE) size; notification sockets want it large (netlink(7): ENOBUFS) */
   rcvbufBytes?: number;
-  /** per-request timeout; default 5000 ms */
+  /** per-request timeout, counted from the send; default 5000 ms */
   timeoutMs?: number;
+  /**
+   * Requests on the wire at once (default 64); more wait their turn. Each reply the kernel
+   * queues takes about 1 KB of the receive buffer, so a burst of 2,000 VIP changes sent at
+   * once overran it and lost replies (the requests timed out).
+   */
+  maxInFlight?: number;
   /** socket factory, for tests; defaults to the native addon */
   socketFactory?: NetlinkSocketFactory;
 }
@@ -144,12 +150,16 @@ export class NetlinkClient {
   private readonly timeoutMs: number;
   private dumping = false;
   private readonly dumpQueue: (() => void)[] = [];
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  private readonly slotQueue: (() => void)[] = [];
 
   private constructor(
     private readonly sock: NetlinkSocket,
     opts: NetlinkClientOptions,
   ) {
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 64);
     // start away from 0: the kernel's own notifications carry seq 0
     this.seq = 1 + Math.floor(Math.random() * 0x7fff0000);
     sock.onMessage((d) => this.onDatagram(d));
@@ -195,7 +205,25 @@ export class NetlinkClient {
     }
   }
 
-  private requestOnce(
+  private async requestOnce(
+    type: number,
+    flags: number,
+    payload: Buffer,
+    describe: string,
+  ): Promise<{ replies: NlMessage[]; interrupted: boolean }> {
+    if (this.inFlight >= this.maxInFlight) await new Promise<void>((r) => this.slotQueue.push(r));
+    else this.inFlight++;
+    try {
+      return await this.sendAndWait(type, flags, payload, describe);
+    } finally {
+      // the slot goes straight to the next waiter, if any
+      const next = this.slotQueue.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private sendAndWait(
     type: number,
     flags: number,
     payload: Buffer,

@@ -33,6 +33,11 @@ const ops = {
   add: (a) => am.add(a.ifname, a.address, a.prefix),
   remove: (a) => am.remove(a.ifname, a.address, a.prefix),
   list: (a) => am.list(a.ifname),
+  // A takeover or stop of many instances at once: every add (or remove) requested together.
+  burst: async (a) => {
+    const r = await Promise.allSettled(a.addresses.map((x) => a.remove ? am.remove(a.ifname, x, a.prefix) : am.add(a.ifname, x, a.prefix)));
+    return r.filter((x) => x.status === 'rejected').map((x) => String(x.reason)).slice(0, 5).concat(String(r.filter((x) => x.status === 'rejected').length));
+  },
   links: () => w.links(),
   createVmac: (a) => createVmac(a.parent, a.name, a.mac, { mode: a.mode }),
   deleteLink: (a) => deleteLink(a.name),
@@ -178,6 +183,14 @@ describe.skipIf(skip)('rtnetlink in a namespace', () => {
     await ok('remove', { ifname: 'va', address: '192.0.2.10', prefix: 24 });
     expect(addrsOf('va').map((a) => a.key)).not.toContain('192.0.2.10/24');
     await ok('remove', { ifname: 'va', address: '192.0.2.10', prefix: 24 });
+  });
+
+  it('a burst of 1,000 adds and then 1,000 removes at once all go through (no receive-buffer overrun)', async () => {
+    const addresses = Array.from({ length: 1000 }, (_, i) => `2001:db8:b::${(i + 1).toString(16)}`);
+    expect(await ok('burst', { ifname: 'vb', addresses, prefix: 128 }, 60_000)).toEqual(['0']);
+    expect(addrsOf('vb').filter((a) => a.local.startsWith('2001:db8:b::')).length).toBe(1000);
+    expect(await ok('burst', { ifname: 'vb', addresses, prefix: 128, remove: true }, 60_000)).toEqual(['0']);
+    expect(addrsOf('vb').filter((a) => a.local.startsWith('2001:db8:b::')).length).toBe(0);
   });
 
   it('adds an IPv6 VIP with NODAD: never tentative', async () => {

@@ -90,6 +90,25 @@ describe('NetlinkClient', () => {
     expect(s.sent[0]!.seq).not.toBe(0);
   });
 
+  it('keeps at most maxInFlight requests on the wire; the rest go out as replies come back', async () => {
+    const held: NlMessage[] = [];
+    const s = fakeSocket((r) => {
+      held.push(r);
+      return [];
+    });
+    const c = NetlinkClient.open(0, { socketFactory: () => s, maxInFlight: 3 });
+    const all = Promise.all(Array.from({ length: 7 }, () => c.request(20, 0, Buffer.alloc(0))));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.sent.length).toBe(3);
+    for (let answered = 0; answered < 7; answered++) {
+      const r = held.shift()!;
+      s.deliver(errMsg(r, 0));
+      await new Promise((r) => setTimeout(r, 0));
+      expect(s.sent.length).toBe(Math.min(7, 4 + answered));
+    }
+    await expect(all).resolves.toHaveLength(7);
+  });
+
   it('pages a dump across datagrams until NLMSG_DONE', async () => {
     const s = fakeSocket((r) => [
       Buffer.concat([data(r, 1), data(r, 2)]),
