@@ -49,6 +49,8 @@ const skipped = (s: KaStatement, why = 'vrrpd has no equivalent'): ImportNote =>
   text: `${shown(s)} because ${why}`,
   dropped: true,
 });
+const CHECKED_SRC =
+  'vrrpd always accepts unicast adverts only from its unicast peers, as keepalived does with check_unicast_src';
 /** how a statement was carried over, when the reader should know */
 const noted = (s: KaStatement, text: string): ImportNote => ({ ...at(s), text, dropped: false });
 
@@ -82,8 +84,6 @@ const WHY: Record<string, string> = {
   mcast_dst_ip: 'vrrpd sends to the RFC 5798 groups',
   vrrp_skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
-  vrrp_check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
-  check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
   virtual_routes: 'vrrpd adds no routes with the VIPs: use notify scripts',
   virtual_rules: 'vrrpd adds no routing rules with the VIPs: use notify scripts',
   track_file: 'vrrpd has no file tracking: use a vrrp_script',
@@ -219,6 +219,8 @@ interface GlobalState {
   vrrpVersion: 2 | 3;
   garp: Obj;
   gnaInterval?: string;
+  /** vrrp_check_unicast_src: keepalived then checks unicast adverts' sources as vrrpd always does */
+  checkUnicastSrc?: boolean;
   lvsSyncDaemon?: Obj;
   lvsTimeouts?: Obj;
   snmp: { on: boolean; socket?: KaStatement; traps: boolean; trapsAt?: KaStatement };
@@ -343,6 +345,10 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
         break;
       case 'vrrp_garp_interval':
         g.garp.interval = sec(a);
+        break;
+      case 'vrrp_check_unicast_src':
+        g.checkUnicastSrc = true;
+        g.notes.push(noted(s, CHECKED_SRC));
         break;
       case 'vrrp_gna_interval':
         // applies to the IPv6 instances (unsolicited neighbour adverts)
@@ -639,6 +645,8 @@ function convertInstance(
   let unicastSrc: KaStatement | undefined;
   let mcastSrc: KaStatement | undefined;
   let unicastTtl: KaStatement | undefined;
+  let checkUnicastSrc = g.checkUnicastSrc === true;
+  let peersSt: KaStatement | undefined;
   let hmac: { st: KaStatement; value: Obj; active?: number; keys: number[] } | undefined;
   let nativeV6: KaStatement | undefined;
   let stateMaster = false;
@@ -732,7 +740,12 @@ function convertInstance(
       case 'dont_track_primary':
         v.dont_track_primary = true;
         break;
+      case 'check_unicast_src':
+        checkUnicastSrc = true;
+        notes.push(noted(st, CHECKED_SRC));
+        break;
       case 'unicast_peer': {
+        peersSt = st;
         // keepalived checks no TTL on unicast adverts unless a peer has min_ttl/max_ttl;
         // vrrpd's default is the RFC's 255, so each peer gets keepalived's window written out
         const peers: Obj[] = [];
@@ -963,6 +976,12 @@ function convertInstance(
       notes.push(noted(mcastSrc, 'mcast_src_ip with unicast peers: the source of the unicast adverts'));
     }
   }
+  if (!checkUnicastSrc && peersSt && (v.unicast_peers as unknown[] | undefined)?.length)
+    notes.push({
+      ...at(peersSt),
+      text: "keepalived's acceptance of unicast adverts from any source address (it has no check_unicast_src here): vrrpd accepts them only from its unicast_peers, as with check_unicast_src; list every address a peer sends from",
+      dropped: true,
+    });
   if (unicastTtl && !(v.unicast_peers as Obj[] | undefined)?.length) {
     delete v.unicast_ttl;
     notes.push(skipped(unicastTtl, 'keepalived ignores unicast_ttl without unicast peers'));

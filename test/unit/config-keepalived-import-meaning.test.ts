@@ -394,6 +394,19 @@ describe('import-keepalived: VRRP instances', () => {
     ]);
   });
 
+  it("unicast adverts from any source (keepalived's default) is flagged; check_unicast_src is vrrpd's rule", () => {
+    const any = imp(vi('unicast_src_ip 192.0.2.1\nunicast_peer {\n192.0.2.2\n}'));
+    warnedAt(any, 9, 'vrrpd accepts them only from its unicast_peers');
+    for (const body of [
+      vi('unicast_src_ip 192.0.2.1\ncheck_unicast_src\nunicast_peer {\n192.0.2.2\n}'),
+      `global_defs {\n  vrrp_check_unicast_src\n}\n${vi('unicast_src_ip 192.0.2.1\nunicast_peer {\n192.0.2.2\n}')}`,
+    ]) {
+      const r = imp(body);
+      expect(r.warnings).toEqual([]);
+      expect(r.yaml).toContain('as keepalived does with check_unicast_src');
+    }
+  });
+
   it('auth_type AH: no authentication at all, flagged', () => {
     const r = imp(vi('authentication {\nauth_type AH\nauth_pass secret\n}'));
     expect(r.config.vrrpInstances[0]!.authPass).toBeUndefined();
