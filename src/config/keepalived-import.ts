@@ -492,7 +492,7 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
           g.notes.push(
             noted(
               s,
-              "'dynamic_interfaces': vrrpd takes a re-created interface up again by name whatever its type or parent, as keepalived does with allow_if_changes (without it keepalived ignores a macvlan re-created as another type or on another parent)",
+              "'dynamic_interfaces': vrrpd takes a re-created interface up again by name whatever its type or parent (keepalived's allow_if_changes); without that option, keepalived leaves a macvlan re-created as another type or on another parent unused",
             ),
           );
         else if (a !== 'allow_if_changes')
