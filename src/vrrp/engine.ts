@@ -263,7 +263,6 @@ export class Engine {
         for (const inst of [...waiting, ...again]) {
           const current = this.cfg.vrrpInstances.find((i) => i.name === inst.name);
           if (!current || this.instances.has(inst.name)) continue;
-          this.waiting.delete(inst.name);
           await this.addOrWait(current);
         }
         this.touchAll();
@@ -520,7 +519,8 @@ export class Engine {
     const now = this.fx.clock.now();
     if (ev.type === 'link') {
       this.links.set(ev.link.name, ev.link);
-      for (const r of this.instances.values()) this.applyTracking(r, now);
+      // an instance on a re-created interface stays FAULT until it is started again on it
+      for (const r of this.instances.values()) if (!this.onStaleLink(r)) this.applyTracking(r, now);
     } else if (ev.type === 'link-removed') {
       this.links.delete(ev.name);
       for (const r of this.instances.values()) this.applyTracking(r, now);
@@ -534,6 +534,13 @@ export class Engine {
       const l = [...this.links.values()].find((x) => x.ifindex === ev.address.ifindex);
       if (l) this.linkAppeared(l.name);
     }
+  }
+
+  /** dynamic_interfaces: the instance's interface exists, but is not the one it started on. */
+  private onStaleLink(r: InstanceRuntime): boolean {
+    if (!this.cfg.global.dynamicInterfaces) return false;
+    const l = this.links.get(r.cfg.interface);
+    return l !== undefined && this.startedOn.get(r.name) !== l.ifindex;
   }
 
   /** A tracked vrrp_script changed result (reported by the main thread's checker). */
