@@ -140,7 +140,7 @@ export class Engine {
    * global.dynamic_interfaces: instances waiting for their interface (absent, or present
    * without a usable address yet), and the ifindex each running instance was started on.
    */
-  private readonly waiting = new Map<string, VrrpInstance>();
+  private readonly waiting = new Map<string, { inst: VrrpInstance; reason: string; since: number }>();
   private readonly startedOn = new Map<string, number>();
   /** instances being started again on a re-created interface: their 'init' is not reported */
   private readonly reattaching = new Set<string>();
@@ -217,8 +217,8 @@ export class Engine {
         reason = `interface ${inst.interface} not usable: ${String(err instanceof Error ? err.message : err)}`;
       }
     }
-    const already = this.waiting.has(inst.name);
-    this.waiting.set(inst.name, inst);
+    const already = this.waiting.get(inst.name);
+    this.waiting.set(inst.name, { inst, reason, since: already?.since ?? this.fx.clock.now() });
     if (already) return;
     this.fx.log.warn(
       { event: 'interface-wait', instance: inst.name, interface: inst.interface },
@@ -233,7 +233,7 @@ export class Engine {
    * their sockets bound to the old one) are started again on the new one.
    */
   private linkAppeared(name: string): void {
-    const waiting = [...this.waiting.values()].filter((i) => i.interface === name);
+    const waiting = [...this.waiting.values()].map((w) => w.inst).filter((i) => i.interface === name);
     const link = this.links.get(name);
     const stale = link
       ? [...this.instances.values()].filter(
@@ -738,7 +738,7 @@ export class Engine {
       return { added: [], removed: [], changed: [], unchanged: cfg.vrrpInstances.map((i) => i.name) };
     }
     await this.attachChain;
-    for (const [name, inst] of this.waiting) {
+    for (const [name, { inst }] of this.waiting) {
       const next = newByName.get(name);
       if (next && unchanged.has(name)) continue;
       this.waiting.delete(name);
@@ -844,6 +844,8 @@ export class Engine {
       ifIndexes[name] = l.ifindex;
     }
     const instances = [...this.instances.values()].map((r) => r.snapshot());
+    // dynamic_interfaces: the instances waiting for their interface, in FAULT
+    for (const [name, w] of this.waiting) instances.push(waitingSnapshot(name, w.inst, w.reason, w.since));
     const byIndex = new Map([...this.links.values()].map((l) => [l.ifindex, l.name]));
     let presentAddresses: string[] = [];
     try {
@@ -872,6 +874,46 @@ export class Engine {
         : {}),
     };
   }
+}
+
+/** An instance waiting for its interface (dynamic_interfaces): FAULT, nothing sent or heard yet. */
+function waitingSnapshot(name: string, inst: VrrpInstance, reason: string, since: number): InstanceSnapshot {
+  return {
+    name,
+    interface: inst.interface,
+    vrid: inst.vrid,
+    version: inst.version,
+    family: inst.family,
+    state: 'fault',
+    priority: inst.priority,
+    effectivePriority: inst.priority,
+    masterAddress: null,
+    masterPriority: null,
+    sinceMs: since,
+    lastTransitionReason: reason,
+    faultReasons: [reason],
+    primaryAddress: '',
+    vips: inst.virtualIps.map((v) => ({
+      address: v.address,
+      prefixLength: v.prefixLength,
+      dev: v.dev ?? inst.interface,
+    })),
+    counters: {
+      advertsSent: 0,
+      advertsReceived: 0,
+      priorityZeroSent: 0,
+      priorityZeroReceived: 0,
+      transitions: 0,
+      becameMaster: 0,
+      releasedMaster: 0,
+      garpSent: 0,
+      naSent: 0,
+      vipsRestored: 0,
+      sendErrors: 0,
+      addressListMismatch: 0,
+      drops: {},
+    },
+  };
 }
 
 /** The header facts of a raw IPv6 socket's read, in the parser's shape. */

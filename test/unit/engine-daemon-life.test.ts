@@ -129,6 +129,8 @@ describe('dynamic_interfaces', () => {
     await n.engine.start();
     expect(n.transitions.map((t) => [t.to, t.reason])).toEqual([['fault', 'interface eth0 absent']]);
     expect(n.transports).toEqual([]);
+    expect((await n.instance('VI_1')).faultReasons).toEqual(['interface eth0 absent']);
+    expect(await n.state('VI_1')).toBe('fault');
 
     // the interface appears, without an address yet: still waiting
     n.links.byName.set('eth0', eth0(10));
