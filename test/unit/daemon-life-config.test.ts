@@ -10,6 +10,8 @@ import { importKeepalived } from '../../src/config/keepalived-import.js';
 import { runStartStopScript } from '../../src/daemon/start-stop-scripts.js';
 import { createScriptRunner } from '../../src/effects/script-runner.js';
 import { logThrough } from '../../src/log.js';
+import { describeIpvsFailure } from '../../src/lvs/errors.js';
+import { normalizeService } from '../../src/lvs/model.js';
 
 function parse(text: string) {
   return parseConfigText(text, 'test.yaml', { hostname: 'h' });
@@ -76,6 +78,24 @@ describe('config', () => {
     const zero = parse('global:\n  shutdown_script:\n    command: [/bin/true]\n    timeout: 0s\n');
     expect(zero.ok).toBe(false);
     if (!zero.ok) expect(formatConfigError(zero.errors[0]!)).toMatch(/test\.yaml:4:\d+: .*timeout must be longer than 0/);
+  });
+});
+
+describe('twos scheduler', () => {
+  it('a kernel without ip_vs_twos (before Linux 6.2) gets the missing-scheduler message', () => {
+    const svc = normalizeService({
+      family: 4,
+      protocol: 'tcp',
+      address: '192.0.2.10',
+      port: 80,
+      scheduler: 'twos',
+      flags: { persistent: false, onePacket: false, shFallback: false, shPort: false, sched3: false },
+      timeoutS: 0,
+      netmask: 32,
+    });
+    expect(describeIpvsFailure('ENOENT', { op: 'add-service', service: svc })).toBe(
+      "scheduler 'twos' not available: load kernel module ip_vs_twos (modprobe ip_vs_twos)",
+    );
   });
 });
 
