@@ -475,7 +475,11 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
       case 'startup_script_timeout':
       case 'shutdown_script_timeout': {
         g.startStop ??= {};
-        const key = k.replace('_script', '') as 'startup' | 'shutdown' | 'startup_timeout' | 'shutdown_timeout';
+        const key = k.replace('_script', '') as
+          | 'startup'
+          | 'shutdown'
+          | 'startup_timeout'
+          | 'shutdown_timeout';
         const earlier = g.startStop[key];
         // keepalived takes one startup and one shutdown script (a second is a config error)
         if (earlier && !key.endsWith('_timeout'))

@@ -42,7 +42,11 @@ describe('config', () => {
     const g = r.config.global;
     expect(g.vrrpStartupDelayMs).toBe(5500);
     expect(g.dynamicInterfaces).toBe(true);
-    expect(g.startupScript).toEqual({ command: ['/usr/local/sbin/fw-up', 'eth0'], user: 'nobody', timeoutMs: 30000 });
+    expect(g.startupScript).toEqual({
+      command: ['/usr/local/sbin/fw-up', 'eth0'],
+      user: 'nobody',
+      timeoutMs: 30000,
+    });
     expect(g.shutdownScript).toEqual({ command: ['/usr/local/sbin/fw-down'], timeoutMs: 10000 });
     expect(r.config.virtualServers[0]?.scheduler).toBe('twos');
   });
@@ -77,7 +81,8 @@ describe('config', () => {
     expect(text).toMatch(/test\.yaml:8:\d+: .*dynamic_interfaces/);
     const zero = parse('global:\n  shutdown_script:\n    command: [/bin/true]\n    timeout: 0s\n');
     expect(zero.ok).toBe(false);
-    if (!zero.ok) expect(formatConfigError(zero.errors[0]!)).toMatch(/test\.yaml:4:\d+: .*timeout must be longer than 0/);
+    if (!zero.ok)
+      expect(formatConfigError(zero.errors[0]!)).toMatch(/test\.yaml:4:\d+: .*timeout must be longer than 0/);
   });
 });
 
@@ -189,8 +194,18 @@ describe('start/stop scripts', () => {
     expect(String(done?.fields.output)).toContain('up startup');
     const bad = script('bad.sh', 'echo nope; exit 3');
     await runStartStopScript('shutdown', { command: [bad], timeoutMs: 5000 }, g, runner, log);
-    expect(logs.at(-1)).toMatchObject({ level: 'warn', fields: { code: 3 }, msg: 'shutdown script failed (exit 3)' });
-    await runStartStopScript('shutdown', { command: [join(dir, 'absent.sh')], timeoutMs: 5000 }, g, runner, log);
+    expect(logs.at(-1)).toMatchObject({
+      level: 'warn',
+      fields: { code: 3 },
+      msg: 'shutdown script failed (exit 3)',
+    });
+    await runStartStopScript(
+      'shutdown',
+      { command: [join(dir, 'absent.sh')], timeoutMs: 5000 },
+      g,
+      runner,
+      log,
+    );
     expect(logs.at(-1)?.fields.errorCode).toBe('SCRIPT_NOT_FOUND');
   });
 

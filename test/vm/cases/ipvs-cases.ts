@@ -496,7 +496,8 @@ const cases: Record<string, (c: IpvsClient, r: CaseResult) => Promise<void>> = {
       await c.apply({ op: 'add-service', service: s });
       r.info.kernelHasTwos = true;
       const saved = sh('ipvsadm -Sn');
-      if (!saved.includes('-A -t 192.0.2.25:80 -s twos')) r.problems.push(`twos service not in ipvsadm -Sn: ${saved}`);
+      if (!saved.includes('-A -t 192.0.2.25:80 -s twos'))
+        r.problems.push(`twos service not in ipvsadm -Sn: ${saved}`);
     } catch (e) {
       r.info.kernelHasTwos = false;
       r.info.message = (e as Error).message;
