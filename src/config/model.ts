@@ -231,7 +231,8 @@ export type Scheduler =
   | 'nq'
   | 'fo'
   | 'ovf'
-  | 'mh';
+  | 'mh'
+  | 'twos';
 export type TunType = 'ipip' | 'gue' | 'gre';
 
 export interface Tunnel {
