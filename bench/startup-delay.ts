@@ -84,7 +84,7 @@ export function firstAdverts(pcapFile: string, starts: readonly number[]): (numb
   const adverts: number[] = [];
   for (const f of readPcap(pcapFile).frames) {
     const eth = splitEthernet(f.data);
-    if (!eth || eth.etherType !== 0x0800) continue;
+    if (eth?.etherType !== 0x0800) continue;
     const p = eth.payload;
     if (p.length < 24 || p[9] !== 112) continue;
     const ihl = ((p[0] ?? 0x45) & 0x0f) * 4;
