@@ -735,7 +735,12 @@ export class Engine {
       // which moves by the change of vrrp_startup_delay (as keepalived's reload does)
       this.cfg = cfg;
       this.armStartupDelay();
-      return { added: [], removed: [], changed: [], unchanged: cfg.vrrpInstances.map((i) => i.name) };
+      return {
+        added: [...slice.added],
+        removed: [...slice.removed],
+        changed: [...slice.changed],
+        unchanged: [...slice.unchanged],
+      };
     }
     await this.attachChain;
     for (const [name, { inst }] of this.waiting) {
