@@ -8,6 +8,8 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { request } from '../../src/control/client.js';
 import { missing } from '../helpers/env.js';
 import { ipPackets } from '../helpers/pcap.js';
 import { createLab, instance, type Lab, until } from './lib/vrrpd.js';
@@ -143,6 +145,42 @@ describe.skipIf(why)('daemon life: start/stop scripts, startup delay, dynamic in
     } finally {
       await r1.stop('SIGKILL').catch(() => {});
       await lab.sh('r1', 'ip link del eth5 2>/dev/null || true');
+    }
+  });
+
+  it('dynamic_interfaces across reload: an instance added on an absent interface waits, then starts', async () => {
+    const r1 = await lab.start('r1', {
+      global: { dynamic_interfaces: true },
+      vrrp_instances: [instance({ priority: 150 })],
+    });
+    try {
+      await r1.waitState('VI', 'master', 5000);
+      const cfg = parse(readFileSync(r1.configPath, 'utf8')) as { vrrp_instances: unknown[] };
+      cfg.vrrp_instances.push(
+        instance({
+          name: 'VI7',
+          interface: 'eth7',
+          vrid: 57,
+          priority: 150,
+          virtual_ips: ['203.0.113.50/24'],
+        }),
+      );
+      writeFileSync(r1.configPath, stringify(cfg));
+      const res = (await request(r1.socket, 'reload', {}, 10_000)) as { ok: boolean };
+      expect(res.ok).toBe(true);
+      const waiting = await r1.waitState('VI7', 'fault', 3000);
+      expect(waiting.lastTransitionReason).toMatch(/eth7 absent/);
+      // the running instance is untouched
+      expect((await r1.instance('VI')).state).toBe('master');
+      await lab.sh(
+        'r1',
+        'ip link add eth7 type veth peer name eth7p && ip addr add 203.0.113.1/24 dev eth7 && ip link set eth7p up && ip link set eth7 up',
+      );
+      await r1.waitState('VI7', 'master', 5000);
+      expect((await r1.stop('SIGTERM')).code).toBe(0);
+    } finally {
+      await r1.stop('SIGKILL').catch(() => {});
+      await lab.sh('r1', 'ip link del eth7 2>/dev/null || true');
     }
   });
 
