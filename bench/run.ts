@@ -112,6 +112,13 @@ export const TABLES: Table[] = [
     root: false,
     runs: { full: [{ args: [] }], quick: [{ args: ['--sizes', '300', '--runs', '1'] }] },
   },
+  {
+    name: 'startup-delay',
+    file: 'startup-delay.js',
+    what: 'vrrp_startup_delay: start → first advert of a lone router, beside keepalived',
+    root: true,
+    runs: { full: [{ args: ['--trials', '5'] }], quick: [{ args: ['--trials', '1', '--delay', '1'] }] },
+  },
 ];
 
 function main(): number {

@@ -13,6 +13,7 @@ import type { ReloadCounts, ReloadOutcome, Snapshot } from './control/snapshot.j
 import { ControlPlane } from './daemon/control-plane.js';
 import { EngineWorker, NO_ENGINE_SNAPSHOT, type StateChange } from './daemon/engine-worker.js';
 import { reloadFile } from './daemon/reload.js';
+import { runStartStopScript } from './daemon/start-stop-scripts.js';
 import { buildSnapshot } from './daemon/status-snapshot.js';
 import { createScriptRunner } from './effects/script-runner.js';
 import type { ScriptRunner } from './effects/types.js';
@@ -123,6 +124,14 @@ export class Daemon {
       throw new VrrpdError('CONFIG_INVALID', `invalid configuration in ${this.opts.configFile}`, 1);
     }
     this.config = loaded.config;
+    // keepalived startup_script: before anything else starts (its timeout bounds the wait)
+    await runStartStopScript(
+      'startup',
+      this.config.global.startupScript,
+      this.config.global,
+      this.scriptRunner,
+      this.log,
+    );
     await this.ensureAlerts(this.config);
     this.notifyRunner = new NotifyRunner(this.config, this.log, this.scriptRunner, (e) =>
       this.alerts?.vrrp(e),
@@ -461,6 +470,14 @@ export class Daemon {
     this.notifyRunner?.groupsStopped();
     await this.notifyRunner?.drain(2000);
     await this.alerts?.close();
+    // keepalived shutdown_script: last, once the VIPs are gone and the hooks have run
+    await runStartStopScript(
+      'shutdown',
+      this.config.global.shutdownScript,
+      this.config.global,
+      this.scriptRunner,
+      this.log,
+    );
     this.log.info({ event: 'stopped' }, 'vrrpd stopped');
   }
 }

@@ -10,6 +10,7 @@ import type {
   AnnounceSettings,
   GlobalConfig,
   LvsSyncDaemon,
+  StartStopScript,
   TrackInterface,
   TrackScript,
   UnicastTtlWindow,
@@ -73,7 +74,29 @@ export function buildGlobal(ctx: BuildContext, g: RawGlobal, hostname: string): 
     notifyTimeoutMs: ctx.positiveMs([...p, 'notify_timeout'], g.notify_timeout),
     scriptTimeoutMs: ctx.positiveMs([...p, 'script_timeout'], g.script_timeout),
     announce: buildAnnounceSettings(ctx, g, p),
+    vrrpStartupDelayMs: ctx.ms([...p, 'vrrp_startup_delay'], g.vrrp_startup_delay),
+    ...startStop(ctx, g, p, 'startup_script', 'startupScript'),
+    ...startStop(ctx, g, p, 'shutdown_script', 'shutdownScript'),
+    dynamicInterfaces: g.dynamic_interfaces,
   };
+}
+
+function startStop<K extends 'startupScript' | 'shutdownScript'>(
+  ctx: BuildContext,
+  g: RawGlobal,
+  p: ConfigPath,
+  key: 'startup_script' | 'shutdown_script',
+  field: K,
+): Partial<Record<K, StartStopScript>> {
+  const s = g[key];
+  if (!s) return {};
+  const script: StartStopScript = {
+    command: [...s.command],
+    ...(s.user !== undefined ? { user: s.user } : {}),
+    ...(s.group !== undefined ? { group: s.group } : {}),
+    timeoutMs: ctx.positiveMs([...p, key, 'timeout'], s.timeout),
+  };
+  return { [field]: script } as Partial<Record<K, StartStopScript>>;
 }
 
 function buildAnnounceSettings(ctx: BuildContext, g: RawGlobal, p: ConfigPath): AnnounceSettings | null {

@@ -100,8 +100,6 @@ const WHY: Record<string, string> = {
   notify_master_rx_lower_pri: 'vrrpd has no notify for lower-priority adverts',
   notify_deleted: 'vrrpd has no notify for deleted instances',
   enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
-  startup_script: 'vrrpd runs no startup script: use systemd ExecStartPre=',
-  shutdown_script: 'vrrpd runs no shutdown script: use systemd ExecStopPost=',
   persistence_engine: 'vrrpd has no IPVS persistence engine (sip)',
   snmp_name: 'vrrpd has no per-server SNMP name',
 };
@@ -227,6 +225,8 @@ interface GlobalState {
   strict: boolean;
   /** notification_email, smtp_server... (convertMail) */
   mailSt?: KaStatement[];
+  /** startup_script / shutdown_script and their *_timeout (convertStartStop) */
+  startStop?: Partial<Record<'startup' | 'shutdown' | 'startup_timeout' | 'shutdown_timeout', KaStatement>>;
 }
 
 // keepalived's own MIBs: vrrpd serves the standard VRRPv3-MIB (RFC 6527) only
@@ -263,6 +263,30 @@ function convertSnmp(g: GlobalState): void {
   }
   snmp.traps = g.snmp.traps;
   g.global.snmp = snmp;
+}
+
+/** global.startup_script / shutdown_script from `*_script SCRIPT [USER [GROUP]]` and `*_script_timeout SECONDS`. */
+function convertStartStop(g: GlobalState): void {
+  const st = g.startStop;
+  if (!st) return;
+  for (const kind of ['startup', 'shutdown'] as const) {
+    const s = st[kind];
+    const t = st[`${kind}_timeout`];
+    if (!s) {
+      if (t) g.notes.push(skipped(t, `there is no ${kind}_script`));
+      continue;
+    }
+    const ids: Identities = [];
+    const command = script(s, g.notes, true, ids);
+    if (!command) continue;
+    const out: Obj = { command };
+    const id = ids[0];
+    if (id?.user !== undefined) out.user = id.user;
+    if (id?.group !== undefined) out.group = id.group;
+    // keepalived's default timeout is 10 s, as vrrpd's
+    if (t) out.timeout = sec(t.words[1]);
+    g.global[`${kind}_script`] = out;
+  }
 }
 
 const TUN_TYPES = ['ipip', 'gue', 'gre'];
@@ -451,6 +475,38 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
             'vrrpd writes FIFO lines for state changes only: a reload that changes no state writes none',
           ),
         );
+        break;
+      case 'startup_script':
+      case 'shutdown_script':
+      case 'startup_script_timeout':
+      case 'shutdown_script_timeout': {
+        g.startStop ??= {};
+        const key = k.replace('_script', '') as
+          | 'startup'
+          | 'shutdown'
+          | 'startup_timeout'
+          | 'shutdown_timeout';
+        const earlier = g.startStop[key];
+        // keepalived takes one startup and one shutdown script (a second is a config error)
+        if (earlier && !key.endsWith('_timeout'))
+          g.notes.push(skipped(s, `only one ${k} is taken (keepalived reports a second one as an error)`));
+        else g.startStop[key] = s;
+        break;
+      }
+      case 'vrrp_startup_delay':
+        g.global.vrrp_startup_delay = sec(a);
+        break;
+      case 'dynamic_interfaces':
+        g.global.dynamic_interfaces = true;
+        if (a === undefined)
+          g.notes.push(
+            noted(
+              s,
+              "'dynamic_interfaces': vrrpd takes a re-created interface up again by name whatever its type or parent (keepalived's allow_if_changes); without that option, keepalived leaves a macvlan re-created as another type or on another parent unused",
+            ),
+          );
+        else if (a !== 'allow_if_changes')
+          g.notes.push(skipped(s, `'${a}' is not a dynamic_interfaces option (allow_if_changes)`));
         break;
       case 'enable_script_security':
         g.notes.push(
@@ -1692,6 +1748,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   setTrackFiles(top);
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
+  convertStartStop(g);
   convertSnmp(g);
   convertMail(g);
   // sync groups and scripts before instances: both change how the instances' tracks carry over

@@ -25,6 +25,21 @@ export interface GlobalConfig {
   readonly scriptTimeoutMs: number;
   /** routes of announced virtual servers (BGP through FRR); null: none announce */
   readonly announce: AnnounceSettings | null;
+  /** keepalived vrrp_startup_delay: instances stay in INIT this long after start; 0 = none */
+  readonly vrrpStartupDelayMs: number;
+  /** keepalived startup_script: run before the instances and the IPVS side start */
+  readonly startupScript?: StartStopScript;
+  /** keepalived shutdown_script: run last at a graceful stop */
+  readonly shutdownScript?: StartStopScript;
+  /** keepalived dynamic_interfaces: instances wait for (and re-attach to) their interface by name */
+  readonly dynamicInterfaces: boolean;
+}
+
+export interface StartStopScript {
+  readonly command: Argv;
+  readonly user?: string;
+  readonly group?: string;
+  readonly timeoutMs: number;
 }
 
 /** Where snmpd's AgentX master listens (its agentXSocket), parsed. */
@@ -216,7 +231,8 @@ export type Scheduler =
   | 'nq'
   | 'fo'
   | 'ovf'
-  | 'mh';
+  | 'mh'
+  | 'twos';
 export type TunType = 'ipip' | 'gue' | 'gre';
 
 export interface Tunnel {

@@ -39,6 +39,17 @@ export interface RawGlobal {
     vrrp: boolean;
     checker: boolean;
   };
+  vrrp_startup_delay: RawDuration;
+  startup_script?: RawStartStopScript;
+  shutdown_script?: RawStartStopScript;
+  dynamic_interfaces: boolean;
+}
+
+export interface RawStartStopScript {
+  command: RawArgv;
+  user?: string;
+  group?: string;
+  timeout: RawDuration;
 }
 
 export interface RawVrrpScript {

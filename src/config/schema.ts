@@ -25,6 +25,8 @@ export const SCHEDULERS = [
   'fo',
   'ovf',
   'mh',
+  // Linux 6.2+ ip_vs_twos (weighted random twos choice); keepalived 2.4 lb_algo twos
+  'twos',
 ];
 export const CHECK_TYPES = ['tcp', 'http', 'https', 'script', 'udp', 'dns', 'smtp', 'ping', 'file'];
 /** DNS query types of dns checks (keepalived DNS_CHECK's list). */
@@ -48,6 +50,20 @@ function argv(description: string): Schema {
     items: { type: 'string', minLength: 1 },
     description: `${description} An argv list: the program, then its arguments; no shell.`,
   };
+}
+
+/** global.startup_script / shutdown_script (keepalived SCRIPT [USER [GROUP]], *_script_timeout). */
+function startStopScript(description: string): Schema {
+  return obj(
+    {
+      command: argv('The script.'),
+      user: str('Run it as this user instead of global.script_user.'),
+      group: str("Run it with this group instead of the user's primary group."),
+      timeout: duration('Killed (its whole process group) after this long.', '10s'),
+    },
+    ['command'],
+    description,
+  );
 }
 
 function obj(properties: Record<string, Schema>, required: string[], description: string): Schema {
@@ -832,6 +848,20 @@ export const configSchema: Schema = {
             },
             ['server', 'to'],
             'E-mail alerts (keepalived notification_email, smtp_server, smtp_alert). Absent: none.',
+          ),
+          vrrp_startup_delay: duration(
+            'VRRP instances stay in INIT this long after vrrpd starts, sending no adverts and ignoring those received, then start (keepalived vrrp_startup_delay): lets bonds and switches settle at boot. A reload during the delay moves its end by the change.',
+            '0s',
+          ),
+          startup_script: startStopScript(
+            'Run once when vrrpd starts, before the VRRP instances and the IPVS side start (keepalived startup_script): vrrpd waits for it, at most its timeout; a failure or timeout is logged and the start goes on.',
+          ),
+          shutdown_script: startStopScript(
+            'Run once at a graceful stop (SIGTERM), after the instances sent their priority-0 adverts and removed their VIPs and the stop hooks ran (keepalived shutdown_script); vrrpd exits when it ends or is killed at its timeout.',
+          ),
+          dynamic_interfaces: bool(
+            "An instance whose interface does not exist waits in FAULT for it instead of failing vrrpd's start or reload, and an interface deleted and re-created (a new ifindex, any type) is taken up again by name (keepalived dynamic_interfaces allow_if_changes).",
+            false,
           ),
         },
         [],

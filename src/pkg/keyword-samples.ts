@@ -174,4 +174,11 @@ export const ARGS: Record<string, string> = {
   fast_recovery: '',
   init_fail: '',
   persistence_timeout: '',
+  startup_script: '/usr/local/sbin/fw-up',
+  shutdown_script: '/usr/local/sbin/fw-down',
+  // a timeout means something with its script: the sample adds the script's line after it
+  startup_script_timeout: '20\n startup_script /usr/local/sbin/fw-up',
+  shutdown_script_timeout: '20\n shutdown_script /usr/local/sbin/fw-down',
+  vrrp_startup_delay: '5.5',
+  dynamic_interfaces: 'allow_if_changes',
 };

@@ -66,6 +66,8 @@ export interface EngineEffects {
   /** the wall clock in ms since the epoch (auth_hmac stamps and windows); default Date.now */
   wallNow?: () => number;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
+  /** the instances failed to start after global.vrrp_startup_delay (as a failed start would) */
+  onFatal?(err: unknown): void;
 }
 
 interface TransportEntry {
@@ -129,6 +131,20 @@ export class Engine {
    * their Master_Down_Timer and by any state change.
    */
   private readonly wantMaster = new Set<string>();
+  /** global.vrrp_startup_delay: when the engine started, and the timer that ends the delay */
+  private startedAt = 0;
+  private delayTimer: unknown = null;
+  /** true until the startup delay is over (the instances are not started yet) */
+  private delayed = false;
+  /**
+   * global.dynamic_interfaces: instances waiting for their interface (absent, or present
+   * without a usable address yet), and the ifindex each running instance was started on.
+   */
+  private readonly waiting = new Map<string, { inst: VrrpInstance; reason: string; since: number }>();
+  private readonly startedOn = new Map<string, number>();
+  /** instances being started again on a re-created interface: their 'init' is not reported */
+  private readonly reattaching = new Set<string>();
+  private attachChain: Promise<void> = Promise.resolve();
 
   constructor(cfg: Config, fx: EngineEffects) {
     this.cfg = cfg;
@@ -140,8 +156,123 @@ export class Engine {
     this.fx.links.onEvent((ev) => this.onLinkEvent(ev));
     // a table left by a run killed with SIGKILL goes before any instance starts
     await this.syncAcceptFilter();
-    for (const inst of this.cfg.vrrpInstances) await this.addInstance(inst);
+    this.startedAt = this.fx.clock.now();
+    const delayMs = this.cfg.global.vrrpStartupDelayMs;
+    if (delayMs > 0) {
+      // keepalived vrrp_startup_delay: no adverts sent, none heard, until the delay is over
+      this.delayed = true;
+      this.fx.log.info(
+        { event: 'startup-delay', delayMs },
+        `delaying the start of the VRRP instances for ${delayMs / 1000} s`,
+      );
+      this.armStartupDelay();
+      return;
+    }
+    await this.startInstances();
+  }
+
+  private async startInstances(): Promise<void> {
+    for (const inst of this.cfg.vrrpInstances) await this.addOrWait(inst);
     this.touchAll();
+  }
+
+  /** (Re-)arms the end of the startup delay for startedAt + the configured delay. */
+  private armStartupDelay(): void {
+    if (this.delayTimer !== null) this.fx.clock.clearTimer(this.delayTimer);
+    this.delayTimer = null;
+    const left = this.startedAt + this.cfg.global.vrrpStartupDelayMs - this.fx.clock.now();
+    const end = () => {
+      this.delayTimer = null;
+      if (!this.delayed || this.stopped) return;
+      this.delayed = false;
+      this.fx.log.info({ event: 'startup-delay-over' }, 'startup delay over: starting the VRRP instances');
+      this.attachChain = this.attachChain
+        .then(() => this.startInstances())
+        .catch((err: unknown) => {
+          this.fx.log.error(
+            { event: 'engine-start-failed', err: String(err) },
+            `starting the VRRP instances failed: ${String(err)}`,
+          );
+          this.fx.onFatal?.(err);
+        });
+    };
+    if (left <= 0) end();
+    else this.delayTimer = this.fx.clock.setTimer(end, Math.ceil(left));
+  }
+
+  /**
+   * Starts an instance; with global.dynamic_interfaces, one whose interface is absent (or
+   * cannot be used yet) waits in FAULT for it instead of failing the start or the reload.
+   */
+  private async addOrWait(inst: VrrpInstance): Promise<void> {
+    if (!this.cfg.global.dynamicInterfaces) return this.addInstance(inst);
+    const link = this.links.get(inst.interface);
+    let reason = `interface ${inst.interface} absent`;
+    if (link) {
+      try {
+        await this.addInstance(inst);
+        this.waiting.delete(inst.name);
+        return;
+      } catch (err) {
+        reason = `interface ${inst.interface} not usable: ${String(err instanceof Error ? err.message : err)}`;
+      }
+    }
+    const already = this.waiting.get(inst.name);
+    this.waiting.set(inst.name, { inst, reason, since: already?.since ?? this.fx.clock.now() });
+    if (already) return;
+    this.fx.log.warn(
+      { event: 'interface-wait', instance: inst.name, interface: inst.interface },
+      `${inst.name}: ${reason}; waiting for it (dynamic_interfaces)`,
+    );
+    this.fx.onStateChange({ instance: inst.name, from: 'init', to: 'fault', reason });
+  }
+
+  /**
+   * dynamic_interfaces: a link (or an address) appeared. Waiting instances on it start; instances
+   * running on an interface of that name that was deleted and re-created (a new ifindex,
+   * their sockets bound to the old one) are started again on the new one.
+   */
+  private linkAppeared(name: string): void {
+    const waiting = [...this.waiting.values()].map((w) => w.inst).filter((i) => i.interface === name);
+    const link = this.links.get(name);
+    const stale = link
+      ? [...this.instances.values()].filter(
+          (r) => r.cfg.interface === name && this.startedOn.get(r.name) !== link.ifindex,
+        )
+      : [];
+    if (waiting.length === 0 && stale.length === 0) return;
+    this.attachChain = this.attachChain
+      .then(async () => {
+        if (this.stopped || this.delayed) return;
+        const now = this.fx.clock.now();
+        const again: VrrpInstance[] = [];
+        for (const r of stale) {
+          if (this.instances.get(r.name) !== r) continue;
+          this.fx.log.info(
+            { event: 'interface-recreated', instance: r.name, interface: name },
+            `${r.name}: interface ${name} re-created; starting the instance on it again`,
+          );
+          this.reattaching.add(r.name);
+          try {
+            await this.removeInstance(r.name, now);
+          } finally {
+            this.reattaching.delete(r.name);
+          }
+          again.push(r.cfg);
+        }
+        for (const inst of [...waiting, ...again]) {
+          const current = this.cfg.vrrpInstances.find((i) => i.name === inst.name);
+          if (!current || this.instances.has(inst.name)) continue;
+          await this.addOrWait(current);
+        }
+        this.touchAll();
+      })
+      .catch((err: unknown) =>
+        this.fx.log.error(
+          { event: 'interface-attach-failed', interface: name, err: String(err) },
+          `starting instances on ${name} failed: ${String(err)}`,
+        ),
+      );
   }
 
   /**
@@ -252,6 +383,8 @@ export class Engine {
     if (entry.byVrid.has(inst.vrid)) throw new Error(`VRID ${inst.vrid} used twice on ${entry.key}`);
     entry.byVrid.set(inst.vrid, runtime);
     this.instances.set(inst.name, runtime);
+    const link = this.links.get(inst.interface);
+    if (link) this.startedOn.set(inst.name, link.ifindex);
     runtime.start(now);
     this.applyTracking(runtime, now);
     this.touch(runtime);
@@ -311,7 +444,7 @@ export class Engine {
   }
 
   private onPacket(entry: TransportEntry, pkt: ReceivedPacket): void {
-    if (this.stopped) return;
+    if (this.stopped || this.delayed) return;
     const now = this.fx.clock.now();
     const parsed =
       'ip' in pkt ? parseIpPacket(pkt.ip, pkt.family) : { ok: true as const, value: ancillaryPacket(pkt) };
@@ -358,6 +491,9 @@ export class Engine {
   }
 
   private onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void {
+    // an instance taken down to start again on its re-created interface: it stays FAULT
+    // for the daemon until the new one reports its state
+    if (this.reattaching.has(ev.instance) && ev.to === 'init') return;
     this.fx.onStateChange(ev);
     if (ev.from === 'master' || ev.to === 'master') void this.syncAcceptFilter();
     this.wantMaster.delete(ev.instance);
@@ -383,7 +519,8 @@ export class Engine {
     const now = this.fx.clock.now();
     if (ev.type === 'link') {
       this.links.set(ev.link.name, ev.link);
-      for (const r of this.instances.values()) this.applyTracking(r, now);
+      // an instance on a re-created interface stays FAULT until it is started again on it
+      for (const r of this.instances.values()) if (!this.onStaleLink(r)) this.applyTracking(r, now);
     } else if (ev.type === 'link-removed') {
       this.links.delete(ev.name);
       for (const r of this.instances.values()) this.applyTracking(r, now);
@@ -391,6 +528,19 @@ export class Engine {
       for (const r of this.instances.values()) r.addressRemoved(ev.address.address);
     }
     this.touchAll();
+    if (!this.cfg.global.dynamicInterfaces) return;
+    if (ev.type === 'link') this.linkAppeared(ev.link.name);
+    else if (ev.type === 'address-added') {
+      const l = [...this.links.values()].find((x) => x.ifindex === ev.address.ifindex);
+      if (l) this.linkAppeared(l.name);
+    }
+  }
+
+  /** dynamic_interfaces: the instance's interface exists, but is not the one it started on. */
+  private onStaleLink(r: InstanceRuntime): boolean {
+    if (!this.cfg.global.dynamicInterfaces) return false;
+    const l = this.links.get(r.cfg.interface);
+    return l !== undefined && this.startedOn.get(r.name) !== l.ifindex;
   }
 
   /** A tracked vrrp_script changed result (reported by the main thread's checker). */
@@ -580,6 +730,29 @@ export class Engine {
     const newByName = new Map(cfg.vrrpInstances.map((i) => [i.name, i]));
     const changed = new Set(slice.changed);
     const unchanged = new Set(slice.unchanged);
+    if (this.delayed) {
+      // nothing started yet: the instances start from this config when the delay ends,
+      // which moves by the change of vrrp_startup_delay (as keepalived's reload does)
+      this.cfg = cfg;
+      this.armStartupDelay();
+      return {
+        added: [...slice.added],
+        removed: [...slice.removed],
+        changed: [...slice.changed],
+        unchanged: [...slice.unchanged],
+      };
+    }
+    await this.attachChain;
+    for (const [name, { inst }] of this.waiting) {
+      const next = newByName.get(name);
+      if (next && unchanged.has(name)) continue;
+      this.waiting.delete(name);
+      if (!next) result.removed.push(name);
+      else if (inst.interface !== next.interface) {
+        // no longer waiting for the old interface: it leaves FAULT for its new start
+        this.fx.onStateChange({ instance: name, from: 'fault', to: 'init', reason: 'reload' });
+      }
+    }
     for (const [name, r] of this.instances) {
       const next = newByName.get(name);
       if (!next || (changed.has(name) && identityChanged(r.cfg, next))) {
@@ -590,8 +763,10 @@ export class Engine {
     this.cfg = cfg;
     for (const inst of cfg.vrrpInstances) {
       const r = this.instances.get(inst.name);
-      if (!r) {
-        await this.addInstance(inst);
+      if (!r && this.waiting.has(inst.name)) {
+        result.unchanged.push(inst.name);
+      } else if (!r) {
+        await this.addOrWait(inst);
         result.added.push(inst.name);
       } else if (unchanged.has(inst.name)) {
         result.unchanged.push(inst.name);
@@ -613,6 +788,7 @@ export class Engine {
     this.deadlines.delete(r);
     await r.removeVipsNow();
     this.instances.delete(name);
+    this.startedOn.delete(name);
     this.deadlines.delete(r);
     this.vmacReceivers.get(name)?.close();
     this.vmacReceivers.delete(name);
@@ -644,6 +820,8 @@ export class Engine {
     const rest = [...this.instances.values()].map((r) => r.shutdownAdvertFirst(now));
     for (const finish of rest) finish();
     this.stopped = true;
+    if (this.delayTimer !== null) this.fx.clock.clearTimer(this.delayTimer);
+    this.delayTimer = null;
     this.disarm();
     this.deadlines.clear();
     await Promise.allSettled([...this.instances.values()].map((r) => r.removeVipsNow()));
@@ -671,6 +849,8 @@ export class Engine {
       ifIndexes[name] = l.ifindex;
     }
     const instances = [...this.instances.values()].map((r) => r.snapshot());
+    // dynamic_interfaces: the instances waiting for their interface, in FAULT
+    for (const [name, w] of this.waiting) instances.push(waitingSnapshot(name, w.inst, w.reason, w.since));
     const byIndex = new Map([...this.links.values()].map((l) => [l.ifindex, l.name]));
     let presentAddresses: string[] = [];
     try {
@@ -699,6 +879,46 @@ export class Engine {
         : {}),
     };
   }
+}
+
+/** An instance waiting for its interface (dynamic_interfaces): FAULT, nothing sent or heard yet. */
+function waitingSnapshot(name: string, inst: VrrpInstance, reason: string, since: number): InstanceSnapshot {
+  return {
+    name,
+    interface: inst.interface,
+    vrid: inst.vrid,
+    version: inst.version,
+    family: inst.family,
+    state: 'fault',
+    priority: inst.priority,
+    effectivePriority: inst.priority,
+    masterAddress: null,
+    masterPriority: null,
+    sinceMs: since,
+    lastTransitionReason: reason,
+    faultReasons: [reason],
+    primaryAddress: '',
+    vips: inst.virtualIps.map((v) => ({
+      address: v.address,
+      prefixLength: v.prefixLength,
+      dev: v.dev ?? inst.interface,
+    })),
+    counters: {
+      advertsSent: 0,
+      advertsReceived: 0,
+      priorityZeroSent: 0,
+      priorityZeroReceived: 0,
+      transitions: 0,
+      becameMaster: 0,
+      releasedMaster: 0,
+      garpSent: 0,
+      naSent: 0,
+      vipsRestored: 0,
+      sendErrors: 0,
+      addressListMismatch: 0,
+      drops: {},
+    },
+  };
 }
 
 /** The header facts of a raw IPv6 socket's read, in the parser's shape. */

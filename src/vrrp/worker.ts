@@ -138,6 +138,12 @@ async function main(): Promise<void> {
       createVmacReceiver(ifname, family, onPacket, onError),
     log: forwardLog(),
     onStateChange: (ev) => post({ type: 'state-change', ...ev }),
+    // the instances' start after vrrp_startup_delay failed: this thread ends as a failed
+    // start would have ended it (the daemon logs it and exits non-zero)
+    onFatal: (err) =>
+      setImmediate(() => {
+        throw err instanceof Error ? err : new Error(String(err));
+      }),
   });
 
   // The heartbeat comes from this loop itself: if the engine's loop stalls, the main

@@ -57,4 +57,12 @@ describe.skipIf(skip !== null)('bench slices', () => {
     expect(out.match(/│ 'http' +│ 200 +│/g)).toHaveLength(2);
     expect(out).toMatch(/^\| HTTP checks \| RR 10 \| \d+ \|/m);
   });
+
+  it('startup delay: start → first advert with vrrp_startup_delay, beside keepalived', {
+    timeout: 120_000,
+  }, () => {
+    const out = quick('startup-delay');
+    expect(out).toMatch(/^\| vrrpd \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| -?[\d.]+ \/ .* \| 0 \|$/m);
+    expect(out).toMatch(/^\| keepalived \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| -?[\d.]+ \/ .* \| 0 \|$/m);
+  });
 });

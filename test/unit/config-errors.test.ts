@@ -141,7 +141,7 @@ describe('schema errors', () => {
       lines('virtual_servers:', '  - address: 192.0.2.50', '    port: 80', '    scheduler: wrrr'),
     );
     expect(e).toEqual([
-      "f.yaml:4:16: virtual_servers[0].scheduler must be one of 'rr', 'wrr', 'lc', 'wlc', 'sh', 'dh', 'lblc', 'lblcr', 'sed', 'nq', 'fo', 'ovf', 'mh', not 'wrrr'; did you mean 'wrr'?",
+      "f.yaml:4:16: virtual_servers[0].scheduler must be one of 'rr', 'wrr', 'lc', 'wlc', 'sh', 'dh', 'lblc', 'lblcr', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos', not 'wrrr'; did you mean 'wrr'?",
     ]);
   });
 

@@ -50,6 +50,11 @@ describe.skipIf(skip !== null)('IPVS against a real kernel', () => {
     expect(String(r.info.missingScheduler)).toContain('modprobe ip_vs_nosuch');
   });
 
+  it('the twos scheduler: programmed where the kernel has ip_vs_twos, else the missing-scheduler message', () => {
+    const r = check('twosScheduler');
+    if (r.info.kernelHasTwos === false) expect(String(r.info.message)).toContain('modprobe ip_vs_twos');
+  });
+
   it('timeouts get/set and the connection-sync daemon start/list/stop', () => {
     check('timeoutsAndDaemon');
   });

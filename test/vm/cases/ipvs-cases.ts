@@ -487,6 +487,25 @@ const cases: Record<string, (c: IpvsClient, r: CaseResult) => Promise<void>> = {
       );
     }
   },
+  // Linux 6.2+ ip_vs_twos (keepalived lb_algo twos): programmed where the kernel has it;
+  // a kernel without it (the 6.1 guest) refuses with the missing-scheduler message
+  async twosScheduler(c, r) {
+    sh('ipvsadm -C');
+    const s = svc({ protocol: 'tcp', address: '192.0.2.25', port: 80, scheduler: 'twos' });
+    try {
+      await c.apply({ op: 'add-service', service: s });
+      r.info.kernelHasTwos = true;
+      const saved = sh('ipvsadm -Sn');
+      if (!saved.includes('-A -t 192.0.2.25:80 -s twos'))
+        r.problems.push(`twos service not in ipvsadm -Sn: ${saved}`);
+    } catch (e) {
+      r.info.kernelHasTwos = false;
+      r.info.message = (e as Error).message;
+      if ((e as { code?: string }).code !== 'ENOENT' || !/modprobe ip_vs_twos/.test((e as Error).message))
+        r.problems.push(`unexpected error: ${(e as Error).message}`);
+    }
+    sh('ipvsadm -C');
+  },
 };
 
 async function main(): Promise<void> {
