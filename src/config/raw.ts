@@ -39,6 +39,23 @@ export interface RawGlobal {
     vrrp: boolean;
     checker: boolean;
   };
+  vrrp_defaults?: RawVrrpDefaults;
+}
+
+/** keepalived garp_extra_if [all] SECONDS */
+export interface RawExtraIf {
+  interval: RawDuration;
+  all: boolean;
+}
+
+/** global.vrrp_defaults (keepalived vrrp_* protocol knobs in global_defs) */
+export interface RawVrrpDefaults {
+  higher_prio_send_advert: boolean;
+  lower_prio_no_advert: boolean;
+  down_timer_adverts: number;
+  garp_lower_prio_repeat: number;
+  garp_lower_prio_delay: RawDuration;
+  garp_extra_if?: RawExtraIf;
 }
 
 export interface RawVrrpScript {
@@ -80,6 +97,9 @@ export interface RawInstance {
     delay: RawDuration;
     refresh: RawDuration;
     refresh_repeat: number;
+    lower_prio_repeat?: number;
+    lower_prio_delay?: RawDuration;
+    extra_if?: RawExtraIf;
   };
   notify: RawNotify;
   virtual_ips_excluded: RawVip[];
@@ -92,6 +112,9 @@ export interface RawInstance {
   allowed_peers?: string[];
   advert_rate_limit?: { max: number; per: RawDuration };
   smtp_alert?: boolean;
+  higher_prio_send_advert?: boolean;
+  lower_prio_no_advert?: boolean;
+  down_timer_adverts?: number;
 }
 
 export interface RawAuthHmac {
