@@ -462,7 +462,12 @@ export class InstanceRuntime {
   private announceOnce(): void {
     const mac = this.fx.announceMac();
     if (!mac) return;
-    for (const vip of this.cfg.virtualIps) this.sendAnnouncement(vip, vip.dev ?? this.fx.vipInterface, mac);
+    for (const vip of this.cfg.virtualIps) {
+      // a VIP on another interface is announced from that interface's MAC (as keepalived does)
+      const dev = vip.dev ?? this.fx.vipInterface;
+      const own = dev === this.fx.vipInterface ? mac : (this.fx.macOf?.(dev) ?? mac);
+      this.sendAnnouncement(vip, dev, own);
+    }
   }
 
   private sendAnnouncement(vip: VirtualIp, dev: string, mac: Buffer): void {
