@@ -21,6 +21,8 @@ export interface RouterSpec {
   prefixLen: number;
   /** default 'eth0' */
   iface?: string;
+  /** keepalived only: more lines for its vrrp_instance block (keepalived.conf syntax) */
+  keepalivedExtra?: string[];
 }
 
 export interface Router {
