@@ -440,6 +440,8 @@ export function step(s: FsmState, ev: FsmEvent, now: number): StepResult {
  * - advert interval: a master re-arms sooner if the new interval is shorter; a backup
  *   that has not learned a master's interval (or runs v2) adopts it for the next timer.
  * - preempt switched off, or preempt delay changed: a pending preempt is cancelled.
+ * - down_timer_adverts, lower_prio_no_advert, higher_prio_send_advert: from the next advert
+ *   (a backup's Master_Down_Timer is re-armed with the new count when it next hears one).
  */
 export function reconfigure(s: FsmState, cfg: FsmConfig, now: number): StepResult {
   validateFsmConfig(cfg);
