@@ -57,4 +57,9 @@ describe.skipIf(skip !== null)('bench slices', () => {
     expect(out.match(/│ 'http' +│ 200 +│/g)).toHaveLength(2);
     expect(out).toMatch(/^\| HTTP checks \| RR 10 \| \d+ \|/m);
   });
+
+  it('down-timer: a hung master and down_timer_adverts, beside keepalived', { timeout: 300_000 }, () => {
+    const out = quick('down-timer');
+    expect(out).toMatch(/^\| 3 \| 360\.9 \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| /m);
+  });
 });

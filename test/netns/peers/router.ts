@@ -23,6 +23,8 @@ export interface RouterSpec {
   iface?: string;
   /** keepalived only: more lines for its vrrp_instance block (keepalived.conf syntax) */
   keepalivedExtra?: string[];
+  /** vrrpd only: more keys for its instance (YAML lines, `key: value`) */
+  vrrpdExtra?: string[];
 }
 
 export interface Router {
