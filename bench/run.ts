@@ -119,6 +119,16 @@ export const TABLES: Table[] = [
     root: true,
     runs: { full: [{ args: ['--trials', '5'] }], quick: [{ args: ['--trials', '1', '--delay', '1'] }] },
   },
+  {
+    name: 'down-timer',
+    file: 'down-timer.js',
+    what: "hung master → backup's first advert with down_timer_adverts N, beside keepalived",
+    root: true,
+    runs: {
+      full: [{ args: ['--adverts', '1,3,10', '--trials', '5'] }],
+      quick: [{ args: ['--adverts', '3', '--trials', '1'] }],
+    },
+  },
 ];
 
 function main(): number {

@@ -97,6 +97,7 @@ export const ERROR_CODES = {
   SCRIPT_GROUP_UNKNOWN: 'the script group is not in /etc/group',
   VRRP_ACCEPT_FILTER_FAILED:
     "nft could not write vrrpd's Accept_Mode table (inet vrrpd); packets to the VIPs of non-owner masters with accept off are not dropped",
+  VRRP_BAD_DOWN_TIMER_ADVERTS: 'down_timer_adverts outside 1..100 (a bug: the configuration allowed it)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,6 +3,7 @@
 import { type IpFamily, parseCidr, parseIp } from '../net/addr.js';
 import { buildAuthHmac } from './auth-hmac-config.js';
 import { type BuildContext, familyName, notifyOf } from './build-context.js';
+import { instanceKnobs, KEEPALIVED_KNOB_DEFAULTS, type VrrpKnobDefaults } from './build-vrrp-knobs.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
 import type {
@@ -272,6 +273,7 @@ function buildInstance(
   r: RawInstance,
   p: ConfigPath,
   scriptNames: string[] | null,
+  knobDefaults: VrrpKnobDefaults,
 ): VrrpInstance {
   const vips: Omit<VirtualIp, 'inAdverts'>[] = [];
   const seenVip = new Map<string, number>();
@@ -458,6 +460,7 @@ function buildInstance(
   });
 
   const g = r.garp;
+  const knobs = instanceKnobs(ctx, r, p, knobDefaults, [...vips, ...excluded]);
   return {
     name: r.name,
     interface: r.interface,
@@ -485,6 +488,7 @@ function buildInstance(
       delayMs: ctx.ms([...p, 'garp', 'delay'], g.delay),
       refreshMs: ctx.ms([...p, 'garp', 'refresh'], g.refresh),
       refreshRepeat: g.refresh_repeat,
+      ...knobs.garp,
     },
     notify: notifyOf(r.notify),
     ...(mcastSrc !== undefined ? { mcastSrc } : {}),
@@ -496,6 +500,9 @@ function buildInstance(
     ...(authHmac ? { authHmac } : {}),
     ...(r.allowed_peers !== undefined ? { allowedPeers } : {}),
     ...(advertRateLimit ? { advertRateLimit } : {}),
+    higherPrioSendAdvert: knobs.higherPrioSendAdvert,
+    lowerPrioNoAdvert: knobs.lowerPrioNoAdvert,
+    downTimerAdverts: knobs.downTimerAdverts,
   };
 }
 
@@ -504,6 +511,8 @@ export function buildInstances(
   raw: (RawInstance | null)[],
   /** null: unknown (vrrp_scripts is malformed), references are not checked */
   scriptNames: string[] | null,
+  /** global.vrrp_defaults resolved (buildVrrpDefaults); absent: keepalived's defaults */
+  knobDefaults: VrrpKnobDefaults = KEEPALIVED_KNOB_DEFAULTS,
 ): VrrpInstance[] {
   const byName = new Map<string, number>();
   // RFC 5798 §7.3: a VRID names one virtual router per interface and family (the MAC is 00-00-5E-00-0{1,2}-VRID)
@@ -520,7 +529,7 @@ export function buildInstances(
         `instance name '${r.name}' is already used by vrrp_instances[${prevName}]`,
       );
     } else byName.set(r.name, i);
-    const inst = buildInstance(ctx, r, p, scriptNames);
+    const inst = buildInstance(ctx, r, p, scriptNames, knobDefaults);
     const vkey = `${inst.interface}|${inst.vrid}|${inst.family}`;
     const prevVrid = byVrid.get(vkey);
     if (prevVrid !== undefined) {

@@ -14,6 +14,14 @@ import {
   moreCheckerDefaults,
   moreDefaultText,
 } from './keepalived-import-checks.js';
+import {
+  finishGlobalKnobs,
+  finishInstanceKnobs,
+  type GlobalKnobs,
+  globalKnob,
+  INSTANCE_KNOB_KEYWORDS,
+  type InstanceKnobs,
+} from './keepalived-import-knobs.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
 import { addressRange } from './vs-group.js';
 
@@ -93,10 +101,6 @@ const WHY: Record<string, string> = {
   use_vmac_addr: 'vrrpd has no VMAC address on the base interface',
   use_ipvlan: 'vrrpd has no ipvlan interfaces: only use_vmac (macvlan)',
   promote_secondaries: 'vrrpd does not change interface sysctls: set promote_secondaries with sysctl',
-  garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
-  garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
-  vrrp_garp_lower_prio_repeat: 'vrrpd sends no extra GARPs on lower-priority adverts',
-  vrrp_garp_lower_prio_delay: 'vrrpd sends no extra GARPs on lower-priority adverts',
   notify_master_rx_lower_pri: 'vrrpd has no notify for lower-priority adverts',
   notify_deleted: 'vrrpd has no notify for deleted instances',
   enable_dbus: 'vrrpd has no D-Bus interface: use the control socket (vrrpd status --json)',
@@ -227,6 +231,8 @@ interface GlobalState {
   mailSt?: KaStatement[];
   /** startup_script / shutdown_script and their *_timeout (convertStartStop) */
   startStop?: Partial<Record<'startup' | 'shutdown' | 'startup_timeout' | 'shutdown_timeout', KaStatement>>;
+  /** vrrp_higher_prio_send_advert, ... (keepalived-import-knobs.ts) */
+  knobs: GlobalKnobs;
 }
 
 // keepalived's own MIBs: vrrpd serves the standard VRRPv3-MIB (RFC 6527) only
@@ -384,6 +390,15 @@ function convertGlobal(block: KaStatement[], g: GlobalState): void {
           g.garp.repeat = 1;
           g.garp.delay = '0s';
         }
+        break;
+      case 'vrrp_higher_prio_send_advert':
+      case 'vrrp_lower_prio_no_advert':
+      case 'vrrp_down_timer_adverts':
+      case 'vrrp_garp_lower_prio_repeat':
+      case 'vrrp_garp_lower_prio_delay':
+      case 'vrrp_garp_extra_if':
+      case 'vrrp_vmac_garp_intvl':
+        globalKnob(s, g.knobs, g.notes);
         break;
       case 'vrrp_strict':
         g.strict = true;
@@ -709,8 +724,14 @@ function convertInstance(
   let advertSt: KaStatement | undefined;
   let nopreemptSt: KaStatement | undefined;
   let preemptDelaySt: KaStatement | undefined;
+  const knobs: InstanceKnobs = new Map();
   for (const st of s.block ?? []) {
     const [k, a] = st.words;
+    if (k !== undefined && INSTANCE_KNOB_KEYWORDS.includes(k)) {
+      // the last one wins, as in keepalived (garp_extra_if and its old name are one)
+      knobs.set(k === 'vmac_garp_intvl' ? 'garp_extra_if' : k, st);
+      continue;
+    }
     switch (k) {
       case 'state':
         // keepalived: MASTER only speeds up an address owner (priority 255), which vrrpd does too
@@ -1074,6 +1095,18 @@ function convertInstance(
   const value: Obj = { name, interface: ifname, vrid, version: ver, ...rest, accept };
   value.virtual_ips = out;
   if (outExcluded.length) value.virtual_ips_excluded = outExcluded;
+  finishInstanceKnobs(
+    knobs,
+    value,
+    garp,
+    {
+      strict,
+      globalDefaults: g.global.vrrp_defaults as Obj | undefined,
+      vipTexts: [...out, ...outExcluded],
+      vipStatements: [...vips, ...excluded].map((x) => x.st),
+    },
+    notes,
+  );
   if (Object.keys(garp).length) value.garp = garp;
   notifyIdentity(idents, notify, notes);
   if (Object.keys(notify).length) value.notify = notify;
@@ -1736,6 +1769,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     garp: {},
     strict: false,
     snmp: { on: false, traps: false },
+    knobs: { defaults: {} },
   };
   const scripts: [string, Unit][] = [];
   const info: ScriptInfo = { unusable: new Map(), weights: new Map() };
@@ -1749,6 +1783,8 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
   convertStartStop(g);
+  const knobDefaults = finishGlobalKnobs(g.knobs, g.garp);
+  if (knobDefaults) g.global.vrrp_defaults = knobDefaults;
   convertSnmp(g);
   convertMail(g);
   // sync groups and scripts before instances: both change how the instances' tracks carry over

@@ -12,6 +12,7 @@ import {
   buildScripts,
   buildSyncGroups,
 } from './build-vrrp.js';
+import { buildVrrpDefaults } from './build-vrrp-knobs.js';
 import { type ConfigError, compareErrors, type PathError } from './errors.js';
 import { type Config, deepFreeze } from './model.js';
 import type { RawConfig, RawInstance, RawSyncGroup, RawVirtualServer, RawVirtualServerGroup } from './raw.js';
@@ -113,7 +114,12 @@ function buildConfig(
   const global = buildGlobal(ctx, raw.global, opts.hostname ?? osHostname());
   const vrrpScripts = buildScripts(ctx, raw.vrrp_scripts, global.scriptTimeoutMs);
   const scriptNames = raw.scriptsKnown ? Object.keys(raw.vrrp_scripts).concat(raw.badScriptNames) : null;
-  const vrrpInstances = buildInstances(ctx, raw.vrrp_instances, scriptNames);
+  const vrrpInstances = buildInstances(
+    ctx,
+    raw.vrrp_instances,
+    scriptNames,
+    buildVrrpDefaults(ctx, raw.global.vrrp_defaults),
+  );
   const vrrpSyncGroups = buildSyncGroups(ctx, raw.vrrp_sync_groups, raw.instanceNames);
   const lvsSyncDaemon = buildLvsSyncDaemon(ctx, raw.lvs_sync_daemon, vrrpInstances, raw.instanceNames);
   const lvsTimeouts = buildLvsTimeouts(ctx, raw.lvs_timeouts);

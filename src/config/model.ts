@@ -116,6 +116,15 @@ export interface Garp {
   /** periodic refresh while master; 0 = off */
   readonly refreshMs: number;
   readonly refreshRepeat: number;
+  /** while master, per VIP on hearing a lower-priority advert (keepalived garp_lower_prio_repeat); 0 = none */
+  readonly lowerPrioRepeat: number;
+  /** a second lower-priority batch this long after; 0 = none (keepalived garp_lower_prio_delay) */
+  readonly lowerPrioDelayMs: number;
+  /**
+   * keepalived garp_extra_if all: while master, one announcement every this long on each
+   * other interface the VIPs are on (the first garp delay + this after becoming master); 0 = off
+   */
+  readonly extraIfMs: number;
 }
 
 export interface Notify {
@@ -170,6 +179,12 @@ export interface VrrpInstance {
   readonly allowedPeers?: readonly string[];
   /** per source, at most `max` state-changing adverts within `perMs` */
   readonly advertRateLimit?: { readonly max: number; readonly perMs: number };
+  /** keepalived higher_prio_send_advert: an advert of ours before a master steps down */
+  readonly higherPrioSendAdvert: boolean;
+  /** keepalived lower_prio_no_advert: a master does not answer a lower advert at once */
+  readonly lowerPrioNoAdvert: boolean;
+  /** keepalived down_timer_adverts: advert intervals in Master_Down_Interval (3 = the RFCs) */
+  readonly downTimerAdverts: number;
 }
 
 export interface UnicastTtlWindow {

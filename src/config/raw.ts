@@ -43,6 +43,7 @@ export interface RawGlobal {
   startup_script?: RawStartStopScript;
   shutdown_script?: RawStartStopScript;
   dynamic_interfaces: boolean;
+  vrrp_defaults?: RawVrrpDefaults;
 }
 
 export interface RawStartStopScript {
@@ -50,6 +51,22 @@ export interface RawStartStopScript {
   user?: string;
   group?: string;
   timeout: RawDuration;
+}
+
+/** keepalived garp_extra_if [all] SECONDS */
+export interface RawExtraIf {
+  interval: RawDuration;
+  all: boolean;
+}
+
+/** global.vrrp_defaults (keepalived vrrp_* protocol knobs in global_defs) */
+export interface RawVrrpDefaults {
+  higher_prio_send_advert: boolean;
+  lower_prio_no_advert: boolean;
+  down_timer_adverts: number;
+  garp_lower_prio_repeat: number;
+  garp_lower_prio_delay: RawDuration;
+  garp_extra_if?: RawExtraIf;
 }
 
 export interface RawVrrpScript {
@@ -91,6 +108,9 @@ export interface RawInstance {
     delay: RawDuration;
     refresh: RawDuration;
     refresh_repeat: number;
+    lower_prio_repeat?: number;
+    lower_prio_delay?: RawDuration;
+    extra_if?: RawExtraIf;
   };
   notify: RawNotify;
   virtual_ips_excluded: RawVip[];
@@ -103,6 +123,9 @@ export interface RawInstance {
   allowed_peers?: string[];
   advert_rate_limit?: { max: number; per: RawDuration };
   smtp_alert?: boolean;
+  higher_prio_send_advert?: boolean;
+  lower_prio_no_advert?: boolean;
+  down_timer_adverts?: number;
 }
 
 export interface RawAuthHmac {

@@ -93,6 +93,23 @@ const name = (description: string): Schema => ({ type: 'string', pattern: NAME_P
 const ifname = (description: string): Schema => ({ type: 'string', pattern: IFNAME_PATTERN, description });
 const port = (description: string): Schema => int(0, 65535, description);
 
+/** keepalived garp_extra_if [all] SECONDS: periodic announcements on the VIPs' other interfaces. */
+const extraIf = (min: number, description: string): Schema =>
+  obj(
+    {
+      interval: {
+        ...duration(`Time between two rounds, ${min === 0 ? '0 (off)' : '1s'} to 86400s.`),
+        maximum: 86400,
+      },
+      all: bool(
+        "Every other interface the VIPs are on; false: only macvlans (keepalived: its VMACs), and vrrpd puts no VIP on a macvlan other than the instance's, so without all nothing is sent.",
+        false,
+      ),
+    },
+    ['interval'],
+    description,
+  );
+
 const notify = (what: string, appended = 'TYPE NAME STATE PRIORITY', note = ''): Schema =>
   obj(
     {
@@ -454,6 +471,18 @@ const vrrpInstance: Schema = obj(
           delay: duration('A second batch this long after becoming master; 0 = none.', '5s'),
           refresh: duration('While master, repeat periodically; 0 = off.', '0s'),
           refresh_repeat: int(1, 1000, 'Packets per VIP per refresh.', 1),
+          lower_prio_repeat: int(
+            0,
+            1000,
+            'While master, packets per VIP when a lower-priority advert is heard (keepalived garp_lower_prio_repeat); 0 = none. Default: global.vrrp_defaults.garp_lower_prio_repeat.',
+          ),
+          lower_prio_delay: duration(
+            'A second lower_prio_repeat batch this long after that advert (keepalived garp_lower_prio_delay); 0 = none. Default: global.vrrp_defaults.garp_lower_prio_delay.',
+          ),
+          extra_if: extraIf(
+            0,
+            'While master, one packet every interval on each other interface the VIPs are on (keepalived garp_extra_if); interval 0 = off. Default: global.vrrp_defaults.garp_extra_if.',
+          ),
         },
         [],
         "Announcing the VIPs (keepalived's garp_master_* defaults).",
@@ -509,6 +538,21 @@ const vrrpInstance: Schema = obj(
       type: 'boolean',
       description: 'E-mail its state changes (global.smtp_alerts). Default: global.smtp_alerts.vrrp.',
     },
+    higher_prio_send_advert: {
+      type: 'boolean',
+      description:
+        'While master, on hearing a higher-priority advert send one advert of ours before becoming backup, so that the other master re-announces its VIPs (keepalived higher_prio_send_advert). Default: global.vrrp_defaults.higher_prio_send_advert.',
+    },
+    lower_prio_no_advert: {
+      type: 'boolean',
+      description:
+        'While master, do not answer a lower-priority advert with an advert at once (RFC 5798 before RFC 9568; keepalived lower_prio_no_advert). Default: global.vrrp_defaults.lower_prio_no_advert.',
+    },
+    down_timer_adverts: int(
+      1,
+      100,
+      'The backup takes over after this many advert intervals (plus the skew time) without an advert, instead of 3 (keepalived down_timer_adverts; every router of the instance must use the same). Default: global.vrrp_defaults.down_timer_adverts.',
+    ),
   },
   ['name', 'interface', 'vrid', 'virtual_ips'],
   'A VRRP instance (keepalived vrrp_instance).',
@@ -863,6 +907,43 @@ export const configSchema: Schema = {
             "An instance whose interface does not exist waits in FAULT for it instead of failing vrrpd's start or reload, and an interface deleted and re-created (a new ifindex, any type) is taken up again by name (keepalived dynamic_interfaces allow_if_changes).",
             false,
           ),
+          vrrp_defaults: {
+            ...obj(
+              {
+                higher_prio_send_advert: bool(
+                  "Default of the instances' higher_prio_send_advert (keepalived vrrp_higher_prio_send_advert).",
+                  false,
+                ),
+                lower_prio_no_advert: bool(
+                  "Default of the instances' lower_prio_no_advert (keepalived vrrp_lower_prio_no_advert).",
+                  false,
+                ),
+                down_timer_adverts: int(
+                  1,
+                  100,
+                  "Default of the instances' down_timer_adverts (keepalived vrrp_down_timer_adverts).",
+                  3,
+                ),
+                garp_lower_prio_repeat: int(
+                  0,
+                  1000,
+                  "Default of the instances' garp.lower_prio_repeat (keepalived vrrp_garp_lower_prio_repeat; keepalived's default is its vrrp_garp_master_repeat, 5).",
+                  5,
+                ),
+                garp_lower_prio_delay: duration(
+                  "Default of the instances' garp.lower_prio_delay (keepalived vrrp_garp_lower_prio_delay; keepalived's default is its vrrp_garp_master_delay, 5s).",
+                  '5s',
+                ),
+                garp_extra_if: extraIf(
+                  1,
+                  "Default of the instances' garp.extra_if (keepalived vrrp_garp_extra_if).",
+                ),
+              },
+              [],
+              'Defaults of the VRRP protocol knobs of every instance (keepalived vrrp_* in global_defs).',
+            ),
+            default: {},
+          },
         },
         [],
         'Daemon-wide settings (keepalived global_defs).',

@@ -377,6 +377,11 @@ export class Engine {
         wake: () => this.touch(runtime),
         beforeVipsAdded: () => this.syncAcceptFilter(),
         ...(this.fx.wallNow ? { wallNow: this.fx.wallNow } : {}),
+        macOf: (ifname) => {
+          const mac = this.links.get(ifname)?.mac;
+          return mac ? parseMac(mac) : null;
+        },
+        onLowerPrioAdvert: (name) => this.lowerPrioAdvertInGroup(name),
       },
       now,
     );
@@ -388,6 +393,24 @@ export class Engine {
     runtime.start(now);
     this.applyTracking(runtime, now);
     this.touch(runtime);
+  }
+
+  /**
+   * keepalived: a master that hears a lower-priority advert re-announces the VIPs of every
+   * other member of its sync group that has garp_lower_prio_repeat (the lower side's group
+   * members step down together, so their adverts will not be heard).
+   */
+  private lowerPrioAdvertInGroup(name: string): void {
+    const group = this.cfg.vrrpSyncGroups.find((g) => g.instances.includes(name));
+    if (!group) return;
+    const now = this.fx.clock.now();
+    for (const other of group.instances) {
+      if (other === name) continue;
+      const r = this.instances.get(other);
+      if (!r) continue;
+      r.lowerPrioAdvertInGroup(now);
+      this.touch(r);
+    }
   }
 
   /**

@@ -41,6 +41,23 @@ export interface FsmConfig {
    * in network order: the §6.4.3 tie-break compares it with a sender's as bytes.
    */
   primaryAddress: Uint8Array;
+  /**
+   * keepalived higher_prio_send_advert: a master that hears a higher-priority advert (or an
+   * equal one from a higher address) sends one advert of its own before it becomes backup,
+   * so that the other master (with garp_lower_prio_repeat) re-announces. Absent: false.
+   */
+  higherPrioSendAdvert?: boolean;
+  /**
+   * keepalived lower_prio_no_advert: a master that hears a lower-priority advert does not
+   * answer with an advert at once (RFC 5798 before RFC 9568); its Adver_Timer runs on.
+   * Absent: false (an immediate advert, RFC 9568 §6.4.3 and keepalived's default).
+   */
+  lowerPrioNoAdvert?: boolean;
+  /**
+   * keepalived down_timer_adverts: Master_Down_Interval is this many Master_Adver_Intervals
+   * plus Skew_Time instead of 3 (1..100). Absent: 3 (the RFCs).
+   */
+  downTimerAdverts?: number;
 }
 
 export interface FsmState {
@@ -111,6 +128,11 @@ export type FsmAction =
   | { type: 'remove-vips' }
   /** Start a gratuitous ARP / unsolicited NA batch for all VIPs (RFC 5798 §6.4.1, §8.1.2, §8.2.2). */
   | { type: 'announce' }
+  /**
+   * A master heard a lower-priority advert (another master after a split): announce the VIPs
+   * again with keepalived's garp_lower_prio_repeat / garp_lower_prio_delay (the runtime's).
+   */
+  | { type: 'announce-lower-prio' }
   | { type: 'state-change'; from: VrrpState; to: VrrpState; reason: string };
 
 export interface StepResult {
@@ -154,6 +176,13 @@ export function validateFsmConfig(cfg: FsmConfig): void {
     throw new VrrpFsmError(
       'VRRP_BAD_PREEMPT_DELAY',
       `${where}: preempt delay must be >= 0 ms, got ${cfg.preemptDelayMs}`,
+    );
+  }
+  const dta = cfg.downTimerAdverts;
+  if (dta !== undefined && (!Number.isInteger(dta) || dta < 1 || dta > 100)) {
+    throw new VrrpFsmError(
+      'VRRP_BAD_DOWN_TIMER_ADVERTS',
+      `${where}: down_timer_adverts must be an integer 1..100, got ${dta}`,
     );
   }
   const len = cfg.primaryAddress?.length;

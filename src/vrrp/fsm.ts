@@ -27,8 +27,15 @@
 //   and move there unless other fault reasons remain. A master forced to backup sends
 //   priority 0 so the peer takes over after Skew_Time instead of Master_Down_Interval.
 // - Split brain healed: a master receiving a lower-priority advert sends an advert at once
-//   (RFC 9568 §6.4.3) and also re-announces its VIPs, so switches and hosts that learned the
-//   other master relearn us (keepalived issue #2649).
+//   (RFC 9568 §6.4.3; not with keepalived's lower_prio_no_advert, which keeps the RFC 5798
+//   rule and lets the Adver_Timer run on) and asks the runtime to re-announce its VIPs
+//   ('announce-lower-prio': keepalived's garp_lower_prio_repeat/_delay), so switches and
+//   hosts that learned the other master relearn us (keepalived issue #2649).
+// - keepalived higher_prio_send_advert: a master losing to a higher advert (or an equal one
+//   from a higher address) sends one advert with its own priority before it becomes backup,
+//   so that the winner (which then hears a lower advert) re-announces its VIPs.
+// - keepalived down_timer_adverts: Master_Down_Interval = N × Master_Adver_Interval +
+//   Skew_Time, N = cfg.downTimerAdverts (default 3, the RFCs).
 // - Adverts reach step() only through the receive filter (accept.ts, RFC 5798 §7.1): our
 //   own looped-back adverts, wrong TTL/VRID/version/auth/interval never get here.
 // - v2 (RFC 3768) has no Master_Adver_Interval: the caller discards adverts whose interval
@@ -54,6 +61,17 @@ const SYNC_GROUP_REASON = 'sync-group';
 
 function isOwner(cfg: FsmConfig): boolean {
   return cfg.priority === OWNER_PRIORITY;
+}
+
+/** Master_Down_Interval (ms) of this instance: keepalived's down_timer_adverts in place of 3. */
+function downIntervalMs(s: FsmState, masterAdverIntervalCs: number): number {
+  const { cfg } = s;
+  return masterDownIntervalMs(
+    cfg.version,
+    s.effectivePriority,
+    masterAdverIntervalCs,
+    cfg.downTimerAdverts ?? 3,
+  );
 }
 
 /** Effective priority rule: owner stays 255; everyone else 1..254 (RFC 5798 §5.2.4). */
@@ -138,7 +156,7 @@ function enterBackup(
   return {
     ...next,
     masterAdverIntervalCs,
-    masterDownAt: now + masterDownIntervalMs(s.cfg.version, s.effectivePriority, masterAdverIntervalCs),
+    masterDownAt: now + downIntervalMs(s, masterAdverIntervalCs),
     advertAt: null,
     preemptAt: null,
     masterAddress: from.state === 'master' ? null : from.masterAddress,
@@ -214,7 +232,7 @@ function onBackupAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmA
   const accept = (): FsmState => ({
     ...s,
     masterAdverIntervalCs: mai,
-    masterDownAt: now + masterDownIntervalMs(cfg.version, s.effectivePriority, mai),
+    masterDownAt: now + downIntervalMs(s, mai),
     masterAddress: ev.srcAddress,
     masterPriority: ev.priority,
   });
@@ -235,7 +253,9 @@ function onBackupAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmA
 
 function onMasterAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmAction[]): FsmState {
   const { cfg } = s;
-  const rearm = now + csToMs(cfg.advertIntervalCs);
+  // An advert sent now restarts the Adver_Timer; with lower_prio_no_advert keepalived
+  // leaves the timer alone whatever it sent (its priority-0 answer included).
+  const rearm = cfg.lowerPrioNoAdvert === true ? s.advertAt : now + csToMs(cfg.advertIntervalCs);
   // RFC 5798 §6.4.3: someone left the master role; assert ours at once.
   if (ev.priority === 0) {
     actions.push({ type: 'send-advert', priority: s.effectivePriority });
@@ -244,6 +264,10 @@ function onMasterAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmA
   const higher = ev.priority > s.effectivePriority;
   const tieLost = ev.priority === s.effectivePriority && addressGreater(ev.srcAddress, cfg.primaryAddress);
   if (higher || tieLost) {
+    // keepalived higher_prio_send_advert: one advert of ours (lower than the winner's)
+    // before we step down, so the winner re-announces (its garp_lower_prio_repeat).
+    if (cfg.higherPrioSendAdvert === true)
+      actions.push({ type: 'send-advert', priority: s.effectivePriority });
     // RFC 5798 §6.4.3: cancel Adver_Timer, learn the interval, arm Master_Down_Timer, → Backup.
     const next = enterBackup(
       s,
@@ -255,10 +279,11 @@ function onMasterAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmA
     );
     return { ...next, masterAddress: ev.srcAddress, masterPriority: ev.priority };
   }
-  // RFC 9568 §6.4.3: a losing advert is discarded and we advertise immediately; we also
-  // re-announce the VIPs so the network relearns us after a split brain (keepalived #2649).
-  actions.push({ type: 'send-advert', priority: s.effectivePriority });
-  actions.push({ type: 'announce' });
+  // RFC 9568 §6.4.3: a losing advert is discarded and we advertise immediately (RFC 5798
+  // and keepalived's lower_prio_no_advert: we do not); we also re-announce the VIPs so the
+  // network relearns us after a split brain (keepalived #2649, garp_lower_prio_repeat).
+  if (cfg.lowerPrioNoAdvert !== true) actions.push({ type: 'send-advert', priority: s.effectivePriority });
+  actions.push({ type: 'announce-lower-prio' });
   return { ...s, advertAt: rearm };
 }
 
@@ -360,7 +385,7 @@ function onForce(
 /** A due takeover waits for the rest of its sync group: the timers start again. */
 function onHoldMaster(s: FsmState, now: number): FsmState {
   if (s.state !== 'backup') return s;
-  const again = now + masterDownIntervalMs(s.cfg.version, s.effectivePriority, s.masterAdverIntervalCs);
+  const again = now + downIntervalMs(s, s.masterAdverIntervalCs);
   const due = (d: number | null) => d !== null && now >= d;
   return {
     ...s,
@@ -415,6 +440,8 @@ export function step(s: FsmState, ev: FsmEvent, now: number): StepResult {
  * - advert interval: a master re-arms sooner if the new interval is shorter; a backup
  *   that has not learned a master's interval (or runs v2) adopts it for the next timer.
  * - preempt switched off, or preempt delay changed: a pending preempt is cancelled.
+ * - down_timer_adverts, lower_prio_no_advert, higher_prio_send_advert: from the next advert
+ *   (a backup's Master_Down_Timer is re-armed with the new count when it next hears one).
  */
 export function reconfigure(s: FsmState, cfg: FsmConfig, now: number): StepResult {
   validateFsmConfig(cfg);

@@ -50,6 +50,10 @@ export interface InstanceEffects {
   beforeVipsAdded?: () => Promise<void>;
   /** the wall clock in ms since the epoch (auth_hmac stamps); default Date.now */
   wallNow?: () => number;
+  /** the MAC of another interface (garp_extra_if announces from it); absent: announceMac */
+  macOf?: (ifname: string) => Buffer | null;
+  /** this master heard a lower-priority advert (the engine tells the sync group) */
+  onLowerPrioAdvert?: (instance: string) => void;
 }
 
 export interface InstanceCounters {
@@ -98,6 +102,9 @@ export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfi
     acceptMode: cfg.accept,
     // not an address: no bytes, so validateFsmConfig reports VRRP_BAD_PRIMARY_ADDRESS
     primaryAddress: parseIp(primaryAddress)?.bytes ?? new Uint8Array(0),
+    higherPrioSendAdvert: cfg.higherPrioSendAdvert,
+    lowerPrioNoAdvert: cfg.lowerPrioNoAdvert,
+    downTimerAdverts: cfg.downTimerAdverts,
   };
 }
 
@@ -246,6 +253,9 @@ export class InstanceRuntime {
     const r = reconfigure(this.fsm, fsmConfigOf(cfg, this.primaryAddress), now);
     this.fsm = r.state;
     this.run(r.actions, now);
+    const extraMs = cfg.garp.extraIfMs;
+    if (this.fsm.state === 'master' && old.garp.extraIfMs !== extraMs)
+      this.announcements.setExtraIfAt(extraMs > 0 ? now + extraMs : null, extraMs);
     this.setTrackWeight(this.trackPenalty, now);
   }
 
@@ -372,6 +382,19 @@ export class InstanceRuntime {
               this.cfg.garp.refreshRepeat,
               this.cfg.garp.intervalMs,
             );
+          // keepalived garp_extra_if: first after the second batch's delay plus one interval
+          this.armExtraIf(now);
+          break;
+        case 'announce-lower-prio':
+          // keepalived garp_lower_prio_repeat / garp_lower_prio_delay (not the refresh)
+          this.announcements.addLowerPrio(
+            now,
+            this.cfg.garp.lowerPrioRepeat,
+            this.cfg.garp.lowerPrioDelayMs,
+            this.cfg.garp.intervalMs,
+          );
+          this.runAnnouncements(now);
+          this.fx.onLowerPrioAdvert?.(this.name);
           break;
         case 'state-change':
           this.lastReason = a.reason;
@@ -396,31 +419,75 @@ export class InstanceRuntime {
       return;
     }
     for (let n = this.announcements.takeDue(now, this.cfg.garp.refreshMs); n > 0; n--) this.announceOnce();
+    if (this.announcements.takeExtraIfDue(now)) this.announceExtraIf();
+  }
+
+  /** garp_extra_if while master: from now, the garp delay plus one interval, then every interval. */
+  private armExtraIf(now: number): void {
+    const ms = this.cfg.garp.extraIfMs;
+    this.announcements.setExtraIfAt(ms > 0 ? now + this.cfg.garp.delayMs + ms : null, ms);
+  }
+
+  /**
+   * A sync-group member of ours heard a lower-priority advert: announce our VIPs with our
+   * garp_lower_prio_repeat too (keepalived does it for every member with a repeat set).
+   */
+  lowerPrioAdvertInGroup(now: number): void {
+    if (this.fsm.state !== 'master' || this.cfg.garp.lowerPrioRepeat <= 0) return;
+    this.announcements.addLowerPrio(
+      now,
+      this.cfg.garp.lowerPrioRepeat,
+      this.cfg.garp.lowerPrioDelayMs,
+      this.cfg.garp.intervalMs,
+    );
+    this.runAnnouncements(now);
+  }
+
+  /**
+   * keepalived garp_extra_if: one gratuitous ARP / unsolicited NA on each interface other
+   * than the instance's that a VIP is on, for the first VIP there, from that interface's MAC.
+   */
+  private announceExtraIf(): void {
+    const done = new Set<string>([this.fx.vipInterface]);
+    for (const vip of this.cfg.virtualIps) {
+      const dev = vip.dev ?? this.fx.vipInterface;
+      if (done.has(dev)) continue;
+      done.add(dev);
+      const mac = this.fx.macOf?.(dev) ?? this.fx.announceMac();
+      if (!mac) continue;
+      this.sendAnnouncement(vip, dev, mac);
+    }
   }
 
   private announceOnce(): void {
     const mac = this.fx.announceMac();
     if (!mac) return;
     for (const vip of this.cfg.virtualIps) {
+      // a VIP on another interface is announced from that interface's MAC (as keepalived does)
       const dev = vip.dev ?? this.fx.vipInterface;
-      const frame =
-        vip.family === 4
-          ? buildGratuitousArp(vip.address, mac)
-          : buildUnsolicitedNa({ target: vip.address, mac, router: true });
-      this.fx.frames.send(dev, frame).then(
-        () => {
-          if (vip.family === 4) this.counters.garpSent++;
-          else this.counters.naSent++;
-        },
-        (err) => {
-          this.counters.sendErrors++;
-          this.fx.log.warn(
-            { instance: this.name, vip: vip.address, err: String(err) },
-            'announcing VIP failed',
-          );
-        },
-      );
+      const own = dev === this.fx.vipInterface ? mac : (this.fx.macOf?.(dev) ?? mac);
+      this.sendAnnouncement(vip, dev, own);
     }
+  }
+
+  private sendAnnouncement(vip: VirtualIp, dev: string, mac: Buffer): void {
+    const frame =
+      vip.family === 4
+        ? buildGratuitousArp(vip.address, mac)
+        : buildUnsolicitedNa({ target: vip.address, mac, router: true });
+    this.fx.frames.send(dev, frame).then(
+      () => {
+        if (vip.family === 4) this.counters.garpSent++;
+        else this.counters.naSent++;
+      },
+      (err) => {
+        this.counters.sendErrors++;
+        this.fx.log.warn(
+          { instance: this.name, vip: vip.address, err: String(err) },
+          'announcing VIP failed',
+        );
+      },
+    );
   }
 
   private sendAdvert(priority: number): void {

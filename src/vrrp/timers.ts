@@ -51,11 +51,15 @@ export function skewTimeMs(version: 2 | 3, priority: number, masterAdverInterval
   return csToMs(((256 - priority) * masterAdverIntervalCs) / 256);
 }
 
-/** Master_Down_Interval in milliseconds: 3 * Master_Adver_Interval + Skew_Time (RFC 5798 §6.1, RFC 3768 §6.1). */
+/**
+ * Master_Down_Interval in milliseconds: 3 * Master_Adver_Interval + Skew_Time (RFC 5798 §6.1,
+ * RFC 3768 §6.1). `adverts` replaces the 3 (keepalived down_timer_adverts, 1..100).
+ */
 export function masterDownIntervalMs(
   version: 2 | 3,
   priority: number,
   masterAdverIntervalCs: number,
+  adverts = 3,
 ): number {
-  return 3 * csToMs(masterAdverIntervalCs) + skewTimeMs(version, priority, masterAdverIntervalCs);
+  return adverts * csToMs(masterAdverIntervalCs) + skewTimeMs(version, priority, masterAdverIntervalCs);
 }

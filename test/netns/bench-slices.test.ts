@@ -65,4 +65,9 @@ describe.skipIf(skip !== null)('bench slices', () => {
     expect(out).toMatch(/^\| vrrpd \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| -?[\d.]+ \/ .* \| 0 \|$/m);
     expect(out).toMatch(/^\| keepalived \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| -?[\d.]+ \/ .* \| 0 \|$/m);
   });
+
+  it('down-timer: a hung master and down_timer_adverts, beside keepalived', { timeout: 300_000 }, () => {
+    const out = quick('down-timer');
+    expect(out).toMatch(/^\| 3 \| 360\.9 \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| /m);
+  });
 });

@@ -16,6 +16,7 @@ import {
   buildScripts,
   buildSyncGroups,
 } from '../../src/config/build-vrrp.js';
+import { buildVrrpDefaults } from '../../src/config/build-vrrp-knobs.js';
 import { configSchema } from '../../src/config/schema.js';
 import { validateAgainstSchema } from '../../src/config/validate-schema.js';
 
@@ -184,7 +185,16 @@ describe('no configuration key is accepted and ignored', () => {
     const ctx = new BuildContext();
     const global = buildGlobal(ctx, P(data.global, 'global') as never, 'h');
     buildScripts(ctx, P(data.vrrp_scripts, 'vrrp_scripts') as never, global.scriptTimeoutMs);
-    const instances = buildInstances(ctx, P(data.vrrp_instances, 'vrrp_instances') as never, ['s1']);
+    const knobDefaults = buildVrrpDefaults(
+      ctx,
+      (P(data.global, 'global') as { vrrp_defaults: never }).vrrp_defaults,
+    );
+    const instances = buildInstances(
+      ctx,
+      P(data.vrrp_instances, 'vrrp_instances') as never,
+      ['s1'],
+      knobDefaults,
+    );
     const vrrpSyncGroups = buildSyncGroups(ctx, P(data.vrrp_sync_groups, 'vrrp_sync_groups') as never, [
       'VI_1',
     ]);

@@ -61,6 +61,8 @@ describe('defaults', () => {
     const c = load(minimal);
     expect(c.global).toEqual({
       routerId: 'testhost',
+      dynamicInterfaces: false,
+      vrrpStartupDelayMs: 0,
       controlSocket: '/run/vrrpd/vrrpd.sock',
       stateFile: '/var/lib/vrrpd/ipvs-owned.json',
       logLevel: 'info',
@@ -84,13 +86,25 @@ describe('defaults', () => {
       virtualIps: [{ address: '192.0.2.50', prefixLength: 24, family: 4, noTrack: false, inAdverts: true }],
       trackInterfaces: [],
       trackScripts: [],
-      garp: { repeat: 5, intervalMs: 0, delayMs: 5000, refreshMs: 0, refreshRepeat: 1 },
+      garp: {
+        repeat: 5,
+        intervalMs: 0,
+        delayMs: 5000,
+        refreshMs: 0,
+        refreshRepeat: 1,
+        lowerPrioRepeat: 5,
+        lowerPrioDelayMs: 5000,
+        extraIfMs: 0,
+      },
       notify: {},
       dontTrackPrimary: false,
       v3ChecksumIpv4PseudoHeader: true,
       unicastTtl: 255,
       unicastTtlWindows: [],
       unicastFaultNoPeer: false,
+      higherPrioSendAdvert: false,
+      lowerPrioNoAdvert: false,
+      downTimerAdverts: 3,
     });
     expect(c.vrrpScripts).toEqual({});
     expect(c.vrrpSyncGroups).toEqual([]);

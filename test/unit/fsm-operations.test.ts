@@ -120,7 +120,7 @@ describe('tracking: effective priority', () => {
     const r = new Sim(cfg({ priority: 100 }), T0).started();
     r.advance(4000);
     r.send({ type: 'priority', effectivePriority: 120 });
-    expect(types(r.send(advert(110, HIGHER_ADDR)))).toEqual(['send-advert(120)', 'announce']);
+    expect(types(r.send(advert(110, HIGHER_ADDR)))).toEqual(['send-advert(120)', 'announce-lower-prio']);
     expect(types(r.send(advert(130, HIGHER_ADDR)))[0]).toBe('master->backup:higher-priority-advert');
   });
 });

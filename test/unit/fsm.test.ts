@@ -261,7 +261,10 @@ describe('§6.4.3 Master', () => {
   it('§6.4.3 an advert from the other family never wins the tie-break', () => {
     const r = new Sim(cfg(), T0).started();
     r.advance(4000);
-    expect(types(r.send(advert(100, ip('2001:db8::1'))))).toEqual(['send-advert(100)', 'announce']);
+    expect(types(r.send(advert(100, ip('2001:db8::1'))))).toEqual([
+      'send-advert(100)',
+      'announce-lower-prio',
+    ]);
   });
 
   it('§6.4.3 (RFC 9568) master: lower priority, or equal priority from a lower address → stay, advertise at once, announce', () => {
@@ -270,7 +273,7 @@ describe('§6.4.3 Master', () => {
       r.advance(4000);
       r.advance(300);
       const a = r.send(ev);
-      expect(types(a)).toEqual(['send-advert(100)', 'announce']);
+      expect(types(a)).toEqual(['send-advert(100)', 'announce-lower-prio']);
       expect(r.s.state).toBe('master');
       expect(r.s.advertAt).toBe(r.now + 1000);
     }

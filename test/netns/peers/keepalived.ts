@@ -38,7 +38,7 @@ vrrp_instance VI_1 {
   virtual_ipaddress {
     ${spec.vip}/${spec.prefixLen}
   }
-}
+${(spec.keepalivedExtra ?? []).map((l) => `  ${l}\n`).join('')}}
 `;
 }
 

@@ -21,6 +21,10 @@ export interface RouterSpec {
   prefixLen: number;
   /** default 'eth0' */
   iface?: string;
+  /** keepalived only: more lines for its vrrp_instance block (keepalived.conf syntax) */
+  keepalivedExtra?: string[];
+  /** vrrpd only: more keys for its instance (YAML lines, `key: value`) */
+  vrrpdExtra?: string[];
 }
 
 export interface Router {

@@ -52,6 +52,7 @@ export function vrrpdYaml(spec: RouterSpec, routerId: string, controlSocket: str
     `    priority: ${spec.priority}`,
     `    advert_interval: ${interval}`,
     `    virtual_ips: [${spec.vip}/${spec.prefixLen}]`,
+    ...(spec.vrrpdExtra ?? []).map((l) => `    ${l}`),
     '',
   ].join('\n');
 }
