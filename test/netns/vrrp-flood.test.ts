@@ -92,7 +92,7 @@ describe.skipIf(why)('advert flood from a third namespace', () => {
       const inst = s.instances[0]!;
       const inst0 = b.s.instances[0]!;
       rows.push(
-        `${d.host}: sent ${flood.sent} (${(flood.sent / flood.seconds).toFixed(0)}/s), rx ${rxDelta}, counted ${sum(counted)}, ` +
+        `${d.host}: sent ${flood.sent} (${(flood.sent / flood.seconds).toFixed(0)}/s, SCHED_FIFO ${flood.rtPriority}), rx ${rxDelta}, counted ${sum(counted)}, ` +
           `socket drops ${raw}, by reason ${JSON.stringify(counted)}`,
       );
       // no state change, nothing accepted from the flooder
@@ -113,8 +113,10 @@ describe.skipIf(why)('advert flood from a third namespace', () => {
       `flood ${SECONDS} s:\n${rows.join('\n')}\nmaster adverts during it: ${g.adverts}, gap p50 ${g.p50.toFixed(1)} p99 ${g.p99.toFixed(1)} max ${g.max.toFixed(1)} ms`,
     );
     // what reached the wire depends on the machine (the sender's CPU also carries the
-    // bridge and both receivers' kernel work): printed above; a flood all the same
-    expect(flood.sent / flood.seconds).toBeGreaterThan(10_000);
+    // bridge and both receivers' kernel work): printed above. At the lowest real-time
+    // priority the sender puts ~100,000/s on the wire of a busy 2-core machine (as an
+    // ordinary process ~20,000/s: FLOOD_RT_PRIORITY=0)
+    expect(flood.sent / flood.seconds).toBeGreaterThan(flood.rtPriority > 0 ? 50_000 : 10_000);
     expect(g.adverts).toBeGreaterThanOrEqual(((t1 - t0) / ADVERT_MS) * 0.9);
     // generous bounds here (the p99 over 30 s, against advert + 5 ms, is the bench's):
     // no advert later than twice the interval, half of them on time
