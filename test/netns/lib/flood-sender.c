@@ -5,7 +5,8 @@
  *
  *   flood-sender IFNAME POOL_FILE RATE_PPS SECONDS [RT_PRIORITY]
  *
- * RT_PRIORITY (1..99, default 0 = none): run under SCHED_FIFO at that priority. The
+ * RT_PRIORITY (1..99, default 0 = none): run under SCHED_FIFO at that priority (a
+ * negative value: an ordinary process at that nice value instead). The
  * sender's CPU also carries the kernel's work for each frame (the bridge and every
  * receiver's IP input run in its softirq), so on a machine busy with other work a
  * normal-priority sender gets a share of a core that is worth some 20,000 frames/s; at the
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +47,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   int rt = argc == 6 ? atoi(argv[5]) : 0;
-  if (rt > 0) {
+  if (rt < 0) {
+    if (setpriority(PRIO_PROCESS, 0, rt) != 0) perror("setpriority");
+  } else if (rt > 0) {
     struct sched_param sp = {.sched_priority = rt};
     if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
       perror("sched_setscheduler (SCHED_FIFO)");

@@ -185,7 +185,8 @@ export interface FloodResult {
 /**
  * The sender's SCHED_FIFO priority (flood-sender.c): the lowest real-time one, so that the
  * flood reaches its rate on a machine busy with other work, below vrrpd's VRRP thread
- * (SCHED_RR 10). FLOOD_RT_PRIORITY overrides it (0: an ordinary process).
+ * (SCHED_RR 10). FLOOD_RT_PRIORITY overrides it (0: an ordinary process; below 0: an
+ * ordinary process at that nice value).
  */
 export const FLOOD_RT_PRIORITY = Number(process.env.FLOOD_RT_PRIORITY ?? 1);
 
