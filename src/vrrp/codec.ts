@@ -6,7 +6,6 @@
 // (RFC 6527 style: one counter per reason).
 import { type IpFamily, parseIp } from '../net/addr.js';
 import {
-  checksumValid,
   internetChecksum,
   ipv4PseudoHeader,
   ipv6PseudoHeader,
@@ -275,7 +274,10 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
       return fail('family', `the packet's source/destination are not IPv${family} addresses`);
     }
     if (rangeSum(bytes, 0, bytes.length, pseudo ?? 0) !== 0xffff)
-      return fail('checksum', checksumDetail(bytes, pseudo === null ? null : pseudoHeaderFor(ctx, bytes.length)!, received));
+      return fail(
+        'checksum',
+        checksumDetail(bytes, pseudo === null ? null : pseudoHeaderFor(ctx, bytes.length)!, received),
+      );
   } else if (rangeSum(bytes, 0, bytes.length) !== 0xffff) {
     return fail('checksum', checksumDetail(bytes, null, received));
   }

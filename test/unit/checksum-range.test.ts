@@ -35,9 +35,9 @@ describe('rangeSum and pseudoHeaderSum', () => {
           const [src, dst] = [addrs.subarray(0, n), addrs.subarray(16, 16 + n)];
           const ph = pseudoHeader(src, dst, protocol, payload.length);
           expect(pseudoHeaderSum(src, dst, protocol, payload.length)).toBe(onesComplementSum([ph]));
-          expect(rangeSum(payload, 0, payload.length, pseudoHeaderSum(src, dst, protocol, payload.length))).toBe(
-            onesComplementSum([ph, payload]),
-          );
+          expect(
+            rangeSum(payload, 0, payload.length, pseudoHeaderSum(src, dst, protocol, payload.length)),
+          ).toBe(onesComplementSum([ph, payload]));
         },
       ),
     );
