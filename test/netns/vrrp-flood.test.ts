@@ -1,8 +1,9 @@
 // A flood of mutated adverts at a running pair (issue #16, part 4), the CI slice of
-// bench/advert-flood.ts: a third namespace asks for 100,000 mutated VRRP frames a second
-// (an ordinary-priority sender: what its share of the machine puts on the wire; the bench
-// runs the sender real-time and reaches the rate) for FLOOD_SECONDS (default 3; the bench
-// runs 30) at the pair's group address. Nothing
+// bench/advert-flood.ts: a third namespace sends 20,000 mutated VRRP frames a second
+// (the sender at the lowest real-time priority, so that the rate reaches the wire
+// whatever else the machine runs; the bench goes to 100,000/s, more than a busy 2-core
+// machine carries for the sender, the bridge and two daemons) for FLOOD_SECONDS (default
+// 3; the bench runs 30) at the pair's group address. Nothing
 // changes state; every frame that reached a daemon is counted under the reason the
 // daemon's own receive rules give it (or was dropped by the kernel at the socket, and
 // then shows in /proc/net/raw); the master's adverts keep their pace (no gap of twice
@@ -29,9 +30,8 @@ import { adverts } from './lib/wire.js';
 const why = missing({ root: true, commands: ['ip', 'tcpdump', 'gcc'] });
 const ADVERT_MS = 100;
 const VIP = '192.0.2.50';
-const RATE = 100_000;
+const RATE = 20_000;
 const SECONDS = Number(process.env.FLOOD_SECONDS ?? 3);
-const SLICE_RT_PRIORITY = Number(process.env.FLOOD_SENDER_RT_PRIORITY ?? 0);
 
 describe.skipIf(why)('advert flood from a third namespace', () => {
   let lab: Lab;
@@ -77,12 +77,7 @@ describe.skipIf(why)('advert flood from a third namespace', () => {
     const cap = await lab.capture('c', `ip proto 112 and ether src ${await lab.mac('r1')}`);
     await sleep(300);
     const t0 = Date.now();
-    // an ordinary-priority sender (FLOOD_SENDER_RT_PRIORITY, default 0): on a busy 2-core
-    // machine it puts ~20,000 frames/s on the wire, which both daemons absorb; at the
-    // lowest real-time priority it reaches 100,000/s, more than this machine can carry
-    // for the sender, the bridge and two daemons, and the pair loses adverts at its sockets
-    // (bench/advert-flood.ts measures that, bench/README.md)
-    const flood = await runFlood(lab.topo, 'c', bin, poolFile, RATE, SECONDS, SLICE_RT_PRIORITY);
+    const flood = await runFlood(lab.topo, 'c', bin, poolFile, RATE, SECONDS);
     const t1 = Date.now();
     await sleep(1000);
     const list = adverts(await cap.stop()).filter((a) => a.src === lab.topo.host('r1').ipv4);
@@ -120,9 +115,9 @@ describe.skipIf(why)('advert flood from a third namespace', () => {
     console.log(
       `flood ${SECONDS} s:\n${rows.join('\n')}\nmaster adverts during it: ${g.adverts}, gap p50 ${g.p50.toFixed(1)} p99 ${g.p99.toFixed(1)} max ${g.max.toFixed(1)} ms`,
     );
-    // what reached the wire depends on the machine (the sender's CPU also carries the
-    // bridge and both receivers' kernel work): printed above; a flood all the same
-    expect(flood.sent / flood.seconds).toBeGreaterThan(flood.rtPriority > 0 ? 50_000 : 10_000);
+    // the real-time sender keeps its rate (as an ordinary process, FLOOD_RT_PRIORITY=0,
+    // what reached the wire depends on the machine's load: a flood all the same)
+    expect(flood.sent / flood.seconds).toBeGreaterThan(flood.rtPriority > 0 ? 0.9 * RATE : 5_000);
     expect(g.adverts).toBeGreaterThanOrEqual(((t1 - t0) / ADVERT_MS) * 0.9);
     // generous bounds here (the p99 over 30 s, against advert + 5 ms, is the bench's):
     // no advert later than twice the interval, half of them on time
@@ -150,7 +145,7 @@ describe.skipIf(why)('advert flood from a third namespace', () => {
     const before = await Promise.all(
       hosts.map(async (d) => ({ s: await d.status(), raw: await rawSocketDrops(lab.topo, d.host) })),
     );
-    const flood = await runFlood(lab.topo, 'c', bin, poolFile, 5000, 1, SLICE_RT_PRIORITY);
+    const flood = await runFlood(lab.topo, 'c', bin, poolFile, 5000, 1);
     await sleep(500);
     const expected = expectedCounts(pool.reasons, flood.sent);
     for (const [i, d] of hosts.entries()) {
