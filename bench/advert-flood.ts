@@ -10,6 +10,7 @@
 //
 //   npm run build && node dist/bench/advert-flood.js [--seconds 30] [--quiet 10]
 //        [--rate 100000] [--advert 100] [--daemons vrrpd,keepalived] [--json FILE]
+//   FLOOD_RT_PRIORITY=N: the sender's SCHED_FIFO priority (default 1; 0 none, < 0 a nice value)
 //
 // Root only; its namespaces (prefix vf<pid>-) are removed at the end. Done when (issue
 // #16): with the flood, no state change and vrrpd's gap p99 <= advert + 5 ms. Exit code 0
@@ -41,6 +42,8 @@ type Daemon = 'vrrpd' | 'keepalived';
 interface Row {
   daemon: Daemon;
   sentPerSec: number;
+  /** the sender's SCHED_FIFO priority (test/netns/lib/flood.ts FLOOD_RT_PRIORITY) */
+  senderRtPriority: number;
   quiet: GapStats;
   flood: GapStats;
   /** adverts the backup sent during the run: a second master */
@@ -115,6 +118,7 @@ async function runOne(
     const row: Row = {
       daemon,
       sentPerSec: flood.sent / flood.seconds,
+      senderRtPriority: flood.rtPriority,
       quiet: gapStats(
         times.filter((x) => x >= q0 && x < f0),
         o.advert,
@@ -184,7 +188,8 @@ async function main(): Promise<number> {
     rows.push(await runOne(d, o));
   }
   console.log(
-    `advert flood: ${o.rate} mutated adverts/s asked for ${o.seconds} s, advert interval ${o.advert} ms\n`,
+    `advert flood: ${o.rate} mutated adverts/s asked for ${o.seconds} s, advert interval ${o.advert} ms, ` +
+      `sender SCHED_FIFO ${rows.map((r) => r.senderRtPriority).join('/')} (FLOOD_RT_PRIORITY)\n`,
   );
   console.log(table(rows, o.advert));
   if (values.json) writeFileSync(values.json, JSON.stringify({ options: o, rows }, null, 2));

@@ -30,6 +30,7 @@ Napi::Function Socket::Define(Napi::Env env) {
                          InstanceMethod<&Socket::SendTo>("sendTo"),
                          InstanceMethod<&Socket::StartReading>("startReading"),
                          InstanceMethod<&Socket::StopReading>("stopReading"),
+                         InstanceMethod<&Socket::StartReadingBatch>("startReadingBatch"),
                          InstanceMethod<&Socket::SetRef>("setRef"),
                          InstanceMethod<&Socket::Close>("close"),
                      });
@@ -68,6 +69,7 @@ void Socket::DoClose(napi_async_cleanup_hook_handle teardown, bool finalizing) {
   if (reading_) {
     reading_ = false;
     onRead_.Reset();
+    ReleaseBatch();
     // While reading we held a strong reference; at teardown or in our own finalizer
     // the env is already releasing it.
     if (teardown == nullptr && !finalizing) Unref();

@@ -32,6 +32,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
   Napi::Value SendTo(const Napi::CallbackInfo& info);
   Napi::Value StartReading(const Napi::CallbackInfo& info);
   Napi::Value StopReading(const Napi::CallbackInfo& info);
+  Napi::Value StartReadingBatch(const Napi::CallbackInfo& info);
   Napi::Value SetRef(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
@@ -39,6 +40,9 @@ class Socket : public Napi::ObjectWrap<Socket> {
   bool CheckOpen(Napi::Env env);
   void DoClose(napi_async_cleanup_hook_handle teardown, bool finalizing);
   void DrainReadable();
+  void DrainBatch();
+  void ReleaseBatch();
+  bool ArmPoll(Napi::Env env);
   void Deliver(Napi::Env env, napi_value err, napi_value msg);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
@@ -54,6 +58,19 @@ class Socket : public Napi::ObjectWrap<Socket> {
   Napi::FunctionReference onRead_;
   napi_async_context asyncCtx_ = nullptr;
   std::vector<unsigned char> rbuf_;
+  // startReadingBatch: datagrams go by recvmmsg straight into slots of a JS ArrayBuffer,
+  // their facts into a JS Int32Array (both held here while reading), one JS call per batch
+  bool batch_ = false;
+  Napi::Reference<Napi::ArrayBuffer> batchData_;
+  Napi::Reference<Napi::Int32Array> batchMeta_;
+  unsigned char* bdata_ = nullptr;
+  int32_t* bmeta_ = nullptr;
+  size_t bslot_ = 0;
+  unsigned bcount_ = 0;
+  std::vector<mmsghdr> bmsgs_;
+  std::vector<iovec> biov_;
+  std::vector<sockaddr_storage> bfrom_;
+  std::vector<unsigned char> bctl_;
 };
 
 }  // namespace vrrpd

@@ -18,6 +18,8 @@ namespace {
 constexpr int kMaxPerWakeup = 64;
 constexpr size_t kDefaultRecvBytes = 65536;
 constexpr size_t kCmsgBytes = 256;
+// Int32 slots per datagram in startReadingBatch's meta array.
+constexpr size_t kBatchMetaInts = 16;
 }  // namespace
 
 // sendTo(buf, addr, opts?) -> bytes sent. opts: { src?: string, ifindex?: number, ttl?: number }
@@ -110,24 +112,179 @@ Napi::Value Socket::StartReading(const Napi::CallbackInfo& info) {
   if (info.Length() > 1 && info[1].IsNumber()) size = info[1].As<Napi::Number>().Uint32Value();
   if (size < 1024) size = 1024;
   rbuf_.resize(size);
+  ReleaseBatch();
   onRead_ = Napi::Persistent(info[0].As<Napi::Function>());
+  ArmPoll(env);
+  return env.Undefined();
+}
+
+// Starts (or restarts) the poll handle for reading; false with a JS exception pending.
+bool Socket::ArmPoll(Napi::Env env) {
   if (poll_ == nullptr) {
     uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
-      return ThrowErrno(env, EINVAL, "napi_get_uv_event_loop");
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      ThrowErrno(env, EINVAL, "napi_get_uv_event_loop");
+      return false;
+    }
     int err = 0;
     PollBox* box = OpenPollBox(loop, fd_, this, true, &err);
-    if (box == nullptr) return ThrowErrno(env, -err, "uv_poll_init");
+    if (box == nullptr) {
+      ThrowErrno(env, -err, "uv_poll_init");
+      return false;
+    }
     poll_ = box;
     if (!handleRef_) uv_unref(reinterpret_cast<uv_handle_t*>(&box->handle));
   }
   int rc = uv_poll_start(&poll_->handle, UV_READABLE, &Socket::OnPoll);
-  if (rc < 0) return ThrowErrno(env, -rc, "uv_poll_start");
+  if (rc < 0) {
+    ThrowErrno(env, -rc, "uv_poll_start");
+    return false;
+  }
   if (!reading_) {
     reading_ = true;
     Ref();  // an active reader must not be garbage-collected
   }
+  return true;
+}
+
+// startReadingBatch(cb, data, meta, slotBytes): reads datagrams with recvmmsg, datagram i
+// of a batch into data[i*slotBytes ...], and calls cb(null, count) once per batch (at most
+// 64 datagrams per readable event in all, as startReading). meta (Int32Array) gets
+// kBatchMetaInts per datagram: [slot offset, length, ifindex (0: none), ttl/hop limit
+// (-1: none), flags (1: dst known, 2: src known), 0, 0, 0, src (16 bytes), dst (16 bytes)]
+// with IPv4 addresses in the first 4 bytes. A datagram longer than slotBytes is reported
+// as cb(EMSGSIZE error) and left out, as startReading reports one longer than maxBytes.
+// The batch size is what both buffers hold (at most 64). data and meta are read in the
+// callback only: the next batch overwrites them.
+Napi::Value Socket::StartReadingBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (info.Length() < 4 || !info[0].IsFunction() || !info[1].IsArrayBuffer() || !info[2].IsTypedArray() ||
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || !info[3].IsNumber())
+    return ThrowArg(env, "startReadingBatch(callback, ArrayBuffer, Int32Array, slotBytes)");
+  auto data = info[1].As<Napi::ArrayBuffer>();
+  auto meta = info[2].As<Napi::Int32Array>();
+  size_t slot = info[3].As<Napi::Number>().Uint32Value();
+  if (slot < 1024) return ThrowArg(env, "startReadingBatch: slotBytes below 1024");
+  size_t count = data.ByteLength() / slot;
+  if (meta.ElementLength() / kBatchMetaInts < count) count = meta.ElementLength() / kBatchMetaInts;
+  if (count > static_cast<size_t>(kMaxPerWakeup)) count = kMaxPerWakeup;
+  if (count == 0) return ThrowArg(env, "startReadingBatch: buffers too small for one datagram");
+  ReleaseBatch();
+  batchData_ = Napi::Persistent(data);
+  batchMeta_ = Napi::Persistent(meta);
+  bdata_ = static_cast<unsigned char*>(data.Data());
+  bmeta_ = meta.Data();
+  bslot_ = slot;
+  bcount_ = static_cast<unsigned>(count);
+  bmsgs_.assign(count, mmsghdr{});
+  biov_.assign(count, iovec{});
+  bfrom_.assign(count, sockaddr_storage{});
+  bctl_.assign(count * kCmsgBytes, 0);
+  batch_ = true;
+  onRead_ = Napi::Persistent(info[0].As<Napi::Function>());
+  ArmPoll(env);
   return env.Undefined();
+}
+
+void Socket::ReleaseBatch() {
+  batch_ = false;
+  batchData_.Reset();
+  batchMeta_.Reset();
+  bdata_ = nullptr;
+  bmeta_ = nullptr;
+  bcount_ = 0;
+}
+
+void Socket::DrainBatch() {
+  Napi::Env env(env_);
+  PollBox* box = poll_;
+  int done = 0;
+  while (done < kMaxPerWakeup) {
+    // The callback may have stopped or closed this socket, or switched it to startReading.
+    if (box->owner != this || !reading_ || fd_ < 0 || !batch_) return;
+    unsigned want = bcount_;
+    if (want > static_cast<unsigned>(kMaxPerWakeup - done)) want = static_cast<unsigned>(kMaxPerWakeup - done);
+    for (unsigned i = 0; i < want; i++) {
+      biov_[i].iov_base = bdata_ + i * bslot_;
+      biov_[i].iov_len = bslot_;
+      msghdr& m = bmsgs_[i].msg_hdr;
+      m.msg_name = &bfrom_[i];
+      m.msg_namelen = sizeof(sockaddr_storage);
+      m.msg_iov = &biov_[i];
+      m.msg_iovlen = 1;
+      m.msg_control = bctl_.data() + i * kCmsgBytes;
+      m.msg_controllen = kCmsgBytes;
+      m.msg_flags = 0;
+      bmsgs_[i].msg_len = 0;
+    }
+    // MSG_TRUNC: each msg_len is the datagram's real length, so truncation is detectable.
+    int n = recvmmsg(fd_, bmsgs_.data(), want, MSG_DONTWAIT | MSG_TRUNC, nullptr);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;
+      Napi::HandleScope scope(env);
+      Deliver(env, ErrnoError(env, err, "recvmmsg").Value(), env.Undefined());
+      done++;
+      if (err == ENOBUFS || err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) continue;
+      return;
+    }
+    done += n;
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+      const msghdr& m = bmsgs_[i].msg_hdr;
+      size_t len = bmsgs_[i].msg_len;
+      if (len > bslot_ || (m.msg_flags & MSG_TRUNC) != 0) {
+        Napi::HandleScope scope(env);
+        Deliver(env, ErrnoError(env, EMSGSIZE, "recvmmsg (datagram larger than the receive buffer)").Value(),
+                env.Undefined());
+        if (box->owner != this || !reading_ || fd_ < 0 || !batch_) return;
+        continue;
+      }
+      int32_t* r = bmeta_ + kept * kBatchMetaInts;
+      std::memset(r, 0, kBatchMetaInts * sizeof(int32_t));
+      r[0] = static_cast<int32_t>(i * bslot_);
+      r[1] = static_cast<int32_t>(len);
+      r[3] = -1;
+      auto* src = reinterpret_cast<unsigned char*>(r + 8);
+      auto* dst = reinterpret_cast<unsigned char*>(r + 12);
+      const sockaddr_storage& from = bfrom_[i];
+      if (from.ss_family == AF_INET6 && m.msg_namelen >= sizeof(sockaddr_in6)) {
+        std::memcpy(src, reinterpret_cast<const sockaddr_in6*>(&from)->sin6_addr.s6_addr, 16);
+        r[4] |= 2;
+      } else if (from.ss_family == AF_INET && m.msg_namelen >= sizeof(sockaddr_in)) {
+        std::memcpy(src, &reinterpret_cast<const sockaddr_in*>(&from)->sin_addr, 4);
+        r[4] |= 2;
+      }
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          in_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+          r[2] = pi.ipi_ifindex;
+          std::memcpy(dst, &pi.ipi_addr, 4);
+          r[4] |= 1;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+          in6_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+          r[2] = static_cast<int32_t>(pi.ipi6_ifindex);
+          std::memcpy(dst, pi.ipi6_addr.s6_addr, 16);
+          r[4] |= 1;
+        } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+                   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+          int ttl;
+          std::memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+          r[3] = ttl;
+        }
+      }
+      kept++;
+    }
+    if (kept > 0) {
+      Napi::HandleScope scope(env);
+      Deliver(env, env.Null(), Napi::Number::New(env, kept));
+    }
+    if (static_cast<unsigned>(n) < want) return;  // the queue is empty
+  }
 }
 
 Napi::Value Socket::StopReading(const Napi::CallbackInfo& info) {
@@ -135,6 +292,7 @@ Napi::Value Socket::StopReading(const Napi::CallbackInfo& info) {
   if (reading_) {
     reading_ = false;
     onRead_.Reset();
+    ReleaseBatch();
     Unref();
   }
   return info.Env().Undefined();
@@ -152,7 +310,10 @@ void Socket::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
     self->Deliver(env, ErrnoError(env, -status, "uv_poll").Value(), env.Undefined());
     return;
   }
-  self->DrainReadable();
+  if (self->batch_)
+    self->DrainBatch();
+  else
+    self->DrainReadable();
 }
 
 void Socket::DrainReadable() {

@@ -6,7 +6,15 @@
 // address (RFC 5798 §5.1.2.1), chosen per datagram with IPV6_PKTINFO.
 // Validation and counting of what arrives is the engine's job, IP header included.
 import { networkInterfaces } from 'node:os';
-import { type NativeError, openRawIpSocket, type RawIpPacket } from '../native/index.js';
+import {
+  BATCH_HAS_DST,
+  BATCH_HAS_SRC,
+  BATCH_META_INTS,
+  type NativeError,
+  openRawIpSocket,
+  type RawIpBatch,
+  type RawIpPacket,
+} from '../native/index.js';
 import type { AdvertTransport, Family, ReceivedPacket } from './types.js';
 
 export const VRRP_PROTOCOL = 112;
@@ -42,6 +50,26 @@ function toReceived(family: Family, pkt: RawIpPacket): ReceivedPacket | undefine
   const { srcBytes: src, dstBytes: dst } = pkt;
   if (src?.length !== 16 || dst?.length !== 16) return undefined;
   return { family, ifindex: pkt.ifindex, payload: pkt.data, src, dst, ttl: pkt.ttl };
+}
+
+/**
+ * Datagram i of a batch as toReceived makes it, its bytes copied out (the engine may keep
+ * parts of a packet, e.g. the master's address, and the batch's buffers are reused).
+ */
+function fromBatch(family: Family, b: RawIpBatch, i: number): ReceivedPacket | undefined {
+  const m = i * BATCH_META_INTS;
+  const { meta } = b;
+  const off = meta[m]!;
+  const data = Buffer.allocUnsafe(meta[m + 1]!);
+  b.data.copy(data, 0, off, off + data.length);
+  if (family === 4) return { family, ifindex: meta[m + 2]!, ip: data };
+  if ((meta[m + 4]! & (BATCH_HAS_SRC | BATCH_HAS_DST)) !== (BATCH_HAS_SRC | BATCH_HAS_DST)) return undefined;
+  const at = m * 4;
+  const src = Buffer.allocUnsafe(16);
+  const dst = Buffer.allocUnsafe(16);
+  src.set(b.metaBytes.subarray(at + 32, at + 48));
+  dst.set(b.metaBytes.subarray(at + 48, at + 64));
+  return { family, ifindex: meta[m + 2]!, payload: data, src, dst, ttl: meta[m + 3]! };
 }
 
 export function createRawTransport(opts: RawTransportOptions): AdvertTransport {
@@ -95,6 +123,14 @@ export function createRawTransport(opts: RawTransportOptions): AdvertTransport {
       }
     },
     onPacket(cb) {
+      // one call per batch of datagrams where the addon can (recvmmsg), else one per datagram
+      const batched = sock.onBatch((b) => {
+        for (let i = 0; i < b.count; i++) {
+          const rx = fromBatch(family, b, i);
+          if (rx) cb(rx);
+        }
+      });
+      if (batched) return;
       sock.onPacket((pkt) => {
         const rx = toReceived(family, pkt);
         if (rx) cb(rx);

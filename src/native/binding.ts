@@ -68,6 +68,17 @@ export interface NativeSocket {
   sendTo(data: Buffer, addr: SockAddr, opts?: SendOptions): number;
   startReading(cb: (err: NativeError | null, msg: RawDatagram | undefined) => void, maxBytes?: number): void;
   stopReading(): void;
+  /**
+   * Batched reading (recvmmsg): datagram i of a batch lands at data[i * slotBytes], its facts
+   * in meta (BATCH_META_INTS per datagram, see src/native/index.ts), cb(null, count) once per
+   * batch. Absent in addons that predate it.
+   */
+  startReadingBatch?(
+    cb: (err: NativeError | null, count: number | undefined) => void,
+    data: ArrayBuffer,
+    meta: Int32Array,
+    slotBytes: number,
+  ): void;
   setRef(ref: boolean): void;
   close(): void;
 }

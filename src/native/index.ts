@@ -168,6 +168,30 @@ export interface RawIpPacket {
   ttl: number;
 }
 
+/**
+ * The datagrams of one read (recvmmsg), valid only during the callback that gets it: the
+ * next batch overwrites both buffers. Datagram i (0 <= i < count) is
+ * data[offset(i), offset(i) + length(i)); see the accessors below.
+ */
+export interface RawIpBatch {
+  readonly count: number;
+  /** the whole receive area (datagrams at their slots) */
+  readonly data: Buffer;
+  /** BATCH_META_INTS per datagram: offset, length, ifindex, ttl, flags, 3 × 0, src (16 bytes), dst (16 bytes) */
+  readonly meta: Int32Array;
+  /** meta's bytes, for the addresses */
+  readonly metaBytes: Uint8Array;
+}
+
+/** Int32 slots per datagram in RawIpBatch.meta (native/src/socket_io.cc kBatchMetaInts). */
+export const BATCH_META_INTS = 16;
+/** RawIpBatch flags: the destination (IP_PKTINFO / IPV6_PKTINFO) is known; the source is. */
+export const BATCH_HAS_DST = 1;
+export const BATCH_HAS_SRC = 2;
+/** Datagrams per batch, and the largest one accepted (as startReading's default). */
+const BATCH_SLOTS = 32;
+const BATCH_SLOT_BYTES = 65536;
+
 export interface RawIpSocket {
   readonly family: 4 | 6;
   readonly ifname: string;
@@ -187,6 +211,11 @@ export interface RawIpSocket {
    */
   bindFree(address: string): void;
   onPacket(cb: (pkt: RawIpPacket) => void): void;
+  /**
+   * Reads in batches (one call per recvmmsg, no object per datagram); false, and nothing
+   * started, when the addon predates batched reading (then use onPacket).
+   */
+  onBatch(cb: (batch: RawIpBatch) => void): boolean;
   onError(cb: (err: NativeError) => void): void;
   setRef(ref: boolean): void;
   close(): void;
@@ -289,6 +318,30 @@ export function openRawIpSocket(opts: { family: 4 | 6; protocol: number; ifname:
           ttl: msg.ttl ?? -1,
         });
       });
+    },
+    onBatch(cb) {
+      if (typeof s.startReadingBatch !== 'function') return false;
+      // the slots are never written to by JS: pages stay untouched (and unbacked) until a
+      // datagram that long arrives
+      const area = new ArrayBuffer(BATCH_SLOTS * BATCH_SLOT_BYTES);
+      const meta = new Int32Array(BATCH_SLOTS * BATCH_META_INTS);
+      const batch = {
+        count: 0,
+        data: Buffer.from(area),
+        meta,
+        metaBytes: new Uint8Array(meta.buffer),
+      };
+      s.startReadingBatch(
+        (err, count) => {
+          if (err) return report(errorCb, err);
+          batch.count = count ?? 0;
+          cb(batch);
+        },
+        area,
+        meta,
+        BATCH_SLOT_BYTES,
+      );
+      return true;
     },
     onError(cb) {
       errorCb = cb;

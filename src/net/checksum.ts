@@ -79,3 +79,30 @@ export function pseudoHeader(src: Uint8Array, dst: Uint8Array, protocol: number,
     ? ipv4PseudoHeader(src, dst, protocol, length)
     : ipv6PseudoHeader(src, dst, protocol, length);
 }
+
+/**
+ * onesComplementSum([buf.subarray(start, end)], initial) without making the view: the
+ * receive path's form (one buffer, an even start).
+ */
+export function rangeSum(buf: Uint8Array, start: number, end: number, initial = 0): number {
+  let sum = initial;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (i < end) sum += buf[i]! << 8;
+  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  return sum;
+}
+
+/**
+ * onesComplementSum([pseudoHeader(src, dst, protocol, length)]) without building it (both
+ * forms are an even number of bytes, so the sum may be the initial value of the rest's).
+ */
+export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: number, length: number): number {
+  if (src.length !== dst.length || (src.length !== 4 && src.length !== 16))
+    throw new RangeError('pseudo-header needs two 4-byte or two 16-byte addresses');
+  let sum = rangeSum(src, 0, src.length, rangeSum(dst, 0, dst.length)) + (protocol & 0xff);
+  if (src.length === 4) sum += length & 0xffff;
+  else sum += ((length >>> 16) & 0xffff) + (length & 0xffff);
+  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  return sum;
+}

@@ -3,7 +3,7 @@
 // header is off. Pure, never throws; every failure has a named reason so the engine can
 // count it (ARCHITECTURE rule 9). Addresses stay bytes (views into the packet).
 import type { IpFamily } from './addr.js';
-import { checksumValid } from './checksum.js';
+import { rangeSum } from './checksum.js';
 
 /** Why a packet's IP header was not usable (counted with the VRRP drop reasons). */
 export const IP_HEADER_DROP_REASONS = [
@@ -46,7 +46,8 @@ function drop(
 
 /** Splits one IP packet of the given family (header included). */
 export function parseIpPacket(buf: Uint8Array, family: IpFamily): ParseResult<IpPacket, IpHeaderDropReason> {
-  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  // a Buffer is taken as is (the receive path's case): one view fewer per packet
+  const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   return family === 4 ? parseIpv4(bytes) : parseIpv6(bytes);
 }
 
@@ -66,7 +67,7 @@ function parseIpv4(buf: Buffer): ParseResult<IpPacket, IpHeaderDropReason> {
       `total length ${totalLength}, header ${headerLength}, ${buf.length} bytes read`,
     );
   }
-  if (!checksumValid(buf.subarray(0, headerLength))) {
+  if (rangeSum(buf, 0, headerLength) !== 0xffff) {
     return drop('ip-checksum', 'IPv4 header checksum does not verify');
   }
   const flagsFrag = buf.readUInt16BE(6);

@@ -5,7 +5,13 @@
 // Decoding never throws; every drop has a named reason so the daemon can count it
 // (RFC 6527 style: one counter per reason).
 import { type IpFamily, parseIp } from '../net/addr.js';
-import { checksumValid, internetChecksum, ipv4PseudoHeader, ipv6PseudoHeader } from '../net/checksum.js';
+import {
+  internetChecksum,
+  ipv4PseudoHeader,
+  ipv6PseudoHeader,
+  pseudoHeaderSum,
+  rangeSum,
+} from '../net/checksum.js';
 import type { ParseResult } from '../net/ip-header.js';
 import { CODEC_DROP_REASONS, type CodecDropReason } from './drop-reason.js';
 
@@ -220,6 +226,15 @@ function pseudoHeaderFor(ctx: AdvertContext, length: number): Buffer | null | un
     : ipv6PseudoHeader(src, dst, VRRP_PROTOCOL, length);
 }
 
+/** pseudoHeaderFor's sum (checksum.ts pseudoHeaderSum), without building the header. */
+function pseudoSumFor(ctx: AdvertContext, length: number): number | null | undefined {
+  if (ctx.family === 4 && ctx.v3Ipv4PseudoHeader === false) return null;
+  const src = addressBytes(ctx.srcAddress, ctx.family);
+  const dst = addressBytes(ctx.dstAddress, ctx.family);
+  if (!src || !dst) return undefined;
+  return pseudoHeaderSum(src, dst, VRRP_PROTOCOL, length);
+}
+
 function fail(
   reason: AdvertDropReason,
   detail?: string,
@@ -249,17 +264,21 @@ export function decodeAdvert(buf: Uint8Array, ctx: AdvertContext): DecodeResult<
     return fail('length', `${buf.length} bytes for ${count} IPv${family} address(es), expected ${expected}`);
   }
   const received = (buf[6]! << 8) | buf[7]!;
-  const whole = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  const whole = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   // auth_hmac: the IPv4 checksum covers the advert only, the IPv6 one the whole payload
   const bytes = trailed && family === 4 ? whole.subarray(0, expected) : whole;
   if (version === 3) {
-    const pseudo = pseudoHeaderFor(ctx, bytes.length);
+    // the pseudo-header's sum, not the header itself (built only for a failure's detail)
+    const pseudo = pseudoSumFor(ctx, bytes.length);
     if (pseudo === undefined) {
       return fail('family', `the packet's source/destination are not IPv${family} addresses`);
     }
-    const ok = pseudo ? checksumValid(pseudo, bytes) : checksumValid(bytes);
-    if (!ok) return fail('checksum', checksumDetail(bytes, pseudo, received));
-  } else if (!checksumValid(bytes)) {
+    if (rangeSum(bytes, 0, bytes.length, pseudo ?? 0) !== 0xffff)
+      return fail(
+        'checksum',
+        checksumDetail(bytes, pseudo === null ? null : pseudoHeaderFor(ctx, bytes.length)!, received),
+      );
+  } else if (rangeSum(bytes, 0, bytes.length) !== 0xffff) {
     return fail('checksum', checksumDetail(bytes, null, received));
   }
   const auth = trailed

@@ -1,6 +1,9 @@
 // A flood of mutated adverts at a running pair (issue #16, part 4), the CI slice of
-// bench/advert-flood.ts: a third namespace sends 100,000 mutated VRRP frames a second
-// for FLOOD_SECONDS (default 3; the bench runs 30) at the pair's group address. Nothing
+// bench/advert-flood.ts: a third namespace sends 20,000 mutated VRRP frames a second
+// (the sender at the lowest real-time priority, so that the rate reaches the wire
+// whatever else the machine runs; the bench goes to 100,000/s, more than a busy 2-core
+// machine carries for the sender, the bridge and two daemons) for FLOOD_SECONDS (default
+// 3; the bench runs 30) at the pair's group address. Nothing
 // changes state; every frame that reached a daemon is counted under the reason the
 // daemon's own receive rules give it (or was dropped by the kernel at the socket, and
 // then shows in /proc/net/raw); the master's adverts keep their pace (no gap of twice
@@ -27,7 +30,7 @@ import { adverts } from './lib/wire.js';
 const why = missing({ root: true, commands: ['ip', 'tcpdump', 'gcc'] });
 const ADVERT_MS = 100;
 const VIP = '192.0.2.50';
-const RATE = 100_000;
+const RATE = 20_000;
 const SECONDS = Number(process.env.FLOOD_SECONDS ?? 3);
 
 describe.skipIf(why)('advert flood from a third namespace', () => {
@@ -92,7 +95,7 @@ describe.skipIf(why)('advert flood from a third namespace', () => {
       const inst = s.instances[0]!;
       const inst0 = b.s.instances[0]!;
       rows.push(
-        `${d.host}: sent ${flood.sent} (${(flood.sent / flood.seconds).toFixed(0)}/s), rx ${rxDelta}, counted ${sum(counted)}, ` +
+        `${d.host}: sent ${flood.sent} (${(flood.sent / flood.seconds).toFixed(0)}/s, SCHED_FIFO ${flood.rtPriority}), rx ${rxDelta}, counted ${sum(counted)}, ` +
           `socket drops ${raw}, by reason ${JSON.stringify(counted)}`,
       );
       // no state change, nothing accepted from the flooder
@@ -112,9 +115,9 @@ describe.skipIf(why)('advert flood from a third namespace', () => {
     console.log(
       `flood ${SECONDS} s:\n${rows.join('\n')}\nmaster adverts during it: ${g.adverts}, gap p50 ${g.p50.toFixed(1)} p99 ${g.p99.toFixed(1)} max ${g.max.toFixed(1)} ms`,
     );
-    // what reached the wire depends on the machine (the sender's CPU also carries the
-    // bridge and both receivers' kernel work): printed above; a flood all the same
-    expect(flood.sent / flood.seconds).toBeGreaterThan(10_000);
+    // the real-time sender keeps its rate (as an ordinary process, FLOOD_RT_PRIORITY=0,
+    // what reached the wire depends on the machine's load: a flood all the same)
+    expect(flood.sent / flood.seconds).toBeGreaterThan(flood.rtPriority > 0 ? 0.9 * RATE : 5_000);
     expect(g.adverts).toBeGreaterThanOrEqual(((t1 - t0) / ADVERT_MS) * 0.9);
     // generous bounds here (the p99 over 30 s, against advert + 5 ms, is the bench's):
     // no advert later than twice the interval, half of them on time

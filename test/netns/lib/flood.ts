@@ -178,7 +178,17 @@ export interface FloodResult {
   sent: number;
   seconds: number;
   errors: number;
+  /** SCHED_FIFO priority the sender ran at (0: none) */
+  rtPriority: number;
 }
+
+/**
+ * The sender's SCHED_FIFO priority (flood-sender.c): the lowest real-time one, so that the
+ * flood reaches its rate on a machine busy with other work, below vrrpd's VRRP thread
+ * (SCHED_RR 10). FLOOD_RT_PRIORITY overrides it (0: an ordinary process; below 0: an
+ * ordinary process at that nice value).
+ */
+export const FLOOD_RT_PRIORITY = Number(process.env.FLOOD_RT_PRIORITY ?? 1);
 
 export async function runFlood(
   topo: Topology,
@@ -187,8 +197,10 @@ export async function runFlood(
   poolFile: string,
   rate: number,
   seconds: number,
+  rtPriority = FLOOD_RT_PRIORITY,
 ): Promise<FloodResult> {
-  const r = await topo.exec(host, [bin, 'eth0', poolFile, String(rate), String(seconds)], {
+  const argv = [bin, 'eth0', poolFile, String(rate), String(seconds), String(rtPriority)];
+  const r = await topo.exec(host, argv, {
     timeoutMs: (seconds + 30) * 1000,
   });
   return JSON.parse(r.stdout.trim()) as FloodResult;
