@@ -3,6 +3,7 @@
 import { type IpFamily, parseCidr, parseIp } from '../net/addr.js';
 import { buildAuthHmac } from './auth-hmac-config.js';
 import { type BuildContext, familyName, notifyOf } from './build-context.js';
+import { buildVirtualRoutesAndRules } from './build-virtual-routes.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
 import type {
@@ -473,6 +474,7 @@ function buildInstance(
     ...(authHmac ? { authHmac } : {}),
     ...(r.allowed_peers !== undefined ? { allowedPeers } : {}),
     ...(advertRateLimit ? { advertRateLimit } : {}),
+    ...buildVirtualRoutesAndRules(ctx, p, r.virtual_routes, r.virtual_rules),
   };
 }
 
