@@ -16,6 +16,7 @@ import type {
   LinkInfo,
   LinkWatcher,
   ReceivedPacket,
+  RoutingManager,
 } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
@@ -65,6 +66,8 @@ export interface EngineEffects {
   log: Log;
   /** the wall clock in ms since the epoch (auth_hmac stamps and windows); default Date.now */
   wallNow?: () => number;
+  /** virtual_routes / virtual_rules through rtnetlink (src/effects/routing-manager.ts) */
+  routing?: RoutingManager;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
 }
 
@@ -138,6 +141,10 @@ export class Engine {
   async start(): Promise<void> {
     for (const l of await this.fx.links.links()) this.links.set(l.name, l);
     this.fx.links.onEvent((ev) => this.onLinkEvent(ev));
+    // a route or rule deleted by someone: every master puts its own back
+    this.fx.routing?.onDeleted(() => {
+      for (const r of this.instances.values()) r.routesDeleted();
+    });
     // a table left by a run killed with SIGKILL goes before any instance starts
     await this.syncAcceptFilter();
     for (const inst of this.cfg.vrrpInstances) await this.addInstance(inst);
@@ -246,6 +253,7 @@ export class Engine {
         wake: () => this.touch(runtime),
         beforeVipsAdded: () => this.syncAcceptFilter(),
         ...(this.fx.wallNow ? { wallNow: this.fx.wallNow } : {}),
+        ...(this.fx.routing ? { routing: this.fx.routing } : {}),
       },
       now,
     );
@@ -659,6 +667,7 @@ export class Engine {
         await this.fx.removeVmac(vmacName(r.cfg.family, r.cfg.vrid)).catch(() => {});
     }
     this.fx.links.close();
+    this.fx.routing?.close();
   }
 
   async snapshot(): Promise<EngineSnapshot> {
@@ -671,6 +680,12 @@ export class Engine {
       ifIndexes[name] = l.ifindex;
     }
     const instances = [...this.instances.values()].map((r) => r.snapshot());
+    await Promise.all(
+      [...this.instances.values()].map(async (r, i) => {
+        const routing = await r.routingSnapshot().catch(() => null);
+        if (routing) instances[i]!.routing = routing;
+      }),
+    );
     const byIndex = new Map([...this.links.values()].map((l) => [l.ifindex, l.name]));
     let presentAddresses: string[] = [];
     try {
