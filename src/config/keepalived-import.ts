@@ -14,6 +14,13 @@ import {
   moreCheckerDefaults,
   moreDefaultText,
 } from './keepalived-import-checks.js';
+import {
+  importRoute,
+  importRule,
+  RULE_START_PRIORITY,
+  type RouteNote,
+  type RulePriorityCounter,
+} from './keepalived-import-routes.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
 import { addressRange } from './vs-group.js';
 
@@ -84,8 +91,6 @@ const WHY: Record<string, string> = {
   skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   vrrp_check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
   check_unicast_src: 'vrrpd always accepts unicast adverts only from its unicast peers',
-  virtual_routes: 'vrrpd adds no routes with the VIPs: use notify scripts',
-  virtual_rules: 'vrrpd adds no routing rules with the VIPs: use notify scripts',
   track_file: 'vrrpd has no file tracking: use a vrrp_script',
   track_process: 'vrrpd has no process tracking: use a vrrp_script (pgrep)',
   track_bfd: 'vrrpd has no BFD',
@@ -225,6 +230,8 @@ interface GlobalState {
   strict: boolean;
   /** notification_email, smtp_server... (convertMail) */
   mailSt?: KaStatement[];
+  /** keepalived's numbering of virtual_rules without a preference (keepalived-import-routes.ts) */
+  rulePriority?: RulePriorityCounter;
 }
 
 // keepalived's own MIBs: vrrpd serves the standard VRRPv3-MIB (RFC 6527) only
@@ -850,6 +857,18 @@ function convertInstance(
       case 'debug':
         notes.push(noted(st, "'debug' does nothing in keepalived either"));
         break;
+      case 'virtual_routes':
+      case 'virtual_rules': {
+        const rn: RouteNote[] = [];
+        g.rulePriority ??= { 4: RULE_START_PRIORITY, 6: RULE_START_PRIORITY };
+        const counter = g.rulePriority;
+        const list = (st.block ?? [])
+          .map((x) => (k === 'virtual_routes' ? importRoute(x, rn) : importRule(x, rn, counter)))
+          .filter((x) => x !== null);
+        for (const n of rn) notes.push({ ...at(n.st), text: n.text, dropped: n.dropped });
+        if (list.length) v[k] = [...((v[k] as Obj[] | undefined) ?? []), ...list];
+        break;
+      }
       default:
         notes.push(unhandled(st, 'vrrp_instance'));
     }
