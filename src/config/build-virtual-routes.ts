@@ -385,7 +385,8 @@ export function buildVirtualRule(ctx: BuildContext, path: ConfigPath, raw: RawVi
     if (v !== undefined && !IFNAME.test(v))
       ctx.error(path, 'CONFIG_BAD_VALUE', `${pathText(path)}: ${k} '${v}' is not a valid interface name`);
   }
-  const action = r.action ?? (r.goto !== undefined ? 'goto' : r.table !== undefined ? 'table' : undefined);
+  const gotoTarget = r.goto;
+  const action = r.action ?? (gotoTarget !== undefined ? 'goto' : r.table !== undefined ? 'table' : undefined);
   if (action === undefined) {
     ctx.error(path, 'CONFIG_MISSING_KEY', `${pathText(path)}: a rule needs an action: table, goto, nop, blackhole, unreachable or prohibit`);
     return null;
@@ -399,7 +400,7 @@ export function buildVirtualRule(ctx: BuildContext, path: ConfigPath, raw: RawVi
   }
   const table = action === 'table' ? tableId(ctx, path, r.table!) : undefined;
   if (table === null) return null;
-  if (action === 'goto' && (r.goto === undefined || r.goto <= r.priority)) {
+  if (action === 'goto' && (gotoTarget === undefined || gotoTarget <= r.priority)) {
     ctx.error(path, 'CONFIG_BAD_VALUE', `${pathText(path)}: goto needs a target greater than the rule's priority ${r.priority}`);
   }
   if (r.suppress_prefixlength !== undefined && action !== 'table') {
@@ -425,7 +426,7 @@ export function buildVirtualRule(ctx: BuildContext, path: ConfigPath, raw: RawVi
     ...(fw ? [`fwmark ${hex(fw.mark)}${fw.mask !== undefined ? `/${hex(fw.mask)}` : ''}`] : []),
     ...(r.iif !== undefined ? [`iif ${r.iif}`] : []),
     ...(r.oif !== undefined ? [`oif ${r.oif}`] : []),
-    action === 'table' ? `lookup ${table}` : action === 'goto' ? `goto ${r.goto}` : action,
+    action === 'table' ? `lookup ${table}` : action === 'goto' ? `goto ${gotoTarget}` : action,
     ...(r.suppress_prefixlength !== undefined ? [`suppress_prefixlength ${r.suppress_prefixlength}`] : []),
     ...(protocol !== RTPROT_KEEPALIVED ? [`proto ${protocol}`] : []),
   ];
@@ -434,7 +435,7 @@ export function buildVirtualRule(ctx: BuildContext, path: ConfigPath, raw: RawVi
     priority: r.priority,
     action,
     ...(table !== undefined ? { table } : {}),
-    ...(action === 'goto' && r.goto !== undefined ? { goto: r.goto } : {}),
+    ...(action === 'goto' && gotoTarget !== undefined ? { goto: gotoTarget } : {}),
     ...(fromP ? { from: fromP } : {}),
     ...(toP ? { to: toP } : {}),
     ...(r.iif !== undefined ? { iif: r.iif } : {}),
