@@ -126,7 +126,10 @@ function num(text: string | undefined): number | undefined {
  * could not be read. keepalived's 'gw' is 'via', 'oif' is 'dev', 'priority' and
  * 'preference' are 'metric'; 'inet'/'inet6' only say the family.
  */
-export function routeWords(words: readonly string[]): { route: Partial<RouteObject> & { family?: IpFamily }; bad?: string } {
+export function routeWords(words: readonly string[]): {
+  route: Partial<RouteObject> & { family?: IpFamily };
+  bad?: string;
+} {
   const r: Partial<RouteObject> & { family?: IpFamily } = {};
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
@@ -210,7 +213,11 @@ function prefixOf(
     return { family: null, address: '', prefixLength: 0 };
   const c = parseCidr(text);
   if (!c) {
-    ctx.error(path, 'CONFIG_BAD_ADDRESS', `${pathText(path)}: ${what} '${text}' is not an IP prefix (ADDRESS/LEN)`);
+    ctx.error(
+      path,
+      'CONFIG_BAD_ADDRESS',
+      `${pathText(path)}: ${what} '${text}' is not an IP prefix (ADDRESS/LEN)`,
+    );
     return null;
   }
   const bytes = parseIp(c.address)!.bytes;
@@ -257,7 +264,11 @@ function zero(family: IpFamily): string {
   return family === 4 ? '0.0.0.0' : '::';
 }
 
-export function buildVirtualRoute(ctx: BuildContext, path: ConfigPath, raw: RawVirtualRoute): VirtualRoute | null {
+export function buildVirtualRoute(
+  ctx: BuildContext,
+  path: ConfigPath,
+  raw: RawVirtualRoute,
+): VirtualRoute | null {
   let r: Partial<RouteObject> & { family?: IpFamily };
   if (typeof raw === 'string') {
     const parsed = routeWords(raw.trim().split(/\s+/));
@@ -290,7 +301,11 @@ export function buildVirtualRoute(ctx: BuildContext, path: ConfigPath, raw: RawV
     ctx.error(path, 'CONFIG_BAD_VALUE', `${pathText(path)}: '${r.dev}' is not a valid interface name`);
   }
   if (r.scope !== undefined && !SCOPES.includes(r.scope)) {
-    ctx.error(path, 'CONFIG_BAD_VALUE', `${pathText(path)}: scope must be one of ${SCOPES.join(', ')}, not '${r.scope}'`);
+    ctx.error(
+      path,
+      'CONFIG_BAD_VALUE',
+      `${pathText(path)}: scope must be one of ${SCOPES.join(', ')}, not '${r.scope}'`,
+    );
   }
   if (type !== 'unicast' && (via || r.dev !== undefined)) {
     ctx.error(path, 'CONFIG_NOT_APPLICABLE', `${pathText(path)}: a ${type} route takes no via or dev`);
@@ -337,7 +352,11 @@ export function buildVirtualRoute(ctx: BuildContext, path: ConfigPath, raw: RawV
   };
 }
 
-function fwmarkOf(ctx: BuildContext, path: ConfigPath, v: number | string): { mark: number; mask?: number } | null {
+function fwmarkOf(
+  ctx: BuildContext,
+  path: ConfigPath,
+  v: number | string,
+): { mark: number; mask?: number } | null {
   const parts = typeof v === 'number' ? [String(v)] : v.split('/');
   const mark = num(parts[0]);
   const mask = parts.length > 1 ? num(parts[1]) : undefined;
@@ -347,13 +366,21 @@ function fwmarkOf(ctx: BuildContext, path: ConfigPath, v: number | string): { ma
     mark > 0xffffffff ||
     (parts.length === 2 && (mask === undefined || mask > 0xffffffff))
   ) {
-    ctx.error(path, 'CONFIG_BAD_VALUE', `${pathText(path)}: fwmark must be N or N/MASK (0-4294967295, decimal or 0x hex), not '${v}'`);
+    ctx.error(
+      path,
+      'CONFIG_BAD_VALUE',
+      `${pathText(path)}: fwmark must be N or N/MASK (0-4294967295, decimal or 0x hex), not '${v}'`,
+    );
     return null;
   }
   return mask === undefined ? { mark } : { mark, mask };
 }
 
-export function buildVirtualRule(ctx: BuildContext, path: ConfigPath, raw: RawVirtualRule): VirtualRule | null {
+export function buildVirtualRule(
+  ctx: BuildContext,
+  path: ConfigPath,
+  raw: RawVirtualRule,
+): VirtualRule | null {
   let r: Partial<RuleObject>;
   if (typeof raw === 'string') {
     const parsed = ruleWords(raw.trim().split(/\s+/));
@@ -368,7 +395,11 @@ export function buildVirtualRule(ctx: BuildContext, path: ConfigPath, raw: RawVi
     r = parsed.rule;
   } else r = raw;
   if (r.priority === undefined) {
-    ctx.error(path, 'CONFIG_MISSING_KEY', `${pathText(path)}: a rule needs a priority (rules come and go with the instance; the order must not)`);
+    ctx.error(
+      path,
+      'CONFIG_MISSING_KEY',
+      `${pathText(path)}: a rule needs a priority (rules come and go with the instance; the order must not)`,
+    );
     return null;
   }
   let family: IpFamily | null = r.family ?? null;
@@ -386,13 +417,22 @@ export function buildVirtualRule(ctx: BuildContext, path: ConfigPath, raw: RawVi
       ctx.error(path, 'CONFIG_BAD_VALUE', `${pathText(path)}: ${k} '${v}' is not a valid interface name`);
   }
   const gotoTarget = r.goto;
-  const action = r.action ?? (gotoTarget !== undefined ? 'goto' : r.table !== undefined ? 'table' : undefined);
+  const action =
+    r.action ?? (gotoTarget !== undefined ? 'goto' : r.table !== undefined ? 'table' : undefined);
   if (action === undefined) {
-    ctx.error(path, 'CONFIG_MISSING_KEY', `${pathText(path)}: a rule needs an action: table, goto, nop, blackhole, unreachable or prohibit`);
+    ctx.error(
+      path,
+      'CONFIG_MISSING_KEY',
+      `${pathText(path)}: a rule needs an action: table, goto, nop, blackhole, unreachable or prohibit`,
+    );
     return null;
   }
   if (r.table !== undefined && action !== 'table') {
-    ctx.error(path, 'CONFIG_NOT_APPLICABLE', `${pathText(path)}: table is for the table action, not ${action}`);
+    ctx.error(
+      path,
+      'CONFIG_NOT_APPLICABLE',
+      `${pathText(path)}: table is for the table action, not ${action}`,
+    );
   }
   if (action === 'table' && r.table === undefined) {
     ctx.error(path, 'CONFIG_MISSING_KEY', `${pathText(path)}: the table action needs a table`);
@@ -401,12 +441,21 @@ export function buildVirtualRule(ctx: BuildContext, path: ConfigPath, raw: RawVi
   const table = action === 'table' ? tableId(ctx, path, r.table!) : undefined;
   if (table === null) return null;
   if (action === 'goto' && (gotoTarget === undefined || gotoTarget <= r.priority)) {
-    ctx.error(path, 'CONFIG_BAD_VALUE', `${pathText(path)}: goto needs a target greater than the rule's priority ${r.priority}`);
+    ctx.error(
+      path,
+      'CONFIG_BAD_VALUE',
+      `${pathText(path)}: goto needs a target greater than the rule's priority ${r.priority}`,
+    );
   }
   if (r.suppress_prefixlength !== undefined && action !== 'table') {
-    ctx.error(path, 'CONFIG_NOT_APPLICABLE', `${pathText(path)}: suppress_prefixlength is for the table action`);
+    ctx.error(
+      path,
+      'CONFIG_NOT_APPLICABLE',
+      `${pathText(path)}: suppress_prefixlength is for the table action`,
+    );
   }
-  if (r.tos !== undefined && (r.tos < 0 || r.tos > 255)) ctx.error(path, 'CONFIG_OUT_OF_RANGE', `${pathText(path)}: tos must be 0-255`);
+  if (r.tos !== undefined && (r.tos < 0 || r.tos > 255))
+    ctx.error(path, 'CONFIG_OUT_OF_RANGE', `${pathText(path)}: tos must be 0-255`);
   if (r.priority < 0 || r.priority > 0xffffffff)
     ctx.error(path, 'CONFIG_OUT_OF_RANGE', `${pathText(path)}: priority must be 0-4294967295`);
   const fw = r.fwmark === undefined ? undefined : fwmarkOf(ctx, path, r.fwmark);
@@ -468,7 +517,11 @@ export function buildVirtualRoutesAndRules(
     const key = `${r.family}|${r.to}/${r.prefixLength}|${r.table}|${r.metric ?? ''}`;
     const prev = seen.get(key);
     if (prev !== undefined) {
-      ctx.error(path, 'CONFIG_DUPLICATE', `${pathText(path)}: the same route as virtual_routes[${prev}] (prefix, table and metric)`);
+      ctx.error(
+        path,
+        'CONFIG_DUPLICATE',
+        `${pathText(path)}: the same route as virtual_routes[${prev}] (prefix, table and metric)`,
+      );
       return;
     }
     seen.set(key, j);

@@ -48,7 +48,17 @@ const ROUTE_TUNING: Record<string, number> = {
   'ttl-propagate': 1,
   fastopen_no_cookie: 1,
 };
-const LOCKABLE = new Set(['mtu', 'advmss', 'rtt', 'rttvar', 'reordering', 'cwnd', 'ssthresh', 'rto_min', 'congctl']);
+const LOCKABLE = new Set([
+  'mtu',
+  'advmss',
+  'rtt',
+  'rttvar',
+  'reordering',
+  'cwnd',
+  'ssthresh',
+  'rto_min',
+  'congctl',
+]);
 /** without these the route is another route: the line is left out */
 const ROUTE_OTHER: Record<string, string> = {
   nexthop: 'vrrpd adds no multipath routes (nexthop)',
@@ -98,7 +108,11 @@ export function importRoute(st: KaStatement, notes: RouteNote[]): Obj | null {
     }
     if (k in ROUTE_TUNING) {
       const n = ROUTE_TUNING[k]! + (LOCKABLE.has(k) && arg === 'lock' ? 1 : 0);
-      notes.push({ st, text: `'${w.slice(i, i + 1 + n).join(' ')}' of the route because vrrpd does not set it (the route is added without it)`, dropped: true });
+      notes.push({
+        st,
+        text: `'${w.slice(i, i + 1 + n).join(' ')}' of the route because vrrpd does not set it (the route is added without it)`,
+        dropped: true,
+      });
       i += n;
       continue;
     }
@@ -242,7 +256,11 @@ export function importRule(st: KaStatement, notes: RouteNote[], counter: RulePri
         i++;
         break;
       case 'realms':
-        notes.push({ st, text: `'realms ${arg}' of the rule because vrrpd does not set realms (the rule is added without)`, dropped: true });
+        notes.push({
+          st,
+          text: `'realms ${arg}' of the rule because vrrpd does not set realms (the rule is added without)`,
+          dropped: true,
+        });
         i++;
         break;
       case 'suppress_prefixlength':
@@ -280,7 +298,11 @@ export function importRule(st: KaStatement, notes: RouteNote[], counter: RulePri
         r.action = k;
         break;
       default:
-        notes.push({ st, text: `'${st.words.join(' ')}' because '${k}' is not a rule option vrrpd knows`, dropped: true });
+        notes.push({
+          st,
+          text: `'${st.words.join(' ')}' because '${k}' is not a rule option vrrpd knows`,
+          dropped: true,
+        });
         return null;
     }
   }
@@ -302,7 +324,23 @@ export function importRule(st: KaStatement, notes: RouteNote[], counter: RulePri
   }
   if (noTrack) r.no_track = true;
   // keys in a readable order: selectors, action, priority
-  const order = ['from', 'to', 'iif', 'oif', 'fwmark', 'tos', 'not', 'family', 'table', 'action', 'goto', 'suppress_prefixlength', 'priority', 'protocol', 'no_track'];
+  const order = [
+    'from',
+    'to',
+    'iif',
+    'oif',
+    'fwmark',
+    'tos',
+    'not',
+    'family',
+    'table',
+    'action',
+    'goto',
+    'suppress_prefixlength',
+    'priority',
+    'protocol',
+    'no_track',
+  ];
   const out: Obj = {};
   for (const k of order) if (r[k] !== undefined) out[k] = r[k];
   return out;

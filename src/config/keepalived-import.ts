@@ -17,8 +17,8 @@ import {
 import {
   importRoute,
   importRule,
-  RULE_START_PRIORITY,
   type RouteNote,
+  RULE_START_PRIORITY,
   type RulePriorityCounter,
 } from './keepalived-import-routes.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';

@@ -305,7 +305,7 @@ const routeProtocol: Schema = {
   maximum: 255,
   minLength: 1,
   description:
-    "rtm_protocol: a number or an iproute2 name (kernel, boot, static, keepalived, bird, bgp, ...). Default: keepalived (18), as keepalived marks its routes.",
+    'rtm_protocol: a number or an iproute2 name (kernel, boot, static, keepalived, bird, bgp, ...). Default: keepalived (18), as keepalived marks its routes.',
 };
 
 const virtualRoute: Schema = {
@@ -316,7 +316,9 @@ const virtualRoute: Schema = {
   additionalProperties: false,
   required: ['to'],
   properties: {
-    to: str("Destination PREFIX (ADDRESS/LEN; without /LEN a host route), or 'default' (IPv4 unless via or src is IPv6)."),
+    to: str(
+      "Destination PREFIX (ADDRESS/LEN; without /LEN a host route), or 'default' (IPv4 unless via or src is IPv6).",
+    ),
     type: {
       type: 'string',
       enum: ['unicast', 'blackhole', 'unreachable', 'prohibit', 'throw'],
@@ -326,14 +328,21 @@ const virtualRoute: Schema = {
     dev: ifname('Output interface. A unicast route needs via or dev.'),
     src: str('Preferred source address (ip route ... src), e.g. a VIP of the instance.'),
     table: { ...routeTable, description: `${String(routeTable.description)} Default: main.` },
-    metric: int(0, 4294967295, 'Route metric (ip route ... metric). Default: none (IPv6: the kernel uses 1024).'),
+    metric: int(
+      0,
+      4294967295,
+      'Route metric (ip route ... metric). Default: none (IPv6: the kernel uses 1024).',
+    ),
     scope: {
       type: 'string',
       enum: ['global', 'site', 'link', 'host', 'nowhere'],
       description: 'Route scope. Default: global (keepalived sets universe whatever the route).',
     },
     protocol: routeProtocol,
-    onlink: bool('The gateway is on the link even if no prefix of the device covers it (ip route ... onlink).', false),
+    onlink: bool(
+      'The gateway is on the link even if no prefix of the device covers it (ip route ... onlink).',
+      false,
+    ),
     no_track: bool(
       'Deleted by someone else while MASTER, it is not put back until the next time the instance becomes MASTER (keepalived no_track).',
       false,
@@ -375,7 +384,11 @@ const virtualRule: Schema = {
       description: 'Address family, when neither from nor to says it. Default: 4 (keepalived too).',
     },
     not: bool('Invert the selector (ip rule add not ...).', false),
-    suppress_prefixlength: int(0, 128, 'table action: reject routing decisions with this prefix length or shorter.'),
+    suppress_prefixlength: int(
+      0,
+      128,
+      'table action: reject routing decisions with this prefix length or shorter.',
+    ),
     protocol: routeProtocol,
     no_track: bool(
       'Deleted by someone else while MASTER, it is not put back until the next time the instance becomes MASTER (keepalived no_track).',

@@ -119,10 +119,14 @@ function routingLines(instances: InstanceStatus[], paint: Paint): string[] {
   for (const i of instances) {
     const r = i.routing;
     if (!r) continue;
-    const mark = (installed: boolean) => (installed ? 'installed' : paint('not installed', i.state === 'master' ? 31 : 0));
-    for (const x of r.routes) out.push(`${i.name} route: ${x.route}  ${mark(x.installed)}${x.noTrack ? ' (no_track)' : ''}`);
-    for (const x of r.rules) out.push(`${i.name} rule: ${x.rule}  ${mark(x.installed)}${x.noTrack ? ' (no_track)' : ''}`);
-    if (r.restored > 0 || r.errors > 0) out.push(`${i.name} routing: ${r.restored} restored, ${r.errors} errors`);
+    const mark = (installed: boolean) =>
+      installed ? 'installed' : i.state === 'master' ? paint('NOT INSTALLED', 31) : 'not installed';
+    for (const x of r.routes)
+      out.push(`${i.name} route: ${x.route}  ${mark(x.installed)}${x.noTrack ? ' (no_track)' : ''}`);
+    for (const x of r.rules)
+      out.push(`${i.name} rule: ${x.rule}  ${mark(x.installed)}${x.noTrack ? ' (no_track)' : ''}`);
+    if (r.restored > 0 || r.errors > 0)
+      out.push(`${i.name} routing: ${r.restored} restored, ${r.errors} errors`);
   }
   return out;
 }

@@ -20,12 +20,12 @@ import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL } from '../netlink/
 import { RT_SCOPES } from '../netlink/rtnetlink.js';
 import {
   parseRoute,
+  type RouteSpec,
   RTM_DELROUTE,
   RTM_GETROUTE,
   RTM_NEWROUTE,
   RTNLGRP_IPV4_ROUTE,
   RTNLGRP_IPV6_ROUTE,
-  type RouteSpec,
   routeDumpRequest,
   routeRequest,
 } from '../netlink/rtroute.js';
@@ -59,11 +59,15 @@ function ruleSpecOf(r: VirtualRule): RuleSpec {
 }
 
 const sameIp = (a: string | undefined, b: string | undefined) =>
-  a === b || (a !== undefined && b !== undefined && parseIp(a)?.bytes.equals(parseIp(b)?.bytes ?? Buffer.alloc(0)) === true);
+  a === b ||
+  (a !== undefined &&
+    b !== undefined &&
+    parseIp(a)?.bytes.equals(parseIp(b)?.bytes ?? Buffer.alloc(0)) === true);
 
 /** Does the kernel's route k stand for the configured route r (dev resolved to oif)? */
 function routeMatches(r: VirtualRoute, oif: number | undefined, k: RouteSpec): boolean {
-  if (k.family !== r.family || k.dstLen !== r.prefixLength || k.table !== r.table || k.type !== r.type) return false;
+  if (k.family !== r.family || k.dstLen !== r.prefixLength || k.table !== r.table || k.type !== r.type)
+    return false;
   if (!sameIp(k.dst, r.to) || k.protocol !== r.protocol) return false;
   // IPv6 gives a route without a metric 1024
   const metric = r.metric ?? (r.family === 6 ? 1024 : undefined);
@@ -76,7 +80,8 @@ function routeMatches(r: VirtualRoute, oif: number | undefined, k: RouteSpec): b
 
 function ruleMatches(r: VirtualRule, k: RuleSpec): boolean {
   const want = ruleSpecOf(r);
-  const pfx = (p: RuleSpec['from']) => (p && p.prefixLength > 0 ? `${parseIp(p.address)?.bytes.toString('hex')}/${p.prefixLength}` : '');
+  const pfx = (p: RuleSpec['from']) =>
+    p && p.prefixLength > 0 ? `${parseIp(p.address)?.bytes.toString('hex')}/${p.prefixLength}` : '';
   return (
     k.family === want.family &&
     k.priority === want.priority &&
@@ -203,7 +208,12 @@ export function createRoutingManager(client?: NetlinkClient): RealRoutingManager
       listen();
       try {
         // NLM_F_EXCL: without it the kernel adds a second copy of an identical rule
-        await nl.request(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, ruleRequest(ruleSpecOf(r)), `add rule ${r.text}`);
+        await nl.request(
+          RTM_NEWRULE,
+          NLM_F_CREATE | NLM_F_EXCL,
+          ruleRequest(ruleSpecOf(r)),
+          `add rule ${r.text}`,
+        );
         return true;
       } catch (e) {
         if (isCode(e, 'EEXIST')) return false;
@@ -225,7 +235,12 @@ export function createRoutingManager(client?: NetlinkClient): RealRoutingManager
       for (const family of [4, 6] as const) {
         if (routes.some((r) => r.family === family)) {
           const kernel: RouteSpec[] = [];
-          for (const m of await nl.request(RTM_GETROUTE, NLM_F_DUMP, routeDumpRequest(family), `list IPv${family} routes`)) {
+          for (const m of await nl.request(
+            RTM_GETROUTE,
+            NLM_F_DUMP,
+            routeDumpRequest(family),
+            `list IPv${family} routes`,
+          )) {
             const k = m.type === RTM_NEWROUTE ? parseRoute(m.payload) : null;
             if (k) kernel.push(k);
           }
@@ -242,11 +257,17 @@ export function createRoutingManager(client?: NetlinkClient): RealRoutingManager
         }
         if (rules.some((r) => r.family === family)) {
           const kernel: RuleSpec[] = [];
-          for (const m of await nl.request(RTM_GETRULE, NLM_F_DUMP, ruleDumpRequest(family), `list IPv${family} rules`)) {
+          for (const m of await nl.request(
+            RTM_GETRULE,
+            NLM_F_DUMP,
+            ruleDumpRequest(family),
+            `list IPv${family} rules`,
+          )) {
             const k = m.type === RTM_NEWRULE ? parseRule(m.payload) : null;
             if (k) kernel.push(k);
           }
-          for (const [i, r] of rules.entries()) if (r.family === family) out.rules[i] = kernel.some((k) => ruleMatches(r, k));
+          for (const [i, r] of rules.entries())
+            if (r.family === family) out.rules[i] = kernel.some((k) => ruleMatches(r, k));
         }
       }
       return out;

@@ -67,7 +67,8 @@ export function ruleRequest(r: RuleSpec): Buffer {
   ] as const) {
     if (!p) continue;
     const ip = parseIp(p.address);
-    if (!ip || ip.family !== r.family) throw new TypeError(`${what} '${p.address}' is not an IPv${r.family} address`);
+    if (!ip || ip.family !== r.family)
+      throw new TypeError(`${what} '${p.address}' is not an IPv${r.family} address`);
   }
   if (r.action === 'table' && (r.table === undefined || r.table < 1))
     throw new RangeError('a table action needs a table');

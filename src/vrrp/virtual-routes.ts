@@ -59,8 +59,12 @@ export class InstanceRouting {
   private async removeNow(cfg: VrrpInstance): Promise<void> {
     const m = this.manager!;
     await Promise.all([
-      ...(cfg.virtualRoutes ?? []).map((r) => m.removeRoute(r).catch((e) => this.failed('remove', 'route', r.text, e))),
-      ...(cfg.virtualRules ?? []).map((r) => m.removeRule(r).catch((e) => this.failed('remove', 'rule', r.text, e))),
+      ...(cfg.virtualRoutes ?? []).map((r) =>
+        m.removeRoute(r).catch((e) => this.failed('remove', 'route', r.text, e)),
+      ),
+      ...(cfg.virtualRules ?? []).map((r) =>
+        m.removeRule(r).catch((e) => this.failed('remove', 'rule', r.text, e)),
+      ),
     ]);
   }
 
@@ -138,7 +142,11 @@ export class InstanceRouting {
         noTrack: r.noTrack,
         installed: present.routes[i] ?? false,
       })),
-      rules: rules.map((r, i) => ({ rule: r.text, noTrack: r.noTrack, installed: present.rules[i] ?? false })),
+      rules: rules.map((r, i) => ({
+        rule: r.text,
+        noTrack: r.noTrack,
+        installed: present.rules[i] ?? false,
+      })),
     };
   }
 
@@ -156,7 +164,9 @@ export class InstanceRouting {
     };
     // rules depend on nothing; routes may need the VIPs (src) and come after them
     await Promise.all([
-      ...rules.map((r) => m.addRule(r).then(note('rule', r.text), (e) => this.failed('add', 'rule', r.text, e))),
+      ...rules.map((r) =>
+        m.addRule(r).then(note('rule', r.text), (e) => this.failed('add', 'rule', r.text, e)),
+      ),
       ...routes.map((r) =>
         m.addRoute(r).then(note('route', r.text), (e) => this.failed('add', 'route', r.text, e)),
       ),

@@ -64,13 +64,23 @@ describe.skipIf(why)('virtual_routes and virtual_rules follow MASTER', () => {
     ...(await routes(host, '-6', 100)).map((r) => r.dst),
     ...(await routes(host, '-4', 101)).map((r) => r.dst),
   ];
-  const all = ['198.51.100.0/24', '203.0.113.0/25', '198.51.100.128/25', '2001:db8:100::/48', '203.0.113.128/25'];
+  const all = [
+    '198.51.100.0/24',
+    '203.0.113.0/25',
+    '198.51.100.128/25',
+    '2001:db8:100::/48',
+    '203.0.113.128/25',
+  ];
   /** the host has every route and rule of the instance */
   const hasAll = async (host: string) =>
-    (await dsts(host)).length === 5 && (await rules(host, '-4')).length === 2 && (await rules(host, '-6')).length === 1;
+    (await dsts(host)).length === 5 &&
+    (await rules(host, '-4')).length === 2 &&
+    (await rules(host, '-6')).length === 1;
   /** the host has none of them */
   const hasNone = async (host: string) =>
-    (await dsts(host)).length === 0 && (await rules(host, '-4')).length === 0 && (await rules(host, '-6')).length === 0;
+    (await dsts(host)).length === 0 &&
+    (await rules(host, '-4')).length === 0 &&
+    (await rules(host, '-6')).length === 0;
 
   beforeAll(async () => {
     lab = await createLab(['r1', 'r2', 'c']);
@@ -87,11 +97,17 @@ describe.skipIf(why)('virtual_routes and virtual_rules follow MASTER', () => {
     expect(await hasNone('r2')).toBe(true);
 
     const v4 = await routes('r1', '-4', 100);
-    expect(v4.find((r) => r.dst === '198.51.100.0/24')).toMatchObject({ gateway: '192.0.2.13', protocol: 'keepalived' });
+    expect(v4.find((r) => r.dst === '198.51.100.0/24')).toMatchObject({
+      gateway: '192.0.2.13',
+      protocol: 'keepalived',
+    });
     expect(v4.find((r) => r.dst === '203.0.113.0/25')).toMatchObject({ type: 'blackhole' });
     expect(v4.find((r) => r.dst === '198.51.100.128/25')).toMatchObject({ prefsrc: '192.0.2.50', metric: 7 });
     const v6 = await routes('r1', '-6', 100);
-    expect(v6.find((r) => r.dst === '2001:db8:100::/48')).toMatchObject({ gateway: '2001:db8::13', metric: 50 });
+    expect(v6.find((r) => r.dst === '2001:db8:100::/48')).toMatchObject({
+      gateway: '2001:db8::13',
+      metric: 50,
+    });
     expect((await routes('r1', '-4', 101)).map((r) => r.dst)).toEqual(['203.0.113.128/25']);
 
     const r4 = await rules('r1', '-4');
@@ -121,7 +137,11 @@ describe.skipIf(why)('virtual_routes and virtual_rules follow MASTER', () => {
     await until(
       async () => {
         const d = await dsts('r1');
-        return d.includes('198.51.100.0/24') && d.includes('2001:db8:100::/48') && (await rules('r1', '-4')).length === 2;
+        return (
+          d.includes('198.51.100.0/24') &&
+          d.includes('2001:db8:100::/48') &&
+          (await rules('r1', '-4')).length === 2
+        );
       },
       3000,
       'the deleted route and rule back on r1',
@@ -131,7 +151,10 @@ describe.skipIf(why)('virtual_routes and virtual_rules follow MASTER', () => {
     expect(await routes('r1', '-4', 101)).toEqual([]);
     const st = (await r1.instance()).routing!;
     expect(st.restored).toBeGreaterThanOrEqual(3);
-    expect(st.routes.find((r) => r.route.includes('203.0.113.128/25'))).toMatchObject({ installed: false, noTrack: true });
+    expect(st.routes.find((r) => r.route.includes('203.0.113.128/25'))).toMatchObject({
+      installed: false,
+      noTrack: true,
+    });
     expect(r1.logged((l) => l.event === 'route-restored').length).toBeGreaterThanOrEqual(2);
   });
 

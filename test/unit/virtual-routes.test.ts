@@ -54,14 +54,39 @@ describe('route codec', () => {
   });
 
   it('a default route has no RTA_DST; an IPv6 blackhole; wrong families are refused', () => {
-    const b = routeRequest({ family: 6, dst: '::', dstLen: 0, type: 'blackhole', table: 100, protocol: 18, scope: 0 });
+    const b = routeRequest({
+      family: 6,
+      dst: '::',
+      dstLen: 0,
+      type: 'blackhole',
+      table: 100,
+      protocol: 18,
+      scope: 0,
+    });
     expect(b.readUInt8(7)).toBe(6);
     expect(parseRoute(b)).toMatchObject({ family: 6, dst: '::', dstLen: 0, type: 'blackhole', table: 100 });
     expect(() =>
-      routeRequest({ family: 4, dst: '198.51.100.0', dstLen: 24, type: 'unicast', table: 254, protocol: 18, scope: 0, via: '2001:db8::1' }),
+      routeRequest({
+        family: 4,
+        dst: '198.51.100.0',
+        dstLen: 24,
+        type: 'unicast',
+        table: 254,
+        protocol: 18,
+        scope: 0,
+        via: '2001:db8::1',
+      }),
     ).toThrow(/gateway/);
     expect(() =>
-      routeRequest({ family: 4, dst: '198.51.100.0', dstLen: 33, type: 'unicast', table: 254, protocol: 18, scope: 0 }),
+      routeRequest({
+        family: 4,
+        dst: '198.51.100.0',
+        dstLen: 33,
+        type: 'unicast',
+        table: 254,
+        protocol: 18,
+        scope: 0,
+      }),
     ).toThrow(RangeError);
     expect(parseRoute(Buffer.alloc(5))).toBeNull();
   });
@@ -96,10 +121,18 @@ describe('FIB rule codec', () => {
   it('goto, prohibit and IPv6; a table action without a table is refused', () => {
     const g = parseRule(ruleRequest({ family: 6, priority: 10, action: 'goto', goto: 20, protocol: 18 }));
     expect(g).toEqual({ family: 6, priority: 10, action: 'goto', goto: 20, protocol: 18 });
-    expect(parseRule(ruleRequest({ family: 4, priority: 5, action: 'prohibit', protocol: 18 }))?.action).toBe('prohibit');
+    expect(parseRule(ruleRequest({ family: 4, priority: 5, action: 'prohibit', protocol: 18 }))?.action).toBe(
+      'prohibit',
+    );
     expect(() => ruleRequest({ family: 4, priority: 5, action: 'table', protocol: 18 })).toThrow(/table/);
     expect(() =>
-      ruleRequest({ family: 4, priority: 5, action: 'nop', protocol: 18, from: { address: '2001:db8::', prefixLength: 32 } }),
+      ruleRequest({
+        family: 4,
+        priority: 5,
+        action: 'nop',
+        protocol: 18,
+        from: { address: '2001:db8::', prefixLength: 32 },
+      }),
     ).toThrow(/IPv4/);
   });
 });
@@ -145,8 +178,20 @@ describe('config: virtual_routes and virtual_rules', () => {
     expect(v6).toMatchObject({ family: 6, protocol: 12, scope: 'link', noTrack: true });
     const [r1, r2, r3, r4] = c.vrrpInstances[0]!.virtualRules;
     expect({ ...r1, priority: 0, text: '' }).toEqual({ ...r2, priority: 0, text: '' });
-    expect(r1).toMatchObject({ family: 4, action: 'table', table: 100, from: { address: '192.0.2.0', prefixLength: 24 } });
-    expect(r3).toMatchObject({ action: 'prohibit', invert: true, fwmark: 16, fwmask: 255, iif: 'eth0', priority: 102 });
+    expect(r1).toMatchObject({
+      family: 4,
+      action: 'table',
+      table: 100,
+      from: { address: '192.0.2.0', prefixLength: 24 },
+    });
+    expect(r3).toMatchObject({
+      action: 'prohibit',
+      invert: true,
+      fwmark: 16,
+      fwmask: 255,
+      iif: 'eth0',
+      priority: 102,
+    });
     expect(r3!.text).toBe('priority 102 not from all to 198.51.100.0/24 fwmark 0x10/0xff iif eth0 prohibit');
     expect(r4).toMatchObject({ family: 6, action: 'goto', goto: 200, noTrack: true });
     // absent: empty lists
@@ -157,7 +202,11 @@ describe('config: virtual_routes and virtual_rules', () => {
     ["  - '198.51.100.1/24 via 192.0.2.254'", 'CONFIG_BAD_ADDRESS', /host bits/],
     ["  - '198.51.100.0/33 dev eth0'", 'CONFIG_BAD_ADDRESS', /not an IP prefix/],
     ["  - '198.51.100.0/24 via 2001:db8::1'", 'CONFIG_FAMILY_MISMATCH', /via 2001:db8::1 is IPv6/],
-    ["  - '198.51.100.0/24 dev eth0 table nosuchtable'", 'CONFIG_UNKNOWN_REFERENCE', /unknown routing table 'nosuchtable'/],
+    [
+      "  - '198.51.100.0/24 dev eth0 table nosuchtable'",
+      'CONFIG_UNKNOWN_REFERENCE',
+      /unknown routing table 'nosuchtable'/,
+    ],
     ["  - 'blackhole 198.51.100.0/24 via 192.0.2.1'", 'CONFIG_NOT_APPLICABLE', /takes no via or dev/],
     ["  - '198.51.100.0/24'", 'CONFIG_MISSING_KEY', /needs via or dev/],
     ["  - '198.51.100.0/24 dev eth0 mtu 1400'", 'CONFIG_BAD_VALUE', /unexpected 'mtu 1400'/],
@@ -175,8 +224,16 @@ describe('config: virtual_routes and virtual_rules', () => {
     ["  - 'from 192.0.2.0/24 to 2001:db8::/32 table 1 priority 5'", 'CONFIG_FAMILY_MISMATCH', /IPv6/],
     ["  - 'goto 5 priority 10'", 'CONFIG_BAD_VALUE', /greater than the rule's priority/],
     ["  - 'fwmark 0x1/0x2/0x3 table 1 priority 5'", 'CONFIG_BAD_VALUE', /fwmark must be/],
-    ['  - { from: 192.0.2.0/24, table: 1, action: nop, priority: 5 }', 'CONFIG_NOT_APPLICABLE', /table is for the table action/],
-    ["  - 'from 192.0.2.0/24 table main priority 5 ipproto tcp'", 'CONFIG_BAD_VALUE', /unexpected 'ipproto tcp'/],
+    [
+      '  - { from: 192.0.2.0/24, table: 1, action: nop, priority: 5 }',
+      'CONFIG_NOT_APPLICABLE',
+      /table is for the table action/,
+    ],
+    [
+      "  - 'from 192.0.2.0/24 table main priority 5 ipproto tcp'",
+      'CONFIG_BAD_VALUE',
+      /unexpected 'ipproto tcp'/,
+    ],
   ])('virtual_rules %s → %s at line:col', (item, code, msg) => {
     const e = errors(instance('virtual_rules:', item));
     expect(e).toHaveLength(1);
@@ -312,5 +369,29 @@ describe('InstanceRouting', () => {
         '+route 198.51.101.0/24 via 192.0.2.254',
       ].sort(),
     );
+  });
+});
+
+describe('vrrpd status', () => {
+  it('prints each route and rule of an instance and whether the kernel has it', async () => {
+    const { exampleSnapshot } = await import('../../src/control/example.js');
+    const { renderStatus } = await import('../../src/control/render.js');
+    const s = exampleSnapshot();
+    const i = s.instances[0]!;
+    i.state = 'master';
+    i.routing = {
+      routes: [
+        { route: '198.51.100.0/24 via 192.0.2.254 table 100', table: 100, noTrack: false, installed: true },
+        { route: 'blackhole 203.0.113.0/24', table: 254, noTrack: true, installed: false },
+      ],
+      rules: [{ rule: 'priority 100 from 192.0.2.50/32 lookup 100', noTrack: false, installed: true }],
+      restored: 2,
+      errors: 0,
+    };
+    const text = renderStatus(s, { color: false, now: new Date('2026-01-01T00:00:00Z') });
+    expect(text).toContain(`${i.name} route: 198.51.100.0/24 via 192.0.2.254 table 100  installed\n`);
+    expect(text).toContain(`${i.name} route: blackhole 203.0.113.0/24  NOT INSTALLED (no_track)\n`);
+    expect(text).toContain(`${i.name} rule: priority 100 from 192.0.2.50/32 lookup 100  installed\n`);
+    expect(text).toContain(`${i.name} routing: 2 restored, 0 errors\n`);
   });
 });
