@@ -57,15 +57,18 @@ export class InstanceRouting {
   }
 
   private async removeNow(cfg: VrrpInstance): Promise<void> {
+    await this.removeLists(cfg.virtualRoutes ?? [], cfg.virtualRules ?? []);
+  }
+
+  /** The other way round from adding: the rules, then the routes. */
+  private async removeLists(routes: readonly VirtualRoute[], rules: readonly VirtualRule[]): Promise<void> {
     const m = this.manager!;
-    await Promise.all([
-      ...(cfg.virtualRoutes ?? []).map((r) =>
-        m.removeRoute(r).catch((e) => this.failed('remove', 'route', r.text, e)),
-      ),
-      ...(cfg.virtualRules ?? []).map((r) =>
-        m.removeRule(r).catch((e) => this.failed('remove', 'rule', r.text, e)),
-      ),
-    ]);
+    await Promise.all(
+      rules.map((r) => m.removeRule(r).catch((e) => this.failed('remove', 'rule', r.text, e))),
+    );
+    await Promise.all(
+      routes.map((r) => m.removeRoute(r).catch((e) => this.failed('remove', 'route', r.text, e))),
+    );
   }
 
   /** A reload while MASTER: removes what went, adds what came. */
@@ -75,19 +78,14 @@ export class InstanceRouting {
   }
 
   private async updateNow(old: VrrpInstance, cfg: VrrpInstance): Promise<void> {
-    const m = this.manager!;
     const routeKeys = new Set((cfg.virtualRoutes ?? []).map(routeKey));
     const ruleKeys = new Set((cfg.virtualRules ?? []).map(ruleKey));
     const oldRoutes = new Set((old.virtualRoutes ?? []).map(routeKey));
     const oldRules = new Set((old.virtualRules ?? []).map(ruleKey));
-    await Promise.all([
-      ...(old.virtualRoutes ?? [])
-        .filter((r) => !routeKeys.has(routeKey(r)))
-        .map((r) => m.removeRoute(r).catch((e) => this.failed('remove', 'route', r.text, e))),
-      ...(old.virtualRules ?? [])
-        .filter((r) => !ruleKeys.has(ruleKey(r)))
-        .map((r) => m.removeRule(r).catch((e) => this.failed('remove', 'rule', r.text, e))),
-    ]);
+    await this.removeLists(
+      (old.virtualRoutes ?? []).filter((r) => !routeKeys.has(routeKey(r))),
+      (old.virtualRules ?? []).filter((r) => !ruleKeys.has(ruleKey(r))),
+    );
     await this.addAll(
       (cfg.virtualRoutes ?? []).filter((r) => !oldRoutes.has(routeKey(r))),
       (cfg.virtualRules ?? []).filter((r) => !oldRules.has(ruleKey(r))),
@@ -162,15 +160,17 @@ export class InstanceRouting {
         `virtual ${kind} deleted behind our back; restored`,
       );
     };
-    // rules depend on nothing; routes may need the VIPs (src) and come after them
-    await Promise.all([
-      ...rules.map((r) =>
-        m.addRule(r).then(note('rule', r.text), (e) => this.failed('add', 'rule', r.text, e)),
-      ),
-      ...routes.map((r) =>
+    // keepalived's order: the routes (after the VIPs: a route may take one as src), then
+    // the rules, whose lookups would otherwise judge the routes' gateways (a prohibit rule
+    // makes the kernel refuse a gateway it can no longer reach)
+    await Promise.all(
+      routes.map((r) =>
         m.addRoute(r).then(note('route', r.text), (e) => this.failed('add', 'route', r.text, e)),
       ),
-    ]);
+    );
+    await Promise.all(
+      rules.map((r) => m.addRule(r).then(note('rule', r.text), (e) => this.failed('add', 'rule', r.text, e))),
+    );
   }
 
   private failed(op: 'add' | 'remove', kind: 'route' | 'rule', text: string, err: unknown): void {
