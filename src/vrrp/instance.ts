@@ -152,6 +152,9 @@ export class InstanceRuntime {
     this.fsm = initialState(fsmConfigOf(cfg, primaryAddress), now);
     this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress);
     this.routing = new InstanceRouting(fx.routing, fx.log, () => this.cfg.name);
+    // as keepalived does when an instance starts: routes and rules a run killed without a
+    // word left behind go (a new master adds them again, after this)
+    if (InstanceRouting.has(cfg)) void this.routing.remove(cfg);
     this.hmacSeq = hmacSequenceOf(cfg, null);
   }
 

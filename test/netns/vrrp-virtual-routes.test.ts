@@ -182,4 +182,17 @@ describe.skipIf(why)('virtual_routes and virtual_rules follow MASTER', () => {
     await until(() => hasAll('r1'), 3000, 'routes and rules back on r1');
     await until(() => hasNone('r2'), 3000, 'routes and rules gone from r2');
   });
+
+  it('a run killed with SIGKILL leaves them; the next start removes them, as keepalived does', async () => {
+    r1.signal('SIGKILL');
+    await r1.exited;
+    await r2.waitState('VI', 'master', 5000);
+    await until(() => hasAll('r2'), 3000, 'routes and rules on r2');
+    expect(await hasAll('r1')).toBe(true);
+    // back with a lower priority: it stays backup, and its leftovers go at start
+    r1 = await lab.start('r1', cfg(50));
+    await r1.waitBackupOf('VI', lab.topo.host('r2').ipv4, 5000);
+    await until(() => hasNone('r1'), 3000, 'the leftovers gone from r1');
+    expect(await hasAll('r2')).toBe(true);
+  });
 });
