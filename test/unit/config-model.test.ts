@@ -91,6 +91,8 @@ describe('defaults', () => {
       unicastTtl: 255,
       unicastTtlWindows: [],
       unicastFaultNoPeer: false,
+      virtualRoutes: [],
+      virtualRules: [],
     });
     expect(c.vrrpScripts).toEqual({});
     expect(c.vrrpSyncGroups).toEqual([]);
