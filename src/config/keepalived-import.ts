@@ -866,6 +866,13 @@ function convertInstance(
           .map((x) => (k === 'virtual_routes' ? importRoute(x, rn) : importRule(x, rn, counter)))
           .filter((x) => x !== null);
         for (const n of rn) notes.push({ ...at(n.st), text: n.text, dropped: n.dropped });
+        if (list.some((x) => x.no_track !== true))
+          notes.push(
+            noted(
+              st,
+              `one of these deleted by hand while MASTER: keepalived leaves MASTER and takes it again; vrrpd puts it back and stays MASTER (no_track: neither)`,
+            ),
+          );
         if (list.length) v[k] = [...((v[k] as Obj[] | undefined) ?? []), ...list];
         break;
       }
