@@ -3,6 +3,7 @@
 import { type IpFamily, parseCidr, parseIp } from '../net/addr.js';
 import { buildAuthHmac } from './auth-hmac-config.js';
 import { type BuildContext, familyName, notifyOf } from './build-context.js';
+import { buildVirtualRoutesAndRules } from './build-virtual-routes.js';
 import { instanceKnobs, KEEPALIVED_KNOB_DEFAULTS, type VrrpKnobDefaults } from './build-vrrp-knobs.js';
 import type { ConfigPath } from './errors.js';
 import { pathText } from './errors.js';
@@ -503,6 +504,7 @@ function buildInstance(
     higherPrioSendAdvert: knobs.higherPrioSendAdvert,
     lowerPrioNoAdvert: knobs.lowerPrioNoAdvert,
     downTimerAdverts: knobs.downTimerAdverts,
+    ...buildVirtualRoutesAndRules(ctx, p, r.virtual_routes, r.virtual_rules),
   };
 }
 

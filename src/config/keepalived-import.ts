@@ -22,6 +22,13 @@ import {
   INSTANCE_KNOB_KEYWORDS,
   type InstanceKnobs,
 } from './keepalived-import-knobs.js';
+import {
+  importRoute,
+  importRule,
+  type RouteNote,
+  RULE_START_PRIORITY,
+  type RulePriorityCounter,
+} from './keepalived-import-routes.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
 import { addressRange } from './vs-group.js';
 
@@ -92,8 +99,6 @@ const WHY: Record<string, string> = {
   mcast_dst_ip: 'vrrpd sends to the RFC 5798 groups',
   vrrp_skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
-  virtual_routes: 'vrrpd adds no routes with the VIPs: use notify scripts',
-  virtual_rules: 'vrrpd adds no routing rules with the VIPs: use notify scripts',
   track_file: 'vrrpd has no file tracking: use a vrrp_script',
   track_process: 'vrrpd has no process tracking: use a vrrp_script (pgrep)',
   track_bfd: 'vrrpd has no BFD',
@@ -233,6 +238,8 @@ interface GlobalState {
   startStop?: Partial<Record<'startup' | 'shutdown' | 'startup_timeout' | 'shutdown_timeout', KaStatement>>;
   /** vrrp_higher_prio_send_advert, ... (keepalived-import-knobs.ts) */
   knobs: GlobalKnobs;
+  /** keepalived's numbering of virtual_rules without a preference (keepalived-import-routes.ts) */
+  rulePriority?: RulePriorityCounter;
 }
 
 // keepalived's own MIBs: vrrpd serves the standard VRRPv3-MIB (RFC 6527) only
@@ -940,6 +947,25 @@ function convertInstance(
       case 'debug':
         notes.push(noted(st, "'debug' does nothing in keepalived either"));
         break;
+      case 'virtual_routes':
+      case 'virtual_rules': {
+        const rn: RouteNote[] = [];
+        g.rulePriority ??= { 4: RULE_START_PRIORITY, 6: RULE_START_PRIORITY };
+        const counter = g.rulePriority;
+        const list = (st.block ?? [])
+          .map((x) => (k === 'virtual_routes' ? importRoute(x, rn) : importRule(x, rn, counter)))
+          .filter((x) => x !== null);
+        for (const n of rn) notes.push({ ...at(n.st), text: n.text, dropped: n.dropped });
+        if (list.some((x) => x.no_track !== true))
+          notes.push(
+            noted(
+              st,
+              `one of these deleted by hand while MASTER: keepalived leaves MASTER and takes it again; vrrpd puts it back and stays MASTER (no_track: neither)`,
+            ),
+          );
+        if (list.length) v[k] = [...((v[k] as Obj[] | undefined) ?? []), ...list];
+        break;
+      }
       default:
         notes.push(unhandled(st, 'vrrp_instance'));
     }

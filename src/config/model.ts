@@ -185,6 +185,55 @@ export interface VrrpInstance {
   readonly lowerPrioNoAdvert: boolean;
   /** keepalived down_timer_adverts: advert intervals in Master_Down_Interval (3 = the RFCs) */
   readonly downTimerAdverts: number;
+  /** routes added while MASTER (keepalived virtual_routes) */
+  readonly virtualRoutes: readonly VirtualRoute[];
+  /** policy-routing rules added while MASTER (keepalived virtual_rules) */
+  readonly virtualRules: readonly VirtualRule[];
+}
+
+export type RouteScope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
+
+/** A route of an instance (src/vrrp/virtual-routes.ts installs it through rtnetlink). */
+export interface VirtualRoute {
+  readonly family: IpFamily;
+  /** network address of the destination prefix, canonical */
+  readonly to: string;
+  readonly prefixLength: number;
+  readonly type: 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+  readonly table: number;
+  readonly protocol: number;
+  readonly scope: RouteScope;
+  readonly metric?: number;
+  readonly via?: string;
+  readonly dev?: string;
+  readonly src?: string;
+  readonly onlink: boolean;
+  /** not put back when deleted by someone else while MASTER */
+  readonly noTrack: boolean;
+  /** as `ip route` would show it, for status and logs */
+  readonly text: string;
+}
+
+/** A policy-routing rule of an instance. */
+export interface VirtualRule {
+  readonly family: IpFamily;
+  readonly priority: number;
+  readonly action: 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
+  readonly table?: number;
+  readonly goto?: number;
+  readonly from?: { readonly address: string; readonly prefixLength: number };
+  readonly to?: { readonly address: string; readonly prefixLength: number };
+  readonly iif?: string;
+  readonly oif?: string;
+  readonly fwmark?: number;
+  readonly fwmask?: number;
+  readonly tos?: number;
+  readonly invert: boolean;
+  readonly suppressPrefixLength?: number;
+  readonly protocol: number;
+  readonly noTrack: boolean;
+  /** as `ip rule` would show it, for status and logs */
+  readonly text: string;
 }
 
 export interface UnicastTtlWindow {

@@ -126,7 +126,47 @@ export interface RawInstance {
   higher_prio_send_advert?: boolean;
   lower_prio_no_advert?: boolean;
   down_timer_adverts?: number;
+  virtual_routes: RawVirtualRoute[];
+  virtual_rules: RawVirtualRule[];
 }
+
+/** keepalived virtual_routes item: the `ip route` words or the keys */
+export type RawVirtualRoute =
+  | string
+  | {
+      to: string;
+      type?: 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+      via?: string;
+      dev?: string;
+      src?: string;
+      table?: number | string;
+      metric?: number;
+      scope?: 'global' | 'site' | 'link' | 'host' | 'nowhere';
+      protocol?: number | string;
+      onlink?: boolean;
+      no_track?: boolean;
+    };
+
+/** keepalived virtual_rules item: the `ip rule` words or the keys */
+export type RawVirtualRule =
+  | string
+  | {
+      from?: string;
+      to?: string;
+      iif?: string;
+      oif?: string;
+      fwmark?: number | string;
+      tos?: number;
+      table?: number | string;
+      action?: 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
+      goto?: number;
+      priority: number;
+      family?: 4 | 6;
+      not?: boolean;
+      suppress_prefixlength?: number;
+      protocol?: number | string;
+      no_track?: boolean;
+    };
 
 export interface RawAuthHmac {
   keys: { id: number; key?: string; file?: string; credential?: string }[];

@@ -323,6 +323,113 @@ const vip: Schema = {
   },
 };
 
+const routeTable: Schema = {
+  type: ['integer', 'string'],
+  minimum: 1,
+  maximum: 4294967295,
+  minLength: 1,
+  description:
+    'Routing table: a number (1-4294967295) or a name: main, local, default, or one of /etc/iproute2/rt_tables (and rt_tables.d/*.conf).',
+};
+
+const routeProtocol: Schema = {
+  type: ['integer', 'string'],
+  minimum: 0,
+  maximum: 255,
+  minLength: 1,
+  description:
+    'rtm_protocol: a number or an iproute2 name (kernel, boot, static, keepalived, bird, bgp, ...). Default: keepalived (18), as keepalived marks its routes.',
+};
+
+const virtualRoute: Schema = {
+  type: ['string', 'object'],
+  minLength: 1,
+  description:
+    "A route added while the instance is MASTER (keepalived virtual_routes): 'PREFIX [via ADDR] [dev IFNAME] [src ADDR] [table T] [metric N] [scope S] [protocol P] [onlink] [no_track]', with an optional type first (blackhole, unreachable, prohibit, throw), or {to, via, dev, ...}.",
+  additionalProperties: false,
+  required: ['to'],
+  properties: {
+    to: str(
+      "Destination PREFIX (ADDRESS/LEN; without /LEN a host route), or 'default' (IPv4 unless via or src is IPv6).",
+    ),
+    type: {
+      type: 'string',
+      enum: ['unicast', 'blackhole', 'unreachable', 'prohibit', 'throw'],
+      description: 'Route type (ip route add TYPE ...). Default: unicast. The others take no via or dev.',
+    },
+    via: str('Gateway address, of the family of the destination.'),
+    dev: ifname('Output interface. A unicast route needs via or dev.'),
+    src: str('Preferred source address (ip route ... src), e.g. a VIP of the instance.'),
+    table: { ...routeTable, description: `${String(routeTable.description)} Default: main.` },
+    metric: int(
+      0,
+      4294967295,
+      'Route metric (ip route ... metric). Default: none (IPv6: the kernel uses 1024).',
+    ),
+    scope: {
+      type: 'string',
+      enum: ['global', 'site', 'link', 'host', 'nowhere'],
+      description: 'Route scope. Default: global (keepalived sets universe whatever the route).',
+    },
+    protocol: routeProtocol,
+    onlink: bool(
+      'The gateway is on the link even if no prefix of the device covers it (ip route ... onlink).',
+      false,
+    ),
+    no_track: bool(
+      'Deleted by someone else while MASTER, it is not put back until the next time the instance becomes MASTER (keepalived no_track).',
+      false,
+    ),
+  },
+};
+
+const virtualRule: Schema = {
+  type: ['string', 'object'],
+  minLength: 1,
+  description:
+    "A policy-routing rule added while the instance is MASTER (keepalived virtual_rules): 'from P to P iif IF oif IF fwmark N[/M] tos N table T|goto N|nop|blackhole|unreachable|prohibit priority N [not] [suppress_prefixlength N] [no_track]', or {from, to, table, priority, ...}. A rule needs a priority.",
+  additionalProperties: false,
+  required: ['priority'],
+  properties: {
+    from: str("Source PREFIX, or 'all'."),
+    to: str("Destination PREFIX, or 'all'."),
+    iif: ifname('Incoming interface (ip rule ... iif).'),
+    oif: ifname('Outgoing interface (ip rule ... oif).'),
+    fwmark: {
+      type: ['integer', 'string'],
+      minimum: 0,
+      maximum: 4294967295,
+      minLength: 1,
+      description: "Firewall mark: N or 'N/MASK' (decimal or 0x hex).",
+    },
+    tos: int(0, 255, 'TOS / DSCP field to match (ip rule ... tos).'),
+    table: { ...routeTable, description: `${String(routeTable.description)} The rule looks up this table.` },
+    action: {
+      type: 'string',
+      enum: ['table', 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit'],
+      description: 'What a match does. Default: table when table is given; goto when goto is given.',
+    },
+    goto: int(1, 4294967295, 'goto action: the priority of the rule to jump to (greater than this one).'),
+    priority: int(0, 4294967295, 'Rule priority (ip rule ... priority / preference / order). Required.'),
+    family: {
+      type: 'integer',
+      enum: [4, 6],
+      description: 'Address family, when neither from nor to says it. Default: 4 (keepalived too).',
+    },
+    not: bool('Invert the selector (ip rule add not ...).', false),
+    suppress_prefixlength: int(
+      0,
+      128,
+      'table action: reject routing decisions with this prefix length or shorter.',
+    ),
+    protocol: routeProtocol,
+    no_track: bool(
+      'Deleted by someone else while MASTER, it is not put back until the next time the instance becomes MASTER (keepalived no_track).',
+      false,
+    ),
+  },
+};
+
 const authHmacKey: Schema = obj(
   {
     id: int(1, 255, 'Key id carried in the trailer.'),
@@ -553,6 +660,20 @@ const vrrpInstance: Schema = obj(
       100,
       'The backup takes over after this many advert intervals (plus the skew time) without an advert, instead of 3 (keepalived down_timer_adverts; every router of the instance must use the same). Default: global.vrrp_defaults.down_timer_adverts.',
     ),
+    virtual_routes: {
+      type: 'array',
+      items: virtualRoute,
+      default: [],
+      description:
+        'Routes added when the instance becomes MASTER (after its VIPs) and removed when it leaves MASTER or vrrpd stops (keepalived virtual_routes). One deleted by hand comes back unless no_track.',
+    },
+    virtual_rules: {
+      type: 'array',
+      items: virtualRule,
+      default: [],
+      description:
+        'Policy-routing rules added when the instance becomes MASTER and removed when it leaves MASTER or vrrpd stops (keepalived virtual_rules). One deleted by hand comes back unless no_track.',
+    },
   },
   ['name', 'interface', 'vrid', 'virtual_ips'],
   'A VRRP instance (keepalived vrrp_instance).',

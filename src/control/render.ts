@@ -113,6 +113,24 @@ function instancesTable(instances: InstanceStatus[], opts: RenderOptions, paint:
   );
 }
 
+/** virtual_routes / virtual_rules: one line each, with whether the kernel has it. */
+function routingLines(instances: InstanceStatus[], paint: Paint): string[] {
+  const out: string[] = [];
+  for (const i of instances) {
+    const r = i.routing;
+    if (!r) continue;
+    const mark = (installed: boolean) =>
+      installed ? 'installed' : i.state === 'master' ? paint('NOT INSTALLED', 31) : 'not installed';
+    for (const x of r.routes)
+      out.push(`${i.name} route: ${x.route}  ${mark(x.installed)}${x.noTrack ? ' (no_track)' : ''}`);
+    for (const x of r.rules)
+      out.push(`${i.name} rule: ${x.rule}  ${mark(x.installed)}${x.noTrack ? ' (no_track)' : ''}`);
+    if (r.restored > 0 || r.errors > 0)
+      out.push(`${i.name} routing: ${r.restored} restored, ${r.errors} errors`);
+  }
+  return out;
+}
+
 function virtualServerBlock(vs: VirtualServerStatus, opts: RenderOptions, paint: Paint): string[] {
   const up = vs.realServers.filter((r) => r.health === 'up').length;
   const quorum = `${up}/${vs.realServers.length} up, quorum ${vs.quorum} ${vs.quorumUp ? 'met' : 'LOST'}`;
@@ -168,6 +186,7 @@ export function renderStatus(s: Snapshot, opts: RenderOptions): string {
   out.push('');
   out.push(...instancesTable(s.instances, opts, paint));
 
+  out.push(...routingLines(s.instances, paint));
   for (const g of s.syncGroups ?? []) {
     out.push(`sync group ${g.name}: ${g.state.toUpperCase()} (${g.instances.join(', ')})`);
   }

@@ -172,6 +172,20 @@ export interface InstanceStatus {
   /** Names of tracked vrrp_scripts (their state is in Snapshot.vrrpScripts). */
   trackedScripts: string[];
   counters: InstanceCounters;
+  /**
+   * keepalived virtual_routes / virtual_rules: each as `ip route` / `ip rule` would show
+   * it and whether the kernel has it now; absent when the instance has none.
+   */
+  routing?: InstanceRoutingStatus;
+}
+
+export interface InstanceRoutingStatus {
+  routes: { route: string; table: number; noTrack: boolean; installed: boolean }[];
+  rules: { rule: string; noTrack: boolean; installed: boolean }[];
+  /** routes and rules put back after someone else deleted them */
+  restored: number;
+  /** adds and removals the kernel refused (the log says why) */
+  errors: number;
 }
 
 export interface TrackedInterfaceStatus {

@@ -85,6 +85,7 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
         addressListMismatch: e.counters.addressListMismatch,
         drops: { ...e.counters.drops },
       },
+      ...(e.routing ? { routing: e.routing } : {}),
     };
   });
   const globalDrops: Record<string, number> = {};

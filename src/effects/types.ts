@@ -215,3 +215,28 @@ export interface MailSender {
   send(m: MailMessage): Promise<void>;
   close(): void;
 }
+
+/**
+ * The routes and policy-routing rules of VRRP instances (keepalived virtual_routes /
+ * virtual_rules), through rtnetlink (src/effects/routing-manager.ts). Idempotent.
+ */
+export interface RoutingManager {
+  /** Adds the route; true when the kernel did not have it yet, false when it was there. */
+  addRoute(r: import('../config/model.js').VirtualRoute): Promise<boolean>;
+  /** Removes it; already gone (or its device gone) is success. */
+  removeRoute(r: import('../config/model.js').VirtualRoute): Promise<void>;
+  /** Adds the rule; true when the kernel did not have it yet. */
+  addRule(r: import('../config/model.js').VirtualRule): Promise<boolean>;
+  removeRule(r: import('../config/model.js').VirtualRule): Promise<void>;
+  /** Which of these the kernel has now (one dump per family and kind). */
+  present(
+    routes: readonly import('../config/model.js').VirtualRoute[],
+    rules: readonly import('../config/model.js').VirtualRule[],
+  ): Promise<{ routes: boolean[]; rules: boolean[] }>;
+  /**
+   * Hears that a route or rule was deleted by anyone (RTM_DELROUTE / RTM_DELRULE), or that
+   * notifications were lost; listening starts with the first route or rule added.
+   */
+  onDeleted(cb: () => void): void;
+  close(): void;
+}

@@ -122,3 +122,113 @@ export function parseHostRoute(payload: Buffer): HostRoute | null {
 export function rtmsgFields(payload: Buffer): { table: number; flags: number } {
   return { table: payload.readUInt8(4), flags: readU32(payload, 8) };
 }
+
+// ---- Routes of VRRP instances (virtual_routes): any prefix, type, gateway, source, metric ----
+
+/** rtm_type values a virtual route may have (linux/rtnetlink.h) */
+export const RTN_TYPES = { unicast: 1, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9 } as const;
+export type RouteTypeName = keyof typeof RTN_TYPES;
+/** rtm_flags: the gateway is on the link even if no prefix says so */
+export const RTNH_F_ONLINK = 4;
+/** rtm_scope of a delete: matches a route of any scope */
+export const RT_SCOPE_NOWHERE = 255;
+
+export const RTA_FULL = {
+  RTA_DST: { type: 1, kind: 'ip' },
+  RTA_OIF: { type: 4, kind: 'u32' },
+  RTA_GATEWAY: { type: 5, kind: 'ip' },
+  RTA_PRIORITY: { type: 6, kind: 'u32' },
+  RTA_PREFSRC: { type: 7, kind: 'ip' },
+  RTA_TABLE: { type: 15, kind: 'u32' },
+} as const satisfies AttrSchema;
+
+/** A route as vrrpd asks the kernel for it: addresses in text, the device already an index. */
+export interface RouteSpec {
+  family: Family;
+  /** network address of the destination prefix */
+  dst: string;
+  dstLen: number;
+  type: RouteTypeName;
+  table: number;
+  protocol: number;
+  /** rtm_scope (RT_SCOPES) */
+  scope: number;
+  metric?: number;
+  via?: string;
+  oif?: number;
+  src?: string;
+  onlink?: boolean;
+}
+
+/**
+ * Payload of RTM_NEWROUTE (or, with `forDelete`, RTM_DELROUTE: scope nowhere, so that
+ * the kernel matches the route whatever scope it was given) for a route of any type.
+ */
+export function routeRequest(r: RouteSpec, forDelete = false): Buffer {
+  const max = r.family === 4 ? 32 : 128;
+  if (!Number.isInteger(r.dstLen) || r.dstLen < 0 || r.dstLen > max)
+    throw new RangeError(`prefix length ${r.dstLen} is out of range 0-${max}`);
+  if (!Number.isInteger(r.table) || r.table < 1 || r.table > 0xffffffff)
+    throw new RangeError(`routing table ${r.table} is out of range`);
+  for (const [what, a] of [
+    ['destination', r.dst],
+    ['gateway', r.via],
+    ['source', r.src],
+  ] as const) {
+    if (a === undefined) continue;
+    const ip = parseIp(a);
+    if (!ip || ip.family !== r.family) throw new TypeError(`${what} '${a}' is not an IPv${r.family} address`);
+  }
+  const head = encodeRtMsg({
+    family: r.family === 4 ? AF_INET : AF_INET6,
+    dstLen: r.dstLen,
+    table: r.table,
+    protocol: r.protocol,
+    scope: forDelete ? RT_SCOPE_NOWHERE : r.scope,
+    type: RTN_TYPES[r.type],
+  });
+  if (r.onlink) head.writeUInt32LE(RTNH_F_ONLINK, 8);
+  return Buffer.concat([
+    head,
+    encodeAttrs(RTA_FULL, {
+      ...(r.dstLen > 0 ? { RTA_DST: r.dst } : {}),
+      ...(r.oif !== undefined ? { RTA_OIF: r.oif } : {}),
+      ...(r.via !== undefined ? { RTA_GATEWAY: r.via } : {}),
+      ...(r.metric !== undefined ? { RTA_PRIORITY: r.metric } : {}),
+      ...(r.src !== undefined ? { RTA_PREFSRC: r.src } : {}),
+      RTA_TABLE: r.table,
+    }),
+  ]);
+}
+
+/** Parses any RTM_NEWROUTE payload of IPv4/IPv6 into a RouteSpec; null when malformed. */
+export function parseRoute(payload: Buffer): RouteSpec | null {
+  if (payload.length < RTMSG_LEN) return null;
+  const af = payload.readUInt8(0);
+  const family: Family | null = af === AF_INET ? 4 : af === AF_INET6 ? 6 : null;
+  if (!family) return null;
+  const typeNo = payload.readUInt8(7);
+  const type = (Object.keys(RTN_TYPES) as RouteTypeName[]).find((k) => RTN_TYPES[k] === typeNo);
+  if (!type) return null;
+  const a = decodeAttrs(RTA_FULL, payload.subarray(RTMSG_LEN));
+  const dstLen = payload.readUInt8(1);
+  const out: RouteSpec = {
+    family,
+    dst: typeof a.RTA_DST === 'string' ? a.RTA_DST : family === 4 ? '0.0.0.0' : '::',
+    dstLen,
+    type,
+    table: typeof a.RTA_TABLE === 'number' ? a.RTA_TABLE : payload.readUInt8(4),
+    protocol: payload.readUInt8(5),
+    scope: payload.readUInt8(6),
+  };
+  if (typeof a.RTA_PRIORITY === 'number') out.metric = a.RTA_PRIORITY;
+  if (typeof a.RTA_GATEWAY === 'string') out.via = a.RTA_GATEWAY;
+  if (typeof a.RTA_OIF === 'number') out.oif = a.RTA_OIF;
+  if (typeof a.RTA_PREFSRC === 'string') out.src = a.RTA_PREFSRC;
+  if ((readU32(payload, 8) & RTNH_F_ONLINK) !== 0) out.onlink = true;
+  return out;
+}
+
+/** rtnetlink multicast groups of route changes (enum rtnetlink_groups) */
+export const RTNLGRP_IPV4_ROUTE = 7;
+export const RTNLGRP_IPV6_ROUTE = 11;

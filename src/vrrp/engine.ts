@@ -16,6 +16,7 @@ import type {
   LinkInfo,
   LinkWatcher,
   ReceivedPacket,
+  RoutingManager,
 } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
@@ -65,6 +66,8 @@ export interface EngineEffects {
   log: Log;
   /** the wall clock in ms since the epoch (auth_hmac stamps and windows); default Date.now */
   wallNow?: () => number;
+  /** virtual_routes / virtual_rules through rtnetlink (src/effects/routing-manager.ts) */
+  routing?: RoutingManager;
   onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void;
   /** the instances failed to start after global.vrrp_startup_delay (as a failed start would) */
   onFatal?(err: unknown): void;
@@ -154,6 +157,10 @@ export class Engine {
   async start(): Promise<void> {
     for (const l of await this.fx.links.links()) this.links.set(l.name, l);
     this.fx.links.onEvent((ev) => this.onLinkEvent(ev));
+    // a route or rule deleted by someone: every master puts its own back
+    this.fx.routing?.onDeleted(() => {
+      for (const r of this.instances.values()) r.routesDeleted();
+    });
     // a table left by a run killed with SIGKILL goes before any instance starts
     await this.syncAcceptFilter();
     this.startedAt = this.fx.clock.now();
@@ -382,6 +389,7 @@ export class Engine {
           return mac ? parseMac(mac) : null;
         },
         onLowerPrioAdvert: (name) => this.lowerPrioAdvertInGroup(name),
+        ...(this.fx.routing ? { routing: this.fx.routing } : {}),
       },
       now,
     );
@@ -860,6 +868,7 @@ export class Engine {
         await this.fx.removeVmac(vmacName(r.cfg.family, r.cfg.vrid)).catch(() => {});
     }
     this.fx.links.close();
+    this.fx.routing?.close();
   }
 
   async snapshot(): Promise<EngineSnapshot> {
@@ -872,6 +881,12 @@ export class Engine {
       ifIndexes[name] = l.ifindex;
     }
     const instances = [...this.instances.values()].map((r) => r.snapshot());
+    await Promise.all(
+      [...this.instances.values()].map(async (r, i) => {
+        const routing = await r.routingSnapshot().catch(() => null);
+        if (routing) instances[i]!.routing = routing;
+      }),
+    );
     // dynamic_interfaces: the instances waiting for their interface, in FAULT
     for (const [name, w] of this.waiting) instances.push(waitingSnapshot(name, w.inst, w.reason, w.since));
     const byIndex = new Map([...this.links.values()].map((l) => [l.ifindex, l.name]));

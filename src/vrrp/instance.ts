@@ -3,7 +3,13 @@
 // given to it. It owns no timer: the engine asks it for its next deadline and calls
 // tick() when that time has come (ARCHITECTURE rule 3).
 import type { VirtualIp, VrrpInstance } from '../config/model.js';
-import type { AddressManager, AddressOptions, AdvertTransport, FrameSender } from '../effects/types.js';
+import type {
+  AddressManager,
+  AddressOptions,
+  AdvertTransport,
+  FrameSender,
+  RoutingManager,
+} from '../effects/types.js';
 import type { Log } from '../log.js';
 import { formatIp, parseIp } from '../net/addr.js';
 import { buildGratuitousArp } from '../net/arp.js';
@@ -24,6 +30,7 @@ import {
   step,
   type VrrpState,
 } from './fsm.js';
+import { InstanceRouting, type RoutingSnapshot } from './virtual-routes.js';
 
 export const VRRP_MCAST_V4 = '224.0.0.18';
 export const VRRP_MCAST_V6 = 'ff02::12';
@@ -54,6 +61,8 @@ export interface InstanceEffects {
   macOf?: (ifname: string) => Buffer | null;
   /** this master heard a lower-priority advert (the engine tells the sync group) */
   onLowerPrioAdvert?: (instance: string) => void;
+  /** virtual_routes / virtual_rules (absent: the instance has none to install) */
+  routing?: RoutingManager;
 }
 
 export interface InstanceCounters {
@@ -89,6 +98,8 @@ export interface InstanceSnapshot {
   primaryAddress: string;
   vips: { address: string; prefixLength: number; dev: string }[];
   counters: InstanceCounters;
+  /** virtual_routes / virtual_rules and whether the kernel has them (filled in by the engine) */
+  routing?: RoutingSnapshot & { restored: number; errors: number };
 }
 
 export function fsmConfigOf(cfg: VrrpInstance, primaryAddress: string): FsmConfig {
@@ -123,6 +134,8 @@ export class InstanceRuntime {
   private trackPenalty = 0;
   /** auth_hmac: the sequence our signed adverts carry */
   private hmacSeq: HmacSequence | null = null;
+  /** virtual_routes / virtual_rules */
+  private readonly routing: InstanceRouting;
   readonly counters: InstanceCounters = {
     advertsSent: 0,
     advertsReceived: 0,
@@ -145,6 +158,10 @@ export class InstanceRuntime {
     this.fx = fx;
     this.fsm = initialState(fsmConfigOf(cfg, primaryAddress), now);
     this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress);
+    this.routing = new InstanceRouting(fx.routing, fx.log, () => this.cfg.name);
+    // as keepalived does when an instance starts: routes and rules a run killed without a
+    // word left behind go (a new master adds them again, after this)
+    if (InstanceRouting.has(cfg)) void this.routing.remove(cfg);
     this.hmacSeq = hmacSequenceOf(cfg, null);
   }
 
@@ -249,7 +266,10 @@ export class InstanceRuntime {
     this.cfg = cfg;
     this.rules = receiveRulesOf(cfg, this.fsm.cfg.primaryAddress, this.rules);
     this.hmacSeq = hmacSequenceOf(cfg, this.hmacSeq);
-    if (this.fsm.state === 'master') this.updateVips(old, cfg);
+    if (this.fsm.state === 'master') {
+      this.updateVips(old, cfg);
+      void this.routing.update(old, cfg);
+    }
     const r = reconfigure(this.fsm, fsmConfigOf(cfg, this.primaryAddress), now);
     this.fsm = r.state;
     this.run(r.actions, now);
@@ -303,10 +323,29 @@ export class InstanceRuntime {
       .then(() => {
         this.startAnnounce(this.fx.now(), 1, 0);
         this.fx.wake();
+        // Linux drops the IPv4 routes through a removed source address without a word
+        this.routesDeleted();
       })
       .catch((err) =>
         this.fx.log.error({ instance: this.name, vip: address, err: String(err) }, 'restoring VIP failed'),
       );
+  }
+
+  /** Someone deleted a route or rule (or notifications were lost): a master puts its own back. */
+  routesDeleted(): void {
+    if (this.fsm.state !== 'master') return;
+    this.routing.reconcile(
+      () => this.cfg,
+      () => this.fsm.state === 'master',
+    );
+  }
+
+  /** virtual_routes / virtual_rules for status (asks the kernel which are there), or null: none. */
+  async routingSnapshot(): Promise<InstanceSnapshot['routing'] | null> {
+    if (!InstanceRouting.has(this.cfg)) return null;
+    const s = await this.routing.snapshot(this.cfg);
+    const c = this.routing.counters;
+    return { ...s, restored: c.routesRestored + c.rulesRestored, errors: c.routeErrors };
   }
 
   snapshot(): InstanceSnapshot {
@@ -346,11 +385,17 @@ export class InstanceRuntime {
         case 'send-advert':
           this.sendAdvert(a.priority);
           break;
-        case 'add-vips':
-          this.vipsAdding = this.setVips(true);
+        case 'add-vips': {
+          const adding = this.setVips(true);
+          this.vipsAdding = adding;
+          // routes after the VIPs: a route may take a VIP as its source
+          if (InstanceRouting.has(this.cfg))
+            void adding.then(() => this.routing.install(this.cfg, () => this.fsm.state === 'master'));
           break;
+        }
         case 'remove-vips':
           this.announcements.clear();
+          void this.routing.remove(this.cfg);
           this.setVips(false);
           break;
         case 'announce':
@@ -620,6 +665,7 @@ export class InstanceRuntime {
 
   /** Waits until VIP removal has gone through (used at shutdown). */
   async removeVipsNow(): Promise<void> {
+    await this.routing.remove(this.cfg);
     await Promise.allSettled(
       this.cfg.virtualIps.map((v) =>
         this.fx.addresses.remove(v.dev ?? this.fx.vipInterface, v.address, v.prefixLength),

@@ -10,6 +10,7 @@ import { createAddressManager } from '../effects/address-manager.js';
 import { createFrameSender } from '../effects/frame-sender.js';
 import { createLinkWatcher } from '../effects/link-watcher.js';
 import { createRawTransport } from '../effects/raw-transport.js';
+import { createRoutingManager } from '../effects/routing-manager.js';
 import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js';
 import { createVmacReceiver } from '../effects/vmac-receiver.js';
 import type { Log, LogFields, LogLevel } from '../log.js';
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
     },
     removeVmac: (name) => deleteLink(name),
     acceptFilter: createAcceptFilter(),
+    routing: createRoutingManager(),
     openVmacReceiver: (ifname, family, onPacket, onError) =>
       createVmacReceiver(ifname, family, onPacket, onError),
     log: forwardLog(),

@@ -68,6 +68,16 @@ const STRINGS: Record<string, unknown> = {
   'virtual_servers[].group': 'G1',
   'virtual_server_groups[].name': 'G1',
   'virtual_server_groups[].entries[].address': '192.0.2.60',
+  'vrrp_instances[].virtual_routes[].to': '198.51.100.0/24',
+  'vrrp_instances[].virtual_routes[].via': '192.0.2.254',
+  'vrrp_instances[].virtual_routes[].src': '192.0.2.50',
+  'vrrp_instances[].virtual_routes[].table': 'main',
+  'vrrp_instances[].virtual_routes[].protocol': 'bird',
+  'vrrp_instances[].virtual_rules[].from': '192.0.2.0/24',
+  'vrrp_instances[].virtual_rules[].to': '198.51.100.0/24',
+  'vrrp_instances[].virtual_rules[].fwmark': '0x10/0xff',
+  'vrrp_instances[].virtual_rules[].table': 100,
+  'vrrp_instances[].virtual_rules[].protocol': 'static',
 };
 
 /** One or more sample values (variants) for a schema node; `path` names it as above. */

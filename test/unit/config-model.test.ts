@@ -105,6 +105,8 @@ describe('defaults', () => {
       higherPrioSendAdvert: false,
       lowerPrioNoAdvert: false,
       downTimerAdverts: 3,
+      virtualRoutes: [],
+      virtualRules: [],
     });
     expect(c.vrrpScripts).toEqual({});
     expect(c.vrrpSyncGroups).toEqual([]);
