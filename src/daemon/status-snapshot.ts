@@ -10,6 +10,8 @@ import {
   SNAPSHOT_VERSION,
   type Snapshot,
   type VirtualServerStatus,
+  type TrackFileStatus,
+  type TrackProcessStatus,
   type VrrpScriptStatus,
 } from '../control/snapshot.js';
 import type { EngineSnapshot } from '../vrrp/engine.js';
@@ -25,6 +27,8 @@ export interface SnapshotInputs {
   /** announced addresses; null or absent: none */
   announce?: AnnounceStatus | null;
   scripts: VrrpScriptStatus[];
+  trackFiles?: TrackFileStatus[];
+  trackProcesses?: TrackProcessStatus[];
   daemon: {
     pid: number;
     softwareVersion: string;
@@ -119,6 +123,8 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
     })),
     globalDrops,
     vrrpScripts: i.scripts,
+    ...(i.trackFiles?.length ? { trackFiles: i.trackFiles } : {}),
+    ...(i.trackProcesses?.length ? { trackProcesses: i.trackProcesses } : {}),
     virtualServers: i.lvs.virtualServers,
     ipvs: i.lvs.ipvs,
     ...(i.announce ? { announce: i.announce } : {}),
