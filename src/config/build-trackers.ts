@@ -33,6 +33,8 @@ export interface BuiltTrackers {
   trackFiles: Record<string, TrackFile>;
   trackProcesses: Record<string, TrackProcess>;
   instances: VrrpInstance[];
+  /** global.process_events_netns */
+  processEventsNetns?: string;
 }
 
 function entries<T>(data: Record<string, unknown>, key: string, bad: Set<string>): [string, T][] {
@@ -146,5 +148,12 @@ export function buildTrackers(
       ...(procs.length ? { trackProcesses: procs } : {}),
     };
   });
-  return { trackFiles, trackProcesses, instances: out };
+  const g = data.global as Record<string, unknown> | undefined;
+  const netns = g && typeof g.process_events_netns === 'string' ? g.process_events_netns : undefined;
+  return {
+    trackFiles,
+    trackProcesses,
+    instances: out,
+    ...(netns !== undefined && Object.keys(trackProcesses).length ? { processEventsNetns: netns } : {}),
+  };
 }

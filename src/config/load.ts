@@ -144,6 +144,7 @@ function buildConfig(
     ...(alerts ? { alerts } : {}),
     ...(Object.keys(trackers.trackFiles).length ? { trackFiles: trackers.trackFiles } : {}),
     ...(Object.keys(trackers.trackProcesses).length ? { trackProcesses: trackers.trackProcesses } : {}),
+    ...(trackers.processEventsNetns !== undefined ? { processEventsNetns: trackers.processEventsNetns } : {}),
   };
   return { errors: null, config: deepFreeze(config) };
 }

@@ -508,6 +508,8 @@ export interface Config {
   readonly trackFiles?: Readonly<Record<string, TrackFile>>;
   /** track_processes by name (absent: none) */
   readonly trackProcesses?: Readonly<Record<string, TrackProcess>>;
+  /** global.process_events_netns: where the process connector answers (absent: /proc/1/ns/net) */
+  readonly processEventsNetns?: string;
 }
 
 /** Object.freeze, all the way down. */

@@ -942,6 +942,13 @@ export const configSchema: Schema = {
             ['server', 'to'],
             'E-mail alerts (keepalived notification_email, smtp_server, smtp_alert). Absent: none.',
           ),
+          process_events_netns: {
+            type: 'string',
+            pattern: '^/',
+            default: '/proc/1/ns/net',
+            description:
+              "track_processes: the network namespace in which the kernel's process connector answers (the initial one), used when vrrpd runs in another one. Unreachable: /proc is read every 500 ms instead.",
+          },
         },
         [],
         'Daemon-wide settings (keepalived global_defs).',

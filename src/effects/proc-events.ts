@@ -1,13 +1,12 @@
 // The kernel's process events through the netlink process connector (needs root). The
 // connector answers only in the initial network namespace: a daemon started inside
-// another one (ip netns exec) opens its socket in /proc/1/ns/net instead, which process
-// events do not depend on.
+// another one (ip netns exec) opens its socket in global.process_events_netns
+// (/proc/1/ns/net) instead; process events do not depend on the network namespace.
 import { getSystemErrorName } from 'node:util';
 import { openNetlinkSocket } from '../native/index.js';
 import { CN_IDX_PROC, NETLINK_CONNECTOR, parseCnProc, subscribeMessage } from '../netlink/cn-proc.js';
 import type { OpenProcEvents, ProcEvent, ProcEventSource } from './types.js';
 
-const INITIAL_NETNS = '/proc/1/ns/net';
 /** The kernel acknowledges the subscription at once; this is a generous bound. */
 const ACK_TIMEOUT_MS = 2000;
 const RCVBUF_BYTES = 4 * 1024 * 1024;
@@ -69,11 +68,11 @@ function openIn(netnsPath: string | undefined, onEvent: (e: ProcEvent) => void):
 }
 
 /** In this network namespace, else (ECONNREFUSED: no connector here) in the initial one. */
-export const openProcEvents: OpenProcEvents = async (onEvent) => {
+export const openProcEvents: OpenProcEvents = async (onEvent, opts) => {
   try {
     return await openIn(undefined, onEvent);
   } catch (err) {
     if (errCode(err) !== 'ECONNREFUSED') throw err;
-    return await openIn(INITIAL_NETNS, onEvent);
+    return await openIn(opts.initialNetns, onEvent);
   }
 };

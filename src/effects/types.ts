@@ -232,5 +232,11 @@ export interface ProcEventSource {
   close(): void;
 }
 
-/** Subscribes to the process events; rejects when the connector is not available. */
-export type OpenProcEvents = (onEvent: (e: ProcEvent) => void) => Promise<ProcEventSource>;
+/**
+ * Subscribes to the process events; rejects when the connector is not available.
+ * `initialNetns`: where to open the socket when this network namespace has no connector.
+ */
+export type OpenProcEvents = (
+  onEvent: (e: ProcEvent) => void,
+  opts: { initialNetns: string },
+) => Promise<ProcEventSource>;

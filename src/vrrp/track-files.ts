@@ -163,7 +163,7 @@ export class TrackFiles {
         if (this.stopped || this.tracked.get(t.spec.name) !== t) return;
         if (value < INT32_MIN || value > INT32_MAX_PLUS_1) {
           this.log.warn(
-            { event: 'track-file', name: t.spec.name, file: t.spec.path, value },
+            { event: 'track-file', tracker: t.spec.name, file: t.spec.path, value },
             `track_file ${t.spec.name}: ${t.spec.path} holds ${value}, out of range: ignored`,
           );
           continue;
@@ -172,7 +172,7 @@ export class TrackFiles {
         const from = t.value;
         t.value = value;
         this.log.info(
-          { event: 'track-file', name: t.spec.name, file: t.spec.path, from, value, ...(note ? { note } : {}) },
+          { event: 'track-file', tracker: t.spec.name, file: t.spec.path, from, value, ...(note ? { note } : {}) },
           `track_file ${t.spec.name}: ${t.spec.path} holds ${value}${note ? ` (${note})` : ''}`,
         );
         this.onValue(t.spec.name, value);

@@ -59,7 +59,9 @@ export class TrackProcesses {
     this.mode = 'scan';
     if (this.openEvents) {
       try {
-        const source = await this.openEvents((e) => this.onEvent(e));
+        const source = await this.openEvents((e) => this.onEvent(e), {
+          initialNetns: this.config.processEventsNetns ?? '/proc/1/ns/net',
+        });
         if (this.stopped) {
           source.close();
           return;
@@ -240,7 +242,7 @@ export class TrackProcesses {
     t.reported = ok;
     const processes = this.counts.get(t.spec.name) ?? 0;
     this.log.info(
-      { event: 'track-process', name: t.spec.name, processes, quorum: ok },
+      { event: 'track-process', tracker: t.spec.name, processes, quorum: ok },
       `track_process ${t.spec.name}: ${processes} process${processes === 1 ? '' : 'es'}, quorum ${ok ? (first ? 'present' : 'gained') : first ? 'absent' : 'lost'}`,
     );
     this.onQuorum(t.spec.name, ok);
