@@ -83,7 +83,7 @@ export function convertTrackProcess<N>(s: KaStatement, h: TrackerNotes<N>): { va
       case 'delay':
         v.fork_delay = sec(a);
         v.terminate_delay = sec(a);
-        notes.push(h.noted(x, "'delay': both fork_delay and terminate_delay"));
+        notes.push(h.noted(x, "'delay' sets both fork_delay and terminate_delay, as keepalived"));
         break;
       case 'fork_delay':
       case 'terminate_delay':

@@ -16,6 +16,7 @@ import {
   buildScripts,
   buildSyncGroups,
 } from '../../src/config/build-vrrp.js';
+import { buildTrackers } from '../../src/config/build-trackers.js';
 import { configSchema } from '../../src/config/schema.js';
 import { validateAgainstSchema } from '../../src/config/validate-schema.js';
 
@@ -67,6 +68,10 @@ const STRINGS: Record<string, unknown> = {
   'virtual_servers[].group': 'G1',
   'virtual_server_groups[].name': 'G1',
   'virtual_server_groups[].entries[].address': '192.0.2.60',
+  'track_files.*.file': '/run/vrrpd/drain',
+  'vrrp_instances[].track_files[].name': 's1',
+  'vrrp_instances[].track_processes[].name': 's1',
+  'global.process_events_netns': '/proc/1/ns/net',
 };
 
 /** One or more sample values (variants) for a schema node; `path` names it as above. */
@@ -179,7 +184,7 @@ describe('no configuration key is accepted and ignored', () => {
     const schemaErrors = validateAgainstSchema(data);
     expect(schemaErrors.map((e) => `${e.path.join('.')}: ${e.message}`)).toEqual([]);
     const read = new Set<string>();
-    const maps = new Set(['vrrp_scripts']);
+    const maps = new Set(['vrrp_scripts', 'track_files', 'track_processes']);
     const P = <T>(v: T, p: string): T => recording(v, p, read, maps);
     const ctx = new BuildContext();
     const global = buildGlobal(ctx, P(data.global, 'global') as never, 'h');
@@ -197,6 +202,7 @@ describe('no configuration key is accepted and ignored', () => {
       global.announce,
     );
     buildAlerts(ctx, P(data, '') as never, { vrrpInstances: instances, vrrpSyncGroups, virtualServers }, 'h');
+    buildTrackers(ctx, P(data, '') as never, [], instances);
     for (const top of ['global', 'vrrp_scripts', 'vrrp_instances', 'vrrp_sync_groups']) read.add(top);
     for (const top of ['lvs_sync_daemon', 'lvs_timeouts', 'virtual_servers', 'virtual_server_groups'])
       read.add(top);
