@@ -112,6 +112,13 @@ export const TABLES: Table[] = [
     root: false,
     runs: { full: [{ args: [] }], quick: [{ args: ['--sizes', '300', '--runs', '1'] }] },
   },
+  {
+    name: 'drain',
+    file: 'drain.js',
+    what: "-254 written into the master's tracked file → priority-0 advert → backup GARP, beside keepalived",
+    root: true,
+    runs: { full: [{ args: ['--trials', '10'] }], quick: [{ args: ['--trials', '1'] }] },
+  },
 ];
 
 function main(): number {

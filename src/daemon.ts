@@ -152,7 +152,7 @@ export class Daemon {
       (name, value) => this.engine?.trackerValue('file', name, value),
       monotonicClock,
     );
-    await this.trackFiles.start();
+    this.trackFiles.start();
     this.trackProcesses = new TrackProcesses(
       this.config,
       this.log,

@@ -3,9 +3,9 @@
 // that a file created, deleted or renamed over (an atomic write) is seen too. A missing
 // file reads as 0, as in keepalived; a number out of the 32-bit range is ignored. Each new
 // number goes to the VRRP engine, which applies number × weight (track-weights.ts).
-import { type FSWatcher, watch, writeFileSync, existsSync, statSync } from 'node:fs';
+import { existsSync, type FSWatcher, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { readTrackFile } from '../check/file.js';
+import { strtol0 } from '../check/file.js';
 import type { Clock } from '../clock.js';
 import type { Config, TrackFile } from '../config/model.js';
 import type { TrackFileStatus } from '../control/snapshot.js';
@@ -13,10 +13,12 @@ import type { Log } from '../log.js';
 
 /**
  * inotify reports a write as it happens (`echo N > FILE` truncates, then writes): the file
- * is read once the events have been quiet this long (at most MAX_SETTLE_MS after the first).
+ * is read at once on each event, but an empty file (a truncation whose write has not come
+ * yet) is taken as 0 only if no other event follows within EMPTY_CONFIRM_MS.
  */
-export const SETTLE_MS = 3;
-const MAX_SETTLE_MS = 50;
+export const EMPTY_CONFIRM_MS = 20;
+/** A track file holds one number: the first 4 KiB are read. */
+const MAX_BYTES = 4096;
 const INT32_MIN = -2147483648;
 const INT32_MAX_PLUS_1 = 2147483648;
 
@@ -24,10 +26,8 @@ const INT32_MAX_PLUS_1 = 2147483648;
 interface Tracked {
   spec: TrackFile;
   value: number | null;
+  /** the confirmation of an empty file */
   timer: unknown;
-  firstEventAt: number | null;
-  reading: boolean;
-  again: boolean;
 }
 
 export class TrackFiles {
@@ -43,9 +43,9 @@ export class TrackFiles {
   ) {}
 
   /** At start only: init_file writes the files that need it (never on reload, as keepalived). */
-  async start(): Promise<void> {
+  start(): void {
     for (const f of Object.values(this.config.trackFiles ?? {})) this.initFile(f);
-    await this.sync();
+    this.sync();
   }
 
   private initFile(f: TrackFile): void {
@@ -69,7 +69,7 @@ export class TrackFiles {
 
   setConfig(config: Config): void {
     this.config = config;
-    void this.sync();
+    this.sync();
   }
 
   stop(): void {
@@ -80,7 +80,7 @@ export class TrackFiles {
   }
 
   /** Watches what the config names (and no more), and reads the files new to it. */
-  private async sync(): Promise<void> {
+  private sync(): void {
     const specs = Object.values(this.config.trackFiles ?? {});
     const next = new Map<string, Tracked>();
     const fresh: Tracked[] = [];
@@ -91,7 +91,7 @@ export class TrackFiles {
         next.set(spec.name, old);
       } else {
         if (old?.timer) this.clock.clearTimer(old.timer);
-        const t: Tracked = { spec, value: null, timer: null, firstEventAt: null, reading: false, again: false };
+        const t: Tracked = { spec, value: null, timer: null };
         next.set(spec.name, t);
         fresh.push(t);
       }
@@ -105,7 +105,7 @@ export class TrackFiles {
         this.watchers.delete(dir);
       }
     for (const dir of dirs) if (!this.watchers.has(dir)) this.watchDir(dir);
-    await Promise.all(fresh.map((t) => this.read(t)));
+    for (const t of fresh) this.read(t, true);
   }
 
   private watchDir(dir: string): void {
@@ -136,50 +136,48 @@ export class TrackFiles {
     }
   }
 
-  /** An inotify event for the file: read it once writing has settled. */
+  /** An inotify event for the file: read it now (a tiny file: one synchronous read). */
   private changed(t: Tracked): void {
     if (this.stopped) return;
-    const now = this.clock.now();
-    t.firstEventAt ??= now;
     if (t.timer !== null) this.clock.clearTimer(t.timer);
-    const wait = Math.max(0, Math.min(SETTLE_MS, t.firstEventAt + MAX_SETTLE_MS - now));
-    t.timer = this.clock.setTimer(() => {
-      t.timer = null;
-      t.firstEventAt = null;
-      void this.read(t);
-    }, wait);
+    t.timer = null;
+    this.read(t, false);
   }
 
-  private async read(t: Tracked): Promise<void> {
-    if (t.reading) {
-      t.again = true;
+  /** `acceptEmpty`: an empty file reads 0 now (at start, and once no write followed it). */
+  private read(t: Tracked, acceptEmpty: boolean): void {
+    let value: number;
+    let note: string | undefined;
+    try {
+      const buf = readFileSync(t.spec.path);
+      if (buf.length === 0 && !acceptEmpty) {
+        t.timer = this.clock.setTimer(() => {
+          t.timer = null;
+          if (!this.stopped && this.tracked.get(t.spec.name) === t) this.read(t, true);
+        }, EMPTY_CONFIRM_MS);
+        return;
+      }
+      value = strtol0(buf.subarray(0, MAX_BYTES).toString('latin1'));
+    } catch (err) {
+      // missing or unreadable: 0, as keepalived reads it
+      value = 0;
+      note = `${(err as NodeJS.ErrnoException).code ?? 'error'}, read as 0`;
+    }
+    if (value < INT32_MIN || value > INT32_MAX_PLUS_1) {
+      this.log.warn(
+        { event: 'track-file', tracker: t.spec.name, file: t.spec.path, value },
+        `track_file ${t.spec.name}: ${t.spec.path} holds ${value}, out of range: ignored`,
+      );
       return;
     }
-    t.reading = true;
-    try {
-      do {
-        t.again = false;
-        const { value, note } = await readTrackFile(t.spec.path);
-        if (this.stopped || this.tracked.get(t.spec.name) !== t) return;
-        if (value < INT32_MIN || value > INT32_MAX_PLUS_1) {
-          this.log.warn(
-            { event: 'track-file', tracker: t.spec.name, file: t.spec.path, value },
-            `track_file ${t.spec.name}: ${t.spec.path} holds ${value}, out of range: ignored`,
-          );
-          continue;
-        }
-        if (value === t.value) continue;
-        const from = t.value;
-        t.value = value;
-        this.log.info(
-          { event: 'track-file', tracker: t.spec.name, file: t.spec.path, from, value, ...(note ? { note } : {}) },
-          `track_file ${t.spec.name}: ${t.spec.path} holds ${value}${note ? ` (${note})` : ''}`,
-        );
-        this.onValue(t.spec.name, value);
-      } while (t.again);
-    } finally {
-      t.reading = false;
-    }
+    if (value === t.value) return;
+    const from = t.value;
+    t.value = value;
+    this.log.info(
+      { event: 'track-file', tracker: t.spec.name, file: t.spec.path, from, value, ...(note ? { note } : {}) },
+      `track_file ${t.spec.name}: ${t.spec.path} holds ${value}${note ? ` (${note})` : ''}`,
+    );
+    this.onValue(t.spec.name, value);
   }
 
   /** For `vrrpd status`. */

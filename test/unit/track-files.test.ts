@@ -32,7 +32,7 @@ describe('TrackFiles', () => {
   const cfg = (body: string) => loadConfig(yaml('track_files:', body, 'vrrp_instances: []'));
   const start = async (body: string) => {
     t = new TrackFiles(cfg(body), recordingLog(lines), (n, v) => values.push([n, v]), monotonicClock);
-    await t.start();
+    t.start();
     return t;
   };
   /** waits (bounded) for the next value reported */
@@ -50,17 +50,22 @@ describe('TrackFiles', () => {
     const t0 = performance.now();
     writeFileSync(f, '-254\n');
     expect(await next(2)).toEqual(['d', -254]);
-    // well under a second (SETTLE_MS is 3 ms; the bound is for a loaded machine)
+    // well under a second (read at the event itself; the bound is for a loaded machine)
     expect(performance.now() - t0).toBeLessThan(500);
     writeFileSync(join(dir, 'drain.new'), '0x10');
     renameSync(join(dir, 'drain.new'), f);
     expect(await next(3)).toEqual(['d', 16]);
     unlinkSync(f);
     expect(await next(4)).toEqual(['d', 0]);
+    // truncated and left empty: 0 once no write follows (EMPTY_CONFIRM_MS)
+    writeFileSync(f, '8');
+    expect(await next(5)).toEqual(['d', 8]);
+    writeFileSync(f, '');
+    expect(await next(6)).toEqual(['d', 0]);
     // another file in the directory is no event for this one
     writeFileSync(join(dir, 'other'), '7');
     await sleep(50);
-    expect(values).toHaveLength(4);
+    expect(values).toHaveLength(6);
     expect(t!.snapshot()).toEqual([{ name: 'd', file: f, value: 0, weight: 1 }]);
   });
 

@@ -21,6 +21,8 @@ export interface RouterSpec {
   prefixLen: number;
   /** default 'eth0' */
   iface?: string;
+  /** a tracked file (keepalived vrrp_track_file, vrrpd track_files) of weight 1 for the instance */
+  trackFile?: string;
 }
 
 export interface Router {

@@ -52,6 +52,7 @@ export function vrrpdYaml(spec: RouterSpec, routerId: string, controlSocket: str
     `    priority: ${spec.priority}`,
     `    advert_interval: ${interval}`,
     `    virtual_ips: [${spec.vip}/${spec.prefixLen}]`,
+    ...(spec.trackFile ? ['    track_files: [drain]', 'track_files:', `  drain: {file: ${spec.trackFile}}`] : []),
     '',
   ].join('\n');
 }
