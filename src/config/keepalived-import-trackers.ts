@@ -119,6 +119,8 @@ export function trackerRefs<N>(
   syncMember: boolean,
   h: TrackerNotes<N>,
   notes: N[],
+  /** false when the tracker is defined only after this block (keepalived looks names up as it reads) */
+  definedBefore: (name: string) => boolean = () => true,
 ): (string | Obj)[] {
   const out: (string | Obj)[] = [];
   const what = kind === 'file' ? 'track_file' : 'vrrp_track_process';
@@ -127,6 +129,12 @@ export function trackerRefs<N>(
     if (n === undefined) continue;
     if (!known.has(n)) {
       notes.push(h.skipped(x, `there is no ${what} ${n}: keepalived ignores this track too`));
+      continue;
+    }
+    if (!definedBefore(n)) {
+      notes.push(
+        h.skipped(x, `${what} ${n} is defined after this block: keepalived looks it up as it reads, and ignores this track`),
+      );
       continue;
     }
     if (out.some((t) => (typeof t === 'string' ? t : t.name) === n)) {

@@ -618,6 +618,18 @@ interface ScriptInfo {
   /** track_files and vrrp_track_processes carried over, with their own weights */
   trackFiles?: Map<string, number>;
   trackProcesses?: Map<string, number>;
+  /** where each top-level statement is, and where each tracker is defined (keepalived's order) */
+  topIndex?: Map<KaStatement, number>;
+  trackerAt?: Map<string, number>;
+}
+
+/** whether tracker `name` (kind `file` / `process`) is defined before top-level statement `s` */
+function definedBefore(info: ScriptInfo, s: KaStatement, kind: 'file' | 'process'): (name: string) => boolean {
+  return (name) => {
+    const at = info.trackerAt?.get(`${kind} ${name}`);
+    const here = info.topIndex?.get(s);
+    return at === undefined || here === undefined || at < here;
+  };
 }
 
 const TRACKER_NOTES = { skipped, noted, unhandled };
@@ -827,7 +839,7 @@ function convertInstance(
       case 'track_process': {
         const kind = k === 'track_file' ? 'file' : 'process';
         const known = (kind === 'file' ? scripts.trackFiles : scripts.trackProcesses) ?? new Map();
-        const list = trackerRefs(st, kind, known, syncMember, TRACKER_NOTES, notes);
+        const list = trackerRefs(st, kind, known, syncMember, TRACKER_NOTES, notes, definedBefore(scripts, s, kind));
         if (list.length) v[kind === 'file' ? 'track_files' : 'track_processes'] = list;
         break;
       }
@@ -1071,7 +1083,7 @@ function convertSyncGroup(
       const kind = k === 'track_file' ? 'file' : 'process';
       const known = (kind === 'file' ? scripts.trackFiles : scripts.trackProcesses) ?? new Map();
       tracks[`${k === 'track_file' ? 'track_files' : 'track_processes'}`].push(
-        ...trackerRefs(st, kind, known, false, TRACKER_NOTES, notes),
+        ...trackerRefs(st, kind, known, false, TRACKER_NOTES, notes, definedBefore(scripts, s, kind)),
       );
       notes.push(noted(st, `'${k}' of the sync group: written into each member instance`));
     } else if (k === 'track_bfd') notes.push(skipped(st, WHY[k]!));
@@ -1681,7 +1693,14 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     snmp: { on: false, traps: false },
   };
   const scripts: [string, Unit][] = [];
-  const info: ScriptInfo = { unusable: new Map(), weights: new Map(), trackFiles: new Map(), trackProcesses: new Map() };
+  const info: ScriptInfo = {
+    unusable: new Map(),
+    weights: new Map(),
+    trackFiles: new Map(),
+    trackProcesses: new Map(),
+    topIndex: new Map(),
+    trackerAt: new Map(),
+  };
   const trackFilesOut: [string, Unit][] = [];
   const trackProcessesOut: [string, Unit][] = [];
   const instances: Unit[] = [];
@@ -1691,6 +1710,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   for (const n of read.notes) g.notes.push({ ...n });
   const top = read.statements;
   setTrackFiles(top);
+  for (const [i, s] of top.entries()) info.topIndex!.set(s, i);
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
   convertSnmp(g);
@@ -1711,6 +1731,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
       if (u.value.file === undefined) g.notes.push(skipped(s, 'it has no file: keepalived ignores it too'), ...u.notes);
       else {
         info.trackFiles!.set(name, typeof u.value.weight === 'number' ? u.value.weight : 1);
+        info.trackerAt!.set(`file ${name}`, info.topIndex!.get(s)!);
         trackFilesOut.push([name, u]);
       }
     } else if (k === 'vrrp_track_process' && name) {
@@ -1719,6 +1740,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
         g.notes.push(skipped(s, 'it names no process: keepalived ignores it too'), ...u.notes);
       else {
         info.trackProcesses!.set(name, typeof u.value.weight === 'number' ? u.value.weight : 0);
+        info.trackerAt!.set(`process ${name}`, info.topIndex!.get(s)!);
         trackProcessesOut.push([name, u]);
       }
     }

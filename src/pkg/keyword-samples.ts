@@ -178,9 +178,10 @@ export const ARGS: Record<string, string> = {
 
 /** Top-level trackers the instance and sync group samples of track_file / track_process name. */
 const TRACKERS = 'track_file f {\n file /tmp/f\n}\nvrrp_track_process p {\n process haproxy\n}\n';
-// the instance and sync group samples end with the trackers their track_file / track_process name
-CONTEXT.vrrp_instance = [CONTEXT.vrrp_instance![0], `${CONTEXT.vrrp_instance![1]}${TRACKERS}`];
-CONTEXT.vrrp_sync_group = [CONTEXT.vrrp_sync_group![0], `${CONTEXT.vrrp_sync_group![1]}${TRACKERS}`];
+// the instance and sync group samples start with the trackers their track_file / track_process
+// name (keepalived looks them up as it reads)
+CONTEXT.vrrp_instance = [`${TRACKERS}${CONTEXT.vrrp_instance![0]}`, CONTEXT.vrrp_instance![1]];
+CONTEXT.vrrp_sync_group = [`${TRACKERS}${CONTEXT.vrrp_sync_group![0]}`, CONTEXT.vrrp_sync_group![1]];
 CONTEXT.vrrp_track_process = [`${INSTANCE} track_process {\n p\n }\n}\nvrrp_track_process p {\n`, ' process haproxy\n}\n'];
 
 /** ARGS for a keyword in one block only ("BLOCK KEYWORD"), before ARGS. */

@@ -188,3 +188,36 @@ vrrp_sync_group G {
     expect(r.warnings).toEqual([expect.stringMatching(/:17: not carried over: .*track_file b with weight 5 on a sync group member/)]);
   });
 });
+
+describe('import-keepalived: keepalived looks trackers up as it reads', () => {
+  it('a track_file or vrrp_track_process defined after the instance is not tracked (flagged)', () => {
+    const r = importKeepalivedConf(`vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    192.0.2.50/24
+  }
+  track_file {
+    late
+  }
+  track_process {
+    lateproc
+  }
+}
+track_file late {
+  file /run/late
+}
+vrrp_track_process lateproc {
+  process sshd
+}
+`);
+    const cfg = parseConfigText(r.yaml, 'imported.yaml');
+    if (!cfg.ok) throw new Error(r.yaml);
+    expect(cfg.config.vrrpInstances[0]!.trackFiles).toBeUndefined();
+    expect(cfg.config.vrrpInstances[0]!.trackProcesses).toBeUndefined();
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/:8: not carried over: 'late' because track_file late is defined after this block/),
+      expect.stringMatching(/:11: not carried over: 'lateproc' because vrrp_track_process lateproc is defined after/),
+    ]);
+  });
+});
