@@ -49,7 +49,10 @@ export interface DrainOptions {
   daemons: DaemonKind[];
 }
 
-export async function runDrain(o: DrainOptions, log: (s: string) => void = () => {}): Promise<HandoverTrial[]> {
+export async function runDrain(
+  o: DrainOptions,
+  log: (s: string) => void = () => {},
+): Promise<HandoverTrial[]> {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-bench-drain-'));
   const pairs: Pair[] = [];
   const spec = (priority: number, trackFile?: string): RouterSpec => ({
@@ -64,7 +67,10 @@ export async function runDrain(o: DrainOptions, log: (s: string) => void = () =>
   const out: HandoverTrial[] = [];
   try {
     for (const daemon of o.daemons) {
-      const topo = await createTopology({ hosts: ['a', 'b'], prefix: `vd${process.pid % 100000}${daemon[0]}-` });
+      const topo = await createTopology({
+        hosts: ['a', 'b'],
+        prefix: `vd${process.pid % 100000}${daemon[0]}-`,
+      });
       const make = daemon === 'vrrpd' ? createVrrpd : createKeepalived;
       const file = join(dir, `${daemon}-drain`);
       writeFileSync(file, '0\n');
@@ -142,10 +148,15 @@ export function drainTable(trials: readonly HandoverTrial[], advertMs: number, l
     const ts = trials.filter((t) => t.daemon === d);
     if (!ts.length) continue;
     med[d] = median(ts.map((t) => t.toPrio0).filter((x): x is number => x !== null));
-    lines.push(`| ${d} | ${q(ts.map((t) => t.toPrio0))} | ${q(ts.map((t) => t.prio0ToGarp))} | ${q(ts.map((t) => t.toGarp))} |`);
+    lines.push(
+      `| ${d} | ${q(ts.map((t) => t.toPrio0))} | ${q(ts.map((t) => t.prio0ToGarp))} | ${q(ts.map((t) => t.toGarp))} |`,
+    );
   }
   if (med.vrrpd !== undefined && med.keepalived !== undefined && med.keepalived > 0)
-    lines.push('', `write → priority 0, median vrrpd / keepalived: ${(med.vrrpd / med.keepalived).toFixed(2)}`);
+    lines.push(
+      '',
+      `write → priority 0, median vrrpd / keepalived: ${(med.vrrpd / med.keepalived).toFixed(2)}`,
+    );
   const missing = trials.filter((t) => t.toPrio0 === null || t.toGarp === null).length;
   if (missing) lines.push('', `${missing} trial(s) without a priority-0 advert or GARP in the capture.`);
   return lines.join('\n');
@@ -179,7 +190,9 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
-      process.stderr.write(`bench/drain: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `bench/drain: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exit(2);
     },
   );

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { monotonicClock } from './clock.js';
 import { reloadConfigFile } from './config/incremental.js';
 import { formatConfigError, type LoadResult } from './config/index.js';
 import type { Config } from './config/model.js';
@@ -14,7 +15,6 @@ import { ControlPlane } from './daemon/control-plane.js';
 import { EngineWorker, NO_ENGINE_SNAPSHOT, type StateChange } from './daemon/engine-worker.js';
 import { reloadFile } from './daemon/reload.js';
 import { buildSnapshot } from './daemon/status-snapshot.js';
-import { monotonicClock } from './clock.js';
 import { openProcEvents } from './effects/proc-events.js';
 import { createScriptRunner } from './effects/script-runner.js';
 import type { ScriptRunner } from './effects/types.js';

@@ -53,7 +53,10 @@ export class FileWatches {
           if (dirname(path) === dir && (filename === null || basename(path) === filename)) this.changed(id);
       });
       w.on('error', (err) => {
-        this.log?.warn({ event: 'file-check-watch', dir, err: String(err) }, `file checks: watching ${dir} failed: checked at their interval only`);
+        this.log?.warn(
+          { event: 'file-check-watch', dir, err: String(err) },
+          `file checks: watching ${dir} failed: checked at their interval only`,
+        );
         w.close();
         this.watchers.delete(dir);
       });

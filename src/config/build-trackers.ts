@@ -77,7 +77,11 @@ export function buildTrackers(
     const fullCommand = t.full_command || paramMatch !== 'none';
     const quorumMax = t.quorum_max ?? Number.POSITIVE_INFINITY;
     if (t.quorum_max !== undefined && t.quorum_max < t.quorum)
-      ctx.error([...p, 'quorum_max'], 'CONFIG_OUT_OF_RANGE', `quorum_max ${t.quorum_max} is below quorum ${t.quorum}`);
+      ctx.error(
+        [...p, 'quorum_max'],
+        'CONFIG_OUT_OF_RANGE',
+        `quorum_max ${t.quorum_max} is below quorum ${t.quorum}`,
+      );
     if (!fullCommand && (t.process.includes('/') || Buffer.byteLength(t.process) > COMM_MAX))
       ctx.error(
         [...p, 'process'],
@@ -129,7 +133,9 @@ export function buildTrackers(
     });
     return out;
   };
-  const knownFiles = Object.keys(data.track_files && typeof data.track_files === 'object' ? data.track_files : {});
+  const knownFiles = Object.keys(
+    data.track_files && typeof data.track_files === 'object' ? data.track_files : {},
+  );
   const knownProcs = Object.keys(
     data.track_processes && typeof data.track_processes === 'object' ? data.track_processes : {},
   );

@@ -18,7 +18,9 @@ const int = (w: string | undefined): number | string | undefined => {
 };
 const sec = (w: string | undefined): string | undefined => {
   const n = Number(w);
-  return w === undefined || w === '' || !Number.isFinite(n) || n < 0 ? w : formatDurationMs(Math.round(n * 1000));
+  return w === undefined || w === '' || !Number.isFinite(n) || n < 0
+    ? w
+    : formatDurationMs(Math.round(n * 1000));
 };
 
 /** vrrp_track_file / track_file NAME { file PATH; weight N [reverse]; init_file [VALUE] [overwrite] } */
@@ -78,7 +80,8 @@ export function convertTrackProcess<N>(s: KaStatement, h: TrackerNotes<N>): { va
       case 'weight':
         v.weight = int(a);
         if (b === 'reverse') v.reverse = true;
-        else if (b !== undefined) notes.push(h.skipped(x, `'${b}' is not reverse: keepalived ignores it too`));
+        else if (b !== undefined)
+          notes.push(h.skipped(x, `'${b}' is not reverse: keepalived ignores it too`));
         break;
       case 'delay':
         v.fork_delay = sec(a);
@@ -133,7 +136,10 @@ export function trackerRefs<N>(
     }
     if (!definedBefore(n)) {
       notes.push(
-        h.skipped(x, `${what} ${n} is defined after this block: keepalived looks it up as it reads, and ignores this track`),
+        h.skipped(
+          x,
+          `${what} ${n} is defined after this block: keepalived looks it up as it reads, and ignores this track`,
+        ),
       );
       continue;
     }

@@ -624,7 +624,11 @@ interface ScriptInfo {
 }
 
 /** whether tracker `name` (kind `file` / `process`) is defined before top-level statement `s` */
-function definedBefore(info: ScriptInfo, s: KaStatement, kind: 'file' | 'process'): (name: string) => boolean {
+function definedBefore(
+  info: ScriptInfo,
+  s: KaStatement,
+  kind: 'file' | 'process',
+): (name: string) => boolean {
   return (name) => {
     const at = info.trackerAt?.get(`${kind} ${name}`);
     const here = info.topIndex?.get(s);
@@ -839,7 +843,15 @@ function convertInstance(
       case 'track_process': {
         const kind = k === 'track_file' ? 'file' : 'process';
         const known = (kind === 'file' ? scripts.trackFiles : scripts.trackProcesses) ?? new Map();
-        const list = trackerRefs(st, kind, known, syncMember, TRACKER_NOTES, notes, definedBefore(scripts, s, kind));
+        const list = trackerRefs(
+          st,
+          kind,
+          known,
+          syncMember,
+          TRACKER_NOTES,
+          notes,
+          definedBefore(scripts, s, kind),
+        );
         if (list.length) v[kind === 'file' ? 'track_files' : 'track_processes'] = list;
         break;
       }
@@ -1040,7 +1052,12 @@ function convertSyncGroup(
   const idents: Identities = [];
   const members: string[] = [];
   let trackingWeight = false;
-  const tracks: GroupTracks = { track_interfaces: [], track_scripts: [], track_files: [], track_processes: [] };
+  const tracks: GroupTracks = {
+    track_interfaces: [],
+    track_scripts: [],
+    track_files: [],
+    track_processes: [],
+  };
   for (const st of s.block ?? []) {
     const k = st.words[0];
     if (k === 'group' && members.length)
@@ -1727,8 +1744,11 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     if ((k === 'track_file' || k === 'vrrp_track_file') && name && carryTrackFile(top, s)) {
       const u = convertTrackFile(s, TRACKER_NOTES);
       if (trackFileUsed(s))
-        u.notes.unshift(noted(s, `track_file ${name} is carried over into the file checks that use it too (FILE_CHECK)`));
-      if (u.value.file === undefined) g.notes.push(skipped(s, 'it has no file: keepalived ignores it too'), ...u.notes);
+        u.notes.unshift(
+          noted(s, `track_file ${name} is carried over into the file checks that use it too (FILE_CHECK)`),
+        );
+      if (u.value.file === undefined)
+        g.notes.push(skipped(s, 'it has no file: keepalived ignores it too'), ...u.notes);
       else {
         info.trackFiles!.set(name, typeof u.value.weight === 'number' ? u.value.weight : 1);
         info.trackerAt!.set(`file ${name}`, info.topIndex!.get(s)!);
@@ -1789,7 +1809,11 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
       );
     else if (k === 'virtual_server') servers.push(convertVirtualServer(s));
     else if (k === 'virtual_server_group' && s.words[1]) continue;
-    else if ((k === 'track_file' || k === 'vrrp_track_file') && s.words[1] && info.trackFiles?.has(s.words[1]))
+    else if (
+      (k === 'track_file' || k === 'vrrp_track_file') &&
+      s.words[1] &&
+      info.trackFiles?.has(s.words[1])
+    )
       continue;
     else if (k === 'vrrp_track_process' && s.words[1] && info.trackProcesses?.has(s.words[1])) continue;
     else if ((k === 'track_file' || k === 'vrrp_track_file') && trackFileUsed(s))

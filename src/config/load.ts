@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { buildAlerts } from './build-alerts.js';
 import { BuildContext } from './build-context.js';
-import { buildTrackers } from './build-trackers.js';
 import { buildLvsTimeouts, buildVirtualServers } from './build-lvs.js';
+import { buildTrackers } from './build-trackers.js';
 import {
   buildGlobal,
   buildInstances,

@@ -316,7 +316,11 @@ const trackProcess: Schema = obj(
     },
     full_command: bool('Match argv[0] of the command line instead of the comm name.', false),
     quorum: int(1, 65535, 'At least this many matching processes for the tracker to be up.', 1),
-    quorum_max: int(0, 65535, 'At most this many matching processes (keepalived quorum_max). Default: no limit.'),
+    quorum_max: int(
+      0,
+      65535,
+      'At most this many matching processes (keepalived quorum_max). Default: no limit.',
+    ),
     weight: int(
       -254,
       254,
@@ -514,7 +518,8 @@ const vrrpInstance: Schema = obj(
           weight: int(-254, 254, "Overrides the tracker's weight for this instance."),
           reverse: {
             type: 'boolean',
-            description: "Overrides the tracker's reverse for this instance (keepalived weight N reverse|noreverse).",
+            description:
+              "Overrides the tracker's reverse for this instance (keepalived weight N reverse|noreverse).",
           },
         },
       },
@@ -534,7 +539,8 @@ const vrrpInstance: Schema = obj(
           weight: int(-254, 254, "Overrides the tracker's weight for this instance."),
           reverse: {
             type: 'boolean',
-            description: "Overrides the tracker's reverse for this instance (keepalived weight N reverse|noreverse).",
+            description:
+              "Overrides the tracker's reverse for this instance (keepalived weight N reverse|noreverse).",
           },
         },
       },
@@ -964,14 +970,16 @@ export const configSchema: Schema = {
     },
     track_files: {
       type: 'object',
-      description: 'Tracked files by name (keepalived vrrp_track_file): a file holding a number, read when it changes (inotify).',
+      description:
+        'Tracked files by name (keepalived vrrp_track_file): a file holding a number, read when it changes (inotify).',
       default: {},
       propertyNames: { pattern: NAME_PATTERN },
       additionalProperties: trackFile,
     },
     track_processes: {
       type: 'object',
-      description: "Tracked processes by name (keepalived vrrp_track_process), followed through the kernel's process events.",
+      description:
+        "Tracked processes by name (keepalived vrrp_track_process), followed through the kernel's process events.",
       default: {},
       propertyNames: { pattern: NAME_PATTERN },
       additionalProperties: trackProcess,

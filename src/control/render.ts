@@ -187,7 +187,10 @@ export function renderStatus(s: Snapshot, opts: RenderOptions): string {
   if (files.length > 0) {
     out.push(
       `track files: ${files
-        .map((f) => `${f.name} ${f.value === null ? 'not read' : `= ${f.value}`} (${f.file}, weight ${f.weight})`)
+        .map(
+          (f) =>
+            `${f.name} ${f.value === null ? 'not read' : `= ${f.value}`} (${f.file}, weight ${f.weight})`,
+        )
         .join(', ')}`,
     );
   }

@@ -9,9 +9,9 @@ import {
   type ReloadOutcome,
   SNAPSHOT_VERSION,
   type Snapshot,
-  type VirtualServerStatus,
   type TrackFileStatus,
   type TrackProcessStatus,
+  type VirtualServerStatus,
   type VrrpScriptStatus,
 } from '../control/snapshot.js';
 import type { EngineSnapshot } from '../vrrp/engine.js';

@@ -182,7 +182,10 @@ const TRACKERS = 'track_file f {\n file /tmp/f\n}\nvrrp_track_process p {\n proc
 // name (keepalived looks them up as it reads)
 CONTEXT.vrrp_instance = [`${TRACKERS}${CONTEXT.vrrp_instance![0]}`, CONTEXT.vrrp_instance![1]];
 CONTEXT.vrrp_sync_group = [`${TRACKERS}${CONTEXT.vrrp_sync_group![0]}`, CONTEXT.vrrp_sync_group![1]];
-CONTEXT.vrrp_track_process = [`${INSTANCE} track_process {\n p\n }\n}\nvrrp_track_process p {\n`, ' process haproxy\n}\n'];
+CONTEXT.vrrp_track_process = [
+  `${INSTANCE} track_process {\n p\n }\n}\nvrrp_track_process p {\n`,
+  ' process haproxy\n}\n',
+];
 
 /** ARGS for a keyword in one block only ("BLOCK KEYWORD"), before ARGS. */
 export const BLOCK_ARGS: Record<string, string> = {

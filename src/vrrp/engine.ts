@@ -482,7 +482,10 @@ export class Engine {
       if (!proc || quorum === undefined) continue;
       const reverse = t.reverse ?? proc.reverse;
       const e = processEffect(quorum, t.weight ?? proc.weight, reverse);
-      faults.set(`tracked process ${t.name} ${reverse ? 'has its quorum (reverse)' : 'without quorum'}`, e.fault);
+      faults.set(
+        `tracked process ${t.name} ${reverse ? 'has its quorum (reverse)' : 'without quorum'}`,
+        e.fault,
+      );
       weight += e.weight;
     }
     r.setTrackWeight(weight, now);

@@ -22,7 +22,6 @@ const MAX_BYTES = 4096;
 const INT32_MIN = -2147483648;
 const INT32_MAX_PLUS_1 = 2147483648;
 
-
 interface Tracked {
   spec: TrackFile;
   value: number | null;
@@ -54,11 +53,17 @@ export class TrackFiles {
       const exists = existsSync(f.path);
       if (exists && (!f.init.overwrite || !statSync(f.path).isFile())) {
         if (f.init.overwrite)
-          this.log.error({ event: 'track-file-init', file: f.path }, `track_file ${f.name}: ${f.path} is not a regular file: not written`);
+          this.log.error(
+            { event: 'track-file-init', file: f.path },
+            `track_file ${f.name}: ${f.path} is not a regular file: not written`,
+          );
         return;
       }
       writeFileSync(f.path, `${f.init.value}\n`);
-      this.log.info({ event: 'track-file-init', file: f.path, value: f.init.value }, `track_file ${f.name}: wrote ${f.init.value} to ${f.path}`);
+      this.log.info(
+        { event: 'track-file-init', file: f.path, value: f.init.value },
+        `track_file ${f.name}: wrote ${f.init.value} to ${f.path}`,
+      );
     } catch (err) {
       this.log.error(
         { event: 'track-file-init', file: f.path, err: String(err) },
@@ -96,7 +101,8 @@ export class TrackFiles {
         fresh.push(t);
       }
     }
-    for (const [name, t] of this.tracked) if (!next.has(name) && t.timer !== null) this.clock.clearTimer(t.timer);
+    for (const [name, t] of this.tracked)
+      if (!next.has(name) && t.timer !== null) this.clock.clearTimer(t.timer);
     this.tracked = next;
     const dirs = new Set(specs.map((s) => dirname(s.path)));
     for (const [dir, w] of this.watchers)
@@ -174,7 +180,14 @@ export class TrackFiles {
     const from = t.value;
     t.value = value;
     this.log.info(
-      { event: 'track-file', tracker: t.spec.name, file: t.spec.path, from, value, ...(note ? { note } : {}) },
+      {
+        event: 'track-file',
+        tracker: t.spec.name,
+        file: t.spec.path,
+        from,
+        value,
+        ...(note ? { note } : {}),
+      },
       `track_file ${t.spec.name}: ${t.spec.path} holds ${value}${note ? ` (${note})` : ''}`,
     );
     this.onValue(t.spec.name, value);

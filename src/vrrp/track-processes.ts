@@ -8,14 +8,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { Config, TrackProcess } from '../config/model.js';
-import type { OpenProcEvents, ProcEvent, ProcEventSource } from '../effects/types.js';
 import type { TrackProcessStatus } from '../control/snapshot.js';
+import type { OpenProcEvents, ProcEvent, ProcEventSource } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { type ProcessInfo, parseStat, processMatches, splitCmdline } from './process-match.js';
 
 /** How often /proc is read when the process connector is not available. */
 export const FALLBACK_SCAN_MS = 500;
-
 
 interface Tracker {
   spec: TrackProcess;
@@ -74,7 +73,11 @@ export class TrackProcesses {
         );
       } catch (err) {
         this.log.warn(
-          { event: 'track-process-fallback', err: String((err as Error)?.message ?? err), everyMs: FALLBACK_SCAN_MS },
+          {
+            event: 'track-process-fallback',
+            err: String((err as Error)?.message ?? err),
+            everyMs: FALLBACK_SCAN_MS,
+          },
           `track_process: the kernel's process connector is not available (${String((err as Error)?.message ?? err)}): reading /proc every ${FALLBACK_SCAN_MS} ms instead`,
         );
       }
@@ -165,7 +168,10 @@ export class TrackProcesses {
     try {
       list = readdirSync(this.procRoot);
     } catch (err) {
-      this.log.error({ event: 'track-process-scan', err: String(err) }, `track_process: cannot read ${this.procRoot}`);
+      this.log.error(
+        { event: 'track-process-scan', err: String(err) },
+        `track_process: cannot read ${this.procRoot}`,
+      );
     }
     for (const d of list) {
       if (!/^[0-9]+$/.test(d)) continue;
@@ -179,7 +185,10 @@ export class TrackProcesses {
   private onEvent(e: ProcEvent): void {
     if (this.stopped) return;
     if (e.type === 'lost') {
-      this.log.warn({ event: 'track-process-lost' }, 'track_process: process events were lost: reading /proc again');
+      this.log.warn(
+        { event: 'track-process-lost' },
+        'track_process: process events were lost: reading /proc again',
+      );
       this.scan();
       return;
     }
@@ -222,12 +231,21 @@ export class TrackProcesses {
 
   private evaluate(t: Tracker): void {
     const want = this.inQuorum(t);
-    if (t.reported === null) return this.report(t, want); // the first count: no delay
-    if (want === t.reported) return this.cancel(t);
+    if (t.reported === null) {
+      this.report(t, want); // the first count: no delay
+      return;
+    }
+    if (want === t.reported) {
+      this.cancel(t);
+      return;
+    }
     if (t.timerTo === want) return;
     this.cancel(t);
     const delay = want ? t.spec.forkDelayMs : t.spec.terminateDelayMs;
-    if (delay <= 0) return this.report(t, want);
+    if (delay <= 0) {
+      this.report(t, want);
+      return;
+    }
     t.timerTo = want;
     t.timer = this.clock.setTimer(() => {
       t.timer = null;

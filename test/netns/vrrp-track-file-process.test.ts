@@ -23,7 +23,8 @@ describe.skipIf(why)('track_file and track_process with a real pair', () => {
     lab = await createLab(['r1', 'r2']);
   });
   afterAll(async () => {
-    for (const c of sleeps) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, 'SIGKILL');
+    for (const c of sleeps)
+      if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, 'SIGKILL');
     await Promise.all([r1?.stop('SIGTERM'), r2?.stop('SIGTERM')]);
     await lab?.cleanup();
   });

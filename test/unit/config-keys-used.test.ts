@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAlerts } from '../../src/config/build-alerts.js';
 import { BuildContext } from '../../src/config/build-context.js';
 import { buildLvsTimeouts, buildVirtualServers } from '../../src/config/build-lvs.js';
+import { buildTrackers } from '../../src/config/build-trackers.js';
 import {
   buildGlobal,
   buildInstances,
@@ -16,7 +17,6 @@ import {
   buildScripts,
   buildSyncGroups,
 } from '../../src/config/build-vrrp.js';
-import { buildTrackers } from '../../src/config/build-trackers.js';
 import { configSchema } from '../../src/config/schema.js';
 import { validateAgainstSchema } from '../../src/config/validate-schema.js';
 

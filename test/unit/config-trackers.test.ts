@@ -31,7 +31,13 @@ describe('config: track_files and track_processes', () => {
     );
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     expect(r.config.trackFiles).toEqual({
-      drain: { name: 'drain', path: '/run/vrrpd/drain', weight: 1, reverse: false, init: { value: 0, overwrite: false } },
+      drain: {
+        name: 'drain',
+        path: '/run/vrrpd/drain',
+        weight: 1,
+        reverse: false,
+        init: { value: 0, overwrite: false },
+      },
     });
     expect(r.config.trackProcesses?.hp).toMatchObject({
       process: '/usr/sbin/haproxy',
@@ -44,7 +50,11 @@ describe('config: track_files and track_processes', () => {
       forkDelayMs: 0,
       terminateDelayMs: 500,
     });
-    expect(r.config.trackProcesses?.sshd).toMatchObject({ fullCommand: false, paramMatch: 'none', reverse: true });
+    expect(r.config.trackProcesses?.sshd).toMatchObject({
+      fullCommand: false,
+      paramMatch: 'none',
+      reverse: true,
+    });
     expect(r.config.vrrpInstances[0]!.trackFiles).toEqual([{ name: 'drain' }]);
     expect(r.config.vrrpInstances[0]!.trackProcesses).toEqual([{ name: 'hp' }, { name: 'sshd', weight: 5 }]);
     expect(r.config.processEventsNetns).toBe('/proc/1/ns/net');
@@ -152,7 +162,9 @@ vrrp_sync_group G {
     expect(vi1!.trackProcesses).toEqual([{ name: 'hp' }]);
     // the sync group's track_process is written into its member, with the group's weight
     expect(vi2!.trackProcesses).toEqual([{ name: 'hp', weight: -5 }]);
-    expect(r.warnings).toEqual([expect.stringMatching(/:25: not carried over: 'nosuch' because there is no track_file nosuch/)]);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/:25: not carried over: 'nosuch' because there is no track_file nosuch/),
+    ]);
     expect(r.yaml).not.toMatch(/no file tracking|no process tracking/);
   });
 
@@ -185,7 +197,9 @@ vrrp_sync_group G {
     const cfg = parseConfigText(r.yaml, 'imported.yaml');
     if (!cfg.ok) throw new Error(r.yaml);
     expect(cfg.config.vrrpInstances[0]!.trackFiles).toEqual([{ name: 'a', weight: 0 }]);
-    expect(r.warnings).toEqual([expect.stringMatching(/:17: not carried over: .*track_file b with weight 5 on a sync group member/)]);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/:17: not carried over: .*track_file b with weight 5 on a sync group member/),
+    ]);
   });
 });
 
@@ -216,8 +230,12 @@ vrrp_track_process lateproc {
     expect(cfg.config.vrrpInstances[0]!.trackFiles).toBeUndefined();
     expect(cfg.config.vrrpInstances[0]!.trackProcesses).toBeUndefined();
     expect(r.warnings).toEqual([
-      expect.stringMatching(/:8: not carried over: 'late' because track_file late is defined after this block/),
-      expect.stringMatching(/:11: not carried over: 'lateproc' because vrrp_track_process lateproc is defined after/),
+      expect.stringMatching(
+        /:8: not carried over: 'late' because track_file late is defined after this block/,
+      ),
+      expect.stringMatching(
+        /:11: not carried over: 'lateproc' because vrrp_track_process lateproc is defined after/,
+      ),
     ]);
   });
 });

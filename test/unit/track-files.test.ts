@@ -2,7 +2,15 @@
 // over the file, a delete → 0), init_file (at start only, overwrite), a number out of
 // range ignored, reload. Real files in a temporary directory; no polling anywhere, so
 // each change must arrive through inotify within the generous bound below.
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

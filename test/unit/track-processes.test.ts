@@ -75,7 +75,7 @@ describe('the process connector codec', () => {
     const ev = (what: number, ...ints: number[]) => {
       const data = Buffer.alloc(16 + 24);
       data.writeUInt32LE(what >>> 0, 0);
-      ints.forEach((v, i) => data.writeInt32LE(v, 16 + i * 4));
+      for (const [i, v] of ints.entries()) data.writeInt32LE(v, 16 + i * 4);
       const b = Buffer.alloc(16 + 20 + data.length);
       b.writeUInt32LE(b.length, 0);
       b.writeUInt32LE(1, 16);
@@ -146,7 +146,10 @@ describe('TrackProcesses', () => {
     expect(reports).toEqual([['hp', false]]);
     // haproxy forks a worker: it counts at once (keepalived: the parent's trackers)
     emit!({ type: 'fork', parentPid: 100, childPid: 101 });
-    expect(reports).toEqual([['hp', false], ['hp', true]]);
+    expect(reports).toEqual([
+      ['hp', false],
+      ['hp', true],
+    ]);
     expect(t.snapshot()).toEqual([{ name: 'hp', processes: 2, quorum: true, pending: false, weight: 0 }]);
     // bash forks and execs something else: never counted
     emit!({ type: 'fork', parentPid: 200, childPid: 201 });
@@ -191,14 +194,20 @@ describe('TrackProcesses', () => {
     await clock.advance(999);
     expect(reports).toEqual([['s', true]]);
     await clock.advance(1);
-    expect(reports).toEqual([['s', true], ['s', false]]);
+    expect(reports).toEqual([
+      ['s', true],
+      ['s', false],
+    ]);
     // back, gone again before fork_delay: nothing reported
     spawnFake(100, 'svc');
     emit!({ type: 'exec', pid: 100 });
     await clock.advance(1500);
     emit!({ type: 'exit', pid: 100 });
     await clock.advance(5000);
-    expect(reports).toEqual([['s', true], ['s', false]]);
+    expect(reports).toEqual([
+      ['s', true],
+      ['s', false],
+    ]);
     t.stop();
   });
 
@@ -213,7 +222,10 @@ describe('TrackProcesses', () => {
     expect(reports).toEqual([['s', false]]);
     spawnFake(100, 'svc');
     await clock.advance(FALLBACK_SCAN_MS);
-    expect(reports).toEqual([['s', false], ['s', true]]);
+    expect(reports).toEqual([
+      ['s', false],
+      ['s', true],
+    ]);
     t.stop();
     expect(clock.pending()).toEqual([]);
   });

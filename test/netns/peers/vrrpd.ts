@@ -52,7 +52,9 @@ export function vrrpdYaml(spec: RouterSpec, routerId: string, controlSocket: str
     `    priority: ${spec.priority}`,
     `    advert_interval: ${interval}`,
     `    virtual_ips: [${spec.vip}/${spec.prefixLen}]`,
-    ...(spec.trackFile ? ['    track_files: [drain]', 'track_files:', `  drain: {file: ${spec.trackFile}}`] : []),
+    ...(spec.trackFile
+      ? ['    track_files: [drain]', 'track_files:', `  drain: {file: ${spec.trackFile}}`]
+      : []),
     '',
   ].join('\n');
 }
