@@ -111,15 +111,16 @@ export function convertTrackProcess<N>(s: KaStatement, h: TrackerNotes<N>): { va
 /**
  * The entries of an instance's (or sync group's) track_file / track_process block:
  * `NAME [weight N [reverse|noreverse]]`. `known`: the trackers' own weights by name.
- * A sync group member without sync_group_tracking_weight (`syncMember`), as keepalived
- * 2.4 does: a track_file of weight 1 (the default) becomes weight 0, another weighted one
- * is left out; track_process keeps its weight (keepalived does not check those).
+ * A sync group member without sync_group_tracking_weight, or the address owner (priority
+ * 255): `unweighted` says which, and as keepalived 2.4 does, a track_file of weight 1 (the
+ * default) becomes weight 0, another weighted one is left out; track_process keeps its
+ * weight (keepalived does not check those).
  */
 export function trackerRefs<N>(
   st: KaStatement,
   kind: 'file' | 'process',
   known: Map<string, number>,
-  syncMember: boolean,
+  unweighted: false | 'a sync group member' | 'the address owner',
   h: TrackerNotes<N>,
   notes: N[],
   /** false when the tracker is defined only after this block (keepalived looks names up as it reads) */
@@ -159,21 +160,21 @@ export function trackerRefs<N>(
       notes.push(h.skipped(x, `'${dir}' is not reverse or noreverse: keepalived ignores this track too`));
       continue;
     }
-    if (syncMember && kind === 'file') {
+    if (unweighted && kind === 'file') {
       const weight = ref.weight ?? known.get(n) ?? 1;
       if (weight === 1) {
         ref.weight = 0;
         notes.push(
           h.noted(
             x,
-            `track_file ${n}: keepalived drops the default weight of a sync group member (unless sync_group_tracking_weight): weight 0 written, a non-zero number puts the instance in FAULT`,
+            `track_file ${n}: keepalived drops the default weight of ${unweighted} (${unweighted === 'the address owner' ? 'priority 255' : 'unless sync_group_tracking_weight'}): weight 0 written, a non-zero number puts the instance in FAULT`,
           ),
         );
       } else if (weight !== 0) {
         notes.push(
           h.skipped(
             x,
-            `keepalived ignores track_file ${n} with weight ${String(weight)} on a sync group member (a config error, unless sync_group_tracking_weight): left out`,
+            `keepalived ignores track_file ${n} with weight ${String(weight)} on ${unweighted} (a config error${unweighted === 'the address owner' ? '' : ', unless sync_group_tracking_weight'}): left out`,
           ),
         );
         continue;

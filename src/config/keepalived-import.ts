@@ -843,11 +843,12 @@ function convertInstance(
       case 'track_process': {
         const kind = k === 'track_file' ? 'file' : 'process';
         const known = (kind === 'file' ? scripts.trackFiles : scripts.trackProcesses) ?? new Map();
+        const owner = (s.block ?? []).some((x) => x.words[0] === 'priority' && x.words[1] === '255');
         const list = trackerRefs(
           st,
           kind,
           known,
-          syncMember,
+          syncMember ? 'a sync group member' : owner ? 'the address owner' : false,
           TRACKER_NOTES,
           notes,
           definedBefore(scripts, s, kind),

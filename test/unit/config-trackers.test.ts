@@ -239,3 +239,34 @@ vrrp_track_process lateproc {
     ]);
   });
 });
+
+describe('import-keepalived: the address owner (priority 255)', () => {
+  it('a track_file of the default weight becomes weight 0; a weighted one is left out', () => {
+    const r = importKeepalivedConf(`track_file a {
+  file /run/a
+}
+track_file b {
+  file /run/b
+  weight -5
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 255
+  virtual_ipaddress {
+    192.0.2.50/24
+  }
+  track_file {
+    a
+    b
+  }
+}
+`);
+    const cfg = parseConfigText(r.yaml, 'imported.yaml');
+    if (!cfg.ok) throw new Error(r.yaml);
+    expect(cfg.config.vrrpInstances[0]!.trackFiles).toEqual([{ name: 'a', weight: 0 }]);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/:17: not carried over: .*track_file b with weight -5 on the address owner/),
+    ]);
+  });
+});
