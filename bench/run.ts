@@ -129,6 +129,13 @@ export const TABLES: Table[] = [
       quick: [{ args: ['--adverts', '3', '--trials', '1'] }],
     },
   },
+  {
+    name: 'drain',
+    file: 'drain.js',
+    what: "-254 written into the master's tracked file → priority-0 advert → backup GARP, beside keepalived",
+    root: true,
+    runs: { full: [{ args: ['--trials', '10'] }], quick: [{ args: ['--trials', '1'] }] },
+  },
 ];
 
 function main(): number {

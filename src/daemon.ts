@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { monotonicClock } from './clock.js';
 import { reloadConfigFile } from './config/incremental.js';
 import { formatConfigError, type LoadResult } from './config/index.js';
 import type { Config } from './config/model.js';
@@ -15,6 +16,7 @@ import { EngineWorker, NO_ENGINE_SNAPSHOT, type StateChange } from './daemon/eng
 import { reloadFile } from './daemon/reload.js';
 import { runStartStopScript } from './daemon/start-stop-scripts.js';
 import { buildSnapshot } from './daemon/status-snapshot.js';
+import { openProcEvents } from './effects/proc-events.js';
 import { createScriptRunner } from './effects/script-runner.js';
 import type { ScriptRunner } from './effects/types.js';
 import { VrrpdError } from './errors.js';
@@ -22,6 +24,8 @@ import { logStateChange } from './log.js';
 import { SnmpSubagent } from './snmp/subagent.js';
 import { VERSION } from './version.js';
 import { NotifyRunner } from './vrrp/notify.js';
+import { TrackFiles } from './vrrp/track-files.js';
+import { TrackProcesses } from './vrrp/track-processes.js';
 import { TrackScripts } from './vrrp/track-scripts.js';
 
 export interface DaemonOptions {
@@ -73,6 +77,9 @@ export class Daemon {
   private lvs: LvsPart | null = null;
   private announcer: import('./lvs/announcer.js').Announcer | null = null;
   private scripts: TrackScripts | null = null;
+  /** track_files and track_processes (keepalived vrrp_track_file / vrrp_track_process) */
+  private trackFiles: TrackFiles | null = null;
+  private trackProcesses: TrackProcesses | null = null;
   private notifyRunner: NotifyRunner | null = null;
   private alerts: AlertsPart | null = null;
   private readonly states = new Map<string, string>();
@@ -148,6 +155,21 @@ export class Daemon {
       this.scriptRunner,
     );
     this.scripts.start();
+    this.trackFiles = new TrackFiles(
+      this.config,
+      this.log,
+      (name, value) => this.engine?.trackerValue('file', name, value),
+      monotonicClock,
+    );
+    this.trackFiles.start();
+    this.trackProcesses = new TrackProcesses(
+      this.config,
+      this.log,
+      (name, ok) => this.engine?.trackerValue('process', name, ok),
+      monotonicClock,
+      openProcEvents,
+    );
+    await this.trackProcesses.start();
     await this.startLvs(this.config);
     await this.controlPlane.open(this.config.global);
     this.snmp.configure(this.config.global.snmp);
@@ -310,6 +332,8 @@ export class Daemon {
       lvs: this.lvs?.snapshot() ?? { virtualServers: [], ipvs: null },
       announce: this.announcer?.snapshot() ?? null,
       scripts: this.scripts?.snapshot() ?? [],
+      trackFiles: this.trackFiles?.snapshot() ?? [],
+      trackProcesses: this.trackProcesses?.snapshot() ?? [],
       daemon: {
         pid: process.pid,
         softwareVersion: VERSION,
@@ -351,7 +375,11 @@ export class Daemon {
           return snmp ? [...done, snmp] : done;
         },
         notify: (next, slice) => this.notifyRunner?.setConfig(next, slice),
-        trackScripts: (next, slice) => this.scripts?.setConfig(next, slice),
+        trackScripts: (next, slice) => {
+          this.scripts?.setConfig(next, slice);
+          this.trackFiles?.setConfig(next);
+          this.trackProcesses?.setConfig(next);
+        },
         lvs: async (next, slice) => {
           if (this.lvs) await this.lvs.setConfig(next, slice);
           else if (next.virtualServers.length > 0) {
@@ -451,6 +479,8 @@ export class Daemon {
     ];
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.scripts?.stop();
+    this.trackFiles?.stop();
+    this.trackProcesses?.stop();
     // omega's down hooks (notify_down, quorum_down) run meanwhile; waited for below
     const lvsStopped = this.lvs?.stop();
     await withdrawn;

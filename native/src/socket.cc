@@ -2,11 +2,15 @@
 #include "socket.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -36,7 +40,40 @@ Napi::Function Socket::Define(Napi::Env env) {
                      });
 }
 
-// new Socket(domain, type, protocol): always non-blocking and close-on-exec.
+// socket() inside the network namespace nsPath names (this thread only, then back); -1 and
+// errno set on failure, `failed` naming the call.
+static int SocketInNetns(const std::string& nsPath, int domain, int type, int protocol, std::string& failed) {
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) {
+    failed = "open(/proc/thread-self/ns/net)";
+    return -1;
+  }
+  int target = open(nsPath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0 || setns(target, CLONE_NEWNET) < 0) {
+    int err = errno;
+    failed = (target < 0 ? "open(" : "setns(") + nsPath + ")";
+    if (target >= 0) close(target);
+    close(self);
+    errno = err;
+    return -1;
+  }
+  int fd = socket(domain, type, protocol);
+  int err = errno;
+  // Staying in the other namespace would silently move every later socket of this thread.
+  if (setns(self, CLONE_NEWNET) < 0) {
+    std::perror("vrrpd: Socket: cannot return to the thread's own network namespace");
+    std::abort();
+  }
+  close(self);
+  close(target);
+  if (fd < 0) failed = "socket";
+  errno = err;
+  return fd;
+}
+
+// new Socket(domain, type, protocol[, netnsPath]): always non-blocking and close-on-exec;
+// with netnsPath, the socket belongs to that network namespace (the proc connector
+// answers only in the initial one).
 Socket::Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
@@ -46,10 +83,20 @@ Socket::Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket>(info),
   domain_ = info[0].As<Napi::Number>().Int32Value();
   int type = info[1].As<Napi::Number>().Int32Value();
   int protocol = info[2].As<Napi::Number>().Int32Value();
-  fd_ = socket(domain_, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-  if (fd_ < 0) {
-    ThrowErrno(env, errno, "socket");
-    return;
+  if (info.Length() >= 4 && info[3].IsString()) {
+    std::string failed;
+    fd_ = SocketInNetns(info[3].As<Napi::String>().Utf8Value(), domain_, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        protocol, failed);
+    if (fd_ < 0) {
+      ThrowErrno(env, errno, failed.c_str());
+      return;
+    }
+  } else {
+    fd_ = socket(domain_, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd_ < 0) {
+      ThrowErrno(env, errno, "socket");
+      return;
+    }
   }
   // Closes the fd and poll handle when this env (main thread or worker) goes away.
   if (napi_add_async_cleanup_hook(env, &Socket::OnEnvTeardown, this, &cleanup_) != napi_ok) cleanup_ = nullptr;

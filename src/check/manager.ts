@@ -7,6 +7,7 @@ import type { IcmpEcho, ScriptRunner, TcpConnector } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { type DnsProbeOptions, dnsProbe } from './dns.js';
 import { type FileProbeOptions, fileProbe } from './file.js';
+import { FileWatches } from './file-watch.js';
 import type { HttpProbeOptions } from './http.js';
 import { pooledHttpProbe } from './http-pool.js';
 import {
@@ -254,6 +255,8 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
   if (opts.maxConcurrent !== undefined) schedOpts.maxConcurrent = opts.maxConcurrent;
   const scheduler: Scheduler = createScheduler(schedOpts);
   const entries = new Map<string, Entry>();
+  // file checks run at once when inotify reports their file changed (file-watch.ts)
+  const fileWatches = new FileWatches((id) => scheduler.runSoon(id), opts.logger);
 
   function hysteresisOf(s: CheckSpec): HysteresisConfig {
     return { rise: s.rise, fall: s.fall, retry: s.retry, alpha: s.alpha };
@@ -406,6 +409,9 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
           res.unchanged.push(spec.id);
         }
       }
+      const files = new Map<string, string>();
+      for (const spec of checks) if (spec.probe.type === 'file') files.set(spec.id, spec.probe.path);
+      fileWatches.set(files);
       return res;
     },
     snapshot() {
@@ -417,6 +423,7 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
     },
     stop() {
       for (const e of entries.values()) e.removed = true;
+      fileWatches.stop();
       scheduler.stop();
     },
   };

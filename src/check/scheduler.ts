@@ -71,6 +71,11 @@ export interface Scheduler {
   stats(): SchedulerStats;
   /** Removes every job, aborts runs in flight, clears the timer. */
   stop(): void;
+  /**
+   * Runs a job now rather than at its due time (a file check's file changed); a job
+   * running now runs again as soon as it settles. Its interval counts from that run.
+   */
+  runSoon(id: string): void;
 }
 
 interface Entry {
@@ -88,6 +93,8 @@ interface Entry {
   handle: RunHandle | null;
   /** a run was started and has not settled yet (ignores a second settle of one run) */
   inFlight: boolean;
+  /** runSoon() while running: run again as soon as this run settles */
+  soon?: boolean;
   startedAt: number;
   onSettled: (delay: number | undefined) => void;
   onFailed: () => void;
@@ -273,7 +280,10 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
       return;
     }
     const now = clock.now();
-    if (typeof delay === 'number' && Number.isFinite(delay)) {
+    if (e.soon) {
+      e.soon = false;
+      e.key = now;
+    } else if (typeof delay === 'number' && Number.isFinite(delay)) {
       e.key = now + Math.max(0, delay);
     } else {
       // Keep the period from the start; a run that overran waits a full interval after it
@@ -345,6 +355,16 @@ export function createScheduler(opts: SchedulerOptions = {}): Scheduler {
     },
     has(id) {
       return entries.has(id);
+    },
+    runSoon(id) {
+      const e = entries.get(id);
+      if (!e || stopped) return;
+      if (e.phase === 'running') e.soon = true;
+      else if (e.phase === 'idle') {
+        e.key = clock.now();
+        heapFix(e);
+        rearm();
+      }
     },
     stats() {
       return {

@@ -29,6 +29,7 @@ import {
   RULE_START_PRIORITY,
   type RulePriorityCounter,
 } from './keepalived-import-routes.js';
+import { convertTrackFile, convertTrackProcess, trackerRefs } from './keepalived-import-trackers.js';
 import { KEEPALIVED_KEYWORDS } from './keepalived-keywords.js';
 import { addressRange } from './vs-group.js';
 
@@ -99,8 +100,6 @@ const WHY: Record<string, string> = {
   mcast_dst_ip: 'vrrpd sends to the RFC 5798 groups',
   vrrp_skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
   skip_check_adv_addr: 'vrrpd checks the addresses of every advert',
-  track_file: 'vrrpd has no file tracking: use a vrrp_script',
-  track_process: 'vrrpd has no process tracking: use a vrrp_script (pgrep)',
   track_bfd: 'vrrpd has no BFD',
   vmac_xmit_base: 'vrrpd sends adverts from the macvlan itself',
   use_vmac_addr: 'vrrpd has no VMAC address on the base interface',
@@ -700,7 +699,28 @@ function scriptTrack(
 interface ScriptInfo {
   unusable: Map<string, string>;
   weights: Map<string, number>;
+  /** track_files and vrrp_track_processes carried over, with their own weights */
+  trackFiles?: Map<string, number>;
+  trackProcesses?: Map<string, number>;
+  /** where each top-level statement is, and where each tracker is defined (keepalived's order) */
+  topIndex?: Map<KaStatement, number>;
+  trackerAt?: Map<string, number>;
 }
+
+/** whether tracker `name` (kind `file` / `process`) is defined before top-level statement `s` */
+function definedBefore(
+  info: ScriptInfo,
+  s: KaStatement,
+  kind: 'file' | 'process',
+): (name: string) => boolean {
+  return (name) => {
+    const at = info.trackerAt?.get(`${kind} ${name}`);
+    const here = info.topIndex?.get(s);
+    return at === undefined || here === undefined || at < here;
+  };
+}
+
+const TRACKER_NOTES = { skipped, noted, unhandled };
 
 function convertInstance(
   s: KaStatement,
@@ -916,6 +936,23 @@ function convertInstance(
           .map((x) => scriptTrack(x, notes, syncMember, scripts))
           .filter((x) => x !== undefined);
         break;
+      case 'track_file':
+      case 'track_process': {
+        const kind = k === 'track_file' ? 'file' : 'process';
+        const known = (kind === 'file' ? scripts.trackFiles : scripts.trackProcesses) ?? new Map();
+        const owner = (s.block ?? []).some((x) => x.words[0] === 'priority' && x.words[1] === '255');
+        const list = trackerRefs(
+          st,
+          kind,
+          known,
+          syncMember ? 'a sync group member' : owner ? 'the address owner' : false,
+          TRACKER_NOTES,
+          notes,
+          definedBefore(scripts, s, kind),
+        );
+        if (list.length) v[kind === 'file' ? 'track_files' : 'track_processes'] = list;
+        break;
+      }
       case 'notify_master':
       case 'notify_backup':
       case 'notify_fault':
@@ -1109,7 +1146,7 @@ function convertInstance(
   if (family === 6 && g.gnaInterval !== undefined && garp.interval === undefined)
     garp.interval = g.gnaInterval;
   // the tracks of its sync group, after its own (one track per name)
-  for (const key of ['track_interfaces', 'track_scripts'] as const) {
+  for (const key of ['track_interfaces', 'track_scripts', 'track_files', 'track_processes'] as const) {
     const extra = groupTracks?.[key] ?? [];
     if (extra.length === 0) continue;
     const own = (v[key] as (string | Obj)[] | undefined) ?? [];
@@ -1150,7 +1187,12 @@ function convertSyncGroup(
   const idents: Identities = [];
   const members: string[] = [];
   let trackingWeight = false;
-  const tracks: GroupTracks = { track_interfaces: [], track_scripts: [] };
+  const tracks: GroupTracks = {
+    track_interfaces: [],
+    track_scripts: [],
+    track_files: [],
+    track_processes: [],
+  };
   for (const st of s.block ?? []) {
     const k = st.words[0];
     if (k === 'group' && members.length)
@@ -1188,8 +1230,15 @@ function convertSyncGroup(
           : (st.block ?? []).map((x) => scriptTrack(x, notes, false, scripts));
       tracks[`${k}s` as keyof GroupTracks].push(...list.filter((x) => x !== undefined));
       notes.push(noted(st, `'${k}' of the sync group: written into each member instance`));
-    } else if (k === 'track_file' || k === 'track_process' || k === 'track_bfd')
-      notes.push(skipped(st, WHY[k]!));
+    } else if (k === 'track_file' || k === 'track_process') {
+      // keepalived: the group's tracks act on every member, with the group's weights
+      const kind = k === 'track_file' ? 'file' : 'process';
+      const known = (kind === 'file' ? scripts.trackFiles : scripts.trackProcesses) ?? new Map();
+      tracks[`${k === 'track_file' ? 'track_files' : 'track_processes'}`].push(
+        ...trackerRefs(st, kind, known, false, TRACKER_NOTES, notes, definedBefore(scripts, s, kind)),
+      );
+      notes.push(noted(st, `'${k}' of the sync group: written into each member instance`));
+    } else if (k === 'track_bfd') notes.push(skipped(st, WHY[k]!));
     else notes.push(unhandled(st, 'vrrp_sync_group'));
   }
   v.instances = members;
@@ -1201,6 +1250,8 @@ function convertSyncGroup(
 interface GroupTracks {
   track_interfaces: (string | Obj)[];
   track_scripts: (string | Obj)[];
+  track_files: (string | Obj)[];
+  track_processes: (string | Obj)[];
 }
 
 const CHECKS: Record<string, string> = {
@@ -1764,9 +1815,6 @@ export interface ImportResult {
 
 const TOP_SKIP: Record<string, string> = {
   include: 'merge the included file by hand',
-  vrrp_track_process: 'vrrpd has no process tracking: use a vrrp_script (pgrep)',
-  track_file: 'vrrpd has no file tracking: use a vrrp_script',
-  vrrp_track_file: 'vrrpd has no file tracking: use a vrrp_script',
   bfd_instance: 'vrrpd has no BFD',
   static_ipaddress: 'vrrpd manages no static addresses: configure them with the system network configuration',
   static_routes: 'vrrpd manages no static routes: configure them with the system network configuration',
@@ -1798,7 +1846,16 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
     knobs: { defaults: {} },
   };
   const scripts: [string, Unit][] = [];
-  const info: ScriptInfo = { unusable: new Map(), weights: new Map() };
+  const info: ScriptInfo = {
+    unusable: new Map(),
+    weights: new Map(),
+    trackFiles: new Map(),
+    trackProcesses: new Map(),
+    topIndex: new Map(),
+    trackerAt: new Map(),
+  };
+  const trackFilesOut: [string, Unit][] = [];
+  const trackProcessesOut: [string, Unit][] = [];
   const instances: Unit[] = [];
   const groups: Unit[] = [];
   const servers: Unit[] = [];
@@ -1806,6 +1863,7 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   for (const n of read.notes) g.notes.push({ ...n });
   const top = read.statements;
   setTrackFiles(top);
+  for (const [i, s] of top.entries()) info.topIndex!.set(s, i);
   // global_defs first: vrrp_version and garp defaults apply to every instance
   for (const s of top) if (s.words[0] === 'global_defs') convertGlobal(s.block ?? [], g);
   convertStartStop(g);
@@ -1821,6 +1879,30 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   );
   for (const s of top) {
     const k = s.words[0];
+    const name = s.words[1];
+    if ((k === 'track_file' || k === 'vrrp_track_file') && name && carryTrackFile(top, s)) {
+      const u = convertTrackFile(s, TRACKER_NOTES);
+      if (trackFileUsed(s))
+        u.notes.unshift(
+          noted(s, `track_file ${name} is carried over into the file checks that use it too (FILE_CHECK)`),
+        );
+      if (u.value.file === undefined)
+        g.notes.push(skipped(s, 'it has no file: keepalived ignores it too'), ...u.notes);
+      else {
+        info.trackFiles!.set(name, typeof u.value.weight === 'number' ? u.value.weight : 1);
+        info.trackerAt!.set(`file ${name}`, info.topIndex!.get(s)!);
+        trackFilesOut.push([name, u]);
+      }
+    } else if (k === 'vrrp_track_process' && name) {
+      const u = convertTrackProcess(s, TRACKER_NOTES);
+      if (u.value.process === undefined)
+        g.notes.push(skipped(s, 'it names no process: keepalived ignores it too'), ...u.notes);
+      else {
+        info.trackProcesses!.set(name, typeof u.value.weight === 'number' ? u.value.weight : 0);
+        info.trackerAt!.set(`process ${name}`, info.topIndex!.get(s)!);
+        trackProcessesOut.push([name, u]);
+      }
+    }
     if (k === 'vrrp_script' && s.words[1]) {
       const r = convertScript(s);
       info.weights.set(s.words[1], (r.unit.value.weight as number | undefined) ?? 0);
@@ -1866,8 +1948,16 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
       );
     else if (k === 'virtual_server') servers.push(convertVirtualServer(s));
     else if (k === 'virtual_server_group' && s.words[1]) continue;
+    else if (
+      (k === 'track_file' || k === 'vrrp_track_file') &&
+      s.words[1] &&
+      info.trackFiles?.has(s.words[1])
+    )
+      continue;
+    else if (k === 'vrrp_track_process' && s.words[1] && info.trackProcesses?.has(s.words[1])) continue;
     else if ((k === 'track_file' || k === 'vrrp_track_file') && trackFileUsed(s))
       g.notes.push(...trackFileNotes(s));
+    else if (k === 'vrrp_track_process' || k === 'track_file' || k === 'vrrp_track_file') continue;
     else if (k !== undefined && TOP_SKIP[k]) g.notes.push(skipped(s, TOP_SKIP[k]));
     else g.notes.push(unhandled(s, 'the top level'));
   }
@@ -1902,6 +1992,9 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   const out: Obj = {};
   if (Object.keys(g.global).length) out.global = g.global;
   if (scripts.length) out.vrrp_scripts = Object.fromEntries(scripts.map(([n, u]) => [n, u.value]));
+  if (trackFilesOut.length) out.track_files = Object.fromEntries(trackFilesOut.map(([n, u]) => [n, u.value]));
+  if (trackProcessesOut.length)
+    out.track_processes = Object.fromEntries(trackProcessesOut.map(([n, u]) => [n, u.value]));
   if (instances.length) out.vrrp_instances = instances.map((u) => u.value);
   if (groups.length) out.vrrp_sync_groups = groups.map((u) => u.value);
   if (g.lvsSyncDaemon) out.lvs_sync_daemon = g.lvsSyncDaemon;
@@ -1950,6 +2043,14 @@ export function importKeepalivedConf(text: string, opts: ImportOptions = {}): Im
   }
   for (const [n, u] of scripts) {
     note(['vrrp_scripts', n], u.notes);
+    all.push(...u.notes);
+  }
+  for (const [n, u] of trackFilesOut) {
+    note(['track_files', n], u.notes);
+    all.push(...u.notes);
+  }
+  for (const [n, u] of trackProcessesOut) {
+    note(['track_processes', n], u.notes);
     all.push(...u.notes);
   }
   for (const n of byLine(all)) warn(n);
@@ -2004,6 +2105,22 @@ function setTrackFiles(top: KaStatement[]): void {
     }
   };
   visit(top.filter((s) => s.words[0] === 'virtual_server'));
+}
+
+/**
+ * A track_file goes to track_files when a vrrp_instance or sync group tracks it, or when
+ * no FILE_CHECK uses it either (keepalived still runs its init_file then).
+ */
+function carryTrackFile(top: KaStatement[], s: KaStatement): boolean {
+  const name = s.words[1] ?? '';
+  const tracked = top.some(
+    (t) =>
+      (t.words[0] === 'vrrp_instance' || t.words[0] === 'vrrp_sync_group') &&
+      (t.block ?? []).some(
+        (x) => x.words[0] === 'track_file' && (x.block ?? []).some((e) => e.words[0] === name),
+      ),
+  );
+  return tracked || !trackFileUsed(s);
 }
 
 function trackFileUsed(s: KaStatement): boolean {

@@ -176,4 +176,15 @@ export const KEEPALIVED_KEYWORDS: Record<string, string[]> = {
   PING_CHECK: COMMON_CHECKER,
   FILE_CHECK: ['track_file', 'dynamic', 'weight'],
   track_file: ['file', 'weight', 'init_file'],
+  vrrp_track_process: [
+    'process',
+    'param_match',
+    'weight',
+    'quorum',
+    'quorum_max',
+    'delay',
+    'terminate_delay',
+    'fork_delay',
+    'full_command',
+  ],
 };

@@ -5,6 +5,7 @@ import { hostname as osHostname } from 'node:os';
 import { buildAlerts } from './build-alerts.js';
 import { BuildContext } from './build-context.js';
 import { buildLvsTimeouts, buildVirtualServers } from './build-lvs.js';
+import { buildTrackers } from './build-trackers.js';
 import {
   buildGlobal,
   buildInstances,
@@ -135,17 +136,21 @@ function buildConfig(
     { vrrpInstances, vrrpSyncGroups, virtualServers },
     opts.hostname ?? osHostname(),
   );
+  const trackers = buildTrackers(ctx, data, schemaErrors, vrrpInstances);
   if (schemaErrors.length > 0 || ctx.errors.length > 0) return { errors: [...schemaErrors, ...ctx.errors] };
   const config: Config = {
     file: fileName,
     global,
     vrrpScripts,
-    vrrpInstances,
+    vrrpInstances: trackers.instances,
     vrrpSyncGroups,
     ...(lvsSyncDaemon ? { lvsSyncDaemon } : {}),
     lvsTimeouts,
     virtualServers,
     ...(alerts ? { alerts } : {}),
+    ...(Object.keys(trackers.trackFiles).length ? { trackFiles: trackers.trackFiles } : {}),
+    ...(Object.keys(trackers.trackProcesses).length ? { trackProcesses: trackers.trackProcesses } : {}),
+    ...(trackers.processEventsNetns !== undefined ? { processEventsNetns: trackers.processEventsNetns } : {}),
   };
   return { errors: null, config: deepFreeze(config) };
 }

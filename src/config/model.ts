@@ -108,6 +108,43 @@ export interface TrackScript {
   readonly reverse?: boolean;
 }
 
+/** A file holding a number (keepalived vrrp_track_file), read when it changes. */
+export interface TrackFile {
+  readonly name: string;
+  readonly path: string;
+  /** the priority moves by number × weight; 0: a non-zero number → FAULT */
+  readonly weight: number;
+  readonly reverse: boolean;
+  /** create the file at start (never on reload) when missing, or always with overwrite */
+  readonly init?: { readonly value: number; readonly overwrite: boolean };
+}
+
+/** Processes counted against a quorum (keepalived vrrp_track_process). */
+export interface TrackProcess {
+  readonly name: string;
+  /** comm name, or argv[0] when fullCommand */
+  readonly process: string;
+  /** none: argv[0] (or comm) only */
+  readonly paramMatch: 'none' | 'exact' | 'initial' | 'partial';
+  readonly args: readonly string[];
+  readonly fullCommand: boolean;
+  readonly quorum: number;
+  /** Infinity: no limit */
+  readonly quorumMax: number;
+  /** 0: without quorum → FAULT; else added while with (>0) / without (<0) quorum */
+  readonly weight: number;
+  readonly reverse: boolean;
+  readonly forkDelayMs: number;
+  readonly terminateDelayMs: number;
+}
+
+/** An instance's reference to a tracked file or process, with its own weight. */
+export interface TrackerRef {
+  readonly name: string;
+  readonly weight?: number;
+  readonly reverse?: boolean;
+}
+
 export interface Garp {
   readonly repeat: number;
   readonly intervalMs: number;
@@ -159,6 +196,10 @@ export interface VrrpInstance {
   readonly virtualIps: readonly VirtualIp[];
   readonly trackInterfaces: readonly TrackInterface[];
   readonly trackScripts: readonly TrackScript[];
+  /** track_files (absent: none) */
+  readonly trackFiles?: readonly TrackerRef[];
+  /** track_processes (absent: none) */
+  readonly trackProcesses?: readonly TrackerRef[];
   readonly garp: Garp;
   readonly notify: Notify;
   /** source of the multicast adverts (keepalived mcast_src_ip); absent: the interface's */
@@ -543,6 +584,12 @@ export interface Config {
   readonly virtualServers: readonly VirtualServer[];
   /** notify FIFOs and e-mail alerts; absent: none of either */
   readonly alerts?: AlertsConfig;
+  /** track_files by name (absent: none) */
+  readonly trackFiles?: Readonly<Record<string, TrackFile>>;
+  /** track_processes by name (absent: none) */
+  readonly trackProcesses?: Readonly<Record<string, TrackProcess>>;
+  /** global.process_events_netns: where the process connector answers (absent: /proc/1/ns/net) */
+  readonly processEventsNetns?: string;
 }
 
 /** Object.freeze, all the way down. */

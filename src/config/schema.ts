@@ -298,6 +298,79 @@ const vrrpScript: Schema = obj(
   'A script tracked by instances (keepalived vrrp_script).',
 );
 
+const trackFile: Schema = obj(
+  {
+    file: {
+      type: 'string',
+      pattern: '^/.*[^/]$',
+      description: 'Absolute path of the file; its directory is watched, so a file renamed over it is seen.',
+    },
+    weight: int(
+      -254,
+      254,
+      "The priority moves by the file's number × weight (at most -254..253; -254 = FAULT); 0: a non-zero number puts tracking instances in FAULT.",
+      1,
+    ),
+    reverse: bool(
+      'The weight acts the other way (keepalived weight N reverse): number × -weight; with weight 0, a zero number = FAULT.',
+      false,
+    ),
+    init_file: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Create the file at start when it does not exist (keepalived init_file VALUE [overwrite]); never on reload.',
+      properties: {
+        value: int(-2147483648, 2147483647, 'The number written.', 0),
+        overwrite: bool('Write it even when the file exists.', false),
+      },
+    },
+  },
+  ['file'],
+  'A file holding a number, tracked by instances (keepalived vrrp_track_file).',
+);
+
+const trackProcess: Schema = obj(
+  {
+    process: str(
+      'The process name (its comm, at most 15 characters), or with full_command or args the program as argv[0] of /proc/PID/cmdline.',
+    ),
+    args: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'Arguments after argv[0] to match (keepalived process PATH ARGS...); implies full_command and param_match exact.',
+    },
+    param_match: {
+      type: 'string',
+      enum: ['exact', 'initial', 'partial'],
+      description:
+        'How args match the command line: exact (all of them, nothing more), partial (the args are the first ones, more may follow), initial (as partial, the last arg may be a prefix of the argument). Implies full_command.',
+    },
+    full_command: bool('Match argv[0] of the command line instead of the comm name.', false),
+    quorum: int(1, 65535, 'At least this many matching processes for the tracker to be up.', 1),
+    quorum_max: int(
+      0,
+      65535,
+      'At most this many matching processes (keepalived quorum_max). Default: no limit.',
+    ),
+    weight: int(
+      -254,
+      254,
+      'Priority change while without quorum (negative) or with it (positive); 0 = FAULT without quorum.',
+      0,
+    ),
+    reverse: bool(
+      'The weight acts the other way (keepalived weight N reverse); with weight 0, having the quorum = FAULT.',
+      false,
+    ),
+    fork_delay: duration('Wait this long after the quorum is reached before acting on it.', '0s'),
+    terminate_delay: duration('Wait this long after the quorum is lost before acting on it.', '0s'),
+  },
+  ['process'],
+  'Processes tracked by instances (keepalived vrrp_track_process).',
+);
+
 const vip: Schema = {
   type: ['string', 'object'],
   minLength: 1,
@@ -566,6 +639,48 @@ const vrrpInstance: Schema = obj(
             type: 'boolean',
             description:
               "Overrides the script's reverse for this instance (keepalived weight N reverse|noreverse).",
+          },
+        },
+      },
+    },
+    track_files: {
+      type: 'array',
+      default: [],
+      description: 'Names from track_files tracked by this instance (keepalived track_file).',
+      items: {
+        type: ['string', 'object'],
+        pattern: NAME_PATTERN,
+        description: 'NAME or {name, weight, reverse}',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: name('A key of the top-level track_files.'),
+          weight: int(-254, 254, "Overrides the tracker's weight for this instance."),
+          reverse: {
+            type: 'boolean',
+            description:
+              "Overrides the tracker's reverse for this instance (keepalived weight N reverse|noreverse).",
+          },
+        },
+      },
+    },
+    track_processes: {
+      type: 'array',
+      default: [],
+      description: 'Names from track_processes tracked by this instance (keepalived track_process).',
+      items: {
+        type: ['string', 'object'],
+        pattern: NAME_PATTERN,
+        description: 'NAME or {name, weight, reverse}',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: name('A key of the top-level track_processes.'),
+          weight: int(-254, 254, "Overrides the tracker's weight for this instance."),
+          reverse: {
+            type: 'boolean',
+            description:
+              "Overrides the tracker's reverse for this instance (keepalived weight N reverse|noreverse).",
           },
         },
       },
@@ -1065,6 +1180,13 @@ export const configSchema: Schema = {
             ),
             default: {},
           },
+          process_events_netns: {
+            type: 'string',
+            pattern: '^/',
+            default: '/proc/1/ns/net',
+            description:
+              "track_processes: the network namespace in which the kernel's process connector answers (the initial one), used when vrrpd runs in another one. Unreachable: /proc is read every 500 ms instead.",
+          },
         },
         [],
         'Daemon-wide settings (keepalived global_defs).',
@@ -1077,6 +1199,22 @@ export const configSchema: Schema = {
       default: {},
       propertyNames: { pattern: NAME_PATTERN },
       additionalProperties: vrrpScript,
+    },
+    track_files: {
+      type: 'object',
+      description:
+        'Tracked files by name (keepalived vrrp_track_file): a file holding a number, read when it changes (inotify).',
+      default: {},
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: trackFile,
+    },
+    track_processes: {
+      type: 'object',
+      description:
+        "Tracked processes by name (keepalived vrrp_track_process), followed through the kernel's process events.",
+      default: {},
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: trackProcess,
     },
     vrrp_instances: { type: 'array', items: vrrpInstance, default: [], description: 'VRRP instances.' },
     vrrp_sync_groups: { type: 'array', items: syncGroup, default: [], description: 'Sync groups.' },

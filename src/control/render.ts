@@ -202,6 +202,29 @@ export function renderStatus(s: Snapshot, opts: RenderOptions): string {
     );
   }
 
+  const files = s.trackFiles ?? [];
+  if (files.length > 0) {
+    out.push(
+      `track files: ${files
+        .map(
+          (f) =>
+            `${f.name} ${f.value === null ? 'not read' : `= ${f.value}`} (${f.file}, weight ${f.weight})`,
+        )
+        .join(', ')}`,
+    );
+  }
+  const procs = s.trackProcesses ?? [];
+  if (procs.length > 0) {
+    out.push(
+      `track processes: ${procs
+        .map((p) => {
+          const q = p.quorum === null ? 'not counted' : p.quorum ? 'quorum' : 'no quorum';
+          const text = `${p.name} ${p.processes} running, ${q}${p.pending ? ' (delay running)' : ''}`;
+          return p.quorum === false ? paint(text, 31) : text;
+        })
+        .join(', ')}`,
+    );
+  }
   const dropLines = s.instances
     .map((i) => [i.name, dropsText(i.counters?.drops)] as const)
     .filter(([, t]) => t !== '')

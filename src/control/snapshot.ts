@@ -42,6 +42,10 @@ export interface Snapshot {
    */
   globalDrops: Record<string, number>;
   vrrpScripts: VrrpScriptStatus[];
+  /** track_files (absent in documents of versions without them). */
+  trackFiles?: TrackFileStatus[];
+  /** track_processes (absent in documents of versions without them). */
+  trackProcesses?: TrackProcessStatus[];
   virtualServers: VirtualServerStatus[];
   /** State of the IPVS side, null when the configuration has no virtual servers. */
   ipvs: IpvsStatus | null;
@@ -346,4 +350,26 @@ export interface AnnounceStatus {
   addresses: AnnouncedAddressStatus[];
   /** routes withdrawn since start */
   withdrawals: number;
+}
+
+/** A track_file (keepalived vrrp_track_file) and the number it holds. */
+export interface TrackFileStatus {
+  name: string;
+  file: string;
+  /** The number last read (a missing file reads 0); null before the first read. */
+  value: number | null;
+  /** The priority moves by value × weight; 0: a non-zero value puts tracking instances in FAULT. */
+  weight: number;
+}
+
+/** A track_process (keepalived vrrp_track_process) and its quorum. */
+export interface TrackProcessStatus {
+  name: string;
+  /** Matching processes now. */
+  processes: number;
+  /** The quorum as the instances see it; null before the first count. */
+  quorum: boolean | null;
+  /** A fork_delay or terminate_delay is running towards the other state. */
+  pending: boolean;
+  weight: number;
 }

@@ -163,6 +163,11 @@ export class EngineWorker {
     this.send({ type: 'script-result', name, ok });
   }
 
+  /** A track_file's number or a track_process's quorum, for the instances that track it. */
+  trackerValue(kind: 'file' | 'process', name: string, value: number | boolean): void {
+    this.send({ type: 'tracker-value', kind, name, value });
+  }
+
   /** The main thread now handles SIGTERM/SIGINT: the engine may hear them itself too. */
   armSignals(): void {
     this.send({ type: 'arm-signals' });

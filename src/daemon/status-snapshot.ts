@@ -9,6 +9,8 @@ import {
   type ReloadOutcome,
   SNAPSHOT_VERSION,
   type Snapshot,
+  type TrackFileStatus,
+  type TrackProcessStatus,
   type VirtualServerStatus,
   type VrrpScriptStatus,
 } from '../control/snapshot.js';
@@ -25,6 +27,8 @@ export interface SnapshotInputs {
   /** announced addresses; null or absent: none */
   announce?: AnnounceStatus | null;
   scripts: VrrpScriptStatus[];
+  trackFiles?: TrackFileStatus[];
+  trackProcesses?: TrackProcessStatus[];
   daemon: {
     pid: number;
     softwareVersion: string;
@@ -120,6 +124,8 @@ export function buildSnapshot(i: SnapshotInputs): Snapshot {
     })),
     globalDrops,
     vrrpScripts: i.scripts,
+    ...(i.trackFiles?.length ? { trackFiles: i.trackFiles } : {}),
+    ...(i.trackProcesses?.length ? { trackProcesses: i.trackProcesses } : {}),
     virtualServers: i.lvs.virtualServers,
     ipvs: i.lvs.ipvs,
     ...(i.announce ? { announce: i.announce } : {}),

@@ -240,3 +240,28 @@ export interface RoutingManager {
   onDeleted(cb: () => void): void;
   close(): void;
 }
+
+/** A process event from the kernel (processes only, threads left out). */
+export type ProcEvent =
+  | { type: 'fork'; parentPid: number; childPid: number }
+  | { type: 'exec'; pid: number }
+  | { type: 'comm'; pid: number }
+  | { type: 'exit'; pid: number }
+  /** events were lost (the socket's buffer overran): whoever counts processes reads /proc again */
+  | { type: 'lost' };
+
+/** The kernel's process events (src/effects/proc-events.ts, the netlink process connector). */
+export interface ProcEventSource {
+  /** where it listens, for the log: 'this network namespace' or the initial one's path */
+  readonly where: string;
+  close(): void;
+}
+
+/**
+ * Subscribes to the process events; rejects when the connector is not available.
+ * `initialNetns`: where to open the socket when this network namespace has no connector.
+ */
+export type OpenProcEvents = (
+  onEvent: (e: ProcEvent) => void,
+  opts: { initialNetns: string },
+) => Promise<ProcEventSource>;

@@ -105,7 +105,13 @@ export interface NativeConstants {
 
 export interface NativeAddon {
   abiVersion: number;
-  Socket: new (domain: number, type: number, protocol: number) => NativeSocket;
+  /** netnsPath: create the socket in that network namespace (the calling thread switches and back) */
+  Socket: new (
+    domain: number,
+    type: number,
+    protocol: number,
+    netnsPath?: string,
+  ) => NativeSocket;
   TcpProber: new (out: Int32Array, onBatch: (pairs: number) => void) => NativeTcpProber;
   /** struct sockaddr_in / sockaddr_in6 bytes for TcpProber.start() */
   sockaddrBytes(addr: { address: string; port: number; scopeId?: number }): Buffer;

@@ -60,6 +60,8 @@ export interface NetlinkOptions {
   extAck?: boolean;
   /** NETLINK_GET_STRICT_CHK: kernel filters dumps by the request header (default false) */
   strictCheck?: boolean;
+  /** create the socket in this network namespace (e.g. /proc/1/ns/net) instead of the thread's */
+  netnsPath?: string;
 }
 
 // Largest datagram accepted from netlink. The kernel sizes dump skbs to the reader's buffer
@@ -68,7 +70,10 @@ const NETLINK_RECV_BYTES = 256 * 1024;
 
 export function openNetlinkSocket(protocol: number, opts: NetlinkOptions = {}): NetlinkSocket {
   const a = addon();
-  const s = new a.Socket(c('AF_NETLINK'), c('SOCK_RAW'), protocol);
+  const s =
+    opts.netnsPath === undefined
+      ? new a.Socket(c('AF_NETLINK'), c('SOCK_RAW'), protocol)
+      : new a.Socket(c('AF_NETLINK'), c('SOCK_RAW'), protocol, opts.netnsPath);
   try {
     if (opts.rcvbufBytes !== undefined) {
       try {

@@ -194,3 +194,37 @@ export const ARGS: Record<string, string> = {
   vrrp_garp_extra_if: 'all 60',
   garp_extra_if: 'all 60',
 };
+
+/** Top-level trackers the instance and sync group samples of track_file / track_process name. */
+const TRACKERS = 'track_file f {\n file /tmp/f\n}\nvrrp_track_process p {\n process haproxy\n}\n';
+// the instance and sync group samples start with the trackers their track_file / track_process
+// name (keepalived looks them up as it reads)
+CONTEXT.vrrp_instance = [`${TRACKERS}${CONTEXT.vrrp_instance![0]}`, CONTEXT.vrrp_instance![1]];
+CONTEXT.vrrp_sync_group = [`${TRACKERS}${CONTEXT.vrrp_sync_group![0]}`, CONTEXT.vrrp_sync_group![1]];
+CONTEXT.vrrp_track_process = [
+  `${INSTANCE} track_process {\n p\n }\n}\nvrrp_track_process p {\n`,
+  ' process haproxy\n}\n',
+];
+
+/** ARGS for a keyword in one block only ("BLOCK KEYWORD"), before ARGS. */
+export const BLOCK_ARGS: Record<string, string> = {
+  'vrrp_instance track_file': BLOCK('f weight 2'),
+  'vrrp_instance track_process': BLOCK('p weight -10'),
+  'vrrp_sync_group track_file': BLOCK('f weight 0'),
+  'vrrp_sync_group track_process': BLOCK('p'),
+  'vrrp_track_process process': '/usr/sbin/haproxy -f /etc/haproxy.cfg',
+  'vrrp_track_process param_match': 'partial',
+  'vrrp_track_process weight': '-10 reverse',
+  'vrrp_track_process quorum': '1',
+  'vrrp_track_process quorum_max': '3',
+  'vrrp_track_process delay': '2',
+  'vrrp_track_process fork_delay': '2',
+  'vrrp_track_process terminate_delay': '2',
+  'vrrp_track_process full_command': '',
+  'track_file init_file': '5 overwrite',
+};
+
+/** The sample arguments of a keyword in a block. */
+export function argsOf(block: string, keyword: string): string {
+  return BLOCK_ARGS[`${block} ${keyword}`] ?? ARGS[keyword] ?? '1';
+}

@@ -27,6 +27,7 @@ import { DeadlineHeap } from './deadline-heap.js';
 import type { DropCounts } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
+import { fileEffect, processEffect } from './track-weights.js';
 import { vmacAdvertSender, vmacName } from './vmac-sender.js';
 
 /** What a reload did to the instances, by name (the reload's summary). */
@@ -119,6 +120,10 @@ export class Engine {
   /** every instance's next deadline; an event re-reads only the instances it touched */
   private readonly deadlines = new DeadlineHeap<InstanceRuntime>();
   private scriptOk = new Map<string, boolean>();
+  /** track_files: the number each file holds (absent: not read yet) */
+  private fileValue = new Map<string, number>();
+  /** track_processes: whether each has its quorum (absent: not counted yet) */
+  private processQuorum = new Map<string, boolean>();
   private stopped = false;
   private readonly vmacReceivers = new Map<string, { close(): void }>();
   /** guards against sync-group forcing recursing through its own transitions */
@@ -582,6 +587,15 @@ export class Engine {
     this.touchAll();
   }
 
+  /** A tracked file's number or a tracked process's quorum (from the main thread's trackers). */
+  setTrackerValue(kind: 'file' | 'process', name: string, value: number | boolean): void {
+    if (kind === 'file') this.fileValue.set(name, Number(value));
+    else this.processQuorum.set(name, value === true);
+    const now = this.fx.clock.now();
+    for (const r of this.instances.values()) this.applyTracking(r, now);
+    this.touchAll();
+  }
+
   private linkUp(name: string): boolean {
     const l = this.links.get(name);
     return !!l && l.up && l.running;
@@ -629,6 +643,31 @@ export class Engine {
         );
       else if (w < 0 && result === false) weight += w * m;
       else if (w > 0 && result === true) weight += w * m;
+    }
+    for (const t of cfg.trackFiles ?? []) {
+      const file = this.cfg.trackFiles?.[t.name];
+      const value = this.fileValue.get(t.name);
+      if (!file || value === undefined) continue;
+      const w = t.weight ?? file.weight;
+      const reverse = t.reverse ?? file.reverse;
+      const e = fileEffect(value, w, reverse);
+      faults.set(
+        `tracked file ${t.name} ${w === 0 ? (reverse ? 'holds zero (reverse)' : 'holds non-zero') : 'at -254'}`,
+        e.fault,
+      );
+      weight += e.weight;
+    }
+    for (const t of cfg.trackProcesses ?? []) {
+      const proc = this.cfg.trackProcesses?.[t.name];
+      const quorum = this.processQuorum.get(t.name);
+      if (!proc || quorum === undefined) continue;
+      const reverse = t.reverse ?? proc.reverse;
+      const e = processEffect(quorum, t.weight ?? proc.weight, reverse);
+      faults.set(
+        `tracked process ${t.name} ${reverse ? 'has its quorum (reverse)' : 'without quorum'}`,
+        e.fault,
+      );
+      weight += e.weight;
     }
     r.setTrackWeight(weight, now);
     for (const [reason, on] of faults) {

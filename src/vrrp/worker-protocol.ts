@@ -9,6 +9,8 @@ export type ToWorker =
   /** `instances`: the engine's slice of the reload's diff, computed once in the main thread */
   | { type: 'reload'; config: Config; instances: SetDiff; id: number }
   | { type: 'script-result'; name: string; ok: boolean }
+  /** a track_file's number or a track_process's quorum */
+  | { type: 'tracker-value'; kind: 'file' | 'process'; name: string; value: number | boolean }
   | { type: 'snapshot'; id: number }
   | { type: 'shutdown' }
   /**

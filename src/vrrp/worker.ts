@@ -161,6 +161,9 @@ async function main(): Promise<void> {
       case 'script-result':
         engine.setScriptResult(m.name, m.ok);
         break;
+      case 'tracker-value':
+        engine.setTrackerValue(m.kind, m.name, m.value);
+        break;
       case 'reload':
         engine.reload(m.config, m.instances).then(
           (result) => post({ type: 'reloaded', id: m.id, result }),

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { importKeepalivedConf } from '../../src/config/keepalived-import.js';
 import { KEEPALIVED_KEYWORDS } from '../../src/config/keepalived-keywords.js';
-import { CONTEXT, ARGS as DOC_ARGS } from '../../src/pkg/keyword-samples.js';
+import { BLOCK_ARGS, CONTEXT, ARGS as DOC_ARGS } from '../../src/pkg/keyword-samples.js';
 import { inCI, missing } from '../helpers/env.js';
 
 // The file around each keyword and a value that makes it mean something, shared with the
@@ -36,7 +36,7 @@ describe('every keepalived 2.2.7 keyword is carried over or flagged', () => {
       const baseline = imported(context, '').yaml;
       const silent: string[] = [];
       for (const k of keywords) {
-        const { yaml, lineNo } = imported(context, `${k} ${ARGS[k] ?? '1'}`);
+        const { yaml, lineNo } = imported(context, `${k} ${BLOCK_ARGS[`${context} ${k}`] ?? ARGS[k] ?? '1'}`);
         const said = yaml.includes(`(line ${lineNo})`);
         if (!said && yaml === baseline) silent.push(k);
       }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAlerts } from '../../src/config/build-alerts.js';
 import { BuildContext } from '../../src/config/build-context.js';
 import { buildLvsTimeouts, buildVirtualServers } from '../../src/config/build-lvs.js';
+import { buildTrackers } from '../../src/config/build-trackers.js';
 import {
   buildGlobal,
   buildInstances,
@@ -78,6 +79,10 @@ const STRINGS: Record<string, unknown> = {
   'vrrp_instances[].virtual_rules[].fwmark': '0x10/0xff',
   'vrrp_instances[].virtual_rules[].table': 100,
   'vrrp_instances[].virtual_rules[].protocol': 'static',
+  'track_files.*.file': '/run/vrrpd/drain',
+  'vrrp_instances[].track_files[].name': 's1',
+  'vrrp_instances[].track_processes[].name': 's1',
+  'global.process_events_netns': '/proc/1/ns/net',
 };
 
 /** One or more sample values (variants) for a schema node; `path` names it as above. */
@@ -190,7 +195,7 @@ describe('no configuration key is accepted and ignored', () => {
     const schemaErrors = validateAgainstSchema(data);
     expect(schemaErrors.map((e) => `${e.path.join('.')}: ${e.message}`)).toEqual([]);
     const read = new Set<string>();
-    const maps = new Set(['vrrp_scripts']);
+    const maps = new Set(['vrrp_scripts', 'track_files', 'track_processes']);
     const P = <T>(v: T, p: string): T => recording(v, p, read, maps);
     const ctx = new BuildContext();
     const global = buildGlobal(ctx, P(data.global, 'global') as never, 'h');
@@ -217,6 +222,7 @@ describe('no configuration key is accepted and ignored', () => {
       global.announce,
     );
     buildAlerts(ctx, P(data, '') as never, { vrrpInstances: instances, vrrpSyncGroups, virtualServers }, 'h');
+    buildTrackers(ctx, P(data, '') as never, [], instances);
     for (const top of ['global', 'vrrp_scripts', 'vrrp_instances', 'vrrp_sync_groups']) read.add(top);
     for (const top of ['lvs_sync_daemon', 'lvs_timeouts', 'virtual_servers', 'virtual_server_groups'])
       read.add(top);

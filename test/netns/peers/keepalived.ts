@@ -28,7 +28,7 @@ export function keepalivedConf(spec: RouterSpec, routerId: string): string {
   router_id ${routerId}
   enable_script_security
 }
-vrrp_instance VI_1 {
+${spec.trackFile ? `track_file drain {\n  file ${spec.trackFile}\n}\n` : ''}vrrp_instance VI_1 {
   state BACKUP
   interface ${ifaceOf(spec)}
   virtual_router_id ${spec.vrid}
@@ -38,7 +38,7 @@ vrrp_instance VI_1 {
   virtual_ipaddress {
     ${spec.vip}/${spec.prefixLen}
   }
-${(spec.keepalivedExtra ?? []).map((l) => `  ${l}\n`).join('')}}
+${(spec.keepalivedExtra ?? []).map((l) => `  ${l}\n`).join('')}${spec.trackFile ? '  track_file {\n    drain\n  }\n' : ''}}
 `;
 }
 

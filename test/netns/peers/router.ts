@@ -25,6 +25,8 @@ export interface RouterSpec {
   keepalivedExtra?: string[];
   /** vrrpd only: more keys for its instance (YAML lines, `key: value`) */
   vrrpdExtra?: string[];
+  /** a tracked file (keepalived vrrp_track_file, vrrpd track_files) of weight 1 for the instance */
+  trackFile?: string;
 }
 
 export interface Router {

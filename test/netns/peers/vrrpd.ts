@@ -53,6 +53,9 @@ export function vrrpdYaml(spec: RouterSpec, routerId: string, controlSocket: str
     `    advert_interval: ${interval}`,
     `    virtual_ips: [${spec.vip}/${spec.prefixLen}]`,
     ...(spec.vrrpdExtra ?? []).map((l) => `    ${l}`),
+    ...(spec.trackFile
+      ? ['    track_files: [drain]', 'track_files:', `  drain: {file: ${spec.trackFile}}`]
+      : []),
     '',
   ].join('\n');
 }
