@@ -5,8 +5,8 @@
 //   machine of the instance with that VRID, on a clock that moves and fires its timers;
 // - configs: mutated YAML through the loader check-config uses, mutated keepalived.conf
 //   through the importer and its output back through the loader;
-// - netlink: truncated and inconsistent replies (addresses, links, IPVS services,
-//   destinations, info, timeouts, sync daemons, generic-netlink families, errors)
+// - netlink: truncated and inconsistent replies (addresses, links, host routes, IPVS
+//   services, destinations, info, timeouts, sync daemons, generic-netlink families, errors)
 //   through the parsers.
 // Each run is deterministic from its seed; a broken invariant throws a FuzzFailure naming
 // the seed, the case number and the input.
@@ -31,10 +31,13 @@ import { decodeDestFast } from '../../src/netlink/ipvs-fast.js';
 import { decodeError, decodeMessages, encodeMessage, NLMSG_ERROR } from '../../src/netlink/message.js';
 import {
   addressRequest,
+  decodeIfAddrMsg,
+  decodeIfInfoMsg,
   macvlanCreateRequest,
   parseAddress,
   parseLink,
 } from '../../src/netlink/rtnetlink.js';
+import { hostRouteRequest, parseHostRoute } from '../../src/netlink/rtroute.js';
 import { acceptAdvert, type ReceiveRules } from '../../src/vrrp/accept.js';
 import { decodeAdvert, type EncodableAdvert, encodeAdvert, simpleAuthData } from '../../src/vrrp/codec.js';
 import { DROP_REASONS } from '../../src/vrrp/drop-reason.js';
@@ -533,6 +536,9 @@ function nlCorpus(): { datagram: Buffer; kind: string }[] {
       ),
     ),
   });
+  // host routes (the route sink's dump and its events)
+  out.push({ kind: 'route', datagram: msg(24, hostRouteRequest('192.0.2.50', 100, 99, 3)) });
+  out.push({ kind: 'route', datagram: msg(24, hostRouteRequest('2001:db8::50', 1000, 99, 3)) });
   const err = Buffer.alloc(20);
   err.writeInt32LE(-17, 0);
   out.push({ kind: 'error', datagram: msg(NLMSG_ERROR, err) });
@@ -575,6 +581,9 @@ export function fuzzNetlink(n: number, seed: number): FuzzStats {
           decodeDaemonMessage(m),
           decodeFamily(m),
           decodeError(m),
+          parseHostRoute(m.payload),
+          decodeIfAddrMsg(m.payload),
+          decodeIfInfoMsg(m.payload),
         ];
         for (const r of results) {
           if (r === undefined) throw new FuzzFailure('a parser returned undefined');

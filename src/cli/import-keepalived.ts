@@ -21,20 +21,22 @@ export async function runImportKeepalived(
   io: ImportIo,
   opts: ImportCliOptions = {},
 ): Promise<number> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(file));
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code
-            ? (e as Error).message
-            : 'not UTF-8 text';
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
     io.err(`${file}: cannot read the file: ${why}\n`);
+    return 1;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // (the decoder's own error has a code too: it used to be printed as Node's message)
+    io.err(`${file}: cannot read the file: not UTF-8 text\n`);
     return 1;
   }
   // loaded here: no other command (the daemon least of all) needs the importer

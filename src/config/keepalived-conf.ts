@@ -183,6 +183,8 @@ const PARAM_DEF = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 /** Bounds on parameter expansion, for parameters that name themselves (found by fuzzing). */
 const MAX_EXPANSION_DEPTH = 20;
 const MAX_EXPANDED_CHARS = 1 << 20;
+/** Bound on the files read through includes, in all (found by fuzzing: a glob that matches its own file). */
+const MAX_INCLUDED_FILES = 1000;
 
 /** A keepalived.conf reader: lines → tokens, with the preprocessing keepalived does. */
 class Reader {
@@ -192,6 +194,10 @@ class Reader {
   private readonly opts: Required<Pick<KaReadOptions, 'readFile' | 'readDir'>> & KaReadOptions;
   private depth = 0;
   private expansionDepth = 0;
+  /** the files being read, outermost first: an include of one of them is a loop */
+  private readonly reading = new Set<string>();
+  /** files read through includes so far (bounded: a glob that includes itself multiplies) */
+  private includesRead = 0;
 
   constructor(opts: KaReadOptions) {
     this.opts = {
@@ -203,6 +209,16 @@ class Reader {
   }
 
   readText(text: string, file: string | undefined, shownAs: string | undefined): void {
+    const me = file ? resolve(file) : undefined;
+    if (me) this.reading.add(me);
+    try {
+      this.readLines(text, file, shownAs);
+    } finally {
+      if (me) this.reading.delete(me);
+    }
+  }
+
+  private readLines(text: string, file: string | undefined, shownAs: string | undefined): void {
     const lines = text.split(/\n/);
     const dir = file ? dirname(resolve(file)) : process.cwd();
     for (let i = 0; i < lines.length; i++) {
@@ -364,7 +380,10 @@ class Reader {
       }
       for (let v = start; step > 0 ? v <= stop : v >= stop; v += step) {
         sets.push([[name, kind === 'SEQx' ? v.toString(16) : String(v)]]);
-        if (sets.length > 100_000) break;
+        if (sets.length >= 100_000 && (step > 0 ? v + step <= stop : v + step >= stop)) {
+          note(`'${s.trim()}': ~${kind} repeats its line at most 100000 times; the rest is left out`);
+          break;
+        }
       }
     }
     for (const set of sets) {
@@ -387,6 +406,15 @@ class Reader {
       return;
     }
     for (const f of readable) {
+      if (this.reading.has(resolve(f))) {
+        note(`${kind} ${f}: the file is already being read (an include loop): not read again`);
+        continue;
+      }
+      if (this.includesRead >= MAX_INCLUDED_FILES) {
+        note(`${kind} ${f}: more than ${MAX_INCLUDED_FILES} files included in all: not read`);
+        continue;
+      }
+      this.includesRead++;
       let text: string;
       try {
         text = this.opts.readFile(f);
@@ -405,8 +433,12 @@ class Reader {
   }
 }
 
+/** Blocks nested deeper than this are left out (keepalived's own go 4 deep). */
+const MAX_BLOCK_DEPTH = 32;
+
 function buildTree(tokens: Token[], notes: KaReadNote[]): KaStatement[] {
   let i = 0;
+  let depth = 0;
   const parseBlock = (top: boolean, opener?: Token): KaStatement[] => {
     const out: KaStatement[] = [];
     let cur: KaStatement | undefined;
@@ -428,9 +460,30 @@ function buildTree(tokens: Token[], notes: KaReadNote[]): KaStatement[] {
         i++;
         return out;
       }
+      if (t.punct && t.text === '{' && depth >= MAX_BLOCK_DEPTH) {
+        // deeper than any keepalived.conf means: skipped whole, not recursed into (a few
+        // thousand levels overflowed the stack: found by fuzzing)
+        let open = 0;
+        for (; i < tokens.length; i++) {
+          const u = tokens[i]!;
+          if (u.punct && u.text === '{') open++;
+          else if (u.punct && u.text === '}' && --open === 0) break;
+        }
+        i++;
+        notes.push({
+          line: t.line,
+          ...(t.file ? { file: t.file } : {}),
+          text: `a block nested more than ${MAX_BLOCK_DEPTH} deep: left out with all it holds`,
+          dropped: true,
+        });
+        cur = undefined;
+        continue;
+      }
       if (t.punct && t.text === '{') {
         i++;
+        depth++;
         const block = parseBlock(false, t);
+        depth--;
         if (cur && !cur.block) cur.block = block;
         else out.push({ words: [], line: t.line, ...(t.file ? { file: t.file } : {}), block });
         cur = undefined;

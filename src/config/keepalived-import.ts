@@ -1777,16 +1777,33 @@ function byLine(notes: ImportNote[]): ImportNote[] {
     (x, y) =>
       (x.file ?? '').localeCompare(y.file ?? '') || x.line - y.line || Number(y.dropped) - Number(x.dropped),
   );
-  const out: ImportNote[] = [];
+  // each group: its first note, then its reasons in order, a reason repeated counted once
+  // (a ~SEQ line repeats its statement: one reason, not one per repetition)
+  const groups: { first: ImportNote; head: string | undefined; reasons: Map<string, number> }[] = [];
   for (const n of sorted) {
-    const prev = out.at(-1);
-    if (prev && n.line !== 0 && prev.line === n.line && prev.file === n.file && prev.dropped === n.dropped) {
+    const g = groups.at(-1);
+    const prev = g?.first;
+    if (
+      g &&
+      prev &&
+      n.line !== 0 &&
+      prev.line === n.line &&
+      prev.file === n.file &&
+      prev.dropped === n.dropped
+    ) {
       const head = /^'.*?' because /.exec(n.text)?.[0];
-      const rest = head && prev.text.startsWith(head) ? n.text.slice(head.length) : n.text;
-      out[out.length - 1] = { ...prev, text: `${prev.text}; ${rest}` };
-    } else out.push(n);
+      const rest = head && head === g.head ? n.text.slice(head.length) : n.text;
+      g.reasons.set(rest, (g.reasons.get(rest) ?? 0) + 1);
+    } else {
+      const head = /^'.*?' because /.exec(n.text)?.[0];
+      groups.push({ first: n, head, reasons: new Map([[head ? n.text.slice(head.length) : n.text, 1]]) });
+    }
   }
-  return out;
+  return groups.map(({ first, head, reasons }) => {
+    if (reasons.size === 1 && [...reasons.values()][0] === 1) return first;
+    const all = [...reasons].map(([r, k]) => (k > 1 ? `${r} (${k} times)` : r));
+    return { ...first, text: (head ?? '') + all.join('; ') };
+  });
 }
 
 /** Drops undefined values (a keepalived value that did not parse) so the YAML stays clean. */

@@ -38,6 +38,12 @@ export const NO_ENGINE_SNAPSHOT: EngineSnapshot = {
   now: 0,
 };
 
+/**
+ * Snapshot requests to the VRRP thread are this far apart at least (status callers in
+ * between share one answer): 50 a second at most, whatever the control socket's load.
+ */
+export const SNAPSHOT_MIN_GAP_MS = 20;
+
 /** A difference this large between two readings of the wall clock's offset is a step of it. */
 const WALL_STEP_MS = 1000;
 
@@ -178,7 +184,40 @@ export class EngineWorker {
     this.send({ type: 'debug-stall', ms });
   }
 
-  async snapshot(): Promise<EngineSnapshot> {
+  /**
+   * The engine's status, asked of the VRRP thread at most once per SNAPSHOT_MIN_GAP_MS and
+   * one request at a time: every caller waiting meanwhile shares the next answer, which the
+   * thread builds after they asked (never an older one). A thousand clients asking for
+   * status at once used to send a thousand requests through the thread that sends the
+   * adverts, and its answers (each built and copied over) delayed them by 10–57 ms
+   * (test/netns/control-abuse.test.ts; bench/README.md).
+   */
+  snapshot(): Promise<EngineSnapshot> {
+    if (!this.worker) return Promise.resolve(NO_ENGINE_SNAPSHOT);
+    this.snapshotWaiting ??= (async () => {
+      await this.snapshotInFlight;
+      const wait = this.snapshotAskedAt + SNAPSHOT_MIN_GAP_MS - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      // from here on a new caller asked after this request left: it waits for the next one
+      this.snapshotWaiting = null;
+      this.snapshotAskedAt = performance.now();
+      const answer = this.askSnapshot();
+      this.snapshotInFlight = answer.then(
+        () => {},
+        () => {},
+      );
+      return answer;
+    })();
+    return this.snapshotWaiting;
+  }
+
+  /** the next snapshot request, not yet sent (callers join it) */
+  private snapshotWaiting: Promise<EngineSnapshot> | null = null;
+  /** settles when the request last sent is answered (or timed out) */
+  private snapshotInFlight: Promise<void> = Promise.resolve();
+  private snapshotAskedAt = Number.NEGATIVE_INFINITY;
+
+  private async askSnapshot(): Promise<EngineSnapshot> {
     if (!this.worker) return NO_ENGINE_SNAPSHOT;
     const asked = Date.now();
     const m = await this.ask<Extract<FromWorker, { type: 'snapshot' }>>((id) => ({ type: 'snapshot', id }));
