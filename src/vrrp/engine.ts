@@ -26,7 +26,7 @@ import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import type { DropCounts } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
-import { InstanceRuntime, type InstanceSnapshot } from './instance.js';
+import { InstanceRuntime, type InstanceSnapshot, zeroCounters } from './instance.js';
 import { fileEffect, processEffect } from './track-weights.js';
 import { vmacAdvertSender, vmacName } from './vmac-sender.js';
 
@@ -980,21 +980,7 @@ function waitingSnapshot(name: string, inst: VrrpInstance, reason: string, since
       prefixLength: v.prefixLength,
       dev: v.dev ?? inst.interface,
     })),
-    counters: {
-      advertsSent: 0,
-      advertsReceived: 0,
-      priorityZeroSent: 0,
-      priorityZeroReceived: 0,
-      transitions: 0,
-      becameMaster: 0,
-      releasedMaster: 0,
-      garpSent: 0,
-      naSent: 0,
-      vipsRestored: 0,
-      sendErrors: 0,
-      addressListMismatch: 0,
-      drops: {},
-    },
+    counters: zeroCounters(),
   };
 }
 

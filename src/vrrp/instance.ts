@@ -136,21 +136,7 @@ export class InstanceRuntime {
   private hmacSeq: HmacSequence | null = null;
   /** virtual_routes / virtual_rules */
   private readonly routing: InstanceRouting;
-  readonly counters: InstanceCounters = {
-    advertsSent: 0,
-    advertsReceived: 0,
-    priorityZeroSent: 0,
-    priorityZeroReceived: 0,
-    transitions: 0,
-    becameMaster: 0,
-    releasedMaster: 0,
-    garpSent: 0,
-    naSent: 0,
-    vipsRestored: 0,
-    sendErrors: 0,
-    addressListMismatch: 0,
-    drops: {},
-  };
+  readonly counters: InstanceCounters = zeroCounters();
 
   constructor(cfg: VrrpInstance, primaryAddress: string, fx: InstanceEffects, now: number) {
     this.cfg = cfg;
@@ -690,4 +676,23 @@ function hmacSequenceOf(cfg: VrrpInstance, prev: HmacSequence | null): HmacSeque
   const seq = new HmacSequence(a.antiReplayTime, a.timeWindowSec);
   if (prev) seq.value = prev.value;
   return seq;
+}
+
+/** An instance's counters before anything happened (also shown for one waiting for its interface). */
+export function zeroCounters(): InstanceCounters {
+  return {
+    advertsSent: 0,
+    advertsReceived: 0,
+    priorityZeroSent: 0,
+    priorityZeroReceived: 0,
+    transitions: 0,
+    becameMaster: 0,
+    releasedMaster: 0,
+    garpSent: 0,
+    naSent: 0,
+    vipsRestored: 0,
+    sendErrors: 0,
+    addressListMismatch: 0,
+    drops: {},
+  };
 }
