@@ -23,6 +23,7 @@ import type { Router, RouterSpec } from '../test/netns/peers/router.js';
 import { expectSoleMaster, expectTakeover, skewTimeMs } from '../test/netns/peers/scenario.js';
 import { createVrrpd } from '../test/netns/peers/vrrpd.js';
 import { type HandoverTrial, handoverTimes } from './handover.js';
+import { runMain } from './lib/main.js';
 import { loadAverage, median } from './lib/proc.js';
 
 type DaemonKind = 'vrrpd' | 'keepalived';
@@ -186,14 +187,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(
-        `bench/drain: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exit(2);
-    },
-  );
-}
+runMain(import.meta.url, 'drain', main);

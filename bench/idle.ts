@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { createTopology, type Topology } from '../src/lab/netns.js';
 import { collectOutput, exited, readPidFile, waitFor } from '../test/netns/peers/router.js';
 import { vrrpdMain } from '../test/netns/peers/vrrpd.js';
+import { runMain } from './lib/main.js';
 import { type CpuReading, cpuOf, cpuPercent, loadAverage, median, rssMiB } from './lib/proc.js';
 
 export type IdleCase = 'v2x200' | 'v3x255x2' | 'rss';
@@ -359,14 +360,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(
-        `bench/idle: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exit(2);
-    },
-  );
-}
+runMain(import.meta.url, 'idle', main);

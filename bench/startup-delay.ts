@@ -20,6 +20,7 @@ import { createTopology, type Topology } from '../src/lab/netns.js';
 import { readPcap, splitEthernet } from '../test/helpers/pcap.js';
 import { type Capture, startCapture } from '../test/netns/peers/capture.js';
 import { addressPresent, exited, signalPid, waitExit, waitFor } from '../test/netns/peers/router.js';
+import { runMain } from './lib/main.js';
 import { loadAverage, median } from './lib/proc.js';
 
 type DaemonKind = 'vrrpd' | 'keepalived';
@@ -212,14 +213,4 @@ async function main(): Promise<number> {
   return early ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(
-        `bench/startup-delay: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exit(2);
-    },
-  );
-}
+runMain(import.meta.url, 'startup-delay', main);
