@@ -44,7 +44,8 @@ function replaceAt(v: unknown, path: (string | number)[], value: unknown): unkno
 
 const allPaths = paths(example).filter((p) => p.length > 0);
 
-describe('config loader robustness', () => {
+// property runs: generous time under a loaded CI machine (one took 23 s once)
+describe('config loader robustness', { timeout: 90_000 }, () => {
   it('arbitrary text', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (s) => expectAnswer(s)),
