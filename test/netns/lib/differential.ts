@@ -40,6 +40,7 @@ export function keepalivedConf(node: Node, dir: string): string {
   priority ${PRIORITY[node]}
   advert_int 0.5
   unicast_src_ip ${ADDR[node]}
+  check_unicast_src
   unicast_peer {
     ${ADDR[peer]}
   }
