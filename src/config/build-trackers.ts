@@ -76,7 +76,9 @@ export function buildTrackers(
     const paramMatch = t.param_match ?? (t.args !== undefined ? 'exact' : 'none');
     const fullCommand = t.full_command || paramMatch !== 'none';
     const quorumMax = t.quorum_max ?? Number.POSITIVE_INFINITY;
-    if (t.quorum_max !== undefined && t.quorum_max < t.quorum)
+    // keepalived: quorum_max 0 (quorum left at 1) is up only while no matching process runs
+    const quorum = t.quorum_max === 0 && t.quorum <= 1 ? 0 : t.quorum;
+    if (t.quorum_max !== undefined && t.quorum_max < quorum)
       ctx.error(
         [...p, 'quorum_max'],
         'CONFIG_OUT_OF_RANGE',
@@ -94,7 +96,7 @@ export function buildTrackers(
       paramMatch,
       args: [...args],
       fullCommand,
-      quorum: t.quorum,
+      quorum,
       quorumMax,
       weight: t.weight,
       reverse: t.reverse,

@@ -96,15 +96,6 @@ export function convertTrackProcess<N>(s: KaStatement, h: TrackerNotes<N>): { va
         notes.push(h.unhandled(x, 'vrrp_track_process'));
     }
   }
-  // keepalived: quorum_max 0 (with no quorum) means no process may run: quorum 0 is not
-  // something vrrpd's tracker takes; quorum 1 with no quorum_max is both defaults
-  if (v.quorum_max === 0 && v.quorum === undefined)
-    notes.push(
-      h.skipped(
-        s,
-        "'quorum_max 0' (up while no such process runs) has no vrrpd equivalent: use weight 0 reverse with quorum 1",
-      ),
-    );
   return { value: v, notes };
 }
 

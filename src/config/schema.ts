@@ -352,7 +352,7 @@ const trackProcess: Schema = obj(
     quorum_max: int(
       0,
       65535,
-      'At most this many matching processes (keepalived quorum_max). Default: no limit.',
+      'At most this many matching processes (keepalived quorum_max). Default: no limit. 0 (with quorum 1, the default) means up only while no matching process runs, as in keepalived.',
     ),
     weight: int(
       -254,

@@ -203,6 +203,31 @@ vrrp_sync_group G {
   });
 });
 
+describe('import-keepalived: quorum_max 0', () => {
+  it('is carried over: up only while no such process runs (quorum 0 in the model)', () => {
+    const r = importKeepalivedConf(`vrrp_track_process rogue {
+  process rogued
+  quorum_max 0
+  weight 0
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  virtual_ipaddress {
+    192.0.2.50/24
+  }
+  track_process {
+    rogue
+  }
+}
+`);
+    expect(r.warnings).toEqual([]);
+    const cfg = parseConfigText(r.yaml, 'imported.yaml');
+    if (!cfg.ok) throw new Error(r.yaml);
+    expect(cfg.config.trackProcesses.rogue).toMatchObject({ quorum: 0, quorumMax: 0 });
+  });
+});
+
 describe('import-keepalived: keepalived looks trackers up as it reads', () => {
   it('a track_file or vrrp_track_process defined after the instance is not tracked (flagged)', () => {
     const r = importKeepalivedConf(`vrrp_instance VI_1 {

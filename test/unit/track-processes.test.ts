@@ -184,6 +184,20 @@ describe('TrackProcesses', () => {
     t.stop();
   });
 
+  it('quorum_max 0: up only while no matching process runs (keepalived sets quorum 0)', async () => {
+    const t = tracker('track_processes:\n  none: {process: rogue, quorum_max: 0}');
+    await t.start();
+    expect(reports.at(-1)).toEqual(['none', true]);
+    spawnFake(400, 'rogue');
+    emit!({ type: 'fork', parentPid: 1, childPid: 400 });
+    emit!({ type: 'exec', pid: 400 });
+    expect(reports.at(-1)).toEqual(['none', false]);
+    killFake(400);
+    emit!({ type: 'exit', pid: 400 });
+    expect(reports.at(-1)).toEqual(['none', true]);
+    t.stop();
+  });
+
   it('fork_delay and terminate_delay: a change acts only when it lasts; a flap cancels it', async () => {
     spawnFake(100, 'svc');
     const t = tracker('track_processes:\n  s: {process: svc, fork_delay: 2s, terminate_delay: 1s}');
