@@ -68,10 +68,18 @@ export function frozenGuest(file: string, from: number, to: number): string | nu
   const g = advertGap(file, from - 2000, to + 2000);
   if (g.maxGapMs <= 300 || g.at === null) return null;
   const gapStart = Date.parse(g.at);
-  const f = freezes.find(
-    (x) => x.at < gapStart + g.maxGapMs && x.at + x.ms > gapStart && x.ms >= g.maxGapMs - 150,
+  const gapEnd = gapStart + g.maxGapMs;
+  const f = freezes.find((x) => x.at < gapEnd && x.at + x.ms > gapStart && x.ms >= g.maxGapMs - 150);
+  if (f) return `adverts paused ${g.maxGapMs} ms at ${g.at}; this process froze ${f.ms} ms`;
+  // A starved guest also freezes in fragments: only stalls over 220 ms are recorded, so
+  // when the recorded ones cover half the pause or more, the guest was starved through it.
+  const frozen = freezes.reduce(
+    (sum, x) => sum + Math.max(0, Math.min(gapEnd, x.at + x.ms) - Math.max(gapStart, x.at)),
+    0,
   );
-  return f ? `adverts paused ${g.maxGapMs} ms at ${g.at}; this process froze ${f.ms} ms` : null;
+  return frozen >= g.maxGapMs / 2
+    ? `adverts paused ${g.maxGapMs} ms at ${g.at}; this process was frozen ${frozen} ms of it in stalls over 220 ms`
+    : null;
 }
 export const round = (x: number) => Math.round(x * 10) / 10;
 
