@@ -224,7 +224,7 @@ vrrp_instance VI_1 {
     expect(r.warnings).toEqual([]);
     const cfg = parseConfigText(r.yaml, 'imported.yaml');
     if (!cfg.ok) throw new Error(r.yaml);
-    expect(cfg.config.trackProcesses.rogue).toMatchObject({ quorum: 0, quorumMax: 0 });
+    expect(cfg.config.trackProcesses?.rogue).toMatchObject({ quorum: 0, quorumMax: 0 });
   });
 });
 
