@@ -40,6 +40,10 @@ export interface ScaleResult {
   /** SIGHUP → the changed weight in the kernel, one per reload */
   reloadMs: number[];
   where?: 'host' | 'guest';
+  /** vrrpd's start-up marks (VRRPD_START_MARKS=1, log.ts startMark): spawn → each mark, ms */
+  marks?: Record<string, number>;
+  /** `node -e 0` spawn → exit in the same guest, after the daemon stopped, ms (3 runs) */
+  nodeFloorMs?: number[];
 }
 
 const DIR = '/run/vrrpd-scale';
@@ -140,7 +144,7 @@ function bin(): string {
   return join(REPO, pkg.bin.vrrpd);
 }
 
-function startDaemon(kind: Kind, conf: string, logFile: string): ChildProcess {
+function startDaemon(kind: Kind, conf: string, logFile: string): { child: ChildProcess; log: () => string } {
   const args =
     kind === 'vrrpd'
       ? [bin(), 'run', '-c', conf]
@@ -158,7 +162,8 @@ function startDaemon(kind: Kind, conf: string, logFile: string): ChildProcess {
           `${DIR}/ka-r.pid`,
         ];
   const cmd = kind === 'vrrpd' ? process.execPath : '/usr/sbin/keepalived';
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = kind === 'vrrpd' ? { ...process.env, VRRPD_START_MARKS: '1' } : process.env;
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let log = '';
   const keep = (d: Buffer) => {
     if (log.length < 200_000) log += d.toString();
@@ -166,7 +171,29 @@ function startDaemon(kind: Kind, conf: string, logFile: string): ChildProcess {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   child.on('close', () => writeFileSync(logFile, log));
-  return child;
+  return { child, log: () => log };
+}
+
+/** The start-up marks in a vrrpd log, as ms after `spawnAt` (epoch ms); the first of each name. */
+export function marksOf(log: string, spawnAt: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{"startMark"')) continue;
+    const m = JSON.parse(line) as { startMark: string; at: number };
+    if (!(m.startMark in out)) out[m.startMark] = m.at - spawnAt;
+  }
+  return out;
+}
+
+/** `node -e 0`, spawn → exit, ms: the runtime's own start, the floor of any node daemon's. */
+async function nodeFloor(): Promise<number> {
+  const t = performance.now();
+  await new Promise<void>((res, rej) => {
+    const c = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    c.on('error', rej);
+    c.on('close', () => res());
+  });
+  return performance.now() - t;
 }
 
 async function stopDaemon(child: ChildProcess): Promise<void> {
@@ -199,9 +226,13 @@ export async function runScale(
   const first = service(0);
   const last = service(services - 1);
   let child: ChildProcess | null = null;
+  let daemonLog = () => '';
+  let spawnAt = 0;
+  let result: ScaleResult;
   try {
     const t0 = performance.now();
-    child = startDaemon(kind, conf, join(logDir, `${kind}.log`));
+    spawnAt = performance.timeOrigin + t0;
+    ({ child, log: daemonLog } = startDaemon(kind, conf, join(logDir, `${kind}.log`)));
     const died = () => child !== null && (child.exitCode !== null || child.signalCode !== null);
     const deadline = t0 + 600_000;
     let firstMs = Number.NaN;
@@ -241,12 +272,15 @@ export async function runScale(
       }
       await sleep(1000);
     }
-    return { kind, services, perService: per, firstMs, allMs, reloadMs };
+    result = { kind, services, perService: per, firstMs, allMs, reloadMs };
   } finally {
     if (child) await stopDaemon(child);
     c.close();
     sh(`ip link del ${IFACE} 2>/dev/null || true`);
   }
+  if (kind === 'vrrpd') result.marks = marksOf(daemonLog(), spawnAt);
+  result.nodeFloorMs = [await nodeFloor(), await nodeFloor(), await nodeFloor()];
+  return result;
 }
 
 // ---------------------------------------------------------------- host side
@@ -258,7 +292,7 @@ const opt = (name: string, dflt: string) => {
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-const fmt = (ms: number) => Math.round(ms).toLocaleString('en-US');
+const fmt = (ms: number) => (Number.isNaN(ms) ? '-' : Math.round(ms).toLocaleString('en-US'));
 
 /**
  * Boots a fresh guest (or netns) for one daemon and returns what it measured, with the
@@ -302,6 +336,7 @@ async function outside(): Promise<void> {
   const before = opt('before', '');
   const per = 100;
   const rows: string[] = [];
+  const breakdowns: string[] = [];
   const columns: Column[] = before ? ['keepalived', 'before', 'vrrpd'] : ['keepalived', 'vrrpd'];
   for (const n of sizes) {
     const services = Math.ceil(n / per);
@@ -334,6 +369,7 @@ async function outside(): Promise<void> {
     line('start → all real servers', (r) => [r.allMs]);
     line('first → last real server', (r) => [r.allMs - r.firstMs]);
     line('reload of one weight → kernel', (r) => r.reloadMs);
+    breakdowns.push(breakdown(n, got, columns));
   }
   console.log(
     `Whole daemons against real IPVS (${per} real servers per virtual service, no checks, one VRRP instance), median of ${runs} run(s) x ${reloads} reload(s), each daemon in a fresh guest`,
@@ -349,6 +385,37 @@ async function outside(): Promise<void> {
     console.log('|---:|---|---:|---:|---:|');
   }
   for (const r of rows) console.log(r);
+  for (const b of breakdowns) console.log(b);
+}
+
+/**
+ * Where vrrpd's start goes: each start-up mark (src/start-marks.ts) as a median time after
+ * spawn, beside `node -e 0` in the same guests (the runtime's own start) and keepalived.
+ */
+function breakdown(n: number, got: Record<Column, ScaleResult[]>, columns: Column[]): string {
+  const vr = columns.filter((c) => c !== 'keepalived');
+  const names = new Set<string>();
+  for (const c of vr) for (const r of got[c]) for (const k of Object.keys(r.marks ?? {})) names.add(k);
+  const med = (c: Column, k: string) => median(got[c].map((r) => r.marks?.[k] ?? Number.NaN));
+  const order = [...names].sort((a, b) => (med('vrrpd', a) || 0) - (med('vrrpd', b) || 0));
+  const floor = median(columns.flatMap((c) => got[c].flatMap((r) => r.nodeFloorMs ?? [])));
+  const out = [
+    '',
+    `Start-up of vrrpd at ${fmt(n)} real servers, ms after spawn (medians; marks from VRRPD_START_MARKS=1)`,
+    '',
+    `| mark |${vr.map((c) => ` ${c} |`).join('')}`,
+    `|---|${vr.map(() => '---:|').join('')}`,
+    `| \`node -e 0\` spawn → exit, same guests (floor) |${vr.map(() => ` ${fmt(floor)} |`).join('')}`,
+  ];
+  for (const k of order) out.push(`| ${k} |${vr.map((c) => ` ${fmt(med(c, k))} |`).join('')}`);
+  for (const [what, f] of [
+    ['start → first real server', (r: ScaleResult) => r.firstMs],
+    ['start → all real servers', (r: ScaleResult) => r.allMs],
+  ] as const) {
+    out.push(`| ${what} |${vr.map((c) => ` ${fmt(median(got[c].map(f)))} |`).join('')}`);
+    out.push(`| keepalived: ${what} |${vr.map(() => ` ${fmt(median(got.keepalived.map(f)))} |`).join('')}`);
+  }
+  return out.join('\n');
 }
 
 if (args[0] === '--inside') {

@@ -5,15 +5,18 @@ import { reloadConfigFile } from '../config/incremental.js';
 import { createSdNotify } from '../effects/sd-notify.js';
 import { VrrpdError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { startMark } from '../start-marks.js';
 
 export async function runDaemon(configFile: string): Promise<number> {
   // The daemon's modules are loaded here so that other commands (check-config, status)
   // never load daemon or native code; the file is read meanwhile, once: for the log
   // settings here, and handed to the daemon, which reports its errors.
+  startMark('run-command');
   const [{ Daemon }, read] = await Promise.all([
     import('../daemon.js'),
     reloadConfigFile(configFile, null).catch(() => null),
   ]);
+  startMark('config-loaded');
   const pre = read?.loaded ?? null;
   const global = pre?.ok ? pre.config.global : null;
   const logger = createLogger({

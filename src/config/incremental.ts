@@ -14,6 +14,7 @@
 // FILE:LINE:COL), a key now listed twice, a byte-order mark. test/unit/config-
 // incremental.test.ts holds the result equal to a whole read.
 import { readFile } from 'node:fs/promises';
+import { startMark } from '../start-marks.js';
 import { type LoadResult, loadConfigFile, type ParseOptions, parseConfigText } from './load.js';
 import type { Config, VirtualServer } from './model.js';
 
@@ -245,6 +246,7 @@ export function parseConfigBytes(
   }
   const bom = text.charCodeAt(0) === 0xfeff;
   const r = parseConfigText(bom ? text.slice(1) : text, fileName, opts);
+  startMark('config-built');
   if (r.ok && !bom) {
     const split = splitVirtualServers(text);
     if (split) remember(r.config, split);
@@ -269,6 +271,7 @@ export async function reloadConfigFile(
     // unreadable: the whole load says why in its words
     return { loaded: await loadConfigFile(path, opts), bytes: null };
   }
+  startMark('config-file-read');
   const config = prev ? configFromChangedBytes(prev, bytes, path, opts) : null;
   if (config) return { loaded: { ok: true, config }, bytes };
   const loaded = parseConfigBytes(bytes, path, opts);

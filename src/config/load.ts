@@ -2,6 +2,7 @@
 // found, each as FILE:LINE:COL, sorted by position.
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
+import { startMark } from '../start-marks.js';
 import { buildAlerts } from './build-alerts.js';
 import { BuildContext } from './build-context.js';
 import { buildLvsTimeouts, buildVirtualServers } from './build-lvs.js';
@@ -108,6 +109,7 @@ function buildConfig(
   opts: ParseOptions,
 ): { errors: PathError[] } | { errors: null; config: Config } {
   const schemaErrors = validateAgainstSchema(data);
+  startMark('config-validated');
   // Semantic checks assume well-typed data: parts with schema errors are left out of
   // them (their names still count as known), so one run reports as much as it can.
   const raw = withoutBadParts(data, schemaErrors);
@@ -159,6 +161,7 @@ export function parseConfigText(text: string, fileName: string, opts: ParseOptio
   // A valid file is read once, the fast way; only a file with something wrong is read
   // again with positions (yaml-fast.ts says why).
   const fast = fastYamlData(text);
+  startMark('config-yaml-read');
   if (fast) {
     const built = buildConfig(fast, fileName, opts);
     if (built.errors === null) return { ok: true, config: built.config };

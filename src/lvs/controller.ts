@@ -35,6 +35,7 @@ import type { Config, RealServer, VirtualServer } from '../config/model.js';
 import type { IpvsStatus, VirtualServerStatus } from '../control/snapshot.js';
 import type { IcmpEcho, LocalAddresses, ScriptRunner, TcpConnector } from '../effects/types.js';
 import { infoAsDebug, type Log, logHealthChange } from '../log.js';
+import { startMark } from '../start-marks.js';
 import { applyOpsInPlace, type OpFailure } from './apply.js';
 import { type CheckTarget, checkId, checkSpecsOf, checksOf } from './check-specs.js';
 import { type DesiredState, desiredTable, type RealServerHealth, serviceOf, statusKey } from './desired.js';
@@ -603,6 +604,7 @@ export class LvsController {
       await this.timeouts(client, errors);
       try {
         current = await client.dump();
+        startMark('ipvs-dumped');
       } catch (e) {
         errors.push(`reading the IPVS table failed: ${errText(e)}`);
       }
@@ -629,7 +631,9 @@ export class LvsController {
       const ops = reconcile(desired.table, current, { pending: desired.pending, retire: this.retire });
       this.kernel = current;
       this.kernelKnown = true;
+      startMark('ipvs-ops-ready');
       await this.send(client, ops, errors);
+      startMark('ipvs-applied');
       this.log.debug(
         {
           event: 'ipvs-reconcile',

@@ -39,7 +39,9 @@ export interface BundleResult {
 // an ES module has no require, so each output file gets one made for it.
 const BANNER =
   "import { createRequire as vrrpdCreateRequire } from 'node:module';\n" +
-  'const require = vrrpdCreateRequire(import.meta.url);';
+  'const require = vrrpdCreateRequire(import.meta.url);\n' +
+  // when the file was compiled and its first line ran (the start-up marks, log.ts startMark)
+  'globalThis.vrrpdBundleAt ??= performance.now();';
 
 /** Replaces src/version.ts with the package.json version, so the bundle cannot disagree with it. */
 function versionPlugin(version: string): esbuild.Plugin {

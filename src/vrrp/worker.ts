@@ -15,6 +15,7 @@ import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js'
 import { createVmacReceiver } from '../effects/vmac-receiver.js';
 import type { Log, LogFields, LogLevel } from '../log.js';
 import { watchSignal } from '../native/index.js';
+import { startMark } from '../start-marks.js';
 import { Engine } from './engine.js';
 import { clearPreciseTimer, type PreciseTimerHandle, setPreciseTimer } from './precise-timer.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
@@ -23,6 +24,10 @@ if (!parentPort) throw new Error('vrrp/worker.ts must run in a worker_thread');
 const port = parentPort;
 const data = workerData as WorkerData;
 const post = (m: FromWorker) => port.postMessage(m);
+// start-up marks (VRRPD_START_MARKS=1): this thread's bundle compiled, its modules evaluated
+const workerBundleAt = (globalThis as { vrrpdBundleAt?: number }).vrrpdBundleAt;
+if (workerBundleAt !== undefined) startMark('worker-compiled', workerBundleAt);
+startMark('worker-evaluated');
 
 /**
  * The engine's Log: every line crosses to the main thread's logger as a message. Written
@@ -211,6 +216,7 @@ async function main(): Promise<void> {
   });
 
   await engine.start();
+  startMark('worker-ready');
   post({ type: 'ready' });
 }
 
