@@ -3,6 +3,8 @@
 //
 //   /usr/lib/vrrpd/main.js, vrrp/worker.js   the daemon bundled by esbuild (bundle.ts),
 //   /usr/lib/vrrpd/schema-validator.generated.cjs   with its generated config validator
+//   /usr/lib/vrrpd/daemon.cjs, daemon.cjs.cache   the CLI and daemon main.js loads, with
+//                                            its V8 code cache (src/effects/code-cache.ts)
 //   /usr/lib/vrrpd/vrrpd_native.node         the Node-API addon, stripped
 //   /usr/bin/vrrpd -> ../lib/vrrpd/main.js   run by /usr/bin/node (its #! line)
 //   /lib/systemd/system/vrrpd.service        (Debian 12 keeps units under /lib)
@@ -269,6 +271,7 @@ export async function buildDeb(opts: { outDir?: string } = {}): Promise<DebBuild
             'usr/lib/vrrpd/vrrp/worker.js',
             'usr/lib/vrrpd/http-worker.js',
             'usr/lib/vrrpd/*.cjs',
+            'usr/lib/vrrpd/daemon.cjs.cache',
           ],
           packages,
           how: 'bundled with',

@@ -3,6 +3,7 @@
 // "bin" points here; the Debian package makes the same bundle for /usr/lib/vrrpd):
 //
 //   dist/bundle/main.js, dist/bundle/vrrp/worker.js, dist/bundle/schema-validator.generated.cjs
+//   (main.js loads dist/bundle/daemon.cjs with its code cache, daemon.cjs.cache)
 //
 // The native addon is found from there as from dist/src/ (native/build/Release, above).
 // The tsc output under dist/src/ stays for the tests and benches.

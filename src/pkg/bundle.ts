@@ -1,10 +1,14 @@
 // Bundles the daemon with esbuild for the Debian package: the CLI (src/cli/main.ts) and
-// the VRRP engine's worker (src/vrrp/worker.ts) become two self-contained ES modules
+// the VRRP engine's worker (src/vrrp/worker.ts) become self-contained files
 //
-//   <outDir>/main.js          the CLI and daemon (the daemon starts ./vrrp/worker.js)
+//   <outDir>/main.js          the bin: a loader that compiles daemon.cjs with its V8 code
+//                             cache (src/cli/bundle-main.ts, src/effects/code-cache.ts)
+//   <outDir>/daemon.cjs       the CLI and daemon (the daemon starts ./vrrp/worker.js), a
+//                             CommonJS script, whose import.meta.url is main.js's URL
+//   <outDir>/daemon.cjs.cache its V8 code cache, made here (src/pkg/code-cache-build.ts)
 //   <outDir>/vrrp/worker.js   the worker_thread entry, found through import.meta.url
 //   <outDir>/http-worker.js   the HTTP check threads' entry (src/check/http-worker.ts)
-//   <outDir>/package.json     {"type":"module"}: node reads both files as ES modules
+//   <outDir>/package.json     {"type":"module"}: node reads the .js files as ES modules
 //
 // The layout mirrors dist/src/, so `new URL('./vrrp/worker.js', import.meta.url)` in
 // src/daemon.ts needs no change; the native addon is copied next to main.js by the caller
@@ -16,11 +20,13 @@
 //
 // The version is baked in from package.json; pino is used without transports, so its
 // worker files are never needed.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { SCHEMA_VALIDATOR_FILE } from '../config/schema-validator.js';
 import { validatorSource } from '../config/validator-source.js';
+import { BUNDLE_FILE, CACHE_FILE } from '../effects/code-cache.js';
 
 export interface BundledPackage {
   name: string;
@@ -42,6 +48,9 @@ const BANNER =
   'const require = vrrpdCreateRequire(import.meta.url);\n' +
   // when the file was compiled and its first line ran (the start-up marks, log.ts startMark)
   'globalThis.vrrpdBundleAt ??= performance.now();';
+
+// daemon.cjs gets require from its loader; the start-up mark as in BANNER
+const CJS_BANNER = 'globalThis.vrrpdBundleAt ??= performance.now();';
 
 /** Replaces src/version.ts with the package.json version, so the bundle cannot disagree with it. */
 function versionPlugin(version: string): esbuild.Plugin {
@@ -84,10 +93,13 @@ export async function bundleDaemon(opts: {
   shebang: string;
 }): Promise<BundleResult> {
   mkdirSync(opts.outDir, { recursive: true });
+  // a cache of an earlier build would be ignored (its key), but not left lying about
+  rmSync(join(opts.outDir, CACHE_FILE), { force: true });
   const result = await esbuild.build({
     absWorkingDir: opts.root,
     entryPoints: {
-      main: 'src/cli/main.ts',
+      // the bin: a small loader that compiles daemon.cjs (below) with its code cache
+      main: 'src/cli/bundle-main.ts',
       'vrrp/worker': 'src/vrrp/worker.ts',
       // the HTTP check threads' entry: check/http-pool.ts (bundled into main.js) looks for
       // ./http-worker.js beside itself
@@ -108,6 +120,27 @@ export async function bundleDaemon(opts: {
   });
   for (const w of result.warnings) process.stderr.write(`esbuild: ${w.text}\n`);
   writeFileSync(join(opts.outDir, 'package.json'), '{ "type": "module" }\n');
+
+  // The CLI and daemon as a CommonJS script (vm.Script takes a code cache; an ES module
+  // cannot in node 20), run by main.js inside a function that hands it require and, for
+  // import.meta.url, main.js's own URL: paths relative to it stay as they were.
+  const daemon = await esbuild.build({
+    absWorkingDir: opts.root,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: join(opts.outDir, BUNDLE_FILE),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    define: { 'import.meta.url': 'vrrpdImportMetaUrl' },
+    banner: { js: CJS_BANNER },
+    plugins: [versionPlugin(opts.version)],
+    legalComments: 'eof',
+    metafile: true,
+    logLevel: 'silent',
+    write: true,
+  });
+  for (const w of daemon.warnings) process.stderr.write(`esbuild: ${w.text}\n`);
 
   // The generated validator, made now from the schema, with the ajv helpers it requires.
   const validator = await esbuild.build({
@@ -133,12 +166,28 @@ export async function bundleDaemon(opts: {
   const mainPath = join(opts.outDir, 'main.js');
   const main = asciiComments(readFileSync(mainPath, 'utf8').replace(/^#!.*\n/, ''), mainPath);
   writeFileSync(mainPath, `${opts.shebang}\n${main}`);
-  for (const f of ['vrrp/worker.js', 'http-worker.js']) {
+  for (const f of ['vrrp/worker.js', 'http-worker.js', BUNDLE_FILE]) {
     const path = join(opts.outDir, f);
-    writeFileSync(path, asciiComments(readFileSync(path, 'utf8'), path));
+    // daemon.cjs runs inside the loader's function: no interpreter line
+    writeFileSync(path, asciiComments(readFileSync(path, 'utf8').replace(/^#!.*\n/, ''), path));
   }
 
-  const inputs = { ...result.metafile.inputs, ...validator.metafile.inputs };
+  // The code cache, made by compiling daemon.cjs and running a check-config of the
+  // example (src/pkg/code-cache-build.ts); without it the loader compiles from source.
+  const made = spawnSync(
+    process.execPath,
+    [
+      join(opts.root, 'dist', 'src', 'pkg', 'code-cache-build.js'),
+      opts.outDir,
+      'check-config',
+      join(opts.root, 'conf', 'vrrpd.yaml'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+  );
+  if (made.status === null || !existsSync(join(opts.outDir, CACHE_FILE)))
+    throw new Error(`the code cache was not made: ${made.stderr ?? made.error}`);
+
+  const inputs = { ...result.metafile.inputs, ...validator.metafile.inputs, ...daemon.metafile.inputs };
   return { packages: bundledPackages(opts.root, { inputs, outputs: {} }) };
 }
 

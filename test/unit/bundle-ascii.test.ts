@@ -15,7 +15,12 @@ describe('bundle: ASCII source (one-byte strings in V8)', () => {
   });
 
   it('the built bundle is ASCII (npm run build ran before the tests)', () => {
-    for (const f of ['dist/bundle/main.js', 'dist/bundle/vrrp/worker.js', 'dist/bundle/http-worker.js']) {
+    for (const f of [
+      'dist/bundle/main.js',
+      'dist/bundle/vrrp/worker.js',
+      'dist/bundle/http-worker.js',
+      'dist/bundle/daemon.cjs',
+    ]) {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range itself
       expect(/[^\u0000-\u007f]/.test(readFileSync(f, 'utf8')), f).toBe(false);
     }
