@@ -251,7 +251,14 @@ export async function runScale(
       if ((await destsOf(c, last)).size === per && (await totalDests(c)) === services * per) allMs = now - t0;
       else await sleep(20);
     }
-    // let both settle (VRRP start, first periodic work) before reloading
+    // let both settle (VRRP start, first periodic work) before reloading; vrrpd starts its
+    // VRRP worker after the first IPVS pass, so it is waited for (its 'ready' mark) first
+    // (a build without start-up marks, such as an older --before, is not waited for)
+    const marking = daemonLog().includes('{"startMark"');
+    while (marking && !daemonLog().includes('"startMark":"ready"')) {
+      if (died() || performance.now() > deadline) throw new Error(`${kind} exited or timed out before ready`);
+      await sleep(20);
+    }
     await sleep(1500);
     const reloadMs: number[] = [];
     const key = `${realAddr(services * per - 1)}:80`;
