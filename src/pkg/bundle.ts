@@ -21,7 +21,7 @@
 // The version is baked in from package.json; pino is used without transports, so its
 // worker files are never needed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { SCHEMA_VALIDATOR_FILE } from '../config/schema-validator.js';
@@ -171,6 +171,8 @@ export async function bundleDaemon(opts: {
     // daemon.cjs runs inside the loader's function: no interpreter line
     writeFileSync(path, asciiComments(readFileSync(path, 'utf8').replace(/^#!.*\n/, ''), path));
   }
+  // esbuild marks daemon.cjs executable for the entry's #! line; it is the loader's to run
+  chmodSync(join(opts.outDir, BUNDLE_FILE), 0o644);
 
   // The code cache, made by compiling daemon.cjs and running a check-config of the
   // example (src/pkg/code-cache-build.ts); without it the loader compiles from source.
