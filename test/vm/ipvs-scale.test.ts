@@ -34,6 +34,19 @@ describe.skipIf(skip !== null)('whole daemons at scale against real IPVS (bench 
     expect(quick).toHaveLength(2);
     for (const p of quick) expect(p).toMatchObject({ ops: 1, virtualServers: 1 });
     expect(passes.filter((p) => p.kind === 'full')).toHaveLength(1);
+    // the start-up marks (src/start-marks.ts): the table is in the kernel before the VRRP
+    // worker starts, and each mark comes after the one before it
+    const m = r.marks ?? {};
+    const order = [
+      'bundle-compiled',
+      'config-loaded',
+      'netlink-open',
+      'ipvs-applied',
+      'worker-ready',
+      'ready',
+    ];
+    for (const k of order) expect(m[k], k).toBeGreaterThan(0);
+    for (let i = 1; i < order.length; i++) expect(m[order[i]!]!).toBeGreaterThanOrEqual(m[order[i - 1]!]!);
   });
 
   it('keepalived beside it: the same table and the same reload', async () => {
