@@ -1626,7 +1626,42 @@ function convertVirtualServer(s: KaStatement): Unit {
     delete v.tun_port;
     delete v.tun_checksum;
   }
+  portsAsKeepalived(v, reals, realNotes);
   return { value: v, notes, realNotes };
+}
+
+/** check types that probe a port (the others run a script, read a file or ping) */
+const PORT_CHECKS = new Set(['tcp', 'http', 'https', 'smtp', 'dns', 'udp']);
+
+/**
+ * keepalived, for a service with an address and a port: a real server written without a port
+ * takes the service's, and a DR or TUN real server's port is reset to the service's (IPVS does
+ * not change the port for them; keepalived warns "ports don't match - resetting"). Its checks
+ * keep probing the port written: they took their destination before the reset.
+ */
+function portsAsKeepalived(v: Obj, reals: KaStatement[], realNotes: ImportNote[][]): void {
+  if (typeof v.port !== 'number') return;
+  const rs = v.real_servers as Obj[];
+  rs.forEach((r, j) => {
+    if (r.port === undefined) {
+      const { address, ...rest } = r;
+      rs[j] = { address, port: v.port, ...rest };
+      return;
+    }
+    const method = String(r.forwarding ?? v.forwarding ?? 'nat');
+    if (method === 'nat' || r.port === v.port) return;
+    const written = r.port;
+    r.port = v.port;
+    const checks = [...(r.check ? [r.check as Obj] : []), ...((r.checks as Obj[] | undefined) ?? [])];
+    const kept = checks.filter((c) => c.port === undefined && PORT_CHECKS.has(String(c.type)));
+    for (const c of kept) c.port = written;
+    realNotes[j]?.push(
+      noted(
+        reals[j]!,
+        `keepalived resets a ${method} real server's port to the virtual server's (IPVS does not change the port for ${method}): port ${String(v.port)}${kept.length ? `; its checks keep probing port ${String(written)}, as keepalived's do` : ''}`,
+      ),
+    );
+  });
 }
 
 function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): Obj {
