@@ -687,6 +687,16 @@ describe('import-keepalived: real server ports as keepalived sets them', () => {
     expect(c.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ port: 9000 });
   });
 
+  it('under a fwmark service a DR real server port is cleared; its check keeps it', () => {
+    const text =
+      'virtual_server fwmark 5 {\n lb_kind DR\n real_server 198.51.100.5 8080 {\n TCP_CHECK {\n connect_timeout 2\n }\n }\n}\n';
+    const r = imp(text);
+    const rs = r.config.virtualServers[0]!.realServers[0]!;
+    expect(rs.port).toBe(0);
+    expect(rs.check).toMatchObject({ port: 8080 });
+    expect(r.yaml).toMatch(/keepalived clears a dr real server's port under a fwmark service/);
+  });
+
   it('a NAT real server keeps its own port', () => {
     const rs = imp(conf('NAT', '198.51.100.5 8080')).config.virtualServers[0]!.realServers[0]!;
     expect(rs.port).toBe(8080);
