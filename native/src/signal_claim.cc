@@ -16,6 +16,7 @@
 // release() (or the worker's teardown) blocks the signals here and unblocks them in the
 // main thread again, so that they still reach the process once this thread is gone.
 #include <dirent.h>
+#include <dlfcn.h>
 #include <napi.h>
 #include <pthread.h>
 #include <signal.h>
@@ -84,6 +85,11 @@ int InstallHandlers() {
     if (sigaction(sigs[i], &sa, nullptr) != 0) return errno;
   }
   g_installed = true;
+  // The handlers live in this module: keep it mapped for good, even if the thread that
+  // loaded it (a worker) ends and node unloads it, since a thread may still run them.
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&OnBlock), &self) != 0 && self.dli_fname != nullptr)
+    dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   return 0;
 }
 
