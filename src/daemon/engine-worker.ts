@@ -91,6 +91,18 @@ export class EngineWorker {
     // an isolate's heap (the worker's is set up on its own thread, after this call), so
     // the main thread's heap, set up long before, keeps its reducer.
     setFlagsFromString('--no-memory-reducer');
+    // No GC helper threads: a parallel scavenge on the VRRP thread (real-time) waits for
+    // V8's platform threads (normal priority) to finish the parts they took, and on a busy
+    // machine they wait for a CPU: young-generation pauses of 9-26 ms on that thread
+    // (≤ 2.5 ms, one of 7 ms, without), one of them a 113 ms advert gap at 100 ms
+    // (bench/README.md, "Status requests under 1,000 hammering clients"). These flags are
+    // process-wide and read at each collection: the main thread's heap collects on its
+    // own thread too, which on two cores costs it little.
+    setFlagsFromString(
+      '--single-threaded-gc --no-parallel-scavenge --no-parallel-marking --no-parallel-compaction ' +
+        '--no-parallel-pointer-update --no-concurrent-marking --no-concurrent-sweeping ' +
+        '--no-concurrent-array-buffer-sweeping',
+    );
     const worker = new Worker(this.opts.url, { workerData: data });
     this.worker = worker;
     const log = this.opts.log;
