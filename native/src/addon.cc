@@ -210,6 +210,12 @@ Napi::Value WatchSignal(const Napi::CallbackInfo& info);
 }
 using vrrpd::WatchSignal;
 
+// signal_claim.cc
+namespace vrrpd {
+Napi::Value ClaimSignals(const Napi::CallbackInfo& info);
+}
+using vrrpd::ClaimSignals;
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace vrrpd;
   exports.Set("abiVersion", Napi::Number::New(env, 3));
@@ -223,6 +229,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unixDgramSend", Napi::Function::New<UnixDgramSend>(env, "unixDgramSend"));
   exports.Set("writeInNetns", Napi::Function::New<WriteInNetns>(env, "writeInNetns"));
   exports.Set("watchSignal", Napi::Function::New<WatchSignal>(env, "watchSignal"));
+  exports.Set("claimSignals", Napi::Function::New<ClaimSignals>(env, "claimSignals"));
   return exports;
 }
 

@@ -124,6 +124,8 @@ export interface NativeAddon {
   writeInNetns?(nsPath: string, files: [string, string][]): void;
   /** a libuv signal handle on the calling thread's loop; returns its close() (call once) */
   watchSignal?(signum: number, fn: (signum: number) => void): () => void;
+  /** process-directed signums go to the calling thread: every other thread blocks them */
+  claimSignals?(signums: number[]): { release(): void; asked: number; blocking: number; open: number };
 }
 
 const ADDON_FILE = 'vrrpd_native.node';

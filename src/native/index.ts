@@ -435,3 +435,31 @@ export function watchSignal(signal: NodeJS.Signals, fn: () => void): { close(): 
     },
   };
 }
+
+/** What claimSignals() did: threads asked to block, threads now blocking, threads still not. */
+export interface SignalClaim {
+  asked: number;
+  blocking: number;
+  open: number;
+  /** back as before for the process: blocked here, unblocked in the main thread */
+  release(): void;
+}
+
+/**
+ * Makes the kernel deliver these process-directed signals to the calling thread (the VRRP
+ * worker): it unblocks them, every other thread of the process blocks them (threads the
+ * main thread starts later inherit that). Handlers stay as they are: libuv's one handler,
+ * now run on this thread, still wakes every loop watching the signal (the main thread's
+ * process.on included). release(), or the end of the calling thread, undoes it for the
+ * main thread. Null when the addon predates it.
+ */
+export function claimSignals(signals: readonly NodeJS.Signals[]): SignalClaim | null {
+  const claim = addon().claimSignals;
+  if (!claim) return null;
+  const nums: number[] = [];
+  for (const s of signals) {
+    const n = osConstants.signals[s];
+    if (n !== undefined) nums.push(n);
+  }
+  return claim(nums);
+}
