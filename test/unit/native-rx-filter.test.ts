@@ -45,8 +45,8 @@ function targets(family: 4 | 6, specs: Spec[]): Map<number, RxTarget> {
       ...(s.ttlWindow ? { ttlWindows: [{ address: ipBytes(PEER[family]), minTtl: 250, maxTtl: 255 }] } : {}),
     };
     // auth_hmac: only whether a trailer is read matters before the rules the addon applies
-    const cfg = {
-      ...(s.noPseudo ? { v3ChecksumIpv4PseudoHeader: false } : {}),
+    const cfg: RxTarget['cfg'] = {
+      v3ChecksumIpv4PseudoHeader: !s.noPseudo,
       ...(s.hmac ? { authHmac: {} as never } : {}),
     };
     out.set(s.vrid, { cfg, rules, wouldChangeState: () => false });
