@@ -15,6 +15,7 @@ import type { ReceiveRules } from '../../src/vrrp/accept.js';
 import { encodeAdvert, simpleAuthData } from '../../src/vrrp/codec.js';
 import { DROP_REASONS } from '../../src/vrrp/drop-reason.js';
 import { judgeReceived, type RxTarget, rxFilterTable } from '../../src/vrrp/rx-filter.js';
+import { buildPool } from '../netns/lib/flood.js';
 
 const ME = { 4: '192.0.2.10', 6: 'fe80::10' } as const;
 const PEER = { 4: '192.0.2.20', 6: 'fe80::20' } as const;
@@ -207,6 +208,26 @@ describe('native early drops beside the JS receive rules', () => {
       expect(Object.keys(byReason).length).toBeGreaterThanOrEqual(family === 4 ? 14 : 8);
     });
   }
+
+  it("every frame of the flood bench's pool is dropped below JS, under the reason the pool names", () => {
+    const a = addon();
+    const pool = buildPool({
+      srcMac: '02:00:00:00:00:33',
+      src: '192.0.2.3',
+      vrid: 51,
+      vip: '192.0.2.50',
+      advertIntervalCs: 10,
+      receiver: '192.0.2.1',
+      size: 4096,
+      seed: 16,
+    });
+    const byVrid = targets(4, [{ vrid: 51, version: 3, intervalCs: 10 }]);
+    const table = rxFilterTable(byVrid);
+    pool.frames.forEach((frame, i) => {
+      const [reason] = a.rxJudge!(table, 4, frame.subarray(14), null, null, -1);
+      expect(a.rxReasons![reason], pool.kinds[i]).toBe(pool.reasons[i]);
+    });
+  });
 
   it('an empty table drops every advert with a good checksum as vrid, keeps nothing back', () => {
     const a = addon();
