@@ -68,7 +68,7 @@ const bump = (o: Record<string, number>, k: string) => {
   o[k] = (o[k] ?? 0) + 1;
 };
 
-function mutateBytes(b: Buffer, rand: () => number, donors: readonly Buffer[]): Buffer {
+export function mutateBytes(b: Buffer, rand: () => number, donors: readonly Buffer[]): Buffer {
   const int = (n: number) => Math.floor(rand() * n);
   let out = Buffer.from(b);
   for (let k = 1 + int(4); k > 0; k--) {
@@ -159,7 +159,7 @@ function targetsFor(family: 4 | 6, now: number): Map<number, Target> {
 }
 
 /** Valid adverts (the bases the mutations start from), as IPv4 packets or IPv6 messages. */
-function advertCorpus(family: 4 | 6): Buffer[] {
+export function advertCorpus(family: 4 | 6): Buffer[] {
   const src = family === 4 ? PEER4 : PEER6;
   const dst = family === 4 ? GROUP4 : GROUP6;
   const ctx = { family, srcAddress: src, dstAddress: dst } as const;

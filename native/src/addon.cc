@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "advert_filter.h"
 #include "errors.h"
 #include "sockaddr.h"
 #include "socket.h"
@@ -178,6 +179,35 @@ Napi::Value SockaddrBytes(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(&ss), len);
 }
 
+// rxJudge(table, family, data, src?, dst?, ttl) -> [reason index or -1, column]: the early
+// drop filter's verdict on one datagram (advert_filter.h), for tests beside the JS rules.
+Napi::Value RxJudgeJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto bytes = [](const Napi::Value& v) -> const uint8_t* {
+    return v.IsTypedArray() ? static_cast<const uint8_t*>(v.As<Napi::Uint8Array>().Data()) : nullptr;
+  };
+  if (info.Length() < 6 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsTypedArray() ||
+      !info[5].IsNumber() || info[0].As<Napi::Uint8Array>().ByteLength() != kRxTableBytes)
+    return ThrowArg(env, "rxJudge(table, family, data, src|null, dst|null, ttl)");
+  for (int k = 3; k <= 4; k++)
+    if (info[k].IsTypedArray() && info[k].As<Napi::Uint8Array>().ByteLength() != 16)
+      return ThrowArg(env, "rxJudge: src and dst are 16 bytes");
+  auto data = info[2].As<Napi::Uint8Array>();
+  int column = 0;
+  int reason = RxJudge(bytes(info[0]), info[1].As<Napi::Number>().Int32Value(), data.Data(), data.ByteLength(),
+                       bytes(info[3]), bytes(info[4]), info[5].As<Napi::Number>().Int32Value(), &column);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, reason));
+  out.Set(1u, Napi::Number::New(env, column));
+  return out;
+}
+
+Napi::Array RxReasons(Napi::Env env) {
+  Napi::Array out = Napi::Array::New(env, kRxReasonCount);
+  for (int i = 0; i < kRxReasonCount; i++) out.Set(static_cast<uint32_t>(i), kRxReasonNames[i]);
+  return out;
+}
+
 #define C(name) constants.Set(#name, Napi::Number::New(env, name))
 
 Napi::Object Constants(Napi::Env env) {
@@ -210,6 +240,12 @@ Napi::Value WatchSignal(const Napi::CallbackInfo& info);
 }
 using vrrpd::WatchSignal;
 
+// signal_claim.cc
+namespace vrrpd {
+Napi::Value ClaimSignals(const Napi::CallbackInfo& info);
+}
+using vrrpd::ClaimSignals;
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace vrrpd;
   exports.Set("abiVersion", Napi::Number::New(env, 3));
@@ -222,7 +258,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("interfaceMac", Napi::Function::New<InterfaceMac>(env, "interfaceMac"));
   exports.Set("unixDgramSend", Napi::Function::New<UnixDgramSend>(env, "unixDgramSend"));
   exports.Set("writeInNetns", Napi::Function::New<WriteInNetns>(env, "writeInNetns"));
+  exports.Set("rxJudge", Napi::Function::New<RxJudgeJs>(env, "rxJudge"));
+  exports.Set("rxReasons", RxReasons(env));
   exports.Set("watchSignal", Napi::Function::New<WatchSignal>(env, "watchSignal"));
+  exports.Set("claimSignals", Napi::Function::New<ClaimSignals>(env, "claimSignals"));
   return exports;
 }
 

@@ -35,6 +35,7 @@ Napi::Function Socket::Define(Napi::Env env) {
                          InstanceMethod<&Socket::StartReading>("startReading"),
                          InstanceMethod<&Socket::StopReading>("stopReading"),
                          InstanceMethod<&Socket::StartReadingBatch>("startReadingBatch"),
+                         InstanceMethod<&Socket::SetRxFilter>("setRxFilter"),
                          InstanceMethod<&Socket::SetRef>("setRef"),
                          InstanceMethod<&Socket::Close>("close"),
                      });

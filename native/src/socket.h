@@ -33,6 +33,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
   Napi::Value StartReading(const Napi::CallbackInfo& info);
   Napi::Value StopReading(const Napi::CallbackInfo& info);
   Napi::Value StartReadingBatch(const Napi::CallbackInfo& info);
+  Napi::Value SetRxFilter(const Napi::CallbackInfo& info);
   Napi::Value SetRef(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
@@ -71,6 +72,11 @@ class Socket : public Napi::ObjectWrap<Socket> {
   std::vector<iovec> biov_;
   std::vector<sockaddr_storage> bfrom_;
   std::vector<unsigned char> bctl_;
+  // setRxFilter: the per-VRID table (a copy) and the JS Float64Array the early drops are
+  // counted in (advert_filter.h); batched reading only
+  std::vector<uint8_t> rxTable_;
+  Napi::Reference<Napi::Float64Array> rxCountsRef_;
+  double* rxCounts_ = nullptr;
 };
 
 }  // namespace vrrpd

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "advert_filter.h"
 #include "errors.h"
 #include "sockaddr.h"
 #include "socket.h"
@@ -187,6 +188,33 @@ Napi::Value Socket::StartReadingBatch(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setRxFilter(table, counts) / setRxFilter(null): early drops for batched reading
+// (advert_filter.h). table: kRxTableBytes (a Uint8Array, copied); counts: a Float64Array of
+// kRxCountSlots the drops are added to (JS folds and zeroes them). null turns it off.
+Napi::Value Socket::SetRxFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (info.Length() >= 1 && info[0].IsNull()) {
+    rxCounts_ = nullptr;
+    rxCountsRef_.Reset();
+    rxTable_.clear();
+    return env.Undefined();
+  }
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    return ThrowArg(env, "setRxFilter(Uint8Array table, Float64Array counts) or setRxFilter(null)");
+  if (domain_ != AF_INET && domain_ != AF_INET6) return ThrowArg(env, "setRxFilter: not an IP socket");
+  auto table = info[0].As<Napi::Uint8Array>();
+  auto counts = info[1].As<Napi::Float64Array>();
+  if (table.ByteLength() != kRxTableBytes) return ThrowArg(env, "setRxFilter: the table is 8192 bytes");
+  if (counts.ElementLength() < kRxCountSlots) return ThrowArg(env, "setRxFilter: counts too short");
+  rxTable_.assign(table.Data(), table.Data() + kRxTableBytes);
+  rxCountsRef_ = Napi::Persistent(counts);
+  rxCounts_ = counts.Data();
+  return env.Undefined();
+}
+
 void Socket::ReleaseBatch() {
   batch_ = false;
   batchData_.Reset();
@@ -275,6 +303,17 @@ void Socket::DrainBatch() {
           int ttl;
           std::memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
           r[3] = ttl;
+        }
+      }
+      if (rxCounts_ != nullptr) {
+        // early drop (setRxFilter): counted here by reason, never handed to JS
+        int column = 0;
+        int reason = RxJudge(rxTable_.data(), domain_ == AF_INET6 ? 6 : 4, bdata_ + i * bslot_, len,
+                             (r[4] & 2) != 0 ? src : nullptr, (r[4] & 1) != 0 ? dst : nullptr, r[3], &column);
+        if (reason >= 0) {
+          rxCounts_[static_cast<size_t>(reason) * kRxColumns + static_cast<size_t>(column)] += 1;
+          rxCounts_[kRxCountSlots - 1] += 1;
+          continue;
         }
       }
       kept++;

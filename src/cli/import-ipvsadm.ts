@@ -3,9 +3,9 @@
 // `# not carried over` comment in the YAML and one warning line on stderr.
 // Exit 1 when the input cannot be read, or with --strict when anything was not carried over.
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { importIpvsadm } from '../config/ipvsadm-import.js';
+import { readImportInput } from './import-input.js';
 import type { ImportIo } from './import-keepalived.js';
 
 export interface ImportIpvsadmOptions {
@@ -32,35 +32,14 @@ export function servicesLookup(text: string): (name: string, proto: string) => n
   return (name, proto) => map.get(`${name}/${proto}`);
 }
 
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 export async function runImportIpvsadm(
   file: string,
   io: ImportIo,
   opts: ImportIpvsadmOptions = {},
 ): Promise<number> {
-  let text: string;
-  const name = file === '-' ? 'stdin' : file;
-  try {
-    const bytes = file === '-' ? await (opts.stdin ?? readStdin)() : await readFile(file);
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code
-            ? (e as Error).message
-            : 'not UTF-8 text';
-    io.err(`${name}: cannot read the file: ${why}\n`);
-    return 1;
-  }
+  const input = await readImportInput(file, io, { ...(opts.stdin ? { read: opts.stdin } : {}) });
+  if (!input) return 1;
+  const { name, text } = input;
   let services = '';
   try {
     services = readFileSync(opts.servicesFile ?? '/etc/services', 'utf8');

@@ -1,13 +1,10 @@
 // `vrrpd import-keepalived FILE`: keepalived.conf → vrrpd YAML on stdout. Each statement not
 // carried over is a `# not carried over` comment in the YAML and one warning line on stderr.
 // Exit 1 when the file cannot be read, or with --strict when anything was not carried over.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { type ImportIo, readImportInput } from './import-input.js';
 
-export interface ImportIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type { ImportIo } from './import-input.js';
 
 export interface ImportCliOptions {
   /** exit 1 when anything was not carried over */
@@ -21,24 +18,9 @@ export async function runImportKeepalived(
   io: ImportIo,
   opts: ImportCliOptions = {},
 ): Promise<number> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    io.err(`${file}: cannot read the file: ${why}\n`);
-    return 1;
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    // (the decoder's own error has a code too: it used to be printed as Node's message)
-    io.err(`${file}: cannot read the file: not UTF-8 text\n`);
-    return 1;
-  }
+  const input = await readImportInput(file, io);
+  if (!input) return 1;
+  const { text } = input;
   // loaded here: no other command (the daemon least of all) needs the importer
   const { importKeepalivedConf } = await import('../config/keepalived-import.js');
   const r = importKeepalivedConf(text, {

@@ -35,6 +35,58 @@ export async function runDaemon(configFile: string): Promise<number> {
     // tests; the environment of the process is the one switch, never the config file.
     ...(process.env.VRRPD_TEST_HOOKS === '1' ? { testHooks: true } : {}),
   });
+  // The handlers are in place before start(): a SIGTERM/SIGINT while it runs (a startup
+  // script, say) no longer kills the process the default way; the stop follows once
+  // start() has settled (a failed start stops anyway).
+  let stopping = false;
+  let startDone = false;
+  let pendingSignal: string | null = null;
+  let resolveExit: (code: number) => void = () => {};
+  const exitCode = new Promise<number>((r) => {
+    resolveExit = r;
+  });
+  const stop = (signal: string) => {
+    if (stopping) return;
+    if (!startDone) {
+      if (pendingSignal === null)
+        logger.info({ event: 'signal', signal }, `${signal} while starting: stopping once started`);
+      pendingSignal ??= signal;
+      return;
+    }
+    stopping = true;
+    // the stop first: its priority-0 adverts leave before anything else is done, this log line included
+    const stopped = daemon.stop();
+    logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
+    stopped.then(
+      () => resolveExit(0),
+      (err: unknown) => {
+        logger.error({ event: 'stop-failed', err: String(err) }, 'shutdown failed');
+        resolveExit(2);
+      },
+    );
+  };
+  // SIGHUP while starting: the reload follows once started (the file may have changed
+  // after start() read it)
+  let reloadPending = false;
+  const reload = () => {
+    if (!startDone) {
+      if (!reloadPending)
+        logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP while starting: reloading once started');
+      reloadPending = true;
+      return;
+    }
+    logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading');
+    daemon
+      .reload()
+      .catch((err: unknown) => logger.error({ event: 'reload-failed', err: String(err) }, 'reload failed'));
+  };
+  const onHup = () => reload();
+  process.on('SIGHUP', onHup);
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  daemon.signalsHandled();
   try {
     await daemon.start();
   } catch (err) {
@@ -43,34 +95,15 @@ export async function runDaemon(configFile: string): Promise<number> {
     logger.fatal({ event: 'start-failed', err: msg }, `vrrpd could not start: ${msg}`);
     process.stderr.write(`vrrpd: ${msg}\n`);
     await daemon.stop().catch(() => {});
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    process.off('SIGHUP', onHup);
     return code;
   }
-  return await new Promise<number>((resolveExit) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      // the stop first: its priority-0 adverts leave before anything else is done, this log line included
-      const stopped = daemon.stop();
-      logger.info({ event: 'signal', signal }, `${signal}: shutting down`);
-      stopped.then(
-        () => resolveExit(0),
-        (err: unknown) => {
-          logger.error({ event: 'stop-failed', err: String(err) }, 'shutdown failed');
-          resolveExit(2);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    daemon.signalsHandled();
-    process.on('SIGHUP', () => {
-      logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading');
-      daemon
-        .reload()
-        .catch((err: unknown) => logger.error({ event: 'reload-failed', err: String(err) }, 'reload failed'));
-    });
-  });
+  startDone = true;
+  if (pendingSignal !== null) stop(pendingSignal);
+  else if (reloadPending) reload();
+  return await exitCode;
 }
 
 export function registerRunCommand(program: Command): void {

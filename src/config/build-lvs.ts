@@ -263,6 +263,9 @@ function buildTunnel(
   return sum !== undefined && t !== 'ipip' ? { ...base, checksum: sum } : base;
 }
 
+/** virtual servers expanded from a group's entries */
+const FROM_GROUP = new WeakSet<RawVirtualServer>();
+
 function buildRealServer(
   ctx: BuildContext,
   r: RawRealServer,
@@ -293,6 +296,22 @@ function buildRealServer(
     );
   }
   const port = r.port ?? 0;
+  // IPVS forwards dr and tun packets unchanged: a different port here would only move the checks
+  // (a group's entries are exempt: there one real server serves entries on several ports, and
+  // traffic reaches it on each entry's own port, as with keepalived)
+  if (
+    forwarding !== 'nat' &&
+    !FROM_GROUP.has(vs) &&
+    vs.port !== undefined &&
+    r.port !== undefined &&
+    r.port !== vs.port
+  ) {
+    ctx.error(
+      [...p, 'port'],
+      'CONFIG_NOT_APPLICABLE',
+      `IPVS does not change the port for ${forwarding} forwarding: traffic reaches ${r.address} on port ${vs.port}, not ${r.port}; write port: ${vs.port} (with check port: ${r.port} to check another port) or use forwarding: nat`,
+    );
+  }
   if (r.upper_threshold > 0 && r.lower_threshold > r.upper_threshold) {
     ctx.error(
       [...p, 'lower_threshold'],
@@ -589,6 +608,7 @@ function buildGroupServers(
           };
     // an explicit family of an address entry is the entry's business
     if ('address' in e) delete raw.family;
+    FROM_GROUP.add(raw);
     const vs = buildVirtualServer(ctx, raw, p, announce);
     if (!vs) continue;
     const first = out.length === 0;

@@ -1626,7 +1626,46 @@ function convertVirtualServer(s: KaStatement): Unit {
     delete v.tun_port;
     delete v.tun_checksum;
   }
+  portsAsKeepalived(v, reals, realNotes);
   return { value: v, notes, realNotes };
+}
+
+/** check types that probe a port (the others run a script, read a file or ping) */
+const PORT_CHECKS = new Set(['tcp', 'http', 'https', 'smtp', 'dns', 'udp']);
+
+/**
+ * keepalived, for a service with an address and a port: a real server written without a port
+ * takes the service's, and a DR or TUN real server's port is reset to the service's (IPVS does
+ * not change the port for them; keepalived warns "ports don't match - resetting"). For a fwmark
+ * service, a DR or TUN real server's port is cleared ("has port specified - clearing"). Either
+ * way its checks keep probing the port written: they took their destination before the reset.
+ */
+function portsAsKeepalived(v: Obj, reals: KaStatement[], realNotes: ImportNote[][]): void {
+  const fwmark = v.fwmark !== undefined;
+  if (!fwmark && typeof v.port !== 'number') return;
+  const rs = v.real_servers as Obj[];
+  rs.forEach((r, j) => {
+    const { address, port: written, ...rest } = r;
+    if (written === undefined) {
+      if (!fwmark) rs[j] = { address, port: v.port, ...rest };
+      return;
+    }
+    const method = String(r.forwarding ?? v.forwarding ?? 'nat');
+    if (method === 'nat' || written === (fwmark ? 0 : v.port)) return;
+    rs[j] = fwmark ? { address, ...rest } : { address, port: v.port, ...rest };
+    const checks = [...(r.check ? [r.check as Obj] : []), ...((r.checks as Obj[] | undefined) ?? [])];
+    const kept = checks.filter((c) => c.port === undefined && PORT_CHECKS.has(String(c.type)));
+    for (const c of kept) c.port = written;
+    const what = fwmark
+      ? `keepalived clears a ${method} real server's port under a fwmark service (IPVS does not change the port for ${method})`
+      : `keepalived resets a ${method} real server's port to the virtual server's (IPVS does not change the port for ${method}): port ${String(v.port)}`;
+    realNotes[j]?.push(
+      noted(
+        reals[j]!,
+        `${what}${kept.length ? `; its checks keep probing port ${String(written)}, as keepalived's do` : ''}`,
+      ),
+    );
+  });
 }
 
 function convertRealServer(s: KaStatement, notes: ImportNote[], vs: Inherited): Obj {

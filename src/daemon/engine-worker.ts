@@ -91,6 +91,16 @@ export class EngineWorker {
     // an isolate's heap (the worker's is set up on its own thread, after this call), so
     // the main thread's heap, set up long before, keeps its reducer.
     setFlagsFromString('--no-memory-reducer');
+    // No parallel scavenge: on the VRRP thread (real-time) a young-generation collection
+    // waited for V8's platform threads (normal priority) to finish the parts they took,
+    // and on a busy machine those wait for a CPU: pauses of 9-26 ms on that thread, one a
+    // 113 ms advert gap at 100 ms, against ≤ 2.5 ms (one of 7) without (bench/README.md,
+    // "Status requests under 1,000 hammering clients"). The flag is process-wide and read
+    // at each scavenge, so the main thread scavenges alone too (small, on two cores).
+    // Only this one: flags that a collection in progress depends on (concurrent marking,
+    // --single-threaded-gc) crash V8 when changed after start (tried: a fatal check in
+    // cppgc's marker).
+    setFlagsFromString('--no-parallel-scavenge');
     const worker = new Worker(this.opts.url, { workerData: data });
     this.worker = worker;
     const log = this.opts.log;

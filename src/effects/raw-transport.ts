@@ -91,6 +91,7 @@ export function createRawTransport(opts: RawTransportOptions): AdvertTransport {
   }
   let errorCb: ((err: Error) => void) | undefined;
   let closed = false;
+  let batched = false;
   let linkLocal: string | undefined;
 
   const sourceFor = (src: string | undefined, refresh: boolean): string | undefined => {
@@ -124,7 +125,7 @@ export function createRawTransport(opts: RawTransportOptions): AdvertTransport {
     },
     onPacket(cb) {
       // one call per batch of datagrams where the addon can (recvmmsg), else one per datagram
-      const batched = sock.onBatch((b) => {
+      batched = sock.onBatch((b) => {
         for (let i = 0; i < b.count; i++) {
           const rx = fromBatch(family, b, i);
           if (rx) cb(rx);
@@ -139,6 +140,14 @@ export function createRawTransport(opts: RawTransportOptions): AdvertTransport {
     onError(cb) {
       errorCb = cb;
       sock.onError((err) => errorCb?.(err));
+    },
+    // early drops apply to batched reading only (the addon judges each batch)
+    setRxFilter(table) {
+      if (closed || !batched) return false;
+      return sock.setRxFilter(table);
+    },
+    takeRxDrops() {
+      return sock.takeRxDrops();
     },
     close() {
       if (closed) return;

@@ -29,6 +29,13 @@ export interface AdvertTransport {
   /** Reports socket errors that are not tied to one send. */
   onError(cb: (err: Error) => void): void;
   close(): void;
+  /**
+   * Early drops below JS (raw sockets read in batches, native/src/advert_filter.h): the
+   * per-VRID table of src/vrrp/rx-filter.ts, null: off. False: not available here.
+   */
+  setRxFilter?(table: Uint8Array | null): boolean;
+  /** The early drops since the last call: reason, the VRID read (-1: none), count. */
+  takeRxDrops?(): { reason: string; vrid: number; count: number }[];
 }
 
 /** How a VIP is added (ip addr ... label/brd/scope), as the configuration asks. */

@@ -81,6 +81,12 @@ export interface NativeSocket {
   ): void;
   setRef(ref: boolean): void;
   close(): void;
+  /**
+   * Early drops for batched reading (native/src/advert_filter.h): the per-VRID table
+   * (src/vrrp/rx-filter.ts) and the Float64Array the drops are counted in; null: off.
+   * Absent in addons that predate it.
+   */
+  setRxFilter?(table: Uint8Array | null, counts?: Float64Array): void;
 }
 
 /**
@@ -124,6 +130,19 @@ export interface NativeAddon {
   writeInNetns?(nsPath: string, files: [string, string][]): void;
   /** a libuv signal handle on the calling thread's loop; returns its close() (call once) */
   watchSignal?(signum: number, fn: (signum: number) => void): () => void;
+  /** process-directed signums go to the calling thread: every other thread blocks them */
+  claimSignals?(signums: number[]): { release(): void; asked: number; blocking: number; open: number };
+  /** the early drop filter's verdict on one datagram: [reason index or -1, column] (tests) */
+  rxJudge?(
+    table: Uint8Array,
+    family: 4 | 6,
+    data: Uint8Array,
+    src: Uint8Array | null,
+    dst: Uint8Array | null,
+    ttl: number,
+  ): [number, number];
+  /** the early drop filter's reasons, by index (names of src/vrrp/drop-reason.ts) */
+  rxReasons?: string[];
 }
 
 const ADDON_FILE = 'vrrpd_native.node';

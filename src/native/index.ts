@@ -197,6 +197,16 @@ export const BATCH_HAS_SRC = 2;
 const BATCH_SLOTS = 32;
 const BATCH_SLOT_BYTES = 65536;
 
+/** Early drops counted by the addon: the reason (drop-reason.ts), the VRID read (-1: none), how many. */
+export interface RxDrop {
+  reason: string;
+  vrid: number;
+  count: number;
+}
+
+/** native/src/advert_filter.h kRxColumns: column 0 no VRID read, else VRID + 1 */
+const RX_COLUMNS = 257;
+
 export interface RawIpSocket {
   readonly family: 4 | 6;
   readonly ifname: string;
@@ -222,6 +232,13 @@ export interface RawIpSocket {
    */
   onBatch(cb: (batch: RawIpBatch) => void): boolean;
   onError(cb: (err: NativeError) => void): void;
+  /**
+   * Early drops while reading in batches (native/src/advert_filter.h): table as
+   * src/vrrp/rx-filter.ts builds it, null turns them off. False: the addon has none.
+   */
+  setRxFilter(table: Uint8Array | null): boolean;
+  /** The early drops since the last call, by reason and column (0: no VRID, else VRID + 1). */
+  takeRxDrops(): RxDrop[];
   setRef(ref: boolean): void;
   close(): void;
   /** the underlying socket, for options not wrapped here */
@@ -273,6 +290,7 @@ export function openRawIpSocket(opts: { family: 4 | 6; protocol: number; ifname:
   }
   setRawReceiveBuffer(s);
   let errorCb: ErrorCb | undefined;
+  let rxCounts: Float64Array | undefined;
   return {
     family: opts.family,
     ifname: opts.ifname,
@@ -350,6 +368,31 @@ export function openRawIpSocket(opts: { family: 4 | 6; protocol: number; ifname:
     },
     onError(cb) {
       errorCb = cb;
+    },
+    setRxFilter(table) {
+      if (typeof s.setRxFilter !== 'function' || !a.rxReasons) return false;
+      if (table === null) {
+        s.setRxFilter(null);
+        return true;
+      }
+      rxCounts ??= new Float64Array(a.rxReasons.length * RX_COLUMNS + 1);
+      s.setRxFilter(table, rxCounts);
+      return true;
+    },
+    takeRxDrops() {
+      const counts = rxCounts;
+      const names = a.rxReasons;
+      const out: RxDrop[] = [];
+      // the last slot is the total: nothing to walk most of the time
+      if (!counts || !names || counts[counts.length - 1] === 0) return out;
+      for (let i = 0; i < counts.length - 1; i++) {
+        const n = counts[i]!;
+        if (n === 0) continue;
+        counts[i] = 0;
+        out.push({ reason: names[Math.floor(i / RX_COLUMNS)]!, vrid: (i % RX_COLUMNS) - 1, count: n });
+      }
+      counts[counts.length - 1] = 0;
+      return out;
     },
     setRef(ref) {
       s.setRef(ref);
@@ -434,4 +477,32 @@ export function watchSignal(signal: NodeJS.Signals, fn: () => void): { close(): 
       close = null;
     },
   };
+}
+
+/** What claimSignals() did: threads asked to block, threads now blocking, threads still not. */
+export interface SignalClaim {
+  asked: number;
+  blocking: number;
+  open: number;
+  /** back as before for the process: blocked here, unblocked in the main thread */
+  release(): void;
+}
+
+/**
+ * Makes the kernel deliver these process-directed signals to the calling thread (the VRRP
+ * worker): it unblocks them, every other thread of the process blocks them (threads the
+ * main thread starts later inherit that). Handlers stay as they are: libuv's one handler,
+ * now run on this thread, still wakes every loop watching the signal (the main thread's
+ * process.on included). release(), or the end of the calling thread, undoes it for the
+ * main thread. Null when the addon predates it.
+ */
+export function claimSignals(signals: readonly NodeJS.Signals[]): SignalClaim | null {
+  const claim = addon().claimSignals;
+  if (!claim) return null;
+  const nums: number[] = [];
+  for (const s of signals) {
+    const n = osConstants.signals[s];
+    if (n !== undefined) nums.push(n);
+  }
+  return claim(nums);
 }

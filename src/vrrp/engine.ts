@@ -20,13 +20,11 @@ import type {
 } from '../effects/types.js';
 import type { Log } from '../log.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
-import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
-import { acceptAdvert } from './accept.js';
-import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
 import { DeadlineHeap } from './deadline-heap.js';
-import type { DropCounts } from './drop-reason.js';
+import type { DropCounts, DropReason } from './drop-reason.js';
 import type { VrrpState } from './fsm.js';
 import { InstanceRuntime, type InstanceSnapshot, zeroCounters } from './instance.js';
+import { judgeReceived, rxFilterTable } from './rx-filter.js';
 import { fileEffect, processEffect } from './track-weights.js';
 import { vmacAdvertSender, vmacName } from './vmac-sender.js';
 
@@ -399,7 +397,9 @@ export class Engine {
       now,
     );
     if (entry.byVrid.has(inst.vrid)) throw new Error(`VRID ${inst.vrid} used twice on ${entry.key}`);
+    this.foldRxDrops(entry);
     entry.byVrid.set(inst.vrid, runtime);
+    this.pushRxFilter(entry);
     this.instances.set(inst.name, runtime);
     const link = this.links.get(inst.interface);
     if (link) this.startedOn.set(inst.name, link.ifindex);
@@ -482,48 +482,49 @@ export class Engine {
   private onPacket(entry: TransportEntry, pkt: ReceivedPacket): void {
     if (this.stopped || this.delayed) return;
     const now = this.fx.clock.now();
-    const parsed =
-      'ip' in pkt ? parseIpPacket(pkt.ip, pkt.family) : { ok: true as const, value: ancillaryPacket(pkt) };
-    if (!parsed.ok) {
-      entry.drops[parsed.reason] = (entry.drops[parsed.reason] ?? 0) + 1;
-      return;
-    }
-    const ip = parsed.value;
-    if (ip.protocol !== VRRP_PROTOCOL) return; // not VRRP: nothing to count
-    // Demultiplexing only: which instance (if any) has this VRID here. Every rule on
-    // the advert, a missing VRID included, is acceptAdvert's (accept.ts).
-    const target = entry.byVrid.get(ip.payload.length >= 2 ? ip.payload[1]! : -1);
-    const decoded = decodeAdvert(ip.payload, {
-      family: ip.family,
-      srcAddress: ip.src,
-      dstAddress: ip.dst,
-      v3Ipv4PseudoHeader: target?.cfg.v3ChecksumIpv4PseudoHeader ?? true,
-      // a trailer is read for an instance with auth_hmac (without: too long, as keepalived
-      // says), and for an unknown VRID, so that a signed advert of another VRID counts as 'vrid'
-      authTrailer: target ? target.cfg.authHmac !== undefined : true,
-    });
-    const verdict = acceptAdvert(target?.rules, decoded, {
-      src: ip.src,
-      ttl: ip.ttl,
-      wallMs: (this.fx.wallNow ?? Date.now)(),
-      nowMs: now,
-      ...(target?.cfg.advertRateLimit
-        ? { changesState: (priority: number) => target.wouldChangeState(priority, ip.src, now) }
-        : {}),
-    });
-    if (!verdict.ok) {
+    const judged = judgeReceived(entry.byVrid, pkt, now, (this.fx.wallNow ?? Date.now)());
+    if (judged.kind === 'ignore') return;
+    if (judged.kind === 'drop') {
       // counted on the instance when there is one, else on the interface (RFC 6527 keeps
       // VRID, version and checksum errors router-wide)
-      if (target) target.drop(verdict.reason);
-      else entry.drops[verdict.reason] = (entry.drops[verdict.reason] ?? 0) + 1;
+      if (judged.target) judged.target.drop(judged.reason);
+      else entry.drops[judged.reason] = (entry.drops[judged.reason] ?? 0) + 1;
       return;
     }
+    const target = judged.target;
     if (!target) return;
     const before = target.takeoverDeadline();
-    target.receive(verdict, now); // accepted only for a known instance
+    target.receive(judged.verdict, now); // accepted only for a known instance
     // a master heard again: this member no longer wants to take over
     if (target.takeoverDeadline() !== before) this.wantMaster.delete(target.name);
     this.touch(target);
+  }
+
+  /**
+   * The addon's early drops (rx-filter.ts) into the counters JS keeps, where onPacket
+   * would have counted them: on the instance with the VRID read, else on the interface.
+   * Called before the instances on the socket change, and before counters are read.
+   */
+  private foldRxDrops(entry: TransportEntry): void {
+    const drops = entry.transport.takeRxDrops?.();
+    if (!drops) return;
+    for (const d of drops) {
+      const reason = d.reason as DropReason;
+      const target = d.vrid >= 0 ? entry.byVrid.get(d.vrid) : undefined;
+      if (target) target.drop(reason, d.count);
+      else entry.drops[reason] = (entry.drops[reason] ?? 0) + d.count;
+    }
+  }
+
+  /** Tells the addon which instances the socket now has (after foldRxDrops and the change). */
+  private pushRxFilter(entry: TransportEntry): void {
+    if (!entry.transport.setRxFilter || this.stopped || this.delayed) return;
+    entry.transport.setRxFilter(rxFilterTable(entry.byVrid));
+  }
+
+  /** The transport entries instance r receives on. */
+  private entriesOf(r: InstanceRuntime): TransportEntry[] {
+    return [...this.transports.values()].filter((e) => e.byVrid.get(r.cfg.vrid) === r);
   }
 
   private onStateChange(ev: { instance: string; from: VrrpState; to: VrrpState; reason: string }): void {
@@ -841,7 +842,10 @@ export class Engine {
       } else if (unchanged.has(inst.name)) {
         result.unchanged.push(inst.name);
       } else {
+        const entries = this.entriesOf(r);
+        for (const e of entries) this.foldRxDrops(e);
         r.reconfigure(inst, now);
+        for (const e of entries) this.pushRxFilter(e);
         this.applyTracking(r, now);
         result.changed.push(inst.name);
       }
@@ -863,7 +867,11 @@ export class Engine {
     this.vmacReceivers.get(name)?.close();
     this.vmacReceivers.delete(name);
     for (const [key, e] of this.transports) {
-      if (e.byVrid.get(r.cfg.vrid) === r) e.byVrid.delete(r.cfg.vrid);
+      if (e.byVrid.get(r.cfg.vrid) === r) {
+        this.foldRxDrops(e);
+        e.byVrid.delete(r.cfg.vrid);
+        this.pushRxFilter(e);
+      }
       if (e.byVrid.size === 0) {
         e.transport.close();
         this.transports.delete(key);
@@ -889,6 +897,11 @@ export class Engine {
     // every master's priority-0 advert first (RFC 5798 §6.4.3), then any teardown
     const rest = [...this.instances.values()].map((r) => r.shutdownAdvertFirst(now));
     for (const finish of rest) finish();
+    // nothing is heard from here on (onPacket): no early drops either
+    for (const e of this.transports.values()) {
+      this.foldRxDrops(e);
+      e.transport.setRxFilter?.(null);
+    }
     this.stopped = true;
     if (this.delayTimer !== null) this.fx.clock.clearTimer(this.delayTimer);
     this.delayTimer = null;
@@ -912,6 +925,7 @@ export class Engine {
 
   async snapshot(): Promise<EngineSnapshot> {
     const interfaceDrops: Record<string, DropCounts> = {};
+    for (const e of this.transports.values()) this.foldRxDrops(e);
     for (const e of this.transports.values()) interfaceDrops[e.key] = { ...e.drops };
     const links: Record<string, boolean> = {};
     const ifIndexes: Record<string, number> = {};
@@ -985,17 +999,6 @@ function waitingSnapshot(name: string, inst: VrrpInstance, reason: string, since
 }
 
 /** The header facts of a raw IPv6 socket's read, in the parser's shape. */
-function ancillaryPacket(pkt: Extract<ReceivedPacket, { payload: Buffer }>): IpPacket {
-  return {
-    family: pkt.family,
-    src: pkt.src,
-    dst: pkt.dst,
-    ttl: pkt.ttl,
-    protocol: VRRP_PROTOCOL,
-    payload: pkt.payload,
-  };
-}
-
 /** Changes that need a fresh instance (new socket or identity); others are edited in place. */
 function identityChanged(a: VrrpInstance, b: VrrpInstance): boolean {
   return (

@@ -174,8 +174,8 @@ export class InstanceRuntime {
     return this.cfg.name;
   }
 
-  drop(reason: DropReason): void {
-    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
+  drop(reason: DropReason, count = 1): void {
+    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + count;
   }
 
   start(now: number): void {

@@ -14,7 +14,7 @@ import { createRoutingManager } from '../effects/routing-manager.js';
 import { createVmac, deleteLink, setParentArpSysctls } from '../effects/vmac.js';
 import { createVmacReceiver } from '../effects/vmac-receiver.js';
 import type { Log, LogFields, LogLevel } from '../log.js';
-import { watchSignal } from '../native/index.js';
+import { claimSignals, watchSignal } from '../native/index.js';
 import { startMark } from '../start-marks.js';
 import { Engine } from './engine.js';
 import { clearPreciseTimer, type PreciseTimerHandle, setPreciseTimer } from './precise-timer.js';
@@ -197,6 +197,33 @@ async function main(): Promise<void> {
               void engine.stop();
             });
             if (w) signals.push(w);
+          }
+          // ... and the kernel hands SIGTERM/SIGINT to this thread: every other thread
+          // blocks them. Their handler (libuv's) then runs here at once, rather than first
+          // on the main thread, which had to be scheduled before this loop heard of it
+          // (0.3-4 ms more before the priority-0 adverts). The main thread still hears
+          // them through its loop; SIGHUP (reload, the main thread's) is left as it is.
+          if (signals.length > 0) {
+            try {
+              const claim = claimSignals(['SIGTERM', 'SIGINT']);
+              if (claim) {
+                signals.push({ close: () => claim.release() });
+                if (claim.open > 0)
+                  post({
+                    type: 'log',
+                    level: 'warn',
+                    obj: { event: 'signal-claim', open: claim.open, blocking: claim.blocking },
+                    msg: `SIGTERM may still reach ${claim.open} other thread(s) first; priority-0 adverts may leave later`,
+                  });
+              }
+            } catch (e) {
+              post({
+                type: 'log',
+                level: 'warn',
+                obj: { event: 'signal-claim', err: String(e) },
+                msg: `could not route SIGTERM to the VRRP thread (${String(e)}); priority-0 adverts may leave later`,
+              });
+            }
           }
           port.once('close', () => {
             for (const s of signals) s.close();

@@ -663,3 +663,58 @@ describe('import-keepalived: VRRP keywords vrrpd carries natively (issue #18)', 
     warnedAt(r, 6, "keepalived sets no broadcast '+' on a /32");
   });
 });
+
+describe('import-keepalived: real server ports as keepalived sets them', () => {
+  const conf = (kind: string, rs: string, check = 'TCP_CHECK {\n connect_timeout 2\n }'): string =>
+    `virtual_server 192.0.2.10 80 {\n lb_kind ${kind}\n protocol TCP\n real_server ${rs} {\n ${check}\n }\n}\n`;
+
+  it('a real server without a port takes the service port', () => {
+    const rs = imp(conf('DR', '198.51.100.5')).config.virtualServers[0]!.realServers[0]!;
+    expect(rs.port).toBe(80);
+    expect(rs.check).toMatchObject({ port: 80 });
+  });
+
+  it('a DR or TUN real server port is reset to the service port; its checks keep the port written', () => {
+    for (const kind of ['DR', 'TUN']) {
+      const r = imp(conf(kind, '198.51.100.5 8080'));
+      const rs = r.config.virtualServers[0]!.realServers[0]!;
+      expect(rs.port).toBe(80);
+      expect(rs.check).toMatchObject({ port: 8080 });
+      expect(r.yaml).toMatch(/keepalived resets a (dr|tun) real server's port to the virtual server's/);
+    }
+    // a connect_port written stays the check's port
+    const c = imp(conf('DR', '198.51.100.5 8080', 'TCP_CHECK {\n connect_port 9000\n }'));
+    expect(c.config.virtualServers[0]!.realServers[0]!.check).toMatchObject({ port: 9000 });
+  });
+
+  it('under a fwmark service a DR real server port is cleared; its check keeps it', () => {
+    const text =
+      'virtual_server fwmark 5 {\n lb_kind DR\n real_server 198.51.100.5 8080 {\n TCP_CHECK {\n connect_timeout 2\n }\n }\n}\n';
+    const r = imp(text);
+    const rs = r.config.virtualServers[0]!.realServers[0]!;
+    expect(rs.port).toBe(0);
+    expect(rs.check).toMatchObject({ port: 8080 });
+    expect(r.yaml).toMatch(/keepalived clears a dr real server's port under a fwmark service/);
+  });
+
+  it('a NAT real server keeps its own port', () => {
+    const rs = imp(conf('NAT', '198.51.100.5 8080')).config.virtualServers[0]!.realServers[0]!;
+    expect(rs.port).toBe(8080);
+  });
+});
+
+describe('check-config: a dr or tun real server on another port than the service', () => {
+  const yaml = (fwd: string) =>
+    `virtual_servers:\n  - address: 192.0.2.10\n    port: 80\n    forwarding: ${fwd}\n    real_servers:\n      - address: 198.51.100.5\n        port: 8080\n`;
+  it('is refused at the port (IPVS does not change it), and accepted for nat', () => {
+    for (const fwd of ['dr', 'tun']) {
+      const c = parseConfigText(yaml(fwd), 'v.yaml', { hostname: 'h' });
+      expect(c.ok).toBe(false);
+      if (c.ok) continue;
+      expect(c.errors.map(formatConfigError).join('\n')).toMatch(
+        /^v\.yaml:7:15: IPVS does not change the port for (dr|tun) forwarding/,
+      );
+    }
+    expect(parseConfigText(yaml('nat'), 'v.yaml', { hostname: 'h' }).ok).toBe(true);
+  });
+});

@@ -19,6 +19,7 @@ import type {
   ReceivedPacket,
 } from '../../src/effects/types.js';
 import { logThrough } from '../../src/log.js';
+import { addon } from '../../src/native/index.js';
 import { type DecodeResult, decodeAdvert, type VrrpAdvert } from '../../src/vrrp/codec.js';
 import { Engine, type EngineEffects } from '../../src/vrrp/engine.js';
 import type { VrrpState } from '../../src/vrrp/fsm.js';
@@ -127,14 +128,51 @@ export class FakeTransport implements AdvertTransport {
   closed = false;
   /** a cut-off transport neither sends onto nor receives from the segment (a dead node) */
   cutOff = false;
+  /** rxFilter: the addon's early drops (its real verdicts), as a batched raw socket has them */
+  setRxFilter?: (table: Uint8Array | null) => boolean;
+  takeRxDrops?: () => { reason: string; vrid: number; count: number }[];
+  /** rxFilter: the tables pushed, and how many packets never reached the engine */
+  readonly rxTables: (Uint8Array | null)[] = [];
+  nativeDropped = 0;
+  private rxDrops = new Map<string, { reason: string; vrid: number; count: number }>();
   constructor(
     readonly owner: string,
     readonly family: Family,
     readonly ifname: string,
     private readonly clock: FakeClock,
     private readonly segment: FakeSegment | null,
+    rxFilter = false,
   ) {
     segment?.transports.push(this);
+    if (rxFilter) {
+      this.setRxFilter = (table) => {
+        this.rxTables.push(table && Uint8Array.from(table));
+        return true;
+      };
+      this.takeRxDrops = () => {
+        const out = [...this.rxDrops.values()];
+        this.rxDrops.clear();
+        return out;
+      };
+    }
+  }
+
+  /** The addon's verdict on pkt under the last table pushed: true when dropped (and counted). */
+  private nativeDrop(pkt: ReceivedPacket): boolean {
+    const table = this.rxTables.at(-1);
+    if (!table) return false;
+    const a = addon();
+    const [reason, column] =
+      'ip' in pkt
+        ? a.rxJudge!(table, pkt.family, pkt.ip, null, null, -1)
+        : a.rxJudge!(table, pkt.family, pkt.payload, pkt.src, pkt.dst, pkt.ttl);
+    if (reason < 0) return false;
+    const key = `${reason}/${column}`;
+    const d = this.rxDrops.get(key) ?? { reason: a.rxReasons![reason]!, vrid: column - 1, count: 0 };
+    d.count++;
+    this.rxDrops.set(key, d);
+    this.nativeDropped++;
+    return true;
   }
 
   async send(payload: Buffer, dst: string, src?: string): Promise<void> {
@@ -155,6 +193,7 @@ export class FakeTransport implements AdvertTransport {
 
   /** Hands a packet to the engine as if the socket had received it. */
   inject(pkt: ReceivedPacket): void {
+    if (this.nativeDrop(pkt)) return;
     this.packetCb?.(pkt);
   }
 
@@ -331,6 +370,8 @@ export class Node {
       primary4?: string;
       primary6?: string;
       acceptFilter?: AcceptFilter;
+      /** transports with the addon's early drops (FakeTransport rxFilter) */
+      rxFilter?: boolean;
     } = {},
   ) {
     this.links = new FakeLinks(opts.links ?? ['eth0', 'eth1']);
@@ -342,7 +383,14 @@ export class Node {
     const fx: EngineEffects = {
       clock,
       openTransport: (o) => {
-        const t = new FakeTransport(name, o.family, o.ifname, clock, opts.segments?.[o.family] ?? null);
+        const t = new FakeTransport(
+          name,
+          o.family,
+          o.ifname,
+          clock,
+          opts.segments?.[o.family] ?? null,
+          opts.rxFilter ?? false,
+        );
         this.transports.push(t);
         return t;
       },

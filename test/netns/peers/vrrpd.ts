@@ -76,7 +76,15 @@ export interface VrrpdStatus {
   globalDrops: Record<string, number>;
 }
 
-export function createVrrpd(topo: Topology, host: string, dir: string, spec: RouterSpec): VrrpdRouter {
+/** opts.main: another build's dist/src/cli/main.js (a bench beside an older vrrpd) */
+export function createVrrpd(
+  topo: Topology,
+  host: string,
+  dir: string,
+  spec: RouterSpec,
+  opts: { main?: string } = {},
+): VrrpdRouter {
+  const mainJs = () => opts.main ?? vrrpdMain();
   const conf = join(dir, `vrrpd-${host}.yaml`);
   const sock = join(dir, `vrrpd-${host}.sock`);
   writeFileSync(conf, vrrpdYaml(spec, host, sock));
@@ -94,7 +102,7 @@ export function createVrrpd(topo: Topology, host: string, dir: string, spec: Rou
     async start() {
       if (router.running) throw new Error(`vrrpd on ${host} already running`);
       if (child) past.push(output());
-      child = topo.spawn(host, [process.execPath, vrrpdMain(), 'run', '-c', conf]);
+      child = topo.spawn(host, [process.execPath, mainJs(), 'run', '-c', conf]);
       output = collectOutput(child);
       const c = child;
       // "vrrpd running" is logged once the instances are set up and the socket listens.
@@ -118,7 +126,7 @@ export function createVrrpd(topo: Topology, host: string, dir: string, spec: Rou
     holdsVip: () => addressPresent(topo, host, ifaceOf(spec), spec.vip),
     logs: () => [...past, output()].join('\n--- restart ---\n'),
     async status() {
-      const r = await execFileP(process.execPath, [vrrpdMain(), 'status', '--json', '-s', sock], {
+      const r = await execFileP(process.execPath, [mainJs(), 'status', '--json', '-s', sock], {
         timeout: 10_000,
       });
       return JSON.parse(r.stdout) as VrrpdStatus;
