@@ -9,7 +9,10 @@
 //
 //   npm run build && node dist/bench/http-checks.js [--rates 0,2000,5000,10000] [--rounds 3]
 //        [--seconds 10] [--warmup 4] [--advert 100] [--interval 1000] [--addresses 100]
-//        [--nginx-workers 2] [--json FILE]
+//        [--nginx-workers 2] [--nice N] [--json FILE]
+//
+// --nice N runs the director's vrrpd and nginx at niceness N (e.g. -10): on a machine whose
+// cores other work shares, it shows whether CPU share is what bounds the rate.
 //
 // keepalived's HTTP_GET beside vrrpd at the same load: bench/http-checks-guest.ts (its
 // checker needs IPVS, which this host's kernel lacks).
@@ -30,7 +33,7 @@ import { readPcap } from '../test/helpers/pcap.js';
 import { startCapture } from '../test/netns/peers/capture.js';
 import { exited, waitFor } from '../test/netns/peers/router.js';
 import { vrrpdMain } from '../test/netns/peers/vrrpd.js';
-import { advertTimesMs, checkCount, type GapStats, gapStats, realAddresses } from './lib/gaps.js';
+import { advertTimesMs, checkCount, type GapStats, gapStats, percentile, realAddresses } from './lib/gaps.js';
 import { nginxConf, pairYaml, stubRequests, usPerCheck } from './lib/http-checks.js';
 import { loadAverage, median } from './lib/proc.js';
 
@@ -50,6 +53,8 @@ interface Opts {
   intervalMs: number;
   addresses: string[];
   nginxWorkers: number;
+  /** niceness of vrrpd and nginx (0: as this process) */
+  nice: number;
 }
 
 export interface Row {
@@ -58,6 +63,8 @@ export interface Row {
   checksPerSec: number;
   nginxPerSec: number;
   failedPct: number;
+  /** attempts not run per second (they waited longer than their timeout for a check thread) */
+  notRunPerSec: number;
   daemonCpuPct: number;
   mainCpuPct: number;
   vrrpCpuPct: number;
@@ -65,6 +72,9 @@ export interface Row {
   daemonUsPerCheck: number;
   mainUsPerCheck: number;
   nginxCpuPct: number;
+  /** each real server's last check, connect to response, as its thread timed it: p50 / p99 ms */
+  latencyP50: number;
+  latencyP99: number;
   gaps: GapStats;
   loadavg: string;
 }
@@ -115,6 +125,20 @@ function threadRunNs(pid: number): Map<string, number> {
   return out;
 }
 
+/** The latency of every real server's last check in a status document. */
+function lastLatencies(status: unknown): number[] {
+  const out: number[] = [];
+  const vss = (
+    status as {
+      virtualServers?: Array<{ realServers?: Array<{ lastCheck?: { latencyMs?: number } | null }> }>;
+    }
+  ).virtualServers;
+  for (const vs of vss ?? [])
+    for (const rs of vs.realServers ?? [])
+      if (rs.lastCheck?.latencyMs !== undefined) out.push(rs.lastCheck.latencyMs);
+  return out;
+}
+
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 /** nginx's master and its workers (children of the master). */
@@ -156,17 +180,24 @@ async function nginxRequests(topo: Topology): Promise<number> {
   return stubRequests(r.stdout);
 }
 
+/** argv run at niceness n (nice(1)); as is for 0 */
+const niced = (n: number, argv: string[]) => (n ? ['nice', '-n', String(n), ...argv] : argv);
+
 async function startNginx(
   topo: Topology,
   dir: string,
   ports: number[],
   workers: number,
+  nice: number,
 ): Promise<ChildProcess> {
   const ndir = join(dir, 'nginx');
   mkdirSync(ndir, { recursive: true });
   const conf = join(ndir, 'nginx.conf');
   writeFileSync(conf, nginxConf({ dir: ndir, ports: [STATUS_PORT, ...ports], workers }));
-  const child = topo.spawn('r', ['nginx', '-c', conf, '-p', ndir, '-e', join(ndir, 'nginx-error.log')]);
+  const child = topo.spawn(
+    'r',
+    niced(nice, ['nginx', '-c', conf, '-p', ndir, '-e', join(ndir, 'nginx-error.log')]),
+  );
   const out = outputTail(child);
   await waitFor(
     async () =>
@@ -199,9 +230,9 @@ async function startVrrpd(
   topo: Topology,
   host: string,
   conf: string,
-  sock: string,
+  nice = 0,
 ): Promise<{ child: ChildProcess; out: () => string; tid: () => string | undefined }> {
-  const child = topo.spawn(host, [process.execPath, vrrpdMain(), 'run', '-c', conf]);
+  const child = topo.spawn(host, niced(nice, [process.execPath, vrrpdMain(), 'run', '-c', conf]));
   const out = outputTail(child);
   const tid = watchFor(child, /"event":"vrrp-thread-priority"[^\n]*?"tid":(\d+)/);
   const started = watchFor(child, /"event":"started"/);
@@ -211,7 +242,6 @@ async function startVrrpd(
     () => `vrrpd on ${host}:\n${out()}`,
   );
   if (exited(child)) throw new Error(`vrrpd on ${host} exited at start:\n${out()}`);
-  void sock;
   return { child, out, tid };
 }
 
@@ -249,7 +279,7 @@ async function runRate(
             },
     }),
   );
-  const d = await startVrrpd(topo, 'd', conf, sock);
+  const d = await startVrrpd(topo, 'd', conf, o.nice);
   const pcap = join(dir, `adverts-${rate}.pcap`);
   try {
     const pid = d.child.pid as number;
@@ -282,7 +312,8 @@ async function runRate(
     const n1 = nginxRunNs(nPids);
     const t1 = performance.now();
     const q1 = await nginxRequests(topo);
-    const c1 = checkCount(await status(sock));
+    const s1 = await status(sock);
+    const c1 = checkCount(s1);
     const tc1 = performance.now();
     await cap.stop();
     if (exited(d.child)) throw new Error(`vrrpd (rate ${rate}) exited during the window:\n${d.out()}`);
@@ -294,6 +325,7 @@ async function runRate(
     // counted from status answers taken just outside the window, divided by the window
     const checks = c1.ok + c1.failed - (c0.ok + c0.failed);
     const pct = (ns: number) => (ns / 1e6 / wallMs) * 100;
+    const lat = lastLatencies(s1);
     return {
       rate,
       realServers: rate === 0 ? 0 : nPorts * o.addresses.length,
@@ -301,6 +333,7 @@ async function runRate(
       checksPerSec: checks / ((tc1 - tc0) / 1000),
       nginxPerSec: Math.max(0, q1 - q0 - 1) / (wallMs / 1000),
       failedPct: checks ? (100 * (c1.failed - c0.failed)) / checks : 0,
+      notRunPerSec: (c1.notRun - c0.notRun) / ((tc1 - tc0) / 1000),
       daemonCpuPct: pct(total),
       mainCpuPct: pct(main),
       vrrpCpuPct: pct(vrrp),
@@ -308,6 +341,8 @@ async function runRate(
       daemonUsPerCheck: usPerCheck(total, checks),
       mainUsPerCheck: usPerCheck(main, checks),
       nginxCpuPct: pct(n1 - n0),
+      latencyP50: percentile(lat, 50),
+      latencyP99: percentile(lat, 99),
       gaps: gapStats(advertTimesMs(readPcap(pcap), topo.host('d').ipv4), o.advertMs),
       loadavg: loadAverage(),
     };
@@ -327,6 +362,7 @@ function medianRow(rows: Row[]): Row {
     checksPerSec: m((r) => r.checksPerSec),
     nginxPerSec: m((r) => r.nginxPerSec),
     failedPct: m((r) => r.failedPct),
+    notRunPerSec: m((r) => r.notRunPerSec),
     daemonCpuPct: m((r) => r.daemonCpuPct),
     mainCpuPct: m((r) => r.mainCpuPct),
     vrrpCpuPct: m((r) => r.vrrpCpuPct),
@@ -334,6 +370,8 @@ function medianRow(rows: Row[]): Row {
     daemonUsPerCheck: m((r) => r.daemonUsPerCheck),
     mainUsPerCheck: m((r) => r.mainUsPerCheck),
     nginxCpuPct: m((r) => r.nginxCpuPct),
+    latencyP50: m((r) => r.latencyP50),
+    latencyP99: m((r) => r.latencyP99),
     gaps: {
       adverts: m((r) => r.gaps.adverts),
       p50: m((r) => r.gaps.p50),
@@ -347,12 +385,12 @@ function medianRow(rows: Row[]): Row {
 
 export function table(rows: Row[], advertMs: number): string {
   const lines = [
-    `| checks | real servers | vrrpd checks/s | nginx requests/s | failed % | daemon CPU % | main thread % | VRRP thread % | other threads % | daemon µs/check | main µs/check | nginx CPU % | gap p50 ms | gap p99 ms | gap max ms | gaps > ${advertMs + 5} ms | load avg (1 min) |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `| checks | real servers | vrrpd checks/s | nginx requests/s | failed % | not run /s | daemon CPU % | main thread % | VRRP thread % | other threads % | daemon µs/check | main µs/check | nginx CPU % | check ms p50 / p99 | gap p50 ms | gap p99 ms | gap max ms | gaps > ${advertMs + 5} ms | load avg (1 min) |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.rate === 0 ? 'off' : `${r.rate}/s`} | ${r.realServers} | ${f(r.checksPerSec, 0)} | ${f(r.nginxPerSec, 0)} | ${f(r.failedPct, 2)} | ${f(r.daemonCpuPct)} | ${f(r.mainCpuPct)} | ${f(r.vrrpCpuPct)} | ${f(r.otherCpuPct)} | ${f(r.daemonUsPerCheck)} | ${f(r.mainUsPerCheck)} | ${f(r.nginxCpuPct)} | ${f(r.gaps.p50, 2)} | ${f(r.gaps.p99, 2)} | ${f(r.gaps.max, 2)} | ${f(r.gaps.over, 0)} | ${r.loadavg} |`,
+      `| ${r.rate === 0 ? 'off' : `${r.rate}/s`} | ${r.realServers} | ${f(r.checksPerSec, 0)} | ${f(r.nginxPerSec, 0)} | ${f(r.failedPct, 2)} | ${f(r.notRunPerSec, 0)} | ${f(r.daemonCpuPct)} | ${f(r.mainCpuPct)} | ${f(r.vrrpCpuPct)} | ${f(r.otherCpuPct)} | ${f(r.daemonUsPerCheck)} | ${f(r.mainUsPerCheck)} | ${f(r.nginxCpuPct)} | ${f(r.latencyP50)} / ${f(r.latencyP99)} | ${f(r.gaps.p50, 2)} | ${f(r.gaps.p99, 2)} | ${f(r.gaps.max, 2)} | ${f(r.gaps.over, 0)} | ${r.loadavg} |`,
     );
   }
   return lines.join('\n');
@@ -369,6 +407,7 @@ async function main(): Promise<void> {
       interval: { type: 'string', default: '1000' },
       addresses: { type: 'string', default: '100' },
       'nginx-workers': { type: 'string', default: '2' },
+      nice: { type: 'string', default: '0' },
       json: { type: 'string' },
     },
   });
@@ -382,6 +421,7 @@ async function main(): Promise<void> {
     intervalMs: Number(values.interval),
     addresses: realAddresses(Number(values.addresses)),
     nginxWorkers: Number(values['nginx-workers']),
+    nice: Number(values.nice),
   };
   const rounds = Number(values.rounds);
   const maxPorts = Math.ceil((Math.max(...rates) * o.intervalMs) / 1000 / o.addresses.length);
@@ -407,6 +447,7 @@ async function main(): Promise<void> {
       dir,
       Array.from({ length: maxPorts }, (_, i) => BASE_PORT + i),
       o.nginxWorkers,
+      o.nice,
     );
     const bConf = join(dir, 'b.yaml');
     writeFileSync(
@@ -422,7 +463,7 @@ async function main(): Promise<void> {
         checks: null,
       }),
     );
-    const backup = await startVrrpd(topo, 'b', bConf, join(dir, 'b.sock'));
+    const backup = await startVrrpd(topo, 'b', bConf);
     try {
       for (let round = 1; round <= rounds; round++)
         for (const rate of rates) {
@@ -445,7 +486,7 @@ async function main(): Promise<void> {
   }
   const rows = rates.map((r) => medianRow(byRate.get(r) ?? []));
   console.log(
-    `HTTP checks (GET /healthz, nginx ${o.nginxWorkers} workers) by vrrpd, master of a VRRPv3 pair with ${o.advertMs} ms adverts (gaps seen at the backup); interval ${o.intervalMs} ms; median of ${rounds} rounds of ${o.seconds} s; node ${process.version}; HTTP check threads: ${process.env.VRRPD_HTTP_CHECK_THREADS ?? 'default'}\n`,
+    `HTTP checks (GET /healthz, nginx ${o.nginxWorkers} workers) by vrrpd, master of a VRRPv3 pair with ${o.advertMs} ms adverts (gaps seen at the backup); interval ${o.intervalMs} ms; median of ${rounds} rounds of ${o.seconds} s;${o.nice ? ` vrrpd and nginx at nice ${o.nice};` : ''} node ${process.version}; HTTP check threads: ${process.env.VRRPD_HTTP_CHECK_THREADS ?? 'default'}\n`,
   );
   console.log(table(rows, o.advertMs));
   if (values.json) writeFileSync(values.json, `${JSON.stringify([...byRate.values()], null, 2)}\n`);
