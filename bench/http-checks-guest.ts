@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   });
   const args = [values.rate, values.rounds, values.seconds, values.warmup, values.addresses] as string[];
   const rounds = Number(values.rounds);
-  const budget = rounds * 2 * (Number(values.seconds) + Number(values.warmup) + 3) + 90;
+  const budget = rounds * 2 * (Number(values.seconds) + Number(values.warmup) + 35) + 90;
   const hostLoad = loadAverage();
   const job = await runNodeJob('test/vm/cases/http-checks-cases.ts', args, {
     timeoutS: budget,

@@ -145,7 +145,7 @@ export const TABLES: Table[] = [
       full: [{ args: ['--rounds', '3'] }],
       quick: [
         {
-          args: ['--rates', '0,500', '--rounds', '1', '--seconds', '3', '--warmup', '2', '--addresses', '20'],
+          args: ['--rates', '0,500', '--rounds', '1', '--seconds', '2', '--warmup', '1', '--addresses', '20'],
         },
       ],
     },

@@ -1,5 +1,5 @@
 // The slice of bench/http-checks.ts (`npm run bench -- --tables http-checks --size quick`):
-// vrrpd checking 500 real servers a second with GET /healthz against nginx while it is the
+// vrrpd checking 500 real servers a second for 2 s with GET /healthz against nginx while it is the
 // master of a VRRP pair, and the same pair with checks off, one short round each, so the
 // bench does not rot. The figures of a slice mean nothing; the rows' shape and that the
 // checks ran and passed are what is checked. Needs `npm run build` (dist/).
@@ -38,7 +38,7 @@ describe.skipIf(skip !== null)('bench slice: http-checks', () => {
       );
     expect(on, out).not.toBeNull();
     const [, vrrpd, nginx, failed, daemonUs, mainUs, p50] = (on ?? []).map(Number);
-    // the checks ran and reached nginx (a slice of 3 s: loose bounds), and passed
+    // the checks ran and reached nginx (a slice of 2 s: loose bounds), and passed
     expect(vrrpd).toBeGreaterThan(250);
     expect(nginx).toBeGreaterThan(250);
     expect(failed).toBe(0);

@@ -4,7 +4,7 @@
 // after round. One keepalived.conf (delay_loop, HTTP_GET /healthz on ports × addresses real
 // servers); vrrpd reads it through `vrrpd import-keepalived` (virtual address changed).
 // Per trial: requests nginx served in the window (only one daemon runs, so these are its
-// checks) and the CPU run time (schedstat, ns) of keepalived's checker process, of its parent,
+// checks; the window opens once a second's requests reach 90 % of the rate) and the CPU run time (schedstat, ns) of keepalived's checker process, of its parent,
 // of the whole vrrpd and of vrrpd's main thread. Written to $VM_SHARE/results.json.
 //
 //   args: RATE ROUNDS SECONDS WARMUP_S [ADDRESSES]
@@ -180,7 +180,14 @@ async function main(): Promise<void> {
               join(dir, 'ka-check.pid'),
             ])
           : start(process.execPath, [MAIN_JS, 'run', '-c', vdConf]);
+      // warm-up: at least WARMUP_S, and until a second's requests reach 90 % of the rate
+      // (Node's start-up takes seconds in the guest; the window is the steady state only)
       await sleep(WARMUP_S * 1000);
+      for (let i = 0; i < 30 && d.child.exitCode === null; i++) {
+        const a = await requests();
+        await sleep(1000);
+        if ((await requests()) - a - 1 >= 0.9 * RATE) break;
+      }
       const pid = d.child.pid as number;
       if (d.child.exitCode !== null) {
         problems.push(`${daemon} exited: ${d.out().slice(-2000)}`);
