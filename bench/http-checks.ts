@@ -125,6 +125,26 @@ function threadRunNs(pid: number): Map<string, number> {
   return out;
 }
 
+/** The reasons of the real servers whose last check failed, with how many share each. */
+function failureReasons(status: unknown): Map<string, number> {
+  const out = new Map<string, number>();
+  const vss = (
+    status as {
+      virtualServers?: Array<{
+        realServers?: Array<{ lastCheck?: { ok?: boolean; reason?: string } | null }>;
+      }>;
+    }
+  ).virtualServers;
+  for (const vs of vss ?? [])
+    for (const rs of vs.realServers ?? [])
+      if (rs.lastCheck && rs.lastCheck.ok === false) {
+        // the address and port make each reason unique: keep what follows them
+        const why = (rs.lastCheck.reason ?? '').replace(/^GET \S+: /, '');
+        out.set(why, (out.get(why) ?? 0) + 1);
+      }
+  return out;
+}
+
 /** The latency of every real server's last check in a status document. */
 function lastLatencies(status: unknown): number[] {
   const out: number[] = [];
@@ -326,6 +346,11 @@ async function runRate(
     const checks = c1.ok + c1.failed - (c0.ok + c0.failed);
     const pct = (ns: number) => (ns / 1e6 / wallMs) * 100;
     const lat = lastLatencies(s1);
+    const reasons = failureReasons(s1);
+    if (reasons.size)
+      process.stderr.write(
+        `(last checks failed: ${[...reasons].map(([why, n]) => `${n} × ${why}`).join('; ')}) `,
+      );
     return {
       rate,
       realServers: rate === 0 ? 0 : nPorts * o.addresses.length,
