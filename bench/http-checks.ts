@@ -5,7 +5,8 @@
 // after round, and the table shows each rate's median over the rounds:
 // checks/s as vrrpd counted them and as nginx served them, CPU of the whole daemon, of its
 // main thread and of its VRRP thread (% of one core, from schedstat), µs of CPU per check
-// (daemon, main thread), nginx's CPU, and the gaps between adverts as the backup saw them.
+// (daemon, main thread), nginx's CPU, the gaps between adverts as the backup saw them, and
+// as the director's own tap saw them leave (sender: the VRRP thread's timing alone).
 //
 //   npm run build && node dist/bench/http-checks.js [--rates 0,2000,5000,10000] [--rounds 3]
 //        [--seconds 10] [--warmup 4] [--advert 100] [--interval 1000] [--addresses 100]
@@ -76,6 +77,8 @@ export interface Row {
   latencyP50: number;
   latencyP99: number;
   gaps: GapStats;
+  /** on the director's eth0 as sent (before softirq and the bridge) */
+  senderGaps: GapStats;
   loadavg: string;
 }
 
@@ -301,6 +304,7 @@ async function runRate(
   );
   const d = await startVrrpd(topo, 'd', conf, o.nice);
   const pcap = join(dir, `adverts-${rate}.pcap`);
+  const pcapD = join(dir, `adverts-${rate}-sender.pcap`);
   try {
     const pid = d.child.pid as number;
     await waitFor(
@@ -319,7 +323,10 @@ async function runRate(
     );
     const tid = d.tid() as string;
     await sleep(o.warmupS * 1000);
-    const cap = await startCapture(topo, 'b', pcap, `ip proto 112 and src ${topo.host('d').ipv4}`);
+    const filter = `ip proto 112 and src ${topo.host('d').ipv4}`;
+    const cap = await startCapture(topo, 'b', pcap, filter);
+    // the director's own tap sees each advert as the VRRP thread hands it to the device
+    const capD = await startCapture(topo, 'd', pcapD, filter);
     const c0 = checkCount(await status(sock));
     const tc0 = performance.now();
     const q0 = await nginxRequests(topo);
@@ -336,6 +343,7 @@ async function runRate(
     const c1 = checkCount(s1);
     const tc1 = performance.now();
     await cap.stop();
+    await capD.stop();
     if (exited(d.child)) throw new Error(`vrrpd (rate ${rate}) exited during the window:\n${d.out()}`);
     const wallMs = t1 - t0;
     const delta = (id: string) => (k1.get(id) ?? 0) - (k0.get(id) ?? 0);
@@ -369,6 +377,7 @@ async function runRate(
       latencyP50: percentile(lat, 50),
       latencyP99: percentile(lat, 99),
       gaps: gapStats(advertTimesMs(readPcap(pcap), topo.host('d').ipv4), o.advertMs),
+      senderGaps: gapStats(advertTimesMs(readPcap(pcapD), topo.host('d').ipv4), o.advertMs),
       loadavg: loadAverage(),
     };
   } finally {
@@ -404,18 +413,25 @@ function medianRow(rows: Row[]): Row {
       max: m((r) => r.gaps.max),
       over: m((r) => r.gaps.over),
     },
+    senderGaps: {
+      adverts: m((r) => r.senderGaps.adverts),
+      p50: m((r) => r.senderGaps.p50),
+      p99: m((r) => r.senderGaps.p99),
+      max: m((r) => r.senderGaps.max),
+      over: m((r) => r.senderGaps.over),
+    },
     loadavg: rows.map((r) => r.loadavg.split(' ')[0]).join(' / '),
   };
 }
 
 export function table(rows: Row[], advertMs: number): string {
   const lines = [
-    `| checks | real servers | vrrpd checks/s | nginx requests/s | failed % | not run /s | daemon CPU % | main thread % | VRRP thread % | other threads % | daemon µs/check | main µs/check | nginx CPU % | check ms p50 / p99 | gap p50 ms | gap p99 ms | gap max ms | gaps > ${advertMs + 5} ms | load avg (1 min) |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `| checks | real servers | vrrpd checks/s | nginx requests/s | failed % | not run /s | daemon CPU % | main thread % | VRRP thread % | other threads % | daemon µs/check | main µs/check | nginx CPU % | check ms p50 / p99 | gap p50 ms | gap p99 ms | gap max ms | gaps > ${advertMs + 5} ms | sender p99 / max ms | load avg (1 min) |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.rate === 0 ? 'off' : `${r.rate}/s`} | ${r.realServers} | ${f(r.checksPerSec, 0)} | ${f(r.nginxPerSec, 0)} | ${f(r.failedPct, 2)} | ${f(r.notRunPerSec, 0)} | ${f(r.daemonCpuPct)} | ${f(r.mainCpuPct)} | ${f(r.vrrpCpuPct)} | ${f(r.otherCpuPct)} | ${f(r.daemonUsPerCheck)} | ${f(r.mainUsPerCheck)} | ${f(r.nginxCpuPct)} | ${f(r.latencyP50)} / ${f(r.latencyP99)} | ${f(r.gaps.p50, 2)} | ${f(r.gaps.p99, 2)} | ${f(r.gaps.max, 2)} | ${f(r.gaps.over, 0)} | ${r.loadavg} |`,
+      `| ${r.rate === 0 ? 'off' : `${r.rate}/s`} | ${r.realServers} | ${f(r.checksPerSec, 0)} | ${f(r.nginxPerSec, 0)} | ${f(r.failedPct, 2)} | ${f(r.notRunPerSec, 0)} | ${f(r.daemonCpuPct)} | ${f(r.mainCpuPct)} | ${f(r.vrrpCpuPct)} | ${f(r.otherCpuPct)} | ${f(r.daemonUsPerCheck)} | ${f(r.mainUsPerCheck)} | ${f(r.nginxCpuPct)} | ${f(r.latencyP50)} / ${f(r.latencyP99)} | ${f(r.gaps.p50, 2)} | ${f(r.gaps.p99, 2)} | ${f(r.gaps.max, 2)} | ${f(r.gaps.over, 0)} | ${f(r.senderGaps.p99, 2)} / ${f(r.senderGaps.max, 2)} | ${r.loadavg} |`,
     );
   }
   return lines.join('\n');
