@@ -10,10 +10,7 @@
 //
 //   npm run build && node dist/bench/http-checks.js [--rates 0,2000,5000,10000] [--rounds 3]
 //        [--seconds 10] [--warmup 4] [--advert 100] [--interval 1000] [--addresses 100]
-//        [--nginx-workers 2] [--nice N] [--json FILE]
-//
-// --nice N runs the director's vrrpd and nginx at niceness N (e.g. -10): on a machine whose
-// cores other work shares, it shows whether CPU share is what bounds the rate.
+//        [--nginx-workers 2] [--json FILE]
 //
 // keepalived's HTTP_GET beside vrrpd at the same load: bench/http-checks-guest.ts (its
 // checker needs IPVS, which this host's kernel lacks).
@@ -54,8 +51,6 @@ interface Opts {
   intervalMs: number;
   addresses: string[];
   nginxWorkers: number;
-  /** niceness of vrrpd and nginx (0: as this process) */
-  nice: number;
 }
 
 export interface Row {
@@ -203,24 +198,17 @@ async function nginxRequests(topo: Topology): Promise<number> {
   return stubRequests(r.stdout);
 }
 
-/** argv run at niceness n (nice(1)); as is for 0 */
-const niced = (n: number, argv: string[]) => (n ? ['nice', '-n', String(n), ...argv] : argv);
-
 async function startNginx(
   topo: Topology,
   dir: string,
   ports: number[],
   workers: number,
-  nice: number,
 ): Promise<ChildProcess> {
   const ndir = join(dir, 'nginx');
   mkdirSync(ndir, { recursive: true });
   const conf = join(ndir, 'nginx.conf');
   writeFileSync(conf, nginxConf({ dir: ndir, ports: [STATUS_PORT, ...ports], workers }));
-  const child = topo.spawn(
-    'r',
-    niced(nice, ['nginx', '-c', conf, '-p', ndir, '-e', join(ndir, 'nginx-error.log')]),
-  );
+  const child = topo.spawn('r', ['nginx', '-c', conf, '-p', ndir, '-e', join(ndir, 'nginx-error.log')]);
   const out = outputTail(child);
   await waitFor(
     async () =>
@@ -253,9 +241,8 @@ async function startVrrpd(
   topo: Topology,
   host: string,
   conf: string,
-  nice = 0,
 ): Promise<{ child: ChildProcess; out: () => string; tid: () => string | undefined }> {
-  const child = topo.spawn(host, niced(nice, [process.execPath, vrrpdMain(), 'run', '-c', conf]));
+  const child = topo.spawn(host, [process.execPath, vrrpdMain(), 'run', '-c', conf]);
   const out = outputTail(child);
   const tid = watchFor(child, /"event":"vrrp-thread-priority"[^\n]*?"tid":(\d+)/);
   const started = watchFor(child, /"event":"started"/);
@@ -302,7 +289,7 @@ async function runRate(
             },
     }),
   );
-  const d = await startVrrpd(topo, 'd', conf, o.nice);
+  const d = await startVrrpd(topo, 'd', conf);
   const pcap = join(dir, `adverts-${rate}.pcap`);
   const pcapD = join(dir, `adverts-${rate}-sender.pcap`);
   try {
@@ -448,7 +435,6 @@ async function main(): Promise<void> {
       interval: { type: 'string', default: '1000' },
       addresses: { type: 'string', default: '100' },
       'nginx-workers': { type: 'string', default: '2' },
-      nice: { type: 'string', default: '0' },
       json: { type: 'string' },
     },
   });
@@ -462,7 +448,6 @@ async function main(): Promise<void> {
     intervalMs: Number(values.interval),
     addresses: realAddresses(Number(values.addresses)),
     nginxWorkers: Number(values['nginx-workers']),
-    nice: Number(values.nice),
   };
   const rounds = Number(values.rounds);
   const maxPorts = Math.ceil((Math.max(...rates) * o.intervalMs) / 1000 / o.addresses.length);
@@ -488,7 +473,6 @@ async function main(): Promise<void> {
       dir,
       Array.from({ length: maxPorts }, (_, i) => BASE_PORT + i),
       o.nginxWorkers,
-      o.nice,
     );
     const bConf = join(dir, 'b.yaml');
     writeFileSync(
@@ -527,7 +511,7 @@ async function main(): Promise<void> {
   }
   const rows = rates.map((r) => medianRow(byRate.get(r) ?? []));
   console.log(
-    `HTTP checks (GET /healthz, nginx ${o.nginxWorkers} workers) by vrrpd, master of a VRRPv3 pair with ${o.advertMs} ms adverts (gaps seen at the backup); interval ${o.intervalMs} ms; median of ${rounds} rounds of ${o.seconds} s;${o.nice ? ` vrrpd and nginx at nice ${o.nice};` : ''} node ${process.version}; HTTP check threads: ${process.env.VRRPD_HTTP_CHECK_THREADS ?? 'default'}\n`,
+    `HTTP checks (GET /healthz, nginx ${o.nginxWorkers} workers) by vrrpd, master of a VRRPv3 pair with ${o.advertMs} ms adverts (gaps seen at the backup); interval ${o.intervalMs} ms; median of ${rounds} rounds of ${o.seconds} s; node ${process.version}; HTTP check threads: ${process.env.VRRPD_HTTP_CHECK_THREADS ?? 'default'}\n`,
   );
   console.log(table(rows, o.advertMs));
   if (values.json) writeFileSync(values.json, `${JSON.stringify([...byRate.values()], null, 2)}\n`);
