@@ -136,6 +136,32 @@ export const TABLES: Table[] = [
     root: true,
     runs: { full: [{ args: ['--trials', '10'] }], quick: [{ args: ['--trials', '1'] }] },
   },
+  {
+    name: 'http-checks',
+    file: 'http-checks.js',
+    what: 'HTTP checks up to 10,000/s against nginx beside a VRRP pair with 100 ms adverts: CPU per check, advert gaps off vs on',
+    root: true,
+    runs: {
+      full: [{ args: ['--rounds', '3'] }],
+      quick: [
+        {
+          args: ['--rates', '0,500', '--rounds', '1', '--seconds', '2', '--warmup', '1', '--addresses', '20'],
+        },
+      ],
+    },
+  },
+  {
+    name: 'http-checks-guest',
+    file: 'http-checks-guest.js',
+    what: "CPU per HTTP check, keepalived's HTTP_GET beside vrrpd at the same rate (IPVS guest)",
+    root: true,
+    runs: {
+      full: [{ args: ['--rounds', '3'] }],
+      quick: [
+        { args: ['--rate', '100', '--rounds', '1', '--seconds', '3', '--warmup', '3', '--addresses', '10'] },
+      ],
+    },
+  },
 ];
 
 function main(): number {

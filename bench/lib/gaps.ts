@@ -145,15 +145,19 @@ export function commOf(stat: string): string {
 }
 
 /** Sum of checksOk + checksFailed over every real server of a `vrrpd status --json` document. */
-export function checkCount(status: unknown): { ok: number; failed: number } {
+export function checkCount(status: unknown): { ok: number; failed: number; notRun: number } {
   let ok = 0;
   let failed = 0;
+  let notRun = 0;
   const vss = (status as { virtualServers?: unknown }).virtualServers;
-  if (!Array.isArray(vss)) return { ok, failed };
-  for (const vs of vss as Array<{ realServers?: Array<{ checksOk?: number; checksFailed?: number }> }>)
+  if (!Array.isArray(vss)) return { ok, failed, notRun };
+  for (const vs of vss as Array<{
+    realServers?: Array<{ checksOk?: number; checksFailed?: number; checksNotRun?: number }>;
+  }>)
     for (const rs of vs.realServers ?? []) {
       ok += rs.checksOk ?? 0;
       failed += rs.checksFailed ?? 0;
+      notRun += rs.checksNotRun ?? 0;
     }
-  return { ok, failed };
+  return { ok, failed, notRun };
 }

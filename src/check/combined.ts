@@ -114,6 +114,8 @@ export function withCombinedHealth(
         failures: snaps.reduce((n, s) => n + s.failures, 0),
         transitions: snaps.reduce((n, s) => n + s.transitions, 0),
       };
+      const notRun = snaps.reduce((n, s) => n + (s.notRun ?? 0), 0);
+      if (notRun) out.notRun = notRun;
       if (snaps.every((s) => s.suspended)) out.suspended = true;
       if (shown.lastResult) out.lastResult = shown.lastResult;
       if (shown.lastLatencyMs !== undefined) out.lastLatencyMs = shown.lastLatencyMs;

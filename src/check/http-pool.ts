@@ -9,6 +9,13 @@
 // idled (bench/checks.ts --kind http). In the threads that work is spread over the cores;
 // the main thread keeps ~10 µs per check.
 //
+// Timeouts: an attempt's timeout (the check's) counts from when its thread starts it, not
+// from when the main thread hands it over, so a healthy server is not failed because the
+// threads were busy. Waiting is bounded apart: an attempt that waited in the queue longer
+// than its timeout is not started and comes back as not run (ProbeResult.notRun), which
+// counts toward neither rise nor fall. The scheduler's deadline, timeout + queue limit +
+// DEADLINE_MARGIN_MS, is a backstop for a result that never comes back (also not run).
+//
 // Threads: VRRPD_HTTP_CHECK_THREADS (default: the number of CPUs this process may use,
 // at most 4); 0 runs HTTP checks in the main thread as before. The threads start with the
 // first HTTP check and do not keep the process alive.
@@ -17,20 +24,38 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type HttpProbeOptions, httpProbe, httpProbeUrl } from './http.js';
-import { describeError, type Probe, type ProbeResult, type ProbeRun } from './probe.js';
+import { CheckAbort, describeError, type Probe, type ProbeResult, type ProbeRun } from './probe.js';
 
-/** One turn's requests to a thread: new targets, attempts [id, target], aborts [id, reason]. */
+/**
+ * One turn's requests to a thread: new targets [target, options, queue limit ms], attempts
+ * [id, target, sent at], aborts [id, reason]. "Sent at" is performance.timeOrigin + now(),
+ * comparable across threads.
+ */
 export interface PoolRequest {
-  defs?: [number, HttpProbeOptions][];
+  defs?: [number, HttpProbeOptions, number][];
   undefs?: number[];
-  runs?: [number, number][];
+  runs?: [number, number, number][];
   aborts?: [number, string][];
 }
 
-/** [id, 1, latencyMs] or [id, 0, latencyMs, reason] */
-export type PoolResult = [number, 1, number] | [number, 0, number, string];
+/** [id, 1, latencyMs], [id, 0, latencyMs, reason], or [id, 2, waitedMs, reason]: not run */
+export type PoolResult = [number, 1, number] | [number, 0 | 2, number, string];
 
 const MAX_THREADS = 4;
+/** queue limit of an attempt whose check has no timeout */
+const DEFAULT_QUEUE_LIMIT_MS = 1000;
+/** the scheduler's backstop, past timeout + queue limit: time for the result to come back */
+export const DEADLINE_MARGIN_MS = 1000;
+
+/** Epoch milliseconds with sub-ms precision, comparable between threads. */
+export function crossThreadNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The reason of an attempt that waited too long for its thread. */
+export function queuedTooLong(url: string, waitedMs: number, limitMs: number): string {
+  return `GET ${url}: not run: waited ${Math.round(waitedMs)} ms for an HTTP check thread (limit ${limitMs} ms; the threads are saturated)`;
+}
 
 /** Appends to one list of a request, creating it on first use. */
 function add<K extends keyof PoolRequest>(
@@ -78,6 +103,7 @@ export class HttpCheckPool {
     const target = this.nextTarget++;
     const slot = target % this.threads.length;
     const url = httpProbeUrl(opts);
+    const queueLimitMs = opts.timeoutMs ?? DEFAULT_QUEUE_LIMIT_MS;
     let local: Probe | null = null;
     const start = (done: (r: ProbeResult) => void): ProbeRun => {
       const t = this.thread(slot);
@@ -113,6 +139,7 @@ export class HttpCheckPool {
       }
       const id = this.nextId++;
       const began = performance.now();
+      const sentAt = crossThreadNow();
       let settled = false;
       t.pending.set(id, (r) => {
         if (settled) return;
@@ -122,20 +149,27 @@ export class HttpCheckPool {
       const out = this.outbox(t);
       if (!t.defined.has(target)) {
         t.defined.add(target);
-        add(out, 'defs', [target, opts]);
+        add(out, 'defs', [target, opts, queueLimitMs]);
       }
-      add(out, 'runs', [id, target]);
+      add(out, 'runs', [id, target, sentAt]);
       return {
         abort: (reason: unknown) => {
           if (settled || !t.pending.has(id)) return;
           t.pending.delete(id);
           settled = true;
           add(this.outbox(t), 'aborts', [id, describeError(reason)]);
-          const r: ProbeResult = {
-            ok: false,
-            reason: `GET ${url}: ${describeError(reason)}`,
-            latencyMs: performance.now() - began,
-          };
+          const waited = performance.now() - began;
+          // The scheduler's backstop: the thread holds the attempt to its timeout itself,
+          // so no result by now means the thread never got to it (or to its answer).
+          const r: ProbeResult =
+            reason instanceof CheckAbort && reason.code === 'CHECK_TIMEOUT'
+              ? {
+                  ok: false,
+                  reason: `GET ${url}: not run: no result from its HTTP check thread after ${Math.round(waited)} ms (the threads are saturated)`,
+                  latencyMs: waited,
+                  notRun: true,
+                }
+              : { ok: false, reason: `GET ${url}: ${describeError(reason)}`, latencyMs: waited };
           queueMicrotask(() => done(r));
         },
       };
@@ -150,7 +184,11 @@ export class HttpCheckPool {
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       });
-    const probe: Probe = Object.assign(promiseForm, { settlesOnAbort: true, start });
+    const probe: Probe = Object.assign(promiseForm, {
+      settlesOnAbort: true,
+      start,
+      deadlineSlackMs: queueLimitMs + DEADLINE_MARGIN_MS,
+    });
     this.dropped.register(probe, [slot, target]);
     return probe;
   }
@@ -191,7 +229,13 @@ export class HttpCheckPool {
         const done = t.pending.get(r[0]);
         if (!done) continue; // aborted meanwhile
         t.pending.delete(r[0]);
-        done(r[1] === 1 ? { ok: true, latencyMs: r[2] } : { ok: false, latencyMs: r[2], reason: r[3] });
+        done(
+          r[1] === 1
+            ? { ok: true, latencyMs: r[2] }
+            : r[1] === 2
+              ? { ok: false, latencyMs: r[2], reason: r[3], notRun: true }
+              : { ok: false, latencyMs: r[2], reason: r[3] },
+        );
       }
     });
     const gone = (why: string) => {
@@ -237,7 +281,13 @@ export function sharedHttpPool(): HttpCheckPool | null {
   return shared;
 }
 
-/** An HTTP/HTTPS probe: in the shared pool when there is one, else in this thread. */
-export function pooledHttpProbe(opts: HttpProbeOptions): Probe {
-  return sharedHttpPool()?.probe(opts) ?? httpProbe(opts);
+/**
+ * An HTTP/HTTPS probe: in the shared pool when there is one, else in this thread. In the
+ * pool the attempt holds itself to `timeoutMs` from when its thread starts it; in this
+ * thread the scheduler's deadline does, as it does for the other checks.
+ */
+export function pooledHttpProbe(opts: HttpProbeOptions, timeoutMs?: number): Probe {
+  const pool = sharedHttpPool();
+  if (!pool) return httpProbe(opts);
+  return pool.probe(timeoutMs === undefined ? opts : { ...opts, timeoutMs });
 }

@@ -76,6 +76,8 @@ export interface CheckSnapshot {
   checks: number;
   failures: number;
   transitions: number;
+  /** attempts not run because the checker was saturated (not counted in checks); absent: 0 */
+  notRun?: number;
   /** the check is suspended (CheckSpec.suspended): its state is the last one it had */
   suspended?: boolean;
 }
@@ -121,6 +123,8 @@ export interface CheckManager {
 
 /** Extra time a script gets past its own timeout: the runner kills the group and reports first. */
 const SCRIPT_DEADLINE_SLACK_MS = 2000;
+/** "check not run" is logged at most this often (at 10,000 checks/s it could flood) */
+const NOT_RUN_LOG_EVERY_MS = 10_000;
 
 /** `connector`: for plain TCP checks (tcp.ts); null: net.Socket. */
 export function buildProbe(
@@ -139,7 +143,7 @@ export function buildProbe(
     case 'https': {
       const { type, ...o } = p;
       // in the HTTP check threads (http-pool.ts) when the build has them
-      return pooledHttpProbe({ ...o, tls: type === 'https' });
+      return pooledHttpProbe({ ...o, tls: type === 'https' }, spec.timeoutMs);
     }
     case 'script': {
       const o: Parameters<typeof scriptProbe>[0] = { runner, command: p.command, timeoutMs: spec.timeoutMs };
@@ -235,6 +239,8 @@ interface Entry {
   checks: number;
   failures: number;
   transitions: number;
+  /** attempts that never reached the target (ProbeResult.notRun) */
+  notRun: number;
   removed: boolean;
   /** callback-form runs: the scheduler's done for the run in flight */
   schedDone: ((delay: number | undefined) => void) | undefined;
@@ -255,6 +261,7 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
   if (opts.maxConcurrent !== undefined) schedOpts.maxConcurrent = opts.maxConcurrent;
   const scheduler: Scheduler = createScheduler(schedOpts);
   const entries = new Map<string, Entry>();
+  let lastNotRunLog = Number.NEGATIVE_INFINITY;
   // file checks run at once when inotify reports their file changed (file-watch.ts)
   const fileWatches = new FileWatches((id) => scheduler.runSoon(id), opts.logger);
 
@@ -273,6 +280,7 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
       checks: 0,
       failures: 0,
       transitions: 0,
+      notRun: 0,
       removed: false,
       schedDone: undefined,
       probeDone: (result) => {
@@ -295,7 +303,10 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
     const s = e.spec;
     const job: SchedulerJob = {
       intervalMs: s.intervalMs,
-      timeoutMs: s.probe.type === 'script' ? s.timeoutMs + SCRIPT_DEADLINE_SLACK_MS : s.timeoutMs,
+      timeoutMs:
+        s.probe.type === 'script'
+          ? s.timeoutMs + SCRIPT_DEADLINE_SLACK_MS
+          : s.timeoutMs + (e.probe.deadlineSlackMs ?? 0),
       // suspended: the turn comes and goes without a probe, as keepalived's disabled checker
       run: s.suspended ? () => Promise.resolve(undefined) : (signal) => runOnce(e, signal),
     };
@@ -337,6 +348,19 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
   /** signal: null for callback-form runs, which the manager only stops after marking e.removed */
   function record(e: Entry, signal: AbortSignal | null, result: ProbeResult): number | undefined {
     if (e.removed || e.spec.suspended || (signal?.aborted && isStop(signal.reason))) return undefined;
+    if (!result.ok && result.notRun) {
+      // never reached the server (http-pool.ts): no step of rise or fall; the next turn
+      e.notRun++;
+      const now = clock.now();
+      if (now - lastNotRunLog >= NOT_RUN_LOG_EVERY_MS) {
+        lastNotRunLog = now;
+        opts.logger?.warn(
+          { check: e.spec.id, reason: result.reason },
+          'check not run: its checker is saturated',
+        );
+      }
+      return undefined;
+    }
     e.lastResult = result;
     e.lastCheckAt = clock.now();
     e.checks++;
@@ -402,7 +426,9 @@ export function createCheckManager(opts: CheckManagerOptions): CheckManager {
         } else if (canonical(old.spec) !== canonical(spec)) {
           old.spec = spec;
           old.cfg = hysteresisOf(spec);
-          if (spec.probe.type === 'script') old.probe = factory(spec, opts.runner); // timeout is inside
+          // the timeout is inside scripts' probes and pooled HTTP probes
+          if (spec.probe.type === 'script' || old.probe.deadlineSlackMs !== undefined)
+            old.probe = factory(spec, opts.runner);
           scheduler.update(spec.id, jobFor(old));
           res.updated.push(spec.id);
         } else {
@@ -440,6 +466,7 @@ function snap(e: Entry): CheckSnapshot {
     failures: e.failures,
     transitions: e.transitions,
   };
+  if (e.notRun) s.notRun = e.notRun;
   if (e.spec.suspended) s.suspended = true;
   if (e.lastResult) {
     s.lastResult = e.lastResult;

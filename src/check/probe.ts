@@ -4,7 +4,18 @@
 
 export type ProbeResult =
   | { ok: true; latencyMs: number; detail?: string }
-  | { ok: false; reason: string; latencyMs: number; detail?: string };
+  | {
+      ok: false;
+      reason: string;
+      latencyMs: number;
+      detail?: string;
+      /**
+       * The attempt never reached the target: it waited too long for a check thread
+       * (http-pool.ts). It says nothing about the server, so it counts toward neither
+       * rise nor fall; the check runs again at its next turn.
+       */
+      notRun?: true;
+    };
 
 /**
  * One attempt. Must settle soon after `signal` aborts and should never reject
@@ -22,6 +33,13 @@ export interface Probe {
    * start() or abort(); after abort(reason) it reports a failure naming that reason.
    */
   start?(done: (result: ProbeResult) => void): ProbeRun;
+  /**
+   * Set by probes that hold an attempt to the check's timeout themselves, counted from when
+   * the attempt really starts rather than from when it was handed over (HTTP checks in
+   * their threads, http-pool.ts): the scheduler's own deadline is then the timeout plus
+   * this much, a backstop for an attempt whose result never comes back.
+   */
+  deadlineSlackMs?: number;
 }
 
 /** A callback-form attempt in flight. */

@@ -250,6 +250,11 @@ export interface RealServerStatus {
   /** Results since startup or the last reload that changed this real server. */
   checksOk: number;
   checksFailed: number;
+  /**
+   * Attempts that never reached the server because the checker was saturated (an HTTP
+   * check that waited longer than its timeout for a check thread); absent when none.
+   */
+  checksNotRun?: number;
 }
 
 export interface VirtualServerStatus {

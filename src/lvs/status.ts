@@ -55,6 +55,7 @@ export function virtualServerStatuses(inp: StatusInputs): VirtualServerStatus[] 
         lastCheck: lastCheckOf(snap, inp.lastResultAt.get(id)),
         checksOk: snap ? snap.checks - snap.failures : 0,
         checksFailed: snap?.failures ?? 0,
+        ...(snap?.notRun ? { checksNotRun: snap.notRun } : {}),
       };
     });
     return {

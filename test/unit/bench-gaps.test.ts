@@ -110,7 +110,7 @@ describe('bench/lib/gaps', () => {
         { realServers: [] },
       ],
     };
-    expect(checkCount(status)).toEqual({ ok: 5, failed: 1 });
-    expect(checkCount({})).toEqual({ ok: 0, failed: 0 });
+    expect(checkCount(status)).toEqual({ ok: 5, failed: 1, notRun: 0 });
+    expect(checkCount({})).toEqual({ ok: 0, failed: 0, notRun: 0 });
   });
 });

@@ -243,3 +243,47 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 }
+
+describe('check manager: attempts not run (saturated checker)', () => {
+  it('a not-run result steps neither rise nor fall; the deadline is the timeout plus the probe slack', async () => {
+    const clock = new FakeClock();
+    let mode: 'ok' | 'notRun' | 'hang' = 'ok';
+    const aborts: number[] = [];
+    const probe: Probe = Object.assign(
+      (signal: AbortSignal) =>
+        new Promise<ProbeResult>((resolve) => {
+          if (mode === 'ok') return resolve({ ok: true, latencyMs: 1 });
+          if (mode === 'notRun')
+            return resolve({ ok: false, reason: 'not run: waited', latencyMs: 1, notRun: true });
+          signal.addEventListener('abort', () => {
+            aborts.push(clock.now());
+            resolve({ ok: false, reason: 'aborted', latencyMs: 1 });
+          });
+        }),
+      { settlesOnAbort: true, deadlineSlackMs: 700 },
+    );
+    const changes: string[] = [];
+    const mgr = createCheckManager({
+      runner: noRunner,
+      clock,
+      random: () => 0,
+      jitter: 0,
+      probeFactory: () => probe,
+      onChange: (id, t) => changes.push(`${id}:${t.from}>${t.to}`),
+    });
+    mgr.set([spec('a', { fall: 1, timeoutMs: 500 })]);
+    await clock.advance(10);
+    expect(mgr.get('a')?.state).toBe('up');
+    mode = 'notRun';
+    await clock.advance(5000);
+    expect(mgr.get('a')).toMatchObject({ state: 'up', checks: 1, failures: 0, notRun: 5 });
+    expect(changes).toEqual(['a:unknown>up']);
+    // a hung attempt is aborted at timeout + slack from its start, not at the timeout
+    mode = 'hang';
+    const t0 = clock.now();
+    await clock.advance(1000 + 1300);
+    expect(aborts).toHaveLength(1);
+    expect(aborts[0]! - t0).toBeGreaterThanOrEqual(1000 + 500 + 700 - 20);
+    mgr.stop();
+  });
+});
