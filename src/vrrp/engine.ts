@@ -21,7 +21,7 @@ import type {
 import type { Log } from '../log.js';
 import { formatMac, parseMac, virtualMac } from '../net/addr.js';
 import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
-import { acceptAdvert } from './accept.js';
+import { acceptAdvert, type PacketMeta } from './accept.js';
 import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import type { DropCounts } from './drop-reason.js';
@@ -502,15 +502,12 @@ export class Engine {
       // says), and for an unknown VRID, so that a signed advert of another VRID counts as 'vrid'
       authTrailer: target ? target.cfg.authHmac !== undefined : true,
     });
-    const verdict = acceptAdvert(target?.rules, decoded, {
-      src: ip.src,
-      ttl: ip.ttl,
-      wallMs: (this.fx.wallNow ?? Date.now)(),
-      nowMs: now,
-      ...(target?.cfg.advertRateLimit
-        ? { changesState: (priority: number) => target.wouldChangeState(priority, ip.src, now) }
-        : {}),
-    });
+    // one object shape per advert (no spread): the wall clock is read for auth_hmac only
+    const meta: PacketMeta = { src: ip.src, ttl: ip.ttl, nowMs: now };
+    if (target?.cfg.authHmac !== undefined) meta.wallMs = (this.fx.wallNow ?? Date.now)();
+    if (target?.cfg.advertRateLimit)
+      meta.changesState = (priority: number) => target.wouldChangeState(priority, ip.src, now);
+    const verdict = acceptAdvert(target?.rules, decoded, meta);
     if (!verdict.ok) {
       // counted on the instance when there is one, else on the interface (RFC 6527 keeps
       // VRID, version and checksum errors router-wide)
@@ -522,7 +519,7 @@ export class Engine {
     const before = target.takeoverDeadline();
     target.receive(verdict, now); // accepted only for a known instance
     // a master heard again: this member no longer wants to take over
-    if (target.takeoverDeadline() !== before) this.wantMaster.delete(target.name);
+    if (this.wantMaster.size > 0 && target.takeoverDeadline() !== before) this.wantMaster.delete(target.name);
     this.touch(target);
   }
 
