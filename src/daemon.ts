@@ -437,7 +437,7 @@ export class Daemon {
     this.watchdogTimer = setInterval(() => {
       const engineAlive =
         !this.config.vrrpInstances.length ||
-        performance.now() - (this.engine?.lastHeartbeat ?? Number.NEGATIVE_INFINITY) < ENGINE_STALE_MS;
+        (this.engine?.heartbeatAgeMs() ?? Number.POSITIVE_INFINITY) < ENGINE_STALE_MS;
       if (engineAlive) n.watchdog();
       else
         this.log.error(

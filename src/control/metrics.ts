@@ -45,7 +45,8 @@
 //   vrrp_engine_timer_lateness_seconds               histogram: how late the VRRP engine worker's
 //                                                    heartbeat timer fired, i.e. its event loop's delay
 //                                                    (adverts are timers on that loop)
-//   plus prom-client's process/Node metrics (process_cpu_seconds_total, nodejs_heap_*, ...)
+//   plus prom-client's process/Node metrics (process_cpu_seconds_total, nodejs_heap_*, ...;
+//   nodejs_eventloop_lag_{min,max,mean,p50,p90,p99,stddev}_seconds sample the loop once a second)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -97,9 +98,19 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** the nodejs_eventloop_lag_* histogram's sampling interval (ms): one wake-up a second */
+const EVENT_LOOP_SAMPLE_MS = 1000;
+
 export function createMetrics(opts: MetricsOptions): Metrics {
   const registry = new Registry();
-  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'vrrpd_' });
+  // The event-loop lag histogram samples with a repeating timer: prom-client's default
+  // (10 ms) woke the main thread ~95 times a second for ever, metrics scraped or not.
+  if (opts.processMetrics !== false)
+    collectDefaultMetrics({
+      register: registry,
+      prefix: 'vrrpd_',
+      eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS,
+    });
 
   // prom-client starts every metric's collect() in the same tick: build the snapshot
   // once per scrape, not once per metric.

@@ -5,7 +5,7 @@
 
 import type { ControlSlice } from '../config/diff.js';
 import type { GlobalConfig } from '../config/model.js';
-import { createMetrics, createMetricsServer, type Metrics, type MetricsServer } from '../control/metrics.js';
+import type { Metrics, MetricsServer } from '../control/metrics.js';
 import { type ControlHandlers, type ControlServer, createControlServer } from '../control/server.js';
 import type { Snapshot } from '../control/snapshot.js';
 import type { Log } from '../log.js';
@@ -50,7 +50,10 @@ export class ControlPlane {
     });
   }
 
-  private openMetrics(at: NonNullable<GlobalConfig['metricsListen']>): Promise<MetricsServer> {
+  private async openMetrics(at: NonNullable<GlobalConfig['metricsListen']>): Promise<MetricsServer> {
+    // loaded when /metrics is configured: prom-client and what it pulls in (~50 modules of
+    // @opentelemetry/api) stay out of a daemon without it (~1.2 MB resident)
+    const { createMetrics, createMetricsServer } = await import('../control/metrics.js');
     // a fresh snapshot per scrape: a cached one would show a failover seconds late
     this.metricsRegistry ??= createMetrics({ snapshot: () => this.opts.snapshot() });
     const listen = at.address.includes(':') ? `[${at.address}]:${at.port}` : `${at.address}:${at.port}`;

@@ -1,7 +1,7 @@
 // The main thread's side of the VRRP engine worker (ARCHITECTURE rule 7): starts the
 // worker_thread, asks it for snapshots and reloads (request/answer by id, with a
-// timeout), passes on its log lines and state changes, and remembers its last heartbeat
-// for the systemd watchdog.
+// timeout), passes on its log lines and state changes, and reads its last heartbeat (shared
+// memory) for the systemd watchdog.
 
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -54,12 +54,10 @@ export class EngineWorker {
   private stopping = false;
   private stoppedResolve: (() => void) | null = null;
   /**
-   * performance.now() of the worker loop's last heartbeat: monotonic, so a wall-clock step
-   * (NTP, `date -s`) cannot make a live engine look stalled and withhold the watchdog
+   * The worker loop's last heartbeat (WorkerData.beat): CLOCK_MONOTONIC, so a wall-clock
+   * step (NTP, `date -s`) cannot make a live engine look stalled and withhold the watchdog
    */
-  lastHeartbeat = Number.NEGATIVE_INFINITY;
-  /** The engine's clock at its last heartbeat (null before the first of a worker). */
-  private lastHeartbeatAt: number | null = null;
+  private beat: BigInt64Array | null = null;
   /**
    * Wall-clock ms minus the engine's clock ms (the worker's performance.now() has its own
    * origin). Fixed at the first snapshot of each worker: re-deriving it at every snapshot
@@ -71,6 +69,13 @@ export class EngineWorker {
 
   constructor(private readonly opts: EngineWorkerOptions) {}
 
+  /** ms since the engine loop's last heartbeat; Infinity before its first one. */
+  heartbeatAgeMs(): number {
+    const at = this.beat ? Atomics.load(this.beat, 0) : 0n;
+    if (at === 0n) return Number.POSITIVE_INFINITY;
+    return Number(process.hrtime.bigint() - at) / 1e6;
+  }
+
   get running(): boolean {
     return this.worker !== null;
   }
@@ -78,10 +83,12 @@ export class EngineWorker {
   /** Starts the worker; resolves once its engine runs, rejects with exit code 2 when it cannot. */
   async start(): Promise<void> {
     this.engineToWall = null;
-    this.lastHeartbeatAt = null;
+    const beat = new SharedArrayBuffer(8);
+    this.beat = new BigInt64Array(beat);
     const data: WorkerData = {
       config: forWorker(this.opts.config),
       heartbeatMs: this.opts.heartbeatMs,
+      beat,
       ...(this.opts.testHooks ? { testHooks: true } : {}),
     };
     // V8's memory reducer runs full collections whenever a heap looks idle, and the VRRP
@@ -131,13 +138,10 @@ export class EngineWorker {
       case 'log':
         this.opts.log[m.level](m.obj, m.msg);
         break;
-      case 'heartbeat':
-        this.lastHeartbeat = performance.now();
+      case 'lateness':
         // the heartbeat is an interval timer on the engine's own loop: how late it fired is
         // that loop's delay, which adverts suffer too
-        if (this.lastHeartbeatAt !== null)
-          this.opts.onLateness?.((m.at - this.lastHeartbeatAt - this.opts.heartbeatMs) / 1000);
-        this.lastHeartbeatAt = m.at;
+        for (const s of m.seconds) this.opts.onLateness?.(s);
         break;
       case 'state-change':
         this.opts.onStateChange(m);

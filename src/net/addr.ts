@@ -101,6 +101,10 @@ export function compareIpBytes(a: Uint8Array, b: Uint8Array): number {
 /** True when both lists hold the same addresses as bytes, in any order (a multiset compare). */
 export function sameIpSet(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
   if (a.length !== b.length) return false;
+  // the common case, checked per advert heard: the same addresses in the same order
+  let i = 0;
+  while (i < a.length && sameIpBytes(a[i]!, b[i]!)) i++;
+  if (i === a.length) return true;
   const order = (x: Uint8Array, y: Uint8Array) => x.length - y.length || Buffer.compare(x, y);
   const sa = [...a].sort(order);
   const sb = [...b].sort(order);
@@ -116,7 +120,11 @@ export function ipBytes(text: string): Buffer {
 
 /** True when both hold the same address bytes. */
 export function sameIpBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return compareIpBytes(a, b) === 0;
+  // a loop, not Buffer.compare: 4 or 16 bytes, compared per advert heard, cost less than
+  // the call into C++
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface Cidr {

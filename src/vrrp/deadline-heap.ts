@@ -4,23 +4,29 @@
 // deadline reads per second on each side of a pair; with the heap an advert touches only
 // its own instance. Pure: no clock, no timer.
 
+/** An item's place in the heap: its position is kept on the slot, so moving it costs no map write. */
+interface Slot<T> {
+  item: T;
+  key: number;
+  at: number;
+}
+
 export class DeadlineHeap<T> {
-  private readonly items: T[] = [];
-  private readonly keys: number[] = [];
-  private readonly index = new Map<T, number>();
+  private readonly slots: Slot<T>[] = [];
+  private readonly index = new Map<T, Slot<T>>();
 
   get size(): number {
-    return this.items.length;
+    return this.slots.length;
   }
 
   /** The item with the earliest deadline, or undefined. */
   peek(): T | undefined {
-    return this.items[0];
+    return this.slots[0]?.item;
   }
 
   /** The earliest deadline, or null when the heap is empty. */
   peekKey(): number | null {
-    return this.items.length ? (this.keys[0] as number) : null;
+    return this.slots.length ? (this.slots[0] as Slot<T>).key : null;
   }
 
   has(item: T): boolean {
@@ -29,22 +35,22 @@ export class DeadlineHeap<T> {
 
   /** Sets an item's deadline; null removes it. */
   set(item: T, key: number | null): void {
-    const at = this.index.get(item);
+    const slot = this.index.get(item);
     if (key === null) {
-      if (at !== undefined) this.removeAt(at);
+      if (slot !== undefined) this.removeAt(slot.at);
       return;
     }
-    if (at === undefined) {
-      this.items.push(item);
-      this.keys.push(key);
-      this.index.set(item, this.items.length - 1);
-      this.up(this.items.length - 1);
+    if (slot === undefined) {
+      const added: Slot<T> = { item, key, at: this.slots.length };
+      this.slots.push(added);
+      this.index.set(item, added);
+      this.up(added.at);
       return;
     }
-    const old = this.keys[at] as number;
-    this.keys[at] = key;
-    if (key < old) this.up(at);
-    else if (key > old) this.down(at);
+    const old = slot.key;
+    slot.key = key;
+    if (key < old) this.up(slot.at);
+    else if (key > old) this.down(slot.at);
   }
 
   delete(item: T): void {
@@ -54,65 +60,64 @@ export class DeadlineHeap<T> {
   /** Removes and returns every item whose deadline is at or before `now`, earliest first. */
   popDue(now: number): T[] {
     const out: T[] = [];
-    while (this.items.length && (this.keys[0] as number) <= now) {
-      out.push(this.items[0] as T);
+    while (this.slots.length && (this.slots[0] as Slot<T>).key <= now) {
+      out.push((this.slots[0] as Slot<T>).item);
       this.removeAt(0);
     }
     return out;
   }
 
   clear(): void {
-    this.items.length = 0;
-    this.keys.length = 0;
+    this.slots.length = 0;
     this.index.clear();
   }
 
   private removeAt(at: number): void {
-    const last = this.items.length - 1;
-    const gone = this.items[at] as T;
-    this.index.delete(gone);
+    const last = this.slots.length - 1;
+    const gone = this.slots[at] as Slot<T>;
+    this.index.delete(gone.item);
     if (at !== last) {
-      this.items[at] = this.items[last] as T;
-      this.keys[at] = this.keys[last] as number;
-      this.index.set(this.items[at] as T, at);
+      const moved = this.slots[last] as Slot<T>;
+      this.slots[at] = moved;
+      moved.at = at;
     }
-    this.items.pop();
-    this.keys.pop();
-    if (at < this.items.length) {
+    this.slots.pop();
+    if (at < this.slots.length) {
       this.up(at);
       this.down(at);
     }
   }
 
   private swap(a: number, b: number): void {
-    const ia = this.items[a] as T;
-    const ib = this.items[b] as T;
-    this.items[a] = ib;
-    this.items[b] = ia;
-    const ka = this.keys[a] as number;
-    this.keys[a] = this.keys[b] as number;
-    this.keys[b] = ka;
-    this.index.set(ib, a);
-    this.index.set(ia, b);
+    const sa = this.slots[a] as Slot<T>;
+    const sb = this.slots[b] as Slot<T>;
+    this.slots[a] = sb;
+    this.slots[b] = sa;
+    sb.at = a;
+    sa.at = b;
+  }
+
+  private keyAt(at: number): number {
+    return (this.slots[at] as Slot<T>).key;
   }
 
   private up(at: number): void {
     while (at > 0) {
       const parent = (at - 1) >> 1;
-      if ((this.keys[parent] as number) <= (this.keys[at] as number)) return;
+      if (this.keyAt(parent) <= this.keyAt(at)) return;
       this.swap(at, parent);
       at = parent;
     }
   }
 
   private down(at: number): void {
-    const n = this.items.length;
+    const n = this.slots.length;
     for (;;) {
       const l = 2 * at + 1;
       const r = l + 1;
       let m = at;
-      if (l < n && (this.keys[l] as number) < (this.keys[m] as number)) m = l;
-      if (r < n && (this.keys[r] as number) < (this.keys[m] as number)) m = r;
+      if (l < n && this.keyAt(l) < this.keyAt(m)) m = l;
+      if (r < n && this.keyAt(r) < this.keyAt(m)) m = r;
       if (m === at) return;
       this.swap(at, m);
       at = m;

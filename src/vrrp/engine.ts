@@ -482,7 +482,7 @@ export class Engine {
   private onPacket(entry: TransportEntry, pkt: ReceivedPacket): void {
     if (this.stopped || this.delayed) return;
     const now = this.fx.clock.now();
-    const judged = judgeReceived(entry.byVrid, pkt, now, (this.fx.wallNow ?? Date.now)());
+    const judged = judgeReceived(entry.byVrid, pkt, now, this.fx.wallNow ?? Date.now);
     if (judged.kind === 'ignore') return;
     if (judged.kind === 'drop') {
       // counted on the instance when there is one, else on the interface (RFC 6527 keeps
@@ -496,7 +496,7 @@ export class Engine {
     const before = target.takeoverDeadline();
     target.receive(judged.verdict, now); // accepted only for a known instance
     // a master heard again: this member no longer wants to take over
-    if (target.takeoverDeadline() !== before) this.wantMaster.delete(target.name);
+    if (this.wantMaster.size > 0 && target.takeoverDeadline() !== before) this.wantMaster.delete(target.name);
     this.touch(target);
   }
 

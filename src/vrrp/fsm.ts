@@ -216,6 +216,35 @@ function learnedInterval(s: FsmState, advertIntervalCs: number): number {
 
 type AdvertEvent = Extract<FsmEvent, { type: 'advert' }>;
 
+/**
+ * A backup accepts the master's advert (RFC 5798 §6.4.2): Master_Adver_Interval learned,
+ * Master_Down_Timer restarted. The one step every advert a backup hears takes, so the new
+ * state is one literal of every field (one object shape; no spread, which V8 copies on a
+ * slow path here, ~5 us per advert with 200 instances).
+ */
+function backupHeard(
+  s: FsmState,
+  ev: AdvertEvent,
+  masterAdverIntervalCs: number,
+  now: number,
+  preemptAt: number | null,
+): FsmState {
+  return {
+    state: s.state,
+    cfg: s.cfg,
+    effectivePriority: s.effectivePriority,
+    masterAdverIntervalCs,
+    masterDownAt: now + downIntervalMs(s, masterAdverIntervalCs),
+    advertAt: s.advertAt,
+    preemptAt,
+    masterAddress: ev.srcAddress,
+    masterPriority: ev.priority,
+    since: s.since,
+    faultReasons: s.faultReasons,
+    lastReason: s.lastReason,
+  };
+}
+
 function onBackupAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmAction[]): FsmState {
   const { cfg } = s;
   // RFC 5798 §6.4.2: the master is leaving; take over after Skew_Time unless another speaks first.
@@ -229,22 +258,15 @@ function onBackupAdvert(s: FsmState, ev: AdvertEvent, now: number, actions: FsmA
     };
   }
   const mai = learnedInterval(s, ev.maxAdvertIntervalCs);
-  const accept = (): FsmState => ({
-    ...s,
-    masterAdverIntervalCs: mai,
-    masterDownAt: now + downIntervalMs(s, mai),
-    masterAddress: ev.srcAddress,
-    masterPriority: ev.priority,
-  });
   // RFC 5798 §6.1: the owner preempts whatever Preempt_Mode says.
   const mayPreempt = cfg.preempt || isOwner(cfg);
   // RFC 5798 §6.4.2: accept when not preempting or the advert is >= our priority. Equal
   // priority is accepted: the address tie-break decides only between two masters (§6.4.3).
-  if (!mayPreempt || ev.priority >= s.effectivePriority) return { ...accept(), preemptAt: null };
+  if (!mayPreempt || ev.priority >= s.effectivePriority) return backupHeard(s, ev, mai, now, null);
   // Lower-priority master and we preempt.
   if (cfg.preemptDelayMs > 0) {
     const preemptAt = s.preemptAt ?? now + cfg.preemptDelayMs;
-    if (now < preemptAt) return { ...accept(), preemptAt };
+    if (now < preemptAt) return backupHeard(s, ev, mai, now, preemptAt);
     return enterMaster(s, 'preempt', now, actions);
   }
   // RFC 5798 §6.4.2: discard; our Master_Down_Timer will fire and we take over.

@@ -24,7 +24,7 @@
 import type { VrrpInstance } from '../config/model.js';
 import type { ReceivedPacket } from '../effects/types.js';
 import { type IpPacket, parseIpPacket } from '../net/ip-header.js';
-import { type AcceptResult, acceptAdvert, type ReceiveRules } from './accept.js';
+import { type AcceptResult, acceptAdvert, type PacketMeta, type ReceiveRules } from './accept.js';
 import { decodeAdvert, VRRP_PROTOCOL } from './codec.js';
 import type { DropReason } from './drop-reason.js';
 
@@ -60,7 +60,8 @@ export function judgeReceived<T extends RxTarget>(
   byVrid: ReadonlyMap<number, T>,
   pkt: ReceivedPacket,
   nowMs: number,
-  wallMs: number,
+  /** the wall clock, read only for an instance with auth_hmac */
+  wall: () => number,
 ): RxJudgement<T> {
   const parsed =
     'ip' in pkt ? parseIpPacket(pkt.ip, pkt.family) : { ok: true as const, value: ancillaryPacket(pkt) };
@@ -79,15 +80,12 @@ export function judgeReceived<T extends RxTarget>(
     // says), and for an unknown VRID, so that a signed advert of another VRID counts as 'vrid'
     authTrailer: target ? target.cfg.authHmac !== undefined : true,
   });
-  const verdict = acceptAdvert(target?.rules, decoded, {
-    src: ip.src,
-    ttl: ip.ttl,
-    wallMs,
-    nowMs,
-    ...(target?.cfg.advertRateLimit
-      ? { changesState: (priority: number) => target.wouldChangeState(priority, ip.src, nowMs) }
-      : {}),
-  });
+  // one object shape per advert (no spread): the wall clock is read for auth_hmac only
+  const meta: PacketMeta = { src: ip.src, ttl: ip.ttl, nowMs };
+  if (target?.cfg.authHmac !== undefined) meta.wallMs = wall();
+  if (target?.cfg.advertRateLimit)
+    meta.changesState = (priority: number) => target.wouldChangeState(priority, ip.src, nowMs);
+  const verdict = acceptAdvert(target?.rules, decoded, meta);
   if (!verdict.ok) return { kind: 'drop', reason: verdict.reason, target };
   return { kind: 'accept', verdict, target };
 }

@@ -27,7 +27,12 @@ export type FromWorker =
   | { type: 'fatal'; message: string; code?: string }
   | { type: 'log'; level: LogLevel; obj: Record<string, unknown>; msg?: string }
   | { type: 'state-change'; instance: string; from: VrrpState; to: VrrpState; reason: string }
-  | { type: 'heartbeat'; at: number }
+  /**
+   * How late the heartbeat timer fired, in seconds, one value per beat since the last
+   * message: sent every few seconds, or at once for a beat late enough to matter (the
+   * heartbeat itself is a shared timestamp, WorkerData.beat: no message per beat).
+   */
+  | { type: 'lateness'; seconds: number[] }
   | { type: 'snapshot'; id: number; snapshot: EngineSnapshot }
   | {
       type: 'reloaded';
@@ -41,6 +46,12 @@ export interface WorkerData {
   config: Config;
   /** how often the engine loop reports that it is alive (for the systemd watchdog) */
   heartbeatMs: number;
+  /**
+   * The engine loop's last heartbeat, CLOCK_MONOTONIC in ns (process.hrtime.bigint(), the
+   * same clock in every thread), in a BigInt64Array of one over this buffer: the main
+   * thread reads it when it needs it instead of being woken by a message per beat.
+   */
+  beat?: SharedArrayBuffer;
   /**
    * Test hooks on (`vrrpd run` with VRRPD_TEST_HOOKS=1 only): the worker obeys
    * 'debug-stall'. Off, it ignores the message, whoever sends it.

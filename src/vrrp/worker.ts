@@ -56,6 +56,10 @@ function forwardLog(bindings?: LogFields): Log {
 // CAP_SYS_NICE, no chrt) it falls back to the highest nice value. Linux applies both per
 // thread, and /proc/thread-self names this thread's id. VRRPD_VRRP_THREAD_SCHED=nice|none
 // opts out (benchmarks compare with it; a host that forbids real-time threads).
+/** heartbeat lateness goes to the main thread this often (the metric), or ... */
+const LATENESS_REPORT_MS = 5000;
+/** ... at once after a beat this late (s): a stall shows in the metric without delay */
+const LATE_NOW_S = 0.05;
 const RT_PRIORITY = 10;
 const NICE_FALLBACK = -20;
 function raiseSchedulingPriority(): void {
@@ -154,9 +158,32 @@ async function main(): Promise<void> {
   });
 
   // The heartbeat comes from this loop itself: if the engine's loop stalls, the main
-  // thread stops forwarding WATCHDOG=1 and systemd restarts us.
+  // thread stops forwarding WATCHDOG=1 and systemd restarts us. It is a timestamp in
+  // shared memory, read by the main thread when its watchdog timer runs; how late each
+  // beat was (the loop's delay, which adverts suffer too) goes over in a batch every
+  // LATENESS_REPORT_MS, or at once when a beat was LATE_NOW_S late, so that neither
+  // thread wakes the other twice a second for nothing.
   const signals: { close(): void }[] = [];
-  const hb = setInterval(() => post({ type: 'heartbeat', at: performance.now() }), data.heartbeatMs);
+  const beat = data.beat ? new BigInt64Array(data.beat) : null;
+  const stamp = () => {
+    if (beat) Atomics.store(beat, 0, process.hrtime.bigint());
+  };
+  let lastBeatAt = performance.now();
+  let lastReportAt = lastBeatAt;
+  let lateness: number[] = [];
+  stamp();
+  const hb = setInterval(() => {
+    stamp();
+    const at = performance.now();
+    const late = (at - lastBeatAt - data.heartbeatMs) / 1000;
+    lastBeatAt = at;
+    lateness.push(late);
+    if (late >= LATE_NOW_S || at - lastReportAt >= LATENESS_REPORT_MS) {
+      post({ type: 'lateness', seconds: lateness });
+      lateness = [];
+      lastReportAt = at;
+    }
+  }, data.heartbeatMs);
 
   port.on('message', (m: ToWorker) => {
     switch (m.type) {

@@ -189,7 +189,7 @@ describe('native early drops beside the JS receive rules', () => {
           pkt = { family, ifindex: 1, payload: data, src, dst, ttl };
         }
         const [reason, column] = a.rxJudge!(table, family, data, src, dst, family === 4 ? -1 : ttl);
-        const js = judgeReceived(byVrid, pkt, 1_000_000, 1_700_000_000_000);
+        const js = judgeReceived(byVrid, pkt, 1_000_000, () => 1_700_000_000_000);
         if (js.kind === 'drop') jsDrops++;
         if (reason < 0) continue;
         nativeDrops++;
