@@ -38,6 +38,7 @@ import {
   realAddresses,
   schedOf,
 } from './lib/gaps.js';
+import { cleanUpOnSignals } from './lib/main.js';
 
 const execFileP = promisify(execFile);
 type Load = 'idle' | CheckKind;
@@ -343,18 +344,10 @@ async function main(): Promise<void> {
   };
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-gaps-'));
   const topo = await createTopology({ hosts: ['d', 'o', 'r'], prefix: `vg${process.pid}-` });
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${sig}: cleaning up\n`);
-    void topo.cleanup().finally(() => {
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  cleanUpOnSignals(async () => {
+    await topo.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const rows: Row[] = [];
   try {
     await setupReals(topo, o.addresses);

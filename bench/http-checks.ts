@@ -33,6 +33,7 @@ import { exited, waitFor } from '../test/netns/peers/router.js';
 import { vrrpdMain } from '../test/netns/peers/vrrpd.js';
 import { advertTimesMs, checkCount, type GapStats, gapStats, percentile, realAddresses } from './lib/gaps.js';
 import { nginxConf, pairYaml, stubRequests, usPerCheck } from './lib/http-checks.js';
+import { cleanUpOnSignals } from './lib/main.js';
 import { loadAverage, median } from './lib/proc.js';
 
 const execFileP = promisify(execFile);
@@ -453,18 +454,10 @@ async function main(): Promise<void> {
   const maxPorts = Math.ceil((Math.max(...rates) * o.intervalMs) / 1000 / o.addresses.length);
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-http-checks-'));
   const topo = await createTopology({ hosts: ['d', 'b', 'r'], prefix: `hc${process.pid}-` });
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${sig}: cleaning up\n`);
-    void topo.cleanup().finally(() => {
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  cleanUpOnSignals(async () => {
+    await topo.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const byRate = new Map<number, Row[]>();
   try {
     await setupReals(topo, o.addresses);

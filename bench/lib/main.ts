@@ -19,3 +19,19 @@ export function runMain(moduleUrl: string, name: string, main: () => Promise<num
     },
   );
 }
+
+/**
+ * SIGINT / SIGTERM while a bench runs: `cleanup` once (its namespaces, its files), then exit
+ * 130, so that an interrupted bench leaves nothing behind.
+ */
+export function cleanUpOnSignals(cleanup: () => Promise<void>): void {
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n${sig}: cleaning up\n`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
