@@ -137,6 +137,38 @@ export const TABLES: Table[] = [
     runs: { full: [{ args: ['--trials', '10'] }], quick: [{ args: ['--trials', '1'] }] },
   },
   {
+    name: 'flood',
+    file: 'advert-flood.js',
+    what: 'adverts under a flood of mutated adverts (100,000/s and 50,000/s, 30 s), beside keepalived',
+    root: true,
+    runs: {
+      full: [
+        {
+          args: ['--seconds', '30', '--rate', '100000', '--runs', '3'],
+          // above the VRRP threads (SCHED_RR 10), as a NIC flood arrives in softirq: below them
+          // the sender gets only a share of the 2 cores the daemons' early drops also use
+          env: { FLOOD_RT_PRIORITY: '11' },
+          label: '100,000/s, sender SCHED_FIFO 11',
+        },
+        {
+          args: ['--seconds', '30', '--rate', '50000', '--runs', '3'],
+          label: '50,000/s, sender SCHED_FIFO 1',
+        },
+      ],
+      quick: [{ args: ['--seconds', '3', '--quiet', '2', '--rate', '20000'] }],
+    },
+  },
+  {
+    name: 'fuzz-cli',
+    file: 'fuzz-cli.js',
+    what: 'mutated YAML configs and keepalived.conf files through check-config and import-keepalived',
+    root: false,
+    runs: {
+      full: [{ args: [] }],
+      quick: [{ args: ['--yaml', '300', '--keepalived', '300', '--spot', '4'] }],
+    },
+  },
+  {
     name: 'http-checks',
     file: 'http-checks.js',
     what: 'HTTP checks up to 10,000/s against nginx beside a VRRP pair with 100 ms adverts: CPU per check, advert gaps off vs on',
